@@ -1,0 +1,118 @@
+/* The command line: one table row per command (name, options, what setup it needs,
+ * help text, function), a shared option parser driven by that table, and the context
+ * every command runs in. main.c only looks a command up and maps its result to an
+ * exit status. */
+#ifndef MIGRATE_CLI_H
+#define MIGRATE_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "migrate/config.h"
+#include "migrate/driver.h"
+#include "migrate/error.h"
+#include "migrate/plan.h"
+
+#define MIG_VERSION_STRING "0.1.0"
+
+typedef enum mig_option_id {
+	MIG_OPT_END = 0,
+	MIG_OPT_CONFIG,
+	MIG_OPT_ROOT,
+	MIG_OPT_HELP,
+	MIG_OPT_MODULE,
+	MIG_OPT_STEPS,
+	MIG_OPT_DRY_RUN,
+	MIG_OPT_ALLOW_OUT_OF_ORDER,
+	MIG_OPT_FORMAT,
+	MIG_OPT_VERSION,
+	MIG_OPT_APPLIED,
+	MIG_OPT_ROLLED_BACK,
+	MIG_OPT_QUIET,
+	MIG_OPT_COUNT, /* not an option: the number of ids */
+} mig_option_id;
+
+typedef enum mig_format { MIG_FORMAT_TEXT, MIG_FORMAT_JSON } mig_format;
+
+/* Everything any command's options can say. */
+typedef struct mig_args {
+	const char *config_path; /* --config */
+	const char *root;        /* --root */
+	const char *module;      /* --module */
+	unsigned long steps;     /* --steps, default 1 */
+	long long version;       /* --version (resolve) */
+	bool has_version;
+	bool dry_run, allow_out_of_order, applied, rolled_back, help, quiet;
+	mig_format format;
+	char **positional; /* borrowed from argv */
+	int npositional;
+} mig_args;
+
+typedef struct mig_context {
+	mig_args args;
+	mig_config *cfg;
+	mig_plan *plan;
+	struct mig_mongo_plan *mongo_plan; /* when the config has mongodb: */
+	const mig_sql_driver *sql; /* &mig_pg_driver, or a test's fake */
+	FILE *out;                 /* results */
+} mig_context;
+
+enum {
+	MIG_NEEDS_CONFIG = 1 << 0, /* load config.yaml */
+	MIG_NEEDS_PLAN = 1 << 1,   /* walk migrations/postgres */
+	MIG_NEEDS_POSTGRES = 1 << 2, /* the config must have a postgres: section */
+	MIG_NEEDS_MONGODB = 1 << 3,  /* the config must have a mongodb: section */
+	MIG_NEEDS_MONGO_PLAN = 1 << 4, /* read indexes.json files when mongodb: is configured */
+};
+
+typedef struct mig_command {
+	const char *name;
+	const char *summary;
+	const char *usage;   /* after "migrate <name> " */
+	const char *details; /* a paragraph for `help <command>` */
+	const char *example;
+	const mig_option_id *options; /* MIG_OPT_END-terminated */
+	int operands;                 /* how many non-option arguments it takes at most */
+	unsigned needs;
+	/* MAY: checks option combinations before the config is even read */
+	int (*check_args)(const mig_args *args, mig_error *err);
+	int (*run)(mig_context *ctx, mig_error *err);
+} mig_command;
+
+/* The command table, NULL-name terminated. */
+extern const mig_command mig_commands[];
+
+/* The command named name, or NULL. */
+const mig_command *mig_command_find(const char *name);
+
+/* The command closest to a mistyped name, or NULL when none is close. */
+const mig_command *mig_command_suggest(const char *name);
+
+/* Parses argv (argv[0] is the command name) against cmd's options into args. An
+ * unknown option, a missing or bad value is MIG_EUSAGE naming it. */
+int mig_args_parse(mig_args *args, const mig_command *cmd, int argc, char **argv,
+		   mig_error *err);
+
+/* Loads what cmd->needs into ctx (config, plan), failing before any connection. */
+int mig_context_setup(mig_context *ctx, const mig_command *cmd, mig_error *err);
+
+/* Releases what setup loaded. */
+void mig_context_clear(mig_context *ctx);
+
+void mig_help_overview(FILE *out);
+void mig_help_command(const mig_command *cmd, FILE *out);
+
+/* Commands. */
+int mig_cmd_up(mig_context *ctx, mig_error *err);
+int mig_cmd_down(mig_context *ctx, mig_error *err);
+int mig_cmd_status(mig_context *ctx, mig_error *err);
+int mig_cmd_check(mig_context *ctx, mig_error *err);
+int mig_cmd_resolve(mig_context *ctx, mig_error *err);
+int mig_cmd_help(mig_context *ctx, mig_error *err);
+int mig_cmd_seed(mig_context *ctx, mig_error *err);
+int mig_cmd_verify(mig_context *ctx, mig_error *err);
+int mig_check_down_args(const mig_args *args, mig_error *err);
+int mig_check_resolve_args(const mig_args *args, mig_error *err);
+int mig_check_up_args(const mig_args *args, mig_error *err);
+
+#endif

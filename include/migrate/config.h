@@ -1,0 +1,78 @@
+/* config.yaml: which backends to reach and which modules are enabled, in what order.
+ * Loaded and validated (src/config.c, the only reader of YAML) before any connection. */
+#ifndef MIGRATE_CONFIG_H
+#define MIGRATE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "migrate/error.h"
+
+/* Largest config file read; anything bigger is refused rather than parsed. */
+#define MIG_CONFIG_MAX_BYTES (1024 * 1024)
+
+typedef enum mig_lock_mode {
+	MIG_LOCK_ADVISORY, /* pg_try_advisory_lock polling: needs a session-pooled connection */
+	MIG_LOCK_TABLE,    /* a leased row in schema_migrations_lock: works through PgBouncer */
+} mig_lock_mode;
+
+typedef struct mig_module_config {
+	char *name;
+	bool enabled;
+	char **requires; /* names of modules that must run first */
+	size_t nrequires;
+	unsigned line;   /* where the module is declared, for messages */
+} mig_module_config;
+
+typedef struct mig_config {
+	char *path; /* the file it was loaded from ("" when parsed from memory) */
+	char *root; /* `root:` resolved against the config's directory; NULL when absent */
+
+	bool has_postgres;
+	char *pg_dsn;               /* expanded; "" means libpq defaults */
+	long long lock_wait_ms;     /* default 60 s */
+	long long lock_timeout_ms;  /* -1 = not set (server default), 0 = none */
+	long long statement_timeout_ms; /* likewise */
+	mig_lock_mode lock_mode;
+
+	bool has_mongodb;
+	char *mongo_uri;
+	char *mongo_database;
+
+	mig_module_config *modules; /* in config order */
+	size_t nmodules;
+
+	char **secrets; /* passwords found in the DSN and URI: never to be printed */
+	size_t nsecrets;
+} mig_config;
+
+/* Parses YAML text (len bytes) as a config, naming `name` in errors and resolving `root:`
+ * against `dir`. ${VAR} and ${VAR:-default} are expanded in every scalar. Unknown keys,
+ * duplicate keys, wrong types, YAML errors, unset variables and bad `requires` are
+ * MIG_EUSAGE with a message naming the key and ending "(name:line)". On success *out
+ * belongs to the caller: release it with mig_config_free. */
+int mig_config_parse(mig_config **out, const char *text, size_t len, const char *name,
+		     const char *dir, mig_error *err);
+
+/* Reads and parses path; an unreadable, empty-named, oversized or non-regular file is
+ * MIG_EUSAGE naming it. */
+int mig_config_load(mig_config **out, const char *path, mig_error *err);
+
+/* The config file to use: explicit (from --config) if non-NULL, else $APP_CONFIG if
+ * set and non-empty, else "config.yaml". Borrowed: do not free. */
+const char *mig_config_choose_path(const char *explicit_path);
+
+/* The module's entry, or NULL when the config does not mention it. Borrowed. */
+const mig_module_config *mig_config_module(const mig_config *cfg, const char *name);
+
+/* Whether module runs: core always, others only when listed and enabled. */
+bool mig_config_module_enabled(const mig_config *cfg, const char *name);
+
+/* Replaces every secret of cfg (cfg may be NULL) found in text with "***", in place;
+ * size is the capacity of text, and the result is truncated to fit. */
+void mig_config_redact(const mig_config *cfg, char *text, size_t size);
+
+/* Accepts NULL. */
+void mig_config_free(mig_config *cfg);
+
+#endif

@@ -1,0 +1,85 @@
+/* The interface between the engine and a SQL backend (today PostgreSQL, src/driver/pg.c).
+ * A backend is a versioned table of purpose-built operations, never a "run any SQL"
+ * call; a new backend is one new file and one registry line, and the engine's logic is
+ * tested above a scripted fake of this table. */
+#ifndef MIGRATE_DRIVER_H
+#define MIGRATE_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "migrate/checksum.h"
+#include "migrate/config.h"
+#include "migrate/error.h"
+
+#define MIG_SQL_DRIVER_VERSION 1
+
+/* One row of schema_migrations. */
+typedef struct mig_applied {
+	char *module;
+	long long version;
+	char *name;
+	char checksum[MIG_CHECKSUM_HEX]; /* "" when unknown */
+	bool dirty;                      /* a no-transaction migration began and did not end */
+	char applied_at[40];             /* ISO 8601, UTC */
+} mig_applied;
+
+/* The ledger as read once per run, sorted by module then version. */
+typedef struct mig_ledger {
+	bool exists; /* false when schema_migrations has never been created */
+	mig_applied *rows;
+	size_t nrows;
+} mig_ledger;
+
+void mig_ledger_clear(mig_ledger *ledger);
+
+/* The applied row of (module, version), or NULL. Borrowed. */
+const mig_applied *mig_ledger_find(const mig_ledger *ledger, const char *module,
+				   long long version);
+
+/* One migration file to run, up or down. */
+typedef struct mig_step {
+	const char *module;
+	long long version;
+	const char *name;
+	const char *path;        /* the file, for messages */
+	const char *sql;         /* its contents */
+	size_t sql_len;
+	bool up;                 /* up: insert the ledger row; down: delete it */
+	bool in_transaction;     /* false for `-- migrate:run-in-tx false` files */
+	const char *checksum;    /* up: SHA-256 of the up file, recorded with the row */
+} mig_step;
+
+typedef struct mig_sql_driver {
+	int version; /* MIG_SQL_DRIVER_VERSION */
+	const char *name;
+
+	/* MUST: opens a session with the config's DSN and timeouts. A connection failure
+	 * is MIG_EFAIL naming host, port and database but never the password. */
+	int (*connect)(void **conn, const mig_config *cfg, mig_error *err);
+	/* MUST: accepts NULL. Releases the lock if still held. */
+	void (*disconnect)(void *conn);
+	/* MUST: takes the one-migrator-per-database lock, waiting at most cfg->lock_wait_ms
+	 * and naming the holder when it gives up (MIG_EFAIL). */
+	int (*lock)(void *conn, mig_error *err);
+	/* MUST: releases the lock; a no-op when not held. */
+	int (*unlock)(void *conn, mig_error *err);
+	/* MUST: creates schema_migrations (and its companions) when missing. */
+	int (*ledger_prepare)(void *conn, mig_error *err);
+	/* MUST: reads every ledger row in one query; ledger->exists false when there is none. */
+	int (*ledger_read)(void *conn, mig_ledger *ledger, mig_error *err);
+	/* MUST: runs one step and records it in the ledger: in one transaction when
+	 * step->in_transaction, else statement by statement between a dirty mark and its
+	 * clearing. A failure is MIG_EFAIL naming the file and line, the server's message
+	 * and SQLSTATE; a transactional step then leaves no trace. */
+	int (*apply)(void *conn, const mig_step *step, mig_error *err);
+	/* MUST: records (applied) or deletes (!applied) a ledger row without running SQL,
+	 * clearing any dirty mark. */
+	int (*resolve)(void *conn, const char *module, long long version, const char *name,
+		       const char *checksum, bool applied, mig_error *err);
+} mig_sql_driver;
+
+/* The PostgreSQL backend. */
+extern const mig_sql_driver mig_pg_driver;
+
+#endif

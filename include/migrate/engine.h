@@ -1,0 +1,91 @@
+/* The engine: decides what to run from the plan and the ledger (pure logic, no I/O),
+ * then runs it through a SQL driver, one migration file at a time. */
+#ifndef MIGRATE_ENGINE_H
+#define MIGRATE_ENGINE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "migrate/driver.h"
+#include "migrate/plan.h"
+
+/* Largest migration file read; bigger ones are refused with a clear error. */
+#define MIG_SQL_MAX_BYTES (64u * 1024 * 1024)
+
+typedef struct mig_run_item {
+	const mig_module_plan *module;
+	const mig_migration *migration;
+} mig_run_item;
+
+/* An ordered list of migrations to apply (up) or roll back (down). */
+typedef struct mig_run {
+	bool up;
+	mig_run_item *items;
+	size_t nitems;
+} mig_run;
+
+void mig_run_clear(mig_run *run);
+
+/* Every pending migration of every module in plan order, or of only_module when non-NULL.
+ * A dirty module is MIG_EFAIL naming `migrate resolve`; a pending version below the
+ * module's highest applied one is MIG_EUSAGE unless allow_out_of_order. */
+int mig_engine_plan_up(mig_run *out, const mig_plan *plan, const mig_ledger *ledger,
+		       const char *only_module, bool allow_out_of_order, mig_error *err);
+
+/* The `steps` highest applied versions of module, highest first. A module that does not
+ * run, a dirty module, or an applied version without its .down.sql is an error. */
+int mig_engine_plan_down(mig_run *out, const mig_plan *plan, const mig_ledger *ledger,
+			 const char *module, unsigned long steps, mig_error *err);
+
+/* How one module stands, for `status`. */
+typedef struct mig_module_status {
+	const char *module;
+	bool enabled;          /* false for ledger modules the config no longer runs */
+	long long applied;     /* highest applied version, 0 when none */
+	long long latest;      /* highest version in the tree, 0 when none */
+	size_t napplied;
+	size_t pending;
+	long long dirty;       /* the dirty version, 0 when clean */
+	size_t missing;        /* applied versions whose file is gone */
+	long long first_missing;
+} mig_module_status;
+
+/* One entry per module of plan, then one per ledger module not in plan (*out is the
+ * caller's: free()). */
+int mig_engine_status(mig_module_status **out, size_t *count, const mig_plan *plan,
+		      const mig_ledger *ledger, mig_error *err);
+
+/* Something `verify` found wrong on the PostgreSQL side. */
+typedef enum mig_problem_kind {
+	MIG_PROBLEM_CHANGED,   /* the applied file's checksum differs from the ledger's */
+	MIG_PROBLEM_FILE_GONE, /* an applied version has no file any more */
+	MIG_PROBLEM_DIRTY,     /* a no-transaction migration did not finish */
+} mig_problem_kind;
+
+typedef struct mig_problem {
+	mig_problem_kind kind;
+	const char *module; /* borrowed from the plan or ledger */
+	long long version;
+	const char *path;   /* the file, or the module directory when it is gone */
+} mig_problem;
+
+/* Compares every applied version of the plan's modules with its file (reading and
+ * hashing only applied files). *out (caller frees) lists what is wrong; *checked counts
+ * the applied versions looked at. */
+int mig_engine_verify_files(mig_problem **out, size_t *count, size_t *checked,
+			    const mig_plan *plan, const mig_ledger *ledger, mig_error *err);
+
+/* Output of a run: where per-migration lines go (NULL for none). */
+typedef struct mig_reporter {
+	FILE *out;
+} mig_reporter;
+
+/* Reads each file of run, records checksums, runs it through drv, stops at the first
+ * failure. Returns MIG_OK or the failure's code with err naming file and line. */
+int mig_engine_execute(const mig_sql_driver *drv, void *conn, const mig_run *run,
+		       const mig_reporter *rep, mig_error *err);
+
+/* Whether sql's first line is the `-- migrate:run-in-tx false` directive. */
+bool mig_sql_wants_no_transaction(const char *sql, size_t len);
+
+#endif

@@ -1,0 +1,62 @@
+/* MongoDB backend: makes the collections and indexes of the modules' index specs exist
+ * (src/driver/mongo.c, the only file that includes libmongoc). */
+#ifndef MIGRATE_MONGO_H
+#define MIGRATE_MONGO_H
+
+#include <stddef.h>
+
+#include "migrate/error.h"
+#include "migrate/index_spec.h"
+
+typedef struct mig_mongo mig_mongo;
+
+/* Opens a client for uri and database. Nothing is sent yet; an unreachable server
+ * shows at the first command, within the URI's serverSelectionTimeoutMS. A malformed
+ * URI is MIG_EUSAGE. The password in uri never appears in err. */
+int mig_mongo_connect(mig_mongo **out, const char *uri, const char *database, mig_error *err);
+
+/* Accepts NULL. */
+void mig_mongo_free(mig_mongo *m);
+
+/* Releases libmongoc's process-wide state (mongoc_cleanup). main calls it once, after every
+ * mig_mongo is freed and before it returns; no mig_mongo may be used afterwards. Harmless
+ * when mig_mongo_connect was never called. */
+void mig_mongo_global_cleanup(void);
+
+typedef enum mig_mongo_mode {
+	MIG_MONGO_CHECK,    /* read only: report what exists, is missing or differs */
+	MIG_MONGO_SEED_DRY, /* as CHECK; missing items are reported as what seed would create */
+	MIG_MONGO_SEED,     /* create what is missing; leave conflicts alone */
+} mig_mongo_mode;
+
+typedef enum mig_mongo_state {
+	MIG_MONGO_PRESENT,  /* exists with the same spec */
+	MIG_MONGO_MISSING,  /* does not exist (CHECK, SEED_DRY) */
+	MIG_MONGO_CREATED,  /* created by this call (SEED) */
+	MIG_MONGO_CONFLICT, /* same name, another spec (or server error 85/86): left alone */
+} mig_mongo_state;
+
+typedef struct mig_mongo_item {
+	const char *module;
+	const char *collection;
+	const char *index;  /* NULL when the item is the collection itself */
+	mig_mongo_state state;
+	const char *detail; /* CONFLICT: what differs or the server's message; else NULL */
+} mig_mongo_item;
+
+typedef void (*mig_mongo_report_fn)(void *ctx, const mig_mongo_item *item);
+
+/* Compares specs[0..nspecs) with the server and, in SEED mode, creates what is missing:
+ * one listCollections for the database, one listIndexes per existing collection, one create
+ * per missing collection and one createIndexes per collection (then one per index, only
+ * when the server refuses that for an index conflict); nothing is written when nothing is
+ * missing. A collection named by several specs is asked about and written once.
+ * Every collection and index is reported once through report, in spec order.
+ * Conflicts are reported, not errors: returns MIG_OK, or MIG_EFAIL (server unreachable,
+ * command failed) with err filled, or MIG_EUSAGE (with "(path:line)") before anything is
+ * sent when an option is not valid extended JSON for libbson. After a failure, the
+ * collections before the failing one have been reported, the rest not. */
+int mig_mongo_sync(mig_mongo *m, mig_index_spec *const *specs, size_t nspecs,
+		   mig_mongo_mode mode, mig_mongo_report_fn report, void *ctx, mig_error *err);
+
+#endif

@@ -1,0 +1,79 @@
+/* The planner: what migrations/postgres/<module>/ holds, validated and ordered.
+ * It reads directory listings only (never file contents) and never touches a database. */
+#ifndef MIGRATE_PLAN_H
+#define MIGRATE_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "migrate/config.h"
+#include "migrate/error.h"
+
+typedef enum mig_file_kind {
+	MIG_FILE_OTHER, /* not a .sql file: ignored (README.md, .gitkeep) */
+	MIG_FILE_UP,
+	MIG_FILE_DOWN,
+	MIG_FILE_BAD,   /* a .sql file whose name is not NNN_<name>.up|down.sql */
+} mig_file_kind;
+
+typedef struct mig_filename {
+	mig_file_kind kind;
+	long long version; /* the integer value of NNN */
+	unsigned width;    /* how many digits NNN has, to keep zero-padding */
+	const char *name;  /* points into the parsed string; not NUL-terminated */
+	size_t name_len;
+	const char *why;   /* MIG_FILE_BAD: what is wrong (static string) */
+} mig_filename;
+
+/* Classifies a file name. Names are [A-Za-z0-9_-]+; versions must fit a signed 64-bit
+ * integer. Never fails: a bad .sql name comes back as MIG_FILE_BAD with why set. */
+mig_file_kind mig_filename_parse(const char *filename, mig_filename *out);
+
+/* Whether name may be the <name> part of a migration file ([A-Za-z0-9_-]+). */
+bool mig_migration_name_valid(const char *name);
+
+typedef struct mig_migration {
+	long long version;
+	unsigned width;
+	char *name;      /* the <name> part */
+	char *up_path;
+	char *down_path; /* NULL when there is no .down.sql */
+} mig_migration;
+
+typedef struct mig_module_plan {
+	char *name;
+	char *dir;                 /* <root>/postgres/<name>; may not exist */
+	mig_migration *migrations; /* ascending by version */
+	size_t nmigrations;
+} mig_module_plan;
+
+typedef struct mig_plan {
+	char *root;
+	mig_module_plan *modules; /* core first, then the config's order as `requires` allows */
+	size_t nmodules;
+} mig_plan;
+
+/* The root to use: explicit (--root, relative to the current directory) if non-NULL,
+ * else the config's `root:` (already resolved against the config file), else
+ * "migrations". Borrowed. */
+const char *mig_plan_choose_root(const char *explicit_root, const mig_config *cfg);
+
+/* Orders the modules that run: core first, then enabled modules in config order,
+ * each moved later only as far as its `requires` demands. A cycle, or a requirement
+ * on an unknown or disabled module, is MIG_EUSAGE naming the modules. *names holds
+ * borrowed strings (from cfg, or "core"); free only the array. */
+int mig_module_order(const char ***names, size_t *count, const mig_config *cfg,
+		     mig_error *err);
+
+/* Walks <root>/postgres/ and builds the plan of every module that runs. A missing
+ * root, a bad module directory name, a bad or duplicate file, or a .down.sql without
+ * its .up.sql is MIG_EUSAGE naming the path. */
+int mig_plan_build(mig_plan **out, const mig_config *cfg, const char *root, mig_error *err);
+
+/* The module's plan, or NULL when it does not run. Borrowed. */
+const mig_module_plan *mig_plan_module(const mig_plan *plan, const char *name);
+
+/* Accepts NULL. */
+void mig_plan_free(mig_plan *plan);
+
+#endif

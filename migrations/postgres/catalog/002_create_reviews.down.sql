@@ -1,0 +1,2 @@
+DROP VIEW product_ratings;
+DROP TABLE reviews;

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The main job on the example tree, from nothing: installs what is missing, builds,
+# starts a throwaway PostgreSQL and the MongoDB stand-in, and shows up, status,
+# verify, seed, check and down with the repository's config.yaml. Leaves nothing running.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+cd "$src"
+
+scripts/deps.sh all
+if [ ! -f build/build.ninja ]; then
+	meson setup build >/dev/null
+fi
+ninja -C build >/dev/null
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/migrate-demo.XXXXXX")
+chmod 755 "$work"
+cleanup() {
+	scripts/pg-server.sh stop "$work/pg" || true
+	scripts/mongo-standin.sh stop "$work/mongo" || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+eval "$(scripts/pg-server.sh start "$work/pg" fsync=off)"
+eval "$(scripts/mongo-standin.sh start "$work/mongo")"
+export MIGRATE_PG_DSN MIGRATE_MONGO_URI
+echo "throwaway PostgreSQL 15 on 127.0.0.1:$MIGRATE_PG_PORT; MongoDB stand-in (not a real mongod) at ${MIGRATE_MONGO_URI%%/\?*}"
+
+show() {
+	printf '\n$ migrate %s\n' "$*"
+	set +e
+	build/migrate "$@"
+	local status=$?
+	set -e
+	[ "$status" -eq 0 ] || echo "(exit status $status)"
+}
+
+show check
+show up --dry-run
+show up
+show seed --dry-run
+show seed
+show status
+show verify
+show up
+show seed
+show check
+show down --module catalog
+show status
+show up
+show verify

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages migrate needs to build, test and demo, and only those
+# that are missing. Installing needs root; without it, the script names what is missing.
+# usage: scripts/deps.sh [build|test|all]   (default: all)
+set -euo pipefail
+
+build_pkgs=(gcc meson ninja-build pkg-config libpq-dev libyaml-dev libjansson-dev
+	libmongoc-dev libssl-dev)
+test_pkgs=(postgresql-15 python3 python3-bson libcmocka-dev pgbouncer clang
+	libclang-rt-14-dev scdoc time procps)
+
+case "${1:-all}" in
+build) wanted=("${build_pkgs[@]}") ;;
+test | all) wanted=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+*) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+esac
+
+missing=()
+for pkg in "${wanted[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+	[ "$status" = "install ok installed" ] || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing Debian packages: ${missing[*]}" >&2
+	echo "deps: run as root, or: sudo apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,40 @@
+/* `migrate up`: apply every pending migration, core first, stopping at the first error. */
+#include "migrate/cli.h"
+#include "migrate/engine.h"
+#include "migrate/report.h"
+#include "migrate/session.h"
+
+int mig_check_up_args(const mig_args *args, mig_error *err)
+{
+	if (args->format == MIG_FORMAT_JSON && !args->dry_run)
+		return mig_error_set(err, MIG_EUSAGE, "'up --format json' goes with --dry-run");
+	return MIG_OK;
+}
+
+int mig_cmd_up(mig_context *ctx, mig_error *err)
+{
+	const mig_args *a = &ctx->args;
+	mig_session s;
+	mig_run run = {0};
+	/* a dry run takes no lock and creates nothing: it only reads */
+	unsigned flags = a->dry_run ? 0 : MIG_SESSION_LOCK | MIG_SESSION_PREPARE;
+	int rc = mig_session_open(&s, ctx, flags, err);
+	if (rc < 0)
+		return rc;
+	rc = mig_engine_plan_up(&run, ctx->plan, &s.ledger, a->module, a->allow_out_of_order, err);
+	if (rc < 0)
+		goto done;
+	if (a->dry_run) {
+		rc = mig_report_run(ctx->out, &run, a->format, err);
+		goto done;
+	}
+	mig_reporter rep = {.out = a->quiet ? NULL : ctx->out};
+	rc = mig_engine_execute(s.drv, s.conn, &run, &rep, err);
+	if (rc == MIG_OK && run.nitems == 0 && !a->quiet)
+		fprintf(ctx->out, "nothing to apply: %s\n",
+			a->module ? "the module is up to date" : "every module is up to date");
+done:
+	mig_run_clear(&run);
+	mig_session_close(&s);
+	return rc;
+}

@@ -1,0 +1,39 @@
+/* `migrate verify`: the schema is what the migrations say. PostgreSQL: every applied
+ * file still exists unchanged (checksum) and nothing is dirty. MongoDB: every collection
+ * and index of indexes.json exists with its spec. Exit 3 names what is wrong. */
+#include <stdlib.h>
+
+#include "migrate/cli.h"
+#include "migrate/engine.h"
+#include "migrate/mongo_plan.h"
+#include "migrate/report.h"
+#include "migrate/session.h"
+
+int mig_cmd_verify(mig_context *ctx, mig_error *err)
+{
+	mig_session s = {0};
+	mig_problem *problems = NULL;
+	size_t nproblems = 0, checked = 0;
+	mig_mongo_results mongo = {0};
+	int rc = MIG_OK;
+	if (ctx->cfg->has_postgres) {
+		if ((rc = mig_session_open(&s, ctx, 0, err)) < 0)
+			return rc;
+		rc = mig_engine_verify_files(&problems, &nproblems, &checked, ctx->plan, &s.ledger,
+					     err);
+	}
+	if (rc == MIG_OK && ctx->mongo_plan)
+		rc = mig_mongo_run(&mongo, ctx->cfg, ctx->mongo_plan, MIG_MONGO_CHECK, err);
+	if (rc == MIG_OK)
+		rc = mig_report_verify(ctx->out, ctx->cfg->has_postgres, problems, nproblems,
+				       checked, ctx->mongo_plan ? &mongo : NULL, ctx->args.format,
+				       err);
+	size_t bad = nproblems + mongo.missing + mongo.conflicts;
+	if (rc == MIG_OK && bad)
+		rc = mig_error_set(err, MIG_ESCHEMA, "verify found %zu problem%s (see above)", bad,
+				   bad == 1 ? "" : "s");
+	free(problems);
+	mig_mongo_results_clear(&mongo);
+	mig_session_close(&s);
+	return rc;
+}

@@ -1,0 +1,182 @@
+/* The option table shared by every command: one row per option drives both getopt_long
+ * and the options section of each command's help. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "migrate/cli.h"
+#include "migrate/cli_options.h"
+
+const mig_option_spec mig_option_specs[] = {
+	{MIG_OPT_CONFIG, "config", 'c', "PATH", "config file (else $APP_CONFIG, else ./config.yaml)"},
+	{MIG_OPT_ROOT, "root", 'r', "DIR", "migrations tree (else root: in the config, else ./migrations)"},
+	{MIG_OPT_MODULE, "module", 'm', "M", "only this module"},
+	{MIG_OPT_STEPS, "steps", 'n', "N", "how many versions to roll back (default 1)"},
+	{MIG_OPT_DRY_RUN, "dry-run", 0, NULL, "print what would run and change nothing"},
+	{MIG_OPT_ALLOW_OUT_OF_ORDER, "allow-out-of-order", 0, NULL,
+	 "apply pending versions below the highest applied one"},
+	{MIG_OPT_FORMAT, "format", 'f', "FMT", "output format: text or json"},
+	{MIG_OPT_VERSION, "version", 0, "V", "the version to resolve"},
+	{MIG_OPT_APPLIED, "applied", 0, NULL, "record the version as applied"},
+	{MIG_OPT_ROLLED_BACK, "rolled-back", 0, NULL, "remove the version's record"},
+	{MIG_OPT_QUIET, "quiet", 'q', NULL, "print errors only"},
+	{MIG_OPT_HELP, "help", 'h', NULL, "show this help"},
+	{MIG_OPT_END, NULL, 0, NULL, NULL},
+};
+
+const mig_option_spec *mig_option_spec_find(mig_option_id id)
+{
+	for (const mig_option_spec *s = mig_option_specs; s->id != MIG_OPT_END; s++)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+static int parse_count(const char *text, unsigned long *out)
+{
+	char *end;
+	if (!*text || *text == '-' || *text == '+')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || *end || v == 0 || v > INT_MAX)
+		return -1;
+	*out = (unsigned long)v;
+	return 0;
+}
+
+static int parse_version(const char *text, long long *out)
+{
+	char *end;
+	if (!*text || *text == '-' || *text == '+')
+		return -1;
+	errno = 0;
+	long long v = strtoll(text, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int apply_option(mig_args *args, const mig_option_spec *spec, const char *value,
+			const char *cmd, mig_error *err)
+{
+	switch (spec->id) {
+	case MIG_OPT_CONFIG:
+		args->config_path = value;
+		break;
+	case MIG_OPT_ROOT:
+		args->root = value;
+		break;
+	case MIG_OPT_MODULE:
+		args->module = value;
+		break;
+	case MIG_OPT_STEPS:
+		if (parse_count(value, &args->steps) < 0)
+			return mig_error_set(err, MIG_EUSAGE,
+					     "--steps takes a whole number from 1 up, not '%s'", value);
+		break;
+	case MIG_OPT_DRY_RUN:
+		args->dry_run = true;
+		break;
+	case MIG_OPT_ALLOW_OUT_OF_ORDER:
+		args->allow_out_of_order = true;
+		break;
+	case MIG_OPT_FORMAT:
+		if (!strcmp(value, "text"))
+			args->format = MIG_FORMAT_TEXT;
+		else if (!strcmp(value, "json"))
+			args->format = MIG_FORMAT_JSON;
+		else
+			return mig_error_set(err, MIG_EUSAGE, "--format takes text or json, not '%s'",
+					     value);
+		break;
+	case MIG_OPT_VERSION:
+		if (parse_version(value, &args->version) < 0)
+			return mig_error_set(err, MIG_EUSAGE,
+					     "--version takes a migration version number, not '%s'",
+					     value);
+		args->has_version = true;
+		break;
+	case MIG_OPT_APPLIED:
+		args->applied = true;
+		break;
+	case MIG_OPT_ROLLED_BACK:
+		args->rolled_back = true;
+		break;
+	case MIG_OPT_QUIET:
+		args->quiet = true;
+		break;
+	case MIG_OPT_HELP:
+		args->help = true;
+		break;
+	case MIG_OPT_END:
+	case MIG_OPT_COUNT:
+		return mig_error_set(err, MIG_EUSAGE, "bad option for '%s'", cmd);
+	}
+	return MIG_OK;
+}
+
+int mig_args_parse(mig_args *args, const mig_command *cmd, int argc, char **argv,
+		   mig_error *err)
+{
+	struct option longopts[MIG_OPT_COUNT + 1];
+	char shortopts[64] = ":"; /* report a missing value as ':' */
+	const mig_option_spec *by_val[MIG_OPT_COUNT + 1] = {0};
+	size_t nlong = 0, nshort = strlen(shortopts);
+
+	memset(args, 0, sizeof *args);
+	args->steps = 1;
+	for (const mig_option_id *id = cmd->options; *id != MIG_OPT_END; id++) {
+		const mig_option_spec *spec = mig_option_spec_find(*id);
+		/* getopt_long hands back `val`: the short letter, or 256 + id for long-only */
+		int val = spec->short_name ? spec->short_name : 256 + (int)spec->id;
+		longopts[nlong++] = (struct option){spec->long_name,
+						     spec->arg_name ? required_argument : no_argument,
+						     NULL, val};
+		by_val[spec->id] = spec;
+		if (spec->short_name) {
+			shortopts[nshort++] = (char)spec->short_name;
+			if (spec->arg_name)
+				shortopts[nshort++] = ':';
+		}
+	}
+	longopts[nlong] = (struct option){0};
+	shortopts[nshort] = '\0';
+
+	optind = 0; /* GNU getopt: 0 re-initialises, so parsing can run more than once */
+	opterr = 0;
+	int c, longindex;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, &longindex)) != -1) {
+		if (c == '?' || c == ':') {
+			const char *bad = argv[optind - 1];
+			if (c == ':')
+				return mig_error_set(err, MIG_EUSAGE, "option '%s' needs a value (see 'migrate %s --help')",
+						     bad, cmd->name);
+			if (optopt && !(bad[0] == '-' && bad[1] == '-'))
+				return mig_error_set(err, MIG_EUSAGE,
+						     "unknown option '-%c' for '%s' (see 'migrate %s --help')",
+						     optopt, cmd->name, cmd->name);
+			return mig_error_set(err, MIG_EUSAGE,
+					     "unknown option '%s' for '%s' (see 'migrate %s --help')",
+					     bad, cmd->name, cmd->name);
+		}
+		const mig_option_spec *spec = NULL;
+		if (c >= 256)
+			spec = by_val[c - 256];
+		else
+			for (const mig_option_id *id = cmd->options; *id != MIG_OPT_END && !spec; id++)
+				if (mig_option_spec_find(*id)->short_name == c)
+					spec = mig_option_spec_find(*id);
+		if (!spec)
+			return mig_error_set(err, MIG_EUSAGE, "unknown option for '%s'", cmd->name);
+		int rc = apply_option(args, spec, optarg, cmd->name, err);
+		if (rc < 0)
+			return rc;
+	}
+	args->positional = argv + optind;
+	args->npositional = argc - optind;
+	return MIG_OK;
+}

@@ -1,0 +1,36 @@
+/* Opening a database session the same way for every command: connect, lock, ensure
+ * and read the ledger, so each command starts from one consistent snapshot. */
+#include <string.h>
+
+#include "migrate/session.h"
+
+int mig_session_open(mig_session *s, mig_context *ctx, unsigned flags, mig_error *err)
+{
+	memset(s, 0, sizeof *s);
+	s->drv = ctx->sql ? ctx->sql : &mig_pg_driver;
+	int rc = s->drv->connect(&s->conn, ctx->cfg, err);
+	if (rc < 0)
+		return rc;
+	/* the lock comes before the ledger is read, so no other run can change it after */
+	if ((flags & MIG_SESSION_LOCK) && (rc = s->drv->lock(s->conn, err)) < 0)
+		goto fail;
+	if ((rc = s->drv->ledger_read(s->conn, &s->ledger, err)) < 0)
+		goto fail;
+	if ((flags & MIG_SESSION_PREPARE) && !s->ledger.exists) {
+		if ((rc = s->drv->ledger_prepare(s->conn, err)) < 0)
+			goto fail;
+		s->ledger.exists = true;
+	}
+	return MIG_OK;
+fail:
+	mig_session_close(s);
+	return rc;
+}
+
+void mig_session_close(mig_session *s)
+{
+	if (s->drv && s->conn)
+		s->drv->disconnect(s->conn);
+	mig_ledger_clear(&s->ledger);
+	s->conn = NULL;
+}

@@ -1,0 +1,515 @@
+/* Loads config.yaml with libyaml (the only file that includes <yaml.h>) into a
+ * mig_config, checking every key, type and variable before anything connects.
+ * The walk follows the fixed shape of the schema, so an alias can only name a node
+ * the schema already bounds: a small file cannot grow into a huge tree. */
+#include "migrate/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+#include "migrate/expand.h"
+#include "migrate/fs.h"
+#include "migrate/names.h"
+#include "migrate/secret.h"
+
+typedef struct walker {
+	yaml_document_t *doc;
+	const char *name; /* file name for messages */
+	mig_config *cfg;
+	mig_error *err;
+} walker;
+
+static unsigned line_of(const yaml_node_t *node)
+{
+	return (unsigned)node->start_mark.line + 1;
+}
+
+static int fail_at(walker *w, const yaml_node_t *node, const char *fmt, const char *what)
+{
+	char msg[MIG_ERROR_MAX / 2];
+	snprintf(msg, sizeof msg, fmt, what);
+	return mig_error_set(w->err, MIG_EUSAGE, "%s (%s:%u)", msg, w->name, line_of(node));
+}
+
+static const char *node_kind(const yaml_node_t *node)
+{
+	switch (node->type) {
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	default:
+		return "a scalar";
+	}
+}
+
+/* The expanded text of a scalar node (caller frees), or an error naming key. */
+static int scalar_value(walker *w, const yaml_node_t *node, const char *key, char **out)
+{
+	*out = NULL;
+	if (node->type != YAML_SCALAR_NODE) {
+		char msg[MIG_ERROR_MAX / 2];
+		snprintf(msg, sizeof msg, "'%s' must be a scalar, not %s", key, node_kind(node));
+		return mig_error_set(w->err, MIG_EUSAGE, "%s (%s:%u)", msg, w->name, line_of(node));
+	}
+	const char *raw = (const char *)node->data.scalar.value;
+	if (strlen(raw) != node->data.scalar.length)
+		return fail_at(w, node, "'%s' contains a NUL byte", key);
+	mig_error inner;
+	if (mig_expand_env(out, raw, &inner) < 0)
+		return mig_error_set(w->err, inner.code, "%s in '%s' (%s:%u)", inner.message, key,
+				     w->name, line_of(node));
+	return MIG_OK;
+}
+
+static int string_value(walker *w, const yaml_node_t *node, const char *key, char **out)
+{
+	return scalar_value(w, node, key, out);
+}
+
+static int bool_value(walker *w, const yaml_node_t *node, const char *key, bool *out)
+{
+	char *text;
+	int rc = scalar_value(w, node, key, &text);
+	if (rc < 0)
+		return rc;
+	if (!strcmp(text, "true") || !strcmp(text, "True") || !strcmp(text, "TRUE")) {
+		*out = true;
+	} else if (!strcmp(text, "false") || !strcmp(text, "False") || !strcmp(text, "FALSE")) {
+		*out = false;
+	} else {
+		char msg[MIG_ERROR_MAX / 2];
+		snprintf(msg, sizeof msg, "'%s' must be true or false, not '%.100s'", key, text);
+		rc = mig_error_set(w->err, MIG_EUSAGE, "%s (%s:%u)", msg, w->name, line_of(node));
+	}
+	free(text);
+	return rc;
+}
+
+static int duration_value(walker *w, const yaml_node_t *node, const char *key, long long *out)
+{
+	char *text;
+	int rc = scalar_value(w, node, key, &text);
+	if (rc < 0)
+		return rc;
+	if (mig_parse_duration_ms(text, out) < 0) {
+		char msg[MIG_ERROR_MAX / 2];
+		snprintf(msg, sizeof msg,
+			 "'%s' must be a duration such as 500ms, 10s, 5m or 0, not '%.100s'", key,
+			 text);
+		rc = mig_error_set(w->err, MIG_EUSAGE, "%s (%s:%u)", msg, w->name, line_of(node));
+	}
+	free(text);
+	return rc;
+}
+
+/* Calls visit(w, key, key_node, value_node, ctx) for each pair of a mapping, refusing
+ * non-mappings and duplicate keys. */
+typedef int (*pair_fn)(walker *w, const char *key, const yaml_node_t *key_node,
+		       const yaml_node_t *value, void *ctx);
+
+static int each_pair(walker *w, const yaml_node_t *map, const char *what, pair_fn visit,
+		     void *ctx)
+{
+	if (map->type != YAML_MAPPING_NODE) {
+		char msg[MIG_ERROR_MAX / 2];
+		snprintf(msg, sizeof msg, "'%s' must be a mapping, not %s", what, node_kind(map));
+		return mig_error_set(w->err, MIG_EUSAGE, "%s (%s:%u)", msg, w->name, line_of(map));
+	}
+	for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
+	     pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *key = yaml_document_get_node(w->doc, pair->key);
+		yaml_node_t *value = yaml_document_get_node(w->doc, pair->value);
+		if (!key || !value)
+			return mig_error_set(w->err, MIG_EUSAGE, "malformed mapping in '%s' (%s:%u)",
+					     what, w->name, line_of(map));
+		if (key->type != YAML_SCALAR_NODE)
+			return fail_at(w, key, "a key in '%s' must be a scalar", what);
+		const char *k = (const char *)key->data.scalar.value;
+		for (yaml_node_pair_t *prev = map->data.mapping.pairs.start; prev < pair; prev++) {
+			yaml_node_t *pk = yaml_document_get_node(w->doc, prev->key);
+			if (pk && pk->type == YAML_SCALAR_NODE &&
+			    !strcmp((const char *)pk->data.scalar.value, k))
+				return fail_at(w, key, "duplicate key '%s'", k);
+		}
+		int rc = visit(w, k, key, value, ctx);
+		if (rc < 0)
+			return rc;
+	}
+	return MIG_OK;
+}
+
+static int unknown_key(walker *w, const yaml_node_t *key_node, const char *section,
+		       const char *key)
+{
+	char msg[MIG_ERROR_MAX / 2];
+	if (section)
+		snprintf(msg, sizeof msg, "unknown key '%s.%.100s'", section, key);
+	else
+		snprintf(msg, sizeof msg, "unknown key '%.100s'", key);
+	return mig_error_set(w->err, MIG_EUSAGE, "%s (%s:%u)", msg, w->name, line_of(key_node));
+}
+
+static int postgres_pair(walker *w, const char *key, const yaml_node_t *key_node,
+			 const yaml_node_t *value, void *ctx)
+{
+	mig_config *cfg = w->cfg;
+	(void)ctx;
+	if (!strcmp(key, "dsn"))
+		return string_value(w, value, "postgres.dsn", &cfg->pg_dsn);
+	if (!strcmp(key, "lock_wait"))
+		return duration_value(w, value, "postgres.lock_wait", &cfg->lock_wait_ms);
+	if (!strcmp(key, "lock_timeout"))
+		return duration_value(w, value, "postgres.lock_timeout", &cfg->lock_timeout_ms);
+	if (!strcmp(key, "statement_timeout"))
+		return duration_value(w, value, "postgres.statement_timeout",
+				      &cfg->statement_timeout_ms);
+	if (!strcmp(key, "lock")) {
+		char *mode;
+		int rc = string_value(w, value, "postgres.lock", &mode);
+		if (rc < 0)
+			return rc;
+		if (!strcmp(mode, "advisory"))
+			cfg->lock_mode = MIG_LOCK_ADVISORY;
+		else if (!strcmp(mode, "table"))
+			cfg->lock_mode = MIG_LOCK_TABLE;
+		else
+			rc = fail_at(w, value, "'postgres.lock' must be advisory or table, not '%.100s'",
+				     mode);
+		free(mode);
+		return rc;
+	}
+	return unknown_key(w, key_node, "postgres", key);
+}
+
+static int mongodb_pair(walker *w, const char *key, const yaml_node_t *key_node,
+			const yaml_node_t *value, void *ctx)
+{
+	(void)ctx;
+	if (!strcmp(key, "uri"))
+		return string_value(w, value, "mongodb.uri", &w->cfg->mongo_uri);
+	if (!strcmp(key, "database"))
+		return string_value(w, value, "mongodb.database", &w->cfg->mongo_database);
+	return unknown_key(w, key_node, "mongodb", key);
+}
+
+static int requires_list(walker *w, const yaml_node_t *value, mig_module_config *mod)
+{
+	char key[160];
+	snprintf(key, sizeof key, "modules.%s.requires", mod->name);
+	if (value->type != YAML_SEQUENCE_NODE) {
+		char msg[MIG_ERROR_MAX / 2];
+		snprintf(msg, sizeof msg, "'%s' must be a list, not %s", key, node_kind(value));
+		return mig_error_set(w->err, MIG_EUSAGE, "%s (%s:%u)", msg, w->name,
+				     line_of(value));
+	}
+	size_t n = (size_t)(value->data.sequence.items.top - value->data.sequence.items.start);
+	mod->requires = calloc(n ? n : 1, sizeof *mod->requires);
+	if (!mod->requires)
+		return mig_error_set(w->err, MIG_EFAIL, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *item = yaml_document_get_node(w->doc, value->data.sequence.items.start[i]);
+		if (!item)
+			return fail_at(w, value, "malformed list in '%s'", key);
+		char *name;
+		int rc = string_value(w, item, key, &name);
+		if (rc < 0)
+			return rc;
+		mod->requires[mod->nrequires++] = name;
+		if (!mig_module_name_valid(name))
+			return mig_error_set(w->err, MIG_EUSAGE,
+					     "bad module name '%.100s' in '%s': use [a-z0-9_]+ (%s:%u)",
+					     name, key, w->name, line_of(item));
+	}
+	return MIG_OK;
+}
+
+static int module_pair(walker *w, const char *key, const yaml_node_t *key_node,
+		       const yaml_node_t *value, void *ctx)
+{
+	mig_module_config *mod = ctx;
+	if (!strcmp(key, "enabled")) {
+		char name[160];
+		snprintf(name, sizeof name, "modules.%s.enabled", mod->name);
+		return bool_value(w, value, name, &mod->enabled);
+	}
+	if (!strcmp(key, "requires"))
+		return requires_list(w, value, mod);
+	char section[160];
+	snprintf(section, sizeof section, "modules.%s", mod->name);
+	return unknown_key(w, key_node, section, key);
+}
+
+static int modules_pair(walker *w, const char *key, const yaml_node_t *key_node,
+			const yaml_node_t *value, void *ctx)
+{
+	mig_config *cfg = w->cfg;
+	(void)ctx;
+	if (!mig_module_name_valid(key))
+		return fail_at(w, key_node, "bad module name '%.100s': use [a-z0-9_]+", key);
+	mig_module_config *mod = &cfg->modules[cfg->nmodules++];
+	mod->name = strdup(key);
+	mod->enabled = true; /* listing a module means running it unless it says otherwise */
+	mod->line = line_of(key_node);
+	if (!mod->name)
+		return mig_error_set(w->err, MIG_EFAIL, "out of memory");
+	/* `name:` with nothing after it reads as an empty mapping: enabled, no requires */
+	if (value->type == YAML_SCALAR_NODE && value->data.scalar.length == 0 &&
+	    value->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+		return MIG_OK;
+	char what[160];
+	snprintf(what, sizeof what, "modules.%s", key);
+	return each_pair(w, value, what, module_pair, mod);
+}
+
+static int top_pair(walker *w, const char *key, const yaml_node_t *key_node,
+		    const yaml_node_t *value, void *ctx)
+{
+	mig_config *cfg = w->cfg;
+	(void)ctx;
+	if (!strcmp(key, "postgres")) {
+		cfg->has_postgres = true;
+		return each_pair(w, value, "postgres", postgres_pair, NULL);
+	}
+	if (!strcmp(key, "mongodb")) {
+		cfg->has_mongodb = true;
+		return each_pair(w, value, "mongodb", mongodb_pair, NULL);
+	}
+	if (!strcmp(key, "root"))
+		return string_value(w, value, "root", &cfg->root);
+	if (!strcmp(key, "modules")) {
+		if (value->type == YAML_SCALAR_NODE && value->data.scalar.length == 0 &&
+		    value->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+			return MIG_OK; /* `modules:` with nothing under it */
+		if (value->type != YAML_MAPPING_NODE)
+			return each_pair(w, value, "modules", modules_pair, NULL);
+		size_t n = (size_t)(value->data.mapping.pairs.top - value->data.mapping.pairs.start);
+		cfg->modules = calloc(n ? n : 1, sizeof *cfg->modules);
+		if (!cfg->modules)
+			return mig_error_set(w->err, MIG_EFAIL, "out of memory");
+		return each_pair(w, value, "modules", modules_pair, NULL);
+	}
+	return unknown_key(w, key_node, NULL, key);
+}
+
+/* A password in a libpq URI (postgres://user:pw@...), key=value DSN (password=pw) or
+ * MongoDB URI, recorded so no message can ever show it. */
+static int collect_secrets(mig_config *cfg, const char *dsn)
+{
+	char *found[2] = {0};
+	int n = mig_dsn_passwords(dsn, found);
+	for (int i = 0; i < n; i++) {
+		char **grown = realloc(cfg->secrets, (cfg->nsecrets + 1) * sizeof *grown);
+		if (!grown) {
+			for (int j = i; j < n; j++)
+				free(found[j]);
+			return -1;
+		}
+		cfg->secrets = grown;
+		cfg->secrets[cfg->nsecrets++] = found[i];
+	}
+	return 0;
+}
+
+static int resolve_root(mig_config *cfg, const char *dir, mig_error *err)
+{
+	if (!cfg->root || cfg->root[0] == '/' || !dir || !*dir)
+		return MIG_OK;
+	char *joined = mig_path_join(dir, cfg->root);
+	if (!joined)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	free(cfg->root);
+	cfg->root = joined;
+	return MIG_OK;
+}
+
+static int yaml_failure(const yaml_parser_t *parser, const char *name, mig_error *err)
+{
+	const yaml_mark_t *mark = parser->problem ? &parser->problem_mark : &parser->context_mark;
+	const char *problem = parser->problem ? parser->problem : "invalid YAML";
+	if (parser->error == YAML_MEMORY_ERROR)
+		return mig_error_set(err, MIG_EFAIL, "out of memory reading '%s'", name);
+	if (parser->context)
+		return mig_error_set(err, MIG_EUSAGE, "YAML error: %s %s (%s:%zu)", problem,
+				     parser->context, name, mark->line + 1);
+	return mig_error_set(err, MIG_EUSAGE, "YAML error: %s (%s:%zu)", problem, name,
+			     mark->line + 1);
+}
+
+int mig_config_parse(mig_config **out, const char *text, size_t len, const char *name,
+		     const char *dir, mig_error *err)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	bool have_doc = false;
+	int rc = MIG_OK;
+	*out = NULL;
+
+	mig_config *cfg = calloc(1, sizeof *cfg);
+	if (!cfg)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	cfg->lock_wait_ms = 60 * 1000;
+	cfg->lock_timeout_ms = -1; /* not set: keep the server's own setting */
+	cfg->statement_timeout_ms = -1;
+	cfg->lock_mode = MIG_LOCK_ADVISORY;
+	cfg->path = strdup(name);
+	if (!cfg->path || !yaml_parser_initialize(&parser)) {
+		free(cfg->path);
+		free(cfg);
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	}
+	if (memchr(text, '\0', len)) {
+		rc = mig_error_set(err, MIG_EUSAGE, "'%s' is not a text file (it contains NUL bytes)",
+				   name);
+		goto done;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		rc = yaml_failure(&parser, name, err);
+		goto done;
+	}
+	have_doc = true;
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (!root) {
+		rc = mig_error_set(err, MIG_EUSAGE, "'%s' is empty", name);
+		goto done;
+	}
+	/* a second document would be silently ignored by the loader: refuse it instead */
+	yaml_document_t extra;
+	if (!yaml_parser_load(&parser, &extra)) {
+		rc = yaml_failure(&parser, name, err);
+		goto done;
+	}
+	bool second = yaml_document_get_root_node(&extra) != NULL;
+	size_t second_line = extra.start_mark.line + 1;
+	yaml_document_delete(&extra);
+	if (second) {
+		rc = mig_error_set(err, MIG_EUSAGE, "more than one YAML document (%s:%zu)", name,
+				   second_line);
+		goto done;
+	}
+
+	walker w = {.doc = &doc, .name = name, .cfg = cfg, .err = err};
+	if (root->type != YAML_MAPPING_NODE) {
+		rc = mig_error_set(err, MIG_EUSAGE, "'%s' must hold a mapping at the top, not %s (%s:%u)",
+				   name, node_kind(root), name, line_of(root));
+		goto done;
+	}
+	rc = each_pair(&w, root, "config", top_pair, NULL);
+	if (rc < 0)
+		goto done;
+	if (cfg->has_postgres && !cfg->pg_dsn && !(cfg->pg_dsn = strdup(""))) {
+		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+		goto done;
+	}
+	if (cfg->has_mongodb && (!cfg->mongo_uri || !cfg->mongo_database)) {
+		rc = mig_error_set(err, MIG_EUSAGE, "'mongodb.%s' is required (%s)",
+				   cfg->mongo_uri ? "database" : "uri", name);
+		goto done;
+	}
+	if ((cfg->pg_dsn && collect_secrets(cfg, cfg->pg_dsn) < 0) ||
+	    (cfg->mongo_uri && collect_secrets(cfg, cfg->mongo_uri) < 0)) {
+		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+		goto done;
+	}
+	rc = resolve_root(cfg, dir, err);
+done:
+	if (have_doc)
+		yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (rc < 0) {
+		/* a message may quote a scalar that held a password: scrub what we know */
+		if (err)
+			mig_config_redact(cfg, err->message, sizeof err->message);
+		mig_config_free(cfg);
+		return rc;
+	}
+	*out = cfg;
+	return MIG_OK;
+}
+
+int mig_config_load(mig_config **out, const char *path, mig_error *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	*out = NULL;
+	if (!*path)
+		return mig_error_set(err, MIG_EUSAGE, "config path is empty");
+	int rc = mig_read_file(&text, &len, path, MIG_CONFIG_MAX_BYTES, "config file", err);
+	if (rc < 0)
+		return rc;
+	char *dir = mig_path_dirname(path);
+	if (!dir) {
+		free(text);
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	}
+	if (len == 0)
+		rc = mig_error_set(err, MIG_EUSAGE, "config file '%s' is empty", path);
+	else
+		rc = mig_config_parse(out, text, len, path, dir, err);
+	free(dir);
+	free(text);
+	return rc;
+}
+
+const char *mig_config_choose_path(const char *explicit_path)
+{
+	if (explicit_path)
+		return explicit_path;
+	const char *env = getenv("APP_CONFIG");
+	if (env && *env)
+		return env;
+	return "config.yaml";
+}
+
+const mig_module_config *mig_config_module(const mig_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nmodules; i++)
+		if (!strcmp(cfg->modules[i].name, name))
+			return &cfg->modules[i];
+	return NULL;
+}
+
+bool mig_config_module_enabled(const mig_config *cfg, const char *name)
+{
+	if (!strcmp(name, "core"))
+		return true;
+	const mig_module_config *mod = mig_config_module(cfg, name);
+	return mod && mod->enabled;
+}
+
+void mig_config_redact(const mig_config *cfg, char *text, size_t size)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->nsecrets; i++)
+		mig_redact(text, size, cfg->secrets[i]);
+}
+
+void mig_config_free(mig_config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->nmodules; i++) {
+		for (size_t j = 0; j < cfg->modules[i].nrequires; j++)
+			free(cfg->modules[i].requires[j]);
+		free(cfg->modules[i].requires);
+		free(cfg->modules[i].name);
+	}
+	for (size_t i = 0; i < cfg->nsecrets; i++) {
+		mig_secure_zero(cfg->secrets[i], strlen(cfg->secrets[i]));
+		free(cfg->secrets[i]);
+	}
+	free(cfg->secrets);
+	free(cfg->modules);
+	free(cfg->path);
+	free(cfg->root);
+	free(cfg->pg_dsn);
+	free(cfg->mongo_uri);
+	free(cfg->mongo_database);
+	free(cfg);
+}

@@ -1,0 +1,542 @@
+/* The PostgreSQL backend (the only file that includes <libpq-fe.h>): the ledger in
+ * schema_migrations, the one-migrator lock, and running migration files. A
+ * transactional file is sent with its ledger row as one pipeline, one round trip, yet
+ * each statement is its own protocol message so a failure names its exact statement. */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "migrate/driver.h"
+#include "migrate/sql_split.h"
+
+/* Key of the session advisory lock: one migrator per database. ("migrate" in ASCII.) */
+#define LOCK_KEY "7883936066298981"
+
+typedef struct pg_conn {
+	PGconn *conn;
+	const mig_config *cfg;
+	bool locked;
+} pg_conn;
+
+static const char ledger_ddl[] =
+	"CREATE TABLE IF NOT EXISTS schema_migrations ("
+	" module text NOT NULL,"
+	" version bigint NOT NULL,"
+	" name text NOT NULL DEFAULT '',"
+	" checksum text NOT NULL DEFAULT '',"
+	" dirty boolean NOT NULL DEFAULT false,"
+	" applied_at timestamptz NOT NULL DEFAULT now(),"
+	" duration_ms bigint,"
+	" PRIMARY KEY (module, version))";
+
+/* module, version, name, checksum; duration measured by the server inside the same
+ * transaction, from its start to this insert */
+static const char ledger_insert[] =
+	"INSERT INTO schema_migrations (module, version, name, checksum, duration_ms)"
+	" VALUES ($1, $2, $3, $4,"
+	" (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint)";
+
+static const char ledger_delete[] =
+	"DELETE FROM schema_migrations WHERE module = $1 AND version = $2";
+
+static const char ledger_mark_dirty[] =
+	"INSERT INTO schema_migrations (module, version, name, checksum, dirty)"
+	" VALUES ($1, $2, $3, $4, true)"
+	" ON CONFLICT (module, version) DO UPDATE SET dirty = true";
+
+static const char ledger_mark_clean[] =
+	"UPDATE schema_migrations SET dirty = false, applied_at = now(), duration_ms = $3"
+	" WHERE module = $1 AND version = $2";
+
+static const char ledger_resolve_applied[] =
+	"INSERT INTO schema_migrations (module, version, name, checksum)"
+	" VALUES ($1, $2, $3, $4)"
+	" ON CONFLICT (module, version) DO UPDATE SET dirty = false";
+
+/* libpq messages end in newlines and may span lines: keep the first line's substance */
+static void first_line(char *dst, size_t size, const char *msg)
+{
+	snprintf(dst, size, "%s", msg ? msg : "");
+	size_t n = strlen(dst);
+	while (n && (dst[n - 1] == '\n' || dst[n - 1] == ' '))
+		dst[--n] = '\0';
+}
+
+static int conn_error(pg_conn *pc, const char *what, mig_error *err)
+{
+	char msg[512];
+	first_line(msg, sizeof msg, PQerrorMessage(pc->conn));
+	return mig_error_set(err, MIG_EFAIL, "%s: %s", what, msg);
+}
+
+static int result_error(const PGresult *res, const char *what, mig_error *err)
+{
+	char msg[512];
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	first_line(msg, sizeof msg, primary ? primary : PQresultErrorMessage(res));
+	if (state)
+		return mig_error_set(err, MIG_EFAIL, "%s: %s (SQLSTATE %s)", what, msg, state);
+	return mig_error_set(err, MIG_EFAIL, "%s: %s", what, msg);
+}
+
+/* Runs one parameterless command; MIG_OK or MIG_EFAIL naming what. */
+static int exec_simple(pg_conn *pc, const char *sql, const char *what, mig_error *err)
+{
+	PGresult *res = PQexec(pc->conn, sql);
+	int status = PQresultStatus(res);
+	int rc = MIG_OK;
+	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+		rc = res ? result_error(res, what, err) : conn_error(pc, what, err);
+	PQclear(res);
+	return rc;
+}
+
+static int exec_params(pg_conn *pc, const char *sql, int n, const char *const *values,
+		       const char *what, mig_error *err)
+{
+	PGresult *res = PQexecParams(pc->conn, sql, n, NULL, values, NULL, NULL, 0);
+	int status = PQresultStatus(res);
+	int rc = MIG_OK;
+	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+		rc = res ? result_error(res, what, err) : conn_error(pc, what, err);
+	PQclear(res);
+	return rc;
+}
+
+/* Server notices (e.g. "relation already exists, skipping") are noise for a CLI;
+ * warnings are worth showing. */
+static void on_notice(void *arg, const PGresult *res)
+{
+	(void)arg;
+	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	if (severity && !strcmp(severity, "WARNING")) {
+		char msg[512];
+		first_line(msg, sizeof msg, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+		fprintf(stderr, "migrate: server warning: %s\n", msg);
+	}
+}
+
+static int pg_connect(void **out, const mig_config *cfg, mig_error *err)
+{
+	*out = NULL;
+	const char *keys[] = {"dbname", "application_name", NULL};
+	const char *values[] = {cfg->pg_dsn ? cfg->pg_dsn : "", "migrate", NULL};
+	pg_conn *pc = calloc(1, sizeof *pc);
+	if (!pc)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	pc->cfg = cfg;
+	pc->conn = PQconnectdbParams(keys, values, 1);
+	if (!pc->conn) {
+		free(pc);
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	}
+	if (PQstatus(pc->conn) != CONNECTION_OK) {
+		int rc = conn_error(pc, "cannot connect to PostgreSQL", err);
+		PQfinish(pc->conn);
+		free(pc);
+		return rc;
+	}
+	PQsetNoticeReceiver(pc->conn, on_notice, NULL);
+	if (PQsetClientEncoding(pc->conn, "UTF8") != 0) {
+		int rc = conn_error(pc, "cannot set client encoding", err);
+		PQfinish(pc->conn);
+		free(pc);
+		return rc;
+	}
+	*out = pc;
+	return MIG_OK;
+}
+
+static int pg_unlock(void *conn, mig_error *err)
+{
+	pg_conn *pc = conn;
+	if (!pc->locked)
+		return MIG_OK;
+	pc->locked = false;
+	return exec_simple(pc, "SELECT pg_advisory_unlock(" LOCK_KEY ")", "cannot release the lock",
+			   err);
+}
+
+static void pg_disconnect(void *conn)
+{
+	pg_conn *pc = conn;
+	if (!pc)
+		return;
+	/* closing the session releases its advisory lock anyway; unlocking first is polite */
+	if (pc->locked && PQstatus(pc->conn) == CONNECTION_OK)
+		pg_unlock(pc, NULL);
+	PQfinish(pc->conn);
+	free(pc);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+}
+
+/* The PID holding our advisory lock, or 0 when nobody (or unknown). */
+static long holder_pid(pg_conn *pc)
+{
+	static const char sql[] =
+		"SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+		" AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+		" AND ((classid::bigint << 32) | objid::bigint) = " LOCK_KEY " LIMIT 1";
+	PGresult *res = PQexec(pc->conn, sql);
+	long pid = 0;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		pid = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return pid;
+}
+
+/* Polls pg_try_advisory_lock: a blocking pg_advisory_lock would wait inside the server,
+ * where it can deadlock with CREATE INDEX CONCURRENTLY run by the holder. */
+static int pg_lock(void *conn, mig_error *err)
+{
+	pg_conn *pc = conn;
+	long long deadline = now_ms() + pc->cfg->lock_wait_ms;
+	long long pause = 20;
+	for (;;) {
+		PGresult *res = PQexec(pc->conn, "SELECT pg_try_advisory_lock(" LOCK_KEY ")");
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			int rc = res ? result_error(res, "cannot take the migration lock", err)
+				     : conn_error(pc, "cannot take the migration lock", err);
+			PQclear(res);
+			return rc;
+		}
+		bool got = PQgetvalue(res, 0, 0)[0] == 't';
+		PQclear(res);
+		if (got) {
+			pc->locked = true;
+			return MIG_OK;
+		}
+		long long left = deadline - now_ms();
+		if (left <= 0)
+			break;
+		sleep_ms(pause < left ? pause : left);
+		if (pause < 500)
+			pause *= 2;
+	}
+	long pid = holder_pid(pc);
+	if (pid)
+		return mig_error_set(err, MIG_EFAIL,
+				     "another migrate run holds the lock (PID %ld); gave up after %lld ms (postgres.lock_wait)",
+				     pid, pc->cfg->lock_wait_ms);
+	return mig_error_set(err, MIG_EFAIL,
+			     "another migrate run holds the lock; gave up after %lld ms (postgres.lock_wait)",
+			     pc->cfg->lock_wait_ms);
+}
+
+static int pg_ledger_prepare(void *conn, mig_error *err)
+{
+	return exec_simple(conn, ledger_ddl, "cannot create schema_migrations", err);
+}
+
+static int pg_ledger_read(void *conn, mig_ledger *ledger, mig_error *err)
+{
+	pg_conn *pc = conn;
+	memset(ledger, 0, sizeof *ledger);
+	/* sorted as strcmp sorts, so mig_ledger_find can binary-search */
+	PGresult *res = PQexec(pc->conn,
+			       "SELECT module, version, name, checksum, dirty,"
+			       " to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+			       " FROM schema_migrations ORDER BY module COLLATE \"C\", version");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		int rc = MIG_OK;
+		if (state && !strcmp(state, "42P01")) /* undefined_table: never migrated */
+			rc = MIG_OK;
+		else
+			rc = res ? result_error(res, "cannot read schema_migrations", err)
+				 : conn_error(pc, "cannot read schema_migrations", err);
+		PQclear(res);
+		return rc;
+	}
+	int n = PQntuples(res);
+	ledger->exists = true;
+	ledger->rows = calloc(n ? (size_t)n : 1, sizeof *ledger->rows);
+	if (!ledger->rows) {
+		PQclear(res);
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	}
+	for (int i = 0; i < n; i++) {
+		mig_applied *row = &ledger->rows[ledger->nrows++];
+		row->module = strdup(PQgetvalue(res, i, 0));
+		row->version = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+		row->name = strdup(PQgetvalue(res, i, 2));
+		snprintf(row->checksum, sizeof row->checksum, "%s", PQgetvalue(res, i, 3));
+		row->dirty = PQgetvalue(res, i, 4)[0] == 't';
+		snprintf(row->applied_at, sizeof row->applied_at, "%s", PQgetvalue(res, i, 5));
+		if (!row->module || !row->name) {
+			PQclear(res);
+			mig_ledger_clear(ledger);
+			return mig_error_set(err, MIG_EFAIL, "out of memory");
+		}
+	}
+	PQclear(res);
+	return MIG_OK;
+}
+
+/* Number of bytes of the first `chars` UTF-8 characters of s[0..len). */
+static size_t utf8_prefix_bytes(const char *s, size_t len, long chars)
+{
+	size_t i = 0;
+	while (i < len && chars > 0) {
+		i++;
+		while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
+			i++;
+		chars--;
+	}
+	return i;
+}
+
+/* Fills err for a statement of step that failed with res. */
+static int step_error(const mig_step *step, const char *stmt_text, const mig_sql_stmt *stmt,
+		      const PGresult *res, mig_error *err)
+{
+	char msg[512], detail[256] = "";
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *extra = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	const char *pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+	first_line(msg, sizeof msg, primary ? primary : PQresultErrorMessage(res));
+	if (extra) {
+		char d[200];
+		first_line(d, sizeof d, extra);
+		snprintf(detail, sizeof detail, " (%s)", d);
+	}
+	unsigned line = stmt ? stmt->line : 1;
+	char at[64] = "";
+	if (stmt && pos) {
+		/* the position counts characters from the start of the failing statement */
+		size_t bytes = utf8_prefix_bytes(stmt_text, stmt->length, strtol(pos, NULL, 10) - 1);
+		unsigned token_line = line;
+		for (size_t i = 0; i < bytes; i++)
+			token_line += stmt_text[i] == '\n';
+		if (token_line != line)
+			snprintf(at, sizeof at, ", at line %u", token_line);
+	}
+	return mig_error_set(err, MIG_EFAIL, "%s/%lld %s: %s%s, SQLSTATE %s%s (%s:%u)",
+			     step->module, step->version, step->up ? "failed" : "rollback failed",
+			     msg, detail, state ? state : "?????", at, step->path, line);
+}
+
+/* The statements of a step's file as NUL-terminated strings inside *text (caller frees
+ * both). */
+static int split_step(const mig_step *step, char **text, mig_sql_stmt **stmts, size_t *n,
+		      mig_error *err)
+{
+	*text = malloc(step->sql_len + 1);
+	if (!*text)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	memcpy(*text, step->sql, step->sql_len);
+	(*text)[step->sql_len] = '\0';
+	if (mig_sql_split(stmts, n, step->sql, step->sql_len) < 0) {
+		free(*text);
+		*text = NULL;
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	}
+	/* end each statement at its ';' (only the last may lack one, and it ends the text);
+	 * a dropped ';' changes nothing for the server */
+	for (size_t i = 0; i < *n; i++) {
+		mig_sql_stmt *s = &(*stmts)[i];
+		size_t end = s->offset + s->length;
+		if (s->length && (*text)[end - 1] == ';')
+			(*text)[end - 1] = '\0';
+	}
+	return MIG_OK;
+}
+
+static void timeout_statements(const mig_config *cfg, bool local, char *lock, char *stmt,
+			       size_t size)
+{
+	const char *scope = local ? "SET LOCAL" : "SET";
+	lock[0] = stmt[0] = '\0';
+	if (cfg->lock_timeout_ms >= 0)
+		snprintf(lock, size, "%s lock_timeout = %lld", scope, cfg->lock_timeout_ms);
+	if (cfg->statement_timeout_ms >= 0)
+		snprintf(stmt, size, "%s statement_timeout = %lld", scope, cfg->statement_timeout_ms);
+}
+
+/* Sends BEGIN, the timeouts, every statement, the ledger change and COMMIT as one
+ * pipeline and reads the results: one round trip for the whole migration. */
+static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
+				const mig_sql_stmt *stmts, size_t n, mig_error *err)
+{
+	char version[24], lock_sql[64], stmt_sql[64];
+	snprintf(version, sizeof version, "%lld", step->version);
+	const char *params[] = {step->module, version, step->name,
+				step->checksum ? step->checksum : ""};
+	timeout_statements(pc->cfg, true, lock_sql, stmt_sql, sizeof lock_sql);
+
+	/* what each pipelined command is: -1 framing, else index of a file statement */
+	size_t total = n + 5;
+	long *role = malloc(total * sizeof *role);
+	if (!role)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	size_t sent = 0;
+	int rc = MIG_OK;
+	if (!PQenterPipelineMode(pc->conn)) {
+		free(role);
+		return conn_error(pc, "cannot enter pipeline mode", err);
+	}
+#define SEND(sql, np, vals, r)                                                                \
+	do {                                                                                  \
+		if (!PQsendQueryParams(pc->conn, (sql), (np), NULL, (vals), NULL, NULL, 0)) { \
+			rc = conn_error(pc, "cannot send migration", err);                    \
+			goto drain;                                                           \
+		}                                                                             \
+		role[sent++] = (r);                                                           \
+	} while (0)
+	SEND("BEGIN", 0, NULL, -1);
+	if (lock_sql[0])
+		SEND(lock_sql, 0, NULL, -1);
+	if (stmt_sql[0])
+		SEND(stmt_sql, 0, NULL, -1);
+	for (size_t i = 0; i < n; i++)
+		SEND(text + stmts[i].offset, 0, NULL, (long)i);
+	if (step->up)
+		SEND(ledger_insert, 4, params, -1);
+	else
+		SEND(ledger_delete, 2, params, -1);
+	SEND("COMMIT", 0, NULL, -1);
+#undef SEND
+drain:
+	if (PQpipelineSync(pc->conn) != 1 && rc == MIG_OK)
+		rc = conn_error(pc, "cannot send migration", err);
+	/* read one result set per command sent, then the sync point */
+	for (size_t i = 0; i < sent; i++) {
+		PGresult *res;
+		while ((res = PQgetResult(pc->conn)) != NULL) {
+			int status = PQresultStatus(res);
+			if (status == PGRES_FATAL_ERROR && rc == MIG_OK) {
+				const mig_sql_stmt *s = role[i] >= 0 ? &stmts[role[i]] : NULL;
+				rc = step_error(step, s ? text + s->offset : NULL, s, res, err);
+			}
+			PQclear(res);
+		}
+	}
+	PGresult *res;
+	while ((res = PQgetResult(pc->conn)) != NULL) {
+		bool sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+		PQclear(res);
+		if (sync)
+			break;
+	}
+	free(role);
+	if (!PQexitPipelineMode(pc->conn) && rc == MIG_OK)
+		rc = conn_error(pc, "cannot leave pipeline mode", err);
+	/* an error inside BEGIN leaves the transaction aborted until we end it */
+	if (PQtransactionStatus(pc->conn) != PQTRANS_IDLE) {
+		PGresult *rb = PQexec(pc->conn, "ROLLBACK");
+		PQclear(rb);
+	}
+	return rc;
+}
+
+/* Runs each statement on its own (so CREATE INDEX CONCURRENTLY works), between a dirty
+ * mark and its clearing: a crash halfway leaves the module visibly dirty. */
+static int apply_outside_transaction(pg_conn *pc, const mig_step *step, char *text,
+				     const mig_sql_stmt *stmts, size_t n, mig_error *err)
+{
+	char version[24], duration[24], lock_sql[64], stmt_sql[64];
+	snprintf(version, sizeof version, "%lld", step->version);
+	const char *params[] = {step->module, version, step->name,
+				step->checksum ? step->checksum : ""};
+	int rc = exec_params(pc, ledger_mark_dirty, 4, params, "cannot mark the migration dirty",
+			     err);
+	if (rc < 0)
+		return rc;
+	timeout_statements(pc->cfg, false, lock_sql, stmt_sql, sizeof lock_sql);
+	if ((lock_sql[0] && (rc = exec_simple(pc, lock_sql, "cannot set lock_timeout", err)) < 0) ||
+	    (stmt_sql[0] &&
+	     (rc = exec_simple(pc, stmt_sql, "cannot set statement_timeout", err)) < 0))
+		return rc;
+	long long started = now_ms();
+	for (size_t i = 0; i < n; i++) {
+		PGresult *res = PQexecParams(pc->conn, text + stmts[i].offset, 0, NULL, NULL, NULL,
+					     NULL, 0);
+		int status = PQresultStatus(res);
+		if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK &&
+		    status != PGRES_EMPTY_QUERY) {
+			rc = res ? step_error(step, text + stmts[i].offset, &stmts[i], res, err)
+				 : conn_error(pc, "connection lost", err);
+			PQclear(res);
+			if (err) {
+				/* append the way out; a long server message is cut, not the advice */
+				char advice[384];
+				snprintf(advice, sizeof advice,
+					 "; module '%s' is now dirty: repair by hand, then run 'migrate resolve --module %s --version %lld --applied|--rolled-back'",
+					 step->module, step->module, step->version);
+				size_t keep = sizeof err->message - strlen(advice) - 1;
+				if (strlen(err->message) > keep)
+					err->message[keep] = '\0';
+				strcat(err->message, advice);
+			}
+			return rc;
+		}
+		PQclear(res);
+	}
+	if ((lock_sql[0] && (rc = exec_simple(pc, "RESET lock_timeout", "cannot reset", err)) < 0) ||
+	    (stmt_sql[0] && (rc = exec_simple(pc, "RESET statement_timeout", "cannot reset", err)) < 0))
+		return rc;
+	if (!step->up)
+		return exec_params(pc, ledger_delete, 2, params, "cannot delete the ledger row", err);
+	snprintf(duration, sizeof duration, "%lld", now_ms() - started);
+	const char *clean[] = {step->module, version, duration};
+	return exec_params(pc, ledger_mark_clean, 3, clean, "cannot clear the dirty mark", err);
+}
+
+static int pg_apply(void *conn, const mig_step *step, mig_error *err)
+{
+	pg_conn *pc = conn;
+	char *text;
+	mig_sql_stmt *stmts;
+	size_t n;
+	int rc = split_step(step, &text, &stmts, &n, err);
+	if (rc < 0)
+		return rc;
+	if (step->in_transaction)
+		rc = apply_in_transaction(pc, step, text, stmts, n, err);
+	else
+		rc = apply_outside_transaction(pc, step, text, stmts, n, err);
+	free(stmts);
+	free(text);
+	return rc;
+}
+
+static int pg_resolve(void *conn, const char *module, long long version, const char *name,
+		      const char *checksum, bool applied, mig_error *err)
+{
+	char v[24];
+	snprintf(v, sizeof v, "%lld", version);
+	const char *params[] = {module, v, name ? name : "", checksum ? checksum : ""};
+	if (applied)
+		return exec_params(conn, ledger_resolve_applied, 4, params,
+				   "cannot record the migration", err);
+	return exec_params(conn, ledger_delete, 2, params, "cannot delete the ledger row", err);
+}
+
+const mig_sql_driver mig_pg_driver = {
+	.version = MIG_SQL_DRIVER_VERSION,
+	.name = "postgres",
+	.connect = pg_connect,
+	.disconnect = pg_disconnect,
+	.lock = pg_lock,
+	.unlock = pg_unlock,
+	.ledger_prepare = pg_ledger_prepare,
+	.ledger_read = pg_ledger_read,
+	.apply = pg_apply,
+	.resolve = pg_resolve,
+};

@@ -1,0 +1,361 @@
+/* What to run, decided from the plan and the ledger without touching a database, and
+ * the loop that runs it through a driver. Every refusal happens before the first
+ * migration runs, so a refused command changes nothing. */
+#include "migrate/engine.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "migrate/fs.h"
+
+void mig_run_clear(mig_run *run)
+{
+	free(run->items);
+	memset(run, 0, sizeof *run);
+}
+
+static int run_add(mig_run *run, size_t *cap, const mig_module_plan *mod,
+		   const mig_migration *m, mig_error *err)
+{
+	if (run->nitems == *cap) {
+		size_t grown_cap = *cap ? *cap * 2 : 32;
+		mig_run_item *grown = realloc(run->items, grown_cap * sizeof *grown);
+		if (!grown)
+			return mig_error_set(err, MIG_EFAIL, "out of memory");
+		run->items = grown;
+		*cap = grown_cap;
+	}
+	run->items[run->nitems].module = mod;
+	run->items[run->nitems].migration = m;
+	run->nitems++;
+	return MIG_OK;
+}
+
+/* The ledger rows of module: a contiguous range, since rows are sorted by module. */
+static const mig_applied *module_rows(const mig_ledger *ledger, const char *module,
+				      size_t *count)
+{
+	size_t i = 0;
+	while (i < ledger->nrows && strcmp(ledger->rows[i].module, module) != 0)
+		i++;
+	size_t j = i;
+	while (j < ledger->nrows && !strcmp(ledger->rows[j].module, module))
+		j++;
+	*count = j - i;
+	return *count ? &ledger->rows[i] : NULL;
+}
+
+static int refuse_dirty(const char *module, const mig_applied *rows, size_t n, mig_error *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].dirty)
+			return mig_error_set(err, MIG_EFAIL,
+					     "module '%s' is dirty: version %lld began without a transaction and did not finish; repair the database by hand, then run 'migrate resolve --module %s --version %lld --applied' (or --rolled-back)",
+					     module, rows[i].version, module, rows[i].version);
+	return MIG_OK;
+}
+
+int mig_engine_plan_up(mig_run *out, const mig_plan *plan, const mig_ledger *ledger,
+		       const char *only_module, bool allow_out_of_order, mig_error *err)
+{
+	memset(out, 0, sizeof *out);
+	out->up = true;
+	size_t cap = 0;
+	if (only_module && !mig_plan_module(plan, only_module))
+		return mig_error_set(err, MIG_EUSAGE,
+				     "module '%s' is not enabled in the config", only_module);
+	for (size_t i = 0; i < plan->nmodules; i++) {
+		const mig_module_plan *mod = &plan->modules[i];
+		if (only_module && strcmp(mod->name, only_module) != 0)
+			continue;
+		size_t napplied;
+		const mig_applied *rows = module_rows(ledger, mod->name, &napplied);
+		int rc = refuse_dirty(mod->name, rows, napplied, err);
+		if (rc < 0)
+			goto fail;
+		long long highest = napplied ? rows[napplied - 1].version : 0;
+		for (size_t j = 0; j < mod->nmigrations; j++) {
+			const mig_migration *m = &mod->migrations[j];
+			if (mig_ledger_find(ledger, mod->name, m->version))
+				continue;
+			if (m->version < highest && !allow_out_of_order) {
+				rc = mig_error_set(err, MIG_EUSAGE,
+						   "%s/%lld is pending but %s/%lld is already applied: rename it above %lld, or run 'migrate up --allow-out-of-order' (%s)",
+						   mod->name, m->version, mod->name, highest,
+						   highest, m->up_path);
+				goto fail;
+			}
+			if ((rc = run_add(out, &cap, mod, m, err)) < 0)
+				goto fail;
+		}
+		continue;
+	fail:
+		mig_run_clear(out);
+		return rc;
+	}
+	return MIG_OK;
+}
+
+int mig_engine_plan_down(mig_run *out, const mig_plan *plan, const mig_ledger *ledger,
+			 const char *module, unsigned long steps, mig_error *err)
+{
+	memset(out, 0, sizeof *out);
+	out->up = false;
+	size_t cap = 0;
+	const mig_module_plan *mod = mig_plan_module(plan, module);
+	if (!mod)
+		return mig_error_set(err, MIG_EUSAGE, "module '%s' is not enabled in the config",
+				     module);
+	size_t napplied;
+	const mig_applied *rows = module_rows(ledger, module, &napplied);
+	int rc = refuse_dirty(module, rows, napplied, err);
+	if (rc < 0)
+		return rc;
+	for (size_t k = 0; k < steps && k < napplied; k++) {
+		const mig_applied *row = &rows[napplied - 1 - k];
+		const mig_migration *m = NULL;
+		for (size_t j = 0; j < mod->nmigrations && !m; j++)
+			if (mod->migrations[j].version == row->version)
+				m = &mod->migrations[j];
+		if (!m)
+			rc = mig_error_set(err, MIG_EUSAGE,
+					   "cannot roll back %s/%lld: its files are gone from '%s'",
+					   module, row->version, mod->dir);
+		else if (!m->down_path)
+			rc = mig_error_set(err, MIG_EUSAGE,
+					   "cannot roll back %s/%lld: there is no .down.sql beside '%s'",
+					   module, row->version, m->up_path);
+		else
+			rc = run_add(out, &cap, mod, m, err);
+		if (rc < 0) {
+			mig_run_clear(out);
+			return rc;
+		}
+	}
+	return MIG_OK;
+}
+
+static int status_add(mig_module_status **rows, size_t *n, size_t *cap, mig_error *err)
+{
+	if (*n == *cap) {
+		size_t grown_cap = *cap ? *cap * 2 : 8;
+		mig_module_status *grown = realloc(*rows, grown_cap * sizeof *grown);
+		if (!grown)
+			return mig_error_set(err, MIG_EFAIL, "out of memory");
+		*rows = grown;
+		*cap = grown_cap;
+	}
+	memset(&(*rows)[*n], 0, sizeof **rows);
+	(*n)++;
+	return MIG_OK;
+}
+
+int mig_engine_status(mig_module_status **out, size_t *count, const mig_plan *plan,
+		      const mig_ledger *ledger, mig_error *err)
+{
+	mig_module_status *rows = NULL;
+	size_t n = 0, cap = 0;
+	*out = NULL;
+	*count = 0;
+	for (size_t i = 0; i < plan->nmodules; i++) {
+		const mig_module_plan *mod = &plan->modules[i];
+		if (status_add(&rows, &n, &cap, err) < 0)
+			goto nomem;
+		mig_module_status *st = &rows[n - 1];
+		st->module = mod->name;
+		st->enabled = true;
+		st->latest = mod->nmigrations ? mod->migrations[mod->nmigrations - 1].version : 0;
+		for (size_t j = 0; j < mod->nmigrations; j++)
+			if (!mig_ledger_find(ledger, mod->name, mod->migrations[j].version))
+				st->pending++;
+		size_t napplied;
+		const mig_applied *applied = module_rows(ledger, mod->name, &napplied);
+		st->napplied = napplied;
+		st->applied = napplied ? applied[napplied - 1].version : 0;
+		/* walk both sorted lists together to find applied versions with no file */
+		size_t j = 0;
+		for (size_t k = 0; k < napplied; k++) {
+			if (applied[k].dirty)
+				st->dirty = applied[k].version;
+			while (j < mod->nmigrations && mod->migrations[j].version < applied[k].version)
+				j++;
+			if (j == mod->nmigrations || mod->migrations[j].version != applied[k].version) {
+				if (!st->missing++)
+					st->first_missing = applied[k].version;
+			}
+		}
+	}
+	/* modules the ledger knows but the config no longer runs */
+	for (size_t i = 0; i < ledger->nrows; i++) {
+		const char *module = ledger->rows[i].module;
+		if ((i > 0 && !strcmp(ledger->rows[i - 1].module, module)) ||
+		    mig_plan_module(plan, module))
+			continue;
+		if (status_add(&rows, &n, &cap, err) < 0)
+			goto nomem;
+		mig_module_status *st = &rows[n - 1];
+		size_t napplied;
+		const mig_applied *applied = module_rows(ledger, module, &napplied);
+		st->module = module;
+		st->napplied = napplied;
+		st->applied = applied[napplied - 1].version;
+		for (size_t k = 0; k < napplied; k++)
+			if (applied[k].dirty)
+				st->dirty = applied[k].version;
+	}
+	*out = rows;
+	*count = n;
+	return MIG_OK;
+nomem:
+	free(rows);
+	return MIG_EFAIL;
+}
+
+bool mig_sql_wants_no_transaction(const char *sql, size_t len)
+{
+	static const char directive[] = "migrate:run-in-tx";
+	size_t i = 0;
+	if (len >= 3 && !memcmp(sql, "\xEF\xBB\xBF", 3))
+		i = 3; /* a UTF-8 byte-order mark is not part of the first line */
+	if (i + 2 > len || sql[i] != '-' || sql[i + 1] != '-')
+		return false;
+	for (i += 2; i < len && (sql[i] == ' ' || sql[i] == '\t'); i++)
+		;
+	if (len - i < sizeof directive - 1 || memcmp(sql + i, directive, sizeof directive - 1))
+		return false;
+	for (i += sizeof directive - 1; i < len && (sql[i] == ' ' || sql[i] == '\t'); i++)
+		;
+	if (len - i < 5 || memcmp(sql + i, "false", 5))
+		return false;
+	for (i += 5; i < len && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\r'); i++)
+		;
+	return i == len || sql[i] == '\n';
+}
+
+static long long elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - start->tv_sec) * 1000 +
+	       (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+int mig_engine_execute(const mig_sql_driver *drv, void *conn, const mig_run *run,
+		       const mig_reporter *rep, mig_error *err)
+{
+	for (size_t i = 0; i < run->nitems; i++) {
+		const mig_module_plan *mod = run->items[i].module;
+		const mig_migration *m = run->items[i].migration;
+		const char *path = run->up ? m->up_path : m->down_path;
+		char *sql = NULL;
+		size_t len = 0;
+		char checksum[MIG_CHECKSUM_HEX] = "";
+		int rc = mig_read_file(&sql, &len, path, MIG_SQL_MAX_BYTES, "migration file", err);
+		if (rc < 0)
+			return rc;
+		if (run->up && mig_sha256_hex(checksum, sql, len) < 0) {
+			free(sql);
+			return mig_error_set(err, MIG_EFAIL, "cannot compute the checksum of '%s'",
+					     path);
+		}
+		mig_step step = {
+			.module = mod->name,
+			.version = m->version,
+			.name = m->name,
+			.path = path,
+			.sql = sql,
+			.sql_len = len,
+			.up = run->up,
+			.in_transaction = !mig_sql_wants_no_transaction(sql, len),
+			.checksum = checksum,
+		};
+		struct timespec start;
+		clock_gettime(CLOCK_MONOTONIC, &start);
+		rc = drv->apply(conn, &step, err);
+		free(sql);
+		if (rc < 0)
+			return rc;
+		if (rep && rep->out) {
+			fprintf(rep->out, "%s %s/%0*lld_%s (%lld ms)\n",
+				run->up ? "applied" : "rolled back", mod->name, (int)m->width,
+				m->version, m->name, elapsed_ms(&start));
+			fflush(rep->out);
+		}
+	}
+	return MIG_OK;
+}
+
+static int problem_add(mig_problem **list, size_t *n, mig_problem p, mig_error *err)
+{
+	mig_problem *grown = realloc(*list, (*n + 1) * sizeof *grown);
+	if (!grown)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	grown[(*n)++] = p;
+	*list = grown;
+	return MIG_OK;
+}
+
+int mig_engine_verify_files(mig_problem **out, size_t *count, size_t *checked,
+			    const mig_plan *plan, const mig_ledger *ledger, mig_error *err)
+{
+	mig_problem *list = NULL;
+	size_t n = 0;
+	int rc = MIG_OK;
+	*checked = 0;
+	for (size_t i = 0; rc == MIG_OK && i < plan->nmodules; i++) {
+		const mig_module_plan *mod = &plan->modules[i];
+		size_t napplied;
+		const mig_applied *rows = module_rows(ledger, mod->name, &napplied);
+		size_t j = 0;
+		for (size_t k = 0; rc == MIG_OK && k < napplied; k++) {
+			const mig_applied *row = &rows[k];
+			(*checked)++;
+			if (row->dirty)
+				rc = problem_add(&list, &n,
+						 (mig_problem){MIG_PROBLEM_DIRTY, mod->name, row->version,
+							       mod->dir},
+						 err);
+			while (j < mod->nmigrations && mod->migrations[j].version < row->version)
+				j++;
+			if (rc < 0)
+				break;
+			if (j == mod->nmigrations || mod->migrations[j].version != row->version) {
+				rc = problem_add(&list, &n,
+						 (mig_problem){MIG_PROBLEM_FILE_GONE, mod->name,
+							       row->version, mod->dir},
+						 err);
+				continue;
+			}
+			const mig_migration *m = &mod->migrations[j];
+			char *sql;
+			size_t len;
+			char sum[MIG_CHECKSUM_HEX];
+			rc = mig_read_file(&sql, &len, m->up_path, MIG_SQL_MAX_BYTES, "migration file",
+					   err);
+			if (rc < 0)
+				break;
+			int hashed = mig_sha256_hex(sum, sql, len);
+			free(sql);
+			if (hashed < 0) {
+				rc = mig_error_set(err, MIG_EFAIL, "cannot compute the checksum of '%s'",
+						   m->up_path);
+				break;
+			}
+			/* an empty checksum was recorded by `resolve` without a file: nothing to compare */
+			if (row->checksum[0] && strcmp(sum, row->checksum) != 0)
+				rc = problem_add(&list, &n,
+						 (mig_problem){MIG_PROBLEM_CHANGED, mod->name, row->version,
+							       m->up_path},
+						 err);
+		}
+	}
+	if (rc < 0) {
+		free(list);
+		return rc;
+	}
+	*out = list;
+	*count = n;
+	return MIG_OK;
+}

@@ -1,0 +1,160 @@
+/* Loads every running module's indexes.json before anything connects, and collects what
+ * the MongoDB driver reports into a list the commands can print as text or JSON. */
+#include "migrate/mongo_plan.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "migrate/fs.h"
+#include "migrate/names.h"
+#include "migrate/plan.h"
+
+static int check_module_dirs(const char *dir, mig_error *err)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? MIG_OK
+				       : mig_error_set(err, MIG_EUSAGE, "cannot read '%s': %s", dir,
+						       strerror(errno));
+	int rc = MIG_OK;
+	struct dirent *de;
+	while (rc == MIG_OK && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *path = mig_path_join(dir, de->d_name);
+		struct stat st;
+		if (!path)
+			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+		else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+			 !mig_module_name_valid(de->d_name))
+			rc = mig_error_set(err, MIG_EUSAGE,
+					   "bad module directory name '%s': use [a-z0-9_]+", path);
+		free(path);
+	}
+	closedir(d);
+	return rc;
+}
+
+int mig_mongo_plan_build(mig_mongo_plan **out, const mig_config *cfg, const char *root,
+			 mig_error *err)
+{
+	*out = NULL;
+	const char **order = NULL;
+	size_t norder = 0;
+	struct stat st;
+	if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
+		return mig_error_set(err, MIG_EUSAGE, "cannot read migrations root '%s': %s", root,
+				     errno ? strerror(errno) : "not a directory");
+	int rc = mig_module_order(&order, &norder, cfg, err);
+	if (rc < 0)
+		return rc;
+	char *dir = mig_path_join(root, "mongodb");
+	mig_mongo_plan *plan = calloc(1, sizeof *plan);
+	if (!dir || !plan || !(plan->specs = calloc(norder ? norder : 1, sizeof *plan->specs))) {
+		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+		goto done;
+	}
+	rc = check_module_dirs(dir, err);
+	for (size_t i = 0; rc == MIG_OK && i < norder; i++) {
+		char *module_dir = mig_path_join(dir, order[i]);
+		char *path = module_dir ? mig_path_join(module_dir, "indexes.json") : NULL;
+		free(module_dir);
+		if (!path) {
+			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+			break;
+		}
+		if (access(path, F_OK) == 0 || errno != ENOENT)
+			rc = mig_index_spec_load(&plan->specs[plan->nspecs++], path, order[i], err);
+		free(path);
+	}
+done:
+	free(dir);
+	free(order);
+	if (rc < 0) {
+		mig_mongo_plan_free(plan);
+		return rc;
+	}
+	*out = plan;
+	return MIG_OK;
+}
+
+void mig_mongo_plan_free(mig_mongo_plan *plan)
+{
+	if (!plan)
+		return;
+	for (size_t i = 0; i < plan->nspecs; i++)
+		mig_index_spec_free(plan->specs[i]);
+	free(plan->specs);
+	free(plan);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static void collect(void *ctx, const mig_mongo_item *item)
+{
+	mig_mongo_results *r = ctx;
+	if (r->nitems == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 32;
+		mig_mongo_result *grown = realloc(r->items, cap * sizeof *grown);
+		if (!grown) {
+			r->oom = true;
+			return;
+		}
+		r->items = grown;
+		r->cap = cap;
+	}
+	mig_mongo_result *res = &r->items[r->nitems++];
+	res->module = dup_or_null(item->module);
+	res->collection = dup_or_null(item->collection);
+	res->index = dup_or_null(item->index);
+	res->detail = dup_or_null(item->detail);
+	res->state = item->state;
+	switch (item->state) {
+	case MIG_MONGO_PRESENT:
+		r->present++;
+		break;
+	case MIG_MONGO_MISSING:
+		r->missing++;
+		break;
+	case MIG_MONGO_CREATED:
+		r->created++;
+		break;
+	case MIG_MONGO_CONFLICT:
+		r->conflicts++;
+		break;
+	}
+}
+
+int mig_mongo_run(mig_mongo_results *out, const mig_config *cfg, const mig_mongo_plan *plan,
+		  mig_mongo_mode mode, mig_error *err)
+{
+	memset(out, 0, sizeof *out);
+	mig_mongo *m = NULL;
+	int rc = mig_mongo_connect(&m, cfg->mongo_uri, cfg->mongo_database, err);
+	if (rc < 0)
+		return rc;
+	rc = mig_mongo_sync(m, plan->specs, plan->nspecs, mode, collect, out, err);
+	mig_mongo_free(m);
+	if (rc == MIG_OK && out->oom)
+		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+	return rc;
+}
+
+void mig_mongo_results_clear(mig_mongo_results *r)
+{
+	for (size_t i = 0; i < r->nitems; i++) {
+		free(r->items[i].module);
+		free(r->items[i].collection);
+		free(r->items[i].index);
+		free(r->items[i].detail);
+	}
+	free(r->items);
+	memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,144 @@
+/* JSON reports, built with jansson (the one writer of JSON output; index_spec.c is the
+ * one reader of JSON input), so escaping and numbers are always right. */
+#include <jansson.h>
+
+#include "migrate/report_json.h"
+
+static int emit(FILE *out, json_t *doc, mig_error *err)
+{
+	if (!doc)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	if (rc < 0)
+		return mig_error_set(err, MIG_EFAIL, "cannot write JSON output");
+	fputc('\n', out);
+	return MIG_OK;
+}
+
+int mig_report_run_json(FILE *out, const mig_run *run, mig_error *err)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; list && i < run->nitems; i++) {
+		const mig_migration *m = run->items[i].migration;
+		json_array_append_new(
+			list, json_pack("{s:s, s:s, s:I, s:s, s:s}", "backend", "postgres", "module",
+					run->items[i].module->name, "version",
+					(json_int_t)m->version, "name", m->name, "file",
+					run->up ? m->up_path : m->down_path));
+	}
+	return emit(out, json_pack("{s:s, s:b, s:o}", "direction", run->up ? "up" : "down",
+				   "dry_run", 1, "migrations", list),
+		    err);
+}
+
+static const char *state_of(const mig_module_status *st)
+{
+	if (st->dirty)
+		return "dirty";
+	if (st->missing)
+		return "missing";
+	if (!st->enabled)
+		return "not_enabled";
+	return st->pending ? "pending" : "up_to_date";
+}
+
+static const char *mongo_state_name(mig_mongo_state state)
+{
+	switch (state) {
+	case MIG_MONGO_PRESENT:
+		return "present";
+	case MIG_MONGO_MISSING:
+		return "missing";
+	case MIG_MONGO_CREATED:
+		return "created";
+	case MIG_MONGO_CONFLICT:
+		return "conflict";
+	}
+	return "unknown";
+}
+
+/* {"items": [...], "missing": n, ...}: the MongoDB part shared by status, seed, verify */
+static json_t *mongo_json(const mig_mongo_results *r)
+{
+	json_t *items = json_array();
+	for (size_t i = 0; items && i < r->nitems; i++) {
+		const mig_mongo_result *it = &r->items[i];
+		json_array_append_new(
+			items, json_pack("{s:s, s:s, s:o, s:s, s:o}", "module", it->module,
+					 "collection", it->collection, "index",
+					 it->index ? json_string(it->index) : json_null(), "state",
+					 mongo_state_name(it->state), "detail",
+					 it->detail ? json_string(it->detail) : json_null()));
+	}
+	return json_pack("{s:o, s:I, s:I, s:I, s:I}", "items", items, "present",
+			 (json_int_t)r->present, "missing", (json_int_t)r->missing, "created",
+			 (json_int_t)r->created, "conflicts", (json_int_t)r->conflicts);
+}
+
+int mig_report_status_json(FILE *out, bool pg, const mig_module_status *rows, size_t n,
+			   bool ledger_exists, const mig_mongo_results *mongo, mig_error *err)
+{
+	json_t *doc = json_object();
+	if (pg) {
+		json_t *modules = json_array();
+		for (size_t i = 0; modules && i < n; i++) {
+			const mig_module_status *st = &rows[i];
+			json_array_append_new(
+				modules,
+				json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:I, s:s}", "module",
+					  st->module, "enabled", st->enabled, "applied",
+					  (json_int_t)st->applied, "latest", (json_int_t)st->latest,
+					  "applied_count", (json_int_t)st->napplied, "pending",
+					  (json_int_t)st->pending, "dirty_version",
+					  st->dirty ? json_integer(st->dirty) : json_null(), "missing",
+					  (json_int_t)st->missing, "state", state_of(st)));
+		}
+		json_object_set_new(doc, "postgres",
+				    json_pack("{s:b, s:o}", "ledger_exists", ledger_exists,
+					      "modules", modules));
+	}
+	if (mongo)
+		json_object_set_new(doc, "mongodb", mongo_json(mongo));
+	return emit(out, doc, err);
+}
+
+int mig_report_seed_json(FILE *out, const mig_mongo_results *r, bool dry_run, mig_error *err)
+{
+	return emit(out, json_pack("{s:b, s:o}", "dry_run", dry_run, "mongodb", mongo_json(r)),
+		    err);
+}
+
+static const char *problem_name(mig_problem_kind kind)
+{
+	switch (kind) {
+	case MIG_PROBLEM_CHANGED:
+		return "changed";
+	case MIG_PROBLEM_FILE_GONE:
+		return "file_gone";
+	case MIG_PROBLEM_DIRTY:
+		return "dirty";
+	}
+	return "unknown";
+}
+
+int mig_report_verify_json(FILE *out, bool pg, const mig_problem *problems, size_t nproblems,
+			   size_t checked, const mig_mongo_results *mongo, mig_error *err)
+{
+	size_t bad = nproblems + (mongo ? mongo->missing + mongo->conflicts : 0);
+	json_t *doc = json_pack("{s:b}", "ok", bad == 0);
+	if (doc && pg) {
+		json_t *list = json_array();
+		for (size_t i = 0; list && i < nproblems; i++)
+			json_array_append_new(
+				list, json_pack("{s:s, s:I, s:s, s:s}", "module", problems[i].module,
+						"version", (json_int_t)problems[i].version, "problem",
+						problem_name(problems[i].kind), "path", problems[i].path));
+		json_object_set_new(doc, "postgres",
+				    json_pack("{s:I, s:o}", "checked", (json_int_t)checked,
+					      "problems", list));
+	}
+	if (doc && mongo)
+		json_object_set_new(doc, "mongodb", mongo_json(mongo));
+	return emit(out, doc, err);
+}

@@ -1,0 +1,182 @@
+/* Text reports: aligned columns for people. JSON goes through report_json.c. */
+#include <string.h>
+
+#include "migrate/report.h"
+#include "migrate/report_json.h"
+
+int mig_report_run(FILE *out, const mig_run *run, mig_format format, mig_error *err)
+{
+	if (format == MIG_FORMAT_JSON)
+		return mig_report_run_json(out, run, err);
+	if (run->nitems == 0) {
+		fprintf(out, "nothing to %s\n", run->up ? "apply" : "roll back");
+		return MIG_OK;
+	}
+	for (size_t i = 0; i < run->nitems; i++) {
+		const mig_migration *m = run->items[i].migration;
+		fprintf(out, "would %s %s/%0*lld_%s (%s)\n", run->up ? "apply" : "roll back",
+			run->items[i].module->name, (int)m->width, m->version, m->name,
+			run->up ? m->up_path : m->down_path);
+	}
+	return MIG_OK;
+}
+
+static void state_text(const mig_module_status *st, char *buf, size_t size)
+{
+	if (st->dirty)
+		snprintf(buf, size, "dirty at %lld", st->dirty);
+	else if (st->missing)
+		snprintf(buf, size, "%zu applied file%s missing (first %lld)", st->missing,
+			 st->missing == 1 ? "" : "s", st->first_missing);
+	else if (!st->enabled)
+		snprintf(buf, size, "not enabled");
+	else if (st->pending)
+		snprintf(buf, size, "pending");
+	else
+		snprintf(buf, size, "up to date");
+}
+
+static void status_postgres(FILE *out, const mig_module_status *rows, size_t n,
+			    bool ledger_exists)
+{
+	size_t width = strlen("MODULE");
+	for (size_t i = 0; i < n; i++)
+		if (strlen(rows[i].module) > width)
+			width = strlen(rows[i].module);
+	fprintf(out, "%-*s  %8s  %8s  %7s  %s\n", (int)width, "MODULE", "APPLIED", "LATEST",
+		"PENDING", "STATE");
+	for (size_t i = 0; i < n; i++) {
+		const mig_module_status *st = &rows[i];
+		char state[96], applied[24] = "-", latest[24] = "-";
+		state_text(st, state, sizeof state);
+		if (st->napplied)
+			snprintf(applied, sizeof applied, "%lld", st->applied);
+		if (st->enabled && st->latest)
+			snprintf(latest, sizeof latest, "%lld", st->latest);
+		fprintf(out, "%-*s  %8s  %8s  %7zu  %s\n", (int)width, st->module, applied, latest,
+			st->pending, state);
+	}
+	if (!ledger_exists)
+		fprintf(out, "(schema_migrations does not exist yet: nothing has been applied)\n");
+}
+
+/* One line per module: how many of its collections and indexes exist, are missing or
+ * conflict; then the missing and conflicting items by name. */
+static void status_mongo(FILE *out, const mig_mongo_results *r)
+{
+	size_t width = strlen("MONGODB");
+	for (size_t i = 0; i < r->nitems; i++)
+		if (strlen(r->items[i].module) > width)
+			width = strlen(r->items[i].module);
+	fprintf(out, "%-*s  %8s  %8s  %9s\n", (int)width, "MONGODB", "PRESENT", "MISSING",
+		"CONFLICTS");
+	for (size_t i = 0; i < r->nitems;) {
+		size_t present = 0, missing = 0, conflicts = 0, j = i;
+		for (; j < r->nitems && !strcmp(r->items[j].module, r->items[i].module); j++) {
+			present += r->items[j].state == MIG_MONGO_PRESENT;
+			missing += r->items[j].state == MIG_MONGO_MISSING;
+			conflicts += r->items[j].state == MIG_MONGO_CONFLICT;
+		}
+		fprintf(out, "%-*s  %8zu  %8zu  %9zu\n", (int)width, r->items[i].module, present,
+			missing, conflicts);
+		i = j;
+	}
+	for (size_t i = 0; i < r->nitems; i++) {
+		const mig_mongo_result *it = &r->items[i];
+		if (it->state == MIG_MONGO_MISSING)
+			fprintf(out, "  missing  %s: %s%s%s\n", it->module, it->collection,
+				it->index ? "." : "", it->index ? it->index : " (collection)");
+		else if (it->state == MIG_MONGO_CONFLICT)
+			fprintf(out, "  conflict %s: %s.%s: %s\n", it->module, it->collection,
+				it->index ? it->index : "", it->detail ? it->detail : "");
+	}
+}
+
+int mig_report_status(FILE *out, bool pg, const mig_module_status *rows, size_t n,
+		      bool ledger_exists, const mig_mongo_results *mongo, mig_format format,
+		      mig_error *err)
+{
+	if (format == MIG_FORMAT_JSON)
+		return mig_report_status_json(out, pg, rows, n, ledger_exists, mongo, err);
+	if (pg)
+		status_postgres(out, rows, n, ledger_exists);
+	if (pg && mongo)
+		fputc('\n', out);
+	if (mongo)
+		status_mongo(out, mongo);
+	return MIG_OK;
+}
+
+static void item_name(const mig_mongo_result *it, char *buf, size_t size)
+{
+	if (it->index)
+		snprintf(buf, size, "%s: index %s.%s", it->module, it->collection, it->index);
+	else
+		snprintf(buf, size, "%s: collection %s", it->module, it->collection);
+}
+
+int mig_report_seed(FILE *out, const mig_mongo_results *r, bool dry_run, bool quiet,
+		    mig_format format, mig_error *err)
+{
+	if (format == MIG_FORMAT_JSON)
+		return mig_report_seed_json(out, r, dry_run, err);
+	for (size_t i = 0; i < r->nitems; i++) {
+		const mig_mongo_result *it = &r->items[i];
+		char name[512];
+		item_name(it, name, sizeof name);
+		if (it->state == MIG_MONGO_CREATED && !quiet)
+			fprintf(out, "created %s\n", name);
+		else if (it->state == MIG_MONGO_MISSING && !quiet)
+			fprintf(out, "would create %s\n", name);
+		else if (it->state == MIG_MONGO_CONFLICT)
+			fprintf(out, "conflict %s: %s (left alone)\n", name, it->detail ? it->detail : "");
+	}
+	if (!quiet)
+		fprintf(out, "seed: %zu %s, %zu already present, %zu conflict%s\n",
+			dry_run ? r->missing : r->created, dry_run ? "to create" : "created",
+			r->present, r->conflicts, r->conflicts == 1 ? "" : "s");
+	return MIG_OK;
+}
+
+int mig_report_verify(FILE *out, bool pg, const mig_problem *problems, size_t nproblems,
+		      size_t checked, const mig_mongo_results *mongo, mig_format format,
+		      mig_error *err)
+{
+	if (format == MIG_FORMAT_JSON)
+		return mig_report_verify_json(out, pg, problems, nproblems, checked, mongo, err);
+	for (size_t i = 0; i < nproblems; i++) {
+		const mig_problem *p = &problems[i];
+		switch (p->kind) {
+		case MIG_PROBLEM_CHANGED:
+			fprintf(out, "changed  postgres %s/%lld: '%s' differs from the file that ran\n",
+				p->module, p->version, p->path);
+			break;
+		case MIG_PROBLEM_FILE_GONE:
+			fprintf(out, "missing  postgres %s/%lld: applied, but its file is gone from '%s'\n",
+				p->module, p->version, p->path);
+			break;
+		case MIG_PROBLEM_DIRTY:
+			fprintf(out, "dirty    postgres %s/%lld: began without a transaction and did not finish\n",
+				p->module, p->version);
+			break;
+		}
+	}
+	size_t bad = nproblems;
+	for (size_t i = 0; mongo && i < mongo->nitems; i++) {
+		const mig_mongo_result *it = &mongo->items[i];
+		char name[512];
+		item_name(it, name, sizeof name);
+		if (it->state == MIG_MONGO_MISSING)
+			fprintf(out, "missing  mongodb %s\n", name);
+		else if (it->state == MIG_MONGO_CONFLICT)
+			fprintf(out, "differs  mongodb %s: %s\n", name, it->detail ? it->detail : "");
+	}
+	if (mongo)
+		bad += mongo->missing + mongo->conflicts;
+	if (bad == 0)
+		fprintf(out, "verify: ok (%zu applied migration%s checked%s)\n", checked,
+			checked == 1 ? "" : "s", mongo ? ", every MongoDB collection and index present" : "");
+	else
+		fprintf(out, "verify: %zu problem%s\n", bad, bad == 1 ? "" : "s");
+	return MIG_OK;
+}

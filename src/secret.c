@@ -1,0 +1,168 @@
+/* Finds passwords in connection strings and scrubs them from text: every message the
+ * tool prints passes through here first, so a DSN quoted by a server or a YAML error
+ * cannot leak a credential. */
+#include "migrate/secret.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static char *percent_decode(const char *s, size_t n)
+{
+	char *out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	size_t j = 0;
+	for (size_t i = 0; i < n; i++) {
+		int hi, lo;
+		if (s[i] == '%' && i + 2 < n && (hi = hex_value(s[i + 1])) >= 0 &&
+		    (lo = hex_value(s[i + 2])) >= 0) {
+			out[j++] = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			out[j++] = s[i];
+		}
+	}
+	out[j] = '\0';
+	return out;
+}
+
+static int add_pair(char *found[2], char *raw, char *decoded)
+{
+	if (!raw || !decoded || !*raw) {
+		free(raw);
+		free(decoded);
+		return 0;
+	}
+	found[0] = raw;
+	if (strcmp(raw, decoded) != 0) {
+		found[1] = decoded;
+		return 2;
+	}
+	free(decoded);
+	return 1;
+}
+
+static int uri_password(const char *authority, char *found[2])
+{
+	/* userinfo ends at the last '@' before the path, query or fragment */
+	size_t end = strcspn(authority, "/?#");
+	const char *at = NULL;
+	for (const char *p = authority; p < authority + end; p++)
+		if (*p == '@')
+			at = p;
+	if (!at)
+		return 0;
+	const char *colon = memchr(authority, ':', (size_t)(at - authority));
+	if (!colon)
+		return 0;
+	const char *pw = colon + 1;
+	size_t n = (size_t)(at - pw);
+	return add_pair(found, strndup(pw, n), percent_decode(pw, n));
+}
+
+static int keyword_password(const char *dsn, char *found[2])
+{
+	for (const char *p = dsn; (p = strstr(p, "password")) != NULL; p += 8) {
+		if (p != dsn && !isspace((unsigned char)p[-1]))
+			continue;
+		const char *q = p + 8;
+		while (isspace((unsigned char)*q))
+			q++;
+		if (*q != '=')
+			continue;
+		q++;
+		while (isspace((unsigned char)*q))
+			q++;
+		if (*q == '\'') {
+			const char *start = ++q;
+			char *value = malloc(strlen(start) + 1);
+			if (!value)
+				return 0;
+			size_t j = 0;
+			for (; *q && *q != '\''; q++) {
+				if (*q == '\\' && q[1])
+					q++;
+				value[j++] = *q;
+			}
+			value[j] = '\0';
+			return add_pair(found, strndup(start, (size_t)(q - start)), value);
+		}
+		size_t n = strcspn(q, " \t\r\n");
+		return add_pair(found, strndup(q, n), strndup(q, n));
+	}
+	return 0;
+}
+
+int mig_dsn_passwords(const char *dsn, char *found[2])
+{
+	found[0] = found[1] = NULL;
+	const char *scheme_end = strstr(dsn, "://");
+	if (scheme_end) {
+		bool scheme_ok = scheme_end > dsn;
+		for (const char *p = dsn; p < scheme_end; p++)
+			if (!isalnum((unsigned char)*p) && *p != '+' && *p != '-' && *p != '.')
+				scheme_ok = false;
+		if (scheme_ok) {
+			int n = uri_password(scheme_end + 3, found);
+			if (n)
+				return n;
+			/* a URI may also carry ?password=... */
+			const char *query = strchr(scheme_end, '?');
+			if (query) {
+				const char *p = strstr(query, "password=");
+				if (p) {
+					p += 9;
+					size_t len = strcspn(p, "&#");
+					return add_pair(found, strndup(p, len), percent_decode(p, len));
+				}
+			}
+			return 0;
+		}
+	}
+	return keyword_password(dsn, found);
+}
+
+void mig_redact(char *text, size_t size, const char *secret)
+{
+	if (!secret || !*secret || size == 0)
+		return;
+	static const char mask[] = "***";
+	size_t slen = strlen(secret), mlen = sizeof mask - 1;
+	char *p = text;
+	while ((p = strstr(p, secret)) != NULL) {
+		size_t tail = strlen(p + slen);
+		size_t offset = (size_t)(p - text);
+		/* room left for mask + tail + NUL; cut the tail when the mask is longer */
+		size_t room = size - offset;
+		if (mlen >= room) {
+			memcpy(p, mask, room - 1);
+			text[size - 1] = '\0';
+			return;
+		}
+		if (mlen + tail + 1 > room)
+			tail = room - mlen - 1;
+		memmove(p + mlen, p + slen, tail);
+		memcpy(p, mask, mlen);
+		p[mlen + tail] = '\0';
+		p += mlen;
+	}
+}
+
+void mig_secure_zero(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+	while (n--)
+		*v++ = 0;
+}

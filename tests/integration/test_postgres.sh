@@ -1,0 +1,462 @@
+#!/usr/bin/env bash
+# Integration tests of the PostgreSQL engine through the real binary against the
+# throwaway server that tests/run.sh starts: up, down, status, check, resolve, exit
+# codes, failures rolled back, module selection, config and root lookup.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/harness.sh"
+. "$here/../lib/postgres.sh"
+
+test_up_applies_every_module_core_first() {
+	new_db
+	example_tree
+	write_config 'modules:' '  catalog: { enabled: true }' '  wishlist: { enabled: false }'
+	expect_status 0 up
+	assert_eq "$(head -1 "$OUT")" "$(grep -m1 . "$OUT")"
+	assert_contains "$OUT" "applied core/001_create_users"
+	# core first, then catalog, in version order
+	assert_eq "$(grep -o '[a-z]*/[0-9]*_[a-z_]*' "$OUT" | tr '\n' ' ')" \
+		"core/001_create_users core/002_create_tokens catalog/001_create_catalog catalog/002_create_reviews " "order"
+	assert_eq "$(ledger | tr '\n' ' ')" "catalog/1 catalog/2 core/1 core/2 " "ledger"
+	has_table users || fail "users missing"
+	has_table product_ratings || fail "view missing"
+	assert_eq "$(sql "SELECT count(*) FROM schema_migrations WHERE length(checksum) = 64 AND NOT dirty")" "4" "checksums"
+}
+
+test_rerun_is_a_noop() {
+	new_db
+	example_tree
+	write_config 'modules:' '  catalog: {}'
+	expect_status 0 up
+	local before
+	before=$(sql "SELECT string_agg(module || version || applied_at, ',') FROM schema_migrations")
+	expect_status 0 up
+	assert_contains "$OUT" "nothing to apply"
+	assert_eq "$(sql "SELECT string_agg(module || version || applied_at, ',') FROM schema_migrations")" "$before" "ledger after re-run"
+}
+
+test_disabled_module_is_skipped() {
+	new_db
+	example_tree
+	write_config 'modules:' '  catalog: { enabled: true }' '  wishlist: { enabled: false }'
+	expect_status 0 up
+	has_table wishlists && fail "disabled module was applied"
+	assert_not_contains "$OUT" "wishlist"
+	# a module directory the config does not mention is skipped too
+	write_config 'modules:' '  catalog: { enabled: true }'
+	expect_status 0 up
+	has_table wishlists && fail "unlisted module was applied"
+	return 0
+}
+
+test_core_runs_even_when_config_disables_it() {
+	new_db
+	example_tree
+	write_config 'modules:' '  core: { enabled: false }'
+	expect_status 0 up
+	has_table users || fail "core was not applied"
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 core/2 " "ledger"
+}
+
+test_down_rolls_back_one_module_only() {
+	new_db
+	example_tree
+	write_config 'modules:' '  catalog: {}'
+	expect_status 0 up
+	expect_status 0 down --module catalog
+	assert_contains "$OUT" "rolled back catalog/002_create_reviews"
+	has_table reviews && fail "reviews still there"
+	has_table products || fail "catalog/1 was rolled back too"
+	assert_eq "$(ledger | tr '\n' ' ')" "catalog/1 core/1 core/2 " "ledger"
+	expect_status 0 down --module catalog --steps 5
+	assert_contains "$OUT" "rolled back catalog/001_create_catalog"
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 core/2 " "ledger"
+	has_table users || fail "core was touched"
+	expect_status 0 down --module catalog
+	assert_contains "$OUT" "nothing to roll back"
+}
+
+test_down_dry_run_changes_nothing() {
+	new_db
+	example_tree
+	write_config 'modules:' '  catalog: {}'
+	expect_status 0 up
+	expect_status 0 down --module catalog --steps 2 --dry-run
+	assert_contains "$OUT" "would roll back catalog/002_create_reviews"
+	assert_contains "$OUT" "would roll back catalog/001_create_catalog"
+	assert_eq "$(ledger | wc -l)" "4" "ledger rows"
+}
+
+test_down_needs_module_and_a_down_file() {
+	new_db
+	migration core 001_a.up.sql "CREATE TABLE a (id int);"
+	write_config
+	expect_status 2 down
+	assert_contains "$ERR" "needs --module"
+	expect_status 0 up
+	expect_status 2 down --module core
+	assert_contains "$ERR" "no .down.sql"
+	has_table a || fail "table dropped"
+	expect_status 2 down --module nosuch
+	assert_contains "$ERR" "module 'nosuch' is not enabled"
+}
+
+test_failure_is_rolled_back_and_not_recorded() {
+	new_db
+	migration core 001_ok.up.sql "CREATE TABLE ok1 (id int);"
+	migration core 002_bad.up.sql "$(printf -- '-- creates then fails\nCREATE TABLE half (id int);\n\nINSERT INTO half\n  VALUES (1 / 0);\n')"
+	migration core 003_after.up.sql "CREATE TABLE after3 (id int);"
+	write_config
+	expect_status 1 up
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "core/2 failed: division by zero"
+	assert_contains "$ERR" "SQLSTATE 22012"
+	assert_contains "$ERR" "migrations/postgres/core/002_bad.up.sql:4)"
+	assert_contains "$OUT" "applied core/001_ok"
+	has_table half && fail "failed migration left its table"
+	has_table after3 && fail "ran past the failure"
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 " "ledger"
+}
+
+test_syntax_error_names_statement_line() {
+	new_db
+	migration core 001_a.up.sql "$(printf 'CREATE TABLE a (id int);\n\nCREATE TABLE b (\n  id int,\n  x nosuchtype\n);')"
+	write_config
+	expect_status 1 up
+	assert_contains "$ERR" 'type "nosuchtype" does not exist'
+	assert_contains "$ERR" "SQLSTATE 42704"
+	assert_contains "$ERR" "at line 5"
+	assert_contains "$ERR" "001_a.up.sql:3)"
+	has_table a && fail "first statement of the failed file survived"
+	return 0
+}
+
+test_check_before_and_after_up() {
+	new_db
+	example_tree
+	write_config
+	expect_status 3 check
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "migrate: core schema not applied — run 'migrate up'"
+	expect_status 0 up
+	expect_status 0 check
+	assert_contains "$OUT" "core schema applied (version 2)"
+	# the ledger exists but core was rolled back to nothing
+	expect_status 0 down --module core --steps 2
+	expect_status 3 check
+	assert_contains "$ERR" "core schema not applied"
+}
+
+test_status_shows_applied_latest_pending() {
+	new_db
+	example_tree
+	write_config 'modules:' '  catalog: {}'
+	expect_status 0 status
+	assert_contains "$OUT" "schema_migrations does not exist yet"
+	has_table schema_migrations && fail "status created the ledger"
+	expect_status 0 up --module core
+	expect_status 0 status
+	grep -qE '^core +2 +2 +0 +up to date' "$OUT" || fail "core row: $(cat "$OUT")"
+	grep -qE '^catalog +- +2 +2 +pending' "$OUT" || fail "catalog row: $(cat "$OUT")"
+	expect_status 0 status --format json
+	/usr/bin/python3 - "$OUT" <<'PY' || fail "json status shape"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+mods = {m["module"]: m for m in doc["postgres"]["modules"]}
+assert doc["postgres"]["ledger_exists"] is True
+assert mods["core"]["applied"] == 2 and mods["core"]["pending"] == 0, mods
+assert mods["catalog"]["applied"] == 0 and mods["catalog"]["pending"] == 2, mods
+assert mods["catalog"]["state"] == "pending"
+PY
+}
+
+test_status_reports_missing_file() {
+	new_db
+	migration core 001_a.up.sql "CREATE TABLE a (id int);"
+	migration core 002_b.up.sql "CREATE TABLE b (id int);"
+	write_config
+	expect_status 0 up
+	rm migrations/postgres/core/002_b.up.sql
+	expect_status 0 status
+	assert_contains "$OUT" "1 applied file missing (first 2)"
+}
+
+test_up_dry_run_changes_nothing() {
+	new_db
+	example_tree
+	write_config
+	expect_status 0 up --dry-run
+	assert_contains "$OUT" "would apply core/001_create_users"
+	has_table schema_migrations && fail "dry run created the ledger"
+	expect_status 0 up --dry-run --format json
+	/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["dry_run"] and d["migrations"][0]["module"]=="core" and d["migrations"][0]["version"]==1' "$OUT" || fail "json plan"
+	has_table users && fail "dry run applied"
+	return 0
+}
+
+test_up_single_module() {
+	new_db
+	example_tree
+	write_config 'modules:' '  catalog: {}'
+	expect_status 0 up --module core
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 core/2 " "ledger"
+	expect_status 2 up --module wishlist
+	assert_contains "$ERR" "module 'wishlist' is not enabled"
+}
+
+test_app_config_and_config_flag() {
+	new_db
+	example_tree
+	mkdir etc
+	write_config
+	mv config.yaml etc/app.yaml
+	APP_CONFIG=etc/app.yaml expect_status 0 up --module core
+	assert_contains "$OUT" "applied core/001_create_users"
+	# --config wins over APP_CONFIG
+	APP_CONFIG=etc/nope.yaml expect_status 0 status --config etc/app.yaml
+	APP_CONFIG=etc/nope.yaml expect_status 2 status
+	assert_contains "$ERR" "cannot read config file 'etc/nope.yaml'"
+	# without either, ./config.yaml
+	expect_status 2 status
+	assert_contains "$ERR" "'config.yaml'"
+}
+
+test_root_flag_and_root_key() {
+	new_db
+	mkdir -p elsewhere/tree/postgres/core conf
+	printf 'CREATE TABLE r (id int);\n' >elsewhere/tree/postgres/core/001_r.up.sql
+	write_config
+	expect_status 2 up
+	assert_contains "$ERR" "cannot read migrations root 'migrations'"
+	expect_status 0 up --root elsewhere/tree
+	has_table r || fail "--root tree not applied"
+	# root: in the config is relative to the config file
+	new_db
+	write_config 'root: ../elsewhere/tree'
+	mv config.yaml conf/config.yaml
+	expect_status 0 up --config conf/config.yaml
+	has_table r || fail "root: tree not applied"
+}
+
+test_config_errors_exit_2_before_connecting() {
+	# the DSN points nowhere: only a check made before connecting gives exit 2
+	mkdir -p migrations/postgres/core
+	printf 'postgres:\n  dsn: "postgres://app:pw@127.0.0.1:1/none"\nmodules:\n  catalog: { enabled: maybe }\n' >config.yaml
+	expect_status 2 up
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "'modules.catalog.enabled' must be true or false, not 'maybe' (config.yaml:4)"
+	printf 'postgres:\n  dsn: "x"\n  colour: blue\n' >config.yaml
+	expect_status 2 status
+	assert_contains "$ERR" "unknown key 'postgres.colour' (config.yaml:3)"
+	printf 'postgres:\n  dsn: "${NO_SUCH_VAR_X}"\n' >config.yaml
+	expect_status 2 up
+	assert_contains "$ERR" "environment variable 'NO_SUCH_VAR_X' is not set"
+	printf 'postgres: [\n' >config.yaml
+	expect_status 2 up
+	assert_contains "$ERR" "(config.yaml:"
+	printf 'mongodb:\n  uri: "mongodb://x"\n  database: app\n' >config.yaml
+	expect_status 2 up
+	assert_contains "$ERR" "needs a 'postgres:' section"
+}
+
+test_layout_errors_exit_2_and_change_nothing() {
+	new_db
+	write_config
+	migration core 001_a.up.sql "CREATE TABLE a (id int);"
+	migration core 1_b.up.sql "CREATE TABLE b (id int);"
+	expect_status 2 up
+	assert_contains "$ERR" "duplicate version 1 in module 'core'"
+	assert_contains "$ERR" "001_a.up.sql"
+	assert_contains "$ERR" "1_b.up.sql"
+	rm migrations/postgres/core/1_b.up.sql
+	migration core 002_c.down.sql "DROP TABLE c;"
+	expect_status 2 up
+	assert_contains "$ERR" "002_c.down.sql' has no matching .up.sql"
+	rm migrations/postgres/core/002_c.down.sql
+	migration core 3-oops.up.sql "SELECT 1;"
+	expect_status 2 up
+	assert_contains "$ERR" "bad migration file name"
+	assert_contains "$ERR" "3-oops.up.sql"
+	rm migrations/postgres/core/3-oops.up.sql
+	mkdir -p migrations/postgres/Bad-Module
+	expect_status 2 up
+	assert_contains "$ERR" "bad module directory name"
+	has_table schema_migrations && fail "a layout error changed the database"
+	return 0
+}
+
+test_usage_errors_exit_2() {
+	expect_status 2 frobnicate
+	assert_contains "$ERR" "unknown command 'frobnicate'"
+	expect_status 2 stauts
+	assert_contains "$ERR" "did you mean 'status'?"
+	expect_status 2 up --bogus
+	assert_contains "$ERR" "unknown option '--bogus'"
+	expect_status 2 down --module core --steps 0
+	assert_contains "$ERR" "--steps takes a whole number"
+	expect_status 2 down --module
+	assert_contains "$ERR" "needs a value"
+	expect_status 2 up extra
+	assert_contains "$ERR" "unexpected argument 'extra'"
+	expect_status 2 status --format xml
+	assert_contains "$ERR" "--format takes text or json"
+}
+
+test_help_and_version_need_no_config() {
+	expect_status 0 --version
+	assert_contains "$OUT" "migrate "
+	expect_status 0 help
+	assert_contains "$OUT" "Commands:"
+	expect_status 0 help down
+	assert_contains "$OUT" "usage: migrate down --module M"
+	assert_contains "$OUT" "--steps N"
+	for cmd in up down status check resolve; do
+		expect_status 0 "$cmd" --help
+		assert_contains "$OUT" "usage: migrate $cmd"
+		assert_contains "$OUT" "Example:"
+	done
+}
+
+test_unreachable_server_exits_1_without_password() {
+	mkdir -p migrations/postgres/core
+	printf 'postgres:\n  dsn: "postgres://app:Hunter2-Secret@127.0.0.1:1/app?connect_timeout=3"\n' >config.yaml
+	expect_status 1 up
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "cannot connect to PostgreSQL"
+	assert_not_contains "$ERR" "Hunter2-Secret"
+}
+
+test_wrong_password_exits_1_without_password() {
+	new_db
+	mkdir -p migrations/postgres/core
+	printf 'postgres:\n  dsn: "host=127.0.0.1 port=%s dbname=%s user=app password=Wr0ngPass-Word"\n' "$MIGRATE_PG_PORT" "$DB" >config.yaml
+	expect_status 1 status
+	assert_contains "$ERR" "password authentication failed"
+	assert_not_contains "$ERR" "Wr0ngPass-Word"
+	assert_not_contains "$OUT" "Wr0ngPass-Word"
+}
+
+test_out_of_order_refused_then_allowed() {
+	new_db
+	migration core 001_a.up.sql "CREATE TABLE a (id int);"
+	migration core 003_c.up.sql "CREATE TABLE c (id int);"
+	write_config
+	expect_status 0 up
+	migration core 002_b.up.sql "CREATE TABLE b (id int);"
+	expect_status 2 up
+	assert_contains "$ERR" "core/2 is pending but core/3 is already applied"
+	assert_contains "$ERR" "--allow-out-of-order"
+	has_table b && fail "out-of-order version applied without the flag"
+	expect_status 0 up --allow-out-of-order
+	has_table b || fail "not applied with the flag"
+}
+
+test_no_transaction_file_runs_create_index_concurrently() {
+	new_db
+	migration core 001_t.up.sql "CREATE TABLE t (id int, v text);"
+	migration core 002_idx.up.sql "$(printf -- '-- migrate:run-in-tx false\nCREATE INDEX CONCURRENTLY t_v_idx ON t (v);\n')"
+	migration core 002_idx.down.sql "$(printf -- '-- migrate:run-in-tx false\nDROP INDEX CONCURRENTLY t_v_idx;\n')"
+	write_config
+	expect_status 0 up
+	has_table t_v_idx || fail "index not created"
+	assert_eq "$(sql "SELECT dirty FROM schema_migrations WHERE version = 2")" "f" "dirty flag"
+	expect_status 0 down --module core
+	has_table t_v_idx && fail "index not dropped"
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 " "ledger"
+}
+
+test_failed_no_transaction_file_makes_module_dirty_until_resolved() {
+	new_db
+	migration core 001_t.up.sql "CREATE TABLE t (id int);"
+	migration core 002_x.up.sql "$(printf -- '-- migrate:run-in-tx false\nCREATE TABLE x1 (id int);\nCREATE TABLE x1 (id int);\n')"
+	migration core 003_y.up.sql "CREATE TABLE y (id int);"
+	write_config
+	expect_status 1 up
+	assert_contains "$ERR" "module 'core' is now dirty"
+	assert_contains "$ERR" "002_x.up.sql:3)"
+	assert_eq "$(sql "SELECT dirty FROM schema_migrations WHERE version = 2")" "t" "dirty flag"
+	has_table y && fail "ran past a failure"
+	expect_status 0 status
+	assert_contains "$OUT" "dirty at 2"
+	expect_status 1 up
+	assert_contains "$ERR" "module 'core' is dirty"
+	assert_contains "$ERR" "migrate resolve --module core --version 2"
+	expect_status 1 down --module core
+	assert_contains "$ERR" "is dirty"
+	# repaired by hand: the table exists, so record it as applied
+	expect_status 0 resolve --module core --version 2 --applied
+	assert_eq "$(sql "SELECT dirty FROM schema_migrations WHERE version = 2")" "f" "dirty flag"
+	expect_status 0 up
+	has_table y || fail "up did not continue after resolve"
+}
+
+test_resolve_rolled_back_and_argument_errors() {
+	new_db
+	migration core 001_a.up.sql "CREATE TABLE a (id int);"
+	write_config
+	expect_status 0 up
+	expect_status 2 resolve --module core --version 1
+	assert_contains "$ERR" "exactly one of --applied and --rolled-back"
+	expect_status 2 resolve --module core --applied
+	assert_contains "$ERR" "needs --version"
+	expect_status 2 resolve --module core --version 7 --applied
+	assert_contains "$ERR" "there is no core/7"
+	expect_status 0 resolve --module core --version 1 --rolled-back
+	assert_eq "$(ledger)" "" "ledger"
+	has_table a || fail "resolve ran SQL"
+	expect_status 2 resolve --module core --version 1 --rolled-back
+	assert_contains "$ERR" "not recorded"
+}
+
+test_lock_wait_gives_up_naming_the_holder() {
+	new_db
+	migration core 001_a.up.sql "CREATE TABLE a (id int);"
+	write_config
+	sed -i 's/lock_wait: 30s/lock_wait: 1s/' config.yaml
+	# hold the migrate lock from another session for a few seconds
+	pg_admin -d "$DB" -c "SELECT pg_advisory_lock(7883936066298981), pg_sleep(6)" >/dev/null &
+	local holder=$!
+	for _ in $(seq 50); do
+		[ "$(sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
+		sleep 0.1
+	done
+	expect_status 1 up
+	assert_contains "$ERR" "another migrate run holds the lock (PID "
+	assert_contains "$ERR" "gave up after 1000 ms"
+	has_table a && fail "applied without the lock"
+	wait "$holder"
+	expect_status 0 up
+}
+
+test_lock_waits_for_a_slow_run_then_proceeds() {
+	new_db
+	migration core 001_slow.up.sql "SELECT pg_sleep(2); CREATE TABLE slow (id int);"
+	migration core 002_next.up.sql "CREATE TABLE next2 (id int);"
+	write_config
+	"$MIGRATE_BIN" up >slow.out 2>slow.err &
+	local first=$!
+	sleep 0.5
+	expect_status 0 up
+	wait "$first" || fail "first run failed: $(cat slow.err)"
+	assert_contains slow.out "applied core/001_slow"
+	assert_contains "$OUT" "nothing to apply"
+}
+
+test_concurrent_runs_apply_each_version_once() {
+	new_db
+	for i in $(seq -w 1 300); do
+		migration core "${i}_m.up.sql" "CREATE TABLE m$i (id int); INSERT INTO m$i VALUES ($i);"
+	done
+	write_config
+	local pids=() i
+	for i in $(seq 10); do
+		"$MIGRATE_BIN" up -q >"run$i.out" 2>"run$i.err" &
+		pids+=($!)
+	done
+	for i in $(seq 10); do
+		wait "${pids[$((i - 1))]}" || fail "run $i failed: $(cat "run$i.err")"
+	done
+	assert_eq "$(sql "SELECT count(*), count(DISTINCT version) FROM schema_migrations")" "300|300" "ledger rows"
+	assert_eq "$(sql "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'm%'")" "300" "tables"
+}
+
+run_tests

@@ -1,0 +1,1092 @@
+#!/usr/bin/python3
+"""MongoDB stand-in for tests: an in-memory server that speaks enough of the
+MongoDB wire protocol for libmongoc 1.23 and for `migrate seed`.
+
+It is NOT a database and not a mock of mongod's internals.  It keeps a few
+dictionaries in memory and answers the catalogue commands the project uses
+(listCollections, create, listIndexes, createIndexes, dropIndexes, drop, ...)
+with replies shaped like those of a standalone mongod 7.0, including the error
+codes and messages of index conflicts.  Everything is lost when it exits.
+
+Run it with Debian's interpreter, which has Debian's python3-bson (pymongo's
+bson module); nothing else outside the standard library is used:
+
+    /usr/bin/python3 tests/mongo_standin/mongo_standin.py --port 0 --port-file PATH
+
+Two commands exist only here, for tests and benchmarks: `standinStats` (count
+of commands received, per name) and `standinReset` (forget all state and
+counts).  See README.md beside this file.
+"""
+
+import argparse
+import datetime
+import ipaddress
+import itertools
+import os
+import signal
+import socket
+import socketserver
+import struct
+import sys
+import threading
+import traceback
+import uuid
+
+import bson
+from bson.binary import Binary
+from bson.codec_options import CodecOptions
+from bson.errors import BSONError
+from bson.int64 import Int64
+from bson.objectid import ObjectId
+from bson.son import SON
+
+# ---------------------------------------------------------------------------
+# Constants of the protocol and of the server we imitate
+
+OP_REPLY = 1
+OP_QUERY = 2004
+OP_MSG = 2013
+
+MSG_CHECKSUM_PRESENT = 1 << 0
+MSG_MORE_TO_COME = 1 << 1
+# Bits 0-15 are "required": a receiver must reject a message with one it does
+# not know.  We know 0 and 1.
+MSG_REQUIRED_BITS_KNOWN = MSG_CHECKSUM_PRESENT | MSG_MORE_TO_COME
+
+MAX_BSON_OBJECT_SIZE = 16 * 1024 * 1024
+MAX_MESSAGE_SIZE = 48000000
+MAX_WRITE_BATCH_SIZE = 100000
+# 21 is MongoDB 7.0, matching buildInfo.  libmongoc 1.23 speaks up to 17 and
+# accepts a server whose range overlaps its own (its minimum is 6).
+MIN_WIRE_VERSION = 0
+MAX_WIRE_VERSION = 21
+VERSION = "7.0.0-standin"
+
+# Decode documents as SON so that key order survives: it matters for index
+# key patterns and for the first key of a command, which names it.
+CODEC = CodecOptions(document_class=SON)
+
+HANDSHAKE_COMMANDS = ("hello", "isMaster", "ismaster")
+
+# Fields any command may carry that say nothing about what it does.
+GENERIC_FIELDS = frozenset((
+    "$db", "lsid", "$clusterTime", "$readPreference", "readConcern",
+    "writeConcern", "maxTimeMS", "comment", "apiVersion", "apiStrict",
+    "apiDeprecationErrors", "txnNumber", "autocommit", "startTransaction",
+    "$audit", "$client", "$configServerState", "$gleStats",
+))
+
+# Commands that may change state; standinStats counts them as "writes".
+WRITE_COMMANDS = frozenset((
+    "create", "createIndexes", "dropIndexes", "deleteIndexes", "drop",
+    "dropDatabase", "insert", "delete",
+))
+
+CODE_NAMES = {
+    1: "InternalError",
+    2: "BadValue",
+    9: "FailedToParse",
+    14: "TypeMismatch",
+    26: "NamespaceNotFound",
+    27: "IndexNotFound",
+    43: "CursorNotFound",
+    48: "NamespaceExists",
+    59: "CommandNotFound",
+    67: "CannotCreateIndex",
+    72: "InvalidOptions",
+    73: "InvalidNamespace",
+    85: "IndexOptionsConflict",
+    86: "IndexKeySpecsConflict",
+    197: "InvalidIndexSpecificationOption",
+    352: "UnsupportedOpQueryCommand",
+    11000: "DuplicateKey",
+}
+
+# Index options mongod accepts in a spec; anything else is code 197.
+INDEX_FIELDS = frozenset((
+    "key", "name", "v", "ns", "unique", "sparse", "expireAfterSeconds",
+    "partialFilterExpression", "collation", "hidden", "background",
+    "dropDups", "weights", "default_language", "language_override",
+    "textIndexVersion", "2dsphereIndexVersion", "bits", "min", "max",
+    "wildcardProjection", "storageEngine", "prepareUnique",
+    "coarsestIndexedLevel", "finestIndexedLevel",
+))
+
+# Options that, with the key pattern, tell two indexes apart (mongod's
+# "index signature").  The other options only make two specs identical or
+# merely "equivalent".
+SIGNATURE_EXCLUDED = frozenset((
+    "key", "ns", "name", "v", "textIndexVersion", "2dsphereIndexVersion",
+    "background", "dropDups", "collation", "partialFilterExpression",
+    "unique", "sparse", "wildcardProjection",
+))
+
+INDEX_KEY_STRINGS = frozenset(("text", "2dsphere", "2d", "hashed", "geoHaystack"))
+
+# mongod stores a collation with every field filled in.  These are ICU's
+# defaults for most locales; a few locales differ (e.g. fr_CA sets
+# backwards), which this stand-in ignores.
+COLLATION_DEFAULTS = (
+    ("caseLevel", False),
+    ("caseFirst", "off"),
+    ("strength", 3),
+    ("numericOrdering", False),
+    ("alternate", "non-ignorable"),
+    ("maxVariable", "punct"),
+    ("normalization", False),
+    ("backwards", False),
+    ("version", "57.1"),
+)
+
+
+class CommandError(Exception):
+    """A command failed the way mongod reports it: ok 0 with code and codeName."""
+
+    def __init__(self, code, errmsg):
+        super().__init__(errmsg)
+        self.code = code
+        self.errmsg = errmsg
+
+    def reply(self):
+        return SON([("ok", 0.0), ("errmsg", self.errmsg), ("code", self.code),
+                    ("codeName", CODE_NAMES.get(self.code, "Location%d" % self.code))])
+
+
+class Malformed(Exception):
+    """The bytes on a connection are not a message we understand: close it."""
+
+
+# ---------------------------------------------------------------------------
+# BSON values: comparison and mongod-style printing
+
+
+def is_number(v):
+    # bool is an int in Python but a distinct type in BSON.
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def bson_equal(a, b):
+    """Equality as mongod's simple comparator sees it: numbers compare by
+    value whatever their width, documents compare field by field in order."""
+    if is_number(a) and is_number(b):
+        return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        if list(a.keys()) != list(b.keys()):
+            return False
+        return all(bson_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(bson_equal(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+def true_value(v):
+    """BSONElement::trueValue: false, 0, null and missing are false."""
+    if v is None or v is False:
+        return False
+    if is_number(v):
+        return v != 0
+    return True
+
+
+def fmt(v):
+    """Print a value the way mongod's BSONObj::toString does in error messages."""
+    if isinstance(v, dict):
+        if not v:
+            return "{}"
+        return "{ " + ", ".join("%s: %s" % (k, fmt(x)) for k, x in v.items()) + " }"
+    if isinstance(v, list):
+        if not v:
+            return "[]"
+        return "[ " + ", ".join(fmt(x) for x in v) + " ]"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return repr(v)  # 1.0 prints as "1.0", as mongod does
+    if isinstance(v, int):
+        return str(int(v))
+    if isinstance(v, str):
+        return '"%s"' % v
+    if v is None:
+        return "null"
+    if isinstance(v, ObjectId):
+        return "ObjectId('%s')" % v
+    return str(v)
+
+
+# ---------------------------------------------------------------------------
+# Filters (listCollections, find, delete): equality and a few operators
+
+
+def get_path(doc, path):
+    cur = doc
+    for part in path.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return False, None
+        cur = cur[part]
+    return True, cur
+
+
+def value_matches(found, value, cond):
+    if isinstance(cond, dict) and cond and all(k.startswith("$") for k in cond):
+        for op, arg in cond.items():
+            if op == "$eq":
+                ok = found and bson_equal(value, arg)
+            elif op == "$ne":
+                ok = not (found and bson_equal(value, arg))
+            elif op == "$in":
+                ok = found and any(bson_equal(value, x) for x in arg)
+            elif op == "$nin":
+                ok = not (found and any(bson_equal(value, x) for x in arg))
+            elif op == "$exists":
+                ok = found == true_value(arg)
+            else:
+                raise CommandError(2, "unknown operator: %s" % op)
+            if not ok:
+                return False
+        return True
+    if not found:
+        return cond is None
+    if isinstance(value, list) and not isinstance(cond, list):
+        return any(bson_equal(x, cond) for x in value)
+    return bson_equal(value, cond)
+
+
+def matches(doc, flt):
+    if not flt:
+        return True
+    if not isinstance(flt, dict):
+        raise CommandError(14, "filter must be an object")
+    for key, cond in flt.items():
+        if key.startswith("$"):
+            raise CommandError(2, "unknown top level operator: %s" % key)
+        found, value = get_path(doc, key)
+        if not value_matches(found, value, cond):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------
+# Index specs: normalisation and conflict rules of mongod 6/7
+
+
+def id_index_spec(collation=None):
+    spec = SON([("v", 2), ("key", SON([("_id", 1)])), ("name", "_id_")])
+    if collation is not None:
+        spec["collation"] = collation
+    return spec
+
+
+def expand_collation(coll):
+    """Return the stored form of a collation, or None for the simple one."""
+    if not isinstance(coll, dict):
+        raise CommandError(14, "collation must be an object")
+    locale = coll.get("locale")
+    if not isinstance(locale, str):
+        raise CommandError(40414, "BSON field 'locale' is missing but a required field")
+    if locale == "simple":
+        if len(coll) > 1:
+            raise CommandError(2, "If \"locale\" is set to \"simple\", then no other fields may be set")
+        return None
+    out = SON([("locale", locale)])
+    for field, default in COLLATION_DEFAULTS:
+        out[field] = coll.get(field, default)
+    for field, value in coll.items():
+        if field not in out:
+            raise CommandError(40415, "BSON field 'collation.%s' is an unknown field" % field)
+    return out
+
+
+def normalize_text_key(key, spec):
+    """mongod rewrites a text index: text fields become _fts/_ftsx in the key
+    and their weights move to a `weights` document, sorted by field name."""
+    if "_fts" in key:  # already the stored form, e.g. copied from listIndexes
+        return key, spec.get("weights", SON())
+    new_key = SON()
+    weights = {}
+    for field, value in key.items():
+        if value == "text":
+            weights[field] = 1
+            if "_fts" not in new_key:
+                new_key["_fts"] = "text"
+                new_key["_ftsx"] = 1
+        else:
+            new_key[field] = value
+    given = spec.get("weights")
+    if isinstance(given, dict):
+        for field, value in given.items():
+            weights[field] = int(value)
+    return new_key, SON(sorted(weights.items()))
+
+
+def validate_key(key, spec):
+    if not isinstance(key, dict):
+        raise CommandError(9, "The 'key' field must be an object, but got %s" % fmt(key))
+    if not key:
+        raise CommandError(67, "Error in specification %s :: caused by :: Index keys cannot be "
+                           "an empty field" % fmt(spec))
+    for field, value in key.items():
+        ok = (is_number(value) and value != 0) or (isinstance(value, str) and value in INDEX_KEY_STRINGS)
+        if not ok:
+            raise CommandError(67, "Error in specification %s :: caused by :: Values in v:2 index key "
+                               "pattern cannot be of type %s. Only numbers > 0, numbers < 0, and "
+                               "strings are allowed." % (fmt(spec), type(value).__name__))
+
+
+def normalize_index_spec(raw, default_collation):
+    """The spec as mongod stores it: v, key, name, then the other options in
+    the order sent, a collation expanded, text and 2dsphere extras appended."""
+    if not isinstance(raw, dict):
+        raise CommandError(14, "Each index specification must be an object")
+    for field in raw:
+        if field not in INDEX_FIELDS:
+            raise CommandError(197, "Error in specification %s :: caused by :: The field '%s' is not "
+                               "valid for an index specification. Specification: %s"
+                               % (fmt(raw), field, fmt(raw)))
+    if "key" not in raw:
+        raise CommandError(9, "Error in specification %s :: caused by :: The 'key' field is a "
+                           "required property of an index specification" % fmt(raw))
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise CommandError(9, "Error in specification %s :: caused by :: The 'name' field is a "
+                           "required property of an index specification" % fmt(raw))
+    key = raw["key"]
+    validate_key(key, raw)
+    is_id = list(key.keys()) == ["_id"] and is_number(key["_id"]) and key["_id"] == 1
+    if name == "_id_" and not is_id:
+        raise CommandError(2, "The index name '_id_' is reserved for the _id index, which must have "
+                           "key pattern {_id: 1}, found key: %s" % fmt(key))
+    if name == "*":
+        raise CommandError(2, "The index name '*' is not valid.")
+
+    is_text = any(v == "text" for v in key.values()) or "_fts" in key
+    is_2dsphere = any(v == "2dsphere" for v in key.values())
+    weights = None
+    if is_text:
+        key, weights = normalize_text_key(key, raw)
+
+    spec = SON([("v", raw.get("v", 2)), ("key", key), ("name", name)])
+    text_extras = ("weights", "default_language", "language_override", "textIndexVersion")
+    for field, value in raw.items():
+        if field in ("v", "key", "name", "ns") or (is_text and field in text_extras):
+            continue
+        if field == "collation":
+            value = expand_collation(value)
+            if value is None:  # the simple collation is stored as no collation
+                continue
+        spec[field] = value
+    if "collation" not in raw and default_collation is not None:
+        spec["collation"] = default_collation  # inherited from the collection
+    if is_text:
+        spec["weights"] = weights
+        spec["default_language"] = raw.get("default_language", "english")
+        spec["language_override"] = raw.get("language_override", "language")
+        spec["textIndexVersion"] = raw.get("textIndexVersion", 3)
+    if is_2dsphere and "2dsphereIndexVersion" not in spec:
+        spec["2dsphereIndexVersion"] = 3
+    return spec
+
+
+IDENTICAL, EQUIVALENT, DIFFERENT = "identical", "equivalent", "different"
+
+
+def compare_index(candidate, existing):
+    """IndexDescriptor::compareIndexOptions: DIFFERENT when the key pattern or
+    an identifying option (unique, sparse, collation, partial filter, wildcard
+    projection) differs, EQUIVALENT when only other options differ."""
+    if not bson_equal(candidate["key"], existing["key"]):
+        return DIFFERENT
+    if not bson_equal(dict(candidate.get("wildcardProjection") or {}),
+                      dict(existing.get("wildcardProjection") or {})):
+        return DIFFERENT
+    for flag in ("unique", "sparse"):
+        if true_value(candidate.get(flag)) != true_value(existing.get(flag)):
+            return DIFFERENT
+    for field in ("collation", "partialFilterExpression"):
+        if (field in candidate) != (field in existing):
+            return DIFFERENT
+        if field in candidate and not bson_equal(candidate[field], existing[field]):
+            return DIFFERENT
+    mine = {k: v for k, v in candidate.items() if k not in SIGNATURE_EXCLUDED}
+    theirs = {k: v for k, v in existing.items() if k not in SIGNATURE_EXCLUDED}
+    if mine.keys() != theirs.keys():
+        return EQUIVALENT
+    if all(bson_equal(mine[k], theirs[k]) for k in mine):
+        return IDENTICAL
+    return EQUIVALENT
+
+
+def check_new_index(spec, indexes):
+    """Return True if spec must be built, False if an identical index exists;
+    raise the error mongod raises for a conflict (same checks, same order)."""
+    name = spec["name"]
+    for existing in indexes:
+        if existing["name"] != name:
+            continue
+        verdict = compare_index(spec, existing)
+        if verdict == DIFFERENT:
+            raise CommandError(86, "An existing index has the same name as the requested index. "
+                               "When index names are not specified, they are auto generated and can "
+                               "cause conflicts. Please refer to our documentation. Requested index: "
+                               "%s, existing index: %s" % (fmt(spec), fmt(existing)))
+        if verdict == EQUIVALENT:
+            raise CommandError(85, "An equivalent index already exists with the same name but "
+                               "different options. Requested index: %s, existing index: %s"
+                               % (fmt(spec), fmt(existing)))
+        return False
+    for existing in indexes:
+        verdict = compare_index(spec, existing)
+        if verdict == EQUIVALENT:
+            raise CommandError(85, "An equivalent index already exists with a different name and "
+                               "options. Requested index: %s, existing index: %s"
+                               % (fmt(spec), fmt(existing)))
+        if verdict == IDENTICAL:
+            raise CommandError(85, "Index already exists with a different name: %s" % existing["name"])
+    if "_fts" in spec["key"]:
+        for existing in indexes:
+            if "_fts" in existing["key"]:
+                raise CommandError(67, "only one text index per collection allowed, found existing "
+                                   "text index \"%s\"" % existing["name"])
+    return True
+
+
+# ---------------------------------------------------------------------------
+# In-memory state
+
+
+class Collection:
+    def __init__(self, options):
+        self.options = options
+        self.indexes = [id_index_spec(options.get("collation"))]
+        self.documents = []
+        self.uuid = Binary(uuid.uuid4().bytes, 4)
+
+
+class Store:
+    """Databases -> collections, plus the counters of standinStats.  One lock
+    serialises every command, which is all the concurrency a test needs."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        self.databases = {}
+        self.commands = {}
+        self.handshakes = 0
+        self.writes = 0
+        self.changes = 0
+
+    def collection(self, db, name):
+        return self.databases.get(db, {}).get(name)
+
+    def create_collection(self, db, name, options):
+        coll = Collection(options)
+        self.databases.setdefault(db, {})[name] = coll
+        return coll
+
+
+def collection_name(body, command):
+    name = body.get(command)
+    if not isinstance(name, str):
+        raise CommandError(73, "collection name has invalid type %s" % type(name).__name__)
+    if not name or "$" in name or name.startswith("."):
+        raise CommandError(73, "Invalid namespace specified '%s'" % name)
+    return name
+
+
+def cursor_reply(ns, batch):
+    return SON([("cursor", SON([("id", Int64(0)), ("ns", ns), ("firstBatch", batch)])), ("ok", 1.0)])
+
+
+def ok(**fields):
+    reply = SON(fields)
+    reply["ok"] = 1.0
+    return reply
+
+
+# ---------------------------------------------------------------------------
+# Commands.  Each takes (store, connection, db, body) and returns the reply
+# document, or raises CommandError.  They run under store.lock.
+
+
+def cmd_hello(store, conn, db, body):
+    reply = SON()
+    # mongod answers the legacy name with `ismaster`, hello with
+    # `isWritablePrimary`; libmongoc reads either, so give both.
+    reply["ismaster"] = True
+    reply["isWritablePrimary"] = True
+    reply["helloOk"] = True
+    # No topologyVersion: without it libmongoc polls with plain hello
+    # instead of the streaming (exhaust) protocol, which we do not speak.
+    reply["maxBsonObjectSize"] = MAX_BSON_OBJECT_SIZE
+    reply["maxMessageSizeBytes"] = MAX_MESSAGE_SIZE
+    reply["maxWriteBatchSize"] = MAX_WRITE_BATCH_SIZE
+    reply["localTime"] = datetime.datetime.now(datetime.timezone.utc)
+    reply["logicalSessionTimeoutMinutes"] = 30
+    reply["connectionId"] = conn.connection_id
+    reply["minWireVersion"] = MIN_WIRE_VERSION
+    reply["maxWireVersion"] = MAX_WIRE_VERSION
+    reply["readOnly"] = False
+    # No `compression`: we never agree to OP_COMPRESSED.
+    reply["ok"] = 1.0
+    return reply
+
+
+def cmd_ping(store, conn, db, body):
+    return ok()
+
+
+def cmd_build_info(store, conn, db, body):
+    return ok(version=VERSION, gitVersion="standin", versionArray=[7, 0, 0, 0],
+              bits=64, debug=False, maxBsonObjectSize=MAX_BSON_OBJECT_SIZE,
+              storageEngines=["standin"])
+
+
+def cmd_list_databases(store, conn, db, body):
+    names = sorted(store.databases)
+    if true_value(body.get("nameOnly")):
+        return ok(databases=[SON([("name", n)]) for n in names])
+    dbs = [SON([("name", n), ("sizeOnDisk", 0), ("empty", not store.databases[n])]) for n in names]
+    return ok(databases=dbs, totalSize=0, totalSizeMb=0)
+
+
+def collection_entry(name, coll, name_only):
+    if name_only:
+        return SON([("name", name), ("type", "collection")])
+    return SON([
+        ("name", name),
+        ("type", "collection"),
+        ("options", coll.options),
+        ("info", SON([("readOnly", False), ("uuid", coll.uuid)])),
+        ("idIndex", coll.indexes[0] if coll.indexes and coll.indexes[0]["name"] == "_id_"
+         else id_index_spec(coll.options.get("collation"))),
+    ])
+
+
+def cmd_list_collections(store, conn, db, body):
+    flt = body.get("filter") or SON()
+    name_only = true_value(body.get("nameOnly"))
+    batch = []
+    for name in sorted(store.databases.get(db, {})):
+        coll = store.databases[db][name]
+        full = collection_entry(name, coll, False)
+        if matches(full, flt):
+            batch.append(collection_entry(name, coll, name_only))
+    return cursor_reply("%s.$cmd.listCollections" % db, batch)
+
+
+def cmd_create(store, conn, db, body):
+    name = collection_name(body, "create")
+    if store.collection(db, name) is not None:
+        raise CommandError(48, "Collection %s.%s already exists." % (db, name))
+    options = SON()
+    for field, value in body.items():
+        if field == "create" or field in GENERIC_FIELDS:
+            continue
+        if field == "collation":
+            value = expand_collation(value)
+            if value is None:
+                continue
+        options[field] = value
+    store.create_collection(db, name, options)
+    store.changes += 1
+    return ok()
+
+
+def cmd_drop(store, conn, db, body):
+    name = collection_name(body, "drop")
+    coll = store.collection(db, name)
+    if coll is None:
+        return ok()  # mongod 7.0 no longer fails on a missing collection
+    del store.databases[db][name]
+    store.changes += 1
+    return ok(nIndexesWas=len(coll.indexes), ns="%s.%s" % (db, name))
+
+
+def cmd_drop_database(store, conn, db, body):
+    if store.databases.pop(db, None) is not None:
+        store.changes += 1
+    return ok(dropped=db)
+
+
+def cmd_list_indexes(store, conn, db, body):
+    name = collection_name(body, "listIndexes")
+    coll = store.collection(db, name)
+    if coll is None:
+        raise CommandError(26, "ns does not exist: %s.%s" % (db, name))
+    return cursor_reply("%s.$cmd.listIndexes.%s" % (db, name), list(coll.indexes))
+
+
+def cmd_create_indexes(store, conn, db, body):
+    name = collection_name(body, "createIndexes")
+    raw_specs = body.get("indexes")
+    if not isinstance(raw_specs, list):
+        raise CommandError(14, "BSON field 'createIndexes.indexes' is the wrong type, expected type 'array'")
+    if not raw_specs:
+        raise CommandError(2, "Must specify at least one index to create")
+    coll = store.collection(db, name)
+    default_collation = coll.options.get("collation") if coll else None
+    specs = [normalize_index_spec(raw, default_collation) for raw in raw_specs]
+
+    # Work on a copy and commit at the end: one bad spec fails the whole
+    # command and nothing of it is created, as in mongod.
+    indexes = list(coll.indexes) if coll else [id_index_spec()]
+    before = len(indexes)
+    for spec in specs:
+        if check_new_index(spec, indexes):
+            indexes.append(spec)
+    after = len(indexes)
+
+    if coll is None:
+        coll = store.create_collection(db, name, SON())
+        coll.indexes = indexes
+        store.changes += 1
+        return ok(numIndexesBefore=before, numIndexesAfter=after, createdCollectionAutomatically=True)
+    if after == before:
+        return ok(numIndexesBefore=before, numIndexesAfter=after, note="all indexes already exist")
+    coll.indexes = indexes
+    store.changes += 1
+    reply = SON([("numIndexesBefore", before), ("numIndexesAfter", after),
+                 ("createdCollectionAutomatically", False)])
+    if after < before + len(specs):
+        reply["note"] = "index already exists"
+    reply["ok"] = 1.0
+    return reply
+
+
+def cmd_drop_indexes(store, conn, db, body):
+    command = next(iter(body))
+    name = collection_name(body, command)
+    coll = store.collection(db, name)
+    if coll is None:
+        raise CommandError(26, "ns not found %s.%s" % (db, name))
+    target = body.get("index")
+    was = len(coll.indexes)
+    if target == "*":
+        coll.indexes = [i for i in coll.indexes if i["name"] == "_id_"]
+        store.changes += 1
+        return ok(nIndexesWas=was, msg="non-_id indexes dropped for collection")
+    if isinstance(target, str):
+        names = [target]
+    elif isinstance(target, list) and all(isinstance(t, str) for t in target):
+        names = target
+    elif isinstance(target, dict):
+        found = [i for i in coll.indexes if bson_equal(i["key"], target)]
+        if not found:
+            raise CommandError(27, "can't find index with key: %s" % fmt(target))
+        names = [found[0]["name"]]
+    else:
+        raise CommandError(14, "BSON field 'dropIndexes.index' is the wrong type")
+    for n in names:
+        if n == "_id_":
+            raise CommandError(72, "cannot drop _id index")
+        if not any(i["name"] == n for i in coll.indexes):
+            raise CommandError(27, "index not found with name [%s]" % n)
+    coll.indexes = [i for i in coll.indexes if i["name"] not in names]
+    store.changes += 1
+    return ok(nIndexesWas=was)
+
+
+def cmd_insert(store, conn, db, body):
+    name = collection_name(body, "insert")
+    docs = body.get("documents")
+    if not isinstance(docs, list):
+        raise CommandError(14, "BSON field 'insert.documents' is the wrong type, expected type 'array'")
+    ordered = body.get("ordered", True)
+    coll = store.collection(db, name) or store.create_collection(db, name, SON())
+    n = 0
+    errors = []
+    for i, doc in enumerate(docs):
+        if "_id" not in doc:
+            doc = SON([("_id", ObjectId())] + list(doc.items()))
+        if any(bson_equal(d["_id"], doc["_id"]) for d in coll.documents):
+            errors.append(SON([("index", i), ("code", 11000),
+                               ("errmsg", "E11000 duplicate key error collection: %s.%s index: "
+                                "_id_ dup key: { _id: %s }" % (db, name, fmt(doc["_id"])))]))
+            if ordered:
+                break
+            continue
+        coll.documents.append(doc)
+        n += 1
+    if n:
+        store.changes += 1
+    reply = SON([("n", n)])
+    if errors:
+        reply["writeErrors"] = errors
+    reply["ok"] = 1.0
+    return reply
+
+
+def cmd_delete(store, conn, db, body):
+    name = collection_name(body, "delete")
+    coll = store.collection(db, name)
+    n = 0
+    for stmt in body.get("deletes") or []:
+        if coll is None:
+            break
+        flt, limit = stmt.get("q"), stmt.get("limit", 0)
+        keep = []
+        removed = 0
+        for doc in coll.documents:
+            if (limit == 0 or removed < limit) and matches(doc, flt):
+                removed += 1
+            else:
+                keep.append(doc)
+        coll.documents = keep
+        n += removed
+    if n:
+        store.changes += 1
+    return ok(n=n)
+
+
+def cmd_find(store, conn, db, body):
+    name = collection_name(body, "find")
+    coll = store.collection(db, name)
+    docs = [d for d in (coll.documents if coll else []) if matches(d, body.get("filter"))]
+    limit = body.get("limit")
+    if is_number(limit) and limit > 0:
+        docs = docs[:int(limit)]
+    return cursor_reply("%s.%s" % (db, name), docs)
+
+
+def cmd_end_sessions(store, conn, db, body):
+    return ok()
+
+
+def cmd_kill_cursors(store, conn, db, body):
+    # Every cursor we hand out is exhausted in its first batch (id 0).
+    return ok(cursorsKilled=[], cursorsNotFound=list(body.get("cursors") or []),
+              cursorsAlive=[], cursorsUnknown=[])
+
+
+def cmd_get_more(store, conn, db, body):
+    raise CommandError(43, "cursor id %s not found" % body.get("getMore"))
+
+
+def cmd_standin_stats(store, conn, db, body):
+    commands = SON(sorted(store.commands.items()))
+    return ok(commands=commands, handshakes=store.handshakes, writes=store.writes,
+              changes=store.changes)
+
+
+def cmd_standin_reset(store, conn, db, body):
+    store.reset()
+    return ok()
+
+
+COMMANDS = {
+    "hello": cmd_hello,
+    "isMaster": cmd_hello,
+    "ismaster": cmd_hello,
+    "ping": cmd_ping,
+    "buildInfo": cmd_build_info,
+    "buildinfo": cmd_build_info,
+    "listDatabases": cmd_list_databases,
+    "listCollections": cmd_list_collections,
+    "create": cmd_create,
+    "drop": cmd_drop,
+    "dropDatabase": cmd_drop_database,
+    "listIndexes": cmd_list_indexes,
+    "createIndexes": cmd_create_indexes,
+    "dropIndexes": cmd_drop_indexes,
+    "deleteIndexes": cmd_drop_indexes,
+    "insert": cmd_insert,
+    "delete": cmd_delete,
+    "find": cmd_find,
+    "endSessions": cmd_end_sessions,
+    "killCursors": cmd_kill_cursors,
+    "getMore": cmd_get_more,
+    "standinStats": cmd_standin_stats,
+    "standinReset": cmd_standin_reset,
+}
+
+# Commands that observe the counters rather than add to them.
+UNCOUNTED = frozenset(("standinStats", "standinReset"))
+
+
+# ---------------------------------------------------------------------------
+# Wire protocol
+
+
+def recv_exact(sock, n):
+    """n bytes, or None at end of stream before the first byte."""
+    chunks = []
+    got = 0
+    while got < n:
+        chunk = sock.recv(min(n - got, 1 << 20))
+        if not chunk:
+            if got == 0:
+                return None
+            raise Malformed("connection closed in the middle of a message")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def read_cstring(data, pos):
+    end = data.find(b"\x00", pos)
+    if end < 0:
+        raise Malformed("unterminated C string")
+    return data[pos:end].decode("utf-8"), end + 1
+
+
+def read_document(data, pos, limit):
+    if pos + 4 > limit:
+        raise Malformed("truncated document")
+    (size,) = struct.unpack_from("<i", data, pos)
+    if size < 5 or pos + size > limit:
+        raise Malformed("bad document length %d" % size)
+    docs = bson.decode_all(data[pos:pos + size], CODEC)
+    if len(docs) != 1:
+        raise Malformed("expected one document")
+    return docs[0], pos + size
+
+
+def parse_op_msg(payload):
+    """Return (flags, body): the kind-0 document with every kind-1 sequence
+    merged in under its identifier, as mongod sees the command."""
+    if len(payload) < 5:
+        raise Malformed("OP_MSG too short")
+    (flags,) = struct.unpack_from("<I", payload, 0)
+    if flags & 0xFFFF & ~MSG_REQUIRED_BITS_KNOWN:
+        raise Malformed("OP_MSG with unknown required flag bits 0x%x" % flags)
+    end = len(payload) - (4 if flags & MSG_CHECKSUM_PRESENT else 0)
+    pos = 4
+    body = None
+    sequences = []
+    while pos < end:
+        kind = payload[pos]
+        pos += 1
+        if kind == 0:
+            if body is not None:
+                raise Malformed("OP_MSG with two body sections")
+            body, pos = read_document(payload, pos, end)
+        elif kind == 1:
+            if pos + 4 > end:
+                raise Malformed("truncated document sequence")
+            (size,) = struct.unpack_from("<i", payload, pos)
+            seq_end = pos + size
+            if size < 5 or seq_end > end:
+                raise Malformed("bad document sequence length %d" % size)
+            ident, p = read_cstring(payload, pos + 4)
+            docs = []
+            while p < seq_end:
+                doc, p = read_document(payload, p, seq_end)
+                docs.append(doc)
+            sequences.append((ident, docs))
+            pos = seq_end
+        else:
+            raise Malformed("unknown OP_MSG section kind %d" % kind)
+    if body is None:
+        raise Malformed("OP_MSG without a body section")
+    for ident, docs in sequences:
+        if ident in body:
+            raise Malformed("document sequence %r duplicates a body field" % ident)
+        body[ident] = docs
+    return flags, body
+
+
+def parse_op_query(payload):
+    """Return (namespace, query) of a legacy OP_QUERY, unwrapping $query."""
+    if len(payload) < 4:
+        raise Malformed("OP_QUERY too short")
+    ns, pos = read_cstring(payload, 4)
+    pos += 8  # numberToSkip, numberToReturn
+    query, pos = read_document(payload, pos, len(payload))
+    if "$query" in query and isinstance(query["$query"], dict):
+        query = query["$query"]
+    elif "query" in query and isinstance(query["query"], dict):
+        query = query["query"]
+    return ns, query
+
+
+def pack_op_msg(request_id, response_to, doc):
+    payload = struct.pack("<I", 0) + b"\x00" + bson.BSON.encode(doc)
+    return struct.pack("<iiii", 16 + len(payload), request_id, response_to, OP_MSG) + payload
+
+
+def pack_op_reply(request_id, response_to, doc, flags=0):
+    # AwaitCapable (bit 3) is always set by mongod.
+    payload = struct.pack("<iqii", flags | 8, 0, 0, 1) + bson.BSON.encode(doc)
+    return struct.pack("<iiii", 16 + len(payload), request_id, response_to, OP_REPLY) + payload
+
+
+# ---------------------------------------------------------------------------
+# Server
+
+
+class StandinServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True  # a client that never hangs up must not block exit
+    allow_reuse_address = True
+
+    def __init__(self, address, log_path):
+        host = address[0]
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        super().__init__(address, Connection)
+        self.store = Store()
+        self.request_ids = itertools.count(1)
+        self.connection_ids = itertools.count(1)
+        self.log_lock = threading.Lock()
+        self.log_file = open(log_path, "a", buffering=1) if log_path else None
+
+    def log(self, line):
+        if self.log_file is None:
+            return
+        stamp = datetime.datetime.now().strftime("%H:%M:%S.%f")[:-3]
+        with self.log_lock:
+            self.log_file.write("%s %s\n" % (stamp, line))
+
+    def run_command(self, conn, db, body, via):
+        if not body:
+            raise Malformed("empty command document")
+        name = next(iter(body))
+        handler = COMMANDS.get(name)
+        with self.store.lock:
+            if name in HANDSHAKE_COMMANDS:
+                self.store.handshakes += 1
+            elif name not in UNCOUNTED:
+                self.store.commands[name] = self.store.commands.get(name, 0) + 1
+                if name in WRITE_COMMANDS:
+                    self.store.writes += 1
+            try:
+                if via == "query" and name not in HANDSHAKE_COMMANDS:
+                    # mongod 6+ answers nothing but the handshake over OP_QUERY.
+                    raise CommandError(352, "Unsupported OP_QUERY command: %s. The client driver "
+                                       "may require an upgrade." % name)
+                if handler is None:
+                    raise CommandError(59, "no such command: '%s'" % name)
+                reply = handler(self.store, conn, db, body)
+            except CommandError as e:
+                reply = e.reply()
+            except Exception as e:  # a stand-in bug: report it, keep serving
+                traceback.print_exc(file=sys.stderr)
+                reply = CommandError(1, "stand-in internal error: %r" % e).reply()
+        if reply.get("ok"):
+            result = "ok"
+        else:
+            result = "error %s %s" % (reply.get("code"), reply.get("codeName"))
+        self.log("conn%d %s %s.%s %s" % (conn.connection_id, via, db, name, result))
+        return reply
+
+
+class Connection(socketserver.BaseRequestHandler):
+    """One client connection: read a message, answer it, until it closes."""
+
+    def setup(self):
+        self.connection_id = next(self.server.connection_ids)
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def handle(self):
+        server = self.server
+        try:
+            while True:
+                header = recv_exact(self.request, 16)
+                if header is None:
+                    return
+                length, request_id, _, opcode = struct.unpack("<iiii", header)
+                if length < 16 or length > MAX_MESSAGE_SIZE:
+                    raise Malformed("message length %d" % length)
+                payload = recv_exact(self.request, length - 16) if length > 16 else b""
+                if payload is None:
+                    raise Malformed("connection closed after a header")
+                reply = self.answer(request_id, opcode, payload)
+                if reply is not None:
+                    self.request.sendall(reply)
+        except (Malformed, BSONError, UnicodeDecodeError, struct.error, ValueError) as e:
+            # Bad bytes: drop this connection only, as mongod does.
+            server.log("conn%d closed: malformed message: %s" % (self.connection_id, e))
+        except OSError:
+            pass  # the client went away
+
+    def answer(self, request_id, opcode, payload):
+        server = self.server
+        if opcode == OP_MSG:
+            flags, body = parse_op_msg(payload)
+            db = body.get("$db")
+            via = "msg(moreToCome)" if flags & MSG_MORE_TO_COME else "msg"
+            if not isinstance(db, str) or not db:
+                reply = CommandError(40571, "OP_MSG requests require a $db argument").reply()
+            else:
+                reply = server.run_command(self, db, body, via)
+            if flags & MSG_MORE_TO_COME:
+                return None  # e.g. an unacknowledged (w:0) write: no reply allowed
+            return pack_op_msg(next(server.request_ids), request_id, reply)
+        if opcode == OP_QUERY:
+            ns, query = parse_op_query(payload)
+            if not ns.endswith(".$cmd"):
+                err = SON([("$err", "OP_QUERY is no longer supported for find"), ("code", 5739101),
+                           ("ok", 0.0)])
+                return pack_op_reply(next(server.request_ids), request_id, err, flags=2)
+            reply = server.run_command(self, ns[:-len(".$cmd")], query, "query")
+            return pack_op_reply(next(server.request_ids), request_id, reply)
+        raise Malformed("unsupported opcode %d" % opcode)
+
+
+# ---------------------------------------------------------------------------
+# Command line
+
+
+def loopback_host(host):
+    """Refuse anything but a loopback address: this is for tests on this machine."""
+    try:
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        if host == "localhost":
+            return "127.0.0.1"
+        raise SystemExit("mongo_standin: --host must be a loopback address, got %r" % host)
+    if not addr.is_loopback:
+        raise SystemExit("mongo_standin: --host must be a loopback address, got %r" % host)
+    return str(addr)
+
+
+def write_port_file(path, port):
+    # Write then rename, so a script polling for the file never reads half of it.
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "w") as f:
+        f.write("%d\n" % port)
+    os.replace(tmp, path)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="In-memory MongoDB stand-in for tests (not a database).")
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default)")
+    parser.add_argument("--port-file", help="write the port here once listening")
+    parser.add_argument("--log", help="append one line per command to this file")
+    args = parser.parse_args(argv)
+
+    host = loopback_host(args.host)
+    try:
+        server = StandinServer((host, args.port), args.log)
+    except OSError as e:
+        raise SystemExit("mongo_standin: cannot listen on %s:%d: %s" % (host, args.port, e.strerror))
+    port = server.server_address[1]
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+    # serve_forever runs in a thread because shutdown() must be called from
+    # another thread than the one serving; the main thread waits for a signal.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    thread.start()
+    server.log("listening on %s:%d (pid %d)" % (host, port, os.getpid()))
+    if args.port_file:
+        write_port_file(args.port_file, port)
+    try:
+        while not stop.wait(1.0):
+            pass
+    finally:
+        server.shutdown()
+        server.server_close()
+        server.log("stopped")
+        if args.port_file:
+            try:
+                os.unlink(args.port_file)
+            except OSError:
+                pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

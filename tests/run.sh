@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The whole test suite, from nothing: installs what is missing, builds twice (plain with
+# -Werror, and with ASan+UBSan), starts a throwaway PostgreSQL and the MongoDB stand-in
+# (or uses MIGRATE_TEST_MONGO_URI), runs the unit and integration tests against each
+# build, and ends with "N passed, N failed". Exit status 0 only when nothing failed.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+cd "$src"
+
+scripts/deps.sh all
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/migrate-tests.XXXXXX")
+chmod 755 "$work"
+counts=$work/counts
+: >"$counts"
+cleanup() {
+	scripts/pg-server.sh stop "$work/pg" || true
+	scripts/mongo-standin.sh stop "$work/mongo" || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+log() { printf '\n== %s\n' "$*"; }
+
+build() { # DIR [meson options...]
+	local dir=$1
+	shift
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" -Dwerror=true "$@" >"$work/meson-$(basename "$dir").log" 2>&1 ||
+			{ cat "$work/meson-$(basename "$dir").log"; exit 1; }
+	fi
+	ninja -C "$dir" >"$work/ninja.log" 2>&1 || { cat "$work/ninja.log"; exit 1; }
+}
+
+# run_tap NAME COMMAND...: runs a cmocka or shell test program, counts its TAP lines
+run_tap() {
+	local name=$1 out=$work/tap.out status=0
+	shift
+	CMOCKA_MESSAGE_OUTPUT=TAP "$@" >"$out" 2>&1 || status=$?
+	local passed failed
+	passed=$(grep -cE '^ok ' "$out" || true)
+	failed=$(grep -cE '^not ok ' "$out" || true)
+	grep -E '^(not ok|#)' "$out" | sed "s/^/  [$name] /" || true
+	if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+		# crashed or refused before reporting: that is a failure too
+		echo "  [$name] exited $status without reporting a failing test:"
+		tail -20 "$out" | sed 's/^/    /'
+		failed=1
+	fi
+	if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$out"; then
+		echo "  [$name] sanitizer report:"
+		grep -E -A5 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$out" | head -30 | sed 's/^/    /'
+		failed=$((failed + 1))
+	fi
+	echo "  $name: $passed passed, $failed failed"
+	echo "$passed $failed" >>"$counts"
+}
+
+suite() { # LABEL BUILD_DIR
+	local label=$1 dir=$2
+	log "$label: unit tests"
+	for t in "$dir"/tests/test_*; do
+		case "$t" in *test_mongo_driver) continue ;; esac
+		[ -f "$t" ] && [ -x "$t" ] && run_tap "$(basename "$t")" "$t"
+	done
+	log "$label: integration tests"
+	run_tap "mongo driver" env MIGRATE_TEST_MONGO_URI="$MONGO_URI" "$dir/tests/test_mongo_driver"
+	for t in tests/integration/test_*.sh; do
+		run_tap "$(basename "$t" .sh)" env MIGRATE_BIN="$src/$dir/migrate" \
+			MIGRATE_SOURCE_ROOT="$src" MIGRATE_TEST_MONGO_URI="$MONGO_URI" bash "$t"
+	done
+}
+
+log "build"
+build build-test
+build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+
+log "servers"
+eval "$(scripts/pg-server.sh start "$work/pg" fsync=off)"
+export MIGRATE_PG_PORT MIGRATE_PG_SOCKET
+if [ -n "${MIGRATE_TEST_MONGO_URI:-}" ]; then
+	MONGO_URI=$MIGRATE_TEST_MONGO_URI
+	echo "MongoDB: $MONGO_URI (a real server, from MIGRATE_TEST_MONGO_URI)"
+else
+	eval "$(scripts/mongo-standin.sh start "$work/mongo")"
+	MONGO_URI=$MIGRATE_MONGO_URI
+	echo "MongoDB: the wire-protocol stand-in at $MONGO_URI (not a real mongod)"
+fi
+echo "PostgreSQL 15: 127.0.0.1:$MIGRATE_PG_PORT (throwaway)"
+
+suite "plain build" build-test
+
+# Leak detection on; any report fails the run (exit 99 cannot pass for an expected 1/2/3).
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99:halt_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
+export LSAN_OPTIONS=exitcode=99
+suite "ASan+UBSan build" build-asan
+unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+
+read -r passed failed < <(awk '{p += $1; f += $2} END {print p + 0, f + 0}' "$counts")
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
