@@ -107,6 +107,53 @@ static int duration_value(walker *w, const yaml_node_t *node, const char *key, l
 	return rc;
 }
 
+typedef struct keyed {
+	const yaml_node_t *node;
+	size_t position;
+} keyed;
+
+static int compare_keyed(const void *a, const void *b)
+{
+	const keyed *x = a, *y = b;
+	int c = strcmp((const char *)x->node->data.scalar.value,
+		       (const char *)y->node->data.scalar.value);
+	if (c)
+		return c;
+	return x->position < y->position ? -1 : x->position > y->position;
+}
+
+/* Refuses a mapping that repeats a key, naming the second occurrence. Sorting keeps a
+ * mapping of many thousand keys linearithmic rather than quadratic. */
+static int check_duplicate_keys(walker *w, const yaml_node_t *map)
+{
+	size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+	if (n < 2)
+		return MIG_OK;
+	keyed *keys = malloc(n * sizeof *keys);
+	if (!keys)
+		return mig_error_set(w->err, MIG_EFAIL, "out of memory");
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *key = yaml_document_get_node(w->doc, map->data.mapping.pairs.start[i].key);
+		if (key && key->type == YAML_SCALAR_NODE)
+			keys[m++] = (keyed){key, i};
+	}
+	qsort(keys, m, sizeof *keys, compare_keyed);
+	/* equal keys sit side by side, later ones after; report the earliest repeat */
+	const keyed *dup = NULL;
+	for (size_t i = 1; i < m; i++)
+		if (!strcmp((const char *)keys[i].node->data.scalar.value,
+			    (const char *)keys[i - 1].node->data.scalar.value) &&
+		    (!dup || keys[i].position < dup->position))
+			dup = &keys[i];
+	int rc = MIG_OK;
+	if (dup)
+		rc = fail_at(w, dup->node, "duplicate key '%s'",
+			     (const char *)dup->node->data.scalar.value);
+	free(keys);
+	return rc;
+}
+
 /* Calls visit(w, key, key_node, value_node, ctx) for each pair of a mapping, refusing
  * non-mappings and duplicate keys. */
 typedef int (*pair_fn)(walker *w, const char *key, const yaml_node_t *key_node,
@@ -120,6 +167,9 @@ static int each_pair(walker *w, const yaml_node_t *map, const char *what, pair_f
 		snprintf(msg, sizeof msg, "'%s' must be a mapping, not %s", what, node_kind(map));
 		return mig_error_set(w->err, MIG_EUSAGE, "%s (%s:%u)", msg, w->name, line_of(map));
 	}
+	int rc = check_duplicate_keys(w, map);
+	if (rc < 0)
+		return rc;
 	for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
 	     pair < map->data.mapping.pairs.top; pair++) {
 		yaml_node_t *key = yaml_document_get_node(w->doc, pair->key);
@@ -130,13 +180,7 @@ static int each_pair(walker *w, const yaml_node_t *map, const char *what, pair_f
 		if (key->type != YAML_SCALAR_NODE)
 			return fail_at(w, key, "a key in '%s' must be a scalar", what);
 		const char *k = (const char *)key->data.scalar.value;
-		for (yaml_node_pair_t *prev = map->data.mapping.pairs.start; prev < pair; prev++) {
-			yaml_node_t *pk = yaml_document_get_node(w->doc, prev->key);
-			if (pk && pk->type == YAML_SCALAR_NODE &&
-			    !strcmp((const char *)pk->data.scalar.value, k))
-				return fail_at(w, key, "duplicate key '%s'", k);
-		}
-		int rc = visit(w, k, key, value, ctx);
+		rc = visit(w, k, key, value, ctx);
 		if (rc < 0)
 			return rc;
 	}
@@ -154,13 +198,42 @@ static int unknown_key(walker *w, const yaml_node_t *key_node, const char *secti
 	return mig_error_set(w->err, MIG_EUSAGE, "%s (%s:%u)", msg, w->name, line_of(key_node));
 }
 
+/* A password in a libpq URI (postgres://user:pw@...), key=value DSN (password=pw) or
+ * MongoDB URI, recorded so no message can ever show it. */
+static int collect_secrets(mig_config *cfg, const char *dsn)
+{
+	char *found[MIG_DSN_PASSWORDS_MAX] = {0};
+	int n = mig_dsn_passwords(dsn, found);
+	for (int i = 0; i < n; i++) {
+		char **grown = realloc(cfg->secrets, (cfg->nsecrets + 1) * sizeof *grown);
+		if (!grown) {
+			for (int j = i; j < n; j++)
+				free(found[j]);
+			return -1;
+		}
+		cfg->secrets = grown;
+		cfg->secrets[cfg->nsecrets++] = found[i];
+	}
+	return 0;
+}
+
+/* A DSN or URI: its password is registered the moment it is known, so that any later
+ * error in the file is scrubbed of it too. */
+static int connection_string(walker *w, const yaml_node_t *node, const char *key, char **out)
+{
+	int rc = string_value(w, node, key, out);
+	if (rc == MIG_OK && collect_secrets(w->cfg, *out) < 0)
+		rc = mig_error_set(w->err, MIG_EFAIL, "out of memory");
+	return rc;
+}
+
 static int postgres_pair(walker *w, const char *key, const yaml_node_t *key_node,
 			 const yaml_node_t *value, void *ctx)
 {
 	mig_config *cfg = w->cfg;
 	(void)ctx;
 	if (!strcmp(key, "dsn"))
-		return string_value(w, value, "postgres.dsn", &cfg->pg_dsn);
+		return connection_string(w, value, "postgres.dsn", &cfg->pg_dsn);
 	if (!strcmp(key, "lock_wait"))
 		return duration_value(w, value, "postgres.lock_wait", &cfg->lock_wait_ms);
 	if (!strcmp(key, "lock_timeout"))
@@ -191,7 +264,7 @@ static int mongodb_pair(walker *w, const char *key, const yaml_node_t *key_node,
 {
 	(void)ctx;
 	if (!strcmp(key, "uri"))
-		return string_value(w, value, "mongodb.uri", &w->cfg->mongo_uri);
+		return connection_string(w, value, "mongodb.uri", &w->cfg->mongo_uri);
 	if (!strcmp(key, "database"))
 		return string_value(w, value, "mongodb.database", &w->cfg->mongo_database);
 	return unknown_key(w, key_node, "mongodb", key);
@@ -271,19 +344,24 @@ static int top_pair(walker *w, const char *key, const yaml_node_t *key_node,
 {
 	mig_config *cfg = w->cfg;
 	(void)ctx;
+	bool empty = value->type == YAML_SCALAR_NODE && value->data.scalar.length == 0 &&
+		     value->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 	if (!strcmp(key, "postgres")) {
 		cfg->has_postgres = true;
+		if (empty)
+			return MIG_OK; /* `postgres:` alone: libpq defaults */
 		return each_pair(w, value, "postgres", postgres_pair, NULL);
 	}
 	if (!strcmp(key, "mongodb")) {
 		cfg->has_mongodb = true;
+		if (empty)
+			return MIG_OK; /* then the missing uri is named below */
 		return each_pair(w, value, "mongodb", mongodb_pair, NULL);
 	}
 	if (!strcmp(key, "root"))
 		return string_value(w, value, "root", &cfg->root);
 	if (!strcmp(key, "modules")) {
-		if (value->type == YAML_SCALAR_NODE && value->data.scalar.length == 0 &&
-		    value->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+		if (empty)
 			return MIG_OK; /* `modules:` with nothing under it */
 		if (value->type != YAML_MAPPING_NODE)
 			return each_pair(w, value, "modules", modules_pair, NULL);
@@ -294,25 +372,6 @@ static int top_pair(walker *w, const char *key, const yaml_node_t *key_node,
 		return each_pair(w, value, "modules", modules_pair, NULL);
 	}
 	return unknown_key(w, key_node, NULL, key);
-}
-
-/* A password in a libpq URI (postgres://user:pw@...), key=value DSN (password=pw) or
- * MongoDB URI, recorded so no message can ever show it. */
-static int collect_secrets(mig_config *cfg, const char *dsn)
-{
-	char *found[2] = {0};
-	int n = mig_dsn_passwords(dsn, found);
-	for (int i = 0; i < n; i++) {
-		char **grown = realloc(cfg->secrets, (cfg->nsecrets + 1) * sizeof *grown);
-		if (!grown) {
-			for (int j = i; j < n; j++)
-				free(found[j]);
-			return -1;
-		}
-		cfg->secrets = grown;
-		cfg->secrets[cfg->nsecrets++] = found[i];
-	}
-	return 0;
 }
 
 static int resolve_root(mig_config *cfg, const char *dir, mig_error *err)
@@ -409,11 +468,6 @@ int mig_config_parse(mig_config **out, const char *text, size_t len, const char 
 	if (cfg->has_mongodb && (!cfg->mongo_uri || !cfg->mongo_database)) {
 		rc = mig_error_set(err, MIG_EUSAGE, "'mongodb.%s' is required (%s)",
 				   cfg->mongo_uri ? "database" : "uri", name);
-		goto done;
-	}
-	if ((cfg->pg_dsn && collect_secrets(cfg, cfg->pg_dsn) < 0) ||
-	    (cfg->mongo_uri && collect_secrets(cfg, cfg->mongo_uri) < 0)) {
-		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 		goto done;
 	}
 	rc = resolve_root(cfg, dir, err);

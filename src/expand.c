@@ -60,7 +60,8 @@ int mig_expand_env(char **out, const char *text, mig_error *err)
 		const char *name = p + 2;
 		const char *close = strchr(name, '}');
 		if (!close) {
-			rc = mig_error_set(err, MIG_EUSAGE, "unclosed '${' in '%s'", text);
+			/* never quote the text itself: it may hold a password */
+			rc = mig_error_set(err, MIG_EUSAGE, "unclosed '${'");
 			goto done;
 		}
 		const char *q = name;
@@ -83,7 +84,7 @@ int mig_expand_env(char **out, const char *text, mig_error *err)
 
 		char var[256];
 		if (name_len >= sizeof var) {
-			rc = mig_error_set(err, MIG_EUSAGE, "variable name too long in '%s'", text);
+			rc = mig_error_set(err, MIG_EUSAGE, "variable name too long");
 			goto done;
 		}
 		memcpy(var, name, name_len);

@@ -105,33 +105,32 @@ static int keyword_password(const char *dsn, char *found[2])
 	return 0;
 }
 
-int mig_dsn_passwords(const char *dsn, char *found[2])
+/* The value of the first `password=` parameter of a URI query (not `sslpassword=`). */
+static int query_password(const char *query, char *found[2])
 {
-	found[0] = found[1] = NULL;
-	const char *scheme_end = strstr(dsn, "://");
-	if (scheme_end) {
-		bool scheme_ok = scheme_end > dsn;
-		for (const char *p = dsn; p < scheme_end; p++)
-			if (!isalnum((unsigned char)*p) && *p != '+' && *p != '-' && *p != '.')
-				scheme_ok = false;
-		if (scheme_ok) {
-			int n = uri_password(scheme_end + 3, found);
-			if (n)
-				return n;
-			/* a URI may also carry ?password=... */
-			const char *query = strchr(scheme_end, '?');
-			if (query) {
-				const char *p = strstr(query, "password=");
-				if (p) {
-					p += 9;
-					size_t len = strcspn(p, "&#");
-					return add_pair(found, strndup(p, len), percent_decode(p, len));
-				}
-			}
-			return 0;
-		}
+	for (const char *p = query; (p = strstr(p, "password=")) != NULL; p++) {
+		if (p[-1] != '?' && p[-1] != '&')
+			continue;
+		p += strlen("password=");
+		size_t len = strcspn(p, "&#");
+		return add_pair(found, strndup(p, len), percent_decode(p, len));
 	}
-	return keyword_password(dsn, found);
+	return 0;
+}
+
+int mig_dsn_passwords(const char *dsn, char *found[MIG_DSN_PASSWORDS_MAX])
+{
+	memset(found, 0, MIG_DSN_PASSWORDS_MAX * sizeof *found);
+	const char *scheme_end = strstr(dsn, "://");
+	if (!scheme_end || scheme_end == dsn)
+		return keyword_password(dsn, found);
+	for (const char *p = dsn; p < scheme_end; p++)
+		if (!isalnum((unsigned char)*p) && *p != '+' && *p != '-' && *p != '.')
+			return keyword_password(dsn, found);
+	/* libpq lets ?password= override the userinfo: record both when both are there */
+	int n = uri_password(scheme_end + 3, found);
+	const char *q = strchr(scheme_end, '?');
+	return q ? n + query_password(q, found + n) : n;
 }
 
 void mig_redact(char *text, size_t size, const char *secret)

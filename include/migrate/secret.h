@@ -5,11 +5,13 @@
 
 #include <stddef.h>
 
-/* Finds the password of a URI (scheme://user:password@host...) or of a libpq key=value
- * string (password=... or password='...'). Stores up to two strings in found (the text
- * as written and, when it differs, percent-decoded or unquoted; caller frees each) and
- * returns how many; 0 when there is no password or memory runs out. */
-int mig_dsn_passwords(const char *dsn, char *found[2]);
+#define MIG_DSN_PASSWORDS_MAX 4
+
+/* Finds the passwords of a URI (scheme://user:password@host... and ?password=...) or of a
+ * libpq key=value string (password=... or password='...'). Stores each as written and,
+ * when it differs, percent-decoded or unquoted in found (caller frees each) and returns
+ * how many; 0 when there is none or memory runs out. */
+int mig_dsn_passwords(const char *dsn, char *found[MIG_DSN_PASSWORDS_MAX]);
 
 /* Replaces each occurrence of secret (ignored when NULL or empty) in text with "***",
  * in place, truncating to size bytes including the NUL. */

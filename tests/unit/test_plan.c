@@ -742,6 +742,34 @@ static void test_choose_root_precedence(void **state)
 
 #define TREE_TEST(fn) cmocka_unit_test_setup_teardown(fn, make_root, remove_root)
 
+/* Regression: ordering was cubic in the number of modules, so a config listing tens of
+ * thousands of modules hung. A chain of 20,000 requirements listed backwards must come
+ * out in dependency order. */
+static void test_order_many_modules_in_a_chain(void **state)
+{
+	(void)state;
+	enum { N = 20000 };
+	size_t cap = (size_t)N * 48 + 16, used = 0;
+	char *yaml = malloc(cap);
+	used += (size_t)snprintf(yaml + used, cap - used, "modules:\n");
+	for (int i = N - 1; i >= 0; i--)
+		used += (size_t)snprintf(yaml + used, cap - used,
+					 i ? "  m%d: { requires: [m%d] }\n" : "  m%d: {}\n", i, i - 1);
+	mig_config *cfg = NULL;
+	mig_error err = {0};
+	assert_int_equal(mig_config_parse(&cfg, yaml, used, "big.yaml", "/d", &err), MIG_OK);
+	const char **names;
+	size_t n;
+	assert_int_equal(mig_module_order(&names, &n, cfg, &err), MIG_OK);
+	assert_int_equal(n, N + 1);
+	assert_string_equal(names[0], "core");
+	assert_string_equal(names[1], "m0");
+	assert_string_equal(names[N], "m19999");
+	free(names);
+	mig_config_free(cfg);
+	free(yaml);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -780,6 +808,7 @@ int main(void)
 		TREE_TEST(test_plan_root_that_is_a_file),
 		TREE_TEST(test_plan_reports_module_order_errors),
 		cmocka_unit_test(test_choose_root_precedence),
+		cmocka_unit_test(test_order_many_modules_in_a_chain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,7 +25,7 @@
 /* Runs mig_dsn_passwords and checks it found exactly raw (and decoded, when not NULL). */
 static void check_passwords(const char *dsn, const char *raw, const char *decoded)
 {
-	char *found[2] = {(char *)"junk", (char *)"junk"};
+	char *found[MIG_DSN_PASSWORDS_MAX] = {(char *)"junk", (char *)"junk"};
 	int n = mig_dsn_passwords(dsn, found);
 	int want = raw ? (decoded ? 2 : 1) : 0;
 	if (n != want)
@@ -38,6 +38,24 @@ static void check_passwords(const char *dsn, const char *raw, const char *decode
 		assert_string_equal(found[1], decoded);
 	else
 		assert_null(found[1]);
+	free(found[0]);
+	free(found[1]);
+}
+
+/* Regression: `sslpassword=` once matched as `password=`, hiding the real one, and a
+ * URI with both userinfo and ?password= reported only the first. */
+static void test_query_password_is_not_sslpassword(void **state)
+{
+	(void)state;
+	char *found[MIG_DSN_PASSWORDS_MAX] = {0};
+	int n = mig_dsn_passwords("postgres://u@h/db?sslpassword=keypw&password=real", found);
+	assert_int_equal(n, 1);
+	assert_string_equal(found[0], "real");
+	free(found[0]);
+	n = mig_dsn_passwords("postgres://u:p1@h/db?password=p2", found);
+	assert_int_equal(n, 2);
+	assert_string_equal(found[0], "p1");
+	assert_string_equal(found[1], "p2");
 	free(found[0]);
 	free(found[1]);
 }
@@ -441,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_expand_bad_names),
 		cmocka_unit_test(test_expand_too_long_name),
 		cmocka_unit_test(test_module_names),
+		cmocka_unit_test(test_query_password_is_not_sslpassword),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_bad_durations),
 		cmocka_unit_test(test_duration_overflow_is_rejected),
