@@ -34,3 +34,14 @@ const mig_applied *mig_ledger_find(const mig_ledger *ledger, const char *module,
 	}
 	return NULL;
 }
+
+void mig_missing_objects_free(mig_missing_object *objects, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(objects[i].module);
+		free(objects[i].kind);
+		free(objects[i].schema);
+		free(objects[i].name);
+	}
+	free(objects);
+}

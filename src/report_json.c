@@ -123,9 +123,10 @@ static const char *problem_name(mig_problem_kind kind)
 }
 
 int mig_report_verify_json(FILE *out, bool pg, const mig_problem *problems, size_t nproblems,
-			   size_t checked, const mig_mongo_results *mongo, mig_error *err)
+			   size_t checked, const mig_missing_object *objects,
+		      size_t nobjects, const mig_mongo_results *mongo, mig_error *err)
 {
-	size_t bad = nproblems + (mongo ? mongo->missing + mongo->conflicts : 0);
+	size_t bad = nproblems + nobjects + (mongo ? mongo->missing + mongo->conflicts : 0);
 	json_t *doc = json_pack("{s:b}", "ok", bad == 0);
 	if (doc && pg) {
 		json_t *list = json_array();
@@ -134,9 +135,17 @@ int mig_report_verify_json(FILE *out, bool pg, const mig_problem *problems, size
 				list, json_pack("{s:s, s:I, s:s, s:s}", "module", problems[i].module,
 						"version", (json_int_t)problems[i].version, "problem",
 						problem_name(problems[i].kind), "path", problems[i].path));
+		json_t *missing = json_array();
+		for (size_t i = 0; missing && i < nobjects; i++) {
+			const mig_missing_object *o = &objects[i];
+			json_array_append_new(
+				missing, json_pack("{s:s, s:I, s:s, s:s, s:s}", "module", o->module,
+						   "version", (json_int_t)o->version, "kind", o->kind,
+						   "schema", o->schema, "name", o->name));
+		}
 		json_object_set_new(doc, "postgres",
-				    json_pack("{s:I, s:o}", "checked", (json_int_t)checked,
-					      "problems", list));
+				    json_pack("{s:I, s:o, s:o}", "checked", (json_int_t)checked,
+					      "problems", list, "objects", missing));
 	}
 	if (doc && mongo)
 		json_object_set_new(doc, "mongodb", mongo_json(mongo));

@@ -139,11 +139,13 @@ int mig_report_seed(FILE *out, const mig_mongo_results *r, bool dry_run, bool qu
 }
 
 int mig_report_verify(FILE *out, bool pg, const mig_problem *problems, size_t nproblems,
-		      size_t checked, const mig_mongo_results *mongo, mig_format format,
+		      size_t checked, const mig_missing_object *objects,
+		      size_t nobjects, const mig_mongo_results *mongo, mig_format format,
 		      mig_error *err)
 {
 	if (format == MIG_FORMAT_JSON)
-		return mig_report_verify_json(out, pg, problems, nproblems, checked, mongo, err);
+		return mig_report_verify_json(out, pg, problems, nproblems, checked, objects,
+					      nobjects, mongo, err);
 	for (size_t i = 0; i < nproblems; i++) {
 		const mig_problem *p = &problems[i];
 		switch (p->kind) {
@@ -161,7 +163,16 @@ int mig_report_verify(FILE *out, bool pg, const mig_problem *problems, size_t np
 			break;
 		}
 	}
-	size_t bad = nproblems;
+	for (size_t i = 0; i < nobjects; i++) {
+		const mig_missing_object *o = &objects[i];
+		if (!*o->module)
+			fprintf(out, "invalid  postgres index %s.%s: left by a failed CREATE INDEX CONCURRENTLY? drop and recreate it\n",
+				o->schema, o->name);
+		else
+			fprintf(out, "missing  postgres %s %s.%s (created by %s/%lld)\n", o->kind,
+				o->schema, o->name, o->module, o->version);
+	}
+	size_t bad = nproblems + nobjects;
 	for (size_t i = 0; mongo && i < mongo->nitems; i++) {
 		const mig_mongo_result *it = &mongo->items[i];
 		char name[512];

@@ -26,7 +26,8 @@ typedef struct mig_applied {
 
 /* The ledger as read once per run, sorted by module then version. */
 typedef struct mig_ledger {
-	bool exists; /* false when schema_migrations has never been created */
+	bool exists;   /* false when schema_migrations has never been created */
+	bool complete; /* every companion table exists too (else prepare before writing) */
 	mig_applied *rows;
 	size_t nrows;
 } mig_ledger;
@@ -36,6 +37,18 @@ void mig_ledger_clear(mig_ledger *ledger);
 /* The applied row of (module, version), or NULL. Borrowed. */
 const mig_applied *mig_ledger_find(const mig_ledger *ledger, const char *module,
 				   long long version);
+
+/* An object an applied migration created that is gone, or an index left invalid. */
+typedef struct mig_missing_object {
+	char *module;  /* "" for an invalid index */
+	long long version;
+	char *kind;    /* table, view, materialized view, index, sequence, type, function,
+			* or "invalid index" */
+	char *schema;
+	char *name;
+} mig_missing_object;
+
+void mig_missing_objects_free(mig_missing_object *objects, size_t n);
 
 /* One migration file to run, up or down. */
 typedef struct mig_step {
@@ -77,6 +90,11 @@ typedef struct mig_sql_driver {
 	 * clearing any dirty mark. */
 	int (*resolve)(void *conn, const char *module, long long version, const char *name,
 		       const char *checksum, bool applied, mig_error *err);
+	/* MAY (NULL when the backend does not track objects): the objects the applied
+	 * migrations created, did not drop, and that no longer exist; and invalid indexes.
+	 * *out is the caller's (mig_missing_objects_free). */
+	int (*objects_missing)(void *conn, mig_missing_object **out, size_t *count,
+			       mig_error *err);
 } mig_sql_driver;
 
 /* The PostgreSQL backend. */

@@ -25,7 +25,8 @@ int mig_report_seed(FILE *out, const mig_mongo_results *r, bool dry_run, bool qu
 /* What verify found: PostgreSQL problems (pg false when not configured) and MongoDB items
  * (NULL when not configured). */
 int mig_report_verify(FILE *out, bool pg, const mig_problem *problems, size_t nproblems,
-		      size_t checked, const mig_mongo_results *mongo, mig_format format,
+		      size_t checked, const mig_missing_object *objects,
+		      size_t nobjects, const mig_mongo_results *mongo, mig_format format,
 		      mig_error *err);
 
 #endif

@@ -13,6 +13,7 @@ int mig_report_status_json(FILE *out, bool pg, const mig_module_status *rows, si
 			   bool ledger_exists, const mig_mongo_results *mongo, mig_error *err);
 int mig_report_seed_json(FILE *out, const mig_mongo_results *r, bool dry_run, mig_error *err);
 int mig_report_verify_json(FILE *out, bool pg, const mig_problem *problems, size_t nproblems,
-			   size_t checked, const mig_mongo_results *mongo, mig_error *err);
+			   size_t checked, const mig_missing_object *objects,
+		      size_t nobjects, const mig_mongo_results *mongo, mig_error *err);
 
 #endif

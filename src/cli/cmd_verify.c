@@ -1,6 +1,8 @@
 /* `migrate verify`: the schema is what the migrations say. PostgreSQL: every applied
- * file still exists unchanged (checksum) and nothing is dirty. MongoDB: every collection
- * and index of indexes.json exists with its spec. Exit 3 names what is wrong. */
+ * file still exists unchanged (checksum), nothing is dirty, every object the applied
+ * migrations created and did not drop still exists, and no index is invalid. MongoDB:
+ * every collection and index of indexes.json exists with its spec. Exit 3 names what
+ * is wrong. */
 #include <stdlib.h>
 
 #include "migrate/cli.h"
@@ -14,6 +16,8 @@ int mig_cmd_verify(mig_context *ctx, mig_error *err)
 	mig_session s = {0};
 	mig_problem *problems = NULL;
 	size_t nproblems = 0, checked = 0;
+	mig_missing_object *objects = NULL;
+	size_t nobjects = 0;
 	mig_mongo_results mongo = {0};
 	int rc = MIG_OK;
 	if (ctx->cfg->has_postgres) {
@@ -21,18 +25,22 @@ int mig_cmd_verify(mig_context *ctx, mig_error *err)
 			return rc;
 		rc = mig_engine_verify_files(&problems, &nproblems, &checked, ctx->plan, &s.ledger,
 					     err);
+		/* a ledger without its companion tables predates object tracking */
+		if (rc == MIG_OK && s.ledger.complete && s.drv->objects_missing)
+			rc = s.drv->objects_missing(s.conn, &objects, &nobjects, err);
 	}
 	if (rc == MIG_OK && ctx->mongo_plan)
 		rc = mig_mongo_run(&mongo, ctx->cfg, ctx->mongo_plan, MIG_MONGO_CHECK, err);
 	if (rc == MIG_OK)
 		rc = mig_report_verify(ctx->out, ctx->cfg->has_postgres, problems, nproblems,
-				       checked, ctx->mongo_plan ? &mongo : NULL, ctx->args.format,
-				       err);
-	size_t bad = nproblems + mongo.missing + mongo.conflicts;
+				       checked, objects, nobjects, ctx->mongo_plan ? &mongo : NULL,
+				       ctx->args.format, err);
+	size_t bad = nproblems + nobjects + mongo.missing + mongo.conflicts;
 	if (rc == MIG_OK && bad)
 		rc = mig_error_set(err, MIG_ESCHEMA, "verify found %zu problem%s (see above)", bad,
 				   bad == 1 ? "" : "s");
 	free(problems);
+	mig_missing_objects_free(objects, nobjects);
 	mig_mongo_results_clear(&mongo);
 	mig_session_close(&s);
 	return rc;

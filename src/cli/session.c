@@ -16,10 +16,10 @@ int mig_session_open(mig_session *s, mig_context *ctx, unsigned flags, mig_error
 		goto fail;
 	if ((rc = s->drv->ledger_read(s->conn, &s->ledger, err)) < 0)
 		goto fail;
-	if ((flags & MIG_SESSION_PREPARE) && !s->ledger.exists) {
+	if ((flags & MIG_SESSION_PREPARE) && !s->ledger.complete) {
 		if ((rc = s->drv->ledger_prepare(s->conn, err)) < 0)
 			goto fail;
-		s->ledger.exists = true;
+		s->ledger.exists = s->ledger.complete = true;
 	}
 	return MIG_OK;
 fail:

@@ -2,10 +2,12 @@
  * schema_migrations, the one-migrator lock, and running migration files. A
  * transactional file is sent with its ledger row as one pipeline, one round trip, yet
  * each statement is its own protocol message so a failure names its exact statement. */
+#include <ctype.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "migrate/driver.h"
@@ -18,6 +20,10 @@ typedef struct pg_conn {
 	PGconn *conn;
 	const mig_config *cfg;
 	bool locked;
+	/* the object-tracking statements, with the watermark and the gone list read from
+	 * the transaction's GUCs (pipelined) or passed as $3 (no-transaction files) */
+	char *insert_from_guc, *insert_from_param;
+	char *dropped_from_guc, *dropped_from_param;
 } pg_conn;
 
 static const char ledger_ddl[] =
@@ -29,7 +35,114 @@ static const char ledger_ddl[] =
 	" dirty boolean NOT NULL DEFAULT false,"
 	" applied_at timestamptz NOT NULL DEFAULT now(),"
 	" duration_ms bigint,"
-	" PRIMARY KEY (module, version))";
+	" PRIMARY KEY (module, version));"
+	/* what each migration created, for verify; dropped_* names the migration that
+	 * dropped it again, so verify does not miss it */
+	"CREATE TABLE IF NOT EXISTS schema_migrations_objects ("
+	" module text NOT NULL,"
+	" version bigint NOT NULL,"
+	" kind text NOT NULL,"
+	" schema text NOT NULL,"
+	" name text NOT NULL,"
+	" oid oid NOT NULL,"
+	" dropped_module text,"
+	" dropped_version bigint,"
+	" PRIMARY KEY (module, version, kind, schema, name))";
+
+/* Object tracking. A migration's new objects are those whose OID is above the highest
+ * OID in the catalogs when it began (OIDs come from one rising counter): three index
+ * lookups before, three index range scans after, instead of diffing whole catalogs.
+ * %1$s is the watermark: a GUC set in the same transaction, or a parameter. */
+#define USER_SCHEMA(nsp)                                                                   \
+	" " nsp ".nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"         \
+	" AND " nsp ".nspname !~ '^pg_(toast_)?temp_'"
+#define NOT_EXTENSION(cls, id)                                                             \
+	" NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '" cls "'::regclass"       \
+	" AND d.objid = " id " AND d.deptype = 'e')"
+
+static const char watermark_sql[] =
+	"SELECT set_config('migrate.watermark', greatest((SELECT max(oid) FROM pg_class),"
+	" (SELECT max(oid) FROM pg_type), (SELECT max(oid) FROM pg_proc))::text, true)";
+
+static const char watermark_now_sql[] =
+	"SELECT greatest((SELECT max(oid) FROM pg_class), (SELECT max(oid) FROM pg_type),"
+	" (SELECT max(oid) FROM pg_proc))";
+
+static const char objects_insert_fmt[] =
+	"INSERT INTO schema_migrations_objects (module, version, kind, schema, name, oid)"
+	" SELECT $1, $2, kind, schema, name, oid FROM ("
+	" SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'"
+	" WHEN 'S' THEN 'sequence' WHEN 'i' THEN 'index' WHEN 'I' THEN 'index'"
+	" ELSE 'table' END AS kind, n.nspname::text AS schema, c.relname::text AS name, c.oid"
+	" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+	" WHERE c.oid > %1$s AND c.relkind IN ('r', 'p', 'v', 'm', 'i', 'I', 'S', 'f')"
+	" AND c.relname !~ '^schema_migrations' AND" USER_SCHEMA("n")
+	" AND" NOT_EXTENSION("pg_class", "c.oid")
+	" UNION ALL"
+	" SELECT 'type', n.nspname::text, t.typname::text, t.oid"
+	" FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
+	" WHERE t.oid > %1$s AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND"
+	" EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c')))"
+	" AND" USER_SCHEMA("n") " AND" NOT_EXTENSION("pg_type", "t.oid")
+	" UNION ALL"
+	" SELECT 'function', n.nspname::text,"
+	" p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', p.oid"
+	" FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+	" WHERE p.oid > %1$s AND" USER_SCHEMA("n") " AND" NOT_EXTENSION("pg_proc", "p.oid")
+	") o ON CONFLICT DO NOTHING";
+
+#define EXISTS_BY_OID                                                                      \
+	" CASE o.kind WHEN 'type' THEN EXISTS (SELECT 1 FROM pg_type x WHERE x.oid = o.oid)" \
+	" WHEN 'function' THEN EXISTS (SELECT 1 FROM pg_proc x WHERE x.oid = o.oid)"         \
+	" ELSE EXISTS (SELECT 1 FROM pg_class x WHERE x.oid = o.oid) END"
+
+/* A renamed object keeps its OID; one dropped and recreated (by hand, or by a down
+ * file) keeps its name: either way it is still there. */
+#define EXISTS_BY_NAME                                                                     \
+	" CASE o.kind"                                                                     \
+	" WHEN 'type' THEN EXISTS (SELECT 1 FROM pg_type t JOIN pg_namespace n"            \
+	" ON n.oid = t.typnamespace WHERE n.nspname = o.schema AND t.typname = o.name)"    \
+	" WHEN 'function' THEN EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n"        \
+	" ON n.oid = p.pronamespace WHERE n.nspname = o.schema"                            \
+	" AND p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' = o.name)" \
+	" ELSE EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace" \
+	" WHERE n.nspname = o.schema AND c.relname = o.name) END"
+
+/* Tracked objects already gone before a migration began are not its drops. */
+static const char gone_before_sql[] =
+	"SELECT set_config('migrate.gone', coalesce((SELECT string_agg(o.oid::text, ',')"
+	" FROM schema_migrations_objects o WHERE o.dropped_version IS NULL"
+	" AND NOT" EXISTS_BY_OID " AND NOT" EXISTS_BY_NAME "), ''), true)";
+
+static const char gone_now_sql[] =
+	"SELECT coalesce(string_agg(o.oid::text, ','), '') FROM schema_migrations_objects o"
+	" WHERE o.dropped_version IS NULL AND NOT" EXISTS_BY_OID " AND NOT" EXISTS_BY_NAME;
+
+/* %1$s: the comma-separated OIDs that were gone before */
+static const char objects_dropped_fmt[] =
+	"UPDATE schema_migrations_objects o SET dropped_module = $1, dropped_version = $2"
+	" WHERE o.dropped_version IS NULL AND NOT" EXISTS_BY_OID
+	" AND NOT (o.oid::text = ANY (string_to_array(%1$s, ',')))";
+
+static const char objects_forget[] =
+	"DELETE FROM schema_migrations_objects WHERE module = $1 AND version = $2";
+
+/* a rolled-back migration no longer drops what its up file dropped */
+static const char objects_undrop[] =
+	"UPDATE schema_migrations_objects SET dropped_module = NULL, dropped_version = NULL"
+	" WHERE dropped_module = $1 AND dropped_version = $2";
+
+static const char objects_missing_sql[] =
+	"SELECT o.module, o.version, o.kind, o.schema, o.name"
+	" FROM schema_migrations_objects o JOIN schema_migrations m"
+	" ON m.module = o.module AND m.version = o.version"
+	" WHERE o.dropped_version IS NULL AND NOT" EXISTS_BY_OID
+	" AND NOT" EXISTS_BY_NAME
+	" UNION ALL"
+	" SELECT '', 0, 'invalid index', n.nspname::text, c.relname::text"
+	" FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+	" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid"
+	" ORDER BY 1, 2, 4, 5";
 
 /* module, version, name, checksum; duration measured by the server inside the same
  * transaction, from its start to this insert */
@@ -119,6 +232,26 @@ static void on_notice(void *arg, const PGresult *res)
 	}
 }
 
+/* fmt with its one %1$s replaced by arg, or NULL when memory runs out. */
+static char *format_sql(const char *fmt, const char *arg)
+{
+	int n = snprintf(NULL, 0, fmt, arg);
+	char *sql = n < 0 ? NULL : malloc((size_t)n + 1);
+	if (sql)
+		snprintf(sql, (size_t)n + 1, fmt, arg);
+	return sql;
+}
+
+static void free_conn(pg_conn *pc)
+{
+	PQfinish(pc->conn);
+	free(pc->insert_from_guc);
+	free(pc->insert_from_param);
+	free(pc->dropped_from_guc);
+	free(pc->dropped_from_param);
+	free(pc);
+}
+
 static int pg_connect(void **out, const mig_config *cfg, mig_error *err)
 {
 	*out = NULL;
@@ -128,22 +261,26 @@ static int pg_connect(void **out, const mig_config *cfg, mig_error *err)
 	if (!pc)
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
 	pc->cfg = cfg;
+	pc->insert_from_guc = format_sql(objects_insert_fmt,
+					 "current_setting('migrate.watermark')::oid");
+	pc->insert_from_param = format_sql(objects_insert_fmt, "$3::oid");
+	pc->dropped_from_guc = format_sql(objects_dropped_fmt, "current_setting('migrate.gone')");
+	pc->dropped_from_param = format_sql(objects_dropped_fmt, "$3::text");
 	pc->conn = PQconnectdbParams(keys, values, 1);
-	if (!pc->conn) {
-		free(pc);
+	if (!pc->conn || !pc->insert_from_guc || !pc->insert_from_param ||
+	    !pc->dropped_from_guc || !pc->dropped_from_param) {
+		free_conn(pc);
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
 	}
 	if (PQstatus(pc->conn) != CONNECTION_OK) {
 		int rc = conn_error(pc, "cannot connect to PostgreSQL", err);
-		PQfinish(pc->conn);
-		free(pc);
+		free_conn(pc);
 		return rc;
 	}
 	PQsetNoticeReceiver(pc->conn, on_notice, NULL);
 	if (PQsetClientEncoding(pc->conn, "UTF8") != 0) {
 		int rc = conn_error(pc, "cannot set client encoding", err);
-		PQfinish(pc->conn);
-		free(pc);
+		free_conn(pc);
 		return rc;
 	}
 	*out = pc;
@@ -168,8 +305,7 @@ static void pg_disconnect(void *conn)
 	/* closing the session releases its advisory lock anyway; unlocking first is polite */
 	if (pc->locked && PQstatus(pc->conn) == CONNECTION_OK)
 		pg_unlock(pc, NULL);
-	PQfinish(pc->conn);
-	free(pc);
+	free_conn(pc);
 }
 
 static long long now_ms(void)
@@ -250,7 +386,8 @@ static int pg_ledger_read(void *conn, mig_ledger *ledger, mig_error *err)
 	/* sorted as strcmp sorts, so mig_ledger_find can binary-search */
 	PGresult *res = PQexec(pc->conn,
 			       "SELECT module, version, name, checksum, dirty,"
-			       " to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+			       " to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+			       " (SELECT to_regclass('schema_migrations_objects') IS NOT NULL)"
 			       " FROM schema_migrations ORDER BY module COLLATE \"C\", version");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -265,6 +402,8 @@ static int pg_ledger_read(void *conn, mig_ledger *ledger, mig_error *err)
 	}
 	int n = PQntuples(res);
 	ledger->exists = true;
+	/* with no rows we cannot tell; preparing again costs nothing but a round trip */
+	ledger->complete = n > 0 && PQgetvalue(res, 0, 6)[0] == 't';
 	ledger->rows = calloc(n ? (size_t)n : 1, sizeof *ledger->rows);
 	if (!ledger->rows) {
 		PQclear(res);
@@ -358,6 +497,27 @@ static int split_step(const mig_step *step, char **text, mig_sql_stmt **stmts, s
 	return MIG_OK;
 }
 
+/* Whether any statement could drop an object. Statements that start with these words
+ * cannot, so the drop check (a scan of the tracked objects) is skipped for them: most
+ * migrations only create and fill. */
+static bool may_drop(const char *text, const mig_sql_stmt *stmts, size_t n)
+{
+	static const char *const safe[] = {"CREATE", "INSERT", "UPDATE", "DELETE", "COMMENT",
+					   "GRANT", "REVOKE", "SET", "COPY", NULL};
+	for (size_t i = 0; i < n; i++) {
+		const char *p = text + stmts[i].offset;
+		bool ok = false;
+		for (const char *const *w = safe; *w && !ok; w++) {
+			size_t k = strlen(*w);
+			ok = !strncasecmp(p, *w, k) && !isalnum((unsigned char)p[k]) && p[k] != '_';
+		}
+		/* CREATE OR REPLACE VIEW keeps its OID, but replacing a rule can drop; rare */
+		if (!ok)
+			return true;
+	}
+	return false;
+}
+
 static void timeout_statements(const mig_config *cfg, bool local, char *lock, char *stmt,
 			       size_t size)
 {
@@ -380,8 +540,9 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 				step->checksum ? step->checksum : ""};
 	timeout_statements(pc->cfg, true, lock_sql, stmt_sql, sizeof lock_sql);
 
+	bool drops = step->up && may_drop(text, stmts, n);
 	/* what each pipelined command is: -1 framing, else index of a file statement */
-	size_t total = n + 5;
+	size_t total = n + 9;
 	long *role = malloc(total * sizeof *role);
 	if (!role)
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
@@ -404,12 +565,22 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 		SEND(lock_sql, 0, NULL, -1);
 	if (stmt_sql[0])
 		SEND(stmt_sql, 0, NULL, -1);
+	if (step->up)
+		SEND(watermark_sql, 0, NULL, -1);
+	if (drops)
+		SEND(gone_before_sql, 0, NULL, -1);
 	for (size_t i = 0; i < n; i++)
 		SEND(text + stmts[i].offset, 0, NULL, (long)i);
-	if (step->up)
+	if (step->up) {
+		SEND(pc->insert_from_guc, 2, params, -1);
+		if (drops)
+			SEND(pc->dropped_from_guc, 2, params, -1);
 		SEND(ledger_insert, 4, params, -1);
-	else
+	} else {
+		SEND(objects_forget, 2, params, -1);
+		SEND(objects_undrop, 2, params, -1);
 		SEND(ledger_delete, 2, params, -1);
+	}
 	SEND("COMMIT", 0, NULL, -1);
 #undef SEND
 drain:
@@ -445,6 +616,24 @@ drain:
 	return rc;
 }
 
+static int run_statements(pg_conn *pc, const mig_step *step, char *text,
+			  const mig_sql_stmt *stmts, size_t n, mig_error *err);
+
+/* The single value a one-row query returns, as a new string. */
+static int query_text(pg_conn *pc, const char *sql, char **out, mig_error *err)
+{
+	*out = NULL;
+	PGresult *res = PQexec(pc->conn, sql);
+	int rc = MIG_OK;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		rc = res ? result_error(res, "cannot read the catalog", err)
+			 : conn_error(pc, "cannot read the catalog", err);
+	else if (!(*out = strdup(PQgetvalue(res, 0, 0))))
+		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+	PQclear(res);
+	return rc;
+}
+
 /* Runs each statement on its own (so CREATE INDEX CONCURRENTLY works), between a dirty
  * mark and its clearing: a crash halfway leaves the module visibly dirty. */
 static int apply_outside_transaction(pg_conn *pc, const mig_step *step, char *text,
@@ -463,7 +652,49 @@ static int apply_outside_transaction(pg_conn *pc, const mig_step *step, char *te
 	    (stmt_sql[0] &&
 	     (rc = exec_simple(pc, stmt_sql, "cannot set statement_timeout", err)) < 0))
 		return rc;
+	char *watermark = NULL, *gone = NULL;
+	bool drops = step->up && may_drop(text, stmts, n);
+	if (step->up && (rc = query_text(pc, watermark_now_sql, &watermark, err)) < 0)
+		return rc;
+	if (drops && (rc = query_text(pc, gone_now_sql, &gone, err)) < 0) {
+		free(watermark);
+		return rc;
+	}
 	long long started = now_ms();
+	rc = run_statements(pc, step, text, stmts, n, err);
+	if (rc == MIG_OK && step->up) {
+		const char *track[] = {step->module, version, watermark};
+		rc = exec_params(pc, pc->insert_from_param, 3, track, "cannot record created objects",
+				 err);
+		const char *dropped[] = {step->module, version, gone};
+		if (rc == MIG_OK && drops)
+			rc = exec_params(pc, pc->dropped_from_param, 3, dropped,
+					 "cannot record dropped objects", err);
+	}
+	free(watermark);
+	free(gone);
+	if (rc < 0)
+		return rc;
+	if ((lock_sql[0] && (rc = exec_simple(pc, "RESET lock_timeout", "cannot reset", err)) < 0) ||
+	    (stmt_sql[0] && (rc = exec_simple(pc, "RESET statement_timeout", "cannot reset", err)) < 0))
+		return rc;
+	if (!step->up) {
+		if ((rc = exec_params(pc, objects_forget, 2, params, "cannot forget objects", err)) < 0 ||
+		    (rc = exec_params(pc, objects_undrop, 2, params, "cannot forget drops", err)) < 0)
+			return rc;
+		return exec_params(pc, ledger_delete, 2, params, "cannot delete the ledger row", err);
+	}
+	snprintf(duration, sizeof duration, "%lld", now_ms() - started);
+	const char *clean[] = {step->module, version, duration};
+	return exec_params(pc, ledger_mark_clean, 3, clean, "cannot clear the dirty mark", err);
+}
+
+/* Runs the statements of a no-transaction file one by one; a failure leaves the module
+ * dirty and says how to get out. */
+static int run_statements(pg_conn *pc, const mig_step *step, char *text,
+			  const mig_sql_stmt *stmts, size_t n, mig_error *err)
+{
+	int rc = MIG_OK;
 	for (size_t i = 0; i < n; i++) {
 		PGresult *res = PQexecParams(pc->conn, text + stmts[i].offset, 0, NULL, NULL, NULL,
 					     NULL, 0);
@@ -488,14 +719,7 @@ static int apply_outside_transaction(pg_conn *pc, const mig_step *step, char *te
 		}
 		PQclear(res);
 	}
-	if ((lock_sql[0] && (rc = exec_simple(pc, "RESET lock_timeout", "cannot reset", err)) < 0) ||
-	    (stmt_sql[0] && (rc = exec_simple(pc, "RESET statement_timeout", "cannot reset", err)) < 0))
-		return rc;
-	if (!step->up)
-		return exec_params(pc, ledger_delete, 2, params, "cannot delete the ledger row", err);
-	snprintf(duration, sizeof duration, "%lld", now_ms() - started);
-	const char *clean[] = {step->module, version, duration};
-	return exec_params(pc, ledger_mark_clean, 3, clean, "cannot clear the dirty mark", err);
+	return MIG_OK;
 }
 
 static int pg_apply(void *conn, const mig_step *step, mig_error *err)
@@ -528,6 +752,43 @@ static int pg_resolve(void *conn, const char *module, long long version, const c
 	return exec_params(conn, ledger_delete, 2, params, "cannot delete the ledger row", err);
 }
 
+static int pg_objects_missing(void *conn, mig_missing_object **out, size_t *count,
+			      mig_error *err)
+{
+	pg_conn *pc = conn;
+	*out = NULL;
+	*count = 0;
+	PGresult *res = PQexec(pc->conn, objects_missing_sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		int rc = res ? result_error(res, "cannot check the tracked objects", err)
+			     : conn_error(pc, "cannot check the tracked objects", err);
+		PQclear(res);
+		return rc;
+	}
+	int n = PQntuples(res);
+	mig_missing_object *list = calloc(n ? (size_t)n : 1, sizeof *list);
+	if (!list) {
+		PQclear(res);
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	}
+	for (int i = 0; i < n; i++) {
+		list[i].module = strdup(PQgetvalue(res, i, 0));
+		list[i].version = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+		list[i].kind = strdup(PQgetvalue(res, i, 2));
+		list[i].schema = strdup(PQgetvalue(res, i, 3));
+		list[i].name = strdup(PQgetvalue(res, i, 4));
+		if (!list[i].module || !list[i].kind || !list[i].schema || !list[i].name) {
+			PQclear(res);
+			mig_missing_objects_free(list, (size_t)n);
+			return mig_error_set(err, MIG_EFAIL, "out of memory");
+		}
+	}
+	PQclear(res);
+	*out = list;
+	*count = (size_t)n;
+	return MIG_OK;
+}
+
 const mig_sql_driver mig_pg_driver = {
 	.version = MIG_SQL_DRIVER_VERSION,
 	.name = "postgres",
@@ -539,4 +800,5 @@ const mig_sql_driver mig_pg_driver = {
 	.ledger_read = pg_ledger_read,
 	.apply = pg_apply,
 	.resolve = pg_resolve,
+	.objects_missing = pg_objects_missing,
 };

@@ -459,4 +459,89 @@ test_concurrent_runs_apply_each_version_once() {
 	assert_eq "$(sql "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'm%'")" "300" "tables"
 }
 
+test_verify_reports_an_edited_applied_file() {
+	new_db
+	example_tree
+	write_config
+	expect_status 0 up
+	expect_status 0 verify
+	assert_contains "$OUT" "verify: ok (2 applied migrations checked)"
+	printf -- '-- edited after it ran\n' >>migrations/postgres/core/002_create_tokens.up.sql
+	expect_status 3 verify
+	assert_contains "$OUT" "changed  postgres core/2: 'migrations/postgres/core/002_create_tokens.up.sql' differs"
+	assert_contains "$ERR" "verify found 1 problem"
+	expect_status 0 status
+	rm migrations/postgres/core/002_create_tokens.up.sql migrations/postgres/core/002_create_tokens.down.sql
+	expect_status 3 verify
+	assert_contains "$OUT" "missing  postgres core/2: applied, but its file is gone"
+}
+
+test_verify_names_each_dropped_object_but_not_later_drops() {
+	new_db
+	migration core 001_objects.up.sql "$(cat <<'SQL'
+CREATE TABLE t (id int PRIMARY KEY, v text);
+CREATE INDEX t_v_idx ON t (v);
+CREATE VIEW t_view AS SELECT id FROM t;
+CREATE MATERIALIZED VIEW t_mat AS SELECT id FROM t;
+CREATE SEQUENCE counter;
+CREATE TYPE mood AS ENUM ('ok', 'meh');
+CREATE FUNCTION twice(x int) RETURNS int LANGUAGE sql AS $$ SELECT 2 * x $$;
+CREATE TABLE scratch (id int);
+CREATE TABLE renamed_later (id int);
+SQL
+)"
+	migration core 002_cleanup.up.sql "DROP TABLE scratch; ALTER TABLE renamed_later RENAME TO renamed_now;"
+	write_config
+	expect_status 0 up
+	expect_status 0 verify
+	assert_eq "$(sql "SELECT count(*) FROM schema_migrations_objects WHERE dropped_version IS NULL")" "9" "tracked objects"
+	assert_eq "$(sql "SELECT dropped_version FROM schema_migrations_objects WHERE name = 'scratch'")" "2" "scratch dropped by"
+	sql "DROP INDEX t_v_idx; DROP VIEW t_view; DROP FUNCTION twice(int); DROP TABLE renamed_now" >/dev/null
+	expect_status 3 verify
+	assert_contains "$OUT" "missing  postgres index public.t_v_idx (created by core/1)"
+	assert_contains "$OUT" "missing  postgres view public.t_view (created by core/1)"
+	assert_contains "$OUT" "missing  postgres function public.twice(x integer) (created by core/1)"
+	assert_contains "$OUT" "missing  postgres table public.renamed_later (created by core/1)"
+	assert_not_contains "$OUT" "scratch"
+	assert_not_contains "$OUT" "t_mat"
+	assert_contains "$ERR" "verify found 4 problems"
+	sql "DROP TABLE t CASCADE" >/dev/null
+	expect_status 3 verify --format json
+	/usr/bin/python3 - "$OUT" <<'PY' || fail "json objects"
+import json, sys
+d = json.load(open(sys.argv[1]))
+names = {(o["kind"], o["name"]) for o in d["postgres"]["objects"]}
+assert ("table", "t") in names and ("materialized view", "t_mat") in names, names
+assert d["ok"] is False
+PY
+}
+
+test_verify_reports_an_invalid_index() {
+	new_db
+	migration core 001_t.up.sql "CREATE TABLE t (v text); INSERT INTO t VALUES ('a'), ('a');"
+	migration core 002_idx.up.sql "$(printf -- '-- migrate:run-in-tx false\nCREATE UNIQUE INDEX CONCURRENTLY t_v_key ON t (v);\n')"
+	write_config
+	expect_status 1 up
+	assert_contains "$ERR" "could not create unique index"
+	expect_status 3 verify
+	assert_contains "$OUT" "invalid  postgres index public.t_v_key"
+	assert_contains "$OUT" "dirty    postgres core/2"
+}
+
+test_rollback_forgets_objects_and_undoes_drops() {
+	new_db
+	migration core 001_a.up.sql "CREATE TABLE keep (id int); CREATE TABLE dropped (id int);"
+	migration core 001_a.down.sql "DROP TABLE keep; DROP TABLE dropped;"
+	migration core 002_b.up.sql "DROP TABLE dropped; CREATE TABLE fresh (id int);"
+	migration core 002_b.down.sql "DROP TABLE fresh; CREATE TABLE dropped (id int);"
+	write_config
+	expect_status 0 up
+	expect_status 0 down --module core
+	assert_eq "$(sql "SELECT count(*) FROM schema_migrations_objects WHERE version = 2")" "0" "objects of 2"
+	assert_eq "$(sql "SELECT count(*) FROM schema_migrations_objects WHERE dropped_version IS NOT NULL")" "0" "drops"
+	expect_status 0 verify
+	expect_status 0 up
+	expect_status 0 verify
+}
+
 run_tests
