@@ -114,5 +114,7 @@ int mig_cmd_verify(mig_context *ctx, mig_error *err);
 int mig_check_down_args(const mig_args *args, mig_error *err);
 int mig_check_resolve_args(const mig_args *args, mig_error *err);
 int mig_check_up_args(const mig_args *args, mig_error *err);
+int mig_check_create_args(const mig_args *args, mig_error *err);
+int mig_cmd_create(mig_context *ctx, mig_error *err);
 
 #endif

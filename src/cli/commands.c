@@ -19,6 +19,7 @@ static const mig_option_id resolve_options[] = {
 static const mig_option_id seed_options[] = {
 	MIG_OPT_DRY_RUN, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id verify_options[] = {MIG_OPT_FORMAT, COMMON, MIG_OPT_END};
+static const mig_option_id create_options[] = {MIG_OPT_MODULE, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id help_options[] = {MIG_OPT_HELP, MIG_OPT_END};
 
 const mig_command mig_commands[] = {
@@ -62,6 +63,12 @@ const mig_command mig_commands[] = {
 	 "migrate resolve --module catalog --version 3 --rolled-back", resolve_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, mig_check_resolve_args,
 	 mig_cmd_resolve},
+	{"create", "write the next up/down migration pair of a module", "--module M NAME",
+	 "Writes <root>/postgres/M/NNN_NAME.up.sql and .down.sql with the next version,\n"
+	 "keeping the zero-padding the module's files use (timestamp versions get the current\n"
+	 "UTC time). Creates the module directory when it is new; never overwrites.",
+	 "migrate create --module catalog add_prices", create_options, 1, MIG_NEEDS_CONFIG,
+	 mig_check_create_args, mig_cmd_create},
 	{"help", "show help for migrate or one command", "[COMMAND]",
 	 "Shows the list of commands, or one command's options and an example.",
 	 "migrate help up", help_options, 1, 0, NULL, mig_cmd_help},

@@ -544,4 +544,81 @@ test_rollback_forgets_objects_and_undoes_drops() {
 	expect_status 0 verify
 }
 
+test_example_app_refuses_to_start_until_migrated() {
+	new_db
+	example_tree
+	write_config 'modules:' '  catalog: {}'
+	local app
+	app=$(dirname "$MIGRATE_BIN")/app_startup
+	[ -x "$app" ] || fail "example program not built at $app"
+	set +e
+	"$app" "$DSN" >app.out 2>app.err
+	local status=$?
+	set -e
+	assert_eq "$status" "1" "app exit before up"
+	assert_contains app.err "app: refusing to start: core schema not applied — run 'migrate up'"
+	assert_not_contains app.err "$PG_PASSWORD"
+	expect_status 0 up --module core
+	"$app" "$DSN" >app.out 2>app.err || fail "app refused after up: $(cat app.err)"
+	assert_contains app.out "starting"
+	# with the config it also sees catalog pending
+	if "$app" --config config.yaml >app.out 2>app.err; then fail "app started with pending migrations"; fi
+	assert_contains app.err "pending migrations exist: catalog (2)"
+	expect_status 0 up
+	"$app" --config config.yaml >app.out 2>app.err || fail "app refused after full up: $(cat app.err)"
+}
+
+test_create_writes_the_next_pair_keeping_padding() {
+	new_db
+	write_config
+	mkdir -p migrations/postgres/core
+	expect_status 0 create --module core init
+	assert_contains "$OUT" "migrations/postgres/core/001_init.up.sql"
+	[ -f migrations/postgres/core/001_init.down.sql ] || fail "no down file"
+	printf 'CREATE TABLE c1 (id int);\n' >migrations/postgres/core/0007_seven.up.sql
+	expect_status 0 create --module core next-one
+	[ -f migrations/postgres/core/0008_next-one.up.sql ] || fail "padding not kept: $(ls migrations/postgres/core)"
+	expect_status 0 create --module billing first
+	[ -f migrations/postgres/billing/001_first.up.sql ] || fail "new module directory not created"
+	printf -- '-- x\n' >migrations/postgres/billing/20240101000000_stamp.up.sql
+	expect_status 0 create --module billing later
+	ls migrations/postgres/billing | grep -qE '^20[0-9]{12}_later\.up\.sql$' || fail "timestamp version: $(ls migrations/postgres/billing)"
+	expect_status 2 create --module core 'bad name'
+	assert_contains "$ERR" "bad migration name 'bad name'"
+	expect_status 2 create --module Core x
+	assert_contains "$ERR" "bad module name 'Core'"
+	expect_status 2 create --module core
+	assert_contains "$ERR" "needs one NAME"
+	# the created pair is a valid migration
+	expect_status 0 up --module core
+}
+
+test_requires_orders_modules_and_guards_down() {
+	new_db
+	migration core 001_users.up.sql "CREATE TABLE users (id int PRIMARY KEY);"
+	migration billing 001_invoices.up.sql "CREATE TABLE invoices (id int, product int REFERENCES products (id));"
+	migration billing 001_invoices.down.sql "DROP TABLE invoices;"
+	migration catalog 001_products.up.sql "CREATE TABLE products (id int PRIMARY KEY);"
+	migration catalog 001_products.down.sql "DROP TABLE products;"
+	# billing is listed first but requires catalog: it must run after it
+	write_config 'modules:' '  billing: { requires: [catalog] }' '  catalog: {}'
+	expect_status 0 up
+	assert_eq "$(grep -o '^applied [a-z]*' "$OUT" | tr '\n' ' ')" "applied core applied catalog applied billing " "order"
+	expect_status 2 down --module catalog
+	assert_contains "$ERR" "cannot roll back module 'catalog': module 'billing' requires it"
+	has_table products || fail "catalog rolled back"
+	expect_status 0 down --module billing
+	expect_status 0 down --module catalog
+	write_config 'modules:' '  billing: { requires: [catalog] }' '  catalog: { requires: [billing] }'
+	expect_status 2 up
+	assert_contains "$ERR" "modules require each other"
+	assert_contains "$ERR" "billing"
+	write_config 'modules:' '  billing: { requires: [catalog] }' '  catalog: { enabled: false }'
+	expect_status 2 up
+	assert_contains "$ERR" "module 'billing' requires disabled module 'catalog'"
+	write_config 'modules:' '  billing: { requires: [nosuch] }'
+	expect_status 2 status
+	assert_contains "$ERR" "requires unknown module 'nosuch'"
+}
+
 run_tests

@@ -1,0 +1,135 @@
+/* `migrate create --module M NAME`: writes the next NNN_NAME.up.sql and .down.sql of a
+ * module, keeping the zero-padding its files already use; timestamp-versioned modules
+ * get the current UTC time as their next version. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "migrate/cli.h"
+#include "migrate/fs.h"
+#include "migrate/names.h"
+
+/* Versions at least this wide are timestamps (YYYYMMDDHHMMSS). */
+#define TIMESTAMP_WIDTH 14
+
+int mig_check_create_args(const mig_args *args, mig_error *err)
+{
+	if (!args->module)
+		return mig_error_set(err, MIG_EUSAGE, "'migrate create' needs --module M");
+	if (!mig_module_name_valid(args->module))
+		return mig_error_set(err, MIG_EUSAGE, "bad module name '%s': use [a-z0-9_]+",
+				     args->module);
+	if (args->npositional != 1)
+		return mig_error_set(err, MIG_EUSAGE,
+				     "'migrate create' needs one NAME, e.g. 'migrate create --module %s add_orders'",
+				     args->module);
+	if (!mig_migration_name_valid(args->positional[0]))
+		return mig_error_set(err, MIG_EUSAGE,
+				     "bad migration name '%s': use letters, digits, '_' and '-'",
+				     args->positional[0]);
+	return MIG_OK;
+}
+
+/* mkdir -p for the module directory (root must exist). */
+static int make_dirs(const char *root, const char *module, char **dir, mig_error *err)
+{
+	struct stat st;
+	if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
+		return mig_error_set(err, MIG_EUSAGE, "cannot read migrations root '%s': %s", root,
+				     errno ? strerror(errno) : "not a directory");
+	char *pg = mig_path_join(root, "postgres");
+	*dir = pg ? mig_path_join(pg, module) : NULL;
+	int rc = MIG_OK;
+	if (!pg || !*dir)
+		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+	else if ((mkdir(pg, 0777) < 0 && errno != EEXIST) || (mkdir(*dir, 0777) < 0 && errno != EEXIST))
+		rc = mig_error_set(err, MIG_EFAIL, "cannot create '%s': %s", *dir, strerror(errno));
+	free(pg);
+	return rc;
+}
+
+/* The highest version in dir and the width it is written with. */
+static int highest_version(const char *dir, long long *version, unsigned *width,
+			   mig_error *err)
+{
+	*version = 0;
+	*width = 3;
+	DIR *d = opendir(dir);
+	if (!d)
+		return mig_error_set(err, MIG_EUSAGE, "cannot read '%s': %s", dir, strerror(errno));
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		mig_filename f;
+		mig_file_kind kind = mig_filename_parse(de->d_name, &f);
+		if (kind == MIG_FILE_UP || kind == MIG_FILE_DOWN) {
+			if (f.version >= *version) {
+				*version = f.version;
+				*width = f.width;
+			}
+		}
+	}
+	closedir(d);
+	return MIG_OK;
+}
+
+static int write_new(const char *path, const char *text, mig_error *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return mig_error_set(err, errno == EEXIST ? MIG_EUSAGE : MIG_EFAIL,
+				     "cannot create '%s': %s", path, strerror(errno));
+	size_t len = strlen(text);
+	ssize_t n = write(fd, text, len);
+	int closed = close(fd);
+	if (n < 0 || (size_t)n != len || closed < 0) {
+		unlink(path);
+		return mig_error_set(err, MIG_EFAIL, "cannot write '%s'", path);
+	}
+	return MIG_OK;
+}
+
+int mig_cmd_create(mig_context *ctx, mig_error *err)
+{
+	const char *module = ctx->args.module, *name = ctx->args.positional[0];
+	const char *root = mig_plan_choose_root(ctx->args.root, ctx->cfg);
+	char *dir = NULL, up[4096], down[4096], body[512];
+	long long version = 0;
+	unsigned width = 3;
+	int rc = make_dirs(root, module, &dir, err);
+	if (rc == MIG_OK)
+		rc = highest_version(dir, &version, &width, err);
+	if (rc < 0)
+		goto done;
+	long long next = version + 1;
+	if (width >= TIMESTAMP_WIDTH) {
+		time_t now = time(NULL);
+		struct tm tm;
+		char stamp[32];
+		gmtime_r(&now, &tm);
+		strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm);
+		if (strtoll(stamp, NULL, 10) > version)
+			next = strtoll(stamp, NULL, 10);
+	}
+	snprintf(up, sizeof up, "%s/%0*lld_%s.up.sql", dir, (int)width, next, name);
+	snprintf(down, sizeof down, "%s/%0*lld_%s.down.sql", dir, (int)width, next, name);
+	snprintf(body, sizeof body, "-- %s/%0*lld_%s: what this migration changes, and why\n",
+		 module, (int)width, next, name);
+	if ((rc = write_new(up, body, err)) < 0)
+		goto done;
+	snprintf(body, sizeof body, "-- reverts %s/%0*lld_%s\n", module, (int)width, next, name);
+	if ((rc = write_new(down, body, err)) < 0) {
+		unlink(up);
+		goto done;
+	}
+	if (!ctx->args.quiet)
+		fprintf(ctx->out, "created %s\ncreated %s\n", up, down);
+done:
+	free(dir);
+	return rc;
+}
