@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <stdint.h>
+#include <unistd.h>
 
 #include "migrate/driver.h"
 #include "migrate/sql_split.h"
@@ -20,6 +22,8 @@ typedef struct pg_conn {
 	PGconn *conn;
 	const mig_config *cfg;
 	bool locked;
+	char holder[96]; /* "pid:random": who we are in schema_migrations_lock */
+	char host[64];
 	/* the object-tracking statements, with the watermark and the gone list read from
 	 * the transaction's GUCs (pipelined) or passed as $3 (no-transaction files) */
 	char *insert_from_guc, *insert_from_param;
@@ -168,6 +172,37 @@ static const char ledger_resolve_applied[] =
 	" VALUES ($1, $2, $3, $4)"
 	" ON CONFLICT (module, version) DO UPDATE SET dirty = false";
 
+/* The leased lock for `postgres.lock: table`: one row, taken by an upsert that only
+ * succeeds when the row is free or its lease has expired, so a crashed holder blocks
+ * others for at most LEASE. */
+#define LEASE "5 minutes"
+
+static const char lease_ddl[] =
+	"CREATE TABLE IF NOT EXISTS schema_migrations_lock ("
+	" id int PRIMARY KEY CHECK (id = 1),"
+	" holder text NOT NULL,"
+	" host text NOT NULL,"
+	" acquired_at timestamptz NOT NULL DEFAULT now(),"
+	" expires_at timestamptz NOT NULL)";
+
+static const char lease_take[] =
+	"INSERT INTO schema_migrations_lock AS l (id, holder, host, expires_at)"
+	" VALUES (1, $1, $2, now() + interval '" LEASE "')"
+	" ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, host = EXCLUDED.host,"
+	" acquired_at = now(), expires_at = EXCLUDED.expires_at"
+	" WHERE l.expires_at < now() RETURNING holder";
+
+static const char lease_renew[] =
+	"UPDATE schema_migrations_lock SET expires_at = now() + interval '" LEASE "'"
+	" WHERE holder = $1 RETURNING holder";
+
+static const char lease_release[] = "DELETE FROM schema_migrations_lock WHERE holder = $1";
+
+static const char lease_holder_sql[] =
+	"SELECT split_part(holder, ':', 1), host,"
+	" to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"')"
+	" FROM schema_migrations_lock WHERE expires_at >= now()";
+
 /* libpq messages end in newlines and may span lines: keep the first line's substance */
 static void first_line(char *dst, size_t size, const char *msg)
 {
@@ -261,6 +296,13 @@ static int pg_connect(void **out, const mig_config *cfg, mig_error *err)
 	if (!pc)
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
 	pc->cfg = cfg;
+	if (gethostname(pc->host, sizeof pc->host) != 0)
+		snprintf(pc->host, sizeof pc->host, "unknown");
+	pc->host[sizeof pc->host - 1] = '\0';
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(pc->holder, sizeof pc->holder, "%ld:%lx", (long)getpid(),
+		 (unsigned long)ts.tv_nsec ^ (unsigned long)(uintptr_t)pc);
 	pc->insert_from_guc = format_sql(objects_insert_fmt,
 					 "current_setting('migrate.watermark')::oid");
 	pc->insert_from_param = format_sql(objects_insert_fmt, "$3::oid");
@@ -293,6 +335,10 @@ static int pg_unlock(void *conn, mig_error *err)
 	if (!pc->locked)
 		return MIG_OK;
 	pc->locked = false;
+	if (pc->cfg->lock_mode == MIG_LOCK_TABLE) {
+		const char *params[] = {pc->holder};
+		return exec_params(pc, lease_release, 1, params, "cannot release the lock", err);
+	}
 	return exec_simple(pc, "SELECT pg_advisory_unlock(" LOCK_KEY ")", "cannot release the lock",
 			   err);
 }
@@ -321,38 +367,85 @@ static void sleep_ms(long long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* The PID holding our advisory lock, or 0 when nobody (or unknown). */
-static long holder_pid(pg_conn *pc)
+/* Names who holds the advisory lock ("PID 123"), or "" when unknown. */
+static void advisory_holder(pg_conn *pc, char *out, size_t size)
 {
 	static const char sql[] =
 		"SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
 		" AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 		" AND ((classid::bigint << 32) | objid::bigint) = " LOCK_KEY " LIMIT 1";
 	PGresult *res = PQexec(pc->conn, sql);
-	long pid = 0;
+	out[0] = '\0';
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		pid = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		snprintf(out, size, "PID %s", PQgetvalue(res, 0, 0));
 	PQclear(res);
-	return pid;
 }
 
-/* Polls pg_try_advisory_lock: a blocking pg_advisory_lock would wait inside the server,
- * where it can deadlock with CREATE INDEX CONCURRENTLY run by the holder. */
+/* Names who holds the leased lock ("PID 123 on host, lease until ..."), or "". */
+static void lease_holder(pg_conn *pc, char *out, size_t size)
+{
+	PGresult *res = PQexec(pc->conn, lease_holder_sql);
+	out[0] = '\0';
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		snprintf(out, size, "PID %s on %s, lease until %s", PQgetvalue(res, 0, 0),
+			 PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+	PQclear(res);
+}
+
+/* One attempt at the advisory lock. */
+static int try_advisory(pg_conn *pc, bool *got, mig_error *err)
+{
+	PGresult *res = PQexec(pc->conn, "SELECT pg_try_advisory_lock(" LOCK_KEY ")");
+	int rc = MIG_OK;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		rc = res ? result_error(res, "cannot take the migration lock", err)
+			 : conn_error(pc, "cannot take the migration lock", err);
+	else
+		*got = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return rc;
+}
+
+/* One attempt at the leased row: take it when free or when its lease has run out.
+ * Every statement stands alone, so this holds behind a transaction-pooling PgBouncer. */
+static int try_lease(pg_conn *pc, bool *got, mig_error *err)
+{
+	const char *params[] = {pc->holder, pc->host};
+	PGresult *res = PQexecParams(pc->conn, lease_take, 2, NULL, params, NULL, NULL, 0);
+	int rc = MIG_OK;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+		*got = PQntuples(res) == 1;
+	} else {
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		if (state && !strcmp(state, "42P01")) {
+			/* the first run creates the lock table; racing creators retry */
+			PQclear(res);
+			res = NULL;
+			PGresult *ddl = PQexec(pc->conn, lease_ddl);
+			PQclear(ddl);
+			*got = false;
+		} else {
+			rc = res ? result_error(res, "cannot take the migration lock", err)
+				 : conn_error(pc, "cannot take the migration lock", err);
+		}
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* Polls for the lock (never a blocking wait, which would sit inside the server where it
+ * can deadlock with CREATE INDEX CONCURRENTLY run by the holder), up to lock_wait. */
 static int pg_lock(void *conn, mig_error *err)
 {
 	pg_conn *pc = conn;
+	bool table = pc->cfg->lock_mode == MIG_LOCK_TABLE;
 	long long deadline = now_ms() + pc->cfg->lock_wait_ms;
 	long long pause = 20;
 	for (;;) {
-		PGresult *res = PQexec(pc->conn, "SELECT pg_try_advisory_lock(" LOCK_KEY ")");
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			int rc = res ? result_error(res, "cannot take the migration lock", err)
-				     : conn_error(pc, "cannot take the migration lock", err);
-			PQclear(res);
+		bool got = false;
+		int rc = table ? try_lease(pc, &got, err) : try_advisory(pc, &got, err);
+		if (rc < 0)
 			return rc;
-		}
-		bool got = PQgetvalue(res, 0, 0)[0] == 't';
-		PQclear(res);
 		if (got) {
 			pc->locked = true;
 			return MIG_OK;
@@ -364,14 +457,33 @@ static int pg_lock(void *conn, mig_error *err)
 		if (pause < 500)
 			pause *= 2;
 	}
-	long pid = holder_pid(pc);
-	if (pid)
-		return mig_error_set(err, MIG_EFAIL,
-				     "another migrate run holds the lock (PID %ld); gave up after %lld ms (postgres.lock_wait)",
-				     pid, pc->cfg->lock_wait_ms);
+	char who[256];
+	if (table)
+		lease_holder(pc, who, sizeof who);
+	else
+		advisory_holder(pc, who, sizeof who);
 	return mig_error_set(err, MIG_EFAIL,
-			     "another migrate run holds the lock; gave up after %lld ms (postgres.lock_wait)",
-			     pc->cfg->lock_wait_ms);
+			     "another migrate run holds the lock%s%s%s; gave up after %lld ms (postgres.lock_wait)",
+			     who[0] ? " (" : "", who, who[0] ? ")" : "", pc->cfg->lock_wait_ms);
+}
+
+/* Table mode: extends the lease before each migration, and fails when it was lost
+ * (another run took it after it expired), rather than migrate unguarded. */
+static int renew_lease(pg_conn *pc, mig_error *err)
+{
+	if (pc->cfg->lock_mode != MIG_LOCK_TABLE || !pc->locked)
+		return MIG_OK;
+	const char *params[] = {pc->holder};
+	PGresult *res = PQexecParams(pc->conn, lease_renew, 1, NULL, params, NULL, NULL, 0);
+	int rc = MIG_OK;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		rc = res ? result_error(res, "cannot renew the migration lock", err)
+			 : conn_error(pc, "cannot renew the migration lock", err);
+	else if (PQntuples(res) != 1)
+		rc = mig_error_set(err, MIG_EFAIL,
+				   "lost the migration lock: its lease ran out and another run took it");
+	PQclear(res);
+	return rc;
 }
 
 static int pg_ledger_prepare(void *conn, mig_error *err)
@@ -648,6 +760,10 @@ static int apply_outside_transaction(pg_conn *pc, const mig_step *step, char *te
 	if (rc < 0)
 		return rc;
 	timeout_statements(pc->cfg, false, lock_sql, stmt_sql, sizeof lock_sql);
+	/* behind a transaction-pooling PgBouncer (lock: table) a session SET would stay on a
+	 * server connection other clients get: no-transaction files run without timeouts */
+	if (pc->cfg->lock_mode == MIG_LOCK_TABLE)
+		lock_sql[0] = stmt_sql[0] = '\0';
 	if ((lock_sql[0] && (rc = exec_simple(pc, lock_sql, "cannot set lock_timeout", err)) < 0) ||
 	    (stmt_sql[0] &&
 	     (rc = exec_simple(pc, stmt_sql, "cannot set statement_timeout", err)) < 0))
@@ -728,7 +844,10 @@ static int pg_apply(void *conn, const mig_step *step, mig_error *err)
 	char *text;
 	mig_sql_stmt *stmts;
 	size_t n;
-	int rc = split_step(step, &text, &stmts, &n, err);
+	int rc = renew_lease(pc, err);
+	if (rc < 0)
+		return rc;
+	rc = split_step(step, &text, &stmts, &n, err);
 	if (rc < 0)
 		return rc;
 	if (step->in_transaction)

@@ -5,6 +5,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/harness.sh"
 . "$here/../lib/postgres.sh"
+. "$here/../lib/pgbouncer.sh"
 
 test_up_applies_every_module_core_first() {
 	new_db
@@ -619,6 +620,98 @@ test_requires_orders_modules_and_guards_down() {
 	write_config 'modules:' '  billing: { requires: [nosuch] }'
 	expect_status 2 status
 	assert_contains "$ERR" "requires unknown module 'nosuch'"
+}
+
+test_concurrent_runs_through_pgbouncer_with_table_lock() {
+	new_db
+	for i in $(seq -w 1 300); do
+		migration core "${i}_m.up.sql" "CREATE TABLE m$i (id int); INSERT INTO m$i VALUES ($i);"
+	done
+	migration core 301_idx.up.sql "$(printf -- '-- migrate:run-in-tx false\nCREATE INDEX CONCURRENTLY m001_idx ON m001 (id);\n')"
+	start_pgbouncer || fail "pgbouncer did not start"
+	trap stop_pgbouncer EXIT
+	printf 'postgres:\n  dsn: "postgres://app:%s@127.0.0.1:%s/%s"\n  lock: table\n  lock_wait: 120s\n' \
+		"$PG_PASSWORD" "$PGBOUNCER_PORT" "$DB" >config.yaml
+	local pids=() i
+	for i in $(seq 10); do
+		"$MIGRATE_BIN" up -q >"run$i.out" 2>"run$i.err" &
+		pids+=($!)
+	done
+	for i in $(seq 10); do
+		wait "${pids[$((i - 1))]}" || fail "run $i failed: $(cat "run$i.err")"
+	done
+	assert_eq "$(sql "SELECT count(*), count(DISTINCT version) FROM schema_migrations")" "301|301" "ledger rows"
+	assert_eq "$(sql "SELECT count(*) FROM pg_tables WHERE tablename ~ '^m[0-9]+$'")" "300" "tables"
+	assert_eq "$(sql "SELECT count(*) FROM schema_migrations_lock")" "0" "lock released"
+	expect_status 0 verify
+}
+
+test_table_lock_gives_up_naming_the_holder() {
+	new_db
+	migration core 001_a.up.sql "CREATE TABLE a (id int);"
+	write_config '  lock: table'
+	sed -i 's/lock_wait: 30s/lock_wait: 1s/' config.yaml
+	expect_status 0 up
+	migration core 002_b.up.sql "CREATE TABLE b (id int);"
+	sql "INSERT INTO schema_migrations_lock (id, holder, host, expires_at) VALUES (1, '4242:abc', 'deployhost', now() + interval '1 hour')" >/dev/null
+	expect_status 1 up
+	assert_contains "$ERR" "another migrate run holds the lock (PID 4242 on deployhost"
+	has_table b && fail "applied without the lock"
+	# an expired lease is taken over
+	sql "UPDATE schema_migrations_lock SET expires_at = now() - interval '1 second'" >/dev/null
+	expect_status 0 up
+	has_table b || fail "not applied after the lease expired"
+}
+
+test_lock_timeout_fails_a_migration_stuck_behind_a_lock() {
+	new_db
+	migration core 001_t.up.sql "CREATE TABLE t (id int);"
+	write_config '  lock_timeout: 500ms'
+	expect_status 0 up
+	migration core 002_alter.up.sql "ALTER TABLE t ADD COLUMN v text;"
+	# another session holds a lock on t for a while
+	pg_admin -d "$DB" -c "BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(5); COMMIT;" >/dev/null &
+	local holder=$!
+	for _ in $(seq 50); do
+		[ "$(sql "SELECT count(*) FROM pg_locks WHERE relation = 't'::regclass AND granted")" -ge 1 ] && break
+		sleep 0.1
+	done
+	local start end
+	start=$(date +%s)
+	expect_status 1 up
+	end=$(date +%s)
+	assert_contains "$ERR" "lock timeout"
+	assert_contains "$ERR" "SQLSTATE 55P03"
+	[ $((end - start)) -lt 4 ] || fail "waited $((end - start)) s behind the lock"
+	wait "$holder"
+	expect_status 0 up
+}
+
+test_killed_run_leaves_nothing_half_applied() {
+	new_db
+	migration core 001_a.up.sql "CREATE TABLE a (id int);"
+	migration core 002_slow.up.sql "CREATE TABLE half (id int); INSERT INTO half VALUES (1); SELECT pg_sleep(30); CREATE TABLE never (id int);"
+	migration core 003_c.up.sql "CREATE TABLE c (id int);"
+	write_config
+	"$MIGRATE_BIN" up >run.out 2>run.err &
+	local pid=$!
+	for _ in $(seq 100); do
+		[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'")" = 1 ] && break
+		sleep 0.1
+	done
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null || true
+	# the server notices the dead client and rolls its transaction back
+	for _ in $(seq 100); do
+		[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'")" = 0 ] && break
+		sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'migrate' AND datname = current_database()" >/dev/null
+		sleep 0.1
+	done
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 " "ledger after the kill"
+	has_table half && fail "half-applied migration left its table"
+	expect_status 0 up
+	has_table never || fail "the next run did not finish"
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 core/2 core/3 " "ledger"
 }
 
 run_tests
