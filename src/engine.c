@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "migrate/fs.h"
 
@@ -242,9 +243,36 @@ static long long elapsed_ms(const struct timespec *start)
 	       (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
+/* The progress line: redrawn in place on a terminal, so long runs show where they are. */
+static void show_progress(FILE *tty, size_t done, size_t total, const char *module,
+			  const mig_migration *m, const struct timespec *start)
+{
+	long long ms = elapsed_ms(start);
+	fprintf(tty, "\r\033[K[%zu/%zu] %s/%0*lld_%s  %lld.%llds", done + 1, total, module,
+		(int)m->width, m->version, m->name, ms / 1000, (ms % 1000) / 100);
+	fflush(tty);
+}
+
+mig_reporter mig_reporter_for(FILE *out, bool quiet, bool verbose)
+{
+	mig_reporter rep = {0};
+	if (quiet)
+		return rep;
+	const char *no_color = getenv("NO_COLOR");
+	bool plain = no_color && *no_color;
+	rep.out = out;
+	rep.verbose = verbose;
+	rep.color = !plain && isatty(fileno(out));
+	if (isatty(fileno(stderr)) && !verbose)
+		rep.progress = stderr;
+	return rep;
+}
+
 int mig_engine_execute(const mig_sql_driver *drv, void *conn, const mig_run *run,
 		       const mig_reporter *rep, mig_error *err)
 {
+	struct timespec run_start;
+	clock_gettime(CLOCK_MONOTONIC, &run_start);
 	for (size_t i = 0; i < run->nitems; i++) {
 		const mig_module_plan *mod = run->items[i].module;
 		const mig_migration *m = run->items[i].migration;
@@ -273,13 +301,24 @@ int mig_engine_execute(const mig_sql_driver *drv, void *conn, const mig_run *run
 		};
 		struct timespec start;
 		clock_gettime(CLOCK_MONOTONIC, &start);
+		if (rep && rep->verbose && rep->out)
+			fprintf(rep->out, "-- %s\n%.*s%s", path, (int)len, sql,
+				len && sql[len - 1] != '\n' ? "\n" : "");
+		if (rep && rep->progress)
+			show_progress(rep->progress, i, run->nitems, mod->name, m, &run_start);
 		rc = drv->apply(conn, &step, err);
 		free(sql);
+		if (rep && rep->progress)
+			fputs("\r\033[K", rep->progress); /* clear it before any other line */
 		if (rc < 0)
 			return rc;
 		if (rep && rep->out) {
-			fprintf(rep->out, "%s %s/%0*lld_%s (%lld ms)\n",
-				run->up ? "applied" : "rolled back", mod->name, (int)m->width,
+			const char *verb = run->up ? "applied" : "rolled back";
+			if (rep->color)
+				fprintf(rep->out, "\033[32m%s\033[0m", verb);
+			else
+				fputs(verb, rep->out);
+			fprintf(rep->out, " %s/%0*lld_%s (%lld ms)\n", mod->name, (int)m->width,
 				m->version, m->name, elapsed_ms(&start));
 			fflush(rep->out);
 		}

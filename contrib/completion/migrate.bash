@@ -13,8 +13,8 @@ _migrate_commands="up down status verify seed check resolve create help"
 _migrate_options() {
 	local common="--config -c --root -r --help -h"
 	case $1 in
-	up) echo "--module -m --dry-run --allow-out-of-order --format -f --quiet -q $common" ;;
-	down) echo "--module -m --steps -n --dry-run --quiet -q $common" ;;
+	up) echo "--module -m --dry-run --allow-out-of-order --format -f --quiet -q --verbose -v $common" ;;
+	down) echo "--module -m --steps -n --dry-run --quiet -q --verbose -v $common" ;;
 	status) echo "--format -f $common" ;;
 	verify) echo "--format -f $common" ;;
 	seed) echo "--dry-run --format -f --quiet -q $common" ;;

@@ -75,10 +75,17 @@ typedef struct mig_problem {
 int mig_engine_verify_files(mig_problem **out, size_t *count, size_t *checked,
 			    const mig_plan *plan, const mig_ledger *ledger, mig_error *err);
 
-/* Output of a run: where per-migration lines go (NULL for none). */
+/* Output of a run. */
 typedef struct mig_reporter {
-	FILE *out;
+	FILE *out;      /* per-migration lines (NULL for none: -q) */
+	bool color;     /* colour the verbs: only on a terminal, never with NO_COLOR */
+	bool verbose;   /* also print each file's SQL before it runs (-v) */
+	FILE *progress; /* a one-line "done/total, file, elapsed" that redraws; NULL for none */
 } mig_reporter;
+
+/* A reporter for out: colour and the progress line only when they reach a terminal
+ * and NO_COLOR is unset; nothing at all when quiet. */
+mig_reporter mig_reporter_for(FILE *out, bool quiet, bool verbose);
 
 /* Reads each file of run, records checksums, runs it through drv, stops at the first
  * failure. Returns MIG_OK or the failure's code with err naming file and line. */

@@ -52,7 +52,7 @@ int mig_cmd_down(mig_context *ctx, mig_error *err)
 		rc = mig_report_run(ctx->out, &run, MIG_FORMAT_TEXT, err);
 		goto done;
 	}
-	mig_reporter rep = {.out = a->quiet ? NULL : ctx->out};
+	mig_reporter rep = mig_reporter_for(ctx->out, a->quiet, a->verbose);
 	rc = mig_engine_execute(s.drv, s.conn, &run, &rep, err);
 	if (rc == MIG_OK && run.nitems == 0 && !a->quiet)
 		fprintf(ctx->out, "nothing to roll back: module '%s' has no applied version\n",

@@ -28,7 +28,7 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 		rc = mig_report_run(ctx->out, &run, a->format, err);
 		goto done;
 	}
-	mig_reporter rep = {.out = a->quiet ? NULL : ctx->out};
+	mig_reporter rep = mig_reporter_for(ctx->out, a->quiet, a->verbose);
 	rc = mig_engine_execute(s.drv, s.conn, &run, &rep, err);
 	if (rc == MIG_OK && run.nitems == 0 && !a->quiet)
 		fprintf(ctx->out, "nothing to apply: %s\n",

@@ -8,9 +8,10 @@
 
 static const mig_option_id up_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_DRY_RUN, MIG_OPT_ALLOW_OUT_OF_ORDER, MIG_OPT_FORMAT,
-	MIG_OPT_QUIET, COMMON, MIG_OPT_END};
+	MIG_OPT_QUIET, MIG_OPT_VERBOSE, COMMON, MIG_OPT_END};
 static const mig_option_id down_options[] = {
-	MIG_OPT_MODULE, MIG_OPT_STEPS, MIG_OPT_DRY_RUN, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
+	MIG_OPT_MODULE, MIG_OPT_STEPS, MIG_OPT_DRY_RUN, MIG_OPT_QUIET, MIG_OPT_VERBOSE, COMMON,
+	MIG_OPT_END};
 static const mig_option_id status_options[] = {MIG_OPT_FORMAT, COMMON, MIG_OPT_END};
 static const mig_option_id check_options[] = {MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id resolve_options[] = {

@@ -22,6 +22,7 @@ const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_APPLIED, "applied", 0, NULL, "record the version as applied"},
 	{MIG_OPT_ROLLED_BACK, "rolled-back", 0, NULL, "remove the version's record"},
 	{MIG_OPT_QUIET, "quiet", 'q', NULL, "print errors only"},
+	{MIG_OPT_VERBOSE, "verbose", 'v', NULL, "also print the SQL of each migration as it runs"},
 	{MIG_OPT_HELP, "help", 'h', NULL, "show this help"},
 	{MIG_OPT_END, NULL, 0, NULL, NULL},
 };
@@ -108,6 +109,9 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 		break;
 	case MIG_OPT_QUIET:
 		args->quiet = true;
+		break;
+	case MIG_OPT_VERBOSE:
+		args->verbose = true;
 		break;
 	case MIG_OPT_HELP:
 		args->help = true;

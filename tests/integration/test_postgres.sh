@@ -714,4 +714,38 @@ test_killed_run_leaves_nothing_half_applied() {
 	assert_eq "$(ledger | tr '\n' ' ')" "core/1 core/2 core/3 " "ledger"
 }
 
+test_colour_only_on_a_terminal_and_never_with_no_color() {
+	new_db
+	migration core 001_a.up.sql "CREATE TABLE a (id int);"
+	migration core 001_a.down.sql "DROP TABLE a;"
+	migration core 002_b.up.sql "CREATE TABLE b (id int);"
+	migration core 002_b.down.sql "DROP TABLE b;"
+	write_config
+	# script(1) gives migrate a terminal
+	script -qec "'$MIGRATE_BIN' up --module core" /dev/null </dev/null >tty.out 2>&1 || fail "up on a tty failed: $(cat tty.out)"
+	grep -q $'\033\[32mapplied' tty.out || fail "no colour on a terminal: $(cat -v tty.out)"
+	expect_status 0 down --module core --steps 2
+	NO_COLOR=1 script -qec "'$MIGRATE_BIN' up" /dev/null </dev/null >tty.out 2>&1 || fail "up failed"
+	grep -q $'\033\[3' tty.out && fail "colour despite NO_COLOR: $(cat -v tty.out)"
+	assert_contains tty.out "applied core/002_b"
+	# a pipe gets no escapes at all
+	expect_status 0 down --module core
+	expect_status 0 up
+	grep -q $'\033' "$OUT" && fail "escape codes in piped output"
+	return 0
+}
+
+test_verbose_prints_the_sql_and_quiet_prints_nothing() {
+	new_db
+	migration core 001_a.up.sql "CREATE TABLE verbose_a (id int);"
+	migration core 001_a.down.sql "DROP TABLE verbose_a;"
+	write_config
+	expect_status 0 up -v
+	assert_contains "$OUT" "-- migrations/postgres/core/001_a.up.sql"
+	assert_contains "$OUT" "CREATE TABLE verbose_a (id int);"
+	assert_contains "$OUT" "applied core/001_a"
+	expect_status 0 down --module core -q
+	assert_eq "$(cat "$OUT")" "" "quiet output"
+}
+
 run_tests
