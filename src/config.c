@@ -386,17 +386,63 @@ static int resolve_root(mig_config *cfg, const char *dir, mig_error *err)
 	return MIG_OK;
 }
 
-static int yaml_failure(const yaml_parser_t *parser, const char *name, mig_error *err)
+static int yaml_failure(const yaml_parser_t *parser, const char *text, size_t len,
+			const char *name, mig_error *err)
 {
 	const yaml_mark_t *mark = parser->problem ? &parser->problem_mark : &parser->context_mark;
 	const char *problem = parser->problem ? parser->problem : "invalid YAML";
+	size_t line = mark->line + 1;
 	if (parser->error == YAML_MEMORY_ERROR)
 		return mig_error_set(err, MIG_EFAIL, "out of memory reading '%s'", name);
+	if (parser->error == YAML_READER_ERROR) {
+		/* the reader (bad UTF-8, control characters) reports a byte offset, not a mark */
+		line = 1;
+		for (size_t i = 0; i < parser->problem_offset && i < len; i++)
+			line += text[i] == '\n';
+	}
 	if (parser->context)
 		return mig_error_set(err, MIG_EUSAGE, "YAML error: %s %s (%s:%zu)", problem,
-				     parser->context, name, mark->line + 1);
-	return mig_error_set(err, MIG_EUSAGE, "YAML error: %s (%s:%zu)", problem, name,
-			     mark->line + 1);
+				     parser->context, name, line);
+	return mig_error_set(err, MIG_EUSAGE, "YAML error: %s (%s:%zu)", problem, name, line);
+}
+
+/* How deep a config can nest: its schema needs four levels. */
+#define MAX_DEPTH 32
+
+/* A first pass over the events that stops at the first level deeper than any config
+ * needs: libyaml's scanner slows down sharply with deep flow nesting, and a loaded
+ * tree of it is no config anyway. */
+static int check_depth(const char *text, size_t len, const char *name, mig_error *err)
+{
+	yaml_parser_t parser;
+	if (!yaml_parser_initialize(&parser))
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	int rc = MIG_OK, depth = 0;
+	for (;;) {
+		yaml_event_t event;
+		if (!yaml_parser_parse(&parser, &event)) {
+			rc = yaml_failure(&parser, text, len, name, err);
+			break;
+		}
+		yaml_event_type_t type = event.type;
+		size_t line = event.start_mark.line + 1;
+		yaml_event_delete(&event);
+		if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
+			if (++depth > MAX_DEPTH) {
+				rc = mig_error_set(err, MIG_EUSAGE,
+						   "YAML error: nesting deeper than %d levels (%s:%zu)", MAX_DEPTH,
+						   name, line);
+				break;
+			}
+		} else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		} else if (type == YAML_STREAM_END_EVENT) {
+			break;
+		}
+	}
+	yaml_parser_delete(&parser);
+	return rc;
 }
 
 int mig_config_parse(mig_config **out, const char *text, size_t len, const char *name,
@@ -426,9 +472,11 @@ int mig_config_parse(mig_config **out, const char *text, size_t len, const char 
 				   name);
 		goto done;
 	}
+	if ((rc = check_depth(text, len, name, err)) < 0)
+		goto done;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		rc = yaml_failure(&parser, name, err);
+		rc = yaml_failure(&parser, text, len, name, err);
 		goto done;
 	}
 	have_doc = true;
@@ -440,7 +488,7 @@ int mig_config_parse(mig_config **out, const char *text, size_t len, const char 
 	/* a second document would be silently ignored by the loader: refuse it instead */
 	yaml_document_t extra;
 	if (!yaml_parser_load(&parser, &extra)) {
-		rc = yaml_failure(&parser, name, err);
+		rc = yaml_failure(&parser, text, len, name, err);
 		goto done;
 	}
 	bool second = yaml_document_get_root_node(&extra) != NULL;

@@ -4,6 +4,9 @@
 #include "migrate/engine.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -233,6 +236,34 @@ bool mig_sql_wants_no_transaction(const char *sql, size_t len)
 	for (i += 5; i < len && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\r'); i++)
 		;
 	return i == len || sql[i] == '\n';
+}
+
+int mig_engine_preflight(const mig_run *run, mig_error *err)
+{
+	for (size_t i = 0; i < run->nitems; i++) {
+		const mig_migration *m = run->items[i].migration;
+		const char *path = run->up ? m->up_path : m->down_path;
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0)
+			return mig_error_set(err, MIG_EUSAGE, "cannot read migration file '%s': %s",
+					     path, strerror(errno));
+		struct stat st;
+		int rc = MIG_OK;
+		if (fstat(fd, &st) < 0)
+			rc = mig_error_set(err, MIG_EUSAGE, "cannot read migration file '%s': %s",
+					   path, strerror(errno));
+		else if (!S_ISREG(st.st_mode))
+			rc = mig_error_set(err, MIG_EUSAGE,
+					   "cannot read migration file '%s': not a regular file", path);
+		else if ((unsigned long long)st.st_size > MIG_SQL_MAX_BYTES)
+			rc = mig_error_set(err, MIG_EUSAGE,
+					   "migration file '%s' is too large (%lld bytes, limit %u)", path,
+					   (long long)st.st_size, MIG_SQL_MAX_BYTES);
+		close(fd);
+		if (rc < 0)
+			return rc;
+	}
+	return MIG_OK;
 }
 
 static long long elapsed_ms(const struct timespec *start)

@@ -17,7 +17,8 @@ int mig_read_file(char **out, size_t *len, const char *path, size_t max_bytes,
 	char *data = NULL;
 	*out = NULL;
 	*len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not hang; regular files ignore it */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return mig_error_set(err, MIG_EUSAGE, "cannot read %s '%s': %s", what, path,
 				     strerror(errno));

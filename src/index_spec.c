@@ -4,6 +4,7 @@
  * document order; since jansson iterates objects in insertion order, a pre-order walk of the
  * tree meets the values in that same order and can look their lines up by position. */
 #include "migrate/index_spec.h"
+#include "migrate/fs.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -142,9 +143,9 @@ static int scan_lines(parser *p, const char *text, size_t len)
 				if (text[i] == '\\')
 					i++;
 			i++;
-		} else { /* number, true, false, null */
-			while (i < len && !strchr(" \t\r\n,:]}", text[i]))
-				i++;
+		} else { /* number, true, false, null: always consume the first byte */
+			for (i++; i < len && text[i] && !strchr(" \t\r\n,:]}", text[i]); i++)
+				;
 		}
 	}
 	rc = 0;
@@ -471,6 +472,16 @@ int mig_index_spec_parse(mig_index_spec **out, const char *text, size_t len, con
 		rc = mig_error_set(err, MIG_EUSAGE, "'%s' is larger than 16 MiB", p.path);
 		goto done;
 	}
+	/* jansson skips a NUL after a number; the line scan and any reader would not */
+	const char *nul = memchr(text, '\0', len);
+	if (nul) {
+		unsigned line = 1;
+		for (const char *q = text; q < nul; q++)
+			line += *q == '\n';
+		rc = mig_error_set(err, MIG_EUSAGE, "'%s' is not a text file: it holds a NUL byte (%s:%u)",
+				   p.path, p.path, line);
+		goto done;
+	}
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		rc = mig_error_set(err, MIG_EUSAGE, "invalid JSON: %s (%s:%d:%d)", jerr.text,
@@ -501,49 +512,12 @@ done:
 
 int mig_index_spec_load(mig_index_spec **out, const char *path, const char *module, mig_error *err)
 {
-	FILE *f = NULL;
 	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int rc;
-
+	size_t len = 0;
 	*out = NULL;
-	if (!(f = fopen(path, "rb"))) {
-		rc = mig_error_set(err, MIG_EUSAGE, "cannot read '%s': %s", path, strerror(errno));
-		goto done;
-	}
-	/* Read at most one byte past the cap: enough to tell an oversized file without
-	 * trusting a size that might change under us (or not exist, for a pipe). */
-	for (;;) {
-		size_t n;
-		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 8192;
-			char *nb;
-			if (ncap > MAX_SPEC_BYTES + 1)
-				ncap = MAX_SPEC_BYTES + 1;
-			if (!(nb = realloc(buf, ncap))) {
-				rc = oom(err);
-				goto done;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0 || len > MAX_SPEC_BYTES)
-			break;
-	}
-	if (ferror(f)) {
-		rc = mig_error_set(err, MIG_EUSAGE, "cannot read '%s': %s", path, strerror(errno));
-		goto done;
-	}
-	if (len > MAX_SPEC_BYTES) {
-		rc = mig_error_set(err, MIG_EUSAGE, "'%s' is larger than 16 MiB", path);
-		goto done;
-	}
-	rc = mig_index_spec_parse(out, buf, len, path, module, err);
-done:
-	if (f)
-		fclose(f);
+	int rc = mig_read_file(&buf, &len, path, MAX_SPEC_BYTES, "index spec", err);
+	if (rc == MIG_OK)
+		rc = mig_index_spec_parse(out, buf, len, path, module, err);
 	free(buf);
 	return rc;
 }

@@ -97,6 +97,10 @@ export LSAN_OPTIONS=exitcode=99
 suite "ASan+UBSan build" build-asan
 unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
+log "fuzzing (${FUZZ_SECONDS:=15} s per target; longer: FUZZ_SECONDS=600 tests/fuzz/run.sh)"
+run_tap "fuzz" env FUZZ_SECONDS="$FUZZ_SECONDS" tests/fuzz/run.sh "$work/fuzz"
+grep -E '^(ok|not ok) ' "$work/tap.out" | sed 's/^/  /'
+
 read -r passed failed < <(awk '{p += $1; f += $2} END {print p + 0, f + 0}' "$counts")
 echo
 echo "$passed passed, $failed failed"

@@ -75,6 +75,11 @@ typedef struct mig_problem {
 int mig_engine_verify_files(mig_problem **out, size_t *count, size_t *checked,
 			    const mig_plan *plan, const mig_ledger *ledger, mig_error *err);
 
+/* Checks, before anything runs, that every file of run can be opened and is a regular
+ * file within MIG_SQL_MAX_BYTES (MIG_EUSAGE naming it), so a bad file late in a run
+ * cannot stop it halfway. Reads no contents. */
+int mig_engine_preflight(const mig_run *run, mig_error *err);
+
 /* Output of a run. */
 typedef struct mig_reporter {
 	FILE *out;      /* per-migration lines (NULL for none: -q) */

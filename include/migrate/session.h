@@ -20,6 +20,9 @@ typedef struct mig_session {
 /* Opens a session for ctx->cfg through ctx->sql. On failure nothing stays open. */
 int mig_session_open(mig_session *s, mig_context *ctx, unsigned flags, mig_error *err);
 
+/* Creates the ledger tables that are missing (before the first change of a run). */
+int mig_session_prepare(mig_session *s, mig_error *err);
+
 /* Releases the lock, the connection and the ledger; safe on a zeroed session. */
 void mig_session_close(mig_session *s);
 

@@ -52,6 +52,9 @@ int mig_cmd_down(mig_context *ctx, mig_error *err)
 		rc = mig_report_run(ctx->out, &run, MIG_FORMAT_TEXT, err);
 		goto done;
 	}
+	if ((rc = mig_engine_preflight(&run, err)) < 0 ||
+	    (run.nitems && (rc = mig_session_prepare(&s, err)) < 0))
+		goto done;
 	mig_reporter rep = mig_reporter_for(ctx->out, a->quiet, a->verbose);
 	rc = mig_engine_execute(s.drv, s.conn, &run, &rep, err);
 	if (rc == MIG_OK && run.nitems == 0 && !a->quiet)

@@ -16,9 +16,11 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 	const mig_args *a = &ctx->args;
 	mig_session s;
 	mig_run run = {0};
+	if (a->module && !mig_plan_module(ctx->plan, a->module))
+		return mig_error_set(err, MIG_EUSAGE, "module '%s' is not enabled in the config",
+				     a->module);
 	/* a dry run takes no lock and creates nothing: it only reads */
-	unsigned flags = a->dry_run ? 0 : MIG_SESSION_LOCK | MIG_SESSION_PREPARE;
-	int rc = mig_session_open(&s, ctx, flags, err);
+	int rc = mig_session_open(&s, ctx, a->dry_run ? 0 : MIG_SESSION_LOCK, err);
 	if (rc < 0)
 		return rc;
 	rc = mig_engine_plan_up(&run, ctx->plan, &s.ledger, a->module, a->allow_out_of_order, err);
@@ -28,6 +30,10 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 		rc = mig_report_run(ctx->out, &run, a->format, err);
 		goto done;
 	}
+	/* every refusal comes before the first change, the ledger table included */
+	if ((rc = mig_engine_preflight(&run, err)) < 0 ||
+	    (run.nitems && (rc = mig_session_prepare(&s, err)) < 0))
+		goto done;
 	mig_reporter rep = mig_reporter_for(ctx->out, a->quiet, a->verbose);
 	rc = mig_engine_execute(s.drv, s.conn, &run, &rep, err);
 	if (rc == MIG_OK && run.nitems == 0 && !a->quiet)

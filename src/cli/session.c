@@ -16,14 +16,21 @@ int mig_session_open(mig_session *s, mig_context *ctx, unsigned flags, mig_error
 		goto fail;
 	if ((rc = s->drv->ledger_read(s->conn, &s->ledger, err)) < 0)
 		goto fail;
-	if ((flags & MIG_SESSION_PREPARE) && !s->ledger.complete) {
-		if ((rc = s->drv->ledger_prepare(s->conn, err)) < 0)
-			goto fail;
-		s->ledger.exists = s->ledger.complete = true;
-	}
+	if ((flags & MIG_SESSION_PREPARE) && (rc = mig_session_prepare(s, err)) < 0)
+		goto fail;
 	return MIG_OK;
 fail:
 	mig_session_close(s);
+	return rc;
+}
+
+int mig_session_prepare(mig_session *s, mig_error *err)
+{
+	if (s->ledger.complete)
+		return MIG_OK;
+	int rc = s->drv->ledger_prepare(s->conn, err);
+	if (rc == MIG_OK)
+		s->ledger.exists = s->ledger.complete = true;
 	return rc;
 }
 

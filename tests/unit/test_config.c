@@ -607,14 +607,21 @@ static void test_deep_nesting_fails_cleanly(void **state)
 	yaml[DEPTH] = '\0';
 	mig_error err;
 	const char *msg = parse_fails(yaml, &err);
-	assert_contains(msg, "YAML error: ");
-	assert_contains(msg, "(t.yaml:");
+	assert_contains(msg, "YAML error: nesting deeper than 32 levels");
+	assert_contains(msg, "(t.yaml:1)");
 
-	/* balanced: well-formed YAML of the wrong shape */
+	/* balanced and deep: refused by the depth check too */
 	memcpy(yaml, "modules: ", 9);
 	memset(yaml + 9, '[', DEPTH);
 	memset(yaml + 9 + DEPTH, ']', DEPTH);
 	yaml[9 + 2 * DEPTH] = '\0';
+	msg = parse_fails(yaml, &err);
+	assert_contains(msg, "nesting deeper than 32 levels");
+
+	/* balanced and shallow: well-formed YAML of the wrong shape */
+	memset(yaml + 9, '[', 20);
+	memset(yaml + 29, ']', 20);
+	yaml[49] = '\0';
 	msg = parse_fails(yaml, &err);
 	assert_contains(msg, "'modules' must be a mapping, not a list (t.yaml:1)");
 	free(yaml);

@@ -1,0 +1,1 @@
+CREATE TABLE catalog_v2 (id int);

@@ -1,0 +1,145 @@
+/* libFuzzer target for mig_index_spec_parse on arbitrary bytes (not NUL-terminated). On success:
+ * every collection and index has a non-empty unique name and a line inside the file, every index
+ * has >= 1 key with a known value, options are in range; on failure a one-line message. */
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "migrate/index_spec.h"
+
+#define CHECK(cond)                   \
+	do {                          \
+		if (!(cond))          \
+			abort();      \
+	} while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int known_value(const char *v)
+{
+	static const char *const ok[] = {"1", "-1", "text", "2dsphere", "hashed"};
+	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+		if (!strcmp(v, ok[i]))
+			return 1;
+	return 0;
+}
+
+static int tristate(int v)
+{
+	return v == -1 || v == 0 || v == 1;
+}
+
+/* A stored filter or collation is the compact dump of a JSON object. */
+static void check_object_json(const char *s)
+{
+	if (!s)
+		return;
+	json_error_t jerr;
+	json_t *v = json_loads(s, 0, &jerr);
+	CHECK(v != NULL && json_is_object(v));
+	json_decref(v);
+}
+
+static void check_spec(const mig_index_spec *spec, unsigned max_line)
+{
+	CHECK(spec->path && !strcmp(spec->path, "indexes.json"));
+	CHECK(spec->module && !strcmp(spec->module, "fuzz"));
+	CHECK((spec->ncollections == 0) || spec->collections);
+	for (size_t i = 0; i < spec->ncollections; i++) {
+		const mig_collection *c = &spec->collections[i];
+		CHECK(c->name && *c->name && !strchr(c->name, '$'));
+		CHECK(strncmp(c->name, "system.", 7) != 0);
+		CHECK(c->line >= 1 && c->line <= max_line);
+		for (size_t j = 0; j < i; j++)
+			CHECK(strcmp(spec->collections[j].name, c->name) != 0);
+		CHECK(c->nindexes == 0 || c->indexes);
+		for (size_t k = 0; k < c->nindexes; k++) {
+			const mig_index *ix = &c->indexes[k];
+			CHECK(ix->name && *ix->name);
+			CHECK(ix->line >= 1 && ix->line <= max_line);
+			CHECK(ix->line >= c->line);
+			CHECK(ix->nkeys >= 1 && ix->keys);
+			for (size_t m = 0; m < ix->nkeys; m++) {
+				CHECK(ix->keys[m].field && *ix->keys[m].field);
+				CHECK(ix->keys[m].value && known_value(ix->keys[m].value));
+			}
+			for (size_t m = 0; m < k; m++)
+				CHECK(strcmp(c->indexes[m].name, ix->name) != 0);
+			CHECK(tristate(ix->unique) && tristate(ix->sparse) && tristate(ix->hidden));
+			if (ix->has_expire_after_seconds)
+				CHECK(ix->expire_after_seconds >= 0 &&
+				      ix->expire_after_seconds <= 2147483647LL);
+			else
+				CHECK(ix->expire_after_seconds == 0);
+			check_object_json(ix->partial_filter_json);
+			check_object_json(ix->collation_json);
+		}
+	}
+}
+
+static int same_spec(const mig_index_spec *a, const mig_index_spec *b)
+{
+	if (a->ncollections != b->ncollections)
+		return 0;
+	for (size_t i = 0; i < a->ncollections; i++) {
+		const mig_collection *x = &a->collections[i], *y = &b->collections[i];
+		if (strcmp(x->name, y->name) || x->line != y->line || x->nindexes != y->nindexes)
+			return 0;
+		for (size_t k = 0; k < x->nindexes; k++)
+			if (strcmp(x->indexes[k].name, y->indexes[k].name) ||
+			    x->indexes[k].line != y->indexes[k].line ||
+			    x->indexes[k].nkeys != y->indexes[k].nkeys)
+				return 0;
+	}
+	return 1;
+}
+
+static void check_error(const mig_error *err, int rc)
+{
+	CHECK(rc == MIG_EUSAGE || rc == MIG_EFAIL);
+	CHECK(err->code == rc);
+	size_t len = strnlen(err->message, sizeof err->message);
+	CHECK(len > 0 && len < sizeof err->message);
+	CHECK(!strchr(err->message, '\n') && !strchr(err->message, '\r'));
+	/* "... (path:line)" or "(path:line:column)" unless cut at the buffer's end */
+	if (rc == MIG_EUSAGE && len + 1 < sizeof err->message)
+		CHECK(err->message[len - 1] == ')' && strstr(err->message, "(indexes.json:"));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* an exact-size copy without a terminator, so any read past size is caught */
+	char *text = malloc(size ? size : 1);
+	if (!text)
+		return 0;
+	if (size)
+		memcpy(text, data, size);
+
+	unsigned max_line = 1;
+	for (size_t i = 0; i < size; i++)
+		max_line += text[i] == '\n';
+
+	mig_index_spec *spec = (mig_index_spec *)1;
+	mig_error err = {0};
+	int rc = mig_index_spec_parse(&spec, text, size, "indexes.json", "fuzz", &err);
+	if (rc != MIG_OK) {
+		CHECK(spec == NULL);
+		check_error(&err, rc);
+		free(text);
+		return 0;
+	}
+	CHECK(spec != NULL);
+	check_spec(spec, max_line);
+
+	/* the same bytes parse the same way again */
+	mig_index_spec *again = NULL;
+	mig_error err2 = {0};
+	CHECK(mig_index_spec_parse(&again, text, size, "indexes.json", "fuzz", &err2) == MIG_OK);
+	CHECK(same_spec(spec, again));
+	mig_index_spec_free(again);
+
+	mig_index_spec_free(spec);
+	free(text);
+	return 0;
+}
