@@ -18,7 +18,8 @@ static bool name_char(char c)
 
 bool mig_migration_name_valid(const char *name)
 {
-	if (!*name || strlen(name) > 200)
+	/* no length limit of our own: the planner accepts any name the file system holds */
+	if (!*name)
 		return false;
 	for (const char *p = name; *p; p++)
 		if (!name_char(*p))

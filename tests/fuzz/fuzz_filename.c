@@ -98,7 +98,7 @@ static void check_name(const char *s)
 	if (!mig_migration_name_valid(s))
 		return;
 	size_t n = strlen(s);
-	CHECK(n > 0 && n <= 200);
+	CHECK(n > 0);
 	for (size_t i = 0; i < n; i++)
 		CHECK(name_char(s[i]));
 	char *file = malloc(n + 32);

@@ -274,9 +274,14 @@ static void test_migration_name_valid(void **state)
 	memset(name, 'n', 200);
 	name[200] = '\0';
 	assert_true(mig_migration_name_valid(name));
+	/* the same rule as the planner's: any length the file system takes */
 	name[200] = 'n';
 	name[201] = '\0';
-	assert_false(mig_migration_name_valid(name));
+	assert_true(mig_migration_name_valid(name));
+	char file[220];
+	snprintf(file, sizeof file, "1_%s.up.sql", name);
+	mig_filename parsed;
+	assert_int_equal(mig_filename_parse(file, &parsed), MIG_FILE_UP);
 }
 
 /* --- mig_module_order --- */
