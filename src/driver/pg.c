@@ -290,8 +290,10 @@ static void free_conn(pg_conn *pc)
 static int pg_connect(void **out, const mig_config *cfg, mig_error *err)
 {
 	*out = NULL;
-	const char *keys[] = {"dbname", "application_name", NULL};
-	const char *values[] = {cfg->pg_dsn ? cfg->pg_dsn : "", "migrate", NULL};
+	/* UTF8 in the startup packet: error positions count characters, and setting it
+	 * afterwards would cost a round trip */
+	const char *keys[] = {"dbname", "application_name", "client_encoding", NULL};
+	const char *values[] = {cfg->pg_dsn ? cfg->pg_dsn : "", "migrate", "UTF8", NULL};
 	pg_conn *pc = calloc(1, sizeof *pc);
 	if (!pc)
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
@@ -320,11 +322,6 @@ static int pg_connect(void **out, const mig_config *cfg, mig_error *err)
 		return rc;
 	}
 	PQsetNoticeReceiver(pc->conn, on_notice, NULL);
-	if (PQsetClientEncoding(pc->conn, "UTF8") != 0) {
-		int rc = conn_error(pc, "cannot set client encoding", err);
-		free_conn(pc);
-		return rc;
-	}
 	*out = pc;
 	return MIG_OK;
 }
@@ -348,8 +345,8 @@ static void pg_disconnect(void *conn)
 	pg_conn *pc = conn;
 	if (!pc)
 		return;
-	/* closing the session releases its advisory lock anyway; unlocking first is polite */
-	if (pc->locked && PQstatus(pc->conn) == CONNECTION_OK)
+	/* closing the session releases an advisory lock by itself; the leased row must go */
+	if (pc->locked && pc->cfg->lock_mode == MIG_LOCK_TABLE && PQstatus(pc->conn) == CONNECTION_OK)
 		pg_unlock(pc, NULL);
 	free_conn(pc);
 }
