@@ -329,6 +329,7 @@ int mig_engine_execute(const mig_sql_driver *drv, void *conn, const mig_run *run
 			.up = run->up,
 			.in_transaction = !mig_sql_wants_no_transaction(sql, len),
 			.checksum = checksum,
+			.last = i + 1 == run->nitems,
 		};
 		struct timespec start;
 		clock_gettime(CLOCK_MONOTONIC, &start);

@@ -67,20 +67,26 @@ static int scan_module(entry **out, size_t *count, const char *dir, mig_error *e
 		mig_file_kind kind = mig_filename_parse(de->d_name, &parsed);
 		if (kind == MIG_FILE_OTHER)
 			continue;
-		char *path = mig_path_join(dir, de->d_name);
-		if (!path) {
-			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
-			goto done;
-		}
-		struct stat st;
-		if (stat(path, &st) < 0) {
-			rc = mig_error_set(err, MIG_EUSAGE, "cannot read '%s': %s", path,
-					   strerror(errno));
+		/* d_type spares a stat per file (10,000 files: most of `status`'s time); only
+		 * links and file systems that do not fill it in need one */
+		bool is_dir = de->d_type == DT_DIR;
+		if (de->d_type != DT_REG && de->d_type != DT_DIR) {
+			char *path = mig_path_join(dir, de->d_name);
+			if (!path) {
+				rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+				goto done;
+			}
+			struct stat st;
+			if (stat(path, &st) < 0) {
+				rc = mig_error_set(err, MIG_EUSAGE, "cannot read '%s': %s", path,
+						   strerror(errno));
+				free(path);
+				goto done;
+			}
 			free(path);
-			goto done;
+			is_dir = S_ISDIR(st.st_mode);
 		}
-		free(path);
-		if (S_ISDIR(st.st_mode))
+		if (is_dir)
 			continue; /* subdirectories are never followed, whatever their name */
 		if (kind == MIG_FILE_BAD) {
 			rc = mig_error_set(err, MIG_EUSAGE, "bad migration file name '%s/%s': %s", dir,
