@@ -1,7 +1,8 @@
 /* MongoDB backend for seed, status and verify: compares the modules' index specs with the
  * server and creates what is missing. The only file that includes <mongoc/mongoc.h>.
  * Commands per mig_mongo_sync: one listCollections, one listIndexes per existing collection,
- * and in SEED mode one create per missing collection and one createIndexes per collection
+ * and in SEED mode one createIndexes per collection with missing indexes (which creates a
+ * missing collection too) or one create for a missing collection with nothing to index
  * (index by index only when the server reports a conflict). */
 /* libmongoc's headers use struct addrinfo, which -std=c11 hides without a POSIX request. */
 #define _POSIX_C_SOURCE 200809L
@@ -912,8 +913,10 @@ static int settle_collection(mig_mongo *m, mongoc_database_t *db, plan *p, size_
 	}
 
 	cstate = exists ? MIG_MONGO_PRESENT : MIG_MONGO_MISSING;
-	if (mode == MIG_MONGO_SEED && !exists) {
-		/* Created on its own first, so a collection with no indexes exists too. */
+	if (mode == MIG_MONGO_SEED && !exists && npending)
+		cstate = MIG_MONGO_CREATED; /* createIndexes creates it: no separate create */
+	if (mode == MIG_MONGO_SEED && !exists && !npending) {
+		/* a collection with no index to create still has to exist */
 		bson_t cmd = BSON_INITIALIZER;
 		bson_error_t e;
 		uint32_t code;

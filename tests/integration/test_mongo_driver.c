@@ -207,10 +207,11 @@ static void test_seed_creates_then_present(void **state)
 	mig_index_spec *specs[2] = {spec("catalog", catalog_json), spec("billing", billing_json)};
 	counts before = count_now();
 
-	/* One listCollections; no listIndexes (nothing exists yet); a create per collection;
-	 * one createIndexes per collection with indexes, products' serving both modules. */
+	/* One listCollections; no listIndexes (nothing exists yet); one createIndexes per
+	 * collection with indexes (products' serving both modules), which creates it too;
+	 * a create only for audit_log, which has no index. */
 	sync_expect(f, specs, 2, MIG_MONGO_SEED, MIG_OK);
-	expect_sent(before, 1, 0, 3, 2, 5);
+	expect_sent(before, 1, 0, 1, 2, 3);
 	EXPECT_SEEN(f, "catalog products - CREATED",
 		    "catalog products zeta_1_alpha_-1_mid_1 CREATED",
 		    "catalog products sku_unique CREATED",
@@ -387,7 +388,7 @@ static void test_same_index_in_two_modules(void **state)
 
 	before = count_now();
 	sync_expect(f, specs, 2, MIG_MONGO_SEED, MIG_OK);
-	expect_sent(before, 1, 0, 1, 1, 2);
+	expect_sent(before, 1, 0, 0, 1, 1);
 	EXPECT_SEEN(f, "catalog products - CREATED", "catalog products x_1 CREATED",
 		    "catalog products y_1 CREATED", "billing products - CREATED",
 		    "billing products y_1 CONFLICT module 'catalog'",
