@@ -61,6 +61,8 @@ typedef struct mig_step {
 	bool up;                 /* up: insert the ledger row; down: delete it */
 	bool in_transaction;     /* false for `-- migrate:run-in-tx false` files */
 	const char *checksum;    /* up: SHA-256 of the up file, recorded with the row */
+	bool last;               /* the last step of the run: its commit waits for the disk
+				  * and so makes every earlier commit of the run durable */
 } mig_step;
 
 typedef struct mig_sql_driver {
