@@ -2,7 +2,6 @@
  * the MongoDB driver reports into a list the commands can print as text or JSON. */
 #include "migrate/mongo_plan.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,34 +9,7 @@
 #include <unistd.h>
 
 #include "migrate/fs.h"
-#include "migrate/names.h"
 #include "migrate/plan.h"
-
-static int check_module_dirs(const char *dir, mig_error *err)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? MIG_OK
-				       : mig_error_set(err, MIG_EUSAGE, "cannot read '%s': %s", dir,
-						       strerror(errno));
-	int rc = MIG_OK;
-	struct dirent *de;
-	while (rc == MIG_OK && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		char *path = mig_path_join(dir, de->d_name);
-		struct stat st;
-		if (!path)
-			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
-		else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
-			 !mig_module_name_valid(de->d_name))
-			rc = mig_error_set(err, MIG_EUSAGE,
-					   "bad module directory name '%s': use [a-z0-9_]+", path);
-		free(path);
-	}
-	closedir(d);
-	return rc;
-}
 
 int mig_mongo_plan_build(mig_mongo_plan **out, const mig_config *cfg, const char *root,
 			 mig_error *err)
@@ -58,7 +30,7 @@ int mig_mongo_plan_build(mig_mongo_plan **out, const mig_config *cfg, const char
 		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 		goto done;
 	}
-	rc = check_module_dirs(dir, err);
+	rc = mig_plan_check_module_dirs(dir, err);
 	for (size_t i = 0; rc == MIG_OK && i < norder; i++) {
 		char *module_dir = mig_path_join(dir, order[i]);
 		char *path = module_dir ? mig_path_join(module_dir, "indexes.json") : NULL;

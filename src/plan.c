@@ -184,8 +184,7 @@ static int pair_entries(mig_module_plan *mod, entry *entries, size_t n, mig_erro
 	return MIG_OK;
 }
 
-/* Checks that every directory under <root>/postgres has a module name. */
-static int check_module_dirs(const char *pg_dir, mig_error *err)
+int mig_plan_check_module_dirs(const char *pg_dir, mig_error *err)
 {
 	DIR *d = opendir(pg_dir);
 	if (!d) {
@@ -237,7 +236,7 @@ int mig_plan_build(mig_plan **out, const mig_config *cfg, const char *root, mig_
 		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 		goto done;
 	}
-	rc = check_module_dirs(pg_dir, err);
+	rc = mig_plan_check_module_dirs(pg_dir, err);
 	for (size_t i = 0; rc == MIG_OK && i < norder; i++) {
 		mig_module_plan *mod = &plan->modules[plan->nmodules++];
 		mod->name = strdup(order[i]);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static int hex_value(char c)
 {
@@ -56,8 +57,9 @@ static int add_pair(char *found[2], char *raw, char *decoded)
 
 static int uri_password(const char *authority, char *found[2])
 {
-	/* userinfo ends at the last '@' before the path, query or fragment */
-	size_t end = strcspn(authority, "/?#");
+	/* userinfo ends at the last '@' before the query: not at the first '/', so that a
+	 * password with a raw '/' (invalid, but written) is still covered */
+	size_t end = strcspn(authority, "?#");
 	const char *at = NULL;
 	for (const char *p = authority; p < authority + end; p++)
 		if (*p == '@')
@@ -105,17 +107,33 @@ static int keyword_password(const char *dsn, char *found[2])
 	return 0;
 }
 
-/* The value of the first `password=` parameter of a URI query (not `sslpassword=`). */
-static int query_password(const char *query, char *found[2])
+/* Whether key[0..n) ends in "password", in any case (password, sslpassword,
+ * tlsCertificateKeyFilePassword: all are secrets). */
+static bool is_password_key(const char *key, size_t n)
 {
-	for (const char *p = query; (p = strstr(p, "password=")) != NULL; p++) {
-		if (p[-1] != '?' && p[-1] != '&')
-			continue;
-		p += strlen("password=");
-		size_t len = strcspn(p, "&#");
-		return add_pair(found, strndup(p, len), percent_decode(p, len));
+	return n >= 8 && !strncasecmp(key + n - 8, "password", 8);
+}
+
+/* Adds the value of every query parameter named like a password to found, up to
+ * room entries; returns how many it added. */
+static int query_passwords(const char *query, char **found, int room)
+{
+	int n = 0;
+	for (const char *p = query + 1; *p && n + 2 <= room;) {
+		size_t len = strcspn(p, "&;#");
+		const char *eq = memchr(p, '=', len);
+		if (eq && is_password_key(p, (size_t)(eq - p))) {
+			const char *v = eq + 1;
+			size_t vlen = len - (size_t)(v - p);
+			n += add_pair(found + n, strndup(v, vlen), percent_decode(v, vlen));
+		}
+		p += len;
+		if (*p == '#')
+			break;
+		if (*p)
+			p++;
 	}
-	return 0;
+	return n;
 }
 
 int mig_dsn_passwords(const char *dsn, char *found[MIG_DSN_PASSWORDS_MAX])
@@ -130,7 +148,7 @@ int mig_dsn_passwords(const char *dsn, char *found[MIG_DSN_PASSWORDS_MAX])
 	/* libpq lets ?password= override the userinfo: record both when both are there */
 	int n = uri_password(scheme_end + 3, found);
 	const char *q = strchr(scheme_end, '?');
-	return q ? n + query_password(q, found + n) : n;
+	return q ? n + query_passwords(q, found + n, MIG_DSN_PASSWORDS_MAX - n) : n;
 }
 
 void mig_redact(char *text, size_t size, const char *secret)

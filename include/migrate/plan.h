@@ -65,6 +65,11 @@ const char *mig_plan_choose_root(const char *explicit_root, const mig_config *cf
 int mig_module_order(const char ***names, size_t *count, const mig_config *cfg,
 		     mig_error *err);
 
+/* Checks that every directory in dir (<root>/postgres or <root>/mongodb) has a module
+ * name ([a-z0-9_]+; entries starting with '.' are ignored): MIG_EUSAGE naming the first
+ * that does not. A missing dir is fine. */
+int mig_plan_check_module_dirs(const char *dir, mig_error *err);
+
 /* Walks <root>/postgres/ and builds the plan of every module that runs. A missing
  * root, a bad module directory name, a bad or duplicate file, or a .down.sql without
  * its .up.sql is MIG_EUSAGE naming the path. */

@@ -5,9 +5,10 @@
 
 #include <stddef.h>
 
-#define MIG_DSN_PASSWORDS_MAX 4
+#define MIG_DSN_PASSWORDS_MAX 8
 
-/* Finds the passwords of a URI (scheme://user:password@host... and ?password=...) or of a
+/* Finds the passwords of a URI (scheme://user:password@host... and every query value whose
+ * key ends in "password", e.g. ?password= or ?sslpassword=) or of a
  * libpq key=value string (password=... or password='...'). Stores each as written and,
  * when it differs, percent-decoded or unquoted in found (caller frees each) and returns
  * how many; 0 when there is none or memory runs out. */

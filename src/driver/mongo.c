@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "migrate/mongo.h"
+#include "migrate/secret.h"
 
 #include <mongoc/mongoc.h>
 #include <stdarg.h>
@@ -28,11 +29,11 @@
 #define CODE_INDEX_KEY_SPECS_CONFLICT 86
 #define CODE_NAMESPACE_EXISTS 48
 
-/* Strings that must never reach a message: the URI's password (as written and decoded) and
- * any "...Password=" query value, such as tlsCertificateKeyFilePassword. */
+/* Strings that must never reach a message: the URI's passwords (as written and decoded,
+ * the userinfo one and any "...password=" query value), found by secret.c. */
 typedef struct secrets {
-	char **s;
-	size_t n, cap;
+	char *s[MIG_DSN_PASSWORDS_MAX];
+	size_t n;
 } secrets;
 
 struct mig_mongo {
@@ -60,134 +61,25 @@ static int oom(mig_error *err)
 
 static void secrets_free(secrets *sc)
 {
-	for (size_t i = 0; i < sc->n; i++)
+	for (size_t i = 0; i < sc->n; i++) {
+		mig_secure_zero(sc->s[i], strlen(sc->s[i]));
 		free(sc->s[i]);
-	free(sc->s);
-	sc->s = NULL;
-	sc->n = sc->cap = 0;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Adds s[0..n) and, when it differs, its percent-decoded form. Returns -1 when out of memory. */
-static int secrets_add(secrets *sc, const char *s, size_t n)
-{
-	char *raw, *dec;
-	size_t j = 0;
-
-	if (n == 0)
-		return 0;
-	if (sc->n + 2 > sc->cap) {
-		size_t ncap = sc->cap ? sc->cap * 2 : 4;
-		char **ns = realloc(sc->s, ncap * sizeof *ns);
-		if (!ns)
-			return -1;
-		sc->s = ns;
-		sc->cap = ncap;
 	}
-	if (!(raw = dupn(s, n)) || !(dec = malloc(n + 1))) {
-		free(raw);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			dec[j++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-			i += 2;
-		} else {
-			dec[j++] = s[i];
-		}
-	}
-	dec[j] = '\0';
-	sc->s[sc->n++] = raw;
-	if (*dec && strcmp(dec, raw))
-		sc->s[sc->n++] = dec;
-	else
-		free(dec);
-	return 0;
+	sc->n = 0;
 }
 
-/* Finds where the password of uri sits: between the first ':' after "scheme://" and the last
- * '@'. The last '@' rather than the first, and no stop at '/', so that a password with a raw
- * '@' or '/' (invalid, but users write them) is still covered: better to hide too much. */
-static bool find_userinfo_password(const char *uri, size_t *start, size_t *len)
-{
-	const char *p = strstr(uri, "://");
-	const char *at, *colon;
-
-	p = p ? p + 3 : uri;
-	at = strrchr(p, '@');
-	if (!at)
-		return false;
-	colon = memchr(p, ':', (size_t)(at - p));
-	if (!colon)
-		return false;
-	*start = (size_t)(colon + 1 - uri);
-	*len = (size_t)(at - colon - 1);
-	return true;
-}
-
-static bool ascii_ieq(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char x = a[i], y = b[i];
-		if (x >= 'A' && x <= 'Z')
-			x = (char)(x - 'A' + 'a');
-		if (y >= 'A' && y <= 'Z')
-			y = (char)(y - 'A' + 'a');
-		if (x != y || !y)
-			return false;
-	}
-	return true;
-}
-
-/* Collects the secrets of uri (see struct secrets). Returns -1 when out of memory. */
 static int collect_secrets(secrets *sc, const char *uri)
 {
-	size_t start, len;
-	const char *q;
-
-	if (find_userinfo_password(uri, &start, &len) && secrets_add(sc, uri + start, len))
-		return -1;
-	q = strchr(uri, '?');
-	while (q && *q) {
-		const char *key = q + 1, *eq, *end;
-		end = key + strcspn(key, "&;");
-		eq = memchr(key, '=', (size_t)(end - key));
-		if (eq && eq - key >= 8 && ascii_ieq(eq - 8, "password", 8) &&
-		    secrets_add(sc, eq + 1, (size_t)(end - eq - 1)))
-			return -1;
-		q = *end ? end : NULL;
-	}
+	sc->n = (size_t)mig_dsn_passwords(uri, sc->s);
 	return 0;
 }
 
 /* Copies msg into out (size outsz) with every secret replaced by "***". */
 static void scrub(char *out, size_t outsz, const char *msg, const secrets *sc)
 {
-	size_t o = 0;
-	while (*msg && o + 1 < outsz) {
-		size_t hit = 0;
-		for (size_t i = 0; i < sc->n && !hit; i++)
-			if (!strncmp(msg, sc->s[i], strlen(sc->s[i])))
-				hit = strlen(sc->s[i]);
-		if (hit) {
-			for (const char *r = "***"; *r && o + 1 < outsz; r++)
-				out[o++] = *r;
-			msg += hit;
-		} else {
-			out[o++] = *msg++;
-		}
-	}
-	out[o] = '\0';
+	snprintf(out, outsz, "%s", msg);
+	for (size_t i = 0; i < sc->n; i++)
+		mig_redact(out, outsz, sc->s[i]);
 }
 
 /* Fills err with code and the formatted message, secrets scrubbed. */

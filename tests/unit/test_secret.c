@@ -42,16 +42,25 @@ static void check_passwords(const char *dsn, const char *raw, const char *decode
 	free(found[1]);
 }
 
-/* Regression: `sslpassword=` once matched as `password=`, hiding the real one, and a
- * URI with both userinfo and ?password= reported only the first. */
-static void test_query_password_is_not_sslpassword(void **state)
+/* Regression: `sslpassword=` once hid the `password=` after it, and a URI with both
+ * userinfo and ?password= reported only the first. Every parameter named like a
+ * password is a secret (sslpassword, tlsCertificateKeyFilePassword). */
+static void test_every_password_parameter_is_found(void **state)
 {
 	(void)state;
 	char *found[MIG_DSN_PASSWORDS_MAX] = {0};
 	int n = mig_dsn_passwords("postgres://u@h/db?sslpassword=keypw&password=real", found);
-	assert_int_equal(n, 1);
-	assert_string_equal(found[0], "real");
+	assert_int_equal(n, 2);
+	assert_string_equal(found[0], "keypw");
+	assert_string_equal(found[1], "real");
 	free(found[0]);
+	free(found[1]);
+	n = mig_dsn_passwords("mongodb://h/?tls=true&tlsCertificateKeyFilePassword=k%40y", found);
+	assert_int_equal(n, 2);
+	assert_string_equal(found[0], "k%40y");
+	assert_string_equal(found[1], "k@y");
+	free(found[0]);
+	free(found[1]);
 	n = mig_dsn_passwords("postgres://u:p1@h/db?password=p2", found);
 	assert_int_equal(n, 2);
 	assert_string_equal(found[0], "p1");
@@ -459,7 +468,7 @@ int main(void)
 		cmocka_unit_test(test_expand_bad_names),
 		cmocka_unit_test(test_expand_too_long_name),
 		cmocka_unit_test(test_module_names),
-		cmocka_unit_test(test_query_password_is_not_sslpassword),
+		cmocka_unit_test(test_every_password_parameter_is_found),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_bad_durations),
 		cmocka_unit_test(test_duration_overflow_is_rejected),
