@@ -16,7 +16,10 @@ static int emit(FILE *out, json_t *doc, mig_error *err)
 	return MIG_OK;
 }
 
-int mig_report_run_json(FILE *out, const mig_run *run, mig_error *err)
+static json_t *mongo_json(const mig_mongo_results *r);
+
+int mig_report_run_json(FILE *out, const mig_run *run, const mig_mongo_results *mongo,
+			mig_error *err)
 {
 	json_t *list = json_array();
 	for (size_t i = 0; list && i < run->nitems; i++) {
@@ -27,9 +30,11 @@ int mig_report_run_json(FILE *out, const mig_run *run, mig_error *err)
 					(json_int_t)m->version, "name", m->name, "file",
 					run->up ? m->up_path : m->down_path));
 	}
-	return emit(out, json_pack("{s:s, s:b, s:o}", "direction", run->up ? "up" : "down",
-				   "dry_run", 1, "migrations", list),
-		    err);
+	json_t *doc = json_pack("{s:s, s:b, s:o}", "direction", run->up ? "up" : "down",
+				"dry_run", 1, "migrations", list);
+	if (doc && mongo)
+		json_object_set_new(doc, "mongodb", mongo_json(mongo));
+	return emit(out, doc, err);
 }
 
 static const char *state_of(const mig_module_status *st)

@@ -4,19 +4,29 @@
 #include "migrate/report.h"
 #include "migrate/report_json.h"
 
-int mig_report_run(FILE *out, const mig_run *run, mig_format format, mig_error *err)
+static void item_name(const mig_mongo_result *it, char *buf, size_t size);
+
+int mig_report_run(FILE *out, const mig_run *run, const mig_mongo_results *mongo,
+		   mig_format format, mig_error *err)
 {
 	if (format == MIG_FORMAT_JSON)
-		return mig_report_run_json(out, run, err);
-	if (run->nitems == 0) {
-		fprintf(out, "nothing to %s\n", run->up ? "apply" : "roll back");
-		return MIG_OK;
-	}
+		return mig_report_run_json(out, run, mongo, err);
+	if (run->nitems == 0)
+		fprintf(out, "nothing to %s%s\n", run->up ? "apply" : "roll back",
+			mongo ? " in PostgreSQL" : "");
 	for (size_t i = 0; i < run->nitems; i++) {
 		const mig_migration *m = run->items[i].migration;
 		fprintf(out, "would %s %s/%0*lld_%s (%s)\n", run->up ? "apply" : "roll back",
 			run->items[i].module->name, (int)m->width, m->version, m->name,
 			run->up ? m->up_path : m->down_path);
+	}
+	/* then what `migrate seed` would create, in the same order seed works */
+	for (size_t i = 0; mongo && i < mongo->nitems; i++) {
+		if (mongo->items[i].state != MIG_MONGO_MISSING)
+			continue;
+		char name[512];
+		item_name(&mongo->items[i], name, sizeof name);
+		fprintf(out, "would create mongodb %s\n", name);
 	}
 	return MIG_OK;
 }

@@ -49,7 +49,7 @@ int mig_cmd_down(mig_context *ctx, mig_error *err)
 	if (rc < 0)
 		goto done;
 	if (a->dry_run) {
-		rc = mig_report_run(ctx->out, &run, MIG_FORMAT_TEXT, err);
+		rc = mig_report_run(ctx->out, &run, NULL, MIG_FORMAT_TEXT, err);
 		goto done;
 	}
 	if ((rc = mig_engine_preflight(&run, err)) < 0 ||

@@ -1,6 +1,7 @@
 /* `migrate up`: apply every pending migration, core first, stopping at the first error. */
 #include "migrate/cli.h"
 #include "migrate/engine.h"
+#include "migrate/mongo_plan.h"
 #include "migrate/report.h"
 #include "migrate/session.h"
 
@@ -9,6 +10,24 @@ int mig_check_up_args(const mig_args *args, mig_error *err)
 	if (args->format == MIG_FORMAT_JSON && !args->dry_run)
 		return mig_error_set(err, MIG_EUSAGE, "'up --format json' goes with --dry-run");
 	return MIG_OK;
+}
+
+/* The plan across both backends: the SQL migrations, then what seed would create. */
+static int dry_run(mig_context *ctx, const mig_run *run, mig_error *err)
+{
+	if (!ctx->cfg->has_mongodb || ctx->args.module)
+		return mig_report_run(ctx->out, run, NULL, ctx->args.format, err);
+	mig_mongo_plan *plan = NULL;
+	mig_mongo_results mongo = {0};
+	int rc = mig_mongo_plan_build(&plan, ctx->cfg,
+				      mig_plan_choose_root(ctx->args.root, ctx->cfg), err);
+	if (rc == MIG_OK)
+		rc = mig_mongo_run(&mongo, ctx->cfg, plan, MIG_MONGO_SEED_DRY, err);
+	if (rc == MIG_OK)
+		rc = mig_report_run(ctx->out, run, &mongo, ctx->args.format, err);
+	mig_mongo_results_clear(&mongo);
+	mig_mongo_plan_free(plan);
+	return rc;
 }
 
 int mig_cmd_up(mig_context *ctx, mig_error *err)
@@ -27,7 +46,7 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 	if (rc < 0)
 		goto done;
 	if (a->dry_run) {
-		rc = mig_report_run(ctx->out, &run, a->format, err);
+		rc = dry_run(ctx, &run, err);
 		goto done;
 	}
 	/* every refusal comes before the first change, the ledger table included */

@@ -179,4 +179,25 @@ test_status_and_verify_cover_only_configured_backends() {
 	assert_contains "$OUT" "missing  mongodb core: collection sessions"
 }
 
+test_up_dry_run_shows_both_backends() {
+	new_mongo_db
+	example
+	# the throwaway PostgreSQL of tests/run.sh; a dry run only reads its ledger
+	: "${MIGRATE_PG_PORT:?this test needs the PostgreSQL that tests/run.sh starts}"
+	printf 'postgres:\n  dsn: "postgres://app:%s@127.0.0.1:%s/app"\n' \
+		"${MIGRATE_PG_PASSWORD:-s3cret-Pa55}" "$MIGRATE_PG_PORT" >>config.yaml
+	expect_status 0 up --dry-run
+	assert_contains "$OUT" "would create mongodb core: collection sessions"
+	assert_contains "$OUT" "would create mongodb core: index sessions.sessions_ttl"
+	expect_status 0 up --dry-run --format json
+	/usr/bin/python3 - "$OUT" <<'PY' || fail "json plan"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["dry_run"] is True and d["direction"] == "up"
+items = [(i["collection"], i["index"], i["state"]) for i in d["mongodb"]["items"]]
+assert ("sessions", None, "missing") in items, items
+PY
+	mongo '{"listCollections": 1}' | check_json 'assert r["cursor"]["firstBatch"] == [], r'
+}
+
 run_tests
