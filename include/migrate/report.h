@@ -9,8 +9,10 @@
 #include "migrate/engine.h"
 #include "migrate/mongo_plan.h"
 
-/* What a dry run would do, in order. */
-int mig_report_run(FILE *out, const mig_run *run, mig_format format, mig_error *err);
+/* What a dry run would do, in order: the SQL migrations, then (mongo non-NULL) the
+ * MongoDB collections and indexes seed would create. */
+int mig_report_run(FILE *out, const mig_run *run, const mig_mongo_results *mongo,
+		   mig_format format, mig_error *err);
 
 /* The status tables: PostgreSQL rows (pg false when not configured; ledger_exists false
  * when nothing was ever migrated) and MongoDB results (NULL when not configured). */

@@ -8,7 +8,8 @@
 #include "migrate/engine.h"
 #include "migrate/mongo_plan.h"
 
-int mig_report_run_json(FILE *out, const mig_run *run, mig_error *err);
+int mig_report_run_json(FILE *out, const mig_run *run, const mig_mongo_results *mongo,
+			mig_error *err);
 int mig_report_status_json(FILE *out, bool pg, const mig_module_status *rows, size_t n,
 			   bool ledger_exists, const mig_mongo_results *mongo, mig_error *err);
 int mig_report_seed_json(FILE *out, const mig_mongo_results *r, bool dry_run, mig_error *err);
