@@ -8,18 +8,12 @@
 #include <string.h>
 
 #include "migrate/config.h"
+#include "fuzz.h"
 #include "migrate/names.h"
 #include "migrate/secret.h"
 
-#define CHECK(cond)                   \
-	do {                          \
-		if (!(cond))          \
-			abort();      \
-	} while (0)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 /* Variables the seeds reference, so expansion (and passwords arriving through it) get
  * exercised the same way on every machine. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -8,14 +8,8 @@
 #include <string.h>
 
 #include "migrate/plan.h"
+#include "fuzz.h"
 
-#define CHECK(cond)                   \
-	do {                          \
-		if (!(cond))          \
-			abort();      \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int ends_with(const char *s, const char *suffix)
 {

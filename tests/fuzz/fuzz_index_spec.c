@@ -7,14 +7,8 @@
 #include <string.h>
 
 #include "migrate/index_spec.h"
+#include "fuzz.h"
 
-#define CHECK(cond)                   \
-	do {                          \
-		if (!(cond))          \
-			abort();      \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int known_value(const char *v)
 {
