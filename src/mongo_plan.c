@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "migrate/fs.h"
@@ -17,11 +16,9 @@ int mig_mongo_plan_build(mig_mongo_plan **out, const mig_config *cfg, const char
 	*out = NULL;
 	const char **order = NULL;
 	size_t norder = 0;
-	struct stat st;
-	if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
-		return mig_error_set(err, MIG_EUSAGE, "cannot read migrations root '%s': %s", root,
-				     errno ? strerror(errno) : "not a directory");
-	int rc = mig_module_order(&order, &norder, cfg, err);
+	int rc = mig_plan_check_root(root, err);
+	if (rc == MIG_OK)
+		rc = mig_module_order(&order, &norder, cfg, err);
 	if (rc < 0)
 		return rc;
 	char *dir = mig_path_join(root, "mongodb");

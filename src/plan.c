@@ -184,6 +184,18 @@ static int pair_entries(mig_module_plan *mod, entry *entries, size_t n, mig_erro
 	return MIG_OK;
 }
 
+int mig_plan_check_root(const char *root, mig_error *err)
+{
+	struct stat st;
+	if (stat(root, &st) < 0)
+		return mig_error_set(err, MIG_EUSAGE, "cannot read migrations root '%s': %s", root,
+				     strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return mig_error_set(err, MIG_EUSAGE, "migrations root '%s' is not a directory",
+				     root);
+	return MIG_OK;
+}
+
 int mig_plan_check_module_dirs(const char *pg_dir, mig_error *err)
 {
 	DIR *d = opendir(pg_dir);
@@ -215,17 +227,12 @@ int mig_plan_check_module_dirs(const char *pg_dir, mig_error *err)
 int mig_plan_build(mig_plan **out, const mig_config *cfg, const char *root, mig_error *err)
 {
 	*out = NULL;
-	struct stat st;
-	if (stat(root, &st) < 0)
-		return mig_error_set(err, MIG_EUSAGE, "cannot read migrations root '%s': %s", root,
-				     strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return mig_error_set(err, MIG_EUSAGE, "migrations root '%s' is not a directory",
-				     root);
-
+	int rc = mig_plan_check_root(root, err);
+	if (rc < 0)
+		return rc;
 	const char **order = NULL;
 	size_t norder = 0;
-	int rc = mig_module_order(&order, &norder, cfg, err);
+	rc = mig_module_order(&order, &norder, cfg, err);
 	if (rc < 0)
 		return rc;
 

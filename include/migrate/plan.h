@@ -65,6 +65,9 @@ const char *mig_plan_choose_root(const char *explicit_root, const mig_config *cf
 int mig_module_order(const char ***names, size_t *count, const mig_config *cfg,
 		     mig_error *err);
 
+/* MIG_OK when root is a directory, else MIG_EUSAGE naming it. */
+int mig_plan_check_root(const char *root, mig_error *err);
+
 /* Checks that every directory in dir (<root>/postgres or <root>/mongodb) has a module
  * name ([a-z0-9_]+; entries starting with '.' are ignored): MIG_EUSAGE naming the first
  * that does not. A missing dir is fine. */

@@ -39,13 +39,11 @@ int mig_check_create_args(const mig_args *args, mig_error *err)
 /* mkdir -p for the module directory (root must exist). */
 static int make_dirs(const char *root, const char *module, char **dir, mig_error *err)
 {
-	struct stat st;
-	if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
-		return mig_error_set(err, MIG_EUSAGE, "cannot read migrations root '%s': %s", root,
-				     errno ? strerror(errno) : "not a directory");
+	int rc = mig_plan_check_root(root, err);
+	if (rc < 0)
+		return rc;
 	char *pg = mig_path_join(root, "postgres");
 	*dir = pg ? mig_path_join(pg, module) : NULL;
-	int rc = MIG_OK;
 	if (!pg || !*dir)
 		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 	else if ((mkdir(pg, 0777) < 0 && errno != EEXIST) || (mkdir(*dir, 0777) < 0 && errno != EEXIST))

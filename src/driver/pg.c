@@ -65,13 +65,14 @@ static const char ledger_ddl[] =
 	" NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '" cls "'::regclass"       \
 	" AND d.objid = " id " AND d.deptype = 'e')"
 
-static const char watermark_sql[] =
-	"SELECT set_config('migrate.watermark', greatest((SELECT max(oid) FROM pg_class),"
-	" (SELECT max(oid) FROM pg_type), (SELECT max(oid) FROM pg_proc))::text, true)";
+#define HIGHEST_OID                                                                        \
+	"greatest((SELECT max(oid) FROM pg_class), (SELECT max(oid) FROM pg_type),"          \
+	" (SELECT max(oid) FROM pg_proc))"
 
-static const char watermark_now_sql[] =
-	"SELECT greatest((SELECT max(oid) FROM pg_class), (SELECT max(oid) FROM pg_type),"
-	" (SELECT max(oid) FROM pg_proc))";
+static const char watermark_sql[] =
+	"SELECT set_config('migrate.watermark', " HIGHEST_OID "::text, true)";
+
+static const char watermark_now_sql[] = "SELECT " HIGHEST_OID;
 
 static const char objects_insert_fmt[] =
 	"INSERT INTO schema_migrations_objects (module, version, kind, schema, name, oid)"
@@ -570,9 +571,7 @@ static int step_error(const mig_step *step, const char *stmt_text, const mig_sql
 	if (stmt && pos) {
 		/* the position counts characters from the start of the failing statement */
 		size_t bytes = utf8_prefix_bytes(stmt_text, stmt->length, strtol(pos, NULL, 10) - 1);
-		unsigned token_line = line;
-		for (size_t i = 0; i < bytes; i++)
-			token_line += stmt_text[i] == '\n';
+		unsigned token_line = line - 1 + mig_sql_line_at(stmt_text, stmt->length, bytes);
 		if (token_line != line)
 			snprintf(at, sizeof at, ", at line %u", token_line);
 	}
