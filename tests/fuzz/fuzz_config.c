@@ -31,11 +31,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void check_error(const mig_error *err, int rc)
 {
-	CHECK(rc == MIG_EUSAGE || rc == MIG_EFAIL);
-	CHECK(err->code == rc);
-	size_t len = strnlen(err->message, sizeof err->message);
-	CHECK(len > 0 && len < sizeof err->message);
-	CHECK(!strchr(err->message, '\n') && !strchr(err->message, '\r'));
+	size_t len = check_one_line_error(err, rc);
 	/* every usage error names the file, unless cut at the buffer's end or redacted (a
 	 * password may be "z", and scrubbing can shorten a message that was cut) */
 	if (rc == MIG_EUSAGE && len + 1 < sizeof err->message && !strstr(err->message, "***"))

@@ -91,11 +91,7 @@ static int same_spec(const mig_index_spec *a, const mig_index_spec *b)
 
 static void check_error(const mig_error *err, int rc)
 {
-	CHECK(rc == MIG_EUSAGE || rc == MIG_EFAIL);
-	CHECK(err->code == rc);
-	size_t len = strnlen(err->message, sizeof err->message);
-	CHECK(len > 0 && len < sizeof err->message);
-	CHECK(!strchr(err->message, '\n') && !strchr(err->message, '\r'));
+	size_t len = check_one_line_error(err, rc);
 	/* "... (path:line)" or "(path:line:column)" unless cut at the buffer's end */
 	if (rc == MIG_EUSAGE && len + 1 < sizeof err->message)
 		CHECK(err->message[len - 1] == ')' && strstr(err->message, "(indexes.json:"));

@@ -7,6 +7,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/postgres.sh"
 . "$here/../lib/pgbouncer.sh"
 
+# ten_ups_at_once: starts ten `migrate up` together and fails unless every one exits 0
+ten_ups_at_once() {
+	local pids=() i
+	for i in $(seq 10); do
+		"$MIGRATE_BIN" up -q >"run$i.out" 2>"run$i.err" &
+		pids+=($!)
+	done
+	for i in $(seq 10); do
+		wait "${pids[$((i - 1))]}" || fail "run $i failed: $(cat "run$i.err")"
+	done
+}
+
 test_up_applies_every_module_core_first() {
 	new_db
 	example_tree
@@ -448,14 +460,7 @@ test_concurrent_runs_apply_each_version_once() {
 		migration core "${i}_m.up.sql" "CREATE TABLE m$i (id int); INSERT INTO m$i VALUES ($i);"
 	done
 	write_config
-	local pids=() i
-	for i in $(seq 10); do
-		"$MIGRATE_BIN" up -q >"run$i.out" 2>"run$i.err" &
-		pids+=($!)
-	done
-	for i in $(seq 10); do
-		wait "${pids[$((i - 1))]}" || fail "run $i failed: $(cat "run$i.err")"
-	done
+	ten_ups_at_once
 	assert_eq "$(sql "SELECT count(*), count(DISTINCT version) FROM schema_migrations")" "300|300" "ledger rows"
 	assert_eq "$(sql "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'm%'")" "300" "tables"
 }
@@ -632,14 +637,7 @@ test_concurrent_runs_through_pgbouncer_with_table_lock() {
 	trap stop_pgbouncer EXIT
 	printf 'postgres:\n  dsn: "postgres://app:%s@127.0.0.1:%s/%s"\n  lock: table\n  lock_wait: 120s\n' \
 		"$PG_PASSWORD" "$PGBOUNCER_PORT" "$DB" >config.yaml
-	local pids=() i
-	for i in $(seq 10); do
-		"$MIGRATE_BIN" up -q >"run$i.out" 2>"run$i.err" &
-		pids+=($!)
-	done
-	for i in $(seq 10); do
-		wait "${pids[$((i - 1))]}" || fail "run $i failed: $(cat "run$i.err")"
-	done
+	ten_ups_at_once
 	assert_eq "$(sql "SELECT count(*), count(DISTINCT version) FROM schema_migrations")" "301|301" "ledger rows"
 	assert_eq "$(sql "SELECT count(*) FROM pg_tables WHERE tablename ~ '^m[0-9]+$'")" "300" "tables"
 	assert_eq "$(sql "SELECT count(*) FROM schema_migrations_lock")" "0" "lock released"
