@@ -1,6 +1,6 @@
 /* SHA-256 through OpenSSL's libcrypto (the only file that includes it); libpq links
  * libcrypto already, so this costs no new dependency. */
-#include "migrate/checksum.h"
+#include "checksum.h"
 
 #include <openssl/evp.h>
 

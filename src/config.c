@@ -2,7 +2,7 @@
  * mig_config, checking every key, type and variable before anything connects.
  * The walk follows the fixed shape of the schema, so an alias can only name a node
  * the schema already bounds: a small file cannot grow into a huge tree. */
-#include "migrate/config.h"
+#include "config.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
-#include "migrate/expand.h"
-#include "migrate/fs.h"
-#include "migrate/names.h"
-#include "migrate/secret.h"
+#include "expand.h"
+#include "fs.h"
+#include "names.h"
+#include "secret.h"
 
 typedef struct walker {
 	yaml_document_t *doc;

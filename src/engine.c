@@ -1,7 +1,7 @@
 /* What to run, decided from the plan and the ledger without touching a database, and
  * the loop that runs it through a driver. Every refusal happens before the first
  * migration runs, so a refused command changes nothing. */
-#include "migrate/engine.h"
+#include "engine.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "migrate/fs.h"
+#include "fs.h"
 
 void mig_run_clear(mig_run *run)
 {

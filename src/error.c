@@ -1,5 +1,5 @@
 /* mig_error helpers: one-line messages and the status -> exit code mapping. */
-#include "migrate/error.h"
+#include "error.h"
 
 #include <stdarg.h>
 #include <stdio.h>

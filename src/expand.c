@@ -1,6 +1,6 @@
 /* ${VAR} and ${VAR:-default} expansion, the shell's subset that configs need.
  * Kept apart from the YAML walker so it can be tested and fuzzed on its own. */
-#include "migrate/expand.h"
+#include "expand.h"
 
 #include <ctype.h>
 #include <stdbool.h>

@@ -1,5 +1,5 @@
 /* The migration file-name grammar: NNN_<name>.up.sql and NNN_<name>.down.sql. */
-#include "migrate/plan.h"
+#include "plan.h"
 
 #include <ctype.h>
 #include <limits.h>

@@ -1,5 +1,5 @@
 /* File reading with a size bound and one-line errors, and small path helpers. */
-#include "migrate/fs.h"
+#include "fs.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,8 +3,8 @@
  * second, tiny scan of the already-validated text records the line of every JSON value in
  * document order; since jansson iterates objects in insertion order, a pre-order walk of the
  * tree meets the values in that same order and can look their lines up by position. */
-#include "migrate/index_spec.h"
-#include "migrate/fs.h"
+#include "index_spec.h"
+#include "fs.h"
 
 #include <errno.h>
 #include <jansson.h>

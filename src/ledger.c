@@ -1,5 +1,5 @@
 /* The in-memory ledger: rows of schema_migrations as one driver call returns them. */
-#include "migrate/driver.h"
+#include "driver/driver.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "migrate/cli.h"
-#include "migrate/mongo.h"
+#include "cli/cli.h"
+#include "driver/mongo.h"
 
 static int finish(int rc, const mig_error *err, const mig_config *cfg)
 {

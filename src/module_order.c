@@ -1,6 +1,6 @@
 /* Module run order: core first, then config order, moved later only as `requires`
  * demands (a stable topological sort), with one-line errors naming the modules. */
-#include "migrate/plan.h"
+#include "plan.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,14 +1,14 @@
 /* Loads every running module's indexes.json before anything connects, and collects what
  * the MongoDB driver reports into a list the commands can print as text or JSON. */
-#include "migrate/mongo_plan.h"
+#include "mongo_plan.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "migrate/fs.h"
-#include "migrate/plan.h"
+#include "fs.h"
+#include "plan.h"
 
 int mig_mongo_plan_build(mig_mongo_plan **out, const mig_config *cfg, const char *root,
 			 mig_error *err)

@@ -1,5 +1,5 @@
 /* Module names and durations: the small value grammars of config.yaml and the tree. */
-#include "migrate/names.h"
+#include "names.h"
 
 #include <ctype.h>
 #include <limits.h>

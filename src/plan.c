@@ -1,6 +1,6 @@
 /* Walks <root>/postgres/<module>/ for every module that runs and builds the ordered
  * plan. Only names are read here; file contents are read when a migration runs. */
-#include "migrate/plan.h"
+#include "plan.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "migrate/fs.h"
-#include "migrate/names.h"
+#include "fs.h"
+#include "names.h"
 
 const char *mig_plan_choose_root(const char *explicit_root, const mig_config *cfg)
 {

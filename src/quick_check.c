@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/driver.h"
-#include "migrate/engine.h"
-#include "migrate/quick_check.h"
-#include "migrate/secret.h"
+#include "driver/driver.h"
+#include "engine.h"
+#include "quick_check.h"
+#include "secret.h"
 
 int mig_check_core(const mig_ledger *ledger, long long *core_version, mig_error *err)
 {

@@ -2,7 +2,7 @@
  * one reader of JSON input), so escaping and numbers are always right. */
 #include <jansson.h>
 
-#include "migrate/report_json.h"
+#include "report_json.h"
 
 static int emit(FILE *out, json_t *doc, mig_error *err)
 {

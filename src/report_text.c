@@ -1,8 +1,8 @@
 /* Text reports: aligned columns for people. JSON goes through report_json.c. */
 #include <string.h>
 
-#include "migrate/report.h"
-#include "migrate/report_json.h"
+#include "report.h"
+#include "report_json.h"
 
 static void item_name(const mig_mongo_result *it, char *buf, size_t size);
 

@@ -1,7 +1,7 @@
 /* Finds passwords in connection strings and scrubs them from text: every message the
  * tool prints passes through here first, so a DSN quoted by a server or a YAML error
  * cannot leak a credential. */
-#include "migrate/secret.h"
+#include "secret.h"
 
 #include <ctype.h>
 #include <stdbool.h>

@@ -2,7 +2,7 @@
  * follows psql 15 (src/fe_utils/psqlscan.l): quotes, nested comments, dollar quotes,
  * parentheses and BEGIN ... END bodies of CREATE FUNCTION/PROCEDURE all hide a ';'.
  * Assumes standard_conforming_strings = on and a UTF-8 (or single-byte) encoding. */
-#include "migrate/sql_split.h"
+#include "sql_split.h"
 
 #include <limits.h>
 #include <stdint.h>

@@ -4,11 +4,27 @@
 #ifndef MIGRATE_MIGRATE_H
 #define MIGRATE_MIGRATE_H
 
-#include "migrate/error.h"
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Each failure class maps to one documented exit status of the migrate command. */
+typedef enum mig_status {
+	MIG_OK = 0,
+	MIG_EFAIL = -1,   /* runtime: server unreachable, migration failed, lock wait exceeded */
+	MIG_EUSAGE = -2,  /* usage, configuration or layout; found before anything changes */
+	MIG_ESCHEMA = -3, /* check/verify found the schema wrong, or seed left a conflict */
+} mig_status;
+
+#define MIG_ERROR_MAX 1024
+
+/* Filled once, by the layer that knows the cause; never holds a password. */
+typedef struct mig_error {
+	int code;                      /* a mig_status */
+	char message[MIG_ERROR_MAX];   /* one line, no "migrate: " prefix, no newline */
+} mig_error;
 
 /* Connects with conninfo (a libpq URI or key=value string; "" for libpq's defaults) and
  * checks that schema_migrations exists and the core module has version 1 or later.

@@ -1,9 +1,9 @@
 /* `migrate check`: the startup QuickCheck. An app runs it (or links libmigrate and calls
  * mig_quick_check) before serving, and refuses to boot against a database whose core
  * schema is not applied. */
-#include "migrate/cli.h"
-#include "migrate/quick_check.h"
-#include "migrate/session.h"
+#include "cli/cli.h"
+#include "quick_check.h"
+#include "session.h"
 
 int mig_cmd_check(mig_context *ctx, mig_error *err)
 {

@@ -11,9 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "migrate/cli.h"
-#include "migrate/fs.h"
-#include "migrate/names.h"
+#include "cli/cli.h"
+#include "fs.h"
+#include "names.h"
 
 /* Versions at least this wide are timestamps (YYYYMMDDHHMMSS). */
 #define TIMESTAMP_WIDTH 14

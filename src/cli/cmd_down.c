@@ -1,10 +1,10 @@
 /* `migrate down --module M [--steps N]`: roll back the latest applied versions of M. */
 #include <string.h>
 
-#include "migrate/cli.h"
-#include "migrate/engine.h"
-#include "migrate/report.h"
-#include "migrate/session.h"
+#include "cli/cli.h"
+#include "engine.h"
+#include "report.h"
+#include "session.h"
 
 int mig_check_down_args(const mig_args *args, mig_error *err)
 {

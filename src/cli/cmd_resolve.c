@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/checksum.h"
-#include "migrate/cli.h"
-#include "migrate/engine.h"
-#include "migrate/fs.h"
-#include "migrate/session.h"
+#include "checksum.h"
+#include "cli/cli.h"
+#include "engine.h"
+#include "fs.h"
+#include "session.h"
 
 int mig_check_resolve_args(const mig_args *args, mig_error *err)
 {

@@ -1,9 +1,9 @@
 /* `migrate seed`: create the MongoDB collections and indexes every running module's
  * indexes.json lists. Existing ones with the same spec are skipped; a same-named one
  * with another spec is reported and left alone, and the run exits 3. */
-#include "migrate/cli.h"
-#include "migrate/mongo_plan.h"
-#include "migrate/report.h"
+#include "cli/cli.h"
+#include "mongo_plan.h"
+#include "report.h"
 
 int mig_cmd_seed(mig_context *ctx, mig_error *err)
 {

@@ -2,11 +2,11 @@
  * and for MongoDB, which collections and indexes are missing. Read only. */
 #include <stdlib.h>
 
-#include "migrate/cli.h"
-#include "migrate/engine.h"
-#include "migrate/mongo_plan.h"
-#include "migrate/report.h"
-#include "migrate/session.h"
+#include "cli/cli.h"
+#include "engine.h"
+#include "mongo_plan.h"
+#include "report.h"
+#include "session.h"
 
 int mig_cmd_status(mig_context *ctx, mig_error *err)
 {

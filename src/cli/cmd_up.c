@@ -1,9 +1,9 @@
 /* `migrate up`: apply every pending migration, core first, stopping at the first error. */
-#include "migrate/cli.h"
-#include "migrate/engine.h"
-#include "migrate/mongo_plan.h"
-#include "migrate/report.h"
-#include "migrate/session.h"
+#include "cli/cli.h"
+#include "engine.h"
+#include "mongo_plan.h"
+#include "report.h"
+#include "session.h"
 
 int mig_check_up_args(const mig_args *args, mig_error *err)
 {

@@ -5,11 +5,11 @@
  * is wrong. */
 #include <stdlib.h>
 
-#include "migrate/cli.h"
-#include "migrate/engine.h"
-#include "migrate/mongo_plan.h"
-#include "migrate/report.h"
-#include "migrate/session.h"
+#include "cli/cli.h"
+#include "engine.h"
+#include "mongo_plan.h"
+#include "report.h"
+#include "session.h"
 
 int mig_cmd_verify(mig_context *ctx, mig_error *err)
 {

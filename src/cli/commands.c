@@ -2,7 +2,7 @@
  * needs and its help, so parsing, setup and help all come from one place. */
 #include <string.h>
 
-#include "migrate/cli.h"
+#include "cli/cli.h"
 
 #define COMMON MIG_OPT_CONFIG, MIG_OPT_ROOT, MIG_OPT_HELP
 

@@ -2,8 +2,8 @@
  * loaded and the tree planned, all before any connection is opened. */
 #include <string.h>
 
-#include "migrate/cli.h"
-#include "migrate/mongo_plan.h"
+#include "cli/cli.h"
+#include "mongo_plan.h"
 
 int mig_context_setup(mig_context *ctx, const mig_command *cmd, mig_error *err)
 {

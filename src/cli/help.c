@@ -1,8 +1,8 @@
 /* Help text, generated from the command and option tables. */
 #include <string.h>
 
-#include "migrate/cli.h"
-#include "migrate/cli_options.h"
+#include "cli/cli.h"
+#include "cli/cli_options.h"
 
 void mig_help_overview(FILE *out)
 {

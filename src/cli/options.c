@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/cli.h"
-#include "migrate/cli_options.h"
+#include "cli/cli.h"
+#include "cli/cli_options.h"
 
 const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_CONFIG, "config", 'c', "PATH", "config file (else $APP_CONFIG, else ./config.yaml)"},

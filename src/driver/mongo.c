@@ -7,8 +7,8 @@
 /* libmongoc's headers use struct addrinfo, which -std=c11 hides without a POSIX request. */
 #define _POSIX_C_SOURCE 200809L
 
-#include "migrate/mongo.h"
-#include "migrate/secret.h"
+#include "driver/mongo.h"
+#include "secret.h"
 
 #include <mongoc/mongoc.h>
 #include <stdarg.h>

@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include "migrate/driver.h"
-#include "migrate/sql_split.h"
+#include "driver/driver.h"
+#include "sql_split.h"
 
 /* Key of the session advisory lock: one migrator per database. ("migrate" in ASCII.) */
 #define LOCK_KEY "7883936066298981"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/error.h"
+#include "error.h"
 
 #define CHECK(cond)                   \
 	do {                          \

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/config.h"
+#include "config.h"
 #include "fuzz.h"
-#include "migrate/names.h"
-#include "migrate/secret.h"
+#include "names.h"
+#include "secret.h"
 
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/plan.h"
+#include "plan.h"
 #include "fuzz.h"
 
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/index_spec.h"
+#include "index_spec.h"
 #include "fuzz.h"
 
 

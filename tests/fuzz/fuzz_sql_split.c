@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/sql_split.h"
+#include "sql_split.h"
 #include "fuzz.h"
 
 

@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "migrate/index_spec.h"
-#include "migrate/mongo.h"
+#include "index_spec.h"
+#include "driver/mongo.h"
 #include "mongo_test_util.h"
 
 static const char *test_uri;

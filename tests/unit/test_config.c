@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "migrate/config.h"
+#include "config.h"
 
 #define assert_contains(hay, needle)                                                      \
 	do {                                                                              \

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "migrate/engine.h"
+#include "engine.h"
 
 /* A plan built in memory: module name -> versions (with or without down files). */
 static mig_migration mig(long long version, const char *name, bool down)

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "migrate/index_spec.h"
+#include "index_spec.h"
 
 static mig_index_spec *parse_ok(const char *json)
 {

@@ -15,8 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "migrate/config.h"
-#include "migrate/plan.h"
+#include "config.h"
+#include "plan.h"
 
 #define assert_contains(hay, needle)                                                      \
 	do {                                                                              \

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/expand.h"
-#include "migrate/names.h"
-#include "migrate/secret.h"
+#include "expand.h"
+#include "names.h"
+#include "secret.h"
 
 #define assert_contains(hay, needle)                                                      \
 	do {                                                                              \

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/sql_split.h"
+#include "sql_split.h"
 
 typedef struct want {
 	const char *text; /* the statement's exact bytes */

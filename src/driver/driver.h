@@ -8,9 +8,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "migrate/checksum.h"
-#include "migrate/config.h"
-#include "migrate/error.h"
+#include "checksum.h"
+#include "config.h"
+#include "error.h"
 
 #define MIG_SQL_DRIVER_VERSION 1
 

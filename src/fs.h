@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "migrate/error.h"
+#include "error.h"
 
 /* Reads the regular file path whole into *out (NUL-terminated, caller frees; *len
  * excludes the NUL). A missing, unreadable or non-regular file, or one larger than

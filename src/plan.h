@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "migrate/config.h"
-#include "migrate/error.h"
+#include "config.h"
+#include "error.h"
 
 typedef enum mig_file_kind {
 	MIG_FILE_OTHER, /* not a .sql file: ignored (README.md, .gitkeep) */

@@ -2,7 +2,7 @@
  * and read the ledger, so each command starts from one consistent snapshot. */
 #include <string.h>
 
-#include "migrate/session.h"
+#include "session.h"
 
 int mig_session_open(mig_session *s, mig_context *ctx, unsigned flags, mig_error *err)
 {

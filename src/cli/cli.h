@@ -8,10 +8,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "migrate/config.h"
-#include "migrate/driver.h"
-#include "migrate/error.h"
-#include "migrate/plan.h"
+#include "config.h"
+#include "driver/driver.h"
+#include "error.h"
+#include "plan.h"
 
 #define MIG_VERSION_STRING "0.1.0"
 

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "migrate/error.h"
+#include "error.h"
 
 /* Largest config file read; anything bigger is refused rather than parsed. */
 #define MIG_CONFIG_MAX_BYTES (1024 * 1024)

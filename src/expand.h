@@ -2,7 +2,7 @@
 #ifndef MIGRATE_EXPAND_H
 #define MIGRATE_EXPAND_H
 
-#include "migrate/error.h"
+#include "error.h"
 
 /* Expands text into a new string (*out, caller frees). ${VAR} is the variable's value;
  * ${VAR:-default} is the default when VAR is unset or empty. A `$` not followed by `{`

@@ -4,22 +4,7 @@
 #ifndef MIGRATE_ERROR_H
 #define MIGRATE_ERROR_H
 
-#include <stddef.h>
-
-/* Each failure class maps to one documented exit status (see mig_exit_status). */
-typedef enum mig_status {
-	MIG_OK = 0,
-	MIG_EFAIL = -1,   /* runtime: server unreachable, migration failed, lock wait exceeded */
-	MIG_EUSAGE = -2,  /* usage, configuration or layout; found before anything changes */
-	MIG_ESCHEMA = -3, /* check/verify found the schema wrong, or seed left a conflict */
-} mig_status;
-
-#define MIG_ERROR_MAX 1024
-
-typedef struct mig_error {
-	int code;                      /* a mig_status */
-	char message[MIG_ERROR_MAX];   /* one line, no "migrate: " prefix, no newline */
-} mig_error;
+#include "migrate/migrate.h" /* mig_status and mig_error are public */
 
 /* Records code and a printf-style message in err (which may be NULL) and returns code,
  * so callers can write `return mig_error_set(err, MIG_EUSAGE, ...)`. Newlines in the

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "migrate/engine.h"
-#include "migrate/mongo_plan.h"
+#include "engine.h"
+#include "mongo_plan.h"
 
 int mig_report_run_json(FILE *out, const mig_run *run, const mig_mongo_results *mongo,
 			mig_error *err);

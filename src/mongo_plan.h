@@ -5,10 +5,10 @@
 
 #include <stdio.h>
 
-#include "migrate/cli.h"
-#include "migrate/config.h"
-#include "migrate/index_spec.h"
-#include "migrate/mongo.h"
+#include "cli/cli.h"
+#include "config.h"
+#include "index_spec.h"
+#include "driver/mongo.h"
 
 typedef struct mig_mongo_plan {
 	mig_index_spec **specs; /* in module order; modules without indexes.json are absent */

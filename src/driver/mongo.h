@@ -5,8 +5,8 @@
 
 #include <stddef.h>
 
-#include "migrate/error.h"
-#include "migrate/index_spec.h"
+#include "error.h"
+#include "index_spec.h"
 
 typedef struct mig_mongo mig_mongo;
 

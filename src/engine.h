@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "migrate/driver.h"
-#include "migrate/plan.h"
+#include "driver/driver.h"
+#include "plan.h"
 
 /* Largest migration file read; bigger ones are refused with a clear error. */
 #define MIG_SQL_MAX_BYTES (64u * 1024 * 1024)

@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "migrate/cli.h"
-#include "migrate/engine.h"
-#include "migrate/mongo_plan.h"
+#include "cli/cli.h"
+#include "engine.h"
+#include "mongo_plan.h"
 
 /* What a dry run would do, in order: the SQL migrations, then (mongo non-NULL) the
  * MongoDB collections and indexes seed would create. */

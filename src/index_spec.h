@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "migrate/error.h"
+#include "error.h"
 
 typedef struct mig_index_key {
 	char *field;

@@ -3,8 +3,8 @@
 #ifndef MIGRATE_SESSION_H
 #define MIGRATE_SESSION_H
 
-#include "migrate/cli.h"
-#include "migrate/driver.h"
+#include "cli/cli.h"
+#include "driver/driver.h"
 
 enum {
 	MIG_SESSION_LOCK = 1 << 0,    /* hold the one-migrator lock until close */

@@ -2,7 +2,7 @@
 #ifndef MIGRATE_CLI_OPTIONS_H
 #define MIGRATE_CLI_OPTIONS_H
 
-#include "migrate/cli.h"
+#include "cli/cli.h"
 
 typedef struct mig_option_spec {
 	mig_option_id id;

@@ -2,7 +2,7 @@
 #ifndef MIGRATE_QUICK_CHECK_H
 #define MIGRATE_QUICK_CHECK_H
 
-#include "migrate/driver.h"
+#include "driver/driver.h"
 
 /* MIG_OK when the ledger exists and core has a clean version >= 1 (stored in
  * *core_version); else MIG_ESCHEMA with the actionable message. */
