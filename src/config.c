@@ -198,31 +198,12 @@ static int unknown_key(walker *w, const yaml_node_t *key_node, const char *secti
 	return mig_error_set(w->err, MIG_EUSAGE, "%s (%s:%u)", msg, w->name, line_of(key_node));
 }
 
-/* A password in a libpq URI (postgres://user:pw@...), key=value DSN (password=pw) or
- * MongoDB URI, recorded so no message can ever show it. */
-static int collect_secrets(mig_config *cfg, const char *dsn)
-{
-	char *found[MIG_DSN_PASSWORDS_MAX] = {0};
-	int n = mig_dsn_passwords(dsn, found);
-	for (int i = 0; i < n; i++) {
-		char **grown = realloc(cfg->secrets, (cfg->nsecrets + 1) * sizeof *grown);
-		if (!grown) {
-			for (int j = i; j < n; j++)
-				free(found[j]);
-			return -1;
-		}
-		cfg->secrets = grown;
-		cfg->secrets[cfg->nsecrets++] = found[i];
-	}
-	return 0;
-}
-
 /* A DSN or URI: its password is registered the moment it is known, so that any later
  * error in the file is scrubbed of it too. */
 static int connection_string(walker *w, const yaml_node_t *node, const char *key, char **out)
 {
 	int rc = string_value(w, node, key, out);
-	if (rc == MIG_OK && collect_secrets(w->cfg, *out) < 0)
+	if (rc == MIG_OK && mig_secrets_add(&w->cfg->secrets, *out) < 0)
 		rc = mig_error_set(w->err, MIG_EFAIL, "out of memory");
 	return rc;
 }
@@ -233,23 +214,23 @@ static int postgres_pair(walker *w, const char *key, const yaml_node_t *key_node
 	mig_config *cfg = w->cfg;
 	(void)ctx;
 	if (!strcmp(key, "dsn"))
-		return connection_string(w, value, "postgres.dsn", &cfg->pg_dsn);
+		return connection_string(w, value, "postgres.dsn", &cfg->pg.dsn);
 	if (!strcmp(key, "lock_wait"))
-		return duration_value(w, value, "postgres.lock_wait", &cfg->lock_wait_ms);
+		return duration_value(w, value, "postgres.lock_wait", &cfg->pg.lock_wait_ms);
 	if (!strcmp(key, "lock_timeout"))
-		return duration_value(w, value, "postgres.lock_timeout", &cfg->lock_timeout_ms);
+		return duration_value(w, value, "postgres.lock_timeout", &cfg->pg.lock_timeout_ms);
 	if (!strcmp(key, "statement_timeout"))
 		return duration_value(w, value, "postgres.statement_timeout",
-				      &cfg->statement_timeout_ms);
+				      &cfg->pg.statement_timeout_ms);
 	if (!strcmp(key, "lock")) {
 		char *mode;
 		int rc = string_value(w, value, "postgres.lock", &mode);
 		if (rc < 0)
 			return rc;
 		if (!strcmp(mode, "advisory"))
-			cfg->lock_mode = MIG_LOCK_ADVISORY;
+			cfg->pg.lock_mode = MIG_LOCK_ADVISORY;
 		else if (!strcmp(mode, "table"))
-			cfg->lock_mode = MIG_LOCK_TABLE;
+			cfg->pg.lock_mode = MIG_LOCK_TABLE;
 		else
 			rc = fail_at(w, value, "'postgres.lock' must be advisory or table, not '%.100s'",
 				     mode);
@@ -457,10 +438,11 @@ int mig_config_parse(mig_config **out, const char *text, size_t len, const char 
 	mig_config *cfg = calloc(1, sizeof *cfg);
 	if (!cfg)
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
-	cfg->lock_wait_ms = 60 * 1000;
-	cfg->lock_timeout_ms = -1; /* not set: keep the server's own setting */
-	cfg->statement_timeout_ms = -1;
-	cfg->lock_mode = MIG_LOCK_ADVISORY;
+	cfg->pg.lock_wait_ms = 60 * 1000;
+	cfg->pg.lock_timeout_ms = -1; /* not set: keep the server's own setting */
+	cfg->pg.statement_timeout_ms = -1;
+	cfg->pg.lock_mode = MIG_LOCK_ADVISORY;
+	cfg->pg.backend = "postgres";
 	cfg->path = strdup(name);
 	if (!cfg->path || !yaml_parser_initialize(&parser)) {
 		free(cfg->path);
@@ -509,7 +491,7 @@ int mig_config_parse(mig_config **out, const char *text, size_t len, const char 
 	rc = each_pair(&w, root, "config", top_pair, NULL);
 	if (rc < 0)
 		goto done;
-	if (cfg->has_postgres && !cfg->pg_dsn && !(cfg->pg_dsn = strdup(""))) {
+	if (cfg->has_postgres && !cfg->pg.dsn && !(cfg->pg.dsn = strdup(""))) {
 		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 		goto done;
 	}
@@ -588,8 +570,7 @@ void mig_config_redact(const mig_config *cfg, char *text, size_t size)
 {
 	if (!cfg)
 		return;
-	for (size_t i = 0; i < cfg->nsecrets; i++)
-		mig_redact(text, size, cfg->secrets[i]);
+	mig_secrets_redact(&cfg->secrets, text, size);
 }
 
 void mig_config_free(mig_config *cfg)
@@ -602,15 +583,11 @@ void mig_config_free(mig_config *cfg)
 		free(cfg->modules[i].requires);
 		free(cfg->modules[i].name);
 	}
-	for (size_t i = 0; i < cfg->nsecrets; i++) {
-		mig_secure_zero(cfg->secrets[i], strlen(cfg->secrets[i]));
-		free(cfg->secrets[i]);
-	}
-	free(cfg->secrets);
+	mig_secrets_clear(&cfg->secrets);
 	free(cfg->modules);
 	free(cfg->path);
 	free(cfg->root);
-	free(cfg->pg_dsn);
+	free(cfg->pg.dsn);
 	free(cfg->mongo_uri);
 	free(cfg->mongo_database);
 	free(cfg);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "secret.h"
 
 /* Largest config file read; anything bigger is refused rather than parsed. */
 #define MIG_CONFIG_MAX_BYTES (1024 * 1024)
@@ -24,16 +25,22 @@ typedef struct mig_module_config {
 	unsigned line;   /* where the module is declared, for messages */
 } mig_module_config;
 
+/* The postgres: section: all that the SQL driver is given (never the whole config). */
+typedef struct mig_sql_config {
+	const char *backend;            /* registry name of the driver: "postgres" */
+	char *dsn;                      /* expanded; "" means libpq defaults */
+	long long lock_wait_ms;         /* default 60 s */
+	long long lock_timeout_ms;      /* -1 = not set (server default), 0 = none */
+	long long statement_timeout_ms; /* likewise */
+	mig_lock_mode lock_mode;
+} mig_sql_config;
+
 typedef struct mig_config {
 	char *path; /* the file it was loaded from ("" when parsed from memory) */
 	char *root; /* `root:` resolved against the config's directory; NULL when absent */
 
 	bool has_postgres;
-	char *pg_dsn;               /* expanded; "" means libpq defaults */
-	long long lock_wait_ms;     /* default 60 s */
-	long long lock_timeout_ms;  /* -1 = not set (server default), 0 = none */
-	long long statement_timeout_ms; /* likewise */
-	mig_lock_mode lock_mode;
+	mig_sql_config pg;
 
 	bool has_mongodb;
 	char *mongo_uri;
@@ -42,8 +49,7 @@ typedef struct mig_config {
 	mig_module_config *modules; /* in config order */
 	size_t nmodules;
 
-	char **secrets; /* passwords found in the DSN and URI: never to be printed */
-	size_t nsecrets;
+	mig_secrets secrets; /* passwords found in the DSN and URI: never to be printed */
 } mig_config;
 
 /* Parses YAML text (len bytes) as a config, naming `name` in errors and resolving `root:`

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checksum.h"
 #include "fs.h"
 
 void mig_run_clear(mig_run *run)
@@ -266,7 +267,7 @@ int mig_engine_preflight(const mig_run *run, mig_error *err)
 	return MIG_OK;
 }
 
-static long long elapsed_ms(const struct timespec *start)
+long long mig_elapsed_ms(const struct timespec *start)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -274,88 +275,92 @@ static long long elapsed_ms(const struct timespec *start)
 	       (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
-/* The progress line: redrawn in place on a terminal, so long runs show where they are. */
-static void show_progress(FILE *tty, size_t done, size_t total, const char *module,
-			  const mig_migration *m, const struct timespec *start)
+/* Reads path and its SHA-256 (hex); *sql is the caller's, or freed here when sql is NULL. */
+static int read_and_hash(char **sql, size_t *len, char hex[MIG_CHECKSUM_HEX], const char *path,
+			 mig_error *err)
 {
-	long long ms = elapsed_ms(start);
-	fprintf(tty, "\r\033[K[%zu/%zu] %s/%0*lld_%s  %lld.%llds", done + 1, total, module,
-		(int)m->width, m->version, m->name, ms / 1000, (ms % 1000) / 100);
-	fflush(tty);
+	char *text = NULL;
+	size_t n = 0;
+	int rc = mig_read_file(&text, &n, path, MIG_SQL_MAX_BYTES, "migration file", err);
+	if (rc < 0)
+		return rc;
+	if (mig_sha256_hex(hex, text, n) < 0) {
+		free(text);
+		return mig_error_set(err, MIG_EFAIL, "cannot compute the checksum of '%s'", path);
+	}
+	if (len)
+		*len = n;
+	if (sql)
+		*sql = text;
+	else
+		free(text);
+	return MIG_OK;
 }
 
-mig_reporter mig_reporter_for(FILE *out, bool quiet, bool verbose)
+/* Reads the file of run->items[i] into a step (the caller frees *sql). */
+static int load_step(mig_step *step, char **sql, char checksum[MIG_CHECKSUM_HEX],
+		     const mig_run *run, size_t i, mig_error *err)
 {
-	mig_reporter rep = {0};
-	if (quiet)
-		return rep;
-	const char *no_color = getenv("NO_COLOR");
-	bool plain = no_color && *no_color;
-	rep.out = out;
-	rep.verbose = verbose;
-	rep.color = !plain && isatty(fileno(out));
-	if (isatty(fileno(stderr)) && !verbose)
-		rep.progress = stderr;
-	return rep;
+	const mig_module_plan *mod = run->items[i].module;
+	const mig_migration *m = run->items[i].migration;
+	const char *path = run->up ? m->up_path : m->down_path;
+	size_t len = 0;
+	checksum[0] = '\0';
+	/* a down step records no checksum, but hashing it costs next to reading it */
+	int rc = read_and_hash(sql, &len, checksum, path, err);
+	if (rc < 0)
+		return rc;
+	if (!run->up)
+		checksum[0] = '\0';
+	*step = (mig_step){
+		.module = mod->name,
+		.version = m->version,
+		.name = m->name,
+		.path = path,
+		.sql = *sql,
+		.sql_len = len,
+		.up = run->up,
+		.in_transaction = !mig_sql_wants_no_transaction(*sql, len),
+		.checksum = checksum,
+		.last = i + 1 == run->nitems,
+	};
+	return MIG_OK;
 }
 
 int mig_engine_execute(const mig_sql_driver *drv, void *conn, const mig_run *run,
-		       const mig_reporter *rep, mig_error *err)
+		       const mig_observer *obs, mig_error *err)
 {
-	struct timespec run_start;
-	clock_gettime(CLOCK_MONOTONIC, &run_start);
 	for (size_t i = 0; i < run->nitems; i++) {
-		const mig_module_plan *mod = run->items[i].module;
-		const mig_migration *m = run->items[i].migration;
-		const char *path = run->up ? m->up_path : m->down_path;
+		mig_step step;
 		char *sql = NULL;
-		size_t len = 0;
-		char checksum[MIG_CHECKSUM_HEX] = "";
-		int rc = mig_read_file(&sql, &len, path, MIG_SQL_MAX_BYTES, "migration file", err);
+		char checksum[MIG_CHECKSUM_HEX];
+		int rc = load_step(&step, &sql, checksum, run, i, err);
 		if (rc < 0)
 			return rc;
-		if (run->up && mig_sha256_hex(checksum, sql, len) < 0) {
-			free(sql);
-			return mig_error_set(err, MIG_EFAIL, "cannot compute the checksum of '%s'",
-					     path);
-		}
-		mig_step step = {
-			.module = mod->name,
-			.version = m->version,
-			.name = m->name,
-			.path = path,
-			.sql = sql,
-			.sql_len = len,
-			.up = run->up,
-			.in_transaction = !mig_sql_wants_no_transaction(sql, len),
-			.checksum = checksum,
-			.last = i + 1 == run->nitems,
-		};
 		struct timespec start;
 		clock_gettime(CLOCK_MONOTONIC, &start);
-		if (rep && rep->verbose && rep->out)
-			fprintf(rep->out, "-- %s\n%.*s%s", path, (int)len, sql,
-				len && sql[len - 1] != '\n' ? "\n" : "");
-		if (rep && rep->progress)
-			show_progress(rep->progress, i, run->nitems, mod->name, m, &run_start);
+		if (obs && obs->step_begin)
+			obs->step_begin(obs->ctx, run, i, sql, step.sql_len);
 		rc = drv->apply(conn, &step, err);
 		free(sql);
-		if (rep && rep->progress)
-			fputs("\r\033[K", rep->progress); /* clear it before any other line */
+		if (obs && obs->step_end)
+			obs->step_end(obs->ctx, run, i, mig_elapsed_ms(&start), rc < 0 ? err : NULL);
 		if (rc < 0)
 			return rc;
-		if (rep && rep->out) {
-			const char *verb = run->up ? "applied" : "rolled back";
-			if (rep->color)
-				fprintf(rep->out, "\033[32m%s\033[0m", verb);
-			else
-				fputs(verb, rep->out);
-			fprintf(rep->out, " %s/%0*lld_%s (%lld ms)\n", mod->name, (int)m->width,
-				m->version, m->name, elapsed_ms(&start));
-			fflush(rep->out);
-		}
 	}
 	return MIG_OK;
+}
+
+int mig_engine_apply(mig_session *s, const mig_run *run, const mig_observer *obs,
+		     mig_error *err)
+{
+	/* every refusal comes before the first change, the ledger table included */
+	int rc = mig_engine_preflight(run, err);
+	if (rc == MIG_OK && run->nitems)
+		rc = mig_session_prepare(s, err);
+	if (rc == MIG_OK)
+		rc = mig_engine_execute(s->drv, s->conn, run, obs, err);
+	return rc;
 }
 
 static int problem_add(mig_problem **list, size_t *n, mig_problem p, mig_error *err)
@@ -400,20 +405,9 @@ int mig_engine_verify_files(mig_problem **out, size_t *count, size_t *checked,
 				continue;
 			}
 			const mig_migration *m = &mod->migrations[j];
-			char *sql;
-			size_t len;
 			char sum[MIG_CHECKSUM_HEX];
-			rc = mig_read_file(&sql, &len, m->up_path, MIG_SQL_MAX_BYTES, "migration file",
-					   err);
-			if (rc < 0)
+			if ((rc = read_and_hash(NULL, NULL, sum, m->up_path, err)) < 0)
 				break;
-			int hashed = mig_sha256_hex(sum, sql, len);
-			free(sql);
-			if (hashed < 0) {
-				rc = mig_error_set(err, MIG_EFAIL, "cannot compute the checksum of '%s'",
-						   m->up_path);
-				break;
-			}
 			/* an empty checksum was recorded by `resolve` without a file: nothing to compare */
 			if (row->checksum[0] && strcmp(sum, row->checksum) != 0)
 				rc = problem_add(&list, &n,
@@ -429,4 +423,58 @@ int mig_engine_verify_files(mig_problem **out, size_t *count, size_t *checked,
 	*out = list;
 	*count = n;
 	return MIG_OK;
+}
+
+int mig_engine_refuse_required(const mig_config *cfg, const mig_ledger *ledger,
+			       const char *module, mig_error *err)
+{
+	for (size_t i = 0; i < cfg->nmodules; i++) {
+		const mig_module_config *mod = &cfg->modules[i];
+		bool requires = false;
+		for (size_t r = 0; r < mod->nrequires && !requires; r++)
+			requires = !strcmp(mod->requires[r], module);
+		if (!requires || !mod->enabled)
+			continue;
+		for (size_t k = 0; k < ledger->nrows; k++)
+			if (!strcmp(ledger->rows[k].module, mod->name))
+				return mig_error_set(err, MIG_EUSAGE,
+						     "cannot roll back module '%s': module '%s' requires it and has applied versions; roll back '%s' first (%s:%u)",
+						     module, mod->name, mod->name, cfg->path, mod->line);
+	}
+	return MIG_OK;
+}
+
+int mig_engine_resolve_prepare(mig_resolution *out, const mig_plan *plan, const char *module,
+			       long long version, bool applied, mig_error *err)
+{
+	memset(out, 0, sizeof *out);
+	out->module = module;
+	out->version = version;
+	out->applied = applied;
+	out->name = "";
+	const mig_module_plan *mod = mig_plan_module(plan, module);
+	if (!mod)
+		return mig_error_set(err, MIG_EUSAGE, "module '%s' is not enabled in the config",
+				     module);
+	const mig_migration *m = NULL;
+	for (size_t i = 0; i < mod->nmigrations && !m; i++)
+		if (mod->migrations[i].version == version)
+			m = &mod->migrations[i];
+	if (m)
+		out->name = m->name;
+	if (!applied)
+		return MIG_OK;
+	if (!m)
+		return mig_error_set(err, MIG_EUSAGE, "there is no %s/%lld in '%s'", module, version,
+				     mod->dir);
+	return read_and_hash(NULL, NULL, out->checksum, m->up_path, err);
+}
+
+int mig_engine_resolve(mig_session *s, const mig_resolution *r, mig_error *err)
+{
+	if (!r->applied && !mig_ledger_find(&s->ledger, r->module, r->version))
+		return mig_error_set(err, MIG_EUSAGE, "%s/%lld is not recorded as applied", r->module,
+				     r->version);
+	return s->drv->resolve(s->conn, r->module, r->version, r->name, r->checksum, r->applied,
+			       err);
 }

@@ -1,13 +1,17 @@
 /* The engine: decides what to run from the plan and the ledger (pure logic, no I/O),
- * then runs it through a SQL driver, one migration file at a time. */
+ * then runs it through a SQL driver, one migration file at a time, telling an observer
+ * (never the terminal itself) how each file went. */
 #ifndef MIGRATE_ENGINE_H
 #define MIGRATE_ENGINE_H
 
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <time.h>
+
 #include "driver/driver.h"
 #include "plan.h"
+#include "session.h"
 
 /* Largest migration file read; bigger ones are refused with a clear error. */
 #define MIG_SQL_MAX_BYTES (64u * 1024 * 1024)
@@ -80,22 +84,52 @@ int mig_engine_verify_files(mig_problem **out, size_t *count, size_t *checked,
  * cannot stop it halfway. Reads no contents. */
 int mig_engine_preflight(const mig_run *run, mig_error *err);
 
-/* Output of a run. */
-typedef struct mig_reporter {
-	FILE *out;      /* per-migration lines (NULL for none: -q) */
-	bool color;     /* colour the verbs: only on a terminal, never with NO_COLOR */
-	bool verbose;   /* also print each file's SQL before it runs (-v) */
-	FILE *progress; /* a one-line "done/total, file, elapsed" that redraws; NULL for none */
-} mig_reporter;
+/* Milliseconds since start (CLOCK_MONOTONIC). */
+long long mig_elapsed_ms(const struct timespec *start);
 
-/* A reporter for out: colour and the progress line only when they reach a terminal
- * and NO_COLOR is unset; nothing at all when quiet. */
-mig_reporter mig_reporter_for(FILE *out, bool quiet, bool verbose);
+/* Who watches a run: the terminal reporter (report_text.c), the library's result list
+ * (api.c). Every slot MAY be NULL; none can fail or stop the run. */
+typedef struct mig_observer {
+	void *ctx;
+	/* before run->items[i] runs, with the file's text */
+	void (*step_begin)(void *ctx, const mig_run *run, size_t i, const char *sql, size_t len);
+	/* after it ran for ms; failed is the error when it failed, else NULL */
+	void (*step_end)(void *ctx, const mig_run *run, size_t i, long long ms,
+			 const mig_error *failed);
+} mig_observer;
 
 /* Reads each file of run, records checksums, runs it through drv, stops at the first
  * failure. Returns MIG_OK or the failure's code with err naming file and line. */
 int mig_engine_execute(const mig_sql_driver *drv, void *conn, const mig_run *run,
-		       const mig_reporter *rep, mig_error *err);
+		       const mig_observer *obs, mig_error *err);
+
+/* The sequence every changing command shares: preflight (refusals before any change),
+ * the ledger tables created when the run has work, then execute. */
+int mig_engine_apply(mig_session *s, const mig_run *run, const mig_observer *obs,
+		     mig_error *err);
+
+/* Refuses to roll back module while an enabled module that `requires` it has applied
+ * versions: its tables may hold what the other's depend on (MIG_EUSAGE naming both). */
+int mig_engine_refuse_required(const mig_config *cfg, const mig_ledger *ledger,
+			       const char *module, mig_error *err);
+
+/* What `resolve` records: decided from the plan (and the file's checksum) before any
+ * connection, then written by mig_engine_resolve. Strings are borrowed from the plan. */
+typedef struct mig_resolution {
+	const char *module;
+	long long version;
+	const char *name;                /* "" when the tree no longer has the file */
+	char checksum[MIG_CHECKSUM_HEX]; /* applied: the up file's SHA-256 */
+	bool applied;                    /* else: rolled back */
+} mig_resolution;
+
+/* A module that does not run, or --applied for a version without a file, is MIG_EUSAGE. */
+int mig_engine_resolve_prepare(mig_resolution *out, const mig_plan *plan, const char *module,
+			       long long version, bool applied, mig_error *err);
+
+/* Records r through the session's driver; --rolled-back of a version the ledger does not
+ * hold is MIG_EUSAGE. */
+int mig_engine_resolve(mig_session *s, const mig_resolution *r, mig_error *err);
 
 /* Whether sql's first line is the `-- migrate:run-in-tx false` directive. */
 bool mig_sql_wants_no_transaction(const char *sql, size_t len);

@@ -16,6 +16,8 @@ int mig_error_set(mig_error *err, int code, const char *fmt, ...)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
 	err->code = code;
+	err->sqlstate[0] = '\0';
+	err->line = 0;
 	return code;
 }
 

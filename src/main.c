@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 		return finish(MIG_EUSAGE, &err, NULL);
 	}
 
-	mig_context ctx = {.out = stdout, .sql = &mig_pg_driver};
+	mig_context ctx = {.out = stdout};
 	int rc = mig_args_parse(&ctx.args, cmd, argc - 1, argv + 1, &err);
 	if (rc == MIG_OK && ctx.args.help) {
 		mig_help_command(cmd, stdout);

@@ -5,7 +5,6 @@
 
 #include <stdio.h>
 
-#include "cli/cli.h"
 #include "config.h"
 #include "index_spec.h"
 #include "driver/mongo.h"

@@ -125,6 +125,24 @@ done:
 	return MIG_OK;
 }
 
+int mig_plan_highest_version(const char *dir, long long *version, unsigned *width,
+			     mig_error *err)
+{
+	entry *entries;
+	size_t n;
+	*version = 0;
+	*width = 3;
+	int rc = scan_module(&entries, &n, dir, err);
+	if (rc < 0)
+		return rc;
+	if (n) { /* sorted ascending: the last is the highest */
+		*version = entries[n - 1].parsed.version;
+		*width = entries[n - 1].parsed.width;
+	}
+	free_entries(entries, n);
+	return MIG_OK;
+}
+
 static void free_module(mig_module_plan *mod)
 {
 	for (size_t i = 0; i < mod->nmigrations; i++) {
@@ -238,7 +256,7 @@ int mig_plan_build(mig_plan **out, const mig_config *cfg, const char *root, mig_
 
 	char *pg_dir = mig_path_join(root, "postgres");
 	mig_plan *plan = calloc(1, sizeof *plan);
-	if (!pg_dir || !plan || !(plan->root = strdup(root)) ||
+	if (!pg_dir || !plan ||
 	    !(plan->modules = calloc(norder, sizeof *plan->modules))) {
 		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 		goto done;
@@ -286,6 +304,5 @@ void mig_plan_free(mig_plan *plan)
 	for (size_t i = 0; i < plan->nmodules; i++)
 		free_module(&plan->modules[i]);
 	free(plan->modules);
-	free(plan->root);
 	free(plan);
 }

@@ -48,7 +48,6 @@ typedef struct mig_module_plan {
 } mig_module_plan;
 
 typedef struct mig_plan {
-	char *root;
 	mig_module_plan *modules; /* core first, then the config's order as `requires` allows */
 	size_t nmodules;
 } mig_plan;
@@ -77,6 +76,12 @@ int mig_plan_check_module_dirs(const char *dir, mig_error *err);
  * root, a bad module directory name, a bad or duplicate file, or a .down.sql without
  * its .up.sql is MIG_EUSAGE naming the path. */
 int mig_plan_build(mig_plan **out, const mig_config *cfg, const char *root, mig_error *err);
+
+/* The highest version among dir's migration files and the number of digits it is
+ * written with (0 and 3 when there is none, or no dir); the planner's own scan, so a
+ * bad file name is MIG_EUSAGE naming it. */
+int mig_plan_highest_version(const char *dir, long long *version, unsigned *width,
+			     mig_error *err);
 
 /* The module's plan, or NULL when it does not run. Borrowed. */
 const mig_module_plan *mig_plan_module(const mig_plan *plan, const char *name);

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "driver/driver.h"
 #include "engine.h"
 #include "quick_check.h"
 #include "secret.h"
+#include "session.h"
 
 int mig_check_core(const mig_ledger *ledger, long long *core_version, mig_error *err)
 {
@@ -33,38 +33,38 @@ int mig_check_core(const mig_ledger *ledger, long long *core_version, mig_error 
 	return MIG_OK;
 }
 
-/* Reads the ledger of cfg's database once. */
-static int read_ledger(const mig_config *cfg, mig_ledger *ledger, mig_error *err)
+/* Reads the ledger of pg's database once (no lock: a check only reads). */
+static int read_ledger(const mig_sql_config *pg, mig_ledger *ledger, mig_error *err)
 {
-	void *conn = NULL;
-	int rc = mig_pg_driver.connect(&conn, cfg, err);
-	if (rc == MIG_OK)
-		rc = mig_pg_driver.ledger_read(conn, ledger, err);
-	mig_pg_driver.disconnect(conn);
+	mig_session s;
+	int rc = mig_session_open(&s, NULL, pg, 0, err);
+	if (rc == MIG_OK) {
+		*ledger = s.ledger;
+		s.ledger = (mig_ledger){0};
+	}
+	mig_session_close(&s);
 	return rc;
 }
 
 int mig_quick_check(const char *conninfo, mig_error *err)
 {
-	mig_config cfg = {
-		.pg_dsn = (char *)(conninfo ? conninfo : ""),
-		.has_postgres = true,
+	mig_sql_config pg = {
+		.backend = "postgres",
+		.dsn = (char *)(conninfo ? conninfo : ""),
 		.lock_timeout_ms = -1,
 		.statement_timeout_ms = -1,
 	};
 	mig_ledger ledger = {0};
 	long long core;
-	int rc = read_ledger(&cfg, &ledger, err);
+	int rc = read_ledger(&pg, &ledger, err);
 	if (rc == MIG_OK)
 		rc = mig_check_core(&ledger, &core, err);
 	mig_ledger_clear(&ledger);
 	if (rc < 0 && err) {
-		char *secrets[MIG_DSN_PASSWORDS_MAX];
-		int n = mig_dsn_passwords(cfg.pg_dsn, secrets);
-		for (int i = 0; i < n; i++) {
-			mig_redact(err->message, sizeof err->message, secrets[i]);
-			free(secrets[i]);
-		}
+		mig_secrets secrets = {0};
+		mig_secrets_add(&secrets, pg.dsn);
+		mig_secrets_redact(&secrets, err->message, sizeof err->message);
+		mig_secrets_clear(&secrets);
 	}
 	return rc;
 }
@@ -84,7 +84,7 @@ int mig_quick_check_config(const char *config_path, const char *root, mig_error 
 	if (rc == MIG_OK)
 		rc = mig_plan_build(&plan, cfg, mig_plan_choose_root(root, cfg), err);
 	if (rc == MIG_OK)
-		rc = read_ledger(cfg, &ledger, err);
+		rc = read_ledger(&cfg->pg, &ledger, err);
 	if (rc == MIG_OK)
 		rc = mig_check_core(&ledger, &core, err);
 	if (rc == MIG_OK)

@@ -18,14 +18,14 @@ static int emit(FILE *out, json_t *doc, mig_error *err)
 
 static json_t *mongo_json(const mig_mongo_results *r);
 
-int mig_report_run_json(FILE *out, const mig_run *run, const mig_mongo_results *mongo,
+int mig_report_run_json(FILE *out, const char *backend, const mig_run *run, const mig_mongo_results *mongo,
 			mig_error *err)
 {
 	json_t *list = json_array();
 	for (size_t i = 0; list && i < run->nitems; i++) {
 		const mig_migration *m = run->items[i].migration;
 		json_array_append_new(
-			list, json_pack("{s:s, s:s, s:I, s:s, s:s}", "backend", "postgres", "module",
+			list, json_pack("{s:s, s:s, s:I, s:s, s:s}", "backend", backend, "module",
 					run->items[i].module->name, "version",
 					(json_int_t)m->version, "name", m->name, "file",
 					run->up ? m->up_path : m->down_path));
@@ -81,11 +81,11 @@ static json_t *mongo_json(const mig_mongo_results *r)
 			 (json_int_t)r->created, "conflicts", (json_int_t)r->conflicts);
 }
 
-int mig_report_status_json(FILE *out, bool pg, const mig_module_status *rows, size_t n,
+int mig_report_status_json(FILE *out, const char *backend, const mig_module_status *rows, size_t n,
 			   bool ledger_exists, const mig_mongo_results *mongo, mig_error *err)
 {
 	json_t *doc = json_object();
-	if (pg) {
+	if (backend) {
 		json_t *modules = json_array();
 		for (size_t i = 0; modules && i < n; i++) {
 			const mig_module_status *st = &rows[i];
@@ -99,7 +99,7 @@ int mig_report_status_json(FILE *out, bool pg, const mig_module_status *rows, si
 					  st->dirty ? json_integer(st->dirty) : json_null(), "missing",
 					  (json_int_t)st->missing, "state", state_of(st)));
 		}
-		json_object_set_new(doc, "postgres",
+		json_object_set_new(doc, backend,
 				    json_pack("{s:b, s:o}", "ledger_exists", ledger_exists,
 					      "modules", modules));
 	}
@@ -127,13 +127,13 @@ static const char *problem_name(mig_problem_kind kind)
 	return "unknown";
 }
 
-int mig_report_verify_json(FILE *out, bool pg, const mig_problem *problems, size_t nproblems,
+int mig_report_verify_json(FILE *out, const char *backend, const mig_problem *problems, size_t nproblems,
 			   size_t checked, const mig_missing_object *objects,
 		      size_t nobjects, const mig_mongo_results *mongo, mig_error *err)
 {
 	size_t bad = nproblems + nobjects + (mongo ? mongo->missing + mongo->conflicts : 0);
 	json_t *doc = json_pack("{s:b}", "ok", bad == 0);
-	if (doc && pg) {
+	if (doc && backend) {
 		json_t *list = json_array();
 		for (size_t i = 0; list && i < nproblems; i++)
 			json_array_append_new(
@@ -148,7 +148,7 @@ int mig_report_verify_json(FILE *out, bool pg, const mig_problem *problems, size
 						   "version", (json_int_t)o->version, "kind", o->kind,
 						   "schema", o->schema, "name", o->name));
 		}
-		json_object_set_new(doc, "postgres",
+		json_object_set_new(doc, backend,
 				    json_pack("{s:I, s:o, s:o}", "checked", (json_int_t)checked,
 					      "problems", list, "objects", missing));
 	}

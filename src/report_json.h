@@ -8,12 +8,12 @@
 #include "engine.h"
 #include "mongo_plan.h"
 
-int mig_report_run_json(FILE *out, const mig_run *run, const mig_mongo_results *mongo,
+int mig_report_run_json(FILE *out, const char *backend, const mig_run *run, const mig_mongo_results *mongo,
 			mig_error *err);
-int mig_report_status_json(FILE *out, bool pg, const mig_module_status *rows, size_t n,
+int mig_report_status_json(FILE *out, const char *backend, const mig_module_status *rows, size_t n,
 			   bool ledger_exists, const mig_mongo_results *mongo, mig_error *err);
 int mig_report_seed_json(FILE *out, const mig_mongo_results *r, bool dry_run, mig_error *err);
-int mig_report_verify_json(FILE *out, bool pg, const mig_problem *problems, size_t nproblems,
+int mig_report_verify_json(FILE *out, const char *backend, const mig_problem *problems, size_t nproblems,
 			   size_t checked, const mig_missing_object *objects,
 		      size_t nobjects, const mig_mongo_results *mongo, mig_error *err);
 

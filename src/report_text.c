@@ -1,16 +1,19 @@
 /* Text reports: aligned columns for people. JSON goes through report_json.c. */
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "report.h"
 #include "report_json.h"
 
 static void item_name(const mig_mongo_result *it, char *buf, size_t size);
 
-int mig_report_run(FILE *out, const mig_run *run, const mig_mongo_results *mongo,
+int mig_report_run(FILE *out, const char *backend, const mig_run *run, const mig_mongo_results *mongo,
 		   mig_format format, mig_error *err)
 {
 	if (format == MIG_FORMAT_JSON)
-		return mig_report_run_json(out, run, mongo, err);
+		return mig_report_run_json(out, backend, run, mongo, err);
 	if (run->nitems == 0)
 		fprintf(out, "nothing to %s%s\n", run->up ? "apply" : "roll back",
 			mongo ? " in PostgreSQL" : "");
@@ -102,15 +105,15 @@ static void status_mongo(FILE *out, const mig_mongo_results *r)
 	}
 }
 
-int mig_report_status(FILE *out, bool pg, const mig_module_status *rows, size_t n,
+int mig_report_status(FILE *out, const char *backend, const mig_module_status *rows, size_t n,
 		      bool ledger_exists, const mig_mongo_results *mongo, mig_format format,
 		      mig_error *err)
 {
 	if (format == MIG_FORMAT_JSON)
-		return mig_report_status_json(out, pg, rows, n, ledger_exists, mongo, err);
-	if (pg)
+		return mig_report_status_json(out, backend, rows, n, ledger_exists, mongo, err);
+	if (backend)
 		status_postgres(out, rows, n, ledger_exists);
-	if (pg && mongo)
+	if (backend && mongo)
 		fputc('\n', out);
 	if (mongo)
 		status_mongo(out, mongo);
@@ -148,38 +151,38 @@ int mig_report_seed(FILE *out, const mig_mongo_results *r, bool dry_run, bool qu
 	return MIG_OK;
 }
 
-int mig_report_verify(FILE *out, bool pg, const mig_problem *problems, size_t nproblems,
+int mig_report_verify(FILE *out, const char *backend, const mig_problem *problems, size_t nproblems,
 		      size_t checked, const mig_missing_object *objects,
 		      size_t nobjects, const mig_mongo_results *mongo, mig_format format,
 		      mig_error *err)
 {
 	if (format == MIG_FORMAT_JSON)
-		return mig_report_verify_json(out, pg, problems, nproblems, checked, objects,
+		return mig_report_verify_json(out, backend, problems, nproblems, checked, objects,
 					      nobjects, mongo, err);
 	for (size_t i = 0; i < nproblems; i++) {
 		const mig_problem *p = &problems[i];
 		switch (p->kind) {
 		case MIG_PROBLEM_CHANGED:
-			fprintf(out, "changed  postgres %s/%lld: '%s' differs from the file that ran\n",
-				p->module, p->version, p->path);
+			fprintf(out, "changed  %s %s/%lld: '%s' differs from the file that ran\n",
+				backend, p->module, p->version, p->path);
 			break;
 		case MIG_PROBLEM_FILE_GONE:
-			fprintf(out, "missing  postgres %s/%lld: applied, but its file is gone from '%s'\n",
-				p->module, p->version, p->path);
+			fprintf(out, "missing  %s %s/%lld: applied, but its file is gone from '%s'\n",
+				backend, p->module, p->version, p->path);
 			break;
 		case MIG_PROBLEM_DIRTY:
-			fprintf(out, "dirty    postgres %s/%lld: began without a transaction and did not finish\n",
-				p->module, p->version);
+			fprintf(out, "dirty    %s %s/%lld: began without a transaction and did not finish\n",
+				backend, p->module, p->version);
 			break;
 		}
 	}
 	for (size_t i = 0; i < nobjects; i++) {
 		const mig_missing_object *o = &objects[i];
 		if (!*o->module)
-			fprintf(out, "invalid  postgres index %s.%s: left by a failed CREATE INDEX CONCURRENTLY? drop and recreate it\n",
-				o->schema, o->name);
+			fprintf(out, "invalid  %s index %s.%s: left by a failed CREATE INDEX CONCURRENTLY? drop and recreate it\n",
+				backend, o->schema, o->name);
 		else
-			fprintf(out, "missing  postgres %s %s.%s (created by %s/%lld)\n", o->kind,
+			fprintf(out, "missing  %s %s %s.%s (created by %s/%lld)\n", backend, o->kind,
 				o->schema, o->name, o->module, o->version);
 	}
 	size_t bad = nproblems + nobjects;
@@ -200,4 +203,64 @@ int mig_report_verify(FILE *out, bool pg, const mig_problem *problems, size_t np
 	else
 		fprintf(out, "verify: %zu problem%s\n", bad, bad == 1 ? "" : "s");
 	return MIG_OK;
+}
+
+/* The terminal reporter, an observer of the engine's runs. */
+
+mig_reporter mig_reporter_for(FILE *out, bool quiet, bool verbose)
+{
+	mig_reporter rep = {0};
+	if (quiet)
+		return rep;
+	const char *no_color = getenv("NO_COLOR");
+	bool plain = no_color && *no_color;
+	rep.out = out;
+	rep.verbose = verbose;
+	rep.color = !plain && isatty(fileno(out));
+	if (isatty(fileno(stderr)) && !verbose)
+		rep.progress = stderr;
+	clock_gettime(CLOCK_MONOTONIC, &rep.run_start);
+	return rep;
+}
+
+static void reporter_begin(void *ctx, const mig_run *run, size_t i, const char *sql, size_t len)
+{
+	mig_reporter *rep = ctx;
+	const mig_module_plan *mod = run->items[i].module;
+	const mig_migration *m = run->items[i].migration;
+	if (rep->verbose && rep->out)
+		fprintf(rep->out, "-- %s\n%.*s%s", run->up ? m->up_path : m->down_path, (int)len, sql,
+			len && sql[len - 1] != '\n' ? "\n" : "");
+	if (rep->progress) {
+		/* redrawn in place on a terminal, so long runs show where they are */
+		long long ms = mig_elapsed_ms(&rep->run_start);
+		fprintf(rep->progress, "\r\033[K[%zu/%zu] %s/%0*lld_%s  %lld.%llds", i + 1, run->nitems,
+			mod->name, (int)m->width, m->version, m->name, ms / 1000, (ms % 1000) / 100);
+		fflush(rep->progress);
+	}
+}
+
+static void reporter_end(void *ctx, const mig_run *run, size_t i, long long ms,
+			 const mig_error *failed)
+{
+	mig_reporter *rep = ctx;
+	if (rep->progress)
+		fputs("\r\033[K", rep->progress); /* clear it before any other line */
+	if (failed || !rep->out)
+		return;
+	const mig_module_plan *mod = run->items[i].module;
+	const mig_migration *m = run->items[i].migration;
+	const char *verb = run->up ? "applied" : "rolled back";
+	if (rep->color)
+		fprintf(rep->out, "\033[32m%s\033[0m", verb);
+	else
+		fputs(verb, rep->out);
+	fprintf(rep->out, " %s/%0*lld_%s (%lld ms)\n", mod->name, (int)m->width, m->version, m->name,
+		ms);
+	fflush(rep->out);
+}
+
+mig_observer mig_reporter_observer(mig_reporter *rep)
+{
+	return (mig_observer){.ctx = rep, .step_begin = reporter_begin, .step_end = reporter_end};
 }

@@ -183,3 +183,39 @@ void mig_secure_zero(void *p, size_t n)
 	while (n--)
 		*v++ = 0;
 }
+
+int mig_secrets_add(mig_secrets *s, const char *dsn)
+{
+	char *found[MIG_DSN_PASSWORDS_MAX] = {0};
+	int n = mig_dsn_passwords(dsn, found);
+	for (int i = 0; i < n; i++) {
+		char **grown = realloc(s->items, (s->n + 1) * sizeof *grown);
+		if (!grown) {
+			for (int j = i; j < n; j++) {
+				mig_secure_zero(found[j], strlen(found[j]));
+				free(found[j]);
+			}
+			return -1;
+		}
+		s->items = grown;
+		s->items[s->n++] = found[i];
+	}
+	return 0;
+}
+
+void mig_secrets_redact(const mig_secrets *s, char *text, size_t size)
+{
+	for (size_t i = 0; s && i < s->n; i++)
+		mig_redact(text, size, s->items[i]);
+}
+
+void mig_secrets_clear(mig_secrets *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		mig_secure_zero(s->items[i], strlen(s->items[i]));
+		free(s->items[i]);
+	}
+	free(s->items);
+	s->items = NULL;
+	s->n = 0;
+}

@@ -18,6 +18,23 @@ int mig_dsn_passwords(const char *dsn, char *found[MIG_DSN_PASSWORDS_MAX]);
  * in place, truncating to size bytes including the NUL. */
 void mig_redact(char *text, size_t size, const char *secret);
 
+/* The passwords of some connection strings: the one owner of what must never be printed
+ * (the config's, the library's, a driver's). Zero-initialise; clear when done. */
+typedef struct mig_secrets {
+	char **items;
+	size_t n;
+} mig_secrets;
+
+/* Records the passwords of dsn (see mig_dsn_passwords). -1 when memory runs out (the
+ * ones already found stay recorded), else 0. */
+int mig_secrets_add(mig_secrets *s, const char *dsn);
+
+/* Replaces every recorded password in text with "***" (s may be NULL). */
+void mig_secrets_redact(const mig_secrets *s, char *text, size_t size);
+
+/* Wipes and frees every password; s is empty afterwards. */
+void mig_secrets_clear(mig_secrets *s);
+
 /* Overwrites n bytes at p with zeros in a way the compiler may not drop. */
 void mig_secure_zero(void *p, size_t n);
 

@@ -4,11 +4,13 @@
 
 #include "session.h"
 
-int mig_session_open(mig_session *s, mig_context *ctx, unsigned flags, mig_error *err)
+int mig_session_open(mig_session *s, const mig_registry *reg, const mig_sql_config *cfg,
+		     unsigned flags, mig_error *err)
 {
 	memset(s, 0, sizeof *s);
-	s->drv = ctx->sql ? ctx->sql : &mig_pg_driver;
-	int rc = s->drv->connect(&s->conn, ctx->cfg, err);
+	int rc = mig_registry_sql(&s->drv, reg, cfg->backend, err);
+	if (rc == MIG_OK)
+		rc = s->drv->connect(&s->conn, cfg, err);
 	if (rc < 0)
 		return rc;
 	/* the lock comes before the ledger is read, so no other run can change it after */

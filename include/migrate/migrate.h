@@ -24,6 +24,8 @@ typedef enum mig_status {
 typedef struct mig_error {
 	int code;                      /* a mig_status */
 	char message[MIG_ERROR_MAX];   /* one line, no "migrate: " prefix, no newline */
+	char sqlstate[6];              /* a failed SQL statement's SQLSTATE, else "" */
+	unsigned line;                 /* where that statement starts in its file, else 0 */
 } mig_error;
 
 /* Connects with conninfo (a libpq URI or key=value string; "" for libpq's defaults) and

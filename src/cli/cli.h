@@ -9,9 +9,10 @@
 #include <stdio.h>
 
 #include "config.h"
-#include "driver/driver.h"
+#include "driver/registry.h"
 #include "error.h"
 #include "plan.h"
+#include "report.h"
 
 #define MIG_VERSION_STRING "0.1.0"
 
@@ -33,8 +34,6 @@ typedef enum mig_option_id {
 	MIG_OPT_COUNT, /* not an option: the number of ids */
 } mig_option_id;
 
-typedef enum mig_format { MIG_FORMAT_TEXT, MIG_FORMAT_JSON } mig_format;
-
 /* Everything any command's options can say. */
 typedef struct mig_args {
 	const char *config_path; /* --config */
@@ -54,7 +53,7 @@ typedef struct mig_context {
 	mig_config *cfg;
 	mig_plan *plan;
 	struct mig_mongo_plan *mongo_plan; /* when the config has mongodb: */
-	const mig_sql_driver *sql; /* &mig_pg_driver, or a test's fake */
+	const mig_registry *registry; /* the backends (NULL: built-in), or a test's fake */
 	FILE *out;                 /* results */
 } mig_context;
 

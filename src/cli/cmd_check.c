@@ -8,7 +8,7 @@
 int mig_cmd_check(mig_context *ctx, mig_error *err)
 {
 	mig_session s;
-	int rc = mig_session_open(&s, ctx, 0, err);
+	int rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg, 0, err);
 	if (rc < 0)
 		return rc;
 	long long core;

@@ -1,7 +1,6 @@
 /* `migrate create --module M NAME`: writes the next NNN_NAME.up.sql and .down.sql of a
  * module, keeping the zero-padding its files already use; timestamp-versioned modules
  * get the current UTC time as their next version. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -52,30 +51,6 @@ static int make_dirs(const char *root, const char *module, char **dir, mig_error
 	return rc;
 }
 
-/* The highest version in dir and the width it is written with. */
-static int highest_version(const char *dir, long long *version, unsigned *width,
-			   mig_error *err)
-{
-	*version = 0;
-	*width = 3;
-	DIR *d = opendir(dir);
-	if (!d)
-		return mig_error_set(err, MIG_EUSAGE, "cannot read '%s': %s", dir, strerror(errno));
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		mig_filename f;
-		mig_file_kind kind = mig_filename_parse(de->d_name, &f);
-		if (kind == MIG_FILE_UP || kind == MIG_FILE_DOWN) {
-			if (f.version >= *version) {
-				*version = f.version;
-				*width = f.width;
-			}
-		}
-	}
-	closedir(d);
-	return MIG_OK;
-}
-
 static int write_new(const char *path, const char *text, mig_error *err)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
@@ -101,7 +76,7 @@ int mig_cmd_create(mig_context *ctx, mig_error *err)
 	unsigned width = 3;
 	int rc = make_dirs(root, module, &dir, err);
 	if (rc == MIG_OK)
-		rc = highest_version(dir, &version, &width, err);
+		rc = mig_plan_highest_version(dir, &version, &width, err);
 	if (rc < 0)
 		goto done;
 	long long next = version + 1;

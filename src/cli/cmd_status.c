@@ -16,14 +16,14 @@ int mig_cmd_status(mig_context *ctx, mig_error *err)
 	size_t n = 0;
 	int rc = MIG_OK;
 	if (ctx->cfg->has_postgres) {
-		if ((rc = mig_session_open(&s, ctx, 0, err)) < 0)
+		if ((rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg, 0, err)) < 0)
 			return rc;
 		rc = mig_engine_status(&rows, &n, ctx->plan, &s.ledger, err);
 	}
 	if (rc == MIG_OK && ctx->mongo_plan)
 		rc = mig_mongo_run(&mongo, ctx->cfg, ctx->mongo_plan, MIG_MONGO_CHECK, err);
 	if (rc == MIG_OK)
-		rc = mig_report_status(ctx->out, ctx->cfg->has_postgres, rows, n, s.ledger.exists,
+		rc = mig_report_status(ctx->out, s.drv ? s.drv->name : NULL, rows, n, s.ledger.exists,
 				       ctx->mongo_plan ? &mongo : NULL, ctx->args.format, err);
 	free(rows);
 	mig_mongo_results_clear(&mongo);

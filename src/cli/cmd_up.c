@@ -13,10 +13,10 @@ int mig_check_up_args(const mig_args *args, mig_error *err)
 }
 
 /* The plan across both backends: the SQL migrations, then what seed would create. */
-static int dry_run(mig_context *ctx, const mig_run *run, mig_error *err)
+static int dry_run(mig_context *ctx, const char *backend, const mig_run *run, mig_error *err)
 {
 	if (!ctx->cfg->has_mongodb || ctx->args.module)
-		return mig_report_run(ctx->out, run, NULL, ctx->args.format, err);
+		return mig_report_run(ctx->out, backend, run, NULL, ctx->args.format, err);
 	mig_mongo_plan *plan = NULL;
 	mig_mongo_results mongo = {0};
 	int rc = mig_mongo_plan_build(&plan, ctx->cfg,
@@ -24,7 +24,7 @@ static int dry_run(mig_context *ctx, const mig_run *run, mig_error *err)
 	if (rc == MIG_OK)
 		rc = mig_mongo_run(&mongo, ctx->cfg, plan, MIG_MONGO_SEED_DRY, err);
 	if (rc == MIG_OK)
-		rc = mig_report_run(ctx->out, run, &mongo, ctx->args.format, err);
+		rc = mig_report_run(ctx->out, backend, run, &mongo, ctx->args.format, err);
 	mig_mongo_results_clear(&mongo);
 	mig_mongo_plan_free(plan);
 	return rc;
@@ -39,22 +39,19 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 		return mig_error_set(err, MIG_EUSAGE, "module '%s' is not enabled in the config",
 				     a->module);
 	/* a dry run takes no lock and creates nothing: it only reads */
-	int rc = mig_session_open(&s, ctx, a->dry_run ? 0 : MIG_SESSION_LOCK, err);
+	int rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg, a->dry_run ? 0 : MIG_SESSION_LOCK, err);
 	if (rc < 0)
 		return rc;
 	rc = mig_engine_plan_up(&run, ctx->plan, &s.ledger, a->module, a->allow_out_of_order, err);
 	if (rc < 0)
 		goto done;
 	if (a->dry_run) {
-		rc = dry_run(ctx, &run, err);
+		rc = dry_run(ctx, s.drv->name, &run, err);
 		goto done;
 	}
-	/* every refusal comes before the first change, the ledger table included */
-	if ((rc = mig_engine_preflight(&run, err)) < 0 ||
-	    (run.nitems && (rc = mig_session_prepare(&s, err)) < 0))
-		goto done;
 	mig_reporter rep = mig_reporter_for(ctx->out, a->quiet, a->verbose);
-	rc = mig_engine_execute(s.drv, s.conn, &run, &rep, err);
+	mig_observer obs = mig_reporter_observer(&rep);
+	rc = mig_engine_apply(&s, &run, &obs, err);
 	if (rc == MIG_OK && run.nitems == 0 && !a->quiet)
 		fprintf(ctx->out, "nothing to apply: %s\n",
 			a->module ? "the module is up to date" : "every module is up to date");

@@ -21,7 +21,7 @@ int mig_cmd_verify(mig_context *ctx, mig_error *err)
 	mig_mongo_results mongo = {0};
 	int rc = MIG_OK;
 	if (ctx->cfg->has_postgres) {
-		if ((rc = mig_session_open(&s, ctx, 0, err)) < 0)
+		if ((rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg, 0, err)) < 0)
 			return rc;
 		rc = mig_engine_verify_files(&problems, &nproblems, &checked, ctx->plan, &s.ledger,
 					     err);
@@ -32,7 +32,7 @@ int mig_cmd_verify(mig_context *ctx, mig_error *err)
 	if (rc == MIG_OK && ctx->mongo_plan)
 		rc = mig_mongo_run(&mongo, ctx->cfg, ctx->mongo_plan, MIG_MONGO_CHECK, err);
 	if (rc == MIG_OK)
-		rc = mig_report_verify(ctx->out, ctx->cfg->has_postgres, problems, nproblems,
+		rc = mig_report_verify(ctx->out, s.drv ? s.drv->name : NULL, problems, nproblems,
 				       checked, objects, nobjects, ctx->mongo_plan ? &mongo : NULL,
 				       ctx->args.format, err);
 	size_t bad = nproblems + nobjects + mongo.missing + mongo.conflicts;

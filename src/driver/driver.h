@@ -1,7 +1,7 @@
 /* The interface between the engine and a SQL backend (today PostgreSQL, src/driver/pg.c).
  * A backend is a versioned table of purpose-built operations, never a "run any SQL"
- * call; a new backend is one new file and one registry line, and the engine's logic is
- * tested above a scripted fake of this table. */
+ * call; a new backend is one new file and one line in src/driver/registry.c, and the
+ * engine's logic is tested above a scripted fake of this table (tests/unit/test_fake_backend.c). */
 #ifndef MIGRATE_DRIVER_H
 #define MIGRATE_DRIVER_H
 
@@ -12,7 +12,9 @@
 #include "config.h"
 #include "error.h"
 
-#define MIG_SQL_DRIVER_VERSION 1
+/* Bumped whenever a slot is added, removed or changes meaning; the registry refuses a
+ * driver built for another version. */
+#define MIG_SQL_DRIVER_VERSION 2
 
 /* One row of schema_migrations. */
 typedef struct mig_applied {
@@ -21,7 +23,6 @@ typedef struct mig_applied {
 	char *name;
 	char checksum[MIG_CHECKSUM_HEX]; /* "" when unknown */
 	bool dirty;                      /* a no-transaction migration began and did not end */
-	char applied_at[40];             /* ISO 8601, UTC */
 } mig_applied;
 
 /* The ledger as read once per run, sorted by module then version. */
@@ -66,19 +67,18 @@ typedef struct mig_step {
 } mig_step;
 
 typedef struct mig_sql_driver {
-	int version; /* MIG_SQL_DRIVER_VERSION */
-	const char *name;
+	int version;      /* MIG_SQL_DRIVER_VERSION */
+	const char *name; /* the registry name, and the backend named in reports */
 
-	/* MUST: opens a session with the config's DSN and timeouts. A connection failure
-	 * is MIG_EFAIL naming host, port and database but never the password. */
-	int (*connect)(void **conn, const mig_config *cfg, mig_error *err);
+	/* MUST: opens a session with the section's DSN and timeouts (the driver may keep
+	 * the pointer: the section outlives the session). A connection failure is
+	 * MIG_EFAIL naming host, port and database but never the password. */
+	int (*connect)(void **conn, const mig_sql_config *cfg, mig_error *err);
 	/* MUST: accepts NULL. Releases the lock if still held. */
 	void (*disconnect)(void *conn);
 	/* MUST: takes the one-migrator-per-database lock, waiting at most cfg->lock_wait_ms
-	 * and naming the holder when it gives up (MIG_EFAIL). */
+	 * and naming the holder when it gives up (MIG_EFAIL); disconnect releases it. */
 	int (*lock)(void *conn, mig_error *err);
-	/* MUST: releases the lock; a no-op when not held. */
-	int (*unlock)(void *conn, mig_error *err);
 	/* MUST: creates schema_migrations (and its companions) when missing. */
 	int (*ledger_prepare)(void *conn, mig_error *err);
 	/* MUST: reads every ledger row in one query; ledger->exists false when there is none. */
@@ -99,7 +99,7 @@ typedef struct mig_sql_driver {
 			       mig_error *err);
 } mig_sql_driver;
 
-/* The PostgreSQL backend. */
+/* The PostgreSQL backend; only src/driver/registry.c names it. */
 extern const mig_sql_driver mig_pg_driver;
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "driver/driver.h"
+#include "driver/pg_error.h"
 #include "sql_split.h"
 
 /* Key of the session advisory lock: one migrator per database. ("migrate" in ASCII.) */
@@ -20,7 +21,7 @@
 
 typedef struct pg_conn {
 	PGconn *conn;
-	const mig_config *cfg;
+	const mig_sql_config *cfg; /* the postgres: section, owned by the caller */
 	bool locked;
 	bool track_prepared; /* the tracking insert is a prepared statement of this session */
 	char holder[96]; /* "pid:random": who we are in schema_migrations_lock */
@@ -205,19 +206,10 @@ static const char lease_holder_sql[] =
 	" to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"')"
 	" FROM schema_migrations_lock WHERE expires_at >= now()";
 
-/* libpq messages end in newlines and may span lines: keep the first line's substance */
-static void first_line(char *dst, size_t size, const char *msg)
-{
-	snprintf(dst, size, "%s", msg ? msg : "");
-	size_t n = strlen(dst);
-	while (n && (dst[n - 1] == '\n' || dst[n - 1] == ' '))
-		dst[--n] = '\0';
-}
-
 static int conn_error(pg_conn *pc, const char *what, mig_error *err)
 {
 	char msg[512];
-	first_line(msg, sizeof msg, PQerrorMessage(pc->conn));
+	mig_pg_first_line(msg, sizeof msg, PQerrorMessage(pc->conn));
 	return mig_error_set(err, MIG_EFAIL, "%s: %s", what, msg);
 }
 
@@ -226,16 +218,16 @@ static int result_error(const PGresult *res, const char *what, mig_error *err)
 	char msg[512];
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	first_line(msg, sizeof msg, primary ? primary : PQresultErrorMessage(res));
+	mig_pg_first_line(msg, sizeof msg, primary ? primary : PQresultErrorMessage(res));
 	if (state)
 		return mig_error_set(err, MIG_EFAIL, "%s: %s (SQLSTATE %s)", what, msg, state);
 	return mig_error_set(err, MIG_EFAIL, "%s: %s", what, msg);
 }
 
-/* Runs one parameterless command; MIG_OK or MIG_EFAIL naming what. */
-static int exec_simple(pg_conn *pc, const char *sql, const char *what, mig_error *err)
+/* MIG_OK when res is a command's or query's success, else MIG_EFAIL naming what;
+ * clears res either way. */
+static int command_result(pg_conn *pc, PGresult *res, const char *what, mig_error *err)
 {
-	PGresult *res = PQexec(pc->conn, sql);
 	int status = PQresultStatus(res);
 	int rc = MIG_OK;
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
@@ -244,16 +236,18 @@ static int exec_simple(pg_conn *pc, const char *sql, const char *what, mig_error
 	return rc;
 }
 
+/* Runs parameterless commands (several, separated by ';', in one round trip). */
+static int exec_simple(pg_conn *pc, const char *sql, const char *what, mig_error *err)
+{
+	return command_result(pc, PQexec(pc->conn, sql), what, err);
+}
+
+/* Runs one command with text parameters. */
 static int exec_params(pg_conn *pc, const char *sql, int n, const char *const *values,
 		       const char *what, mig_error *err)
 {
-	PGresult *res = PQexecParams(pc->conn, sql, n, NULL, values, NULL, NULL, 0);
-	int status = PQresultStatus(res);
-	int rc = MIG_OK;
-	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
-		rc = res ? result_error(res, what, err) : conn_error(pc, what, err);
-	PQclear(res);
-	return rc;
+	return command_result(pc, PQexecParams(pc->conn, sql, n, NULL, values, NULL, NULL, 0),
+			      what, err);
 }
 
 /* Server notices (e.g. "relation already exists, skipping") are noise for a CLI;
@@ -264,7 +258,7 @@ static void on_notice(void *arg, const PGresult *res)
 	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
 	if (severity && !strcmp(severity, "WARNING")) {
 		char msg[512];
-		first_line(msg, sizeof msg, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+		mig_pg_first_line(msg, sizeof msg, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
 		fprintf(stderr, "migrate: server warning: %s\n", msg);
 	}
 }
@@ -289,13 +283,13 @@ static void free_conn(pg_conn *pc)
 	free(pc);
 }
 
-static int pg_connect(void **out, const mig_config *cfg, mig_error *err)
+static int pg_connect(void **out, const mig_sql_config *cfg, mig_error *err)
 {
 	*out = NULL;
 	/* UTF8 in the startup packet: error positions count characters, and setting it
 	 * afterwards would cost a round trip */
 	const char *keys[] = {"dbname", "application_name", "client_encoding", NULL};
-	const char *values[] = {cfg->pg_dsn ? cfg->pg_dsn : "", "migrate", "UTF8", NULL};
+	const char *values[] = {cfg->dsn ? cfg->dsn : "", "migrate", "UTF8", NULL};
 	pg_conn *pc = calloc(1, sizeof *pc);
 	if (!pc)
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
@@ -328,7 +322,7 @@ static int pg_connect(void **out, const mig_config *cfg, mig_error *err)
 	return MIG_OK;
 }
 
-static int pg_unlock(void *conn, mig_error *err)
+static int release_lock(void *conn, mig_error *err)
 {
 	pg_conn *pc = conn;
 	if (!pc->locked)
@@ -349,7 +343,7 @@ static void pg_disconnect(void *conn)
 		return;
 	/* closing the session releases an advisory lock by itself; the leased row must go */
 	if (pc->locked && pc->cfg->lock_mode == MIG_LOCK_TABLE && PQstatus(pc->conn) == CONNECTION_OK)
-		pg_unlock(pc, NULL);
+		release_lock(pc, NULL);
 	free_conn(pc);
 }
 
@@ -497,7 +491,6 @@ static int pg_ledger_read(void *conn, mig_ledger *ledger, mig_error *err)
 	/* sorted as strcmp sorts, so mig_ledger_find can binary-search */
 	PGresult *res = PQexec(pc->conn,
 			       "SELECT module, version, name, checksum, dirty,"
-			       " to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 			       " (SELECT to_regclass('schema_migrations_objects') IS NOT NULL)"
 			       " FROM schema_migrations ORDER BY module COLLATE \"C\", version");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -514,7 +507,7 @@ static int pg_ledger_read(void *conn, mig_ledger *ledger, mig_error *err)
 	int n = PQntuples(res);
 	ledger->exists = true;
 	/* with no rows we cannot tell; preparing again costs nothing but a round trip */
-	ledger->complete = n > 0 && PQgetvalue(res, 0, 6)[0] == 't';
+	ledger->complete = n > 0 && PQgetvalue(res, 0, 5)[0] == 't';
 	ledger->rows = calloc(n ? (size_t)n : 1, sizeof *ledger->rows);
 	if (!ledger->rows) {
 		PQclear(res);
@@ -527,7 +520,6 @@ static int pg_ledger_read(void *conn, mig_ledger *ledger, mig_error *err)
 		row->name = strdup(PQgetvalue(res, i, 2));
 		snprintf(row->checksum, sizeof row->checksum, "%s", PQgetvalue(res, i, 3));
 		row->dirty = PQgetvalue(res, i, 4)[0] == 't';
-		snprintf(row->applied_at, sizeof row->applied_at, "%s", PQgetvalue(res, i, 5));
 		if (!row->module || !row->name) {
 			PQclear(res);
 			mig_ledger_clear(ledger);
@@ -538,46 +530,18 @@ static int pg_ledger_read(void *conn, mig_ledger *ledger, mig_error *err)
 	return MIG_OK;
 }
 
-/* Number of bytes of the first `chars` UTF-8 characters of s[0..len). */
-static size_t utf8_prefix_bytes(const char *s, size_t len, long chars)
-{
-	size_t i = 0;
-	while (i < len && chars > 0) {
-		i++;
-		while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
-			i++;
-		chars--;
-	}
-	return i;
-}
-
 /* Fills err for a statement of step that failed with res. */
 static int step_error(const mig_step *step, const char *stmt_text, const mig_sql_stmt *stmt,
 		      const PGresult *res, mig_error *err)
 {
-	char msg[512], detail[256] = "";
-	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	const char *extra = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-	const char *pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
-	first_line(msg, sizeof msg, primary ? primary : PQresultErrorMessage(res));
-	if (extra) {
-		char d[200];
-		first_line(d, sizeof d, extra);
-		snprintf(detail, sizeof detail, " (%s)", d);
-	}
-	unsigned line = stmt ? stmt->line : 1;
-	char at[64] = "";
-	if (stmt && pos) {
-		/* the position counts characters from the start of the failing statement */
-		size_t bytes = utf8_prefix_bytes(stmt_text, stmt->length, strtol(pos, NULL, 10) - 1);
-		unsigned token_line = line - 1 + mig_sql_line_at(stmt_text, stmt->length, bytes);
-		if (token_line != line)
-			snprintf(at, sizeof at, ", at line %u", token_line);
-	}
-	return mig_error_set(err, MIG_EFAIL, "%s/%lld %s: %s%s, SQLSTATE %s%s (%s:%u)",
-			     step->module, step->version, step->up ? "failed" : "rollback failed",
-			     msg, detail, state ? state : "?????", at, step->path, line);
+	mig_pg_failure f = {
+		.primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
+		.whole = PQresultErrorMessage(res),
+		.sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE),
+		.detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL),
+		.position = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION),
+	};
+	return mig_pg_step_error(step, stmt_text, stmt, &f, err);
 }
 
 /* The statements of a step's file as NUL-terminated strings inside *text (caller frees
@@ -642,7 +606,7 @@ static bool may_drop(const char *text, const mig_sql_stmt *stmts, size_t n)
 	return !all_start_with(text, stmts, n, safe);
 }
 
-static void timeout_statements(const mig_config *cfg, bool local, char *lock, char *stmt,
+static void timeout_statements(const mig_sql_config *cfg, bool local, char *lock, char *stmt,
 			       size_t size)
 {
 	const char *scope = local ? "SET LOCAL" : "SET";
@@ -958,7 +922,6 @@ const mig_sql_driver mig_pg_driver = {
 	.connect = pg_connect,
 	.disconnect = pg_disconnect,
 	.lock = pg_lock,
-	.unlock = pg_unlock,
 	.ledger_prepare = pg_ledger_prepare,
 	.ledger_read = pg_ledger_read,
 	.apply = pg_apply,

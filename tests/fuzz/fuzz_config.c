@@ -51,19 +51,19 @@ static void check_redact(const mig_config *cfg)
 {
 	char msg[MIG_ERROR_MAX];
 	snprintf(msg, sizeof msg, "cannot connect to '%s' nor '%s': password %s rejected",
-		 cfg->pg_dsn ? cfg->pg_dsn : "", cfg->mongo_uri ? cfg->mongo_uri : "",
-		 cfg->nsecrets ? cfg->secrets[0] : "");
+		 cfg->pg.dsn ? cfg->pg.dsn : "", cfg->mongo_uri ? cfg->mongo_uri : "",
+		 cfg->secrets.n ? cfg->secrets.items[0] : "");
 	mig_config_redact(cfg, msg, sizeof msg);
 	CHECK(strnlen(msg, sizeof msg) < sizeof msg);
-	for (size_t i = 0; i < cfg->nsecrets; i++)
-		if (!strchr(cfg->secrets[i], '*'))
-			CHECK(!strstr(msg, cfg->secrets[i]));
+	for (size_t i = 0; i < cfg->secrets.n; i++)
+		if (!strchr(cfg->secrets.items[i], '*'))
+			CHECK(!strstr(msg, cfg->secrets.items[i]));
 
-	for (size_t i = 0; i < cfg->nsecrets; i++) {
+	for (size_t i = 0; i < cfg->secrets.n; i++) {
 		for (size_t size = 1; size <= 12; size++) {
 			char *small = malloc(size); /* exact size, so an overflow is caught */
 			CHECK(small != NULL);
-			snprintf(small, size, "x%s", cfg->secrets[i]);
+			snprintf(small, size, "x%s", cfg->secrets.items[i]);
 			mig_config_redact(cfg, small, size);
 			CHECK(strnlen(small, size) < size);
 			free(small);
@@ -75,13 +75,13 @@ static void check_config(const mig_config *cfg)
 {
 	CHECK(cfg->path && !strcmp(cfg->path, "fuzz.yaml"));
 	CHECK(!cfg->root || cfg->root[0] == '/'); /* absolute, or resolved against /tmp */
-	CHECK(cfg->has_postgres == (cfg->pg_dsn != NULL));
+	CHECK(cfg->has_postgres == (cfg->pg.dsn != NULL));
 	CHECK(cfg->has_mongodb == (cfg->mongo_uri != NULL));
 	CHECK(cfg->has_mongodb == (cfg->mongo_database != NULL));
-	CHECK(cfg->lock_wait_ms >= 0 && cfg->lock_wait_ms <= INT_MAX);
-	CHECK(cfg->lock_timeout_ms >= -1 && cfg->lock_timeout_ms <= INT_MAX);
-	CHECK(cfg->statement_timeout_ms >= -1 && cfg->statement_timeout_ms <= INT_MAX);
-	CHECK(cfg->lock_mode == MIG_LOCK_ADVISORY || cfg->lock_mode == MIG_LOCK_TABLE);
+	CHECK(cfg->pg.lock_wait_ms >= 0 && cfg->pg.lock_wait_ms <= INT_MAX);
+	CHECK(cfg->pg.lock_timeout_ms >= -1 && cfg->pg.lock_timeout_ms <= INT_MAX);
+	CHECK(cfg->pg.statement_timeout_ms >= -1 && cfg->pg.statement_timeout_ms <= INT_MAX);
+	CHECK(cfg->pg.lock_mode == MIG_LOCK_ADVISORY || cfg->pg.lock_mode == MIG_LOCK_TABLE);
 
 	CHECK(cfg->nmodules == 0 || cfg->modules);
 	for (size_t i = 0; i < cfg->nmodules; i++) {
@@ -99,9 +99,9 @@ static void check_config(const mig_config *cfg)
 	CHECK(mig_config_module_enabled(cfg, "core"));
 
 	/* at most MIG_DSN_PASSWORDS_MAX from each of the DSN and the URI */
-	CHECK(cfg->nsecrets <= 2 * MIG_DSN_PASSWORDS_MAX && (cfg->nsecrets == 0 || cfg->secrets));
-	for (size_t i = 0; i < cfg->nsecrets; i++)
-		CHECK(cfg->secrets[i] && *cfg->secrets[i]);
+	CHECK(cfg->secrets.n <= 2 * MIG_DSN_PASSWORDS_MAX && (cfg->secrets.n == 0 || cfg->secrets.items));
+	for (size_t i = 0; i < cfg->secrets.n; i++)
+		CHECK(cfg->secrets.items[i] && *cfg->secrets.items[i]);
 	check_redact(cfg);
 }
 
@@ -112,11 +112,11 @@ static int same_str(const char *a, const char *b)
 
 static int same_config(const mig_config *a, const mig_config *b)
 {
-	if (!same_str(a->root, b->root) || !same_str(a->pg_dsn, b->pg_dsn) ||
+	if (!same_str(a->root, b->root) || !same_str(a->pg.dsn, b->pg.dsn) ||
 	    !same_str(a->mongo_uri, b->mongo_uri) || !same_str(a->mongo_database, b->mongo_database) ||
-	    a->lock_wait_ms != b->lock_wait_ms || a->lock_timeout_ms != b->lock_timeout_ms ||
-	    a->statement_timeout_ms != b->statement_timeout_ms || a->lock_mode != b->lock_mode ||
-	    a->nmodules != b->nmodules || a->nsecrets != b->nsecrets)
+	    a->pg.lock_wait_ms != b->pg.lock_wait_ms || a->pg.lock_timeout_ms != b->pg.lock_timeout_ms ||
+	    a->pg.statement_timeout_ms != b->pg.statement_timeout_ms || a->pg.lock_mode != b->pg.lock_mode ||
+	    a->nmodules != b->nmodules || a->secrets.n != b->secrets.n)
 		return 0;
 	for (size_t i = 0; i < a->nmodules; i++)
 		if (strcmp(a->modules[i].name, b->modules[i].name) ||

@@ -112,11 +112,11 @@ static void test_full_example(void **state)
 
 	assert_string_equal(cfg->path, "t.yaml");
 	assert_true(cfg->has_postgres);
-	assert_string_equal(cfg->pg_dsn, "postgres://app:s%40cret@localhost:5432/app");
-	assert_int_equal(cfg->lock_wait_ms, 30000);
-	assert_int_equal(cfg->lock_timeout_ms, 10000);
-	assert_int_equal(cfg->statement_timeout_ms, 0);
-	assert_int_equal(cfg->lock_mode, MIG_LOCK_TABLE);
+	assert_string_equal(cfg->pg.dsn, "postgres://app:s%40cret@localhost:5432/app");
+	assert_int_equal(cfg->pg.lock_wait_ms, 30000);
+	assert_int_equal(cfg->pg.lock_timeout_ms, 10000);
+	assert_int_equal(cfg->pg.statement_timeout_ms, 0);
+	assert_int_equal(cfg->pg.lock_mode, MIG_LOCK_TABLE);
 	assert_true(cfg->has_mongodb);
 	assert_string_equal(cfg->mongo_uri, "mongodb://root:m0ngo@localhost:27017");
 	assert_string_equal(cfg->mongo_database, "app");
@@ -138,10 +138,10 @@ static void test_full_example(void **state)
 	assert_ptr_equal(mig_config_module(cfg, "billing"), &cfg->modules[1]);
 	assert_null(mig_config_module(cfg, "ghost"));
 
-	assert_int_equal(cfg->nsecrets, 3);
-	assert_string_equal(cfg->secrets[0], "s%40cret");
-	assert_string_equal(cfg->secrets[1], "s@cret");
-	assert_string_equal(cfg->secrets[2], "m0ngo");
+	assert_int_equal(cfg->secrets.n, 3);
+	assert_string_equal(cfg->secrets.items[0], "s%40cret");
+	assert_string_equal(cfg->secrets.items[1], "s@cret");
+	assert_string_equal(cfg->secrets.items[2], "m0ngo");
 	mig_config_free(cfg);
 }
 
@@ -150,16 +150,16 @@ static void test_defaults_when_sections_are_absent(void **state)
 	(void)state;
 	mig_config *cfg = parse_ok("modules:\n");
 	assert_false(cfg->has_postgres);
-	assert_null(cfg->pg_dsn);
+	assert_null(cfg->pg.dsn);
 	assert_false(cfg->has_mongodb);
 	assert_null(cfg->mongo_uri);
 	assert_null(cfg->root);
 	assert_int_equal(cfg->nmodules, 0);
-	assert_int_equal(cfg->nsecrets, 0);
-	assert_int_equal(cfg->lock_wait_ms, 60000);
-	assert_int_equal(cfg->lock_timeout_ms, -1);
-	assert_int_equal(cfg->statement_timeout_ms, -1);
-	assert_int_equal(cfg->lock_mode, MIG_LOCK_ADVISORY);
+	assert_int_equal(cfg->secrets.n, 0);
+	assert_int_equal(cfg->pg.lock_wait_ms, 60000);
+	assert_int_equal(cfg->pg.lock_timeout_ms, -1);
+	assert_int_equal(cfg->pg.statement_timeout_ms, -1);
+	assert_int_equal(cfg->pg.lock_mode, MIG_LOCK_ADVISORY);
 	mig_config_free(cfg);
 }
 
@@ -168,8 +168,8 @@ static void test_postgres_without_dsn_means_libpq_defaults(void **state)
 	(void)state;
 	mig_config *cfg = parse_ok("postgres: {lock: advisory}\n");
 	assert_true(cfg->has_postgres);
-	assert_string_equal(cfg->pg_dsn, "");
-	assert_int_equal(cfg->lock_mode, MIG_LOCK_ADVISORY);
+	assert_string_equal(cfg->pg.dsn, "");
+	assert_int_equal(cfg->pg.lock_mode, MIG_LOCK_ADVISORY);
 	mig_config_free(cfg);
 }
 
@@ -225,15 +225,15 @@ static void test_durations_in_every_unit(void **state)
 				   "  lock_wait: 500ms\n"
 				   "  lock_timeout: 5m\n"
 				   "  statement_timeout: 1h\n");
-	assert_int_equal(cfg->lock_wait_ms, 500);
-	assert_int_equal(cfg->lock_timeout_ms, 300000);
-	assert_int_equal(cfg->statement_timeout_ms, 3600000);
+	assert_int_equal(cfg->pg.lock_wait_ms, 500);
+	assert_int_equal(cfg->pg.lock_timeout_ms, 300000);
+	assert_int_equal(cfg->pg.statement_timeout_ms, 3600000);
 	mig_config_free(cfg);
 
 	cfg = parse_ok("postgres:\n  lock_wait: 0\n  lock_timeout: 7\n  statement_timeout: 10s\n");
-	assert_int_equal(cfg->lock_wait_ms, 0);
-	assert_int_equal(cfg->lock_timeout_ms, 7000);
-	assert_int_equal(cfg->statement_timeout_ms, 10000);
+	assert_int_equal(cfg->pg.lock_wait_ms, 0);
+	assert_int_equal(cfg->pg.lock_timeout_ms, 7000);
+	assert_int_equal(cfg->pg.statement_timeout_ms, 10000);
 	mig_config_free(cfg);
 }
 
@@ -637,10 +637,10 @@ static void test_uri_and_mongo_passwords_become_secrets_and_are_redacted(void **
 				   "mongodb:\n"
 				   "  uri: mongodb+srv://m:mongopw@cluster/app\n"
 				   "  database: app\n");
-	assert_int_equal(cfg->nsecrets, 3);
-	assert_string_equal(cfg->secrets[0], "pg%21pw");
-	assert_string_equal(cfg->secrets[1], "pg!pw");
-	assert_string_equal(cfg->secrets[2], "mongopw");
+	assert_int_equal(cfg->secrets.n, 3);
+	assert_string_equal(cfg->secrets.items[0], "pg%21pw");
+	assert_string_equal(cfg->secrets.items[1], "pg!pw");
+	assert_string_equal(cfg->secrets.items[2], "mongopw");
 
 	char text[128] = "cannot reach postgres://u:pg%21pw@db/app (pg!pw) or mongopw twice: mongopw";
 	mig_config_redact(cfg, text, sizeof text);
@@ -652,18 +652,18 @@ static void test_keyword_dsn_password_becomes_a_secret(void **state)
 {
 	(void)state;
 	mig_config *cfg = parse_ok("postgres:\n  dsn: host=db password='it\\'s' user=app\n");
-	assert_string_equal(cfg->pg_dsn, "host=db password='it\\'s' user=app");
-	assert_int_equal(cfg->nsecrets, 2);
-	assert_string_equal(cfg->secrets[0], "it\\'s");
-	assert_string_equal(cfg->secrets[1], "it's");
+	assert_string_equal(cfg->pg.dsn, "host=db password='it\\'s' user=app");
+	assert_int_equal(cfg->secrets.n, 2);
+	assert_string_equal(cfg->secrets.items[0], "it\\'s");
+	assert_string_equal(cfg->secrets.items[1], "it's");
 	char text[64] = "password='it\\'s' means it's";
 	mig_config_redact(cfg, text, sizeof text);
 	assert_string_equal(text, "password='***' means ***");
 	mig_config_free(cfg);
 
 	cfg = parse_ok("postgres:\n  dsn: \"host=db password=pw user=app\"\n");
-	assert_int_equal(cfg->nsecrets, 1);
-	assert_string_equal(cfg->secrets[0], "pw");
+	assert_int_equal(cfg->secrets.n, 1);
+	assert_string_equal(cfg->secrets.items[0], "pw");
 	mig_config_free(cfg);
 }
 
@@ -671,7 +671,7 @@ static void test_no_password_no_secrets_and_null_config_redacts_nothing(void **s
 {
 	(void)state;
 	mig_config *cfg = parse_ok("postgres:\n  dsn: postgres://app@db/app\n");
-	assert_int_equal(cfg->nsecrets, 0);
+	assert_int_equal(cfg->secrets.n, 0);
 	mig_config_free(cfg);
 
 	char text[32] = "nothing to hide";
@@ -702,7 +702,7 @@ static void test_empty_postgres_section_means_defaults(void **state)
 	mig_error err = {0};
 	assert_int_equal(mig_config_parse(&cfg, "postgres:\n", 10, "t.yaml", "/d", &err), MIG_OK);
 	assert_true(cfg->has_postgres);
-	assert_string_equal(cfg->pg_dsn, "");
+	assert_string_equal(cfg->pg.dsn, "");
 	mig_config_free(cfg);
 	assert_int_equal(mig_config_parse(&cfg, "mongodb:\n", 9, "t.yaml", "/d", &err), MIG_EUSAGE);
 	assert_contains(err.message, "'mongodb.uri' is required");
@@ -756,7 +756,7 @@ static void test_load_resolves_root_against_the_file(void **state)
 	assert_string_equal(cfg->path, path);
 	char *want = scratch_path("tree");
 	assert_string_equal(cfg->root, want);
-	assert_string_equal(cfg->pg_dsn, "");
+	assert_string_equal(cfg->pg.dsn, "");
 	mig_config_free(cfg);
 	free(want);
 	assert_int_equal(unlink(path), 0);

@@ -30,7 +30,6 @@ static mig_migration mig(long long version, const char *name, bool down)
 static mig_plan *make_plan(void)
 {
 	mig_plan *plan = calloc(1, sizeof *plan);
-	plan->root = strdup("/nonexistent");
 	plan->nmodules = 2;
 	plan->modules = calloc(2, sizeof *plan->modules);
 	plan->modules[0].name = strdup("core");
