@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "driver/mongo.h"
 
 static int finish(int rc, const mig_error *err, const mig_config *cfg)
 {
@@ -62,6 +61,5 @@ int main(int argc, char **argv)
 		rc = cmd->run(&ctx, &err);
 	int status = finish(rc, &err, ctx.cfg);
 	mig_context_clear(&ctx);
-	mig_mongo_global_cleanup();
 	return status;
 }

@@ -28,6 +28,8 @@ int mig_mongo_plan_build(mig_mongo_plan **out, const mig_config *cfg, const char
 		goto done;
 	}
 	rc = mig_plan_check_module_dirs(dir, err);
+	if (rc == MIG_OK)
+		rc = mig_registry_doc_open(&plan->backend, "mongodb", err);
 	for (size_t i = 0; rc == MIG_OK && i < norder; i++) {
 		char *module_dir = mig_path_join(dir, order[i]);
 		char *path = module_dir ? mig_path_join(module_dir, "indexes.json") : NULL;
@@ -37,7 +39,8 @@ int mig_mongo_plan_build(mig_mongo_plan **out, const mig_config *cfg, const char
 			break;
 		}
 		if (access(path, F_OK) == 0 || errno != ENOENT)
-			rc = mig_index_spec_load(&plan->specs[plan->nspecs++], path, order[i], err);
+			rc = plan->backend->drv->spec_load(&plan->specs[plan->nspecs++], path, order[i],
+							   err);
 		free(path);
 	}
 done:
@@ -56,8 +59,9 @@ void mig_mongo_plan_free(mig_mongo_plan *plan)
 	if (!plan)
 		return;
 	for (size_t i = 0; i < plan->nspecs; i++)
-		mig_index_spec_free(plan->specs[i]);
+		plan->backend->drv->spec_free(plan->specs[i]);
 	free(plan->specs);
+	mig_doc_backend_close(plan->backend);
 	free(plan);
 }
 
@@ -105,12 +109,13 @@ int mig_mongo_run(mig_mongo_results *out, const mig_config *cfg, const mig_mongo
 		  mig_mongo_mode mode, mig_error *err)
 {
 	memset(out, 0, sizeof *out);
+	const mig_doc_driver *drv = plan->backend->drv;
 	mig_mongo *m = NULL;
-	int rc = mig_mongo_connect(&m, cfg->mongo_uri, cfg->mongo_database, err);
+	int rc = drv->connect(&m, cfg->mongo_uri, cfg->mongo_database, err);
 	if (rc < 0)
 		return rc;
-	rc = mig_mongo_sync(m, plan->specs, plan->nspecs, mode, collect, out, err);
-	mig_mongo_free(m);
+	rc = drv->sync(m, plan->specs, plan->nspecs, mode, collect, out, err);
+	drv->disconnect(m);
 	if (rc == MIG_OK && out->oom)
 		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 	return rc;

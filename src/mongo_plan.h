@@ -8,14 +8,17 @@
 #include "config.h"
 #include "index_spec.h"
 #include "driver/mongo.h"
+#include "driver/registry.h"
 
 typedef struct mig_mongo_plan {
+	mig_doc_backend *backend; /* the loaded MongoDB module, which parsed the specs */
 	mig_index_spec **specs; /* in module order; modules without indexes.json are absent */
 	size_t nspecs;
 } mig_mongo_plan;
 
-/* Reads <root>/mongodb/<module>/indexes.json for core and every enabled module, in run
- * order. A bad module directory name or a bad file is MIG_EUSAGE naming it. */
+/* Loads the MongoDB backend module and reads <root>/mongodb/<module>/indexes.json for
+ * core and every enabled module, in run order. A bad module directory name or a bad file
+ * is MIG_EUSAGE naming it; nothing connects. */
 int mig_mongo_plan_build(mig_mongo_plan **out, const mig_config *cfg, const char *root,
 			 mig_error *err);
 
@@ -35,7 +38,8 @@ typedef struct mig_mongo_results {
 	bool oom;
 } mig_mongo_results;
 
-/* Connects with cfg and runs mig_mongo_sync over plan in mode, collecting every item. */
+/* Connects with cfg through plan's backend and runs its sync over plan in mode,
+ * collecting every item. */
 int mig_mongo_run(mig_mongo_results *out, const mig_config *cfg, const mig_mongo_plan *plan,
 		  mig_mongo_mode mode, mig_error *err);
 

@@ -1,10 +1,20 @@
-/* libmigrate: the calls an application makes at startup to refuse to run against a
- * database that `migrate up` has not brought up to date. Link with
- * `pkg-config --cflags --libs migrate`. */
+/* libmigrate, the installed API: what an application embeds at start-up — refuse to run
+ * against a database that `migrate up` has not brought up to date, or bring it up to
+ * date in-process. Link with `pkg-config --cflags --libs migrate`; only the names in this
+ * header are exported. Every call returns MIG_OK or a negative mig_status and fills the
+ * mig_error it is given (which may be NULL); no message ever holds a password. */
 #ifndef MIGRATE_MIGRATE_H
 #define MIGRATE_MIGRATE_H
 
 #include <stddef.h>
+
+#include "migrate/version.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define MIG_EXTERN __attribute__((visibility("default")))
+#else
+#define MIG_EXTERN
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,13 +43,54 @@ typedef struct mig_error {
  * Returns MIG_OK; MIG_ESCHEMA with err->message "core schema not applied — run 'migrate
  * up'" (or naming a dirty core version); or MIG_EFAIL when the server cannot be asked.
  * err may be NULL. Messages never contain the password. */
-int mig_quick_check(const char *conninfo, mig_error *err);
+MIG_EXTERN int mig_quick_check(const char *conninfo, mig_error *err);
 
 /* The same check for the database of a config.yaml (NULL: $APP_CONFIG, then
  * ./config.yaml), and also that no enabled module has pending migrations in the tree
  * (root NULL: the config's `root:`, then ./migrations): MIG_ESCHEMA "pending migrations
  * exist: catalog/2 … — run 'migrate up'" otherwise. A bad config or tree is MIG_EUSAGE. */
-int mig_quick_check_config(const char *config_path, const char *root, mig_error *err);
+MIG_EXTERN int mig_quick_check_config(const char *config_path, const char *root,
+				      mig_error *err);
+
+/* The library's own version ("0.1.0"), to compare with MIGRATE_VERSION_STRING. */
+MIG_EXTERN const char *mig_version(void);
+
+/* ---- applying migrations in-process (the PostgreSQL side of `migrate up`) ---- */
+
+typedef struct mig_migrator mig_migrator;
+
+/* Loads a config.yaml (NULL: $APP_CONFIG, then ./config.yaml) and plans its tree (root
+ * NULL: the config's `root:`, then ./migrations), without connecting. A bad config or
+ * tree, or a config without postgres:, is MIG_EUSAGE. *out is the caller's: mig_close. */
+MIG_EXTERN int mig_open(mig_migrator **out, const char *config_path, const char *root,
+			mig_error *err);
+
+/* One migration that ran (or failed). Strings belong to the result. */
+typedef struct mig_migration_result {
+	const char *module;
+	long long version;
+	const char *name;
+	const char *file;     /* the .up.sql that ran */
+	long long duration_ms;
+	int status;           /* MIG_OK, or the failure's mig_status */
+	const char *message;  /* NULL when it succeeded; else as err->message */
+	char sqlstate[6];     /* a failed statement's SQLSTATE, else "" */
+	unsigned line;        /* where that statement starts in file, else 0 */
+} mig_migration_result;
+
+typedef struct mig_up_result {
+	mig_migration_result *migrations; /* in the order they ran; a failed one is last */
+	size_t count;                     /* 0 when everything was already applied */
+} mig_up_result;
+
+/* Applies every pending migration of every enabled module, core first, as `migrate up`
+ * does (same lock, ledger and transactions), stopping at the first failure. *out (may
+ * be NULL) receives what ran, also when the run fails: free it with mig_up_result_free. */
+MIG_EXTERN int mig_up(mig_migrator *m, mig_up_result **out, mig_error *err);
+
+/* Accept NULL. */
+MIG_EXTERN void mig_up_result_free(mig_up_result *result);
+MIG_EXTERN void mig_close(mig_migrator *m);
 
 #ifdef __cplusplus
 }

@@ -14,7 +14,7 @@
 #include "plan.h"
 #include "report.h"
 
-#define MIG_VERSION_STRING "0.1.0"
+#define MIG_VERSION_STRING MIGRATE_VERSION_STRING
 
 typedef enum mig_option_id {
 	MIG_OPT_END = 0,

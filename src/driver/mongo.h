@@ -1,5 +1,8 @@
 /* MongoDB backend: makes the collections and indexes of the modules' index specs exist
- * (src/driver/mongo.c, the only file that includes libmongoc). */
+ * (src/driver/mongo.c, the only file that includes libmongoc). It is built as a loadable
+ * module (migrate-mongodb.so) that the registry opens only when a config has mongodb:,
+ * so a PostgreSQL-only run never loads libmongoc; the rest of migrate reaches it through
+ * the mig_doc_driver table at the end of this header. */
 #ifndef MIGRATE_MONGO_H
 #define MIGRATE_MONGO_H
 
@@ -58,5 +61,30 @@ typedef void (*mig_mongo_report_fn)(void *ctx, const mig_mongo_item *item);
  * collections before the failing one have been reported, the rest not. */
 int mig_mongo_sync(mig_mongo *m, mig_index_spec *const *specs, size_t nspecs,
 		   mig_mongo_mode mode, mig_mongo_report_fn report, void *ctx, mig_error *err);
+
+/* The table the module exports (src/driver/mongo_entry.c). */
+#define MIG_DOC_DRIVER_VERSION 1
+
+typedef struct mig_doc_driver {
+	int version;      /* MIG_DOC_DRIVER_VERSION */
+	const char *name; /* the registry name: "mongodb" */
+	/* MUST: the index spec reader (mig_index_spec_load / _free), so that the JSON
+	 * parser travels with the backend that needs it */
+	int (*spec_load)(mig_index_spec **out, const char *path, const char *module,
+			 mig_error *err);
+	void (*spec_free)(mig_index_spec *spec);
+	/* MUST: mig_mongo_connect, mig_mongo_free, mig_mongo_sync */
+	int (*connect)(mig_mongo **out, const char *uri, const char *database, mig_error *err);
+	void (*disconnect)(mig_mongo *m);
+	int (*sync)(mig_mongo *m, mig_index_spec *const *specs, size_t nspecs,
+		    mig_mongo_mode mode, mig_mongo_report_fn report, void *ctx, mig_error *err);
+	/* MUST: releases the client library's process-wide state before the module is
+	 * unloaded (mig_mongo_global_cleanup) */
+	void (*unload)(void);
+} mig_doc_driver;
+
+/* The module's one exported symbol (name in MIG_DOC_DRIVER_ENTRY). */
+#define MIG_DOC_DRIVER_ENTRY "mig_doc_driver_entry"
+typedef const mig_doc_driver *(*mig_doc_driver_entry_fn)(void);
 
 #endif

@@ -18,8 +18,8 @@ typedef struct mig_pg_failure {
 	const char *position; /* PG_DIAG_STATEMENT_POSITION: characters, from 1 */
 } mig_pg_failure;
 
-/* Copies msg's first line into dst without trailing newlines or blanks (libpq messages
- * end in newlines and may span lines). msg may be NULL. */
+/* Copies msg into dst without its trailing newlines and blanks (libpq messages end in
+ * one; mig_error_set folds any inner ones into spaces). msg may be NULL. */
 void mig_pg_first_line(char *dst, size_t size, const char *msg);
 
 /* Fills err (MIG_EFAIL, err->sqlstate and err->line too) for statement stmt of step

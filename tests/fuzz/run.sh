@@ -57,7 +57,7 @@ fi
 
 # shellcheck disable=SC2054 # the commas belong to -fsanitize=
 cflags=(-std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined
-	-fno-sanitize-recover=undefined -fno-omit-frame-pointer -I"$src/include")
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer -I"$src/include" -I"$src/src")
 
 # leaks count as failures; UBSan stops at the first report, with a stack
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:symbolize=1}

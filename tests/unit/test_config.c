@@ -16,13 +16,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "unit.h"
 
-#define assert_contains(hay, needle)                                                      \
-	do {                                                                              \
-		const char *h_ = (hay), *n_ = (needle);                                   \
-		if (!strstr(h_, n_))                                                      \
-			fail_msg("'%s' does not contain '%s'", h_, n_);                  \
-	} while (0)
+
 
 #define assert_not_contains(hay, needle)                                                  \
 	do {                                                                              \
@@ -71,14 +67,6 @@ static char *scratch_path(const char *name)
 	assert_non_null(p);
 	snprintf(p, n, "%s/%s", scratch, name);
 	return p;
-}
-
-static void write_file(const char *path, const char *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
 }
 
 /* --- a good file --- */
@@ -749,7 +737,7 @@ static void test_load_resolves_root_against_the_file(void **state)
 	(void)state;
 	char *path = scratch_path("config.yaml");
 	const char *yaml = "root: tree\npostgres:\n  dsn: \"\"\n";
-	write_file(path, yaml, strlen(yaml));
+	unit_write_file(path, yaml, strlen(yaml));
 	mig_config *cfg = NULL;
 	mig_error err = {0};
 	assert_int_equal(mig_config_load(&cfg, path, &err), MIG_OK);
@@ -768,7 +756,7 @@ static void test_load_errors_carry_the_path_and_line(void **state)
 	(void)state;
 	char *path = scratch_path("broken.yaml");
 	const char *yaml = "modules:\n  catalog:\n    enabled: maybe\n";
-	write_file(path, yaml, strlen(yaml));
+	unit_write_file(path, yaml, strlen(yaml));
 	mig_config *cfg = NULL;
 	mig_error err = {0};
 	assert_int_equal(mig_config_load(&cfg, path, &err), MIG_EUSAGE);
@@ -820,7 +808,7 @@ static void test_load_empty_file(void **state)
 {
 	(void)state;
 	char *path = scratch_path("empty.yaml");
-	write_file(path, "", 0);
+	unit_write_file(path, "", 0);
 	expect_load_fails(path, "is empty");
 	assert_int_equal(unlink(path), 0);
 	free(path);
@@ -835,7 +823,7 @@ static void test_load_oversized_file(void **state)
 	assert_non_null(data);
 	for (size_t i = 0; i < len; i++)
 		data[i] = (i % 64 == 63) ? '\n' : (i % 64 == 0 ? '#' : 'x');
-	write_file(path, data, len);
+	unit_write_file(path, data, len);
 	free(data);
 	expect_load_fails(path, "too large");
 	assert_int_equal(unlink(path), 0);

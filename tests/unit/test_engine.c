@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "unit.h"
 
 /* A plan built in memory: module name -> versions (with or without down files). */
 static mig_migration mig(long long version, const char *name, bool down)
@@ -236,14 +237,6 @@ static int fake_apply(void *conn, const mig_step *step, mig_error *err)
 	return MIG_OK;
 }
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static void test_execute_stops_at_first_failure(void **state)
 {
 	(void)state;
@@ -253,9 +246,9 @@ static void test_execute_stops_at_first_failure(void **state)
 	snprintf(p1, sizeof p1, "%s/001_a.up.sql", dir);
 	snprintf(p2, sizeof p2, "%s/002_b.up.sql", dir);
 	snprintf(p3, sizeof p3, "%s/003_c.up.sql", dir);
-	write_file(p1, "abc");
-	write_file(p2, "-- migrate:run-in-tx false\nCREATE INDEX CONCURRENTLY i ON t (a);\n");
-	write_file(p3, "SELECT 3;");
+	unit_put(dir, "001_a.up.sql", "abc");
+	unit_put(dir, "002_b.up.sql", "-- migrate:run-in-tx false\nCREATE INDEX CONCURRENTLY i ON t (a);\n");
+	unit_put(dir, "003_c.up.sql", "SELECT 3;");
 	mig_migration ms[3] = {{.version = 1, .width = 3, .name = "a", .up_path = p1},
 			       {.version = 2, .width = 3, .name = "b", .up_path = p2},
 			       {.version = 3, .width = 3, .name = "c", .up_path = p3}};

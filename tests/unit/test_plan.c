@@ -17,13 +17,7 @@
 
 #include "config.h"
 #include "plan.h"
-
-#define assert_contains(hay, needle)                                                      \
-	do {                                                                              \
-		const char *h_ = (hay), *n_ = (needle);                                   \
-		if (!strstr(h_, n_))                                                      \
-			fail_msg("'%s' does not contain '%s'", h_, n_);                  \
-	} while (0)
+#include "unit.h"
 
 /* --- helpers --- */
 
@@ -35,87 +29,6 @@ static mig_config *config(const char *yaml)
 	if (rc != MIG_OK)
 		fail_msg("config did not parse: %s", err.message);
 	return cfg;
-}
-
-/* base + "/" + rel, caller frees. */
-static char *join(const char *base, const char *rel)
-{
-	size_t n = strlen(base) + strlen(rel) + 2;
-	char *p = malloc(n);
-	assert_non_null(p);
-	snprintf(p, n, "%s/%s", base, rel);
-	return p;
-}
-
-/* Makes every directory of root/rel (rel ending in '/' makes rel itself too). */
-static void make_dirs(const char *root, const char *rel)
-{
-	char *path = join(root, rel);
-	for (char *p = path + strlen(root) + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0700) < 0)
-			assert_int_equal(access(path, F_OK), 0);
-		*p = '/';
-	}
-	free(path);
-}
-
-/* Creates the empty file root/rel with its directories; "dir/" makes a directory. */
-static void touch(const char *root, const char *rel)
-{
-	make_dirs(root, rel);
-	if (rel[strlen(rel) - 1] == '/')
-		return;
-	char *path = join(root, rel);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fclose(f), 0);
-	free(path);
-}
-
-static void remove_tree(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return;
-	if (S_ISDIR(st.st_mode)) {
-		DIR *d = opendir(path);
-		if (d) {
-			struct dirent *de;
-			while ((de = readdir(d)) != NULL) {
-				if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-					continue;
-				char *child = join(path, de->d_name);
-				remove_tree(child);
-				free(child);
-			}
-			closedir(d);
-		}
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}
-
-static int make_root(void **state)
-{
-	char *dir = strdup("/tmp/ut_plan_XXXXXX");
-	if (!dir || !mkdtemp(dir)) {
-		free(dir);
-		return -1;
-	}
-	*state = dir;
-	return 0;
-}
-
-static int remove_root(void **state)
-{
-	remove_tree(*state);
-	int gone = access(*state, F_OK) < 0;
-	free(*state);
-	return gone ? 0 : -1;
 }
 
 static mig_plan *plan_ok(const mig_config *cfg, const char *root)
@@ -441,9 +354,9 @@ static void test_order_core_requiring_anything_is_an_error(void **state)
 static void test_plan_core_first_then_config_order(void **state)
 {
 	const char *root = *state;
-	touch(root, "postgres/core/001_init.up.sql");
-	touch(root, "postgres/catalog/001_products.up.sql");
-	touch(root, "postgres/billing/001_invoices.up.sql");
+	unit_put(root, "postgres/core/001_init.up.sql", NULL);
+	unit_put(root, "postgres/catalog/001_products.up.sql", NULL);
+	unit_put(root, "postgres/billing/001_invoices.up.sql", NULL);
 	mig_config *cfg = config("modules:\n  billing:\n  catalog:\n");
 	mig_plan *plan = plan_ok(cfg, root);
 	assert_int_equal(plan->nmodules, 3);
@@ -468,10 +381,10 @@ static void test_plan_core_first_then_config_order(void **state)
 static void test_plan_skips_disabled_and_unlisted_modules(void **state)
 {
 	const char *root = *state;
-	touch(root, "postgres/core/001_init.up.sql");
-	touch(root, "postgres/wishlist/001_wishes.up.sql");
-	touch(root, "postgres/extra/001_more.up.sql");
-	touch(root, "postgres/catalog/001_products.up.sql");
+	unit_put(root, "postgres/core/001_init.up.sql", NULL);
+	unit_put(root, "postgres/wishlist/001_wishes.up.sql", NULL);
+	unit_put(root, "postgres/extra/001_more.up.sql", NULL);
+	unit_put(root, "postgres/catalog/001_products.up.sql", NULL);
 	mig_config *cfg = config("modules:\n  wishlist: {enabled: false}\n  catalog:\n");
 	mig_plan *plan = plan_ok(cfg, root);
 	assert_int_equal(plan->nmodules, 2);
@@ -486,7 +399,7 @@ static void test_plan_skips_disabled_and_unlisted_modules(void **state)
 static void test_plan_missing_module_dir_is_an_empty_module(void **state)
 {
 	const char *root = *state;
-	touch(root, "postgres/core/001_init.up.sql");
+	unit_put(root, "postgres/core/001_init.up.sql", NULL);
 	mig_config *cfg = config("modules:\n  catalog:\n");
 	mig_plan *plan = plan_ok(cfg, root);
 	const mig_module_plan *mod = mig_plan_module(plan, "catalog");
@@ -502,7 +415,7 @@ static void test_plan_missing_module_dir_is_an_empty_module(void **state)
 static void test_plan_root_without_postgres_dir_has_empty_core(void **state)
 {
 	const char *root = *state;
-	touch(root, "mongodb/catalog/indexes.json");
+	unit_put(root, "mongodb/catalog/indexes.json", NULL);
 	mig_config *cfg = config("modules:\n  catalog:\n");
 	mig_plan *plan = plan_ok(cfg, root);
 	assert_int_equal(plan->nmodules, 2);
@@ -515,11 +428,11 @@ static void test_plan_root_without_postgres_dir_has_empty_core(void **state)
 static void test_plan_ignores_subdirectories_even_with_migration_names(void **state)
 {
 	const char *root = *state;
-	touch(root, "postgres/core/001_init.up.sql");
-	touch(root, "postgres/core/003_x.up.sql/");
-	touch(root, "postgres/core/bad name.sql/");
-	touch(root, "postgres/core/archive/002_old.up.sql");
-	touch(root, "postgres/core/archive/junk.sql");
+	unit_put(root, "postgres/core/001_init.up.sql", NULL);
+	unit_put(root, "postgres/core/003_x.up.sql/", NULL);
+	unit_put(root, "postgres/core/bad name.sql/", NULL);
+	unit_put(root, "postgres/core/archive/002_old.up.sql", NULL);
+	unit_put(root, "postgres/core/archive/junk.sql", NULL);
 	mig_config *cfg = config("modules:\n");
 	mig_plan *plan = plan_ok(cfg, root);
 	assert_int_equal(plan->modules[0].nmigrations, 1);
@@ -531,14 +444,14 @@ static void test_plan_ignores_subdirectories_even_with_migration_names(void **st
 static void test_plan_ignores_other_files_and_dotfiles(void **state)
 {
 	const char *root = *state;
-	touch(root, "postgres/core/README.md");
-	touch(root, "postgres/core/.gitkeep");
-	touch(root, "postgres/core/.005_hidden.up.sql");
-	touch(root, "postgres/core/.broken.sql");
-	touch(root, "postgres/core/notes.txt");
-	touch(root, "postgres/core/001_init.up.sql");
-	touch(root, "postgres/README.md");
-	touch(root, "postgres/.Hidden-Dir/");
+	unit_put(root, "postgres/core/README.md", NULL);
+	unit_put(root, "postgres/core/.gitkeep", NULL);
+	unit_put(root, "postgres/core/.005_hidden.up.sql", NULL);
+	unit_put(root, "postgres/core/.broken.sql", NULL);
+	unit_put(root, "postgres/core/notes.txt", NULL);
+	unit_put(root, "postgres/core/001_init.up.sql", NULL);
+	unit_put(root, "postgres/README.md", NULL);
+	unit_put(root, "postgres/.Hidden-Dir/", NULL);
 	mig_config *cfg = config("modules:\n");
 	mig_plan *plan = plan_ok(cfg, root);
 	assert_int_equal(plan->nmodules, 1);
@@ -551,10 +464,10 @@ static void test_plan_ignores_other_files_and_dotfiles(void **state)
 static void test_plan_sorts_versions_numerically(void **state)
 {
 	const char *root = *state;
-	touch(root, "postgres/core/10_ten.up.sql");
-	touch(root, "postgres/core/2_two.up.sql");
-	touch(root, "postgres/core/001_one.up.sql");
-	touch(root, "postgres/core/20241124000000_stamp.up.sql");
+	unit_put(root, "postgres/core/10_ten.up.sql", NULL);
+	unit_put(root, "postgres/core/2_two.up.sql", NULL);
+	unit_put(root, "postgres/core/001_one.up.sql", NULL);
+	unit_put(root, "postgres/core/20241124000000_stamp.up.sql", NULL);
 	mig_config *cfg = config("modules:\n");
 	mig_plan *plan = plan_ok(cfg, root);
 	const mig_module_plan *core = &plan->modules[0];
@@ -574,11 +487,11 @@ static void test_plan_sorts_versions_numerically(void **state)
 static void test_plan_pairs_down_with_up(void **state)
 {
 	const char *root = *state;
-	touch(root, "postgres/core/001_init.up.sql");
-	touch(root, "postgres/core/001_init.down.sql");
-	touch(root, "postgres/core/002_more.up.sql");
-	touch(root, "postgres/core/003_last.down.sql");
-	touch(root, "postgres/core/003_last.up.sql");
+	unit_put(root, "postgres/core/001_init.up.sql", NULL);
+	unit_put(root, "postgres/core/001_init.down.sql", NULL);
+	unit_put(root, "postgres/core/002_more.up.sql", NULL);
+	unit_put(root, "postgres/core/003_last.down.sql", NULL);
+	unit_put(root, "postgres/core/003_last.up.sql", NULL);
 	mig_config *cfg = config("modules:\n");
 	mig_plan *plan = plan_ok(cfg, root);
 	const mig_module_plan *core = &plan->modules[0];
@@ -600,8 +513,8 @@ static void test_plan_pairs_down_with_up(void **state)
 static void test_plan_orphan_down_names_the_file(void **state)
 {
 	const char *root = *state;
-	touch(root, "postgres/core/001_init.up.sql");
-	touch(root, "postgres/core/002_gone.down.sql");
+	unit_put(root, "postgres/core/001_init.up.sql", NULL);
+	unit_put(root, "postgres/core/002_gone.down.sql", NULL);
 	mig_config *cfg = config("modules:\n");
 	mig_error err;
 	const char *msg = plan_fails(cfg, root, &err);
@@ -613,8 +526,8 @@ static void test_plan_orphan_down_names_the_file(void **state)
 static void test_plan_down_with_another_name_is_an_error(void **state)
 {
 	const char *root = *state;
-	touch(root, "postgres/core/001_init.up.sql");
-	touch(root, "postgres/core/1_other.down.sql");
+	unit_put(root, "postgres/core/001_init.up.sql", NULL);
+	unit_put(root, "postgres/core/1_other.down.sql", NULL);
 	mig_config *cfg = config("modules:\n");
 	mig_error err;
 	const char *msg = plan_fails(cfg, root, &err);
@@ -626,8 +539,8 @@ static void test_plan_down_with_another_name_is_an_error(void **state)
 static void test_plan_duplicate_up_versions_name_both_files(void **state)
 {
 	const char *root = *state;
-	touch(root, "postgres/catalog/001_a.up.sql");
-	touch(root, "postgres/catalog/1_b.up.sql");
+	unit_put(root, "postgres/catalog/001_a.up.sql", NULL);
+	unit_put(root, "postgres/catalog/1_b.up.sql", NULL);
 	mig_config *cfg = config("modules:\n  catalog:\n");
 	mig_error err;
 	const char *msg = plan_fails(cfg, root, &err);
@@ -641,9 +554,9 @@ static void test_plan_duplicate_up_versions_name_both_files(void **state)
 static void test_plan_duplicate_down_versions_name_both_files(void **state)
 {
 	const char *root = *state;
-	touch(root, "postgres/core/001_a.up.sql");
-	touch(root, "postgres/core/001_a.down.sql");
-	touch(root, "postgres/core/01_a.down.sql");
+	unit_put(root, "postgres/core/001_a.up.sql", NULL);
+	unit_put(root, "postgres/core/001_a.down.sql", NULL);
+	unit_put(root, "postgres/core/01_a.down.sql", NULL);
 	mig_config *cfg = config("modules:\n");
 	mig_error err;
 	const char *msg = plan_fails(cfg, root, &err);
@@ -656,8 +569,8 @@ static void test_plan_duplicate_down_versions_name_both_files(void **state)
 static void test_plan_bad_sql_name_names_it(void **state)
 {
 	const char *root = *state;
-	touch(root, "postgres/core/001_init.up.sql");
-	touch(root, "postgres/core/schema.sql");
+	unit_put(root, "postgres/core/001_init.up.sql", NULL);
+	unit_put(root, "postgres/core/schema.sql", NULL);
 	mig_config *cfg = config("modules:\n");
 	mig_error err;
 	const char *msg = plan_fails(cfg, root, &err);
@@ -669,8 +582,8 @@ static void test_plan_bad_sql_name_names_it(void **state)
 static void test_plan_bad_sql_name_in_later_module_names_it(void **state)
 {
 	const char *root = *state;
-	touch(root, "postgres/core/001_init.up.sql");
-	touch(root, "postgres/catalog/9223372036854775808_big.up.sql");
+	unit_put(root, "postgres/core/001_init.up.sql", NULL);
+	unit_put(root, "postgres/catalog/9223372036854775808_big.up.sql", NULL);
 	mig_config *cfg = config("modules:\n  catalog:\n");
 	mig_error err;
 	const char *msg = plan_fails(cfg, root, &err);
@@ -682,8 +595,8 @@ static void test_plan_bad_sql_name_in_later_module_names_it(void **state)
 static void test_plan_bad_module_directory_name_names_it(void **state)
 {
 	const char *root = *state;
-	touch(root, "postgres/core/001_init.up.sql");
-	touch(root, "postgres/Bad-Name/001_x.up.sql");
+	unit_put(root, "postgres/core/001_init.up.sql", NULL);
+	unit_put(root, "postgres/Bad-Name/001_x.up.sql", NULL);
 	mig_config *cfg = config("modules:\n");
 	mig_error err;
 	const char *msg = plan_fails(cfg, root, &err);
@@ -694,7 +607,7 @@ static void test_plan_bad_module_directory_name_names_it(void **state)
 
 static void test_plan_missing_root_names_it(void **state)
 {
-	char *root = join(*state, "nope");
+	char *root = unit_join(*state, "nope");
 	mig_config *cfg = config("modules:\n");
 	mig_error err;
 	const char *msg = plan_fails(cfg, root, &err);
@@ -706,8 +619,8 @@ static void test_plan_missing_root_names_it(void **state)
 
 static void test_plan_root_that_is_a_file(void **state)
 {
-	touch(*state, "tree");
-	char *root = join(*state, "tree");
+	unit_put(*state, "tree", NULL);
+	char *root = unit_join(*state, "tree");
 	mig_config *cfg = config("modules:\n");
 	mig_error err;
 	const char *msg = plan_fails(cfg, root, &err);
@@ -720,7 +633,7 @@ static void test_plan_root_that_is_a_file(void **state)
 static void test_plan_reports_module_order_errors(void **state)
 {
 	const char *root = *state;
-	touch(root, "postgres/core/001_init.up.sql");
+	unit_put(root, "postgres/core/001_init.up.sql", NULL);
 	mig_config *cfg = config("modules:\n  billing: {requires: [ghost]}\n");
 	mig_error err;
 	const char *msg = plan_fails(cfg, root, &err);
@@ -744,7 +657,7 @@ static void test_choose_root_precedence(void **state)
 	mig_config_free(without);
 }
 
-#define TREE_TEST(fn) cmocka_unit_test_setup_teardown(fn, make_root, remove_root)
+#define TREE_TEST(fn) cmocka_unit_test_setup_teardown(fn, unit_scratch_setup, unit_scratch_teardown)
 
 /* Regression: ordering was cubic in the number of modules, so a config listing tens of
  * thousands of modules hung. A chain of 20,000 requirements listed backwards must come

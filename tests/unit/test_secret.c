@@ -14,13 +14,9 @@
 #include "expand.h"
 #include "names.h"
 #include "secret.h"
+#include "unit.h"
 
-#define assert_contains(hay, needle)                                                      \
-	do {                                                                              \
-		const char *h_ = (hay), *n_ = (needle);                                   \
-		if (!strstr(h_, n_))                                                      \
-			fail_msg("'%s' does not contain '%s'", h_, n_);                  \
-	} while (0)
+
 
 /* Runs mig_dsn_passwords and checks it found exactly raw (and decoded, when not NULL). */
 static void check_passwords(const char *dsn, const char *raw, const char *decoded)
