@@ -56,19 +56,13 @@ run_tap() {
 	echo "$passed $failed" >>"$counts"
 }
 
-suite() { # LABEL BUILD_DIR
+suite() { # LABEL BUILD_DIR [meson test options...]: every unit and integration suite
 	local label=$1 dir=$2
-	log "$label: unit tests"
-	for t in "$dir"/tests/test_*; do
-		case "$t" in *test_mongo_driver) continue ;; esac
-		[ -f "$t" ] && [ -x "$t" ] && run_tap "$(basename "$t")" "$t"
-	done
-	log "$label: integration tests"
-	run_tap "mongo driver" env MIGRATE_TEST_MONGO_URI="$MONGO_URI" "$dir/tests/test_mongo_driver"
-	for t in tests/integration/test_*.sh; do
-		run_tap "$(basename "$t" .sh)" env MIGRATE_BIN="$src/$dir/migrate" \
-			MIGRATE_SOURCE_ROOT="$src" MIGRATE_TEST_MONGO_URI="$MONGO_URI" bash "$t"
-	done
+	shift 2
+	log "$label: unit and integration tests (meson test)"
+	MIGRATE_TEST_MONGO_URI="$MONGO_URI" meson test -C "$dir" --no-rebuild "$@" \
+		>"$work/meson-test.out" 2>&1 || true
+	python3 tests/lib/tap_counts.py "$dir/meson-logs/testlog.json" "$counts"
 }
 
 log "build"
@@ -94,7 +88,7 @@ suite "plain build" build-test
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
 export LSAN_OPTIONS=exitcode=99
-suite "ASan+UBSan build" build-asan
+suite "ASan+UBSan build" build-asan --timeout-multiplier 3
 unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
 log "fuzzing (${FUZZ_SECONDS:=15} s per target; longer: FUZZ_SECONDS=600 tests/fuzz/run.sh)"

@@ -163,4 +163,55 @@ test_completions_match_command_table() {
 	done
 }
 
+# The shared library: a soname, and nothing exported but the API of migrate.h.
+test_install_shared_library_exports_only_the_api() {
+	installed
+	installed_file "lib/.../libmigrate.so.*" -path './lib*/libmigrate.so.*' -name '*.*.*'
+	local lib=$FOUND
+	objdump -p "$lib" | grep -q 'SONAME *libmigrate\.so\.0$' ||
+		fail "no soname libmigrate.so.0 in $lib: $(objdump -p "$lib" | grep SONAME)"
+	nm -D --defined-only "$lib" | awk '$2 == "T" {print $3}' | sort >exported
+	grep -o 'MIG_EXTERN [^(]*(' "$TREE/include/migrate/migrate.h" |
+		sed -E 's/.*[ *]([a-z_0-9]+)\($/\1/' | sort >declared
+	[ -s declared ] || fail "no MIG_EXTERN declarations found in migrate.h"
+	diff declared exported >exports.diff || fail "exported != declared: $(cat exports.diff)"
+}
+
+# An application that only wants PostgreSQL needs neither libmongoc nor jansson:
+# not on pkg-config's link line, not loaded when it runs.
+test_install_consumer_links_without_mongo_or_jansson() {
+	installed
+	installed_file "lib/.../pkgconfig/migrate.pc" -path './lib*/pkgconfig/migrate.pc'
+	export PKG_CONFIG_PATH=${FOUND%/*}
+	local libs libdir
+	libs=$(pkg-config --libs migrate)
+	case $libs in *mongo* | *jansson* | *bson*) fail "pkg-config --libs migrate: $libs" ;; esac
+	printf '#include <migrate/migrate.h>\n#include <stdio.h>\n#include <string.h>\nint main(void) {\n  printf("%%s\\n", mig_version());\n  return strcmp(mig_version(), MIGRATE_VERSION_STRING) != 0;\n}\n' >consumer.c
+	# shellcheck disable=SC2046,SC2086
+	cc -std=c11 -Wall -Werror consumer.c -o consumer $(pkg-config --cflags migrate) $libs 2>cc.err ||
+		fail "cannot build a consumer: $(head -5 cc.err)"
+	libdir=$(pkg-config --variable=libdir migrate)
+	LD_LIBRARY_PATH=$libdir ./consumer >version.out || fail "the consumer failed"
+	assert_eq "migrate $(cat version.out)" "$("$MIGRATE_BIN" --version)" "mig_version()"
+	LD_LIBRARY_PATH=$libdir ldd ./consumer >ldd.out
+	assert_not_contains ldd.out "libmongoc"
+	assert_not_contains ldd.out "libjansson"
+	assert_contains ldd.out "libmigrate.so.0"
+}
+
+# The installed binary finds its MongoDB module in the install tree, and loads it only
+# for a config with mongodb:.
+test_install_mongodb_module_loads_from_the_prefix() {
+	installed
+	installed_file "lib/.../migrate/migrate-mongodb.so" -path './lib*/migrate/migrate-mongodb.so'
+	ldd "$TREE/bin/migrate" >ldd.out
+	assert_not_contains ldd.out "libmongoc"
+	mkdir -p migrations/mongodb/core
+	printf '{"collections": [{"name": "c", "indexes": []}]}\n' >migrations/mongodb/core/indexes.json
+	printf 'mongodb:\n  uri: "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200"\n  database: d\n' >config.yaml
+	MIGRATE_BIN=$TREE/bin/migrate expect_status 1 seed
+	assert_not_contains "$ERR" "cannot load"
+	assert_contains "$ERR" "MongoDB"
+}
+
 run_tests

@@ -79,6 +79,7 @@ run_tests() {
 		fi
 		[ -n "${MIGRATE_TEST_KEEP:-}" ] || rm -rf "$SCRATCH"
 	done
+	echo "1..$n" # the TAP plan, last: meson test reads these lines
 	echo "$passed $failed" >>"$MIGRATE_TEST_COUNTS"
 	[ "$failed" -eq 0 ]
 }
