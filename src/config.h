@@ -30,6 +30,7 @@ typedef struct mig_config {
 
 	bool has_postgres;
 	char *pg_dsn;               /* expanded; "" means libpq defaults */
+	char *pg_scratch_dsn;       /* server for template/test/shadow databases; NULL: pg_dsn's */
 	long long lock_wait_ms;     /* default 60 s */
 	long long lock_timeout_ms;  /* -1 = not set (server default), 0 = none */
 	long long statement_timeout_ms; /* likewise */

@@ -18,6 +18,10 @@ int mig_mongo_connect(mig_mongo **out, const char *uri, const char *database, mi
 /* Accepts NULL. */
 void mig_mongo_free(mig_mongo *m);
 
+/* Drops the client's database with everything in it (testdb drop). MIG_EFAIL naming it
+ * when the server refuses or cannot be reached. */
+int mig_mongo_drop_database(mig_mongo *m, mig_error *err);
+
 /* Releases libmongoc's process-wide state (mongoc_cleanup). main calls it once, after every
  * mig_mongo is freed and before it returns; no mig_mongo may be used afterwards. Harmless
  * when mig_mongo_connect was never called. */
