@@ -83,6 +83,10 @@ test_sixteen_concurrent_creates_build_the_template_once() {
 	local built=0 tpls
 	for i in $(seq 1 16); do
 		[ -s "c$i.json" ] || fail "create $i failed: $(cat "c$i.err")"
+		if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "c$i.err"; then
+			cat "c$i.err" >&2
+			fail "sanitizer report from create $i"
+		fi
 		[ "$(json "c$i.json" template_built)" = "true" ] && built=$((built + 1))
 		assert_eq "$(in_db "$(json "c$i.json" dsn)" "SELECT t FROM marker")" "$SCRATCH" "clone $i"
 	done
@@ -184,6 +188,24 @@ test_without_createdb_one_error_and_nothing_left() {
 	assert_contains "$ERR" "role 'app' lacks the CREATEDB privilege"
 	assert_not_contains "$ERR" "$PG_PASSWORD"
 	assert_eq "$(scratch_dbs migrate_)" "$before" "databases after the refusal"
+}
+
+test_scratch_dsn_names_the_server_and_role_that_create() {
+	tdb_setup
+	# the application's role cannot create databases; scratch_dsn names one that can
+	{
+		printf 'postgres:\n  dsn: "postgres://app:%s@127.0.0.1:%s/app"\n' "$PG_PASSWORD" "$MIGRATE_PG_PORT"
+		printf '  scratch_dsn: "host=%s port=%s user=postgres"\n' "$MIGRATE_PG_SOCKET" "$MIGRATE_PG_PORT"
+		printf 'modules:\n  catalog: {}\n'
+	} >scratch.yaml
+	expect_status 0 testdb create --config scratch.yaml --format json
+	assert_contains "$OUT" "user='postgres'"
+	assert_not_contains "$OUT" "$PG_PASSWORD"
+	assert_eq "$(in_db "$(json "$OUT" dsn)" "SELECT t FROM marker")" "$SCRATCH" "clone on the scratch server"
+	printf 'postgres:\n  scratch_dsn: "host=%s port=%s nosuchkey=1"\n' "$MIGRATE_PG_SOCKET" "$MIGRATE_PG_PORT" >bad.yaml
+	expect_status 2 testdb create --config bad.yaml
+	assert_contains "$ERR" "postgres.scratch_dsn"
+	drop_tests
 }
 
 test_drop_refuses_databases_migrate_did_not_create() {
