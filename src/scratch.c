@@ -17,7 +17,7 @@
 
 /* Bump when what a template holds changes for the same files (e.g. the ledger's shape). */
 #define TEMPLATE_FORMAT "migrate template 1"
-#define MARK_PREFIX "migrate testdb created="
+#define MARK_PREFIX "migrate scratch database, created="
 
 struct mig_scratch {
 	const mig_config *cfg;
@@ -116,9 +116,9 @@ int mig_scratch_conninfo(char **out, const mig_scratch *sc, const char *name,
 	return mig_pg_scratch_conninfo(out, sc->cfg, name, with_password, err);
 }
 
-/* The normal up of run into the fresh database dbname, through the engine: the one
- * place a template's contents are made (repoint it when the engine's up moves). */
-static int build_up(mig_scratch *sc, const char *dbname, const mig_run *run, mig_error *err)
+/* The engine's normal run into database dbname: the one place a template's contents
+ * are made (repoint it when the engine's up sequence moves). */
+int mig_scratch_apply(mig_scratch *sc, const char *dbname, const mig_run *run, mig_error *err)
 {
 	char *conninfo = NULL;
 	int rc = mig_scratch_conninfo(&conninfo, sc, dbname, true, err);
@@ -164,7 +164,7 @@ int mig_scratch_template(char out[MIG_SCRATCH_NAME_MAX], bool *built, mig_scratc
 	if ((rc = mig_pg_admin_drop(sc->admin, tmp, err)) < 0 ||
 	    (rc = mig_pg_admin_create(sc->admin, tmp, err)) < 0)
 		goto unlock;
-	rc = build_up(sc, tmp, run, err);
+	rc = mig_scratch_apply(sc, tmp, run, err);
 	if (rc == MIG_OK)
 		rc = mig_pg_admin_seal(sc->admin, tmp, out, err);
 	if (rc < 0) {
@@ -224,6 +224,22 @@ int mig_scratch_clone(mig_scratch *sc, const char *tpl, const char *name, mig_er
 		return rc;
 	char mark[160];
 	snprintf(mark, sizeof mark, MARK_PREFIX "%lld template=%s", (long long)time(NULL), tpl);
+	rc = mig_pg_admin_comment(sc->admin, name, mark, err);
+	if (rc < 0)
+		mig_pg_admin_drop(sc->admin, name, NULL);
+	return rc;
+}
+
+int mig_scratch_create(mig_scratch *sc, const char *name, mig_error *err)
+{
+	if (!mig_scratch_name_valid(name))
+		return mig_error_set(err, MIG_EUSAGE, "'%s' is not a name for a scratch database",
+				     name);
+	int rc = mig_pg_admin_create(sc->admin, name, err);
+	if (rc < 0)
+		return rc;
+	char mark[160];
+	snprintf(mark, sizeof mark, MARK_PREFIX "%lld", (long long)time(NULL));
 	rc = mig_pg_admin_comment(sc->admin, name, mark, err);
 	if (rc < 0)
 		mig_pg_admin_drop(sc->admin, name, NULL);

@@ -60,6 +60,17 @@ bool mig_scratch_name_valid(const char *name);
  * existing name is MIG_EUSAGE. */
 int mig_scratch_clone(mig_scratch *sc, const char *tpl, const char *name, mig_error *err);
 
+/* Creates an empty database name (a valid scratch name, e.g. from mig_scratch_new_name
+ * with MIG_SCRATCH_SHADOW_PREFIX) marked with the time, for checks that need a database
+ * without the tree (roundtrip). */
+int mig_scratch_create(mig_scratch *sc, const char *name, mig_error *err);
+
+/* Runs run (up or down) through the engine on database name of the scratch server,
+ * creating the ledger tables first when missing; quiet. A failure is the engine's,
+ * naming file, line and SQLSTATE. The template build uses this: it is the one place
+ * to repoint when the engine's up sequence moves. */
+int mig_scratch_apply(mig_scratch *sc, const char *name, const mig_run *run, mig_error *err);
+
 /* A libpq conninfo for database name on the scratch server; with_password false for
  * anything printed. *out is the caller's (free()). */
 int mig_scratch_conninfo(char **out, const mig_scratch *sc, const char *name,
