@@ -79,7 +79,7 @@ for ((i = 0; i < CLONES; i++)); do
 done
 TPL=$(admin -c "SELECT datname FROM pg_database WHERE datname LIKE 'migrate\_tpl\_%'")
 for strategy in FILE_COPY WAL_LOG; do
-	for ((i = 0; i < 5; i++)); do
+	for ((i = 0; i < 3; i++)); do
 		ms_of admin -c "CREATE DATABASE tdb_plain TEMPLATE $TPL STRATEGY $strategy" >>"$W/$strategy"
 		admin -c "DROP DATABASE tdb_plain"
 	done
