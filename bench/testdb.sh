@@ -14,6 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
 RUNS=${BENCH_RUNS:-5}
 CLONES=${BENCH_CLONES:-20}
+PLAIN=${BENCH_PLAIN:-2} # plain CREATE DATABASE runs per strategy (FILE_COPY takes minutes)
 die() { echo "bench: $*" >&2; exit 1; }
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -79,7 +80,7 @@ for ((i = 0; i < CLONES; i++)); do
 done
 TPL=$(admin -c "SELECT datname FROM pg_database WHERE datname LIKE 'migrate\_tpl\_%'")
 for strategy in FILE_COPY WAL_LOG; do
-	for ((i = 0; i < 3; i++)); do
+	for ((i = 0; i < PLAIN; i++)); do
 		ms_of admin -c "CREATE DATABASE tdb_plain TEMPLATE $TPL STRATEGY $strategy" >>"$W/$strategy"
 		admin -c "DROP DATABASE tdb_plain"
 	done
