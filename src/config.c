@@ -215,6 +215,8 @@ static int postgres_pair(walker *w, const char *key, const yaml_node_t *key_node
 	(void)ctx;
 	if (!strcmp(key, "dsn"))
 		return connection_string(w, value, "postgres.dsn", &cfg->pg.dsn);
+	if (!strcmp(key, "scratch_dsn"))
+		return connection_string(w, value, "postgres.scratch_dsn", &cfg->pg.scratch_dsn);
 	if (!strcmp(key, "lock_wait"))
 		return duration_value(w, value, "postgres.lock_wait", &cfg->pg.lock_wait_ms);
 	if (!strcmp(key, "lock_timeout"))
@@ -588,6 +590,7 @@ void mig_config_free(mig_config *cfg)
 	free(cfg->path);
 	free(cfg->root);
 	free(cfg->pg.dsn);
+	free(cfg->pg.scratch_dsn);
 	free(cfg->mongo_uri);
 	free(cfg->mongo_database);
 	free(cfg);

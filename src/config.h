@@ -29,6 +29,8 @@ typedef struct mig_module_config {
 typedef struct mig_sql_config {
 	const char *backend;            /* registry name of the driver: "postgres" */
 	char *dsn;                      /* expanded; "" means libpq defaults */
+	char *scratch_dsn;              /* server for template, test and shadow databases;
+					 * NULL: dsn's */
 	long long lock_wait_ms;         /* default 60 s */
 	long long lock_timeout_ms;      /* -1 = not set (server default), 0 = none */
 	long long statement_timeout_ms; /* likewise */

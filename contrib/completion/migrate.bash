@@ -7,7 +7,7 @@
 # The commands and options below mirror the command table (src/cli/commands.c) and the
 # option table (src/cli/options.c); keep them in step with those.
 
-_migrate_commands="up down status verify seed check resolve create help"
+_migrate_commands="up down status verify seed check resolve create testdb reset help"
 
 # _migrate_options COMMAND: the options COMMAND accepts, long and short.
 _migrate_options() {
@@ -21,6 +21,8 @@ _migrate_options() {
 	check) echo "--quiet -q $common" ;;
 	resolve) echo "--module -m --version --applied --rolled-back $common" ;;
 	create) echo "--module -m --quiet -q $common" ;;
+	testdb) echo "--name --older-than --format -f --quiet -q $common" ;;
+	reset) echo "--force --quiet -q --verbose -v $common" ;;
 	help) echo "--help -h" ;;
 	esac
 }
@@ -28,7 +30,7 @@ _migrate_options() {
 # _migrate_takes_value COMMAND OPTION: whether OPTION of COMMAND takes a value.
 _migrate_takes_value() {
 	case $2 in
-	--config | -c | --root | -r | --module | -m | --steps | -n | --format | -f) return 0 ;;
+	--config | -c | --root | -r | --module | -m | --steps | -n | --format | -f | --name | --older-than) return 0 ;;
 	--version) [ "$1" = resolve ] ;;
 	*) return 1 ;;
 	esac
@@ -156,7 +158,14 @@ _migrate() {
 		return 0
 	fi
 
-	# operands: `help COMMAND`; every other command takes none
+	# operands: `help COMMAND`, `testdb create|drop|gc`; every other command takes none
+	if [ "$cmd" = testdb ]; then
+		local i n=0
+		for ((i = 2; i < COMP_CWORD; i++)); do
+			[[ ${COMP_WORDS[i]} == -* ]] || n=$((n + 1))
+		done
+		[ "$n" -eq 0 ] && COMPREPLY=($(compgen -W "create drop gc" -- "$cur"))
+	fi
 	if [ "$cmd" = help ]; then
 		local i n=0
 		for ((i = 2; i < COMP_CWORD; i++)); do

@@ -92,6 +92,40 @@ MIG_EXTERN int mig_up(mig_migrator *m, mig_up_result **out, mig_error *err);
 MIG_EXTERN void mig_up_result_free(mig_up_result *result);
 MIG_EXTERN void mig_close(mig_migrator *m);
 
+/* A test database made by mig_testdb_create: the tree fully migrated, cloned from a
+ * template. Every string belongs to the struct; release it with mig_testdb_free. */
+typedef struct mig_testdb {
+	char *dsn;            /* libpq conninfo (key=value) of the new database, with the
+			       * config's password when it has one: for connecting, not printing */
+	char *database;       /* its name: migrate_test_… unless chosen */
+	char *template_name;  /* the migrate_tpl_<12 hex> it was cloned from */
+	int template_built;   /* 1 when this call built the template, else 0 */
+	char *mongo_database; /* the MongoDB database seeded alongside, or NULL without mongodb: */
+	double ms;            /* wall time of the call */
+} mig_testdb;
+
+/* Creates a database holding the tree of a config.yaml (config_path NULL: $APP_CONFIG,
+ * then ./config.yaml; root NULL: the config's `root:`, then ./migrations) fully migrated,
+ * exactly as `migrate up` leaves a fresh database, on the server of postgres.dsn or
+ * postgres.scratch_dsn. The first call for a tree builds its template (under a
+ * server-wide lock: concurrent calls build it once); later calls clone it. name NULL
+ * picks a unique migrate_test_… name; a given name must start with "migrate_test_".
+ * When the config has mongodb:, a MongoDB database of the same name is seeded too.
+ * Returns MIG_OK with *out set (the caller's); MIG_EUSAGE for a bad config, tree or
+ * name (nothing created); MIG_EFAIL when the role lacks CREATEDB (naming it), a
+ * migration fails while building the template (naming file, line and SQLSTATE; no
+ * template is left), or the server fails. err may be NULL; no message holds a password. */
+MIG_EXTERN int mig_testdb_create(const char *config_path, const char *root, const char *name,
+				 mig_testdb **out, mig_error *err);
+
+/* Drops test database name, made by mig_testdb_create with the same config (and its
+ * MongoDB database when the config has mongodb:). A name migrate did not create is
+ * MIG_EUSAGE and nothing is dropped. err may be NULL. */
+MIG_EXTERN int mig_testdb_drop(const char *config_path, const char *name, mig_error *err);
+
+/* Accepts NULL. */
+MIG_EXTERN void mig_testdb_free(mig_testdb *db);
+
 #ifdef __cplusplus
 }
 #endif

@@ -31,6 +31,9 @@ typedef enum mig_option_id {
 	MIG_OPT_ROLLED_BACK,
 	MIG_OPT_QUIET,
 	MIG_OPT_VERBOSE,
+	MIG_OPT_NAME,       /* testdb create */
+	MIG_OPT_OLDER_THAN, /* testdb gc */
+	MIG_OPT_FORCE,      /* reset */
 	MIG_OPT_COUNT, /* not an option: the number of ids */
 } mig_option_id;
 
@@ -44,6 +47,9 @@ typedef struct mig_args {
 	bool has_version;
 	bool dry_run, allow_out_of_order, applied, rolled_back, help, quiet, verbose;
 	mig_format format;
+	const char *name;           /* --name (testdb create) */
+	long long older_than_ms;    /* --older-than (testdb gc), default 24 h */
+	bool force;                 /* --force (reset) */
 	char **positional; /* borrowed from argv */
 	int npositional;
 } mig_args;
@@ -116,5 +122,8 @@ int mig_check_resolve_args(const mig_args *args, mig_error *err);
 int mig_check_up_args(const mig_args *args, mig_error *err);
 int mig_check_create_args(const mig_args *args, mig_error *err);
 int mig_cmd_create(mig_context *ctx, mig_error *err);
+int mig_check_testdb_args(const mig_args *args, mig_error *err);
+int mig_cmd_testdb(mig_context *ctx, mig_error *err);
+int mig_cmd_reset(mig_context *ctx, mig_error *err);
 
 #endif

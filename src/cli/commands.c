@@ -21,6 +21,10 @@ static const mig_option_id seed_options[] = {
 	MIG_OPT_DRY_RUN, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id verify_options[] = {MIG_OPT_FORMAT, COMMON, MIG_OPT_END};
 static const mig_option_id create_options[] = {MIG_OPT_MODULE, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
+static const mig_option_id testdb_options[] = {
+	MIG_OPT_NAME, MIG_OPT_OLDER_THAN, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
+static const mig_option_id reset_options[] = {
+	MIG_OPT_FORCE, MIG_OPT_QUIET, MIG_OPT_VERBOSE, COMMON, MIG_OPT_END};
 static const mig_option_id help_options[] = {MIG_OPT_HELP, MIG_OPT_END};
 
 const mig_command mig_commands[] = {
@@ -70,6 +74,23 @@ const mig_command mig_commands[] = {
 	 "UTC time). Creates the module directory when it is new; never overwrites.",
 	 "migrate create --module catalog add_prices", create_options, 1, MIG_NEEDS_CONFIG,
 	 mig_check_create_args, mig_cmd_create},
+	{"testdb", "create, drop or gc test databases cloned from a template of the tree",
+	 "create [--name NAME] [--format text|json] | drop NAME... | gc [--older-than D]",
+	 "create: prints the connection string of a new database holding the whole tree\n"
+	 "migrated, cloned from migrate_tpl_<hash> (built by the first create for a tree, under\n"
+	 "a lock; later creates clone it in milliseconds). With mongodb:, also seeds a MongoDB\n"
+	 "database of the same name. drop: drops test databases create made (only those).\n"
+	 "gc: drops templates of other trees and test databases older than --older-than (24h).\n"
+	 "Runs on postgres.scratch_dsn, else the server of postgres.dsn; needs CREATEDB there.",
+	 "psql \"$(migrate testdb create)\"", testdb_options, 64,
+	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES | MIG_NEEDS_MONGO_PLAN,
+	 mig_check_testdb_args, mig_cmd_testdb},
+	{"reset", "development: roll every module back, then apply everything again", "--force",
+	 "Rolls back every applied version of every enabled module, in reverse plan order,\n"
+	 "each with its .down.sql, then applies the whole tree. Refuses before changing anything\n"
+	 "when an applied version has no .down.sql. Without --force, only says what it would do.",
+	 "migrate reset --force", reset_options, 0,
+	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, NULL, mig_cmd_reset},
 	{"help", "show help for migrate or one command", "[COMMAND]",
 	 "Shows the list of commands, or one command's options and an example.",
 	 "migrate help up", help_options, 1, 0, NULL, mig_cmd_help},

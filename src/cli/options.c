@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_options.h"
+#include "names.h"
 
 const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_CONFIG, "config", 'c', "PATH", "config file (else $APP_CONFIG, else ./config.yaml)"},
@@ -23,6 +24,10 @@ const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_ROLLED_BACK, "rolled-back", 0, NULL, "remove the version's record"},
 	{MIG_OPT_QUIET, "quiet", 'q', NULL, "print errors only"},
 	{MIG_OPT_VERBOSE, "verbose", 'v', NULL, "also print the SQL of each migration as it runs"},
+	{MIG_OPT_NAME, "name", 0, "NAME", "the test database's name (migrate_test_...)"},
+	{MIG_OPT_OLDER_THAN, "older-than", 0, "DURATION",
+	 "drop test databases created longer ago than this (default 24h)"},
+	{MIG_OPT_FORCE, "force", 0, NULL, "really do it"},
 	{MIG_OPT_HELP, "help", 'h', NULL, "show this help"},
 	{MIG_OPT_END, NULL, 0, NULL, NULL},
 };
@@ -116,6 +121,18 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 	case MIG_OPT_HELP:
 		args->help = true;
 		break;
+	case MIG_OPT_NAME:
+		args->name = value;
+		break;
+	case MIG_OPT_OLDER_THAN:
+		if (mig_parse_duration_ms(value, &args->older_than_ms) < 0)
+			return mig_error_set(err, MIG_EUSAGE,
+					     "--older-than takes a duration such as 30m, 24h or 90s, not '%s'",
+					     value);
+		break;
+	case MIG_OPT_FORCE:
+		args->force = true;
+		break;
 	case MIG_OPT_END:
 	case MIG_OPT_COUNT:
 		return mig_error_set(err, MIG_EUSAGE, "bad option for '%s'", cmd);
@@ -133,6 +150,7 @@ int mig_args_parse(mig_args *args, const mig_command *cmd, int argc, char **argv
 
 	memset(args, 0, sizeof *args);
 	args->steps = 1;
+	args->older_than_ms = 24LL * 3600 * 1000;
 	for (const mig_option_id *id = cmd->options; *id != MIG_OPT_END; id++) {
 		const mig_option_spec *spec = mig_option_spec_find(*id);
 		/* getopt_long hands back `val`: the short letter, or 256 + id for long-only */

@@ -188,6 +188,17 @@ void mig_mongo_free(mig_mongo *m)
 	free(m);
 }
 
+int mig_mongo_drop_database(mig_mongo *m, mig_error *err)
+{
+	bson_error_t e;
+	mongoc_database_t *db = mongoc_client_get_database(m->client, m->database);
+	bool ok = db && mongoc_database_drop_with_opts(db, NULL, &e);
+	int rc = ok ? MIG_OK : fail(err, MIG_EFAIL, &m->secret, "cannot drop MongoDB database '%s': %s",
+				    m->database, db ? e.message : "out of memory");
+	mongoc_database_destroy(db);
+	return rc;
+}
+
 void mig_mongo_global_cleanup(void)
 {
 	mongoc_cleanup();

@@ -21,6 +21,10 @@ int mig_mongo_connect(mig_mongo **out, const char *uri, const char *database, mi
 /* Accepts NULL. */
 void mig_mongo_free(mig_mongo *m);
 
+/* Drops the client's database with everything in it (testdb drop). MIG_EFAIL naming it
+ * when the server refuses or cannot be reached. */
+int mig_mongo_drop_database(mig_mongo *m, mig_error *err);
+
 /* Releases libmongoc's process-wide state (mongoc_cleanup). main calls it once, after every
  * mig_mongo is freed and before it returns; no mig_mongo may be used afterwards. Harmless
  * when mig_mongo_connect was never called. */
@@ -78,6 +82,8 @@ typedef struct mig_doc_driver {
 	void (*disconnect)(mig_mongo *m);
 	int (*sync)(mig_mongo *m, mig_index_spec *const *specs, size_t nspecs,
 		    mig_mongo_mode mode, mig_mongo_report_fn report, void *ctx, mig_error *err);
+	/* MUST: mig_mongo_drop_database (test databases start empty) */
+	int (*drop_database)(mig_mongo *m, mig_error *err);
 	/* MUST: releases the client library's process-wide state before the module is
 	 * unloaded (mig_mongo_global_cleanup) */
 	void (*unload)(void);

@@ -11,6 +11,7 @@ static const mig_doc_driver mongo_driver = {
 	.connect = mig_mongo_connect,
 	.disconnect = mig_mongo_free,
 	.sync = mig_mongo_sync,
+	.drop_database = mig_mongo_drop_database,
 	.unload = mig_mongo_global_cleanup,
 };
 

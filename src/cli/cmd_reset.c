@@ -1,0 +1,84 @@
+/* `migrate reset --force` (development): every enabled module rolled back, in reverse
+ * plan order, each version with its .down.sql, then the whole tree applied again. Every
+ * refusal (no --force, a missing .down.sql, a dirty module) comes before any change. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "engine.h"
+#include "report.h"
+#include "session.h"
+
+/* Appends src's items to dst (both down runs). */
+static int run_append(mig_run *dst, const mig_run *src, mig_error *err)
+{
+	if (!src->nitems)
+		return MIG_OK;
+	mig_run_item *grown = realloc(dst->items, (dst->nitems + src->nitems) * sizeof *grown);
+	if (!grown)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	memcpy(grown + dst->nitems, src->items, src->nitems * sizeof *grown);
+	dst->items = grown;
+	dst->nitems += src->nitems;
+	return MIG_OK;
+}
+
+/* Every applied version of every enabled module, last module first, highest first. */
+static int plan_all_down(mig_run *down, size_t *nmodules, const mig_plan *plan,
+			 const mig_ledger *ledger, mig_error *err)
+{
+	memset(down, 0, sizeof *down);
+	*nmodules = 0;
+	int rc = MIG_OK;
+	for (size_t i = plan->nmodules; i-- > 0 && rc == MIG_OK;) {
+		mig_run one;
+		rc = mig_engine_plan_down(&one, plan, ledger, plan->modules[i].name, ULONG_MAX, err);
+		if (rc == MIG_OK) {
+			*nmodules += one.nitems > 0;
+			rc = run_append(down, &one, err);
+		}
+		mig_run_clear(&one);
+	}
+	if (rc < 0)
+		mig_run_clear(down);
+	return rc;
+}
+
+int mig_cmd_reset(mig_context *ctx, mig_error *err)
+{
+	const mig_args *a = &ctx->args;
+	mig_session s;
+	mig_run down = {0}, up = {0};
+	mig_ledger empty = {0};
+	size_t nmodules = 0;
+	int rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg, a->force ? MIG_SESSION_LOCK : 0,
+				  err);
+	if (rc < 0)
+		return rc;
+	if ((rc = plan_all_down(&down, &nmodules, ctx->plan, &s.ledger, err)) < 0 ||
+	    (rc = mig_engine_plan_up(&up, ctx->plan, &empty, NULL, false, err)) < 0)
+		goto done;
+	if (!a->force) {
+		rc = mig_error_set(err, MIG_EUSAGE,
+				   "reset would roll back %zu applied version%s of %zu module%s and then apply all %zu migrations of the tree, losing the data; run 'migrate reset --force' to do it",
+				   down.nitems, down.nitems == 1 ? "" : "s", nmodules,
+				   nmodules == 1 ? "" : "s", up.nitems);
+		goto done;
+	}
+	if ((rc = mig_engine_preflight(&down, err)) < 0 ||
+	    (rc = mig_engine_preflight(&up, err)) < 0 || (rc = mig_session_prepare(&s, err)) < 0)
+		goto done;
+	mig_reporter rep = mig_reporter_for(ctx->out, a->quiet, a->verbose);
+	mig_observer obs = mig_reporter_observer(&rep);
+	rc = mig_engine_execute(s.drv, s.conn, &down, &obs, err);
+	if (rc == MIG_OK)
+		rc = mig_engine_execute(s.drv, s.conn, &up, &obs, err);
+	if (rc == MIG_OK && !a->quiet)
+		fprintf(ctx->out, "reset: rolled back %zu, applied %zu\n", down.nitems, up.nitems);
+done:
+	mig_run_clear(&down);
+	mig_run_clear(&up);
+	mig_session_close(&s);
+	return rc;
+}
