@@ -30,6 +30,8 @@ typedef enum mig_option_id {
 	MIG_OPT_ROLLED_BACK,
 	MIG_OPT_QUIET,
 	MIG_OPT_VERBOSE,
+	MIG_OPT_PENDING,
+	MIG_OPT_REQUIRE_DOWN,
 	MIG_OPT_COUNT, /* not an option: the number of ids */
 } mig_option_id;
 
@@ -44,6 +46,7 @@ typedef struct mig_args {
 	long long version;       /* --version (resolve) */
 	bool has_version;
 	bool dry_run, allow_out_of_order, applied, rolled_back, help, quiet, verbose;
+	bool pending, require_down; /* roundtrip */
 	mig_format format;
 	char **positional; /* borrowed from argv */
 	int npositional;
@@ -117,5 +120,7 @@ int mig_check_resolve_args(const mig_args *args, mig_error *err);
 int mig_check_up_args(const mig_args *args, mig_error *err);
 int mig_check_create_args(const mig_args *args, mig_error *err);
 int mig_cmd_create(mig_context *ctx, mig_error *err);
+int mig_cmd_drift(mig_context *ctx, mig_error *err);
+int mig_cmd_roundtrip(mig_context *ctx, mig_error *err);
 
 #endif

@@ -23,6 +23,10 @@ const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_ROLLED_BACK, "rolled-back", 0, NULL, "remove the version's record"},
 	{MIG_OPT_QUIET, "quiet", 'q', NULL, "print errors only"},
 	{MIG_OPT_VERBOSE, "verbose", 'v', NULL, "also print the SQL of each migration as it runs"},
+	{MIG_OPT_PENDING, "pending", 0, NULL,
+	 "only the migrations pending against the live database"},
+	{MIG_OPT_REQUIRE_DOWN, "require-down", 0, NULL,
+	 "a migration without a .down.sql is a failure, not a warning"},
 	{MIG_OPT_HELP, "help", 'h', NULL, "show this help"},
 	{MIG_OPT_END, NULL, 0, NULL, NULL},
 };
@@ -115,6 +119,12 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 		break;
 	case MIG_OPT_HELP:
 		args->help = true;
+		break;
+	case MIG_OPT_PENDING:
+		args->pending = true;
+		break;
+	case MIG_OPT_REQUIRE_DOWN:
+		args->require_down = true;
 		break;
 	case MIG_OPT_END:
 	case MIG_OPT_COUNT:
