@@ -153,9 +153,55 @@ static bool schema_used(const mig_snapshot *s, const char *schema)
 	return false;
 }
 
+static void difference_clear(mig_difference *d);
+
+/* Whether d is a part (column, constraint, index, trigger, policy) of a table, view or
+ * domain that is itself missing or extra: reported once, as its holder. */
+static bool part_of_reported(const mig_diff *diff, size_t from, const mig_difference *d)
+{
+	const char *dot = strchr(d->name, '.');
+	if (d->kind == MIG_DIFF_CHANGED || !dot)
+		return false;
+	size_t len = (size_t)(dot - d->name);
+	for (size_t i = from; i < diff->n; i++) {
+		const mig_difference *h = &diff->items[i];
+		if (h->kind == d->kind && !strcmp(h->schema, d->schema) &&
+		    strlen(h->name) == len && !strncmp(h->name, d->name, len) &&
+		    (!strcmp(h->object_type, "table") || !strcmp(h->object_type, "view") ||
+		     !strcmp(h->object_type, "materialized view") ||
+		     !strcmp(h->object_type, "type")))
+			return true;
+	}
+	return false;
+}
+
+/* Drops, from the differences appended since from, the parts of missing or extra
+ * holders (decided for all first, then removed). */
+static int fold_parts(mig_diff *diff, size_t from, mig_error *err)
+{
+	if (diff->n == from)
+		return MIG_OK;
+	bool *drop = calloc(diff->n - from, sizeof *drop);
+	if (!drop)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	for (size_t i = from; i < diff->n; i++)
+		drop[i - from] = part_of_reported(diff, from, &diff->items[i]);
+	size_t kept = from;
+	for (size_t i = from; i < diff->n; i++) {
+		if (drop[i - from])
+			difference_clear(&diff->items[i]);
+		else
+			diff->items[kept++] = diff->items[i];
+	}
+	diff->n = kept;
+	free(drop);
+	return MIG_OK;
+}
+
 int mig_snapshot_diff(mig_diff *out, const mig_snapshot *expected, const mig_snapshot *actual,
 		      bool limit_extra, mig_error *err)
 {
+	size_t from = out->n;
 	size_t i = 0, j = 0;
 	int rc = MIG_OK;
 	/* the schemas the history uses, checked per extra object: extras are few */
@@ -176,6 +222,8 @@ int mig_snapshot_diff(mig_diff *out, const mig_snapshot *expected, const mig_sna
 			j++;
 		}
 	}
+	if (rc == MIG_OK)
+		rc = fold_parts(out, from, err);
 	return rc;
 }
 
