@@ -67,6 +67,26 @@ static int attribute(mig_diff *diff, mig_pg_reader *shadow, mig_pg_reader *live,
 	return rc;
 }
 
+/* Both databases read at once: the two servers' work overlaps. */
+static int both_snapshots(mig_snapshot *expected, mig_snapshot *actual, mig_pg_reader *shadow,
+			  mig_pg_reader *live, mig_error *err)
+{
+	int rc = mig_pg_snapshot_send(shadow, err);
+	if (rc < 0)
+		return rc;
+	int live_rc = mig_pg_snapshot_send(live, err);
+	rc = mig_pg_snapshot_receive(expected, shadow, err);
+	if (live_rc == MIG_OK) {
+		mig_error live_err = {0};
+		int got = mig_pg_snapshot_receive(actual, live, &live_err);
+		if (got < 0 && rc == MIG_OK) {
+			*err = live_err;
+			rc = got;
+		}
+	}
+	return rc < 0 ? rc : live_rc;
+}
+
 int mig_cmd_drift(mig_context *ctx, mig_error *err)
 {
 	const mig_args *a = &ctx->args;
@@ -104,8 +124,7 @@ int mig_cmd_drift(mig_context *ctx, mig_error *err)
 	if ((rc = mig_pg_reader_open(&shadow_r, mig_shadow_config(shadow)->pg_dsn, "shadow",
 				     err)) < 0 ||
 	    (rc = mig_pg_reader_open(&live_r, ctx->cfg->pg_dsn, "live", err)) < 0 ||
-	    (rc = mig_pg_snapshot_read(&expected, shadow_r, err)) < 0 ||
-	    (rc = mig_pg_snapshot_read(&actual, live_r, err)) < 0 ||
+	    (rc = both_snapshots(&expected, &actual, shadow_r, live_r, err)) < 0 ||
 	    (rc = mig_snapshot_diff(&diff, &expected, &actual, true, err)) < 0 ||
 	    (rc = attribute(&diff, shadow_r, live_r, err)) < 0)
 		goto done;

@@ -243,15 +243,26 @@ static int add_rows(mig_snapshot *snap, const PGresult *res, mig_error *err)
 	return MIG_OK;
 }
 
-int mig_pg_snapshot_read(mig_snapshot *out, mig_pg_reader *r, mig_error *err)
+int mig_pg_snapshot_send(mig_pg_reader *r, mig_error *err)
 {
-	memset(out, 0, sizeof *out);
 	if (!PQsendQuery(r->conn, snapshot_sql)) {
 		char msg[512];
 		first_line(msg, sizeof msg, PQerrorMessage(r->conn));
 		return mig_error_set(err, MIG_EFAIL, "cannot read the %s database's schema: %s",
 				     r->what, msg);
 	}
+	return MIG_OK;
+}
+
+int mig_pg_snapshot_read(mig_snapshot *out, mig_pg_reader *r, mig_error *err)
+{
+	int rc = mig_pg_snapshot_send(r, err);
+	return rc < 0 ? rc : mig_pg_snapshot_receive(out, r, err);
+}
+
+int mig_pg_snapshot_receive(mig_snapshot *out, mig_pg_reader *r, mig_error *err)
+{
+	memset(out, 0, sizeof *out);
 	int rc = MIG_OK;
 	PGresult *res;
 	/* every result is drained, even after a failure, so the connection stays usable */

@@ -21,6 +21,11 @@ void mig_pg_reader_close(mig_pg_reader *r);
 /* Reads the snapshot into *out (zeroed first; sorted) in one read-only transaction. */
 int mig_pg_snapshot_read(mig_snapshot *out, mig_pg_reader *r, mig_error *err);
 
+/* The same in two halves, so two databases' servers work at once: send the queries,
+ * then receive the snapshot (exactly one receive after each successful send). */
+int mig_pg_snapshot_send(mig_pg_reader *r, mig_error *err);
+int mig_pg_snapshot_receive(mig_snapshot *out, mig_pg_reader *r, mig_error *err);
+
 /* The live (not dropped) rows of schema_migrations_objects: who created what. None
  * (n 0) when the table does not exist. *out is the caller's (mig_object_origins_free). */
 int mig_pg_origins_read(mig_object_origin **out, size_t *n, mig_pg_reader *r,
