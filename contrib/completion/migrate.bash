@@ -7,7 +7,7 @@
 # The commands and options below mirror the command table (src/cli/commands.c) and the
 # option table (src/cli/options.c); keep them in step with those.
 
-_migrate_commands="up down status verify seed check resolve create help"
+_migrate_commands="up down status verify seed check resolve create drift roundtrip help"
 
 # _migrate_options COMMAND: the options COMMAND accepts, long and short.
 _migrate_options() {
@@ -21,6 +21,8 @@ _migrate_options() {
 	check) echo "--quiet -q $common" ;;
 	resolve) echo "--module -m --version --applied --rolled-back $common" ;;
 	create) echo "--module -m --quiet -q $common" ;;
+	drift) echo "--module -m --format -f --quiet -q $common" ;;
+	roundtrip) echo "--module -m --pending --require-down --format -f --quiet -q $common" ;;
 	help) echo "--help -h" ;;
 	esac
 }
