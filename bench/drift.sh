@@ -36,7 +36,7 @@ REF_BUILD_MS=$((($(now_us) - t0) / 1000))
 
 for ((r = 1; r <= RUNS; r++)); do
 	t0=$(now_us)
-	"$MIG" drift --config "$G/drift_live.yaml" >"$W/drift.out" || die "drift reported differences: $(tail -3 "$W/drift.out")"
+	"$MIG" drift --config "$G/drift_live.yaml" >"$W/drift.out" || die "drift failed or found differences: $(tail -3 "$W/drift.out")"
 	t1=$(now_us)
 	build=$(sed -n 's/.*shadow built in \([0-9]*\) ms.*/\1/p' "$W/drift.out")
 	objects=$(sed -n 's/.*(\([0-9]*\) objects compared.*/\1/p' "$W/drift.out")

@@ -145,11 +145,16 @@ static int compare_attrs(mig_diff *d, const mig_snap_object *e, const mig_snap_o
 	return rc;
 }
 
+/* Whether the history puts anything in schema. `public` exists in every new database:
+ * it counts only when something expected is in it. */
 static bool schema_used(const mig_snapshot *s, const char *schema)
 {
-	for (size_t i = 0; i < s->nobjects; i++)
-		if (!strcmp(s->objects[i].schema, schema))
+	for (size_t i = 0; i < s->nobjects; i++) {
+		const mig_snap_object *o = &s->objects[i];
+		if (!strcmp(o->schema, schema) &&
+		    !(!strcmp(o->type, "schema") && !strcmp(o->name, "public")))
 			return true;
+	}
 	return false;
 }
 

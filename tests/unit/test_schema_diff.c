@@ -100,6 +100,24 @@ static void test_missing_and_extra_by_name(void **state)
 	assert_int_equal(d.items[1].kind, MIG_DIFF_MISSING);
 	assert_string_equal(d.items[1].name, "users.users_email_idx");
 	mig_diff_clear(&d);
+	/* public, present in every database, is not a schema the history uses by itself */
+	mig_snapshot fresh = {0}, live = {0};
+	mig_diff d2 = {0};
+	add(&fresh, "schema", "public", "public", "comment", "standard public schema");
+	add(&live, "schema", "public", "public", "comment", "standard public schema");
+	add(&live, "table", "public", "by_hand", NULL, NULL);
+	assert_int_equal(mig_snapshot_diff(&d2, &fresh, &live, true, NULL), MIG_OK);
+	assert_int_equal(d2.n, 0);
+	add(&fresh, "table", "public", "t", NULL, NULL);
+	add(&live, "table", "public", "t", NULL, NULL);
+	mig_snapshot_sort(&fresh);
+	mig_snapshot_sort(&live);
+	assert_int_equal(mig_snapshot_diff(&d2, &fresh, &live, true, NULL), MIG_OK);
+	assert_int_equal(d2.n, 1);
+	assert_string_equal(d2.items[0].name, "by_hand");
+	mig_snapshot_clear(&fresh);
+	mig_snapshot_clear(&live);
+	mig_diff_clear(&d2);
 	/* unlimited (a round trip compares everything) */
 	assert_int_equal(mig_snapshot_diff(&d, &a, &b, false, NULL), MIG_OK);
 	assert_int_equal(d.n, 3);
