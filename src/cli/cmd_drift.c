@@ -130,15 +130,23 @@ int mig_cmd_drift(mig_context *ctx, mig_error *err)
 		goto done;
 	if (a->module)
 		mig_diff_keep_module(&diff, a->module);
+	long long compare_ms = ms_since(&t1);
+	/* the shadow is done with: drop it (a checkpoint on the server) before printing */
+	mig_pg_reader_close(shadow_r);
+	shadow_r = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	mig_shadow_drop(shadow);
+	shadow = NULL;
+	long long drop_ms = ms_since(&t1);
 	if (a->format == MIG_FORMAT_JSON) {
 		rc = mig_diff_print_json(ctx->out, &diff, err);
 	} else {
 		mig_diff_print_text(ctx->out, &diff, "");
 		if (!a->quiet)
 			fprintf(ctx->out,
-				"drift: %zu difference%s (%zu objects compared; shadow built in %lld ms, compared in %lld ms)\n",
-				diff.n, diff.n == 1 ? "" : "s", expected.nobjects, build_ms,
-				ms_since(&t1));
+				"drift: %zu difference%s (%zu objects compared in %lld ms; shadow built in %lld ms, dropped in %lld ms)\n",
+				diff.n, diff.n == 1 ? "" : "s", expected.nobjects, compare_ms,
+				build_ms, drop_ms);
 	}
 	if (rc == MIG_OK && diff.n)
 		rc = mig_error_set(err, MIG_ESCHEMA,

@@ -26,6 +26,10 @@ struct mig_pg_reader {
 #define REL_FROM(c)                                                                        \
 	" FROM pg_class " c " JOIN pg_namespace n ON n.oid = " c ".relnamespace"
 #define REL_OK(c) USER_NS("n") " AND" NOT_LEDGER(c) " AND" NOT_EXT("pg_class", c ".oid")
+/* comments by a join (one hash join) rather than obj_description() per row */
+#define COMMENT_JOIN(cls, id, sub)                                                         \
+	" LEFT JOIN pg_description ds ON ds.classoid = '" cls "'::regclass"                  \
+	" AND ds.objoid = " id " AND ds.objsubid = " sub
 
 static const char snapshot_sql[] =
 	"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
@@ -47,7 +51,7 @@ static const char snapshot_sql[] =
 	" c.relrowsecurity::text AS row_security,"
 	" c.relforcerowsecurity::text AS force_row_security,"
 	" array_to_string(c.reloptions, ', ') AS options,"
-	" obj_description(c.oid, 'pg_class') AS comment" REL_FROM("c")
+	" ds.description AS comment" REL_FROM("c") COMMENT_JOIN("pg_class", "c.oid", "0")
 	" WHERE c.relkind IN ('r', 'p', 'f') AND" REL_OK("c") ";"
 	/* columns of tables */
 	"SELECT 'column', n.nspname, c.relname || '.' || a.attname,"
@@ -61,10 +65,11 @@ static const char snapshot_sql[] =
 	" CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text"
 	" END AS collation,"
 	" (row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum))::text AS position,"
-	" col_description(c.oid, a.attnum) AS comment"
+	" ds.description AS comment"
 	" FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
 	" JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid"
 	" LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"
+	COMMENT_JOIN("pg_class", "a.attrelid", "a.attnum")
 	" WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') AND"
 	REL_OK("c") ";"
 	/* constraints of tables and domains */
@@ -74,8 +79,9 @@ static const char snapshot_sql[] =
 	" AS kind,"
 	" pg_get_constraintdef(k.oid) AS definition,"
 	" k.convalidated::text AS validated,"
-	" obj_description(k.oid, 'pg_constraint') AS comment"
+	" ds.description AS comment"
 	" FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace"
+	COMMENT_JOIN("pg_constraint", "k.oid", "0")
 	" LEFT JOIN pg_class c ON c.oid = k.conrelid LEFT JOIN pg_type t ON t.oid = k.contypid"
 	" WHERE k.contype IN ('p', 'u', 'f', 'c', 'x') AND" USER_NS("n")
 	" AND (c.oid IS NULL OR (" NOT_LEDGER("c") " AND" NOT_EXT("pg_class", "c.oid") "))"
@@ -85,8 +91,9 @@ static const char snapshot_sql[] =
 	"SELECT 'index', n.nspname, c.relname || '.' || i.relname,"
 	" pg_get_indexdef(i.oid) AS definition,"
 	" x.indisvalid::text AS valid,"
-	" obj_description(i.oid, 'pg_class') AS comment"
+	" ds.description AS comment"
 	" FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+	COMMENT_JOIN("pg_class", "i.oid", "0")
 	" JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
 	" WHERE" REL_OK("c") ";"
 	/* views and materialized views */

@@ -216,6 +216,13 @@ test_drift_enum_value_added() {
 	assert_eq "$(jq -r '.differences[0].actual' "$OUT")" "'sad', 'ok', 'happy', 'angry'" "values"
 }
 
+test_drift_comment_changed() {
+	rich_db
+	drifted "COMMENT ON COLUMN app.users.email IS 'sign-in'"
+	expect_difference changed column app users.email comment
+	assert_eq "$(jq -r '.differences[0] | .expected + ">" + .actual' "$OUT")" "login>sign-in" "values"
+}
+
 test_drift_module_filter() {
 	new_db
 	rich_tree
