@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <libpq-fe.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,7 +100,23 @@ static unsigned host_hash(void)
 	return (h ^ (h >> 16)) & 0xffff;
 }
 
-/* Drops (forcibly: their creator is gone) this host's shadows whose process is dead.
+/* Drops a shadow: plainly first, which also stops autovacuum workers in it (FORCE
+ * would refuse them to a non-superuser), then with FORCE for sessions of a dead run
+ * still busy in it. Best effort. */
+static void drop_db(PGconn *conn, const char *name)
+{
+	char sql[128];
+	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
+	PGresult *res = PQexec(conn, sql);
+	bool dropped = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	if (dropped)
+		return;
+	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+	PQclear(PQexec(conn, sql));
+}
+
+/* Drops (forcibly if need be: their creator is gone) this host's shadows whose process is dead.
  * Best effort: a failure here must not stop the run. */
 static void sweep(PGconn *conn, unsigned host)
 {
@@ -122,9 +139,7 @@ static void sweep(PGconn *conn, unsigned host)
 		pid_t pid = (pid_t)strtoul(part, NULL, 16);
 		if (pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH))
 			continue;
-		char sql[128];
-		snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
-		PQclear(PQexec(conn, sql));
+		drop_db(conn, name);
 	}
 	PQclear(res);
 }
@@ -198,11 +213,8 @@ void mig_shadow_drop(mig_shadow *s)
 		return;
 	if (s->maintenance && s->cfg.pg_dsn) {
 		PGconn *conn = connect_to(s->maintenance);
-		if (PQstatus(conn) == CONNECTION_OK) {
-			char sql[128];
-			snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", s->name);
-			PQclear(PQexec(conn, sql));
-		}
+		if (PQstatus(conn) == CONNECTION_OK)
+			drop_db(conn, s->name);
 		PQfinish(conn);
 	}
 	free(s->dsn);
