@@ -7,7 +7,7 @@
 # The commands and options below mirror the command table (src/cli/commands.c) and the
 # option table (src/cli/options.c); keep them in step with those.
 
-_migrate_commands="up down status verify seed check resolve create testdb reset help"
+_migrate_commands="up down status verify seed check resolve create testdb reset drift roundtrip help"
 
 # _migrate_options COMMAND: the options COMMAND accepts, long and short.
 _migrate_options() {
@@ -23,6 +23,8 @@ _migrate_options() {
 	create) echo "--module -m --quiet -q $common" ;;
 	testdb) echo "--name --older-than --format -f --quiet -q $common" ;;
 	reset) echo "--force --quiet -q --verbose -v $common" ;;
+	drift) echo "--module -m --format -f --quiet -q $common" ;;
+	roundtrip) echo "--module -m --pending --require-down --format -f --quiet -q $common" ;;
 	help) echo "--help -h" ;;
 	esac
 }

@@ -34,6 +34,8 @@ typedef enum mig_option_id {
 	MIG_OPT_NAME,       /* testdb create */
 	MIG_OPT_OLDER_THAN, /* testdb gc */
 	MIG_OPT_FORCE,      /* reset */
+	MIG_OPT_PENDING,
+	MIG_OPT_REQUIRE_DOWN,
 	MIG_OPT_COUNT, /* not an option: the number of ids */
 } mig_option_id;
 
@@ -46,6 +48,7 @@ typedef struct mig_args {
 	long long version;       /* --version (resolve) */
 	bool has_version;
 	bool dry_run, allow_out_of_order, applied, rolled_back, help, quiet, verbose;
+	bool pending, require_down; /* roundtrip */
 	mig_format format;
 	const char *name;           /* --name (testdb create) */
 	long long older_than_ms;    /* --older-than (testdb gc), default 24 h */
@@ -125,5 +128,7 @@ int mig_cmd_create(mig_context *ctx, mig_error *err);
 int mig_check_testdb_args(const mig_args *args, mig_error *err);
 int mig_cmd_testdb(mig_context *ctx, mig_error *err);
 int mig_cmd_reset(mig_context *ctx, mig_error *err);
+int mig_cmd_drift(mig_context *ctx, mig_error *err);
+int mig_cmd_roundtrip(mig_context *ctx, mig_error *err);
 
 #endif

@@ -25,6 +25,11 @@ static const mig_option_id testdb_options[] = {
 	MIG_OPT_NAME, MIG_OPT_OLDER_THAN, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id reset_options[] = {
 	MIG_OPT_FORCE, MIG_OPT_QUIET, MIG_OPT_VERBOSE, COMMON, MIG_OPT_END};
+static const mig_option_id drift_options[] = {
+	MIG_OPT_MODULE, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
+static const mig_option_id roundtrip_options[] = {
+	MIG_OPT_MODULE, MIG_OPT_PENDING, MIG_OPT_REQUIRE_DOWN, MIG_OPT_FORMAT, MIG_OPT_QUIET,
+	COMMON, MIG_OPT_END};
 static const mig_option_id help_options[] = {MIG_OPT_HELP, MIG_OPT_END};
 
 const mig_command mig_commands[] = {
@@ -91,6 +96,25 @@ const mig_command mig_commands[] = {
 	 "when an applied version has no .down.sql. Without --force, only says what it would do.",
 	 "migrate reset --force", reset_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, NULL, mig_cmd_reset},
+	{"drift", "compare the live schema with what its applied migrations give",
+	 "[--module M] [--format text|json]",
+	 "Builds a shadow database (migrate_shadow_...) from the applied versions of every\n"
+	 "enabled module, snapshots its schema and the live one, and reports each object\n"
+	 "missing, extra (in the schemas the migrations use) or changed, with the module and\n"
+	 "version that created it. Exits 0 when identical, 3 on drift, 1 when the shadow\n"
+	 "cannot be built. The shadow is dropped when the command ends.",
+	 "migrate drift --format json", drift_options, 0,
+	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, NULL, mig_cmd_drift},
+	{"roundtrip", "check on a shadow database that each down undoes its up",
+	 "[--module M] [--pending] [--require-down] [--format text|json]",
+	 "For every migration in plan order (only those pending against the live database\n"
+	 "with --pending): snapshot, up, snapshot, down, snapshot == the first?, up again,\n"
+	 "snapshot == the second? Reports downs that fail or do not restore the schema and\n"
+	 "ups that cannot run again; a migration without .down.sql is irreversible (a\n"
+	 "warning, a failure with --require-down). Exits 0 clean, 3 on a failure, 1 when the\n"
+	 "shadow cannot be built. The live database is never changed.",
+	 "migrate roundtrip --pending --require-down", roundtrip_options, 0,
+	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, NULL, mig_cmd_roundtrip},
 	{"help", "show help for migrate or one command", "[COMMAND]",
 	 "Shows the list of commands, or one command's options and an example.",
 	 "migrate help up", help_options, 1, 0, NULL, mig_cmd_help},

@@ -28,6 +28,10 @@ const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_OLDER_THAN, "older-than", 0, "DURATION",
 	 "drop test databases created longer ago than this (default 24h)"},
 	{MIG_OPT_FORCE, "force", 0, NULL, "really do it"},
+	{MIG_OPT_PENDING, "pending", 0, NULL,
+	 "only the migrations pending against the live database"},
+	{MIG_OPT_REQUIRE_DOWN, "require-down", 0, NULL,
+	 "a migration without a .down.sql is a failure, not a warning"},
 	{MIG_OPT_HELP, "help", 'h', NULL, "show this help"},
 	{MIG_OPT_END, NULL, 0, NULL, NULL},
 };
@@ -132,6 +136,12 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 		break;
 	case MIG_OPT_FORCE:
 		args->force = true;
+		break;
+	case MIG_OPT_PENDING:
+		args->pending = true;
+		break;
+	case MIG_OPT_REQUIRE_DOWN:
+		args->require_down = true;
 		break;
 	case MIG_OPT_END:
 	case MIG_OPT_COUNT:

@@ -1,0 +1,28 @@
+/* What drift and roundtrip share: a shadow database with migrations applied to it
+ * through the same session and engine path `up` uses, and the text printing of
+ * differences. */
+#ifndef MIGRATE_CLI_SHADOW_RUN_H
+#define MIGRATE_CLI_SHADOW_RUN_H
+
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "engine.h"
+#include "session.h"
+#include "shadow.h"
+#include "snapshot.h"
+
+/* Opens a session on the shadow (creating its ledger tables), like `up` does on the
+ * live database. */
+int mig_shadow_session_open(mig_session *s, mig_context *ctx, mig_shadow *shadow,
+			    mig_error *err);
+
+/* Runs one migration up or down on the shadow session. */
+int mig_shadow_step(mig_session *s, const mig_module_plan *mod, const mig_migration *m,
+		    bool up, mig_error *err);
+
+/* Prints differences one a line: kind, type, schema.name, attribute and both values,
+ * and module/version when known; each line indented by indent. */
+void mig_diff_print_text(FILE *out, const mig_diff *diff, const char *indent);
+
+#endif

@@ -1,0 +1,348 @@
+#!/usr/bin/env bash
+# Integration tests of `migrate drift` and `migrate roundtrip` against the throwaway
+# server: no false positives after `up` of a tree using every kind of object, each
+# out-of-band change reported exactly once with its kind, type, object and JSON shape,
+# round trips that pass and fail against the right migration, and no shadow database
+# left behind, even after a SIGKILL.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/harness.sh"
+. "$here/../lib/postgres.sh"
+
+# shadows are created by the app role
+pg_admin -d postgres -c "ALTER ROLE app CREATEDB" >/dev/null
+
+shadows() { # how many shadow databases exist
+	pg_admin -d postgres -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrate\_shadow\_%'"
+}
+
+no_shadow_left() {
+	assert_eq "$(shadows)" "0" "shadow databases left"
+}
+
+# rich_tree: one module using functions, triggers, views, materialized views, enums,
+# domains, composite types, partitioned tables, identity and generated columns,
+# policies, comments, an exclusion constraint and a CREATE INDEX CONCURRENTLY file
+rich_tree() {
+	migration core 001_base.up.sql "CREATE SCHEMA app;
+CREATE TYPE app.mood AS ENUM ('sad', 'ok', 'happy');
+CREATE DOMAIN app.email AS text CHECK (VALUE ~ '@');
+CREATE TYPE app.pair AS (a int, b text);
+CREATE TABLE app.users (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  email app.email NOT NULL,
+  name text COLLATE \"C\" DEFAULT 'x',
+  mood app.mood DEFAULT 'ok',
+  score int CHECK (score >= 0),
+  lower_email text GENERATED ALWAYS AS (lower(email)) STORED);
+CREATE INDEX users_name_idx ON app.users (name) WHERE name IS NOT NULL;
+COMMENT ON TABLE app.users IS 'people';
+COMMENT ON COLUMN app.users.email IS 'login';
+CREATE TABLE app.events (id bigserial, at date NOT NULL,
+  user_id bigint REFERENCES app.users (id) ON DELETE CASCADE,
+  PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE app.events_2024 PARTITION OF app.events
+  FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql
+  AS \$\$ BEGIN NEW.name := coalesce(NEW.name, 'y'); RETURN NEW; END \$\$;
+CREATE TRIGGER users_touch BEFORE INSERT ON app.users
+  FOR EACH ROW EXECUTE FUNCTION app.touch();
+CREATE FUNCTION app.add(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE RETURN a + b;
+CREATE PROCEDURE app.noop() LANGUAGE sql AS \$\$ SELECT 1 \$\$;
+CREATE VIEW app.user_names AS SELECT id, name FROM app.users;
+CREATE MATERIALIZED VIEW app.user_moods AS SELECT mood, count(*) AS n FROM app.users GROUP BY mood;
+ALTER TABLE app.users ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own ON app.users USING (name = current_user);
+CREATE SEQUENCE app.ticket START 100 INCREMENT 5;
+CREATE TABLE app.slots (r int4range, EXCLUDE USING gist (r WITH &&));
+CREATE TABLE app.lookup (k int PRIMARY KEY);"
+	migration core 001_base.down.sql "DROP SCHEMA app CASCADE;"
+	migration core 002_email_index.up.sql "-- migrate:run-in-tx false
+CREATE INDEX CONCURRENTLY users_email_idx ON app.users (email);"
+	migration core 002_email_index.down.sql "-- migrate:run-in-tx false
+DROP INDEX CONCURRENTLY app.users_email_idx;"
+}
+
+# rich_db: the rich tree applied to a new database
+rich_db() {
+	new_db
+	rich_tree
+	write_config
+	expect_status 0 up
+}
+
+# drifted SQL: runs SQL out of band, then drift must exit 3 with exactly one difference
+drifted() {
+	sql "$1" >/dev/null
+	expect_status 3 drift --format json
+	assert_eq "$(jq '.differences | length' "$OUT")" "1" "differences after: $1"
+	assert_eq "$(jq -r .ok "$OUT")" "false" "ok"
+	no_shadow_left
+}
+
+# expect_difference KIND TYPE SCHEMA NAME [ATTRIBUTE]: the one difference is this
+expect_difference() {
+	assert_eq "$(jq -r '.differences[0] | [.kind, .object_type, .schema, .name] | join("|")' "$OUT")" \
+		"$1|$2|$3|$4" "difference"
+	if [ $# -ge 5 ]; then
+		assert_eq "$(jq -r '.differences[0].attribute' "$OUT")" "$5" "attribute"
+	fi
+	# every difference carries every key
+	assert_eq "$(jq -c '.differences[0] | keys' "$OUT")" \
+		'["actual","attribute","expected","kind","module","name","object_type","schema","version"]' "keys"
+}
+
+test_no_drift_after_up_of_every_kind_of_object() {
+	rich_db
+	expect_status 0 drift
+	assert_contains "$OUT" "drift: 0 differences"
+	expect_status 0 drift --format json
+	assert_eq "$(jq -c . "$OUT")" '{"ok":true,"differences":[]}' "json"
+	no_shadow_left
+}
+
+test_no_drift_on_the_example_tree() {
+	new_db
+	example_tree
+	write_config 'modules:' '  catalog: {}' '  wishlist: {}'
+	expect_status 0 up
+	expect_status 0 drift
+	expect_status 0 roundtrip
+	assert_contains "$OUT" "5 migrations tested, 0 failed"
+	no_shadow_left
+}
+
+test_no_drift_on_the_corpus_base() {
+	new_db
+	cp -r "$MIGRATE_SOURCE_ROOT/tests/corpus/bases/pg/migrations" .
+	sed "s|@DSN@|$DSN|" "$MIGRATE_SOURCE_ROOT/tests/corpus/bases/pg/config.yaml" >config.yaml
+	expect_status 0 up
+	expect_status 0 drift
+	expect_status 0 roundtrip
+	no_shadow_left
+}
+
+test_drift_column_type_altered() {
+	rich_db
+	drifted "ALTER TABLE app.users ALTER COLUMN score TYPE bigint"
+	expect_difference changed column app users.score type
+	assert_eq "$(jq -r '.differences[0] | .expected + ">" + .actual' "$OUT")" "integer>bigint" "values"
+	assert_eq "$(jq -r '.differences[0] | .module + "/" + (.version|tostring)' "$OUT")" "core/1" "attribution"
+}
+
+test_drift_default_dropped() {
+	rich_db
+	drifted "ALTER TABLE app.users ALTER COLUMN name DROP DEFAULT"
+	expect_difference changed column app users.name default
+	assert_eq "$(jq -r '.differences[0].actual' "$OUT")" "null" "actual"
+}
+
+test_drift_index_dropped() {
+	rich_db
+	drifted "DROP INDEX app.users_name_idx"
+	expect_difference missing index app users.users_name_idx
+	assert_eq "$(jq -r '.differences[0] | .module + "/" + (.version|tostring)' "$OUT")" "core/1" "attribution"
+	# and in text, one line naming it
+	expect_status 3 drift
+	assert_contains "$OUT" "missing  index app.users.users_name_idx (core/1)"
+	assert_contains "$ERR" "differs from its history in 1 place"
+}
+
+test_drift_concurrent_index_dropped_is_attributed_to_its_file() {
+	rich_db
+	drifted "DROP INDEX app.users_email_idx"
+	expect_difference missing index app users.users_email_idx
+	assert_eq "$(jq -r '.differences[0] | .module + "/" + (.version|tostring)' "$OUT")" "core/2" "attribution"
+}
+
+test_drift_extra_index() {
+	rich_db
+	drifted "CREATE INDEX extra_idx ON app.users (score)"
+	expect_difference extra index app users.extra_idx
+	# a part of a table is attributed to the migration that created the table
+	assert_eq "$(jq -r '.differences[0] | .module + "/" + (.version|tostring)' "$OUT")" "core/1" "attribution"
+	# an object of its own that no migration created has no origin
+	sql "DROP INDEX app.extra_idx; CREATE SEQUENCE app.extra_seq" >/dev/null
+	expect_status 3 drift --format json
+	expect_difference extra sequence app extra_seq
+	assert_eq "$(jq -r '.differences[0] | [.module, .version] | map(tostring) | join(" ")' "$OUT")" "null null" "unknown origin"
+}
+
+test_drift_function_body_replaced() {
+	rich_db
+	drifted "CREATE OR REPLACE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN RETURN NEW; END \$\$"
+	expect_difference changed function app "touch()" body
+}
+
+test_drift_constraint_added_not_valid() {
+	rich_db
+	drifted "ALTER TABLE app.users ADD CONSTRAINT name_short CHECK (length(name) < 100) NOT VALID"
+	expect_difference extra constraint app users.name_short
+}
+
+test_drift_check_constraint_changed() {
+	rich_db
+	drifted "ALTER TABLE app.users DROP CONSTRAINT users_score_check, ADD CONSTRAINT users_score_check CHECK (score > 0)"
+	expect_difference changed constraint app users.users_score_check definition
+	assert_eq "$(jq -r '.differences[0] | .expected + ">" + .actual' "$OUT")" \
+		"CHECK ((score >= 0))>CHECK ((score > 0))" "values"
+}
+
+test_drift_extra_table_in_a_migrated_schema() {
+	rich_db
+	drifted "CREATE TABLE app.scratch (x int PRIMARY KEY)"
+	expect_difference extra table app scratch
+	# a table in a schema the history does not use is not reported
+	sql "DROP TABLE app.scratch; CREATE SCHEMA other; CREATE TABLE other.t (x int)" >/dev/null
+	expect_status 0 drift
+}
+
+test_drift_trigger_disabled() {
+	rich_db
+	drifted "ALTER TABLE app.users DISABLE TRIGGER users_touch"
+	expect_difference changed trigger app users.users_touch enabled
+	assert_eq "$(jq -r '.differences[0] | .expected + ">" + .actual' "$OUT")" "enabled>disabled" "values"
+}
+
+test_drift_trigger_dropped() {
+	rich_db
+	drifted "DROP TRIGGER users_touch ON app.users"
+	expect_difference missing trigger app users.users_touch
+}
+
+test_drift_enum_value_added() {
+	rich_db
+	drifted "ALTER TYPE app.mood ADD VALUE 'angry'"
+	expect_difference changed type app mood values
+	assert_eq "$(jq -r '.differences[0].actual' "$OUT")" "'sad', 'ok', 'happy', 'angry'" "values"
+}
+
+test_drift_comment_changed() {
+	rich_db
+	drifted "COMMENT ON COLUMN app.users.email IS 'sign-in'"
+	expect_difference changed column app users.email comment
+	assert_eq "$(jq -r '.differences[0] | .expected + ">" + .actual' "$OUT")" "login>sign-in" "values"
+}
+
+test_drift_module_filter() {
+	new_db
+	rich_tree
+	migration extra 001_t.up.sql "CREATE TABLE app.extra_t (x int);"
+	write_config 'modules:' '  extra: {}'
+	expect_status 0 up
+	sql "DROP TABLE app.extra_t" >/dev/null
+	expect_status 3 drift --module extra --format json
+	expect_difference missing table app extra_t
+	expect_status 0 drift --module core
+	no_shadow_left
+}
+
+test_drift_shadow_cannot_be_built() {
+	new_db
+	migration core 001_a.up.sql "CREATE TABLE a (x int);"
+	write_config
+	expect_status 0 up
+	# the applied file now fails on an empty database
+	migration core 001_a.up.sql "CREATE TABLE a (x int); SELECT * FROM nowhere;"
+	expect_status 1 drift
+	assert_contains "$ERR" "nowhere"
+	no_shadow_left
+}
+
+test_drift_leaves_nothing_after_sigkill() {
+	new_db
+	migration core 001_slow.up.sql "CREATE TABLE s (x int); SELECT pg_sleep(3);"
+	write_config
+	expect_status 0 up
+	"$MIGRATE_BIN" drift >/dev/null 2>&1 &
+	local pid=$! i
+	for i in $(seq 50); do
+		[ "$(shadows)" != "0" ] && break
+		sleep 0.1
+	done
+	assert_eq "$(shadows)" "1" "shadow while running"
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null || true
+	assert_eq "$(shadows)" "1" "shadow left by the killed run"
+	expect_status 0 drift
+	no_shadow_left
+}
+
+test_roundtrip_passes_on_correct_pairs() {
+	rich_db
+	expect_status 0 roundtrip --format json
+	assert_eq "$(jq -r '[.ok, .tested] | map(tostring) | join(" ")' "$OUT")" "true 2" "summary"
+	assert_eq "$(jq -r '[.results[].status] | join(" ")' "$OUT")" "ok ok" "statuses"
+	no_shadow_left
+}
+
+# bad_down_tree NAME UP DOWN: the rich tree plus core/003 NAME with these files
+bad_down_tree() {
+	new_db
+	rich_tree
+	migration core "003_$1.up.sql" "$2"
+	[ -z "$3" ] || migration core "003_$1.down.sql" "$3"
+	write_config
+}
+
+test_roundtrip_down_forgets_an_index() {
+	bad_down_tree mood_index "CREATE INDEX IF NOT EXISTS users_mood_idx ON app.users (mood);" "SELECT 1;"
+	expect_status 3 roundtrip --format json
+	assert_eq "$(jq -r '[.results[] | select(.status != "ok") | "\(.module)/\(.version) \(.status)"] | join(",")' "$OUT")" \
+		"core/3 down does not restore" "failures"
+	assert_eq "$(jq -r '.results[2].differences | map("\(.kind) \(.object_type) \(.name)") | join(",")' "$OUT")" \
+		"extra index users.users_mood_idx" "differences"
+	# the live database was never touched
+	has_table schema_migrations && fail "roundtrip changed the live database"
+	no_shadow_left
+}
+
+test_roundtrip_down_drops_too_much() {
+	bad_down_tree b "CREATE TABLE app.b (x int);" "DROP TABLE app.b; DROP INDEX app.users_name_idx;"
+	expect_status 3 roundtrip --format json
+	assert_eq "$(jq -r '.results[2] | "\(.version) \(.status) " + (.differences | map("\(.kind) \(.object_type) \(.name)") | join(","))' "$OUT")" \
+		"3 down does not restore missing index users.users_name_idx" "result"
+	expect_status 3 roundtrip
+	assert_contains "$OUT" "down does not restore  core/3_b"
+	assert_contains "$OUT" "    missing  index app.users.users_name_idx"
+	no_shadow_left
+}
+
+test_roundtrip_down_fails() {
+	bad_down_tree c "CREATE TABLE app.c (x int);" "DROP TABLE app.not_there;"
+	expect_status 3 roundtrip --format json
+	assert_eq "$(jq -r '.results[2] | "\(.version) \(.status)"' "$OUT")" "3 down failed" "result"
+	assert_contains "$OUT" "not_there"
+	no_shadow_left
+}
+
+test_roundtrip_up_not_reapplicable() {
+	bad_down_tree seed "INSERT INTO app.lookup VALUES (1);" "SELECT 1;"
+	expect_status 3 roundtrip --format json
+	assert_eq "$(jq -r '[.results[] | select(.status != "ok") | "\(.version) \(.status)"] | join(",")' "$OUT")" \
+		"3 up fails after down" "result"
+	assert_contains "$OUT" "duplicate key"
+	no_shadow_left
+}
+
+test_roundtrip_irreversible_is_a_warning_unless_required() {
+	bad_down_tree one_way "CREATE TABLE app.one_way (x int);" ""
+	expect_status 0 roundtrip
+	assert_contains "$OUT" "irreversible           core/3_one_way: there is no .down.sql"
+	expect_status 3 roundtrip --require-down
+	no_shadow_left
+}
+
+test_roundtrip_pending_tests_only_pending() {
+	bad_down_tree c "CREATE TABLE app.c (x int);" "DROP TABLE app.not_there;"
+	# the applied versions are only applied on the way; the pending one is tested
+	mv migrations/postgres/core/003_c.* .
+	expect_status 0 up
+	mv 003_c.* migrations/postgres/core/
+	expect_status 3 roundtrip --pending --format json
+	assert_eq "$(jq -r '[.tested, (.results | map("\(.version) \(.status)") | join(","))] | map(tostring) | join(" ")' "$OUT")" \
+		"1 3 down failed" "pending only"
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 core/2 " "live ledger unchanged"
+	no_shadow_left
+}
+
+run_tests
