@@ -30,10 +30,14 @@ typedef enum mig_option_id {
 	MIG_OPT_ROLLED_BACK,
 	MIG_OPT_QUIET,
 	MIG_OPT_VERBOSE,
+	MIG_OPT_ALL,
+	MIG_OPT_OBSERVE,
+	MIG_OPT_PG_VERSION,
+	MIG_OPT_NO_LINT,
 	MIG_OPT_COUNT, /* not an option: the number of ids */
 } mig_option_id;
 
-typedef enum mig_format { MIG_FORMAT_TEXT, MIG_FORMAT_JSON } mig_format;
+typedef enum mig_format { MIG_FORMAT_TEXT, MIG_FORMAT_JSON, MIG_FORMAT_GITHUB } mig_format;
 
 /* Everything any command's options can say. */
 typedef struct mig_args {
@@ -45,6 +49,8 @@ typedef struct mig_args {
 	bool has_version;
 	bool dry_run, allow_out_of_order, applied, rolled_back, help, quiet, verbose;
 	mig_format format;
+	bool all, observe, no_lint; /* lint --all, --observe; up --no-lint */
+	int pg_version;             /* lint --pg-version: a major version, 0 when not given */
 	char **positional; /* borrowed from argv */
 	int npositional;
 } mig_args;
@@ -117,5 +123,7 @@ int mig_check_resolve_args(const mig_args *args, mig_error *err);
 int mig_check_up_args(const mig_args *args, mig_error *err);
 int mig_check_create_args(const mig_args *args, mig_error *err);
 int mig_cmd_create(mig_context *ctx, mig_error *err);
+int mig_cmd_lint(mig_context *ctx, mig_error *err);
+int mig_check_lint_args(const mig_args *args, mig_error *err);
 
 #endif

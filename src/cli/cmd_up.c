@@ -1,5 +1,6 @@
 /* `migrate up`: apply every pending migration, core first, stopping at the first error. */
 #include "cli/cli.h"
+#include "cli/cmd_lint.h"
 #include "engine.h"
 #include "mongo_plan.h"
 #include "report.h"
@@ -51,6 +52,7 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 	}
 	/* every refusal comes before the first change, the ledger table included */
 	if ((rc = mig_engine_preflight(&run, err)) < 0 ||
+	    (rc = mig_lint_guard_up(ctx, &s, &run, err)) < 0 ||
 	    (run.nitems && (rc = mig_session_prepare(&s, err)) < 0))
 		goto done;
 	mig_reporter rep = mig_reporter_for(ctx->out, a->quiet, a->verbose);
