@@ -648,9 +648,40 @@ void mig_pg_file_free(mig_pg_file *file)
 	free(file);
 }
 
+/* Offset of the first byte that is not valid UTF-8, or len. */
+static size_t invalid_utf8(const char *sql, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)sql;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = s[i];
+		size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+						   : (c & 0xF8) == 0xF0 ? 4 : 0;
+		if (!n || (n == 2 && c < 0xC2) || i + n > len)
+			return i;
+		for (size_t k = 1; k < n; k++)
+			if ((s[i + k] & 0xC0) != 0x80)
+				return i;
+		if ((n == 3 && c == 0xE0 && s[i + 1] < 0xA0) || (n == 4 && c == 0xF0 && s[i + 1] < 0x90) ||
+		    (n == 4 && (c > 0xF4 || (c == 0xF4 && s[i + 1] > 0x8F))) ||
+		    (n == 3 && c == 0xED && s[i + 1] > 0x9F))
+			return i;
+		i += n;
+	}
+	return len;
+}
+
 int mig_pg_parse(mig_pg_file **out, mig_pg_syntax_error *syntax, const char *sql, size_t len)
 {
 	*out = NULL;
+	size_t bad = invalid_utf8(sql, len);
+	if (bad < len) {
+		/* a UTF-8 server refuses it too; and the parse tree could not be JSON */
+		snprintf(syntax->message, sizeof syntax->message,
+			 "invalid byte sequence for encoding \"UTF8\": 0x%02x",
+			 (unsigned char)sql[bad]);
+		line_column(sql, bad, &syntax->line, &syntax->column);
+		return MIG_ESCHEMA;
+	}
 	if (strlen(sql) < len) {
 		/* a NUL byte: PostgreSQL would stop reading there too, so say so */
 		snprintf(syntax->message, sizeof syntax->message, "unexpected NUL byte");
@@ -669,6 +700,11 @@ int mig_pg_parse(mig_pg_file **out, mig_pg_syntax_error *syntax, const char *sql
 	json_t *root = json_loads(r.parse_tree, JSON_DECODE_ANY, NULL);
 	mig_pg_file *file = calloc(1, sizeof *file);
 	const json_t *stmts = json_object_get(root, "stmts");
+	if (file && !root) {
+		snprintf(syntax->message, sizeof syntax->message, "cannot read the parse tree");
+		syntax->line = syntax->column = 1;
+		rc = MIG_ESCHEMA;
+	}
 	if (!root || !file)
 		goto done;
 	if (json_array_size(stmts) &&
