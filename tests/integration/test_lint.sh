@@ -214,6 +214,18 @@ test_lock_truth_concurrent_index_lets_writes_through() {
 	wait "$old" "$builder"
 }
 
+# --observe's core (src/driver/pg_lint.c) on a populated table: what it records.
+test_observe_core() {
+	new_db
+	sql "CREATE TABLE users (id integer PRIMARY KEY, email text); INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 5000) g; ALTER TABLE users OWNER TO app" >/dev/null
+	local check
+	check=$(dirname "$MIGRATE_BIN")/tests/pg_observe_check
+	[ -x "$check" ] || fail "$check is not built"
+	"$check" "$DSN" || fail "pg_observe_check failed"
+	[ "$(sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'users'")" = 2 ] ||
+		fail "observing left a column behind"
+}
+
 # wait_for_lock DB MODE: until some backend holds MODE on users (at most 5 s).
 wait_for_lock() {
 	local i
