@@ -18,7 +18,7 @@ const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_DRY_RUN, "dry-run", 0, NULL, "print what would run and change nothing"},
 	{MIG_OPT_ALLOW_OUT_OF_ORDER, "allow-out-of-order", 0, NULL,
 	 "apply pending versions below the highest applied one"},
-	{MIG_OPT_FORMAT, "format", 'f', "FMT", "output format: text or json"},
+	{MIG_OPT_FORMAT, "format", 'f', "FMT", "output format: text or json (lint also: github)"},
 	{MIG_OPT_VERSION, "version", 0, "V", "the version to resolve"},
 	{MIG_OPT_APPLIED, "applied", 0, NULL, "record the version as applied"},
 	{MIG_OPT_ROLLED_BACK, "rolled-back", 0, NULL, "remove the version's record"},
