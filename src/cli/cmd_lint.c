@@ -73,12 +73,22 @@ static int apply_facts(mig_lint_report *rep, const mig_session *s, keep_rule kee
 				cap = cap ? 2 * cap : 16;
 				mig_table_fact *grown = realloc(facts, cap * sizeof *facts);
 				if (!grown) {
+					for (size_t j = 0; j < n; j++)
+						free((char *)facts[j].name);
 					free(facts);
 					return mig_error_set(err, MIG_EFAIL, "out of memory");
 				}
 				facts = grown;
 			}
-			facts[n++] = (mig_table_fact){t, false, -1};
+			/* a copy: the findings that name it may be dropped below */
+			char *name = strdup(t);
+			if (!name) {
+				for (size_t j = 0; j < n; j++)
+					free((char *)facts[j].name);
+				free(facts);
+				return mig_error_set(err, MIG_EFAIL, "out of memory");
+			}
+			facts[n++] = (mig_table_fact){name, false, -1};
 		}
 	int major;
 	int rc = n ? s->drv->table_facts(s->conn, facts, n, &major, err) : MIG_OK;
@@ -106,6 +116,8 @@ static int apply_facts(mig_lint_report *rep, const mig_session *s, keep_rule kee
 		}
 		r->nfindings = kept;
 	}
+	for (size_t j = 0; j < n; j++)
+		free((char *)facts[j].name);
 	free(facts);
 	return rc;
 }

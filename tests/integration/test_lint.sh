@@ -201,17 +201,34 @@ test_lock_truth_create_index_blocks_writes() {
 # holding only SHARE UPDATE EXCLUSIVE, and the insert goes through meanwhile.
 test_lock_truth_concurrent_index_lets_writes_through() {
 	populated_users
-	pg_admin -d "$DB" -c "BEGIN; SELECT txid_current(); SELECT pg_sleep(4); COMMIT" >/dev/null 2>&1 &
+	# an older transaction that lasts until this test ends it (a loaded machine is slow)
+	pg_admin -d "$DB" -c "BEGIN; SELECT txid_current(); SELECT pg_sleep(60); COMMIT" >/dev/null 2>&1 &
 	local old=$!
-	sleep 0.5
+	wait_until "$DB" "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()"
 	pg_admin -d "$DB" -c "CREATE INDEX CONCURRENTLY users_email_idx ON users (email)" >/dev/null 2>&1 &
 	local builder=$!
+	# the build now waits for the older transaction, holding SHARE UPDATE EXCLUSIVE
+	wait_until "$DB" "SELECT count(*) FROM pg_stat_progress_create_index WHERE phase LIKE 'waiting%'"
 	wait_for_lock "$DB" ShareUpdateExclusiveLock
 	pg_admin -d "$DB" -c "SET lock_timeout = '100ms'; INSERT INTO users VALUES (-1, 'x')" >/dev/null ||
 		fail "the insert was blocked by CREATE INDEX CONCURRENTLY"
 	[ "$(sql "SELECT count(*) FROM pg_stat_progress_create_index")" = 1 ] ||
 		fail "the concurrent build was not running during the insert"
-	wait "$old" "$builder"
+	sql "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()" >/dev/null
+	wait "$old" 2>/dev/null || true # cancelled
+	wait "$builder"
+	[ "$(sql "SELECT count(*) FROM pg_indexes WHERE indexname = 'users_email_idx'")" = 1 ] ||
+		fail "the concurrent build did not finish"
+}
+
+# wait_until DB QUERY: until QUERY returns a non-zero count (at most 5 s).
+wait_until() {
+	local i
+	for i in $(seq 50); do
+		[ "$(pg_admin -d "$1" -c "$2")" != 0 ] && return 0
+		sleep 0.1
+	done
+	fail "timed out waiting for: $2"
 }
 
 # --observe's core (src/driver/pg_lint.c) on a populated table: what it records.
