@@ -735,33 +735,3 @@ done:
 	pg_query_free_parse_result(r);
 	return rc;
 }
-
-int mig_pg_split(size_t **offsets, size_t **lengths, size_t *count, const char *sql)
-{
-	*offsets = *lengths = NULL;
-	*count = 0;
-	PgQuerySplitResult r = pg_query_split_with_scanner(sql);
-	if (r.error) {
-		pg_query_free_split_result(r);
-		return -1;
-	}
-	size_t len = strlen(sql);
-	*offsets = calloc((size_t)r.n_stmts + 1, sizeof **offsets);
-	*lengths = calloc((size_t)r.n_stmts + 1, sizeof **lengths);
-	if (!*offsets || !*lengths) {
-		pg_query_free_split_result(r);
-		return -1;
-	}
-	for (int i = 0; i < r.n_stmts; i++) {
-		size_t loc = (size_t)r.stmts[i]->stmt_location;
-		size_t end = loc + (size_t)r.stmts[i]->stmt_len;
-		size_t start = skip_space_and_comments(sql, len, loc);
-		if (start >= end)
-			continue;
-		(*offsets)[*count] = start;
-		(*lengths)[*count] = end - start;
-		(*count)++;
-	}
-	pg_query_free_split_result(r);
-	return 0;
-}

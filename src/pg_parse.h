@@ -116,8 +116,4 @@ int mig_pg_parse(mig_pg_file **out, mig_pg_syntax_error *syntax, const char *sql
 /* Accepts NULL. */
 void mig_pg_file_free(mig_pg_file *file);
 
-/* The statements of sql per PostgreSQL's scanner, as (offset, length) pairs from each
- * statement's first byte; -1 when the scanner fails. For the splitter comparison. */
-int mig_pg_split(size_t **offsets, size_t **lengths, size_t *count, const char *sql);
-
 #endif
