@@ -321,3 +321,6 @@ echo "(ratio: median over runs of migrate / psql run right after it; psql median
 # ---- test databases: template build and clones against up (bench/testdb.sh) -------------
 MIG=$MIG G=$G MIGRATE_PG_PORT=$MIGRATE_PG_PORT MIGRATE_PG_SOCKET=$MIGRATE_PG_SOCKET BENCH_RUNS=$RUNS \
 	"$here/testdb.sh" || die "bench/testdb.sh failed"
+
+# ---- lint, side by side with squawk (bench/lint.sh) ---------------------------------------
+BENCH_RUNS=$RUNS "$here/lint.sh" "$MIG" "$G"

@@ -239,6 +239,40 @@ static int postgres_pair(walker *w, const char *key, const yaml_node_t *key_node
 		free(mode);
 		return rc;
 	}
+	if (!strcmp(key, "lint")) {
+		char *mode;
+		int rc = string_value(w, value, "postgres.lint", &mode);
+		if (rc < 0)
+			return rc;
+		if (!strcmp(mode, "off"))
+			cfg->lint_mode = MIG_LINT_OFF;
+		else if (!strcmp(mode, "warn"))
+			cfg->lint_mode = MIG_LINT_WARN;
+		else if (!strcmp(mode, "error"))
+			cfg->lint_mode = MIG_LINT_REFUSE;
+		else
+			rc = fail_at(w, value, "'postgres.lint' must be off, warn or error, not '%.100s'",
+				     mode);
+		free(mode);
+		return rc;
+	}
+	if (!strcmp(key, "lint_min_rows")) {
+		char *text;
+		int rc = string_value(w, value, "postgres.lint_min_rows", &text);
+		if (rc < 0)
+			return rc;
+		char *end;
+		errno = 0;
+		long long rows = strtoll(text, &end, 10);
+		if (errno || end == text || *end || rows < 0)
+			rc = fail_at(w, value,
+				     "'postgres.lint_min_rows' must be a whole number of rows, not '%.100s'",
+				     text);
+		else
+			cfg->lint_min_rows = rows;
+		free(text);
+		return rc;
+	}
 	return unknown_key(w, key_node, "postgres", key);
 }
 
@@ -445,6 +479,8 @@ int mig_config_parse(mig_config **out, const char *text, size_t len, const char 
 	cfg->pg.statement_timeout_ms = -1;
 	cfg->pg.lock_mode = MIG_LOCK_ADVISORY;
 	cfg->pg.backend = "postgres";
+	cfg->lint_mode = MIG_LINT_WARN;
+	cfg->lint_min_rows = 10000;
 	cfg->path = strdup(name);
 	if (!cfg->path || !yaml_parser_initialize(&parser)) {
 		free(cfg->path);

@@ -17,6 +17,12 @@ typedef enum mig_lock_mode {
 	MIG_LOCK_TABLE,    /* a leased row in schema_migrations_lock: works through PgBouncer */
 } mig_lock_mode;
 
+typedef enum mig_lint_mode {
+	MIG_LINT_WARN,   /* up prints findings on large existing tables, then runs */
+	MIG_LINT_OFF,    /* up does not lint */
+	MIG_LINT_REFUSE, /* `error`: such a finding refuses the run */
+} mig_lint_mode;
+
 typedef struct mig_module_config {
 	char *name;
 	bool enabled;
@@ -43,6 +49,8 @@ typedef struct mig_config {
 
 	bool has_postgres;
 	mig_sql_config pg;
+	mig_lint_mode lint_mode;    /* postgres.lint, default warn */
+	long long lint_min_rows;    /* postgres.lint_min_rows, default 10000 */
 
 	bool has_mongodb;
 	char *mongo_uri;

@@ -356,6 +356,8 @@ int mig_engine_apply(mig_session *s, const mig_run *run, const mig_observer *obs
 {
 	/* every refusal comes before the first change, the ledger table included */
 	int rc = mig_engine_preflight(run, err);
+	if (rc == MIG_OK && obs && obs->vet)
+		rc = obs->vet(obs->vet_ctx, s, run, err);
 	if (rc == MIG_OK && run->nitems)
 		rc = mig_session_prepare(s, err);
 	if (rc == MIG_OK)

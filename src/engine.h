@@ -88,9 +88,13 @@ int mig_engine_preflight(const mig_run *run, mig_error *err);
 long long mig_elapsed_ms(const struct timespec *start);
 
 /* Who watches a run: the terminal reporter (report_text.c), the library's result list
- * (api.c). Every slot MAY be NULL; none can fail or stop the run. */
+ * (api.c), up's lint guard. Every slot MAY be NULL; only vet can stop the run. */
 typedef struct mig_observer {
 	void *ctx;
+	/* after preflight, before the first change: a negative return refuses the run with
+	 * err filled (up's lint guard under postgres.lint: error); called with vet_ctx */
+	int (*vet)(void *vet_ctx, mig_session *s, const mig_run *run, mig_error *err);
+	void *vet_ctx;
 	/* before run->items[i] runs, with the file's text */
 	void (*step_begin)(void *ctx, const mig_run *run, size_t i, const char *sql, size_t len);
 	/* after it ran for ms; failed is the error when it failed, else NULL */
@@ -104,7 +108,7 @@ int mig_engine_execute(const mig_sql_driver *drv, void *conn, const mig_run *run
 		       const mig_observer *obs, mig_error *err);
 
 /* The sequence every changing command shares: preflight (refusals before any change),
- * the ledger tables created when the run has work, then execute. */
+ * the observer's vet, the ledger tables created when the run has work, then execute. */
 int mig_engine_apply(mig_session *s, const mig_run *run, const mig_observer *obs,
 		     mig_error *err);
 

@@ -9,7 +9,7 @@
 #include "engine.h"
 #include "mongo_plan.h"
 
-typedef enum mig_format { MIG_FORMAT_TEXT, MIG_FORMAT_JSON } mig_format;
+typedef enum mig_format { MIG_FORMAT_TEXT, MIG_FORMAT_JSON, MIG_FORMAT_GITHUB } mig_format;
 
 /* What a dry run would do, in order: the SQL migrations, then (mongo non-NULL) the
  * MongoDB collections and indexes seed would create. */

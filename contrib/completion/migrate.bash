@@ -7,13 +7,13 @@
 # The commands and options below mirror the command table (src/cli/commands.c) and the
 # option table (src/cli/options.c); keep them in step with those.
 
-_migrate_commands="up down status verify seed check resolve create testdb reset drift roundtrip help"
+_migrate_commands="up down status verify seed check resolve create testdb reset drift roundtrip lint help"
 
 # _migrate_options COMMAND: the options COMMAND accepts, long and short.
 _migrate_options() {
 	local common="--config -c --root -r --help -h"
 	case $1 in
-	up) echo "--module -m --dry-run --allow-out-of-order --format -f --quiet -q --verbose -v $common" ;;
+	up) echo "--module -m --dry-run --allow-out-of-order --format -f --quiet -q --verbose -v --no-lint $common" ;;
 	down) echo "--module -m --steps -n --dry-run --quiet -q --verbose -v $common" ;;
 	status) echo "--format -f $common" ;;
 	verify) echo "--format -f $common" ;;
@@ -25,6 +25,7 @@ _migrate_options() {
 	reset) echo "--force --quiet -q --verbose -v $common" ;;
 	drift) echo "--module -m --format -f --quiet -q $common" ;;
 	roundtrip) echo "--module -m --pending --require-down --format -f --quiet -q $common" ;;
+	lint) echo "--module -m --all --observe --pg-version --format -f $common" ;;
 	help) echo "--help -h" ;;
 	esac
 }
@@ -32,7 +33,7 @@ _migrate_options() {
 # _migrate_takes_value COMMAND OPTION: whether OPTION of COMMAND takes a value.
 _migrate_takes_value() {
 	case $2 in
-	--config | -c | --root | -r | --module | -m | --steps | -n | --format | -f | --name | --older-than) return 0 ;;
+	--config | -c | --root | -r | --module | -m | --steps | -n | --format | -f | --name | --older-than | --pg-version) return 0 ;;
 	--version) [ "$1" = resolve ] ;;
 	*) return 1 ;;
 	esac
@@ -57,7 +58,11 @@ _migrate_value() {
 	local cmd=$1 opt=$2 cur=$3 root=migrations i w
 	case $opt in
 	--format | -f)
-		COMPREPLY=($(compgen -W "text json" -- "$cur"))
+		if [ "$cmd" = lint ]; then
+			COMPREPLY=($(compgen -W "text json github" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "text json" -- "$cur"))
+		fi
 		;;
 	--module | -m)
 		# --root DIR / --root=DIR / -r DIR / -rDIR given earlier on the line wins
@@ -160,13 +165,21 @@ _migrate() {
 		return 0
 	fi
 
-	# operands: `help COMMAND`, `testdb create|drop|gc`; every other command takes none
+	# operands: `help COMMAND`, `testdb create|drop|gc`, `lint FILE...`; every other
+	# command takes none
 	if [ "$cmd" = testdb ]; then
 		local i n=0
 		for ((i = 2; i < COMP_CWORD; i++)); do
 			[[ ${COMP_WORDS[i]} == -* ]] || n=$((n + 1))
 		done
 		[ "$n" -eq 0 ] && COMPREPLY=($(compgen -W "create drop gc" -- "$cur"))
+		return 0
+	fi
+	if [ "$cmd" = lint ]; then
+		compopt -o filenames 2>/dev/null
+		local IFS=$'\n'
+		COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.sql' -- "$cur"))
+		return 0
 	fi
 	if [ "$cmd" = help ]; then
 		local i n=0

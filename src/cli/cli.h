@@ -36,9 +36,12 @@ typedef enum mig_option_id {
 	MIG_OPT_FORCE,      /* reset */
 	MIG_OPT_PENDING,
 	MIG_OPT_REQUIRE_DOWN,
+	MIG_OPT_ALL,
+	MIG_OPT_OBSERVE,
+	MIG_OPT_PG_VERSION,
+	MIG_OPT_NO_LINT,
 	MIG_OPT_COUNT, /* not an option: the number of ids */
 } mig_option_id;
-
 /* Everything any command's options can say. */
 typedef struct mig_args {
 	const char *config_path; /* --config */
@@ -53,6 +56,8 @@ typedef struct mig_args {
 	const char *name;           /* --name (testdb create) */
 	long long older_than_ms;    /* --older-than (testdb gc), default 24 h */
 	bool force;                 /* --force (reset) */
+	bool all, observe, no_lint; /* lint --all, --observe; up --no-lint */
+	int pg_version;             /* lint --pg-version: a major version, 0 when not given */
 	char **positional; /* borrowed from argv */
 	int npositional;
 } mig_args;
@@ -130,5 +135,7 @@ int mig_cmd_testdb(mig_context *ctx, mig_error *err);
 int mig_cmd_reset(mig_context *ctx, mig_error *err);
 int mig_cmd_drift(mig_context *ctx, mig_error *err);
 int mig_cmd_roundtrip(mig_context *ctx, mig_error *err);
+int mig_cmd_lint(mig_context *ctx, mig_error *err);
+int mig_check_lint_args(const mig_args *args, mig_error *err);
 
 #endif

@@ -1,5 +1,6 @@
 /* `migrate up`: apply every pending migration, core first, stopping at the first error. */
 #include "cli/cli.h"
+#include "cli/cmd_lint.h"
 #include "engine.h"
 #include "mongo_plan.h"
 #include "report.h"
@@ -51,6 +52,8 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 	}
 	mig_reporter rep = mig_reporter_for(ctx->out, a->quiet, a->verbose);
 	mig_observer obs = mig_reporter_observer(&rep);
+	obs.vet = mig_lint_guard_up; /* postgres.lint, after preflight and before any change */
+	obs.vet_ctx = ctx;
 	rc = mig_engine_apply(&s, &run, &obs, err);
 	if (rc == MIG_OK && run.nitems == 0 && !a->quiet)
 		fprintf(ctx->out, "nothing to apply: %s\n",

@@ -8,7 +8,7 @@
 
 static const mig_option_id up_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_DRY_RUN, MIG_OPT_ALLOW_OUT_OF_ORDER, MIG_OPT_FORMAT,
-	MIG_OPT_QUIET, MIG_OPT_VERBOSE, COMMON, MIG_OPT_END};
+	MIG_OPT_QUIET, MIG_OPT_VERBOSE, MIG_OPT_NO_LINT, COMMON, MIG_OPT_END};
 static const mig_option_id down_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_STEPS, MIG_OPT_DRY_RUN, MIG_OPT_QUIET, MIG_OPT_VERBOSE, COMMON,
 	MIG_OPT_END};
@@ -29,6 +29,9 @@ static const mig_option_id drift_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id roundtrip_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_PENDING, MIG_OPT_REQUIRE_DOWN, MIG_OPT_FORMAT, MIG_OPT_QUIET,
+	COMMON, MIG_OPT_END};
+static const mig_option_id lint_options[] = {
+	MIG_OPT_MODULE, MIG_OPT_ALL, MIG_OPT_OBSERVE, MIG_OPT_PG_VERSION, MIG_OPT_FORMAT,
 	COMMON, MIG_OPT_END};
 static const mig_option_id help_options[] = {MIG_OPT_HELP, MIG_OPT_END};
 
@@ -115,6 +118,16 @@ const mig_command mig_commands[] = {
 	 "shadow cannot be built. The live database is never changed.",
 	 "migrate roundtrip --pending --require-down", roundtrip_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, NULL, mig_cmd_roundtrip},
+	{"lint", "find migrations that would lock or rewrite a live table",
+	 "[--module M] [--all] [FILE...] [--observe] [--pg-version V] [--format text|json|github]",
+	 "Parses the pending files of the enabled modules (every file with --all, or when no\n"
+	 "database is configured or reachable, or the FILEs named) with PostgreSQL's grammar and\n"
+	 "reports each statement that would lock, rewrite or break an existing table: rule,\n"
+	 "severity, the lock and what it blocks, the fix. `-- migrate:lint-ignore RULE reason`\n"
+	 "suppresses a rule for the next statement, or for the file in its leading comments.\n"
+	 "Exits 3 on a finding of severity error, 2 on a file that does not parse.",
+	 "migrate lint --all --format github", lint_options, 1000, 0, mig_check_lint_args,
+	 mig_cmd_lint},
 	{"help", "show help for migrate or one command", "[COMMAND]",
 	 "Shows the list of commands, or one command's options and an example.",
 	 "migrate help up", help_options, 1, 0, NULL, mig_cmd_help},

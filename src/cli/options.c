@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,7 @@ const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_DRY_RUN, "dry-run", 0, NULL, "print what would run and change nothing"},
 	{MIG_OPT_ALLOW_OUT_OF_ORDER, "allow-out-of-order", 0, NULL,
 	 "apply pending versions below the highest applied one"},
-	{MIG_OPT_FORMAT, "format", 'f', "FMT", "output format: text or json"},
+	{MIG_OPT_FORMAT, "format", 'f', "FMT", "output format: text or json (lint also: github)"},
 	{MIG_OPT_VERSION, "version", 0, "V", "the version to resolve"},
 	{MIG_OPT_APPLIED, "applied", 0, NULL, "record the version as applied"},
 	{MIG_OPT_ROLLED_BACK, "rolled-back", 0, NULL, "remove the version's record"},
@@ -32,6 +33,12 @@ const mig_option_spec mig_option_specs[] = {
 	 "only the migrations pending against the live database"},
 	{MIG_OPT_REQUIRE_DOWN, "require-down", 0, NULL,
 	 "a migration without a .down.sql is a failure, not a warning"},
+	{MIG_OPT_ALL, "all", 0, NULL, "every file, not only the pending ones"},
+	{MIG_OPT_OBSERVE, "observe", 0, NULL,
+	 "also run each pending file on a scratch clone and report the locks it took"},
+	{MIG_OPT_PG_VERSION, "pg-version", 0, "V",
+	 "the server's major version for version-aware rules (else the connected server's)"},
+	{MIG_OPT_NO_LINT, "no-lint", 0, NULL, "skip the lint check of postgres.lint for this run"},
 	{MIG_OPT_HELP, "help", 'h', NULL, "show this help"},
 	{MIG_OPT_END, NULL, 0, NULL, NULL},
 };
@@ -99,9 +106,11 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 			args->format = MIG_FORMAT_TEXT;
 		else if (!strcmp(value, "json"))
 			args->format = MIG_FORMAT_JSON;
+		else if (!strcmp(value, "github") && !strcmp(cmd, "lint"))
+			args->format = MIG_FORMAT_GITHUB;
 		else
-			return mig_error_set(err, MIG_EUSAGE, "--format takes text or json, not '%s'",
-					     value);
+			return mig_error_set(err, MIG_EUSAGE, "--format takes text or json%s, not '%s'",
+					     strcmp(cmd, "lint") ? "" : " or github", value);
 		break;
 	case MIG_OPT_VERSION:
 		if (parse_version(value, &args->version) < 0)
@@ -143,6 +152,29 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 	case MIG_OPT_REQUIRE_DOWN:
 		args->require_down = true;
 		break;
+	case MIG_OPT_ALL:
+		args->all = true;
+		break;
+	case MIG_OPT_OBSERVE:
+		args->observe = true;
+		break;
+	case MIG_OPT_NO_LINT:
+		args->no_lint = true;
+		break;
+	case MIG_OPT_PG_VERSION: {
+		long long v;
+		/* "15", "9.6" (read as 9) or "150004" (server_version_num) */
+		char major[16];
+		snprintf(major, sizeof major, "%.*s", (int)strcspn(value, "."), value);
+		if (parse_version(major, &v) < 0 || v < 9 || (v > 99 && v < 90000) || v > 999999)
+			return mig_error_set(err, MIG_EUSAGE,
+					     "--pg-version takes a major version such as 15, not '%s'",
+					     value);
+		args->pg_version = (int)(v > 99 ? v / 10000 : v);
+		if (args->pg_version < 10 && v > 99)
+			args->pg_version = 9;
+		break;
+	}
 	case MIG_OPT_END:
 	case MIG_OPT_COUNT:
 		return mig_error_set(err, MIG_EUSAGE, "bad option for '%s'", cmd);

@@ -66,6 +66,13 @@ typedef struct mig_step {
 				  * and so makes every earlier commit of the run durable */
 } mig_step;
 
+/* What lint asks about one table it has a finding on. */
+typedef struct mig_table_fact {
+	const char *name; /* in: as written in SQL ("users", "app.users"); borrowed */
+	bool exists;      /* out */
+	double rows;      /* out: the planner's estimate of its rows; -1 when it does not exist */
+} mig_table_fact;
+
 typedef struct mig_sql_driver {
 	int version;      /* MIG_SQL_DRIVER_VERSION */
 	const char *name; /* the registry name, and the backend named in reports */
@@ -97,6 +104,11 @@ typedef struct mig_sql_driver {
 	 * *out is the caller's (mig_missing_objects_free). */
 	int (*objects_missing)(void *conn, mig_missing_object **out, size_t *count,
 			       mig_error *err);
+	/* MAY (NULL when the backend cannot tell; lint then assumes every table exists and
+	 * is large): the server's major version and, in one query, whether each of
+	 * facts[0..n) exists and its estimated rows. */
+	int (*table_facts)(void *conn, mig_table_fact *facts, size_t n, int *server_major,
+			   mig_error *err);
 } mig_sql_driver;
 
 /* The PostgreSQL backend; only src/driver/registry.c names it. */

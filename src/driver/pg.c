@@ -14,6 +14,7 @@
 
 #include "driver/driver.h"
 #include "driver/pg_error.h"
+#include "driver/pg_lint.h"
 #include "sql_split.h"
 
 /* Key of the session advisory lock: one migrator per database. ("migrate" in ASCII.) */
@@ -916,6 +917,12 @@ static int pg_objects_missing(void *conn, mig_missing_object **out, size_t *coun
 	return MIG_OK;
 }
 
+static int pg_table_facts(void *conn, mig_table_fact *facts, size_t n, int *server_major,
+			  mig_error *err)
+{
+	return mig_pg_table_facts(((pg_conn *)conn)->conn, facts, n, server_major, err);
+}
+
 const mig_sql_driver mig_pg_driver = {
 	.version = MIG_SQL_DRIVER_VERSION,
 	.name = "postgres",
@@ -927,4 +934,5 @@ const mig_sql_driver mig_pg_driver = {
 	.apply = pg_apply,
 	.resolve = pg_resolve,
 	.objects_missing = pg_objects_missing,
+	.table_facts = pg_table_facts,
 };

@@ -1,0 +1,15 @@
+/* `up`'s lint guard (postgres.lint), kept beside `migrate lint` so up only calls it. */
+#ifndef MIGRATE_CLI_CMD_LINT_H
+#define MIGRATE_CLI_CMD_LINT_H
+
+#include "cli/cli.h"
+#include "engine.h"
+#include "session.h"
+
+/* Lints run's files before anything changes; prints (stderr) only the findings on tables
+ * that exist with at least postgres.lint_min_rows estimated rows. Under `lint: error`
+ * any such finding is MIG_EUSAGE (nothing applied); `off`, --no-lint or an empty run
+ * do nothing. */
+int mig_lint_guard_up(void *ctx, mig_session *s, const mig_run *run, mig_error *err);
+
+#endif

@@ -1,0 +1,119 @@
+/* A migration file as PostgreSQL's own grammar reads it (libpg_query, wrapped in
+ * pg_parse.c alone): each statement reduced to the typed facts the lint rules look at
+ * (its kind, the tables it names, the sub-commands of an ALTER TABLE, where it starts),
+ * so no rule ever sees the parse tree itself. */
+#ifndef MIGRATE_PG_PARSE_H
+#define MIGRATE_PG_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum mig_pg_kind {
+	MIG_PG_OTHER,
+	MIG_PG_CREATE_TABLE,
+	MIG_PG_CREATE_INDEX,
+	MIG_PG_DROP_INDEX,
+	MIG_PG_DROP_TABLE,
+	MIG_PG_ALTER_TABLE,
+	MIG_PG_RENAME_TABLE,
+	MIG_PG_RENAME_COLUMN,
+	MIG_PG_TRUNCATE,
+	MIG_PG_VACUUM,
+	MIG_PG_CLUSTER,
+	MIG_PG_REINDEX,
+	MIG_PG_ENUM_ADD_VALUE,
+	MIG_PG_UPDATE,
+	MIG_PG_DELETE,
+	MIG_PG_INSERT,
+	MIG_PG_SET,       /* SET [LOCAL] name ..., or SELECT set_config('name', ...) */
+	MIG_PG_BEGIN,
+	MIG_PG_COMMIT,    /* COMMIT or ROLLBACK */
+} mig_pg_kind;
+
+typedef enum mig_pg_action_kind {
+	MIG_PG_ACT_OTHER,
+	MIG_PG_ACT_COLUMN,          /* a column: CREATE TABLE element or ALTER TABLE ADD COLUMN */
+	MIG_PG_ACT_DROP_COLUMN,
+	MIG_PG_ACT_ALTER_TYPE,
+	MIG_PG_ACT_SET_NOT_NULL,
+	MIG_PG_ACT_CONSTRAINT,      /* a table constraint: CREATE TABLE element or ADD CONSTRAINT */
+	MIG_PG_ACT_VALIDATE,        /* VALIDATE CONSTRAINT name */
+	MIG_PG_ACT_SET_DEFAULT,     /* ALTER COLUMN SET/DROP DEFAULT: metadata only */
+	MIG_PG_ACT_LIGHT,           /* a sub-command taking less than ACCESS EXCLUSIVE
+				     * (SET STATISTICS, SET (fillfactor...), ...) */
+} mig_pg_action_kind;
+
+typedef enum mig_pg_constraint {
+	MIG_PG_CON_NONE,
+	MIG_PG_CON_CHECK,
+	MIG_PG_CON_FOREIGN,
+	MIG_PG_CON_UNIQUE,
+	MIG_PG_CON_PRIMARY,
+	MIG_PG_CON_EXCLUSION,
+	MIG_PG_CON_OTHER,
+} mig_pg_constraint;
+
+/* A type as written: the last name part, lower case ("int4", "varchar", "text",
+ * "serial", "my_enum"), with up to two numeric modifiers. */
+typedef struct mig_pg_type {
+	char *name;    /* NULL when none */
+	int ntypmods;
+	long typmods[2];
+	bool array;
+} mig_pg_type;
+
+typedef struct mig_pg_action {
+	mig_pg_action_kind kind;
+	char *column;          /* COLUMN, DROP_COLUMN, ALTER_TYPE, SET_NOT_NULL, SET_DEFAULT */
+	mig_pg_type type;      /* COLUMN, ALTER_TYPE */
+	bool has_using;        /* ALTER_TYPE ... USING expr */
+	/* COLUMN: its inline constraints */
+	bool not_null, has_default, default_volatile, generated_stored, primary_key, unique;
+	bool references;       /* inline REFERENCES */
+	/* CONSTRAINT (and a column's inline FOREIGN KEY / CHECK) */
+	mig_pg_constraint contype;
+	char *conname;         /* CONSTRAINT/VALIDATE: the name, NULL when unnamed */
+	bool not_valid;        /* NOT VALID */
+	bool using_index;      /* UNIQUE/PRIMARY KEY USING INDEX */
+	char *not_null_check;  /* CHECK (col IS NOT NULL): col; else NULL */
+	char **keys;           /* PRIMARY KEY / UNIQUE columns */
+	size_t nkeys;
+} mig_pg_action;
+
+typedef struct mig_pg_stmt {
+	mig_pg_kind kind;
+	size_t offset;         /* first significant byte (after comments) */
+	size_t length;
+	unsigned line, column; /* 1-based, of offset; column counts characters */
+	char *relation;        /* the table it works on, "schema.name" as written (quoted
+				* when needed); NULL when none */
+	char **relations;      /* DROP TABLE / TRUNCATE: every table named */
+	size_t nrelations;
+	char *name;            /* index, type, SET parameter, new name of a RENAME */
+	char *value;           /* SET: the value as text; ENUM_ADD_VALUE: the new label */
+	bool concurrently, full, has_where, local, set_to_zero, temp;
+	mig_pg_action *actions; /* CREATE_TABLE elements, ALTER_TABLE sub-commands */
+	size_t nactions;
+	char **strings;        /* every string constant the statement uses */
+	size_t nstrings;
+} mig_pg_stmt;
+
+typedef struct mig_pg_file {
+	mig_pg_stmt *stmts;
+	size_t nstmts;
+} mig_pg_file;
+
+typedef struct mig_pg_syntax_error {
+	char message[256];
+	unsigned line, column;
+} mig_pg_syntax_error;
+
+/* Parses sql[0..len) (NUL-terminated at len) with PostgreSQL 15's grammar. MIG_OK and
+ * *out (the caller's: mig_pg_file_free) on success; MIG_ESCHEMA with *syntax filled when
+ * the text does not parse; MIG_EFAIL when memory runs out. */
+int mig_pg_parse(mig_pg_file **out, mig_pg_syntax_error *syntax, const char *sql, size_t len);
+
+/* Accepts NULL. */
+void mig_pg_file_free(mig_pg_file *file);
+
+#endif

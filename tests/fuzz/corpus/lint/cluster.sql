@@ -1,0 +1,2 @@
+SET lock_timeout = '5s';
+CLUSTER users USING users_pkey;

@@ -1,0 +1,3 @@
+SET lock_timeout = '5s';
+ALTER TABLE users ADD COLUMN nick varchar(20);
+ALTER TABLE users ALTER COLUMN nick TYPE varchar(40);

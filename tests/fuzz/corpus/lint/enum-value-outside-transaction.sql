@@ -1,0 +1,3 @@
+-- migrate:run-in-tx false
+ALTER TYPE mood ADD VALUE 'meh';
+UPDATE people SET current_mood = 'meh' WHERE current_mood IS NULL;

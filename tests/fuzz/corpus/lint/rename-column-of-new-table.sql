@@ -1,0 +1,2 @@
+CREATE TABLE drafts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, title text);
+ALTER TABLE drafts RENAME COLUMN title TO heading;

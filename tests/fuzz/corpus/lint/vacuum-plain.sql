@@ -1,0 +1,2 @@
+-- migrate:run-in-tx false
+VACUUM (ANALYZE) users;

@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# `migrate lint`: the data-driven rule cases of tests/lint/cases (one test each), the
+# up guard (postgres.lint), and the ground truth behind the index rule: a real server
+# blocks writers behind a non-concurrent CREATE INDEX and not behind a concurrent one.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/harness.sh"
+. "$here/../lib/postgres.sh"
+CASES=$(cd "$here/../lint/cases" && pwd)
+
+# run_lint_case DIR: lints the case's files and compares with its `case` file.
+run_lint_case() {
+	local dir=$1 want_rules='' want_exit='' args='' line key value got
+	local -a outs=() files=()
+	while IFS= read -r line || [ -n "$line" ]; do
+		case $line in '' | '#'*) continue ;; esac
+		key=${line%%=*}
+		value=${line#*=}
+		case $key in
+		rules) want_rules=$value ;;
+		exit) want_exit=$value ;;
+		args) args=$value ;;
+		stdout) outs+=("$value") ;;
+		*) fail "$dir/case: unknown key '$key'" ;;
+		esac
+	done <"$dir/case"
+	[ -n "$want_exit" ] || fail "$dir/case: no exit="
+	for f in "$dir"/*.sql; do
+		cp "$f" .
+		files+=("$(basename "$f")")
+	done
+	# shellcheck disable=SC2086 # args is a list of words
+	expect_status "$want_exit" lint --format github $args "${files[@]}"
+	got=$(grep -oE 'title=[a-z-]+::' "$OUT" | sed 's/^title=//; s/::$//' | sort -u | tr '\n' ' ')
+	want_rules=$(printf '%s\n' $want_rules | sort -u | tr '\n' ' ')
+	assert_eq "${got% }" "${want_rules% }" "rules raised"
+	for line in "${outs[@]}"; do
+		assert_contains "$OUT" "$line"
+	done
+	if [ "$want_exit" != 0 ]; then
+		assert_one_line "$ERR"
+	fi
+}
+
+for dir in "$CASES"/*/; do
+	name=$(basename "$dir")
+	fn="test_case_${name//-/_}"
+	eval "$fn() { run_lint_case '$dir'; }"
+done
+
+test_every_rule_has_a_case_both_ways() {
+	local rule
+	"$MIGRATE_BIN" help lint >/dev/null
+	for rule in $(grep -ohE '"[a-z]+(-[a-z]+)+", (E|W),' "$MIGRATE_SOURCE_ROOT/src/lint.c" | cut -d'"' -f2); do
+		grep -qE "^rules=(.* )?$rule( |$)" "$CASES"/*/case || fail "no case raises $rule"
+	done
+	[ "$(grep -lE '^rules=$' "$CASES"/*/case | wc -l)" -ge 25 ] || fail "too few clean cases"
+}
+
+test_text_format_names_lock_and_fix() {
+	printf 'CREATE INDEX users_email_idx ON users (email);\n' >001_x.up.sql
+	expect_status 3 lint 001_x.up.sql
+	assert_contains "$OUT" '001_x.up.sql:1:1: error [require-concurrent-index-creation]'
+	assert_contains "$OUT" 'lock: SHARE on "users": blocks writes; rewrites the table: no'
+	assert_contains "$OUT" 'fix: CREATE INDEX CONCURRENTLY'
+	assert_contains "$ERR" 'lint found 1 error'
+}
+
+test_json_format() {
+	printf 'ALTER TABLE users ALTER COLUMN age TYPE bigint;\n' >001_x.up.sql
+	expect_status 3 lint --format json 001_x.up.sql
+	python3 - "$OUT" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+rules = sorted(f["rule"] for f in doc["findings"])
+assert rules == ["changing-column-type", "require-lock-timeout"], rules
+f = [f for f in doc["findings"] if f["rule"] == "changing-column-type"][0]
+assert f["rewrites"] is True and f["table"] == "users" and f["line"] == 1, f
+assert doc["errors"] == 1 and doc["warnings"] == 1, doc
+PY
+}
+
+test_bad_options() {
+	expect_status 2 lint --format yaml x.sql
+	assert_contains "$ERR" "text or json or github"
+	expect_status 2 lint --all x.sql
+	expect_status 2 lint --pg-version abc x.sql
+	expect_status 2 status --format github
+}
+
+test_missing_file() {
+	expect_status 2 lint nowhere.sql
+	assert_contains "$ERR" "nowhere.sql"
+}
+
+# A tree with a config but no reachable database: every file, with a note.
+test_tree_without_database() {
+	printf 'postgres:\n  dsn: "postgres://app:x@127.0.0.1:1/nothing?connect_timeout=2"\nmodules: {}\n' >config.yaml
+	migration core 001_init.up.sql 'CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text);'
+	migration core 002_index.up.sql 'CREATE INDEX users_email_idx ON users (email);'
+	expect_status 3 lint
+	assert_contains "$ERR" "linting every file"
+	assert_contains "$OUT" "002_index.up.sql:1:1: error [require-concurrent-index-creation]"
+	assert_not_contains "$ERR" "postgres://app:x@"
+}
+
+# With the database: only pending files, and a table the database does not have yet is
+# no finding (an earlier pending file creates it).
+test_pending_files_only() {
+	new_db
+	write_config 'modules: {}'
+	migration core 001_init.up.sql 'CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text);'
+	expect_status 0 up
+	migration core 002_index.up.sql 'CREATE INDEX users_email_idx ON users (email);'
+	migration core 003_more.up.sql 'CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);'
+	migration core 004_idx.up.sql 'CREATE INDEX orders_id_idx ON orders (id);'
+	expect_status 3 lint
+	assert_contains "$OUT" "002_index.up.sql:1:1"
+	assert_not_contains "$OUT" "001_init"
+	assert_not_contains "$OUT" "004_idx"
+	assert_contains "$OUT" "in 3 files"
+	expect_status 3 lint --all
+	assert_contains "$OUT" "in 4 files"
+}
+
+populated_users() {
+	new_db
+	sql "CREATE TABLE users (id bigint PRIMARY KEY, email text); INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 20000) g; ANALYZE users; ALTER TABLE users OWNER TO app" >/dev/null
+}
+
+test_up_guard_refuses_under_error() {
+	populated_users
+	write_config '  lint: error' 'modules: {}'
+	migration core 001_index.up.sql 'CREATE INDEX users_email_idx ON users (email);'
+	expect_status 2 up
+	assert_contains "$ERR" "require-concurrent-index-creation"
+	assert_contains "$ERR" "nothing applied"
+	has_table schema_migrations && fail "the ledger was created"
+	[ "$(sql "SELECT count(*) FROM pg_indexes WHERE indexname = 'users_email_idx'")" = 0 ] ||
+		fail "the index was built"
+	expect_status 0 up --no-lint
+	[ "$(sql "SELECT count(*) FROM pg_indexes WHERE indexname = 'users_email_idx'")" = 1 ]
+}
+
+test_up_guard_warns_and_runs() {
+	populated_users
+	write_config 'modules: {}'
+	migration core 001_index.up.sql 'CREATE INDEX users_email_idx ON users (email);'
+	expect_status 0 up
+	assert_contains "$ERR" "migrate: lint: migrations/postgres/core/001_index.up.sql:1:1"
+	assert_contains "$ERR" "[require-concurrent-index-creation]"
+	assert_contains "$ERR" "~20000 rows"
+}
+
+test_up_guard_below_min_rows() {
+	populated_users
+	write_config '  lint: error' '  lint_min_rows: 50000' 'modules: {}'
+	migration core 001_index.up.sql 'CREATE INDEX users_email_idx ON users (email);'
+	expect_status 0 up
+	assert_not_contains "$ERR" "lint"
+}
+
+test_up_guard_silent_on_empty_database() {
+	new_db
+	write_config '  lint: error' 'modules: {}'
+	example_tree
+	# on a live database this would lock users; here users is new and empty
+	migration core 900_index.up.sql 'CREATE INDEX users_name_idx ON users (name); ALTER TABLE users ADD COLUMN plan text NOT NULL;'
+	expect_status 0 up
+	[ ! -s "$ERR" ] || { cat "$ERR" >&2; fail "up printed something on stderr"; }
+}
+
+test_lint_config_keys() {
+	new_db
+	mkdir migrations
+	write_config '  lint: loud' 'modules: {}'
+	expect_status 2 up
+	assert_contains "$ERR" "'postgres.lint' must be off, warn or error"
+	write_config '  lint_min_rows: lots' 'modules: {}'
+	expect_status 2 up
+	assert_contains "$ERR" "postgres.lint_min_rows"
+	write_config '  lint: off' '  lint_min_rows: 1' 'modules: {}'
+	expect_status 0 up
+}
+
+# The rule's claim, on a real server: while one transaction holds a CREATE INDEX on a
+# table, another session's INSERT with lock_timeout=100ms fails with 55P03.
+test_lock_truth_create_index_blocks_writes() {
+	populated_users
+	pg_admin -d "$DB" -c "BEGIN; CREATE INDEX users_email_idx ON users (email); SELECT pg_sleep(4); COMMIT" >/dev/null 2>&1 &
+	local holder=$!
+	wait_for_lock "$DB" ShareLock
+	local out
+	out=$(pg_admin -d "$DB" -v VERBOSITY=verbose -c "SET lock_timeout = '100ms'; INSERT INTO users VALUES (-1, 'x')" 2>&1) &&
+		fail "the insert went through while CREATE INDEX held the table"
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	case $out in *55P03*) ;; *) fail "expected SQLSTATE 55P03, got: $out" ;; esac
+}
+
+# ... and with CONCURRENTLY it does not: the build waits for an older transaction while
+# holding only SHARE UPDATE EXCLUSIVE, and the insert goes through meanwhile.
+test_lock_truth_concurrent_index_lets_writes_through() {
+	populated_users
+	# an older transaction that lasts until this test ends it (a loaded machine is slow)
+	pg_admin -d "$DB" -c "BEGIN; SELECT txid_current(); SELECT pg_sleep(60); COMMIT" >/dev/null 2>&1 &
+	local old=$!
+	wait_until "$DB" "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND state = 'active' AND pid <> pg_backend_pid()"
+	pg_admin -d "$DB" -c "CREATE INDEX CONCURRENTLY users_email_idx ON users (email)" >/dev/null 2>&1 &
+	local builder=$!
+	# the build now waits for the older transaction, holding SHARE UPDATE EXCLUSIVE
+	wait_until "$DB" "SELECT count(*) FROM pg_stat_progress_create_index WHERE phase LIKE 'waiting%'"
+	wait_for_lock "$DB" ShareUpdateExclusiveLock
+	pg_admin -d "$DB" -c "SET lock_timeout = '100ms'; INSERT INTO users VALUES (-1, 'x')" >/dev/null ||
+		fail "the insert was blocked by CREATE INDEX CONCURRENTLY"
+	[ "$(sql "SELECT count(*) FROM pg_stat_progress_create_index")" = 1 ] ||
+		fail "the concurrent build was not running during the insert"
+	sql "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()" >/dev/null
+	wait "$old" 2>/dev/null || true # cancelled
+	wait "$builder"
+	[ "$(sql "SELECT count(*) FROM pg_indexes WHERE indexname = 'users_email_idx'")" = 1 ] ||
+		fail "the concurrent build did not finish"
+}
+
+# wait_until DB QUERY: until QUERY returns a non-zero count (at most 5 s).
+wait_until() {
+	local i
+	for i in $(seq 50); do
+		[ "$(pg_admin -d "$1" -c "$2")" != 0 ] && return 0
+		sleep 0.1
+	done
+	fail "timed out waiting for: $2"
+}
+
+# --observe's core (src/driver/pg_lint.c) on a populated table: what it records.
+test_observe_core() {
+	new_db
+	sql "CREATE TABLE users (id integer PRIMARY KEY, email text); INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 5000) g; ALTER TABLE users OWNER TO app" >/dev/null
+	local check
+	check=$(dirname "$MIGRATE_BIN")/tests/pg_observe_check
+	[ -x "$check" ] || fail "$check is not built"
+	"$check" "$DSN" || fail "pg_observe_check failed"
+	[ "$(sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'users'")" = 2 ] ||
+		fail "observing left a column behind"
+}
+
+# wait_for_lock DB MODE: until some backend holds MODE on users (at most 5 s).
+wait_for_lock() {
+	local i
+	for i in $(seq 50); do
+		[ "$(pg_admin -d "$1" -c "SELECT count(*) FROM pg_locks WHERE relation = 'users'::regclass AND mode = '$2' AND granted")" != 0 ] && return 0
+		sleep 0.1
+	done
+	fail "no $2 on users after 5 s"
+}
+
+run_tests

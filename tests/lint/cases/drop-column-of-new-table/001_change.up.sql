@@ -1,0 +1,2 @@
+CREATE TABLE drafts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, junk text);
+ALTER TABLE drafts DROP COLUMN junk;

@@ -1,0 +1,1 @@
+CREATE TABLE carts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, user_id bigint REFERENCES users (id));

@@ -1,0 +1,2 @@
+-- migrate:run-in-tx false
+REINDEX INDEX CONCURRENTLY users_email_idx;

@@ -1,0 +1,1 @@
+CREATE TABLE plans (id serial PRIMARY KEY, name text);

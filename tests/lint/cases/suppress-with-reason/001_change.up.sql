@@ -1,0 +1,2 @@
+-- migrate:lint-ignore require-concurrent-index-creation the table holds 40 rows
+CREATE INDEX flags_name_idx ON flags (name);

@@ -1,0 +1,3 @@
+SET lock_timeout = '5s';
+-- migrate:lint-ignore require-concurrent-index-creation
+CREATE INDEX flags_name_idx ON flags (name);

@@ -1,0 +1,3 @@
+CREATE TABLE ok (id bigint PRIMARY KEY);
+
+ALTER TABLE ok ADD COLUM x int;

@@ -1,0 +1,1 @@
+CREATE TABLE page_views (id bigint GENERATED ALWAYS AS IDENTITY, url text, PRIMARY KEY (id));
