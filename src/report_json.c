@@ -59,6 +59,16 @@ static const char *mongo_state_name(mig_mongo_state state)
 		return "created";
 	case MIG_MONGO_CONFLICT:
 		return "conflict";
+	case MIG_MONGO_CHANGED:
+		return "changed";
+	case MIG_MONGO_EXTRA:
+		return "extra";
+	case MIG_MONGO_DROPPED:
+		return "dropped";
+	case MIG_MONGO_BUILDING:
+		return "building";
+	case MIG_MONGO_FAILED:
+		return "failed";
 	}
 	return "unknown";
 }

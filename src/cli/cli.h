@@ -30,6 +30,7 @@ typedef enum mig_option_id {
 	MIG_OPT_ROLLED_BACK,
 	MIG_OPT_QUIET,
 	MIG_OPT_VERBOSE,
+	MIG_OPT_PRUNE,
 	MIG_OPT_COUNT, /* not an option: the number of ids */
 } mig_option_id;
 
@@ -43,7 +44,7 @@ typedef struct mig_args {
 	unsigned long steps;     /* --steps, default 1 */
 	long long version;       /* --version (resolve) */
 	bool has_version;
-	bool dry_run, allow_out_of_order, applied, rolled_back, help, quiet, verbose;
+	bool dry_run, allow_out_of_order, applied, rolled_back, help, quiet, verbose, prune;
 	mig_format format;
 	char **positional; /* borrowed from argv */
 	int npositional;

@@ -18,7 +18,7 @@ static const mig_option_id resolve_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_VERSION, MIG_OPT_APPLIED, MIG_OPT_ROLLED_BACK, COMMON,
 	MIG_OPT_END};
 static const mig_option_id seed_options[] = {
-	MIG_OPT_DRY_RUN, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
+	MIG_OPT_DRY_RUN, MIG_OPT_PRUNE, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id verify_options[] = {MIG_OPT_FORMAT, COMMON, MIG_OPT_END};
 static const mig_option_id create_options[] = {MIG_OPT_MODULE, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id help_options[] = {MIG_OPT_HELP, MIG_OPT_END};

@@ -23,6 +23,8 @@ const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_ROLLED_BACK, "rolled-back", 0, NULL, "remove the version's record"},
 	{MIG_OPT_QUIET, "quiet", 'q', NULL, "print errors only"},
 	{MIG_OPT_VERBOSE, "verbose", 'v', NULL, "also print the SQL of each migration as it runs"},
+	{MIG_OPT_PRUNE, "prune", 0, NULL,
+	 "drop indexes that no indexes.json declares (except \"ignore\" patterns)"},
 	{MIG_OPT_HELP, "help", 'h', NULL, "show this help"},
 	{MIG_OPT_END, NULL, 0, NULL, NULL},
 };
@@ -81,6 +83,9 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 		break;
 	case MIG_OPT_DRY_RUN:
 		args->dry_run = true;
+		break;
+	case MIG_OPT_PRUNE:
+		args->prune = true;
 		break;
 	case MIG_OPT_ALLOW_OUT_OF_ORDER:
 		args->allow_out_of_order = true;

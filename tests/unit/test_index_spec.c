@@ -46,11 +46,11 @@ static void test_compound_key_order(void **state)
 	assert_int_equal(ix->line, 3);
 	assert_int_equal(ix->nkeys, 3);
 	assert_string_equal(ix->keys[0].field, "zeta");
-	assert_string_equal(ix->keys[0].value, "1");
+	assert_int_equal(ix->keys[0].kind, MIG_KEY_ASC);
 	assert_string_equal(ix->keys[1].field, "alpha");
-	assert_string_equal(ix->keys[1].value, "-1");
+	assert_int_equal(ix->keys[1].kind, MIG_KEY_DESC);
 	assert_string_equal(ix->keys[2].field, "mid");
-	assert_string_equal(ix->keys[2].value, "1");
+	assert_int_equal(ix->keys[2].kind, MIG_KEY_ASC);
 	assert_string_equal(ix->name, "zeta_1_alpha_-1_mid_1");
 	mig_index_spec_free(spec);
 }
@@ -78,8 +78,8 @@ static void test_default_names(void **state)
 		assert_int_equal(c->indexes[i].sparse, -1);
 		assert_int_equal(c->indexes[i].hidden, -1);
 		assert_false(c->indexes[i].has_expire_after_seconds);
-		assert_null(c->indexes[i].partial_filter_json);
-		assert_null(c->indexes[i].collation_json);
+		assert_null(c->indexes[i].partial_filter);
+		assert_false(c->indexes[i].has_collation);
 	}
 	mig_index_spec_free(spec);
 }
@@ -104,8 +104,22 @@ static void test_every_option(void **state)
 	assert_int_equal(ix->hidden, 1);
 	assert_true(ix->has_expire_after_seconds);
 	assert_int_equal(ix->expire_after_seconds, 3600);
-	assert_string_equal(ix->partial_filter_json, "{\"zz\":{\"$gt\":5},\"aa\":{\"$eq\":\"x\"}}");
-	assert_string_equal(ix->collation_json, "{\"locale\":\"fr\",\"strength\":2}");
+	const mig_value *f = ix->partial_filter;
+	assert_int_equal(f->type, MIG_VALUE_OBJECT);
+	assert_int_equal(f->n, 2);
+	assert_string_equal(f->keys[0], "zz"); /* file order kept */
+	assert_string_equal(f->items[0].keys[0], "$gt");
+	assert_int_equal(f->items[0].items[0].type, MIG_VALUE_INT);
+	assert_int_equal(f->items[0].items[0].integer, 5);
+	assert_string_equal(f->keys[1], "aa");
+	assert_string_equal(f->items[1].items[0].string, "x");
+	/* the collation comes expanded to the form mongod stores */
+	assert_true(ix->has_collation);
+	assert_string_equal(ix->collation.locale, "fr");
+	assert_int_equal(ix->collation.strength, 2);
+	assert_string_equal(ix->collation.case_first, "off");
+	assert_string_equal(ix->collation.alternate, "non-ignorable");
+	assert_false(ix->collation.backwards);
 	ix = &spec->collections[0].indexes[1];
 	assert_true(ix->has_expire_after_seconds);
 	assert_int_equal(ix->expire_after_seconds, 0);
@@ -331,8 +345,8 @@ static bad_case line_after_nested_values = {
 	C1("{\"keys\": {\"a\": 1}, \"options\": {\"partialFilterExpression\":\n"
 	   "  {\"$or\": [{\"s\": \"}]{[,:\\\"\"}, {\"t\": [1, 2, {\"u\": null}]}]}}},\n"
 	   "{\"keys\": {\"b\": 1}, \"options\": {\"collation\": {\"locale\": \"en\"},\n"
-	   "  \"weights\": {}}}"),
-	{"unknown option 'weights'", "index 2", "(t.json:6)"}};
+	   "  \"bits\": {}}}"),
+	{"unknown option 'bits'", "index 2", "(t.json:6)"}};
 
 #define BAD(c)                                                                                     \
 	{                                                                                          \
