@@ -60,8 +60,20 @@ test_every_index_kind_converges() {
 	converges
 }
 
-# Finding 1: a collection with a default collation converges (its indexes inherit it).
+# Finding 1: on a collection created (by someone else) with a default collation, the indexes
+# seed creates inherit it, and the next seed and verify see no conflict.
 test_default_collation_is_inherited() {
+	new_mongo_db
+	mongo '{"create": "c", "collation": {"locale": "fr", "strength": 1}}' >/dev/null
+	spec '{"collections": [{"name": "c", "indexes": [{"keys": {"a": 1}}]}]}'
+	converges
+	mongo '{"listIndexes": "c"}' | check_json '
+ix = {i["name"]: i for i in r["cursor"]["firstBatch"]}
+assert ix["a_1"]["collation"]["locale"] == "fr", ix'
+}
+
+# The same when the spec declares the collection's collation itself.
+test_declared_default_collation_converges() {
 	new_mongo_db
 	spec '{"collections": [{"name": "c", "options": {"collation": {"locale": "fr", "strength": 1}},
 	  "indexes": [{"keys": {"a": 1}}, {"keys": {"b": 1}, "options": {"collation": {"locale": "simple"}}}]}]}'
