@@ -86,9 +86,12 @@ static json_t *mongo_json(const mig_mongo_results *r)
 					 mongo_state_name(it->state), "detail",
 					 it->detail ? json_string(it->detail) : json_null()));
 	}
-	return json_pack("{s:o, s:I, s:I, s:I, s:I}", "items", items, "present",
-			 (json_int_t)r->present, "missing", (json_int_t)r->missing, "created",
-			 (json_int_t)r->created, "conflicts", (json_int_t)r->conflicts);
+	return json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "items", items,
+			 "present", (json_int_t)r->present, "missing", (json_int_t)r->missing,
+			 "created", (json_int_t)r->created, "conflicts", (json_int_t)r->conflicts,
+			 "changed", (json_int_t)r->changed, "extra", (json_int_t)r->extra,
+			 "dropped", (json_int_t)r->dropped, "building", (json_int_t)r->building,
+			 "failed", (json_int_t)r->failed);
 }
 
 int mig_report_status_json(FILE *out, bool pg, const mig_module_status *rows, size_t n,

@@ -464,6 +464,35 @@ def check_index_rules(raw, key):
 IDENTICAL, EQUIVALENT, DIFFERENT = "identical", "equivalent", "different"
 
 
+def canon(v, sort_list=False):
+    if is_number(v):
+        return repr(float(v))
+    if isinstance(v, dict):
+        return "{" + ",".join("%s:%s" % (k, canon(x)) for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        items = [canon(x) for x in v]
+        return "[" + ",".join(sorted(items) if sort_list else items) + "]"
+    return repr(v)
+
+
+def normalize_filter(flt):
+    """A match expression as mongod normalises it: $and flattened, {f: v} as {f: {$eq: v}},
+    predicates, $or branches and $in lists unordered."""
+    preds = set()
+    for k, v in flt.items():
+        if k == "$and":
+            for sub in v:
+                preds |= normalize_filter(sub)
+        elif k == "$or":
+            preds.add(("$or", frozenset(frozenset(normalize_filter(sub)) for sub in v)))
+        elif isinstance(v, dict) and v and next(iter(v)).startswith("$"):
+            for op, arg in v.items():
+                preds.add((k, op, canon(arg, op == "$in")))
+        else:
+            preds.add((k, "$eq", canon(v)))
+    return preds
+
+
 def compare_index(candidate, existing):
     """IndexDescriptor::compareIndexOptions: DIFFERENT when the key pattern or
     an identifying option (unique, sparse, collation, partial filter, wildcard
@@ -479,8 +508,12 @@ def compare_index(candidate, existing):
     for field in ("collation", "partialFilterExpression"):
         if (field in candidate) != (field in existing):
             return DIFFERENT
-        if field in candidate and not bson_equal(candidate[field], existing[field]):
-            return DIFFERENT
+    if "collation" in candidate and not bson_equal(candidate["collation"], existing["collation"]):
+        return DIFFERENT
+    if "partialFilterExpression" in candidate and \
+            normalize_filter(candidate["partialFilterExpression"]) != \
+            normalize_filter(existing["partialFilterExpression"]):
+        return DIFFERENT
     excluded = SIGNATURE_EXCLUDED | (frozenset(("hidden",)) if MONGOD < (7, 0) else frozenset())
     mine = {k: v for k, v in candidate.items() if k not in excluded}
     theirs = {k: v for k, v in existing.items() if k not in excluded}
