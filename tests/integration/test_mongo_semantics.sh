@@ -181,6 +181,31 @@ test_view_is_named() {
 	assert_contains "$OUT" ".v'"
 }
 
+# Finding 7: a time-series collection is created from its options and its indexes converge;
+# a difference in a creation-only option is a conflict, not a change.
+test_time_series_collection() {
+	new_mongo_db
+	spec '{"collections": [{"name": "ts", "options": {"timeseries": {"timeField": "at", "metaField": "meta", "granularity": "minutes"}},
+	  "indexes": [{"keys": {"meta": 1, "at": -1}}]}]}'
+	converges
+	mongo '{"listCollections": 1}' | check_json '
+c = r["cursor"]["firstBatch"]
+ts = [x for x in c if x["name"] == "ts"][0]
+assert ts["type"] == "timeseries" and ts["options"]["timeseries"]["timeField"] == "at", ts'
+	spec '{"collections": [{"name": "ts", "options": {"timeseries": {"timeField": "when"}}}]}'
+	expect_status 3 verify
+	assert_contains "$OUT" "timeseries differs"
+}
+
+# A text index on a collection with a default collation needs {locale: "simple"} (mongod
+# refuses to copy the default into it); declared so, it converges.
+test_text_index_on_collection_with_collation() {
+	new_mongo_db
+	spec '{"collections": [{"name": "c", "options": {"collation": {"locale": "en"}},
+	  "indexes": [{"keys": {"t": "text"}, "options": {"collation": {"locale": "simple"}}}]}]}'
+	converges
+}
+
 # Finding 8: a listener that accepts but never answers fails within serverSelectionTimeoutMS
 # (not libmongoc's 10 s connectTimeoutMS); so does a closed port.
 test_unanswering_listener_fails_within_selection_timeout() {

@@ -408,6 +408,9 @@ def normalize_index_spec(raw, default_collation):
         spec[field] = value
     check_index_rules(raw, raw["key"])
     if "collation" not in raw and default_collation is not None:
+        if is_text:
+            raise CommandError(67, "Error in specification %s :: caused by :: Index type 'text' "
+                               "does not support collation: %s" % (fmt(raw), fmt(default_collation)))
         spec["collation"] = default_collation  # inherited from the collection
     if is_text:
         spec["weights"] = weights
