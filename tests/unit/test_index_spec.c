@@ -127,6 +127,39 @@ static void test_every_option(void **state)
 	mig_index_spec_free(spec);
 }
 
+/* Text options, collection options and ignore patterns become typed values. */
+static void test_text_and_collection_options(void **state)
+{
+	(void)state;
+	mig_index_spec *spec = parse_ok(
+		"{\"collections\": [{\"name\": \"p\", \"ignore\": [\"adhoc_*\"],\n"
+		" \"options\": {\"validator\": {\"n\": {\"$numberLong\": \"9007199254740993\"}},\n"
+		"  \"validationLevel\": \"moderate\", \"collation\": {\"locale\": \"fr_CA\"},\n"
+		"  \"timeseries\": {\"timeField\": \"at\"}},\n"
+		" \"indexes\": [{\"keys\": {\"z\": \"text\", \"a\": \"text\"}, \"options\": "
+		"{\"weights\": {\"z\": 7, \"extra\": 2}, \"language_override\": \"lang\"}}]}]}");
+	mig_collection *c = &spec->collections[0];
+	assert_int_equal(c->nignore, 1);
+	assert_string_equal(c->ignore[0], "adhoc_*");
+	assert_true(c->has_options);
+	assert_int_equal(c->options.validator->items[0].type, MIG_VALUE_LONG);
+	assert_int_equal(c->options.validator->items[0].integer, 9007199254740993LL);
+	assert_string_equal(c->options.validation_level, "moderate");
+	assert_true(c->options.has_collation);
+	assert_true(c->options.collation.backwards); /* fr_CA's ICU default */
+	assert_string_equal(c->options.ts_time_field, "at");
+	mig_index *ix = &c->indexes[0];
+	assert_int_equal(ix->nweights, 3); /* sorted by field, as mongod stores them */
+	assert_string_equal(ix->weights[0].field, "a");
+	assert_int_equal(ix->weights[0].weight, 1);
+	assert_string_equal(ix->weights[1].field, "extra");
+	assert_string_equal(ix->weights[2].field, "z");
+	assert_int_equal(ix->weights[2].weight, 7);
+	assert_string_equal(ix->default_language, "english");
+	assert_string_equal(ix->language_override, "lang");
+	mig_index_spec_free(spec);
+}
+
 static void test_collections_without_indexes(void **state)
 {
 	(void)state;
@@ -359,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_compound_key_order),
 		cmocka_unit_test(test_default_names),
 		cmocka_unit_test(test_every_option),
+		cmocka_unit_test(test_text_and_collection_options),
 		cmocka_unit_test(test_collections_without_indexes),
 		cmocka_unit_test(test_not_nul_terminated),
 		cmocka_unit_test(test_load_file),
