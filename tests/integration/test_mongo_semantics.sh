@@ -207,7 +207,8 @@ test_text_index_on_collection_with_collation() {
 }
 
 # Finding 8: a listener that accepts but never answers fails within serverSelectionTimeoutMS
-# (not libmongoc's 10 s connectTimeoutMS); so does a closed port.
+# (not libmongoc's 10 s connectTimeoutMS); so does a closed port. The bound is 8 s, well
+# under those 10 s, so a loaded machine or a sanitizer build does not make it flaky.
 test_unanswering_listener_fails_within_selection_timeout() {
 	local port start end
 	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -227,12 +228,12 @@ time.sleep(30)' "$port" &
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	assert_contains "$ERR" "cannot reach MongoDB"
-	[ $(((end - start) / 1000000)) -lt 4000 ] || fail "took $(((end - start) / 1000000)) ms with serverSelectionTimeoutMS=1000"
+	[ $(((end - start) / 1000000)) -lt 8000 ] || fail "took $(((end - start) / 1000000)) ms with serverSelectionTimeoutMS=1000"
 	printf 'mongodb:\n  uri: "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=1000"\n  database: x\nmodules:\n  m: {}\n' >config.yaml
 	start=$(date +%s%N)
 	expect_status 1 seed
 	end=$(date +%s%N)
-	[ $(((end - start) / 1000000)) -lt 4000 ] || fail "closed port took $(((end - start) / 1000000)) ms"
+	[ $(((end - start) / 1000000)) -lt 8000 ] || fail "closed port took $(((end - start) / 1000000)) ms"
 }
 
 # Finding 9: partial filters are compared as normalised expressions.
