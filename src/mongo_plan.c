@@ -102,6 +102,21 @@ static void collect(void *ctx, const mig_mongo_item *item)
 	case MIG_MONGO_CONFLICT:
 		r->conflicts++;
 		break;
+	case MIG_MONGO_CHANGED:
+		r->changed++;
+		break;
+	case MIG_MONGO_EXTRA:
+		r->extra++;
+		break;
+	case MIG_MONGO_DROPPED:
+		r->dropped++;
+		break;
+	case MIG_MONGO_BUILDING:
+		r->building++;
+		break;
+	case MIG_MONGO_FAILED:
+		r->failed++;
+		break;
 	}
 }
 

@@ -35,6 +35,7 @@ typedef struct mig_mongo_results {
 	mig_mongo_result *items;
 	size_t nitems, cap;
 	size_t missing, created, conflicts, present;
+	size_t changed, extra, dropped, building, failed;
 	bool oom;
 } mig_mongo_results;
 

@@ -59,6 +59,16 @@ static const char *mongo_state_name(mig_mongo_state state)
 		return "created";
 	case MIG_MONGO_CONFLICT:
 		return "conflict";
+	case MIG_MONGO_CHANGED:
+		return "changed";
+	case MIG_MONGO_EXTRA:
+		return "extra";
+	case MIG_MONGO_DROPPED:
+		return "dropped";
+	case MIG_MONGO_BUILDING:
+		return "building";
+	case MIG_MONGO_FAILED:
+		return "failed";
 	}
 	return "unknown";
 }
@@ -76,9 +86,12 @@ static json_t *mongo_json(const mig_mongo_results *r)
 					 mongo_state_name(it->state), "detail",
 					 it->detail ? json_string(it->detail) : json_null()));
 	}
-	return json_pack("{s:o, s:I, s:I, s:I, s:I}", "items", items, "present",
-			 (json_int_t)r->present, "missing", (json_int_t)r->missing, "created",
-			 (json_int_t)r->created, "conflicts", (json_int_t)r->conflicts);
+	return json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "items", items,
+			 "present", (json_int_t)r->present, "missing", (json_int_t)r->missing,
+			 "created", (json_int_t)r->created, "conflicts", (json_int_t)r->conflicts,
+			 "changed", (json_int_t)r->changed, "extra", (json_int_t)r->extra,
+			 "dropped", (json_int_t)r->dropped, "building", (json_int_t)r->building,
+			 "failed", (json_int_t)r->failed);
 }
 
 int mig_report_status_json(FILE *out, const char *backend, const mig_module_status *rows, size_t n,

@@ -8,6 +8,7 @@
 #include "report_json.h"
 
 static void item_name(const mig_mongo_result *it, char *buf, size_t size);
+static void mongo_other_line(FILE *out, const mig_mongo_result *it, const char *name, bool dry);
 
 int mig_report_run(FILE *out, const char *backend, const mig_run *run, const mig_mongo_results *mongo,
 		   mig_format format, mig_error *err)
@@ -102,6 +103,12 @@ static void status_mongo(FILE *out, const mig_mongo_results *r)
 		else if (it->state == MIG_MONGO_CONFLICT)
 			fprintf(out, "  conflict %s: %s.%s: %s\n", it->module, it->collection,
 				it->index ? it->index : "", it->detail ? it->detail : "");
+		else if (it->state != MIG_MONGO_PRESENT) {
+			char name[512];
+			item_name(it, name, sizeof name);
+			fputs("  ", out);
+			mongo_other_line(out, it, name, false);
+		}
 	}
 }
 
@@ -128,6 +135,22 @@ static void item_name(const mig_mongo_result *it, char *buf, size_t size)
 		snprintf(buf, size, "%s: collection %s", it->module, it->collection);
 }
 
+/* The states beyond present/missing/created/conflict, one line each (seed and status). */
+static void mongo_other_line(FILE *out, const mig_mongo_result *it, const char *name, bool dry)
+{
+	const char *d = it->detail ? it->detail : "";
+	if (it->state == MIG_MONGO_CHANGED)
+		fprintf(out, "%s %s: %s\n", dry ? "would change" : "changed", name, d);
+	else if (it->state == MIG_MONGO_EXTRA)
+		fprintf(out, "extra %s (declared by no spec; seed --prune drops it)\n", name);
+	else if (it->state == MIG_MONGO_DROPPED)
+		fprintf(out, "%s %s\n", dry ? "would drop" : "dropped", name);
+	else if (it->state == MIG_MONGO_BUILDING)
+		fprintf(out, "building %s (the server is still building it)\n", name);
+	else if (it->state == MIG_MONGO_FAILED)
+		fprintf(out, "failed %s: %s\n", name, d);
+}
+
 int mig_report_seed(FILE *out, const mig_mongo_results *r, bool dry_run, bool quiet,
 		    mig_format format, mig_error *err)
 {
@@ -143,6 +166,8 @@ int mig_report_seed(FILE *out, const mig_mongo_results *r, bool dry_run, bool qu
 			fprintf(out, "would create %s\n", name);
 		else if (it->state == MIG_MONGO_CONFLICT)
 			fprintf(out, "conflict %s: %s (left alone)\n", name, it->detail ? it->detail : "");
+		else
+			mongo_other_line(out, it, name, dry_run);
 	}
 	if (!quiet)
 		fprintf(out, "seed: %zu %s, %zu already present, %zu conflict%s\n",
@@ -194,9 +219,13 @@ int mig_report_verify(FILE *out, const char *backend, const mig_problem *problem
 			fprintf(out, "missing  mongodb %s\n", name);
 		else if (it->state == MIG_MONGO_CONFLICT)
 			fprintf(out, "differs  mongodb %s: %s\n", name, it->detail ? it->detail : "");
+		else if (it->state == MIG_MONGO_BUILDING || it->state == MIG_MONGO_FAILED)
+			fprintf(out, "%s mongodb %s%s%s\n",
+				it->state == MIG_MONGO_BUILDING ? "building" : "failed  ", name,
+				it->detail ? ": " : "", it->detail ? it->detail : "");
 	}
 	if (mongo)
-		bad += mongo->missing + mongo->conflicts;
+		bad += mongo->missing + mongo->conflicts + mongo->building + mongo->failed;
 	if (bad == 0)
 		fprintf(out, "verify: ok (%zu applied migration%s checked%s)\n", checked,
 			checked == 1 ? "" : "s", mongo ? ", every MongoDB collection and index present" : "");

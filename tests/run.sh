@@ -16,6 +16,8 @@ counts=$work/counts
 cleanup() {
 	scripts/pg-server.sh stop "$work/pg" || true
 	scripts/mongo-standin.sh stop "$work/mongo" || true
+	scripts/mongo-standin.sh stop "$work/mongo-5.0" || true
+	scripts/mongo-standin.sh stop "$work/mongo-8.0" || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -83,6 +85,21 @@ fi
 echo "PostgreSQL 15: 127.0.0.1:$MIGRATE_PG_PORT (throwaway)"
 
 suite "plain build" build-test
+
+# The MongoDB tests again with the stand-in imitating mongod 5.0 and 8.0 (7.0 above).
+if [ -z "${MIGRATE_TEST_MONGO_URI:-}" ]; then
+	for v in 5.0 8.0; do
+		log "MongoDB tests, stand-in as mongod $v"
+		eval "$(MIGRATE_STANDIN_VERSION=$v scripts/mongo-standin.sh start "$work/mongo-$v")"
+		run_tap "mongo driver ($v)" env MIGRATE_TEST_MONGO_URI="$MIGRATE_MONGO_URI" \
+			build-test/tests/test_mongo_driver
+		for t in tests/integration/test_mongo*.sh; do
+			run_tap "$(basename "$t" .sh) ($v)" env MIGRATE_BIN="$src/build-test/migrate" \
+				MIGRATE_SOURCE_ROOT="$src" MIGRATE_TEST_MONGO_URI="$MIGRATE_MONGO_URI" bash "$t"
+		done
+		scripts/mongo-standin.sh stop "$work/mongo-$v"
+	done
+fi
 
 # Leak detection on; any report fails the run (exit 99 cannot pass for an expected 1/2/3).
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99:halt_on_error=1

@@ -40,6 +40,7 @@ typedef enum mig_option_id {
 	MIG_OPT_OBSERVE,
 	MIG_OPT_PG_VERSION,
 	MIG_OPT_NO_LINT,
+	MIG_OPT_PRUNE,
 	MIG_OPT_COUNT, /* not an option: the number of ids */
 } mig_option_id;
 /* Everything any command's options can say. */
@@ -50,7 +51,7 @@ typedef struct mig_args {
 	unsigned long steps;     /* --steps, default 1 */
 	long long version;       /* --version (resolve) */
 	bool has_version;
-	bool dry_run, allow_out_of_order, applied, rolled_back, help, quiet, verbose;
+	bool dry_run, allow_out_of_order, applied, rolled_back, help, quiet, verbose, prune;
 	bool pending, require_down; /* roundtrip */
 	mig_format format;
 	const char *name;           /* --name (testdb create) */

@@ -35,7 +35,8 @@ int mig_cmd_verify(mig_context *ctx, mig_error *err)
 		rc = mig_report_verify(ctx->out, s.drv ? s.drv->name : NULL, problems, nproblems,
 				       checked, objects, nobjects, ctx->mongo_plan ? &mongo : NULL,
 				       ctx->args.format, err);
-	size_t bad = nproblems + nobjects + mongo.missing + mongo.conflicts;
+	size_t bad = nproblems + nobjects + mongo.missing + mongo.conflicts + mongo.building +
+		     mongo.failed;
 	if (rc == MIG_OK && bad)
 		rc = mig_error_set(err, MIG_ESCHEMA, "verify found %zu problem%s (see above)", bad,
 				   bad == 1 ? "" : "s");

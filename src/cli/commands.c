@@ -18,7 +18,7 @@ static const mig_option_id resolve_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_VERSION, MIG_OPT_APPLIED, MIG_OPT_ROLLED_BACK, COMMON,
 	MIG_OPT_END};
 static const mig_option_id seed_options[] = {
-	MIG_OPT_DRY_RUN, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
+	MIG_OPT_DRY_RUN, MIG_OPT_PRUNE, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id verify_options[] = {MIG_OPT_FORMAT, COMMON, MIG_OPT_END};
 static const mig_option_id create_options[] = {MIG_OPT_MODULE, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id testdb_options[] = {
@@ -58,10 +58,13 @@ const mig_command mig_commands[] = {
 	 "migrate verify --format json", verify_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_MONGO_PLAN, NULL, mig_cmd_verify},
 	{"seed", "create the MongoDB collections and indexes of indexes.json",
-	 "[--dry-run] [--format text|json]",
-	 "Creates the missing collections and indexes of every enabled module's indexes.json.\n"
+	 "[--dry-run] [--prune] [--format text|json]",
+	 "Creates the missing collections and indexes of every enabled module's indexes.json\n"
+	 "and applies expireAfterSeconds, hidden and validator changes with collMod.\n"
 	 "An index of the same name and spec is skipped; one of the same name and another\n"
-	 "spec is a conflict: reported, left alone, the rest still seeded, exit 3.",
+	 "spec is a conflict: reported, left alone, the rest still seeded, exit 3. An index\n"
+	 "the server refuses is reported and the rest still seeded, exit 1. Undeclared\n"
+	 "indexes are listed as extra; --prune drops them.",
 	 "migrate seed --dry-run", seed_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_MONGODB | MIG_NEEDS_MONGO_PLAN, NULL, mig_cmd_seed},
 	{"check", "fail unless the core schema is applied (a startup check)", "",

@@ -39,6 +39,8 @@ const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_PG_VERSION, "pg-version", 0, "V",
 	 "the server's major version for version-aware rules (else the connected server's)"},
 	{MIG_OPT_NO_LINT, "no-lint", 0, NULL, "skip the lint check of postgres.lint for this run"},
+	{MIG_OPT_PRUNE, "prune", 0, NULL,
+	 "drop indexes that no indexes.json declares (except \"ignore\" patterns)"},
 	{MIG_OPT_HELP, "help", 'h', NULL, "show this help"},
 	{MIG_OPT_END, NULL, 0, NULL, NULL},
 };
@@ -97,6 +99,9 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 		break;
 	case MIG_OPT_DRY_RUN:
 		args->dry_run = true;
+		break;
+	case MIG_OPT_PRUNE:
+		args->prune = true;
 		break;
 	case MIG_OPT_ALLOW_OUT_OF_ORDER:
 		args->allow_out_of_order = true;

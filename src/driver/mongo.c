@@ -8,8 +8,10 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "driver/mongo.h"
+#include "driver/mongo_compare.h"
 #include "secret.h"
 
+#include <fnmatch.h>
 #include <mongoc/mongoc.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -157,6 +159,18 @@ int mig_mongo_connect(mig_mongo **out, const char *uri, const char *database, mi
 	if (!mongoc_uri_has_option(u, MONGOC_URI_SERVERSELECTIONTIMEOUTMS))
 		mongoc_uri_set_option_as_int32(u, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
 					       DEFAULT_SERVER_SELECTION_MS);
+	/* A connection attempt that hangs (packets dropped) would otherwise wait libmongoc's
+	 * 10 s connectTimeoutMS whatever the server-selection timeout says. */
+	if (!mongoc_uri_has_option(u, MONGOC_URI_CONNECTTIMEOUTMS))
+		mongoc_uri_set_option_as_int32(
+			u, MONGOC_URI_CONNECTTIMEOUTMS,
+			mongoc_uri_get_option_as_int32(u, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
+						       DEFAULT_SERVER_SELECTION_MS));
+	/* createIndexes blocks for the whole build: libmongoc's 5-minute socket timeout would
+	 * cut long builds off. 0 means "the default" to libmongoc, so the largest value it
+	 * takes (24 days) stands for no limit. */
+	if (!mongoc_uri_has_option(u, MONGOC_URI_SOCKETTIMEOUTMS))
+		mongoc_uri_set_option_as_int32(u, MONGOC_URI_SOCKETTIMEOUTMS, INT32_MAX);
 	/* Shows up in the server's log and currentOp; a user-given appName wins. */
 	if (!mongoc_uri_get_appname(u))
 		mongoc_uri_set_appname(u, "migrate");
@@ -204,305 +218,6 @@ void mig_mongo_global_cleanup(void)
 	mongoc_cleanup();
 }
 
-/* ---- comparing values and index specs ---- */
-
-static bool is_number(const bson_iter_t *it)
-{
-	return BSON_ITER_HOLDS_INT32(it) || BSON_ITER_HOLDS_INT64(it) || BSON_ITER_HOLDS_DOUBLE(it);
-}
-
-static bool docs_equal(const bson_t *a, const bson_t *b);
-
-/* Equality of two BSON values where numbers compare by value whatever their type (the server
- * may store 1 as int32, int64 or double) and documents compare in key order. */
-static bool values_equal(const bson_iter_t *a, const bson_iter_t *b)
-{
-	if (is_number(a) && is_number(b)) {
-		if (!BSON_ITER_HOLDS_DOUBLE(a) && !BSON_ITER_HOLDS_DOUBLE(b))
-			return bson_iter_as_int64(a) == bson_iter_as_int64(b);
-		return bson_iter_as_double(a) == bson_iter_as_double(b);
-	}
-	if (bson_iter_type(a) != bson_iter_type(b))
-		return false;
-	switch (bson_iter_type(a)) {
-	case BSON_TYPE_DOCUMENT:
-	case BSON_TYPE_ARRAY: {
-		const uint8_t *da, *db;
-		uint32_t la, lb;
-		bson_t ca, cb;
-		if (BSON_ITER_HOLDS_DOCUMENT(a)) {
-			bson_iter_document(a, &la, &da);
-			bson_iter_document(b, &lb, &db);
-		} else {
-			bson_iter_array(a, &la, &da);
-			bson_iter_array(b, &lb, &db);
-		}
-		return bson_init_static(&ca, da, la) && bson_init_static(&cb, db, lb) &&
-		       docs_equal(&ca, &cb);
-	}
-	case BSON_TYPE_UTF8: {
-		uint32_t la, lb;
-		const char *sa = bson_iter_utf8(a, &la), *sb = bson_iter_utf8(b, &lb);
-		return la == lb && !memcmp(sa, sb, la);
-	}
-	case BSON_TYPE_BOOL:
-		return bson_iter_bool(a) == bson_iter_bool(b);
-	case BSON_TYPE_NULL:
-	case BSON_TYPE_UNDEFINED:
-	case BSON_TYPE_MINKEY:
-	case BSON_TYPE_MAXKEY:
-		return true;
-	default: {
-		/* Anything rarer (dates, regexes, ObjectIds...): equal when the bytes are. */
-		bson_t ta = BSON_INITIALIZER, tb = BSON_INITIALIZER;
-		bool eq = bson_append_iter(&ta, "v", 1, a) && bson_append_iter(&tb, "v", 1, b) &&
-			  bson_equal(&ta, &tb);
-		bson_destroy(&ta);
-		bson_destroy(&tb);
-		return eq;
-	}
-	}
-}
-
-static bool docs_equal(const bson_t *a, const bson_t *b)
-{
-	bson_iter_t ia, ib;
-	if (!bson_iter_init(&ia, a) || !bson_iter_init(&ib, b))
-		return false;
-	for (;;) {
-		bool na = bson_iter_next(&ia), nb = bson_iter_next(&ib);
-		if (!na || !nb)
-			return na == nb;
-		if (strcmp(bson_iter_key(&ia), bson_iter_key(&ib)) || !values_equal(&ia, &ib))
-			return false;
-	}
-}
-
-/* Sets *sub to the document of field key in doc; false when absent or not a document. */
-static bool get_doc(const bson_t *doc, const char *key, bson_t *sub)
-{
-	bson_iter_t it;
-	const uint8_t *data;
-	uint32_t len;
-	if (!bson_iter_init_find(&it, doc, key) || !BSON_ITER_HOLDS_DOCUMENT(&it))
-		return false;
-	bson_iter_document(&it, &len, &data);
-	return bson_init_static(sub, data, len);
-}
-
-static bool get_bool(const bson_t *doc, const char *key)
-{
-	bson_iter_t it;
-	return bson_iter_init_find(&it, doc, key) && bson_iter_as_bool(&it);
-}
-
-/* Appends "; "-separated text to a fixed buffer; text past its end is dropped. */
-static void note(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void note(char *buf, size_t size, const char *fmt, ...)
-{
-	size_t used = strlen(buf);
-	va_list ap;
-	if (used && used + 2 < size) {
-		strcat(buf, "; ");
-		used += 2;
-	}
-	if (used + 1 >= size)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, size - used, fmt, ap);
-	va_end(ap);
-}
-
-/* Relaxed extended JSON of doc for messages, or "(none)" for NULL; free with bson_free. */
-static char *show(const bson_t *doc)
-{
-	return doc ? bson_as_relaxed_extended_json(doc, NULL) : bson_strdup("(none)");
-}
-
-/* The key pattern the server stores for want's keys: every "text" field folds into one
- * {_fts: "text", _ftsx: 1} at the place of the first, and their names go to the weights. */
-static void server_key_pattern(const bson_t *want_key, bson_t *key, bson_t *text_fields)
-{
-	bson_iter_t it;
-	bool folded = false;
-	bson_iter_init(&it, want_key);
-	while (bson_iter_next(&it)) {
-		if (BSON_ITER_HOLDS_UTF8(&it) && !strcmp(bson_iter_utf8(&it, NULL), "text")) {
-			if (!folded) {
-				BSON_APPEND_UTF8(key, "_fts", "text");
-				BSON_APPEND_INT32(key, "_ftsx", 1);
-				folded = true;
-			}
-			BSON_APPEND_INT32(text_fields, bson_iter_key(&it), 1);
-		} else {
-			bson_append_iter(key, bson_iter_key(&it), -1, &it);
-		}
-	}
-}
-
-/* True when weights names exactly the fields of text_fields, in any order. */
-static bool same_field_set(const bson_t *weights, const bson_t *text_fields)
-{
-	bson_iter_t it;
-	if (bson_count_keys(weights) != bson_count_keys(text_fields))
-		return false;
-	bson_iter_init(&it, text_fields);
-	while (bson_iter_next(&it))
-		if (!bson_has_field(weights, bson_iter_key(&it)))
-			return false;
-	return true;
-}
-
-/* Compares the index document we would send (want) with the one the server lists (have).
- * Returns NULL when they match, else a malloc'd description of what differs. Options the
- * spec cannot express (v, weights, default_language, 2dsphereIndexVersion...) are ignored. */
-static char *index_difference(const bson_t *want, const bson_t *have)
-{
-	static const char *const flags[] = {"unique", "sparse", "hidden"};
-	char buf[MIG_ERROR_MAX] = "";
-	bson_t want_key, have_key, key = BSON_INITIALIZER, text_fields = BSON_INITIALIZER;
-	bson_t wsub, hsub, weights;
-	bson_iter_t wit, hit;
-	bool has_w, has_h;
-
-	get_doc(want, "key", &want_key);
-	server_key_pattern(&want_key, &key, &text_fields);
-	has_h = get_doc(have, "key", &have_key);
-	if (!has_h || !docs_equal(&key, &have_key)) {
-		char *w = show(&want_key), *h = show(has_h ? &have_key : NULL);
-		note(buf, sizeof buf, "keys differ: server %s, spec %s", h, w);
-		bson_free(w);
-		bson_free(h);
-	} else if (!bson_empty(&text_fields) && (!get_doc(have, "weights", &weights) ||
-						 !same_field_set(&weights, &text_fields))) {
-		char *w = show(&text_fields),
-		     *h = show(get_doc(have, "weights", &weights) ? &weights : NULL);
-		note(buf, sizeof buf, "text fields differ: server weights %s, spec %s", h, w);
-		bson_free(w);
-		bson_free(h);
-	}
-	for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
-		bool w = get_bool(want, flags[i]), h = get_bool(have, flags[i]);
-		if (w != h)
-			note(buf, sizeof buf, "%s: server %s, spec %s", flags[i],
-			     h ? "true" : "false", w ? "true" : "false");
-	}
-
-	has_w = bson_iter_init_find(&wit, want, "expireAfterSeconds");
-	has_h = bson_iter_init_find(&hit, have, "expireAfterSeconds");
-	if (has_w != has_h || (has_w && !(is_number(&hit) && values_equal(&wit, &hit)))) {
-		char hs[32] = "none", ws[32] = "none";
-		if (has_h && is_number(&hit))
-			snprintf(hs, sizeof hs, "%.15g", bson_iter_as_double(&hit));
-		if (has_w)
-			snprintf(ws, sizeof ws, "%lld", (long long)bson_iter_as_int64(&wit));
-		note(buf, sizeof buf, "expireAfterSeconds: server %s, spec %s", hs, ws);
-	}
-
-	has_w = get_doc(want, "partialFilterExpression", &wsub);
-	has_h = get_doc(have, "partialFilterExpression", &hsub);
-	if (has_w != has_h || (has_w && !docs_equal(&wsub, &hsub))) {
-		char *w = show(has_w ? &wsub : NULL), *h = show(has_h ? &hsub : NULL);
-		note(buf, sizeof buf, "partialFilterExpression: server %s, spec %s", h, w);
-		bson_free(w);
-		bson_free(h);
-	}
-
-	/* The server expands a collation with every default (caseLevel, strength...), so only
-	 * what the spec gives is compared. locale "simple" is the same as no collation. */
-	has_w = get_doc(want, "collation", &wsub);
-	has_h = get_doc(have, "collation", &hsub);
-	if (has_w && bson_iter_init_find(&wit, &wsub, "locale") && BSON_ITER_HOLDS_UTF8(&wit) &&
-	    !strcmp(bson_iter_utf8(&wit, NULL), "simple") && bson_count_keys(&wsub) == 1)
-		has_w = false;
-	if (has_w != has_h) {
-		note(buf, sizeof buf, "collation: %s",
-		     has_h ? "server has one, spec none" : "spec has one, server none");
-	} else if (has_w) {
-		/* Shows the server's values of the spec's fields only: the rest is defaults. */
-		bson_t mine = BSON_INITIALIZER, theirs = BSON_INITIALIZER;
-		bool same = bson_iter_init(&wit, &wsub);
-		while (bson_iter_next(&wit)) {
-			bool found = bson_iter_init_find(&hit, &hsub, bson_iter_key(&wit));
-			if (found && values_equal(&wit, &hit))
-				continue;
-			same = false;
-			bson_append_iter(&mine, bson_iter_key(&wit), -1, &wit);
-			if (found)
-				bson_append_iter(&theirs, bson_iter_key(&hit), -1, &hit);
-		}
-		if (!same) {
-			char *w = show(&mine), *h = show(&theirs);
-			note(buf, sizeof buf, "collation: server %s, spec %s", h, w);
-			bson_free(w);
-			bson_free(h);
-		}
-		bson_destroy(&mine);
-		bson_destroy(&theirs);
-	}
-
-	bson_destroy(&key);
-	bson_destroy(&text_fields);
-	return buf[0] ? dupn(buf, strlen(buf)) : NULL;
-}
-
-/* ---- building what we send ---- */
-
-/* Appends the spec's JSON option (partialFilterExpression or collation) as a document.
- * libbson reads it as extended JSON, so {"$date": ...} works; what it cannot read is the
- * spec's fault and is reported with the index's line. */
-static int append_json(bson_t *doc, const char *key, const char *json, const mig_index_spec *spec,
-		       const mig_index *ix, mig_error *err)
-{
-	bson_error_t e;
-	bson_t *sub = bson_new_from_json((const uint8_t *)json, -1, &e);
-	if (!sub)
-		return mig_error_set(
-			err, MIG_EUSAGE,
-			"option '%s' of index '%s' is not valid MongoDB extended JSON: "
-			"%s (%s:%u)",
-			key, ix->name, e.message, spec->path, ix->line);
-	BSON_APPEND_DOCUMENT(doc, key, sub);
-	bson_destroy(sub);
-	return MIG_OK;
-}
-
-/* Builds into doc (initialised by the caller) the createIndexes entry for ix. */
-static int build_index_doc(bson_t *doc, const mig_index_spec *spec, const mig_index *ix,
-			   mig_error *err)
-{
-	bson_t key;
-	int rc;
-
-	BSON_APPEND_DOCUMENT_BEGIN(doc, "key", &key);
-	for (size_t i = 0; i < ix->nkeys; i++) {
-		const char *v = ix->keys[i].value;
-		if (!strcmp(v, "1") || !strcmp(v, "-1"))
-			BSON_APPEND_INT32(&key, ix->keys[i].field, atoi(v));
-		else
-			BSON_APPEND_UTF8(&key, ix->keys[i].field, v);
-	}
-	bson_append_document_end(doc, &key);
-	BSON_APPEND_UTF8(doc, "name", ix->name);
-	/* false is the server's default: leave it out so listIndexes shows what we asked for. */
-	if (ix->unique == 1)
-		BSON_APPEND_BOOL(doc, "unique", true);
-	if (ix->sparse == 1)
-		BSON_APPEND_BOOL(doc, "sparse", true);
-	if (ix->hidden == 1)
-		BSON_APPEND_BOOL(doc, "hidden", true);
-	if (ix->has_expire_after_seconds)
-		BSON_APPEND_INT32(doc, "expireAfterSeconds", (int32_t)ix->expire_after_seconds);
-	if (ix->partial_filter_json && (rc = append_json(doc, "partialFilterExpression",
-							 ix->partial_filter_json, spec, ix, err)))
-		return rc;
-	if (ix->collation_json &&
-	    (rc = append_json(doc, "collation", ix->collation_json, spec, ix, err)))
-		return rc;
-	return MIG_OK;
-}
-
 /* ---- the plan of one sync ---- */
 
 typedef struct item { /* one index of one collection entry */
@@ -514,6 +229,12 @@ typedef struct item { /* one index of one collection entry */
 	size_t leader; /* same index in an earlier module's spec: the item it follows */
 } item;
 
+typedef struct extra { /* an index on the server that no spec declares */
+	char *name;
+	mig_mongo_state state;
+	char *detail;
+} extra;
+
 typedef struct entry { /* one collection of one spec, in spec order */
 	const mig_index_spec *spec;
 	const mig_collection *coll;
@@ -521,18 +242,32 @@ typedef struct entry { /* one collection of one spec, in spec order */
 	size_t first_item;
 	bool done; /* for the group leader: the server has been asked */
 	mig_mongo_state state;
+	char *detail;
+	extra *extras; /* group leader only */
+	size_t nextras;
 } entry;
+
+typedef struct existing { /* one listCollections entry */
+	char *name, *type;
+	bson_t *options;
+} existing;
 
 typedef struct plan {
 	entry *entries;
 	size_t nentries;
 	item *items;
 	size_t nitems;
-	char **existing; /* collection names from listCollections */
+	existing *existing;
 	size_t nexisting;
+	bool prune;
 } plan;
 
 #define NO_LEADER SIZE_MAX
+
+static char *dupstr(const char *s)
+{
+	return s ? dupn(s, strlen(s)) : NULL;
+}
 
 static void plan_free(plan *p)
 {
@@ -541,8 +276,20 @@ static void plan_free(plan *p)
 			bson_destroy(p->items[i].want);
 		free(p->items[i].detail);
 	}
-	for (size_t i = 0; i < p->nexisting; i++)
-		free(p->existing[i]);
+	for (size_t i = 0; i < p->nentries; i++) {
+		for (size_t j = 0; j < p->entries[i].nextras; j++) {
+			free(p->entries[i].extras[j].name);
+			free(p->entries[i].extras[j].detail);
+		}
+		free(p->entries[i].extras);
+		free(p->entries[i].detail);
+	}
+	for (size_t i = 0; i < p->nexisting; i++) {
+		free(p->existing[i].name);
+		free(p->existing[i].type);
+		if (p->existing[i].options)
+			bson_destroy(p->existing[i].options);
+	}
 	free(p->existing);
 	free(p->items);
 	free(p->entries);
@@ -551,7 +298,6 @@ static void plan_free(plan *p)
 static int plan_build(plan *p, mig_index_spec *const *specs, size_t nspecs, mig_error *err)
 {
 	size_t ne = 0, ni = 0;
-	int rc;
 
 	for (size_t s = 0; s < nspecs; s++)
 		for (size_t c = 0; specs[s] && c < specs[s]->ncollections; c++) {
@@ -581,15 +327,14 @@ static int plan_build(plan *p, mig_index_spec *const *specs, size_t nspecs, mig_
 				it->leader = NO_LEADER;
 				if (!(it->want = bson_new()))
 					return oom(err);
-				if ((rc = build_index_doc(it->want, e->spec, it->ix, err)))
-					return rc;
+				mig_mongo_index_doc(it->want, it->ix);
 			}
 		}
 	}
 	return MIG_OK;
 }
 
-/* The one listCollections of a sync. */
+/* The one listCollections of a sync: names, types (view, timeseries) and options. */
 static int list_collections(mig_mongo *m, mongoc_database_t *db, plan *p, mig_error *err)
 {
 	bson_t opts = BSON_INITIALIZER;
@@ -599,20 +344,15 @@ static int list_collections(mig_mongo *m, mongoc_database_t *db, plan *p, mig_er
 	size_t cap = 0;
 	int rc = MIG_OK;
 
-	/* authorizedCollections lets a user whose privileges are per collection list them. */
-	BSON_APPEND_BOOL(&opts, "nameOnly", true);
-	BSON_APPEND_BOOL(&opts, "authorizedCollections", true);
 	cur = mongoc_database_find_collections_with_opts(db, &opts);
 	while (rc == MIG_OK && mongoc_cursor_next(cur, &doc)) {
 		bson_iter_t it;
-		const char *name;
-		uint32_t len;
+		existing *x;
 		if (!bson_iter_init_find(&it, doc, "name") || !BSON_ITER_HOLDS_UTF8(&it))
 			continue;
-		name = bson_iter_utf8(&it, &len);
 		if (p->nexisting == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
-			char **n = realloc(p->existing, ncap * sizeof *n);
+			existing *n = realloc(p->existing, ncap * sizeof *n);
 			if (!n) {
 				rc = oom(err);
 				break;
@@ -620,10 +360,20 @@ static int list_collections(mig_mongo *m, mongoc_database_t *db, plan *p, mig_er
 			p->existing = n;
 			cap = ncap;
 		}
-		if (!(p->existing[p->nexisting] = dupn(name, len)))
+		x = &p->existing[p->nexisting++];
+		memset(x, 0, sizeof *x);
+		x->name = dupstr(bson_iter_utf8(&it, NULL));
+		x->type = dupstr(bson_iter_init_find(&it, doc, "type") && BSON_ITER_HOLDS_UTF8(&it)
+					 ? bson_iter_utf8(&it, NULL)
+					 : "collection");
+		if (bson_iter_init_find(&it, doc, "options") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+			const uint8_t *data;
+			uint32_t len;
+			bson_iter_document(&it, &len, &data);
+			x->options = bson_new_from_data(data, len);
+		}
+		if (!x->name || !x->type)
 			rc = oom(err);
-		else
-			p->nexisting++;
 	}
 	if (rc == MIG_OK && mongoc_cursor_error(cur, &e))
 		rc = fail_command(m, err, &e, "listCollections", NULL);
@@ -632,26 +382,33 @@ static int list_collections(mig_mongo *m, mongoc_database_t *db, plan *p, mig_er
 	return rc;
 }
 
-static bool collection_exists(const plan *p, const char *name)
+static const existing *find_existing(const plan *p, const char *name)
 {
 	for (size_t i = 0; i < p->nexisting; i++)
-		if (!strcmp(p->existing[i], name))
-			return true;
-	return false;
+		if (!strcmp(p->existing[i].name, name))
+			return &p->existing[i];
+	return NULL;
 }
 
-/* Lists the indexes of coll into *out (each a bson_t* the caller destroys). */
+/* Lists the indexes of coll into *out (each a bson_t* the caller destroys). Builds still
+ * in progress come as {spec, buildUUID} (includeBuildUUIDs): their spec is listed with
+ * "$building": true added. */
 static int list_indexes(mig_mongo *m, mongoc_database_t *db, const char *coll, bson_t ***out,
 			size_t *n, mig_error *err)
 {
 	mongoc_collection_t *c = mongoc_database_get_collection(db, coll);
-	mongoc_cursor_t *cur = mongoc_collection_find_indexes_with_opts(c, NULL);
+	bson_t opts = BSON_INITIALIZER;
+	mongoc_cursor_t *cur;
 	const bson_t *doc;
 	bson_error_t e;
 	size_t cap = 0;
 	int rc = MIG_OK;
 
+	BSON_APPEND_BOOL(&opts, "includeBuildUUIDs", true);
+	cur = mongoc_collection_find_indexes_with_opts(c, &opts);
 	while (mongoc_cursor_next(cur, &doc)) {
+		bson_iter_t it;
+		bson_t *copy;
 		if (*n == cap) {
 			size_t ncap = cap ? cap * 2 : 8;
 			bson_t **nv = realloc(*out, ncap * sizeof *nv);
@@ -662,24 +419,40 @@ static int list_indexes(mig_mongo *m, mongoc_database_t *db, const char *coll, b
 			*out = nv;
 			cap = ncap;
 		}
-		(*out)[(*n)++] = bson_copy(doc);
+		if (bson_iter_init_find(&it, doc, "buildUUID") &&
+		    bson_iter_init_find(&it, doc, "spec") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+			const uint8_t *data;
+			uint32_t len;
+			bson_iter_document(&it, &len, &data);
+			copy = bson_new_from_data(data, len);
+			BSON_APPEND_BOOL(copy, "$building", true);
+		} else {
+			copy = bson_copy(doc);
+		}
+		(*out)[(*n)++] = copy;
 	}
 	if (mongoc_cursor_error(cur, &e))
 		rc = fail_command(m, err, &e, "listIndexes", coll);
 done:
 	mongoc_cursor_destroy(cur);
 	mongoc_collection_destroy(c);
+	bson_destroy(&opts);
 	return rc;
+}
+
+static const char *index_name(const bson_t *doc)
+{
+	bson_iter_t it;
+	if (bson_iter_init_find(&it, doc, "name") && BSON_ITER_HOLDS_UTF8(&it))
+		return bson_iter_utf8(&it, NULL);
+	return "";
 }
 
 static const bson_t *find_index(bson_t *const *have, size_t n, const char *name)
 {
-	for (size_t i = 0; i < n; i++) {
-		bson_iter_t it;
-		if (bson_iter_init_find(&it, have[i], "name") && BSON_ITER_HOLDS_UTF8(&it) &&
-		    !strcmp(bson_iter_utf8(&it, NULL), name))
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(index_name(have[i]), name))
 			return have[i];
-	}
 	return NULL;
 }
 
@@ -720,12 +493,27 @@ static bool send_create_indexes(mongoc_database_t *db, const char *coll, const p
 	return ok;
 }
 
-/* Creates the pending items idx[0..n) of coll with one command. When the server refuses it
- * for a conflict (85/86) it has created none of them and has not said which one clashed, so
- * each is then sent alone: the others are still created and only the clashing ones are left
- * out, as CONFLICT with the server's message. Any other failure is MIG_EFAIL. */
+static int set_detail(char **detail, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int set_detail(char **detail, const char *fmt, ...)
+{
+	char msg[MIG_ERROR_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	free(*detail);
+	*detail = dupn(msg, strlen(msg));
+	return *detail ? 0 : -1;
+}
+
+/* Creates the pending items idx[0..n) of coll with one command. mongod builds all of them
+ * or none, and on failure does not say which one it refused; so after any server error
+ * each is sent alone: the good ones are still created, a clash (85/86) is a CONFLICT and
+ * any other refusal (a bad spec, duplicate keys under a new unique index...) FAILED with
+ * the server's code and message. A failure that is not the server's (network) is
+ * MIG_EFAIL. */
 static int create_indexes(mig_mongo *m, mongoc_database_t *db, const char *coll, plan *p,
-			  const size_t *idx, size_t n, mig_error *err)
+			  const size_t *idx, size_t n, const char *kind, mig_error *err)
 {
 	bson_error_t e;
 	uint32_t code;
@@ -735,24 +523,357 @@ static int create_indexes(mig_mongo *m, mongoc_database_t *db, const char *coll,
 			p->items[idx[i]].state = MIG_MONGO_CREATED;
 		return MIG_OK;
 	}
-	if (!is_conflict(code))
+	if (e.domain != MONGOC_ERROR_SERVER && e.domain != MONGOC_ERROR_WRITE_CONCERN)
 		return fail_command(m, err, &e, "createIndexes", coll);
 	for (size_t i = 0; i < n; i++) {
 		item *it = &p->items[idx[i]];
 		char msg[MIG_ERROR_MAX];
 
-		if (send_create_indexes(db, coll, p, &idx[i], 1, &e, &code)) {
+		if (n > 1 && send_create_indexes(db, coll, p, &idx[i], 1, &e, &code)) {
 			it->state = MIG_MONGO_CREATED;
 			continue;
 		}
-		if (!is_conflict(code))
+		if (e.domain != MONGOC_ERROR_SERVER && e.domain != MONGOC_ERROR_WRITE_CONCERN)
 			return fail_command(m, err, &e, "createIndexes", coll);
-		snprintf(msg, sizeof msg, "%s (code %u)", e.message, code);
-		it->state = MIG_MONGO_CONFLICT;
-		if (!(it->detail = dupn(msg, strlen(msg))))
+		scrub(msg, sizeof msg, e.message, &m->secret);
+		it->state = is_conflict(code) ? MIG_MONGO_CONFLICT : MIG_MONGO_FAILED;
+		if (set_detail(&it->detail, "%s%s (code %u)", kind, msg, code))
 			return oom(err);
 	}
 	return MIG_OK;
+}
+
+/* Applies the in-place changes (expireAfterSeconds, hidden) of item it with collMod. */
+static int collmod_index(mig_mongo *m, mongoc_database_t *db, const char *coll, item *it,
+			 const mig_mongo_diff *d, mig_error *err)
+{
+	bson_t cmd = BSON_INITIALIZER, ix;
+	bson_error_t e;
+	uint32_t code;
+	bool ok;
+
+	BSON_APPEND_UTF8(&cmd, "collMod", coll);
+	BSON_APPEND_DOCUMENT_BEGIN(&cmd, "index", &ix);
+	BSON_APPEND_UTF8(&ix, "name", it->ix->name);
+	if (d->expire)
+		BSON_APPEND_INT64(&ix, "expireAfterSeconds", it->ix->expire_after_seconds);
+	if (d->hidden)
+		BSON_APPEND_BOOL(&ix, "hidden", it->ix->hidden == 1);
+	bson_append_document_end(&cmd, &ix);
+	ok = run_write(db, &cmd, &e, &code);
+	bson_destroy(&cmd);
+	if (ok)
+		return MIG_OK;
+	if (e.domain != MONGOC_ERROR_SERVER)
+		return fail_command(m, err, &e, "collMod", coll);
+	it->state = MIG_MONGO_FAILED;
+	char msg[MIG_ERROR_MAX];
+	scrub(msg, sizeof msg, e.message, &m->secret);
+	return set_detail(&it->detail, "collMod failed: %s (code %u)", msg, code) ? oom(err)
+										  : MIG_OK;
+}
+
+/* ---- collection options ---- */
+
+static bool opt_doc(const bson_t *opts, const char *key, bson_t *sub)
+{
+	bson_iter_t it;
+	const uint8_t *data;
+	uint32_t len;
+	if (!opts || !bson_iter_init_find(&it, opts, key) || !BSON_ITER_HOLDS_DOCUMENT(&it))
+		return false;
+	bson_iter_document(&it, &len, &data);
+	return bson_init_static(sub, data, len);
+}
+
+static const char *opt_utf8(const bson_t *opts, const char *key, const char *dflt)
+{
+	bson_iter_t it;
+	if (!opts || !bson_iter_init_find(&it, opts, key) || !BSON_ITER_HOLDS_UTF8(&it))
+		return dflt;
+	return bson_iter_utf8(&it, NULL);
+}
+
+static long long opt_int(const bson_t *opts, const char *key)
+{
+	bson_iter_t it;
+	if (!opts || !bson_iter_init_find(&it, opts, key))
+		return 0;
+	return bson_iter_as_int64(&it);
+}
+
+/* The create command's options for o, appended to cmd. */
+static void append_collection_options(bson_t *cmd, const mig_collection_options *o)
+{
+	if (o->validator)
+		mig_mongo_append_value(cmd, "validator", o->validator);
+	if (o->validation_level)
+		BSON_APPEND_UTF8(cmd, "validationLevel", o->validation_level);
+	if (o->validation_action)
+		BSON_APPEND_UTF8(cmd, "validationAction", o->validation_action);
+	if (o->has_collation)
+		mig_mongo_append_collation(cmd, "collation", &o->collation);
+	if (o->capped) {
+		BSON_APPEND_BOOL(cmd, "capped", true);
+		BSON_APPEND_INT64(cmd, "size", o->size);
+		if (o->max)
+			BSON_APPEND_INT64(cmd, "max", o->max);
+	}
+	if (o->ts_time_field) {
+		bson_t ts;
+		BSON_APPEND_DOCUMENT_BEGIN(cmd, "timeseries", &ts);
+		BSON_APPEND_UTF8(&ts, "timeField", o->ts_time_field);
+		if (o->ts_meta_field)
+			BSON_APPEND_UTF8(&ts, "metaField", o->ts_meta_field);
+		if (o->ts_granularity)
+			BSON_APPEND_UTF8(&ts, "granularity", o->ts_granularity);
+		bson_append_document_end(cmd, &ts);
+	}
+	if (o->has_expire_after_seconds)
+		BSON_APPEND_INT64(cmd, "expireAfterSeconds", o->expire_after_seconds);
+	if (o->clustered) {
+		bson_t ci, key;
+		BSON_APPEND_DOCUMENT_BEGIN(cmd, "clusteredIndex", &ci);
+		BSON_APPEND_DOCUMENT_BEGIN(&ci, "key", &key);
+		BSON_APPEND_INT32(&key, "_id", 1);
+		bson_append_document_end(&ci, &key);
+		BSON_APPEND_BOOL(&ci, "unique", true);
+		bson_append_document_end(cmd, &ci);
+	}
+	if (o->change_stream_images >= 0) {
+		bson_t cs;
+		BSON_APPEND_DOCUMENT_BEGIN(cmd, "changeStreamPreAndPostImages", &cs);
+		BSON_APPEND_BOOL(&cs, "enabled", o->change_stream_images == 1);
+		bson_append_document_end(cmd, &cs);
+	}
+}
+
+/* Compares the declared options o with the server's (listCollections "options"): what
+ * collMod can change goes to *changes (validator, validationLevel, validationAction),
+ * creation-only differences to conflict. Only declared options are compared. */
+static void compare_collection_options(const mig_collection_options *o, const bson_t *have,
+				       char *changes, size_t csize, char *conflict,
+				       size_t fsize)
+{
+	bson_t want = BSON_INITIALIZER, w, h;
+	append_collection_options(&want, o);
+	if (o->validator && (!opt_doc(&want, "validator", &w) || !opt_doc(have, "validator", &h) ||
+			     !mig_mongo_docs_equal(&w, &h)))
+		snprintf(changes + strlen(changes), csize - strlen(changes), "%svalidator",
+			 *changes ? ", " : "");
+	if (o->validation_level &&
+	    strcmp(o->validation_level, opt_utf8(have, "validationLevel", "strict")))
+		snprintf(changes + strlen(changes), csize - strlen(changes),
+			 "%svalidationLevel: server %s, spec %s", *changes ? ", " : "",
+			 opt_utf8(have, "validationLevel", "strict"), o->validation_level);
+	if (o->validation_action &&
+	    strcmp(o->validation_action, opt_utf8(have, "validationAction", "error")))
+		snprintf(changes + strlen(changes), csize - strlen(changes),
+			 "%svalidationAction: server %s, spec %s", *changes ? ", " : "",
+			 opt_utf8(have, "validationAction", "error"), o->validation_action);
+#define CONFLICT(...)                                                                          \
+	snprintf(conflict + strlen(conflict), fsize - strlen(conflict), __VA_ARGS__)
+	if (o->has_collation) {
+		bool hc = opt_doc(have, "collation", &h);
+		opt_doc(&want, "collation", &w);
+		if (!mig_mongo_collations_equal(&w, hc ? &h : NULL))
+			CONFLICT("%scollation differs", *conflict ? ", " : "");
+	}
+	if (o->capped) {
+		bson_iter_t it;
+		bool capped = have && bson_iter_init_find(&it, have, "capped") &&
+			      bson_iter_as_bool(&it);
+		if (!capped || opt_int(have, "size") < o->size ||
+		    (o->max && opt_int(have, "max") != o->max))
+			CONFLICT("%scapped/size/max differ", *conflict ? ", " : "");
+	}
+	if (o->ts_time_field) {
+		bool ts = opt_doc(have, "timeseries", &h);
+		if (!ts || strcmp(opt_utf8(&h, "timeField", ""), o->ts_time_field) ||
+		    strcmp(opt_utf8(&h, "metaField", ""),
+			   o->ts_meta_field ? o->ts_meta_field : "") ||
+		    (o->ts_granularity &&
+		     strcmp(opt_utf8(&h, "granularity", "seconds"), o->ts_granularity)))
+			CONFLICT("%stimeseries differs", *conflict ? ", " : "");
+	}
+	if (o->has_expire_after_seconds && opt_int(have, "expireAfterSeconds") !=
+						   o->expire_after_seconds)
+		CONFLICT("%sexpireAfterSeconds differs", *conflict ? ", " : "");
+	if (o->clustered && !opt_doc(have, "clusteredIndex", &h)) {
+		bson_iter_t it;
+		if (!(have && bson_iter_init_find(&it, have, "clusteredIndex") &&
+		      bson_iter_as_bool(&it)))
+			CONFLICT("%sclusteredIndex differs", *conflict ? ", " : "");
+	}
+	if (o->change_stream_images >= 0) {
+		bson_iter_t it;
+		bool on = opt_doc(have, "changeStreamPreAndPostImages", &h) &&
+			  bson_iter_init_find(&it, &h, "enabled") && bson_iter_as_bool(&it);
+		if (on != (o->change_stream_images == 1))
+			CONFLICT("%schangeStreamPreAndPostImages differs", *conflict ? ", " : "");
+	}
+#undef CONFLICT
+	bson_destroy(&want);
+}
+
+/* ---- one collection ---- */
+
+static bool ignored(const plan *p, size_t g, const char *name)
+{
+	for (size_t e = g; e < p->nentries; e++) {
+		const entry *en = &p->entries[e];
+		if (en->group != g)
+			continue;
+		for (size_t i = 0; i < en->coll->nindexes; i++)
+			if (!strcmp(en->coll->indexes[i].name, name))
+				return true;
+		for (size_t i = 0; i < en->coll->nignore; i++)
+			if (!fnmatch(en->coll->ignore[i], name, 0))
+				return true;
+	}
+	return !strcmp(name, "_id_");
+}
+
+static bool seeding(mig_mongo_mode mode)
+{
+	return mode == MIG_MONGO_SEED || mode == MIG_MONGO_SEED_PRUNE;
+}
+
+static bool dry(mig_mongo_mode mode)
+{
+	return mode == MIG_MONGO_SEED_DRY || mode == MIG_MONGO_SEED_DRY_PRUNE;
+}
+
+/* Lists the indexes no spec declares (nor ignores) on the leader entry g; with prune in
+ * SEED mode drops them. */
+static int settle_extras(mig_mongo *m, mongoc_database_t *db, plan *p, size_t g,
+			 bson_t *const *have, size_t nhave, mig_mongo_mode mode, mig_error *err)
+{
+	entry *lead = &p->entries[g];
+	for (size_t i = 0; i < nhave; i++) {
+		const char *name = index_name(have[i]);
+		extra *x;
+		if (ignored(p, g, name))
+			continue;
+		if (!(x = realloc(lead->extras, (lead->nextras + 1) * sizeof *x)))
+			return oom(err);
+		lead->extras = x;
+		x = &x[lead->nextras++];
+		memset(x, 0, sizeof *x);
+		if (!(x->name = dupstr(name)))
+			return oom(err);
+		x->state = MIG_MONGO_EXTRA;
+		if (p->prune && dry(mode)) {
+			x->state = MIG_MONGO_DROPPED;
+		} else if (p->prune && seeding(mode)) {
+			bson_t cmd = BSON_INITIALIZER;
+			bson_error_t e;
+			uint32_t code;
+			BSON_APPEND_UTF8(&cmd, "dropIndexes", lead->coll->name);
+			BSON_APPEND_UTF8(&cmd, "index", name);
+			if (run_write(db, &cmd, &e, &code)) {
+				x->state = MIG_MONGO_DROPPED;
+			} else if (e.domain != MONGOC_ERROR_SERVER) {
+				bson_destroy(&cmd);
+				return fail_command(m, err, &e, "dropIndexes", lead->coll->name);
+			} else {
+				x->state = MIG_MONGO_FAILED;
+				if (set_detail(&x->detail, "dropIndexes failed: %s (code %u)",
+					       e.message, code)) {
+					bson_destroy(&cmd);
+					return oom(err);
+				}
+			}
+			bson_destroy(&cmd);
+		}
+	}
+	return MIG_OK;
+}
+
+/* Settles the collection itself (existence, type, options) for group g; *skip is set when
+ * its indexes cannot be handled (a view). */
+static int settle_collection_itself(mig_mongo *m, mongoc_database_t *db, plan *p, size_t g,
+				    const existing *ex, size_t npending, mig_mongo_mode mode,
+				    bool *skip, mig_error *err)
+{
+	entry *lead = &p->entries[g];
+	const mig_collection *c = lead->coll;
+	char changes[MIG_ERROR_MAX / 2] = "", conflict[MIG_ERROR_MAX / 2] = "";
+
+	*skip = false;
+	if (ex && !strcmp(ex->type, "view")) {
+		lead->state = MIG_MONGO_FAILED;
+		*skip = true;
+		return set_detail(&lead->detail,
+				  "'%s.%s' is a view, not a collection: indexes cannot be created "
+				  "on it",
+				  m->database, c->name)
+			       ? oom(err)
+			       : MIG_OK;
+	}
+	if (!ex) {
+		lead->state = MIG_MONGO_MISSING;
+		if (!seeding(mode))
+			return MIG_OK;
+		/* createIndexes creates a plain collection; one with options, or with no
+		 * index to build, is created explicitly */
+		if (npending && !c->has_options) {
+			lead->state = MIG_MONGO_CREATED;
+			return MIG_OK;
+		}
+		bson_t cmd = BSON_INITIALIZER;
+		bson_error_t e;
+		uint32_t code;
+		bool ok;
+		BSON_APPEND_UTF8(&cmd, "create", c->name);
+		if (c->has_options)
+			append_collection_options(&cmd, &c->options);
+		ok = run_write(db, &cmd, &e, &code);
+		bson_destroy(&cmd);
+		if (!ok && code != CODE_NAMESPACE_EXISTS)
+			return fail_command(m, err, &e, "create", c->name);
+		lead->state = ok ? MIG_MONGO_CREATED : MIG_MONGO_PRESENT;
+		return MIG_OK;
+	}
+	lead->state = MIG_MONGO_PRESENT;
+	if (!c->has_options)
+		return MIG_OK;
+	compare_collection_options(&c->options, ex->options, changes, sizeof changes, conflict,
+				   sizeof conflict);
+	if (*conflict) {
+		lead->state = MIG_MONGO_CONFLICT;
+		return set_detail(&lead->detail, "%s (creation-only options: not changed)%s%s",
+				  conflict, *changes ? "; also " : "", changes)
+			       ? oom(err)
+			       : MIG_OK;
+	}
+	if (!*changes)
+		return MIG_OK;
+	if (mode == MIG_MONGO_CHECK) {
+		lead->state = MIG_MONGO_CONFLICT;
+	} else {
+		lead->state = MIG_MONGO_CHANGED;
+		if (seeding(mode)) {
+			bson_t cmd = BSON_INITIALIZER;
+			bson_error_t e;
+			uint32_t code;
+			bool ok;
+			BSON_APPEND_UTF8(&cmd, "collMod", c->name);
+			if (c->options.validator)
+				mig_mongo_append_value(&cmd, "validator", c->options.validator);
+			if (c->options.validation_level)
+				BSON_APPEND_UTF8(&cmd, "validationLevel",
+						 c->options.validation_level);
+			if (c->options.validation_action)
+				BSON_APPEND_UTF8(&cmd, "validationAction",
+						 c->options.validation_action);
+			ok = run_write(db, &cmd, &e, &code);
+			bson_destroy(&cmd);
+			if (!ok)
+				return fail_command(m, err, &e, "collMod", c->name);
+		}
+	}
+	return set_detail(&lead->detail, "%s", changes) ? oom(err) : MIG_OK;
 }
 
 /* Asks the server about the collection of group leader g and settles the state of every
@@ -761,15 +882,45 @@ static int settle_collection(mig_mongo *m, mongoc_database_t *db, plan *p, size_
 			     mig_mongo_mode mode, mig_error *err)
 {
 	const char *name = p->entries[g].coll->name;
-	bool exists = collection_exists(p, name);
-	bson_t **have = NULL;
+	const existing *ex = find_existing(p, name);
+	bson_t **have = NULL, dc_holder = BSON_INITIALIZER, dc_sub;
+	const bson_t *default_collation = NULL;
 	size_t nhave = 0, npending = 0, *pending = NULL;
-	mig_mongo_state cstate;
+	bool skip = false;
+	const char *kind = "";
 	int rc;
 
 	p->entries[g].done = true;
-	if (exists && (rc = list_indexes(m, db, name, &have, &nhave, err)))
+	if (ex && !strcmp(ex->type, "view")) {
+		if ((rc = settle_collection_itself(m, db, p, g, ex, 0, mode, &skip, err)))
+			goto done;
+	} else if (ex && (rc = list_indexes(m, db, name, &have, &nhave, err))) {
 		goto done;
+	}
+	if (ex && !strcmp(ex->type, "timeseries"))
+		kind = "time-series collection: ";
+	/* mongod copies the collection's default collation into every index created
+	 * without one */
+	if (ex && ex->options) {
+		bson_iter_t it;
+		if (bson_iter_init_find(&it, ex->options, "collation") &&
+		    BSON_ITER_HOLDS_DOCUMENT(&it)) {
+			const uint8_t *data;
+			uint32_t len;
+			bson_iter_document(&it, &len, &data);
+			if (bson_init_static(&dc_sub, data, len))
+				default_collation = &dc_sub;
+		}
+	} else if (!ex && p->entries[g].coll->options.has_collation) {
+		mig_mongo_append_collation(&dc_holder, "c", &p->entries[g].coll->options.collation);
+		bson_iter_t it;
+		const uint8_t *data;
+		uint32_t len;
+		bson_iter_init_find(&it, &dc_holder, "c");
+		bson_iter_document(&it, &len, &data);
+		if (bson_init_static(&dc_sub, data, len))
+			default_collation = &dc_sub;
+	}
 	if (!(pending = calloc(p->nitems ? p->nitems : 1, sizeof *pending))) {
 		rc = oom(err);
 		goto done;
@@ -783,9 +934,39 @@ static int settle_collection(mig_mongo *m, mongoc_database_t *db, plan *p, size_
 			size_t t = en->first_item + i;
 			item *it = &p->items[t];
 			const bson_t *h = find_index(have, nhave, it->ix->name);
+			if (skip) {
+				it->state = MIG_MONGO_FAILED;
+				if (set_detail(&it->detail, "%s", p->entries[g].detail)) {
+					rc = oom(err);
+					goto done;
+				}
+				continue;
+			}
 			if (h) {
-				it->detail = index_difference(it->want, h);
-				it->state = it->detail ? MIG_MONGO_CONFLICT : MIG_MONGO_PRESENT;
+				mig_mongo_diff d;
+				bson_iter_t bi;
+				mig_mongo_index_compare(&d, it->ix, h, default_collation);
+				if (bson_iter_init_find(&bi, h, "$building"))
+					it->state = MIG_MONGO_BUILDING;
+				else if (d.differs)
+					it->state = MIG_MONGO_CONFLICT;
+				else if (!d.expire && !d.hidden)
+					it->state = MIG_MONGO_PRESENT;
+				else if (mode == MIG_MONGO_CHECK)
+					it->state = MIG_MONGO_CONFLICT;
+				else
+					it->state = MIG_MONGO_CHANGED;
+				if (it->state != MIG_MONGO_PRESENT && d.detail[0] &&
+				    set_detail(&it->detail, "%s%s", d.detail,
+					       it->state == MIG_MONGO_CONFLICT && !d.differs
+						       ? " (seed applies it with collMod)"
+						       : "")) {
+					rc = oom(err);
+					goto done;
+				}
+				if (it->state == MIG_MONGO_CHANGED && seeding(mode) &&
+				    (rc = collmod_index(m, db, name, it, &d, err)))
+					goto done;
 				continue;
 			}
 			/* The same missing index in an earlier module's spec of this collection:
@@ -795,15 +976,14 @@ static int settle_collection(mig_mongo *m, mongoc_database_t *db, plan *p, size_
 				if (!strcmp(p->items[pending[q]].ix->name, it->ix->name))
 					it->leader = pending[q];
 			if (it->leader != NO_LEADER &&
-			    !docs_equal(it->want, p->items[it->leader].want)) {
+			    !mig_mongo_docs_equal(it->want, p->items[it->leader].want)) {
 				const item *o = &p->items[it->leader];
-				char msg[MIG_ERROR_MAX];
-				snprintf(msg, sizeof msg,
-					 "module '%s' defines index '%s' differently (%s:%u)",
-					 o->spec->module, o->ix->name, o->spec->path, o->ix->line);
 				it->state = MIG_MONGO_CONFLICT;
 				it->leader = NO_LEADER;
-				if (!(it->detail = dupn(msg, strlen(msg)))) {
+				if (set_detail(&it->detail,
+					       "module '%s' defines index '%s' differently (%s:%u)",
+					       o->spec->module, o->ix->name, o->spec->path,
+					       o->ix->line)) {
 					rc = oom(err);
 					goto done;
 				}
@@ -815,41 +995,32 @@ static int settle_collection(mig_mongo *m, mongoc_database_t *db, plan *p, size_
 		}
 	}
 
-	cstate = exists ? MIG_MONGO_PRESENT : MIG_MONGO_MISSING;
-	if (mode == MIG_MONGO_SEED && !exists && npending)
-		cstate = MIG_MONGO_CREATED; /* createIndexes creates it: no separate create */
-	if (mode == MIG_MONGO_SEED && !exists && !npending) {
-		/* a collection with no index to create still has to exist */
-		bson_t cmd = BSON_INITIALIZER;
-		bson_error_t e;
-		uint32_t code;
-		bool ok;
-		BSON_APPEND_UTF8(&cmd, "create", name);
-		ok = run_write(db, &cmd, &e, &code);
-		bson_destroy(&cmd);
-		if (!ok && code != CODE_NAMESPACE_EXISTS) {
-			rc = fail_command(m, err, &e, "create", name);
-			goto done;
-		}
-		cstate = ok ? MIG_MONGO_CREATED : MIG_MONGO_PRESENT;
-	}
-	if (mode == MIG_MONGO_SEED && npending &&
-	    (rc = create_indexes(m, db, name, p, pending, npending, err)))
+	if (!skip && (rc = settle_collection_itself(m, db, p, g, ex, npending, mode, &skip, err)))
+		goto done;
+	if (seeding(mode) && npending &&
+	    (rc = create_indexes(m, db, name, p, pending, npending, kind, err)))
+		goto done;
+	if (!skip && (rc = settle_extras(m, db, p, g, have, nhave, mode, err)))
 		goto done;
 
 	for (size_t e = g; e < p->nentries; e++) {
 		entry *en = &p->entries[e];
 		if (en->group != g)
 			continue;
-		en->state = cstate;
+		if (e != g) {
+			en->state = p->entries[g].state;
+			if (p->entries[g].detail && !(en->detail = dupstr(p->entries[g].detail))) {
+				rc = oom(err);
+				goto done;
+			}
+		}
 		for (size_t i = 0; i < en->coll->nindexes; i++) {
 			item *it = &p->items[en->first_item + i];
 			if (it->leader == NO_LEADER)
 				continue;
 			it->state = p->items[it->leader].state;
 			if (p->items[it->leader].detail &&
-			    !(it->detail = dupn(p->items[it->leader].detail,
-						strlen(p->items[it->leader].detail)))) {
+			    !(it->detail = dupstr(p->items[it->leader].detail))) {
 				rc = oom(err);
 				goto done;
 			}
@@ -861,6 +1032,7 @@ done:
 		bson_destroy(have[i]);
 	free(have);
 	free(pending);
+	bson_destroy(&dc_holder);
 	return rc;
 }
 
@@ -871,8 +1043,7 @@ int mig_mongo_sync(mig_mongo *m, mig_index_spec *const *specs, size_t nspecs, mi
 	mongoc_database_t *db = NULL;
 	int rc;
 
-	/* Everything the server will be sent is built first, so a spec libbson cannot read
-	 * fails before any command. */
+	p.prune = mode == MIG_MONGO_SEED_PRUNE || mode == MIG_MONGO_SEED_DRY_PRUNE;
 	if ((rc = plan_build(&p, specs, nspecs, err)))
 		goto done;
 	if (p.nentries == 0)
@@ -889,6 +1060,7 @@ int mig_mongo_sync(mig_mongo *m, mig_index_spec *const *specs, size_t nspecs, mi
 		    (rc = settle_collection(m, db, &p, en->group, mode, err)))
 			goto done;
 		r.state = en->state;
+		r.detail = en->detail;
 		if (report)
 			report(ctx, &r);
 		for (size_t i = 0; i < en->coll->nindexes; i++) {
@@ -896,6 +1068,13 @@ int mig_mongo_sync(mig_mongo *m, mig_index_spec *const *specs, size_t nspecs, mi
 			r.index = it->ix->name;
 			r.state = it->state;
 			r.detail = it->detail;
+			if (report)
+				report(ctx, &r);
+		}
+		for (size_t i = 0; i < en->nextras; i++) {
+			r.index = en->extras[i].name;
+			r.state = en->extras[i].state;
+			r.detail = en->extras[i].detail;
 			if (report)
 				report(ctx, &r);
 		}

@@ -34,6 +34,8 @@ typedef enum mig_mongo_mode {
 	MIG_MONGO_CHECK,    /* read only: report what exists, is missing or differs */
 	MIG_MONGO_SEED_DRY, /* as CHECK; missing items are reported as what seed would create */
 	MIG_MONGO_SEED,     /* create what is missing; leave conflicts alone */
+	MIG_MONGO_SEED_PRUNE,     /* as SEED, and drop indexes no spec declares or ignores */
+	MIG_MONGO_SEED_DRY_PRUNE, /* as SEED_DRY, reporting those as what seed would drop */
 } mig_mongo_mode;
 
 typedef enum mig_mongo_state {
@@ -41,6 +43,13 @@ typedef enum mig_mongo_state {
 	MIG_MONGO_MISSING,  /* does not exist (CHECK, SEED_DRY) */
 	MIG_MONGO_CREATED,  /* created by this call (SEED) */
 	MIG_MONGO_CONFLICT, /* same name, another spec (or server error 85/86): left alone */
+	MIG_MONGO_CHANGED,  /* differed in what collMod changes (expireAfterSeconds, hidden,
+			     * validator...): changed (SEED) or would be (SEED_DRY) */
+	MIG_MONGO_EXTRA,    /* an index on the server no spec declares or ignores */
+	MIG_MONGO_DROPPED,  /* such an index, dropped (SEED_PRUNE) or would be (DRY_PRUNE) */
+	MIG_MONGO_BUILDING, /* listed by the server as a build still in progress */
+	MIG_MONGO_FAILED,   /* the server refused it (detail: its message and code), or the
+			     * collection is a view */
 } mig_mongo_state;
 
 typedef struct mig_mongo_item {
@@ -48,21 +57,25 @@ typedef struct mig_mongo_item {
 	const char *collection;
 	const char *index;  /* NULL when the item is the collection itself */
 	mig_mongo_state state;
-	const char *detail; /* CONFLICT: what differs or the server's message; else NULL */
+	const char *detail; /* CONFLICT, CHANGED, FAILED: what differs or the server's
+			     * message and code; else NULL */
 } mig_mongo_item;
 
 typedef void (*mig_mongo_report_fn)(void *ctx, const mig_mongo_item *item);
 
-/* Compares specs[0..nspecs) with the server and, in SEED mode, creates what is missing:
- * one listCollections for the database, one listIndexes per existing collection, one create
- * per missing collection and one createIndexes per collection (then one per index, only
- * when the server refuses that for an index conflict); nothing is written when nothing is
- * missing. A collection named by several specs is asked about and written once.
- * Every collection and index is reported once through report, in spec order.
- * Conflicts are reported, not errors: returns MIG_OK, or MIG_EFAIL (server unreachable,
- * command failed) with err filled, or MIG_EUSAGE (with "(path:line)") before anything is
- * sent when an option is not valid extended JSON for libbson. After a failure, the
- * collections before the failing one have been reported, the rest not. */
+/* Compares specs[0..nspecs) with the server and, in SEED mode, makes them so: one
+ * listCollections for the database, one listIndexes (includeBuildUUIDs) per existing
+ * collection, one create per missing collection that has options or no index, one
+ * createIndexes per collection (then one per index when the server refuses the batch),
+ * one collMod per index whose expireAfterSeconds or hidden differ and per collection whose
+ * validator settings differ; with PRUNE one dropIndexes per undeclared index. Nothing is
+ * written when nothing differs. A collection named by several specs is asked about and
+ * written once. Every collection and index is reported once through report, in spec
+ * order, followed by the undeclared indexes of the collection (EXTRA or DROPPED).
+ * Conflicts and refused indexes (FAILED) are reported, not errors: returns MIG_OK, or
+ * MIG_EFAIL (server unreachable, command failed for another reason than the spec) with
+ * err filled. After a failure, the collections before the failing one have been
+ * reported, the rest not. */
 int mig_mongo_sync(mig_mongo *m, mig_index_spec *const *specs, size_t nspecs,
 		   mig_mongo_mode mode, mig_mongo_report_fn report, void *ctx, mig_error *err);
 

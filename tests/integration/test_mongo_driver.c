@@ -69,6 +69,16 @@ static const char *state_name(mig_mongo_state s)
 		return "CREATED";
 	case MIG_MONGO_CONFLICT:
 		return "CONFLICT";
+	case MIG_MONGO_CHANGED:
+		return "CHANGED";
+	case MIG_MONGO_EXTRA:
+		return "EXTRA";
+	case MIG_MONGO_DROPPED:
+		return "DROPPED";
+	case MIG_MONGO_BUILDING:
+		return "BUILDING";
+	case MIG_MONGO_FAILED:
+		return "FAILED";
 	}
 	return "?";
 }
@@ -357,7 +367,8 @@ static void test_conflict_found_by_server(void **state)
 			 0);
 	sync_expect(f, &s, 1, MIG_MONGO_SEED, MIG_OK);
 	EXPECT_SEEN(f, "catalog products - PRESENT", "catalog products a_1 CREATED",
-		    "catalog products sku_new CONFLICT ", "catalog products b_1 CREATED");
+		    "catalog products sku_new CONFLICT ", "catalog products b_1 CREATED",
+		    "catalog products sku_old EXTRA"); /* declared by no spec: listed */
 	assert_non_null(strstr(f->seen[2], "(code 85)"));
 	assert_null(mtu_index_describe(test_uri, f->db, "products", "sku_new"));
 	expect_described(f->db, "products", "a_1", "key={a:1}");
@@ -401,23 +412,29 @@ static void test_same_index_in_two_modules(void **state)
 
 /* A server error other than a conflict stops the sync with MIG_EFAIL and the server's
  * message and code; nothing is reported. */
-static void test_server_error_fails(void **state)
+/* A batch the server refuses for one index (duplicate keys under a new unique index):
+ * the others are still created, the refused one is FAILED with the server's code, and the
+ * sync goes on (finding 5 of issue 16). */
+static void test_refused_index_does_not_stop_the_others(void **state)
 {
 	fixture *f = *state;
 	mig_index_spec *s =
 		spec("catalog", "{\"collections\": [{\"name\": \"products\", \"indexes\": [\n"
-				" {\"keys\": {\"a\": 1}},\n"
-				" {\"keys\": {\"b\": 1}, \"options\": {\"name\": \"*\"}}]}]}");
-	mig_mongo *m = NULL;
-	mig_error err = {0};
-
-	assert_int_equal(mig_mongo_connect(&m, test_uri, f->db, &err), MIG_OK);
-	assert_int_equal(mig_mongo_sync(m, &s, 1, MIG_MONGO_SEED, record, f, &err), MIG_EFAIL);
-	assert_non_null(strstr(err.message, "createIndexes on '"));
-	assert_non_null(strstr(err.message, ".products' failed: "));
-	assert_non_null(strstr(err.message, "(code 2)")); /* BadValue: '*' is not a valid name */
-	assert_int_equal(f->nseen, 0);
-	mig_mongo_free(m);
+				" {\"keys\": {\"a\": 1}, \"options\": {\"unique\": true}},\n"
+				" {\"keys\": {\"b\": 1}}]},\n"
+				" {\"name\": \"later\", \"indexes\": [{\"keys\": {\"c\": 1}}]}]}");
+	char *reply = NULL;
+	assert_int_equal(mtu_command(test_uri, f->db,
+				     "{\"insert\": \"products\", \"documents\": [{\"a\": 1}, "
+				     "{\"a\": 1}]}",
+				     &reply),
+			 0);
+	free(reply);
+	sync_expect(f, &s, 1, MIG_MONGO_SEED, MIG_OK);
+	EXPECT_SEEN(f, "catalog products - PRESENT", "catalog products a_1 FAILED",
+		    "catalog products b_1 CREATED", "catalog later - CREATED",
+		    "catalog later c_1 CREATED");
+	assert_non_null(strstr(f->seen[1], "(code 11000)"));
 	mig_index_spec_free(s);
 }
 
@@ -489,27 +506,22 @@ static void test_password_never_shown(void **state)
 	mig_index_spec_free(s);
 }
 
-/* An option libbson cannot read fails as a usage error with the spec's line, before any
- * command is sent. */
+/* An extended JSON value that is not valid fails when the spec is parsed, with its line:
+ * nothing can reach the server (it used to fail later, in mig_mongo_sync). */
 static void test_unreadable_option_is_usage(void **state)
 {
-	fixture *f = *state;
-	mig_index_spec *s = spec(
-		"catalog", "{\"collections\": [{\"name\": \"products\", \"indexes\": [\n"
+	(void)state;
+	const char *json = "{\"collections\": [{\"name\": \"products\", \"indexes\": [\n"
 			   " {\"keys\": {\"a\": 1}, \"options\": {\"partialFilterExpression\":\n"
-			   "   {\"d\": {\"$date\": \"yesterday\"}}}}]}]}");
-	mig_mongo *m = NULL;
+			   "   {\"d\": {\"$date\": \"yesterday\"}}}}]}]}";
+	mig_index_spec *s = NULL;
 	mig_error err = {0};
-	long long before = mtu_write_count(test_uri);
-
-	assert_int_equal(mig_mongo_connect(&m, test_uri, f->db, &err), MIG_OK);
-	assert_int_equal(mig_mongo_sync(m, &s, 1, MIG_MONGO_SEED, record, f, &err), MIG_EUSAGE);
-	assert_non_null(strstr(err.message, "partialFilterExpression"));
-	assert_non_null(strstr(err.message, "(indexes.json:2)"));
-	assert_int_equal(mtu_write_count(test_uri), before);
-	assert_false(mtu_collection_exists(test_uri, f->db, "products"));
-	mig_mongo_free(m);
-	mig_index_spec_free(s);
+	assert_int_equal(mig_index_spec_parse(&s, json, strlen(json), "indexes.json", "catalog",
+					      &err),
+			 MIG_EUSAGE);
+	assert_null(s);
+	assert_non_null(strstr(err.message, "$date"));
+	assert_non_null(strstr(err.message, "(indexes.json:3)")); /* the value's line */
 }
 
 int main(void)
@@ -521,7 +533,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_conflict_by_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_conflict_found_by_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_index_in_two_modules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_server_error_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_index_does_not_stop_the_others, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreachable_server, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_password_never_shown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_option_is_usage, setup, teardown),

@@ -61,6 +61,10 @@ MAX_WRITE_BATCH_SIZE = 100000
 MIN_WIRE_VERSION = 0
 MAX_WIRE_VERSION = 21
 VERSION = "7.0.0-standin"
+# The mongod version imitated where behaviour differs (--mongod-version): 5.0, 7.0, 8.0.
+# Set once by main() before the server starts.
+MONGOD = (7, 0)
+WIRE_VERSIONS = {(5, 0): 13, (7, 0): 21, (8, 0): 25}
 
 # Decode documents as SON so that key order survives: it matters for index
 # key patterns and for the first key of a command, which names it.
@@ -78,7 +82,7 @@ GENERIC_FIELDS = frozenset((
 
 # Commands that may change state; standinStats counts them as "writes".
 WRITE_COMMANDS = frozenset((
-    "create", "createIndexes", "dropIndexes", "deleteIndexes", "drop",
+    "create", "createIndexes", "collMod", "dropIndexes", "deleteIndexes", "drop",
     "dropDatabase", "insert", "delete",
 ))
 
@@ -93,6 +97,7 @@ CODE_NAMES = {
     48: "NamespaceExists",
     59: "CommandNotFound",
     67: "CannotCreateIndex",
+    166: "CommandNotSupportedOnView",
     72: "InvalidOptions",
     73: "InvalidNamespace",
     85: "IndexOptionsConflict",
@@ -276,6 +281,20 @@ def id_index_spec(collation=None):
     return spec
 
 
+# Locales whose ICU defaults differ from the root's (the README's table).
+LOCALE_DEFAULTS = {
+    "fr_CA": {"backwards": True},
+    "da": {"caseFirst": "upper"},
+    "mt": {"caseFirst": "upper"},
+    "th": {"alternate": "shifted"},
+    "as": {"normalization": True},
+    "bn": {"normalization": True},
+    "my": {"normalization": True},
+    "vi": {"normalization": True},
+}
+COLLATION_FIELDS = frozenset(["locale"] + [f for f, _ in COLLATION_DEFAULTS])
+
+
 def expand_collation(coll):
     """Return the stored form of a collation, or None for the simple one."""
     if not isinstance(coll, dict):
@@ -287,12 +306,20 @@ def expand_collation(coll):
         if len(coll) > 1:
             raise CommandError(2, "If \"locale\" is set to \"simple\", then no other fields may be set")
         return None
-    out = SON([("locale", locale)])
-    for field, default in COLLATION_DEFAULTS:
-        out[field] = coll.get(field, default)
     for field, value in coll.items():
-        if field not in out:
+        if field not in COLLATION_FIELDS:
             raise CommandError(40415, "BSON field 'collation.%s' is an unknown field" % field)
+    if "-" in locale or not locale:
+        raise CommandError(2, "Field 'locale' is invalid in: %s" % fmt(coll))
+    strength = coll.get("strength", 3)
+    if not is_number(strength) or strength < 1 or strength > 5:
+        raise CommandError(2, "Field 'strength' must be an integer 1 through 5. Got: %s" % fmt(strength))
+    out = SON([("locale", locale)])
+    own = LOCALE_DEFAULTS.get(locale, {})
+    for field, default in COLLATION_DEFAULTS:
+        out[field] = coll.get(field, own.get(field, default))
+    if out["backwards"] and out["strength"] == 1:
+        raise CommandError(2, "backwards is only valid with strength 2 or greater")
     return out
 
 
@@ -373,8 +400,17 @@ def normalize_index_spec(raw, default_collation):
             value = expand_collation(value)
             if value is None:  # the simple collation is stored as no collation
                 continue
+            if is_text:
+                raise CommandError(67, "Error in specification %s :: caused by :: Index type "
+                                   "'text' does not support collation: %s" % (fmt(raw), fmt(value)))
+        if field in ("unique", "hidden") and not true_value(value):
+            continue  # stored only when true
         spec[field] = value
+    check_index_rules(raw, raw["key"])
     if "collation" not in raw and default_collation is not None:
+        if is_text:
+            raise CommandError(67, "Error in specification %s :: caused by :: Index type 'text' "
+                               "does not support collation: %s" % (fmt(raw), fmt(default_collation)))
         spec["collation"] = default_collation  # inherited from the collection
     if is_text:
         spec["weights"] = weights
@@ -386,7 +422,78 @@ def normalize_index_spec(raw, default_collation):
     return spec
 
 
+PARTIAL_OPS = frozenset(("$eq", "$gt", "$gte", "$lt", "$lte", "$type", "$exists", "$in"))
+
+
+def check_partial(flt, raw, depth=0):
+    for k, v in flt.items():
+        if k in ("$and", "$or"):
+            if k == "$or" and MONGOD < (6, 0):
+                raise CommandError(67, "Error in specification %s :: caused by :: Expression "
+                                   "not supported in partial index: $or" % fmt(raw))
+            for sub in v:
+                check_partial(sub, raw, depth + 1)
+            continue
+        if k.startswith("$"):
+            raise CommandError(67, "Error in specification %s :: caused by :: Expression not "
+                               "supported in partial index: %s" % (fmt(raw), k))
+        if isinstance(v, dict) and v and next(iter(v)).startswith("$"):
+            for op, arg in v.items():
+                if op not in PARTIAL_OPS or (op == "$exists" and not true_value(arg)) or \
+                        (op == "$in" and MONGOD < (6, 0)):
+                    raise CommandError(67, "Error in specification %s :: caused by :: Expression "
+                                       "not supported in partial index: %s %s" % (fmt(raw), k, op))
+
+
+def check_index_rules(raw, key):
+    """The CannotCreateIndex (67) rules of index_key_validate.cpp and _isSpecOk."""
+    kinds = set(v for v in key.values() if isinstance(v, str))
+    if len(kinds) > 1:
+        raise CommandError(67, "Error in specification %s :: caused by :: Can't use more than "
+                           "one index plugin for a single index." % fmt(raw))
+    if "expireAfterSeconds" in raw and len(key) > 1:
+        raise CommandError(67, "Error in specification %s :: caused by :: TTL indexes are "
+                           "single-field indexes, compound indexes do not support TTL." % fmt(raw))
+    if true_value(raw.get("sparse")) and "partialFilterExpression" in raw:
+        raise CommandError(67, "Error in specification %s :: caused by :: cannot mix "
+                           "\"partialFilterExpression\" and \"sparse\" options" % fmt(raw))
+    if "hashed" in kinds and true_value(raw.get("unique")):
+        raise CommandError(67, "Error in specification %s :: caused by :: Currently hashed "
+                           "indexes cannot guarantee uniqueness. Use a regular index." % fmt(raw))
+    if isinstance(raw.get("partialFilterExpression"), dict):
+        check_partial(raw["partialFilterExpression"], raw)
+
+
 IDENTICAL, EQUIVALENT, DIFFERENT = "identical", "equivalent", "different"
+
+
+def canon(v, sort_list=False):
+    if is_number(v):
+        return repr(float(v))
+    if isinstance(v, dict):
+        return "{" + ",".join("%s:%s" % (k, canon(x)) for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        items = [canon(x) for x in v]
+        return "[" + ",".join(sorted(items) if sort_list else items) + "]"
+    return repr(v)
+
+
+def normalize_filter(flt):
+    """A match expression as mongod normalises it: $and flattened, {f: v} as {f: {$eq: v}},
+    predicates, $or branches and $in lists unordered."""
+    preds = set()
+    for k, v in flt.items():
+        if k == "$and":
+            for sub in v:
+                preds |= normalize_filter(sub)
+        elif k == "$or":
+            preds.add(("$or", frozenset(frozenset(normalize_filter(sub)) for sub in v)))
+        elif isinstance(v, dict) and v and next(iter(v)).startswith("$"):
+            for op, arg in v.items():
+                preds.add((k, op, canon(arg, op == "$in")))
+        else:
+            preds.add((k, "$eq", canon(v)))
+    return preds
 
 
 def compare_index(candidate, existing):
@@ -404,10 +511,15 @@ def compare_index(candidate, existing):
     for field in ("collation", "partialFilterExpression"):
         if (field in candidate) != (field in existing):
             return DIFFERENT
-        if field in candidate and not bson_equal(candidate[field], existing[field]):
-            return DIFFERENT
-    mine = {k: v for k, v in candidate.items() if k not in SIGNATURE_EXCLUDED}
-    theirs = {k: v for k, v in existing.items() if k not in SIGNATURE_EXCLUDED}
+    if "collation" in candidate and not bson_equal(candidate["collation"], existing["collation"]):
+        return DIFFERENT
+    if "partialFilterExpression" in candidate and \
+            normalize_filter(candidate["partialFilterExpression"]) != \
+            normalize_filter(existing["partialFilterExpression"]):
+        return DIFFERENT
+    excluded = SIGNATURE_EXCLUDED | (frozenset(("hidden",)) if MONGOD < (7, 0) else frozenset())
+    mine = {k: v for k, v in candidate.items() if k not in excluded}
+    theirs = {k: v for k, v in existing.items() if k not in excluded}
     if mine.keys() != theirs.keys():
         return EQUIVALENT
     if all(bson_equal(mine[k], theirs[k]) for k in mine):
@@ -455,6 +567,8 @@ def check_new_index(spec, indexes):
 
 class Collection:
     def __init__(self, options):
+        self.type = "collection"
+        self.building = set()
         self.options = options
         self.indexes = [id_index_spec(options.get("collation"))]
         self.documents = []
@@ -525,7 +639,7 @@ def cmd_hello(store, conn, db, body):
     reply["logicalSessionTimeoutMinutes"] = 30
     reply["connectionId"] = conn.connection_id
     reply["minWireVersion"] = MIN_WIRE_VERSION
-    reply["maxWireVersion"] = MAX_WIRE_VERSION
+    reply["maxWireVersion"] = WIRE_VERSIONS[MONGOD]
     reply["readOnly"] = False
     # No `compression`: we never agree to OP_COMPRESSED.
     reply["ok"] = 1.0
@@ -537,7 +651,8 @@ def cmd_ping(store, conn, db, body):
 
 
 def cmd_build_info(store, conn, db, body):
-    return ok(version=VERSION, gitVersion="standin", versionArray=[7, 0, 0, 0],
+    return ok(version="%d.%d.0-standin" % MONGOD, gitVersion="standin",
+              versionArray=[MONGOD[0], MONGOD[1], 0, 0],
               bits=64, debug=False, maxBsonObjectSize=MAX_BSON_OBJECT_SIZE,
               storageEngines=["standin"])
 
@@ -552,10 +667,10 @@ def cmd_list_databases(store, conn, db, body):
 
 def collection_entry(name, coll, name_only):
     if name_only:
-        return SON([("name", name), ("type", "collection")])
+        return SON([("name", name), ("type", coll.type)])
     return SON([
         ("name", name),
-        ("type", "collection"),
+        ("type", coll.type),
         ("options", coll.options),
         ("info", SON([("readOnly", False), ("uuid", coll.uuid)])),
         ("idIndex", coll.indexes[0] if coll.indexes and coll.indexes[0]["name"] == "_id_"
@@ -577,8 +692,7 @@ def cmd_list_collections(store, conn, db, body):
 
 def cmd_create(store, conn, db, body):
     name = collection_name(body, "create")
-    if store.collection(db, name) is not None:
-        raise CommandError(48, "Collection %s.%s already exists." % (db, name))
+    existing = store.collection(db, name)
     options = SON()
     for field, value in body.items():
         if field == "create" or field in GENERIC_FIELDS:
@@ -588,8 +702,71 @@ def cmd_create(store, conn, db, body):
             if value is None:
                 continue
         options[field] = value
-    store.create_collection(db, name, options)
+    if existing is not None:
+        # 7.0 answers ok when the options are the same; before, always 48
+        if MONGOD >= (7, 0) and bson_equal(dict(existing.options), dict(options)):
+            return ok()
+        raise CommandError(48, "Collection %s.%s already exists." % (db, name))
+    coll = store.create_collection(db, name, options)
+    if "viewOn" in options:
+        coll.type = "view"
+        coll.indexes = []
+    elif "timeseries" in options:
+        coll.type = "timeseries"
+        coll.indexes = []
     store.changes += 1
+    return ok()
+
+
+def check_not_view(coll, db, name):
+    if coll is not None and coll.type == "view":
+        raise CommandError(166, "Namespace %s.%s is a view, not a collection" % (db, name))
+
+
+def cmd_coll_mod(store, conn, db, body):
+    name = collection_name(body, "collMod")
+    coll = store.collection(db, name)
+    if coll is None:
+        raise CommandError(26, "ns does not exist: %s.%s" % (db, name))
+    check_not_view(coll, db, name)
+    reply = SON()
+    index = body.get("index")
+    if index is not None:
+        target = [i for i in coll.indexes if i["name"] == index.get("name") or
+                  ("keyPattern" in index and bson_equal(i["key"], index["keyPattern"]))]
+        if not target:
+            raise CommandError(27, "cannot find index %s for ns %s.%s" % (fmt(index), db, name))
+        spec = target[0]
+        if "expireAfterSeconds" in index:
+            if "expireAfterSeconds" not in spec:
+                raise CommandError(72, "no expireAfterSeconds field to update")
+            reply["expireAfterSeconds_old"] = spec["expireAfterSeconds"]
+            reply["expireAfterSeconds_new"] = index["expireAfterSeconds"]
+            spec["expireAfterSeconds"] = index["expireAfterSeconds"]
+        if "hidden" in index:
+            if spec["name"] == "_id_":
+                raise CommandError(72, "can't hide _id index")
+            reply["hidden_old"] = true_value(spec.get("hidden"))
+            reply["hidden_new"] = true_value(index["hidden"])
+            if true_value(index["hidden"]):
+                spec["hidden"] = True
+            else:
+                spec.pop("hidden", None)
+    for field in ("validator", "validationLevel", "validationAction"):
+        if field in body:
+            coll.options[field] = body[field]
+    store.changes += 1
+    reply["ok"] = 1.0
+    return reply
+
+
+def cmd_standin_building(store, conn, db, body):
+    """Test-only: marks an index as a build still in progress (listIndexes with
+    includeBuildUUIDs then shows it as {spec, buildUUID})."""
+    coll = store.collection(db, collection_name(body, "standinBuilding"))
+    if coll is None:
+        raise CommandError(26, "ns does not exist")
+    coll.building.add(body.get("index"))
     return ok()
 
 
@@ -614,7 +791,30 @@ def cmd_list_indexes(store, conn, db, body):
     coll = store.collection(db, name)
     if coll is None:
         raise CommandError(26, "ns does not exist: %s.%s" % (db, name))
-    return cursor_reply("%s.$cmd.listIndexes.%s" % (db, name), list(coll.indexes))
+    check_not_view(coll, db, name)
+    batch = []
+    for spec in coll.indexes:
+        if spec["name"] in coll.building and true_value(body.get("includeBuildUUIDs")):
+            batch.append(SON([("spec", spec), ("buildUUID", Binary(uuid.uuid4().bytes, 4))]))
+        else:
+            batch.append(spec)
+    return cursor_reply("%s.$cmd.listIndexes.%s" % (db, name), batch)
+
+
+def check_duplicates(spec, documents, db, name):
+    """E11000 when a new unique index meets two documents with the same key."""
+    if not true_value(spec.get("unique")):
+        return
+    seen = []
+    for doc in documents:
+        values = [get_path(doc, f)[1] for f in spec["key"]]
+        for other in seen:
+            if all(bson_equal(a, b) for a, b in zip(values, other)):
+                raise CommandError(11000, "Index build failed: E11000 duplicate key error "
+                                   "collection: %s.%s index: %s dup key: { %s }" % (
+                                       db, name, spec["name"], ", ".join(
+                                           "%s: %s" % (f, fmt(v)) for f, v in zip(spec["key"], values))))
+        seen.append(values)
 
 
 def cmd_create_indexes(store, conn, db, body):
@@ -625,6 +825,7 @@ def cmd_create_indexes(store, conn, db, body):
     if not raw_specs:
         raise CommandError(2, "Must specify at least one index to create")
     coll = store.collection(db, name)
+    check_not_view(coll, db, name)
     default_collation = coll.options.get("collation") if coll else None
     specs = [normalize_index_spec(raw, default_collation) for raw in raw_specs]
 
@@ -634,6 +835,7 @@ def cmd_create_indexes(store, conn, db, body):
     before = len(indexes)
     for spec in specs:
         if check_new_index(spec, indexes):
+            check_duplicates(spec, coll.documents if coll else [], db, name)
             indexes.append(spec)
     after = len(indexes)
 
@@ -788,6 +990,8 @@ COMMANDS = {
     "dropDatabase": cmd_drop_database,
     "listIndexes": cmd_list_indexes,
     "createIndexes": cmd_create_indexes,
+    "collMod": cmd_coll_mod,
+    "standinBuilding": cmd_standin_building,
     "dropIndexes": cmd_drop_indexes,
     "deleteIndexes": cmd_drop_indexes,
     "insert": cmd_insert,
@@ -1052,8 +1256,12 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default)")
     parser.add_argument("--port-file", help="write the port here once listening")
+    parser.add_argument("--mongod-version", default="7.0", choices=("5.0", "7.0", "8.0"),
+                        help="the mongod whose behaviour differences to imitate (default 7.0)")
     parser.add_argument("--log", help="append one line per command to this file")
     args = parser.parse_args(argv)
+    global MONGOD
+    MONGOD = tuple(int(x) for x in args.mongod_version.split("."))
 
     host = loopback_host(args.host)
     try:

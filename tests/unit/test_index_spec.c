@@ -46,11 +46,11 @@ static void test_compound_key_order(void **state)
 	assert_int_equal(ix->line, 3);
 	assert_int_equal(ix->nkeys, 3);
 	assert_string_equal(ix->keys[0].field, "zeta");
-	assert_string_equal(ix->keys[0].value, "1");
+	assert_int_equal(ix->keys[0].kind, MIG_KEY_ASC);
 	assert_string_equal(ix->keys[1].field, "alpha");
-	assert_string_equal(ix->keys[1].value, "-1");
+	assert_int_equal(ix->keys[1].kind, MIG_KEY_DESC);
 	assert_string_equal(ix->keys[2].field, "mid");
-	assert_string_equal(ix->keys[2].value, "1");
+	assert_int_equal(ix->keys[2].kind, MIG_KEY_ASC);
 	assert_string_equal(ix->name, "zeta_1_alpha_-1_mid_1");
 	mig_index_spec_free(spec);
 }
@@ -78,8 +78,8 @@ static void test_default_names(void **state)
 		assert_int_equal(c->indexes[i].sparse, -1);
 		assert_int_equal(c->indexes[i].hidden, -1);
 		assert_false(c->indexes[i].has_expire_after_seconds);
-		assert_null(c->indexes[i].partial_filter_json);
-		assert_null(c->indexes[i].collation_json);
+		assert_null(c->indexes[i].partial_filter);
+		assert_false(c->indexes[i].has_collation);
 	}
 	mig_index_spec_free(spec);
 }
@@ -104,12 +104,59 @@ static void test_every_option(void **state)
 	assert_int_equal(ix->hidden, 1);
 	assert_true(ix->has_expire_after_seconds);
 	assert_int_equal(ix->expire_after_seconds, 3600);
-	assert_string_equal(ix->partial_filter_json, "{\"zz\":{\"$gt\":5},\"aa\":{\"$eq\":\"x\"}}");
-	assert_string_equal(ix->collation_json, "{\"locale\":\"fr\",\"strength\":2}");
+	const mig_value *f = ix->partial_filter;
+	assert_int_equal(f->type, MIG_VALUE_OBJECT);
+	assert_int_equal(f->n, 2);
+	assert_string_equal(f->keys[0], "zz"); /* file order kept */
+	assert_string_equal(f->items[0].keys[0], "$gt");
+	assert_int_equal(f->items[0].items[0].type, MIG_VALUE_INT);
+	assert_int_equal(f->items[0].items[0].integer, 5);
+	assert_string_equal(f->keys[1], "aa");
+	assert_string_equal(f->items[1].items[0].string, "x");
+	/* the collation comes expanded to the form mongod stores */
+	assert_true(ix->has_collation);
+	assert_string_equal(ix->collation.locale, "fr");
+	assert_int_equal(ix->collation.strength, 2);
+	assert_string_equal(ix->collation.case_first, "off");
+	assert_string_equal(ix->collation.alternate, "non-ignorable");
+	assert_false(ix->collation.backwards);
 	ix = &spec->collections[0].indexes[1];
 	assert_true(ix->has_expire_after_seconds);
 	assert_int_equal(ix->expire_after_seconds, 0);
 	assert_int_equal(ix->line, 6);
+	mig_index_spec_free(spec);
+}
+
+/* Text options, collection options and ignore patterns become typed values. */
+static void test_text_and_collection_options(void **state)
+{
+	(void)state;
+	mig_index_spec *spec = parse_ok(
+		"{\"collections\": [{\"name\": \"p\", \"ignore\": [\"adhoc_*\"],\n"
+		" \"options\": {\"validator\": {\"n\": {\"$numberLong\": \"9007199254740993\"}},\n"
+		"  \"validationLevel\": \"moderate\", \"collation\": {\"locale\": \"fr_CA\"},\n"
+		"  \"timeseries\": {\"timeField\": \"at\"}},\n"
+		" \"indexes\": [{\"keys\": {\"z\": \"text\", \"a\": \"text\"}, \"options\": "
+		"{\"weights\": {\"z\": 7, \"extra\": 2}, \"language_override\": \"lang\"}}]}]}");
+	mig_collection *c = &spec->collections[0];
+	assert_int_equal(c->nignore, 1);
+	assert_string_equal(c->ignore[0], "adhoc_*");
+	assert_true(c->has_options);
+	assert_int_equal(c->options.validator->items[0].type, MIG_VALUE_LONG);
+	assert_int_equal(c->options.validator->items[0].integer, 9007199254740993LL);
+	assert_string_equal(c->options.validation_level, "moderate");
+	assert_true(c->options.has_collation);
+	assert_true(c->options.collation.backwards); /* fr_CA's ICU default */
+	assert_string_equal(c->options.ts_time_field, "at");
+	mig_index *ix = &c->indexes[0];
+	assert_int_equal(ix->nweights, 3); /* sorted by field, as mongod stores them */
+	assert_string_equal(ix->weights[0].field, "a");
+	assert_int_equal(ix->weights[0].weight, 1);
+	assert_string_equal(ix->weights[1].field, "extra");
+	assert_string_equal(ix->weights[2].field, "z");
+	assert_int_equal(ix->weights[2].weight, 7);
+	assert_string_equal(ix->default_language, "english");
+	assert_string_equal(ix->language_override, "lang");
 	mig_index_spec_free(spec);
 }
 
@@ -331,8 +378,8 @@ static bad_case line_after_nested_values = {
 	C1("{\"keys\": {\"a\": 1}, \"options\": {\"partialFilterExpression\":\n"
 	   "  {\"$or\": [{\"s\": \"}]{[,:\\\"\"}, {\"t\": [1, 2, {\"u\": null}]}]}}},\n"
 	   "{\"keys\": {\"b\": 1}, \"options\": {\"collation\": {\"locale\": \"en\"},\n"
-	   "  \"weights\": {}}}"),
-	{"unknown option 'weights'", "index 2", "(t.json:6)"}};
+	   "  \"bits\": {}}}"),
+	{"unknown option 'bits'", "index 2", "(t.json:6)"}};
 
 #define BAD(c)                                                                                     \
 	{                                                                                          \
@@ -345,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_compound_key_order),
 		cmocka_unit_test(test_default_names),
 		cmocka_unit_test(test_every_option),
+		cmocka_unit_test(test_text_and_collection_options),
 		cmocka_unit_test(test_collections_without_indexes),
 		cmocka_unit_test(test_not_nul_terminated),
 		cmocka_unit_test(test_load_file),
