@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "checksum.h"
+#include "directive.h"
 #include "fs.h"
 
 void mig_run_clear(mig_run *run)
@@ -220,23 +221,9 @@ nomem:
 
 bool mig_sql_wants_no_transaction(const char *sql, size_t len)
 {
-	static const char directive[] = "migrate:run-in-tx";
-	size_t i = 0;
-	if (len >= 3 && !memcmp(sql, "\xEF\xBB\xBF", 3))
-		i = 3; /* a UTF-8 byte-order mark is not part of the first line */
-	if (i + 2 > len || sql[i] != '-' || sql[i + 1] != '-')
-		return false;
-	for (i += 2; i < len && (sql[i] == ' ' || sql[i] == '\t'); i++)
-		;
-	if (len - i < sizeof directive - 1 || memcmp(sql + i, directive, sizeof directive - 1))
-		return false;
-	for (i += sizeof directive - 1; i < len && (sql[i] == ' ' || sql[i] == '\t'); i++)
-		;
-	if (len - i < 5 || memcmp(sql + i, "false", 5))
-		return false;
-	for (i += 5; i < len && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\r'); i++)
-		;
-	return i == len || sql[i] == '\n';
+	mig_directives d;
+	mig_directives_scan(&d, sql, len);
+	return d.no_transaction;
 }
 
 int mig_engine_preflight(const mig_run *run, mig_error *err)

@@ -131,7 +131,8 @@ int mig_engine_resolve_prepare(mig_resolution *out, const mig_plan *plan, const 
  * hold is MIG_EUSAGE. */
 int mig_engine_resolve(mig_session *s, const mig_resolution *r, mig_error *err);
 
-/* Whether sql's first line is the `-- migrate:run-in-tx false` directive. */
+/* Whether sql's leading comment block asks to run outside a transaction:
+ * `-- migrate:run-in-tx false` or the goose, morph and dbmate spellings (directive.h). */
 bool mig_sql_wants_no_transaction(const char *sql, size_t len);
 
 #endif

@@ -38,6 +38,7 @@ build=$(cd "$build" && pwd)
 all_targets=(
 	"sql_split src/sql_split.c"
 	"filename src/filename.c src/error.c"
+	"directive src/directive.c src/error.c"
 	"index_spec src/index_spec.c src/fs.c src/error.c"
 	"config src/config.c src/expand.c src/names.c src/secret.c src/fs.c src/error.c"
 )
@@ -57,7 +58,7 @@ fi
 
 # shellcheck disable=SC2054 # the commas belong to -fsanitize=
 cflags=(-std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined
-	-fno-sanitize-recover=undefined -fno-omit-frame-pointer -I"$src/include")
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer -I"$src/include" -I"$src/src")
 
 # leaks count as failures; UBSan stops at the first report, with a stack
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:symbolize=1}
