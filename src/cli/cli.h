@@ -13,6 +13,7 @@
 #include "error.h"
 #include "plan.h"
 #include "report.h"
+#include "phase.h"
 
 #define MIG_VERSION_STRING "0.1.0"
 
@@ -31,6 +32,8 @@ typedef enum mig_option_id {
 	MIG_OPT_ROLLED_BACK,
 	MIG_OPT_QUIET,
 	MIG_OPT_VERBOSE,
+	MIG_OPT_PHASE,
+	MIG_OPT_SQL,
 	MIG_OPT_COUNT, /* not an option: the number of ids */
 } mig_option_id;
 
@@ -44,6 +47,8 @@ typedef struct mig_args {
 	bool has_version;
 	bool dry_run, allow_out_of_order, applied, rolled_back, help, quiet, verbose;
 	mig_format format;
+	mig_phase phase; /* --phase expand|contract (up) */
+	bool sql;        /* --sql (up --dry-run) */
 	char **positional; /* borrowed from argv */
 	int npositional;
 } mig_args;
@@ -116,5 +121,7 @@ int mig_check_resolve_args(const mig_args *args, mig_error *err);
 int mig_check_up_args(const mig_args *args, mig_error *err);
 int mig_check_create_args(const mig_args *args, mig_error *err);
 int mig_cmd_create(mig_context *ctx, mig_error *err);
+int mig_cmd_baseline(mig_context *ctx, mig_error *err);
+int mig_check_baseline_args(const mig_args *args, mig_error *err);
 
 #endif

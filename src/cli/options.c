@@ -23,6 +23,9 @@ const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_ROLLED_BACK, "rolled-back", 0, NULL, "remove the version's record"},
 	{MIG_OPT_QUIET, "quiet", 'q', NULL, "print errors only"},
 	{MIG_OPT_VERBOSE, "verbose", 'v', NULL, "also print the SQL of each migration as it runs"},
+	{MIG_OPT_PHASE, "phase", 0, "PHASE",
+	 "expand: only the versions before each module's first contract file; contract: all"},
+	{MIG_OPT_SQL, "sql", 0, NULL, "with --dry-run: print one psql script instead of the list"},
 	{MIG_OPT_HELP, "help", 'h', NULL, "show this help"},
 	{MIG_OPT_END, NULL, 0, NULL, NULL},
 };
@@ -115,6 +118,18 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 		break;
 	case MIG_OPT_HELP:
 		args->help = true;
+		break;
+	case MIG_OPT_PHASE:
+		if (!strcmp(value, "expand"))
+			args->phase = MIG_PHASE_EXPAND;
+		else if (!strcmp(value, "contract"))
+			args->phase = MIG_PHASE_CONTRACT;
+		else
+			return mig_error_set(err, MIG_EUSAGE,
+					     "--phase takes expand or contract, not '%s'", value);
+		break;
+	case MIG_OPT_SQL:
+		args->sql = true;
 		break;
 	case MIG_OPT_END:
 	case MIG_OPT_COUNT:

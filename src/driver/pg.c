@@ -15,6 +15,7 @@
 #include "driver/driver.h"
 #include "driver/pg_error.h"
 #include "driver/pg_lease.h"
+#include "driver/pg_script.h"
 #include "sql_split.h"
 
 /* Key of the session advisory lock: one migrator per database. ("migrate" in ASCII.) */
@@ -918,4 +919,8 @@ const mig_sql_driver mig_pg_driver = {
 	.apply = pg_apply,
 	.resolve = pg_resolve,
 	.objects_missing = pg_objects_missing,
+	.script = mig_pg_script,
 };
+
+const char *const mig_pg_ledger_ddl = ledger_ddl;
+const char mig_pg_lock_key[] = LOCK_KEY;
