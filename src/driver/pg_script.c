@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "sql_split.h"
 
 /* text as a standard-conforming SQL literal */
 static void literal(FILE *out, const char *text)
@@ -93,7 +94,16 @@ static void body(FILE *out, const mig_step *step)
 		len -= 3;
 	}
 	fwrite(sql, 1, len, out);
-	fputs(len && sql[len - 1] != '\n' ? "\n;\n" : ";\n", out);
+	if (len && sql[len - 1] != '\n')
+		fputc('\n', out);
+	/* a last statement without its ';' gets one on a line of its own (after any
+	 * trailing comment), so the ledger insert is not glued to it */
+	mig_sql_stmt *stmts = NULL;
+	size_t n = 0;
+	if (mig_sql_split(&stmts, &n, sql, len) < 0 ||
+	    (n && sql[stmts[n - 1].offset + stmts[n - 1].length - 1] != ';'))
+		fputs(";\n", out);
+	free(stmts);
 }
 
 static void timeouts(FILE *out, const mig_sql_config *cfg, const char *scope)
