@@ -194,10 +194,17 @@ ALTER TABLE users DROP COLUMN name;"
 	expect_status 0 up --phase expand
 	assert_eq "$(ledger | tr '\n' ' ')" "core/1 " "expand"
 	# the example app links libmigrate and calls mig_quick_check_config
-	if [ -x "${MIGRATE_EXAMPLE_APP:-}" ]; then
-		"$MIGRATE_EXAMPLE_APP" >/dev/null 2>app.err || fail "app refused between phases: $(cat app.err)"
-	fi
+	local app
+	app=$(dirname "$MIGRATE_BIN")/app_startup
+	[ -x "$app" ] || fail "example program not built at $app"
+	"$app" --config config.yaml >app.out 2>app.err || fail "app refused between phases: $(cat app.err)"
 	expect_status 0 check
+	# an expand version still pending is not migrated
+	migration core 000_before.up.sql "SELECT 1;"
+	migration core 003_more.up.sql "CREATE TABLE more (id int);"
+	if "$app" --config config.yaml >app.out 2>app.err; then fail "app started with an expand version pending"; fi
+	assert_contains app.err "pending migrations exist: core (3)"
+	rm migrations/postgres/core/000_before.up.sql migrations/postgres/core/003_more.up.sql
 	# plain up applies everything as before
 	expect_status 0 up
 	assert_eq "$(ledger | tr '\n' ' ')" "core/1 core/2 " "plain up"
