@@ -54,11 +54,25 @@ test_stolen_lease_stops_the_run() {
 	has_table after_slow && fail "the run went on after its lease was taken"
 	assert_eq "$(sql "SELECT count(*) FROM schema_migrations")" "0" "ledger"
 }
-# hold_lock TABLE MODE SECONDS: another session holds a lock on TABLE; returns at once
+# hold_lock TABLE MODE: another session ("holder") holds a lock on TABLE until
+# release_lock; returns once the lock is granted
 hold_lock() {
-	pg_admin -d "$DB" -c "BEGIN; LOCK TABLE $1 IN $2 MODE; SELECT pg_sleep($3); COMMIT;" >/dev/null &
+	PGAPPNAME=holder pg_admin -d "$DB" -c "BEGIN; LOCK TABLE $1 IN $2 MODE; SELECT pg_sleep(120); COMMIT;" >/dev/null 2>&1 &
 	HOLDER=$!
 	wait_for "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE relation = '$1'::regclass AND granted AND pid <> pg_backend_pid())"
+}
+
+release_lock() {
+	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'holder'" >/dev/null
+	wait "$HOLDER" || true
+}
+
+# release_after_first_attempt QUERY_START: once a migrate session has sent a statement
+# starting with QUERY_START (so its first attempt is under way behind the lock), releases
+# the lock
+release_after_first_attempt() {
+	wait_for "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'migrate' AND query LIKE '$1%')"
+	release_lock
 }
 
 # json_get FILTER: jq on the last run's stdout
@@ -72,9 +86,11 @@ test_lock_timeout_is_retried_and_reported() {
 	write_config '  lock_timeout: 200ms' '  lock_retries: 5' '  lock_retry_backoff: 300ms'
 	expect_status 0 up
 	migration core 002_alter.up.sql "ALTER TABLE t ADD COLUMN v text;"
-	hold_lock t "ACCESS SHARE" 4
+	hold_lock t "ACCESS SHARE"
+	release_after_first_attempt "ALTER TABLE t ADD COLUMN v" &
+	local releaser=$!
 	expect_status 0 up --format json
-	wait "$HOLDER"
+	wait "$releaser"
 	assert_eq "$(json_get '.ok')" "true" "ok"
 	assert_eq "$(json_get '.migrations[0].state')" "applied" "state"
 	[ "$(json_get '.migrations[0].attempts')" -ge 2 ] || fail "attempts: $(cat "$OUT")"
@@ -83,9 +99,11 @@ test_lock_timeout_is_retried_and_reported() {
 	assert_eq "$(ledger | tr '\n' ' ')" "core/1 core/2 " "ledger"
 	# the terminal reporter says each retry
 	migration core 003_alter.up.sql "ALTER TABLE t ADD COLUMN w text;"
-	hold_lock t "ACCESS SHARE" 4
+	hold_lock t "ACCESS SHARE"
+	release_after_first_attempt "ALTER TABLE t ADD COLUMN w" &
+	releaser=$!
 	expect_status 0 up
-	wait "$HOLDER"
+	wait "$releaser"
 	assert_contains "$OUT" "retrying core/3 after lock timeout (attempt 2/6, waiting "
 	assert_contains "$OUT" "applied core/003_alter"
 }
@@ -96,9 +114,9 @@ test_lock_timeout_without_retries_fails_with_55P03() {
 	write_config '  lock_timeout: 200ms'
 	expect_status 0 up
 	migration core 002_alter.up.sql "ALTER TABLE t ADD COLUMN v text;"
-	hold_lock t "ACCESS SHARE" 4
+	hold_lock t "ACCESS SHARE"
 	expect_status 1 up --format json
-	wait "$HOLDER"
+	release_lock
 	assert_contains "$ERR" "SQLSTATE 55P03"
 	assert_eq "$(json_get '.ok')" "false" "ok"
 	assert_eq "$(json_get '.migrations[0].state')" "failed" "state"
@@ -111,9 +129,9 @@ test_lock_timeout_without_retries_fails_with_55P03() {
 	migration core 002_nt.up.sql "-- migrate:run-in-tx false
 ALTER TABLE t ADD COLUMN v text;"
 	write_config '  lock_timeout: 200ms' '  lock_retries: 3' '  lock_retry_backoff: 100ms'
-	hold_lock t "ACCESS SHARE" 4
+	hold_lock t "ACCESS SHARE"
 	expect_status 1 up
-	wait "$HOLDER"
+	release_lock
 	assert_not_contains "$OUT" "retrying"
 	assert_contains "$ERR" "SQLSTATE 55P03"
 }
@@ -139,11 +157,11 @@ INSERT INTO nowhere VALUES (1);"
 	expect_status 0 down --module core --format json
 	assert_eq "$(json_get '.direction') $(json_get '.migrations[0].state')" "down rolled_back" "down"
 	sed -i 's/lock_wait: 30s/lock_wait: 0/' config.yaml
-	pg_admin -d "$DB" -c "SELECT pg_advisory_lock(7883936066298981), pg_sleep(3)" >/dev/null &
-	local holder=$!
+	PGAPPNAME=holder pg_admin -d "$DB" -c "SELECT pg_advisory_lock(7883936066298981), pg_sleep(120)" >/dev/null 2>&1 &
+	HOLDER=$!
 	wait_for "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted)"
 	expect_status 1 up --format json
-	wait "$holder"
+	release_lock
 	assert_eq "$(json_get '.ok') $(json_get '.migrations | length')" "false 0" "lock failure"
 	assert_contains "$OUT" "another migrate run holds the lock"
 }
