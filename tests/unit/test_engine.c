@@ -200,6 +200,23 @@ static void test_status_counts_pending_missing_and_unlisted(void **state)
 	mig_plan_free(plan);
 }
 
+static void test_retry_wait_doubles_with_jitter_and_a_cap(void **state)
+{
+	(void)state;
+	mig_retry_policy p = {.retries = 5, .backoff_ms = 1000};
+	unsigned seed = 42;
+	for (int round = 0; round < 100; round++) {
+		long long w1 = mig_retry_wait_ms(&p, 1, &seed);
+		long long w3 = mig_retry_wait_ms(&p, 3, &seed);
+		long long w9 = mig_retry_wait_ms(&p, 9, &seed);
+		assert_true(w1 >= 1000 && w1 < 2000);
+		assert_true(w3 >= 4000 && w3 < 8000);
+		assert_true(w9 == MIG_RETRY_BACKOFF_CAP_MS);
+	}
+	p.backoff_ms = 0;
+	assert_int_equal(mig_retry_wait_ms(&p, 4, &seed), 0);
+}
+
 static void test_phase_directive(void **state)
 {
 	(void)state;
@@ -323,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_status_counts_pending_missing_and_unlisted),
 		cmocka_unit_test(test_no_transaction_directive),
 		cmocka_unit_test(test_phase_directive),
+		cmocka_unit_test(test_retry_wait_doubles_with_jitter_and_a_cap),
 		cmocka_unit_test(test_execute_stops_at_first_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
