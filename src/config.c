@@ -107,6 +107,27 @@ static int duration_value(walker *w, const yaml_node_t *node, const char *key, l
 	return rc;
 }
 
+/* A whole number from 0 to 100. */
+static int count_value(walker *w, const yaml_node_t *node, const char *key, long long *out)
+{
+	char *text;
+	int rc = scalar_value(w, node, key, &text);
+	if (rc < 0)
+		return rc;
+	char *end = NULL;
+	long v = (*text >= '0' && *text <= '9') ? strtol(text, &end, 10) : -1;
+	if (v < 0 || v > 100 || !end || *end) {
+		char msg[MIG_ERROR_MAX / 2];
+		snprintf(msg, sizeof msg, "'%s' must be a whole number from 0 to 100, not '%.100s'",
+			 key, text);
+		rc = mig_error_set(w->err, MIG_EUSAGE, "%s (%s:%u)", msg, w->name, line_of(node));
+	} else {
+		*out = v;
+	}
+	free(text);
+	return rc;
+}
+
 typedef struct keyed {
 	const yaml_node_t *node;
 	size_t position;
@@ -224,6 +245,17 @@ static int postgres_pair(walker *w, const char *key, const yaml_node_t *key_node
 	if (!strcmp(key, "statement_timeout"))
 		return duration_value(w, value, "postgres.statement_timeout",
 				      &cfg->pg.statement_timeout_ms);
+	if (!strcmp(key, "lock_lease")) {
+		int rc = duration_value(w, value, "postgres.lock_lease", &cfg->pg.lock_lease_ms);
+		if (rc == MIG_OK && cfg->pg.lock_lease_ms < 1000)
+			rc = fail_at(w, value, "'%s' must be at least 1s", "postgres.lock_lease");
+		return rc;
+	}
+	if (!strcmp(key, "lock_retry_backoff"))
+		return duration_value(w, value, "postgres.lock_retry_backoff",
+				      &cfg->pg.lock_retry_backoff_ms);
+	if (!strcmp(key, "lock_retries"))
+		return count_value(w, value, "postgres.lock_retries", &cfg->pg.lock_retries);
 	if (!strcmp(key, "lock")) {
 		char *mode;
 		int rc = string_value(w, value, "postgres.lock", &mode);
@@ -478,6 +510,8 @@ int mig_config_parse(mig_config **out, const char *text, size_t len, const char 
 	cfg->pg.lock_timeout_ms = -1; /* not set: keep the server's own setting */
 	cfg->pg.statement_timeout_ms = -1;
 	cfg->pg.lock_mode = MIG_LOCK_ADVISORY;
+	cfg->pg.lock_lease_ms = 5 * 60 * 1000;
+	cfg->pg.lock_retry_backoff_ms = 1000;
 	cfg->pg.backend = "postgres";
 	cfg->lint_mode = MIG_LINT_WARN;
 	cfg->lint_min_rows = 10000;

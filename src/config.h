@@ -41,6 +41,9 @@ typedef struct mig_sql_config {
 	long long lock_timeout_ms;      /* -1 = not set (server default), 0 = none */
 	long long statement_timeout_ms; /* likewise */
 	mig_lock_mode lock_mode;
+	long long lock_lease_ms;        /* lock: table lease, default 5 min, renewed every third */
+	long long lock_retries;         /* retries of a transactional file failing with 55P03 */
+	long long lock_retry_backoff_ms; /* first retry's pause, doubled and jittered, capped 30 s */
 } mig_sql_config;
 
 typedef struct mig_config {

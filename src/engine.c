@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "checksum.h"
+#include "directive.h"
 #include "fs.h"
 
 void mig_run_clear(mig_run *run)
@@ -220,23 +221,9 @@ nomem:
 
 bool mig_sql_wants_no_transaction(const char *sql, size_t len)
 {
-	static const char directive[] = "migrate:run-in-tx";
-	size_t i = 0;
-	if (len >= 3 && !memcmp(sql, "\xEF\xBB\xBF", 3))
-		i = 3; /* a UTF-8 byte-order mark is not part of the first line */
-	if (i + 2 > len || sql[i] != '-' || sql[i + 1] != '-')
-		return false;
-	for (i += 2; i < len && (sql[i] == ' ' || sql[i] == '\t'); i++)
-		;
-	if (len - i < sizeof directive - 1 || memcmp(sql + i, directive, sizeof directive - 1))
-		return false;
-	for (i += sizeof directive - 1; i < len && (sql[i] == ' ' || sql[i] == '\t'); i++)
-		;
-	if (len - i < 5 || memcmp(sql + i, "false", 5))
-		return false;
-	for (i += 5; i < len && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\r'); i++)
-		;
-	return i == len || sql[i] == '\n';
+	mig_directives d;
+	mig_directives_scan(&d, sql, len);
+	return d.no_transaction;
 }
 
 int mig_engine_preflight(const mig_run *run, mig_error *err)
@@ -327,9 +314,33 @@ static int load_step(mig_step *step, char **sql, char checksum[MIG_CHECKSUM_HEX]
 	return MIG_OK;
 }
 
-int mig_engine_execute(const mig_sql_driver *drv, void *conn, const mig_run *run,
-		       const mig_observer *obs, mig_error *err)
+long long mig_retry_wait_ms(const mig_retry_policy *p, unsigned k, unsigned *seed)
 {
+	long long wait = p->backoff_ms > 0 ? p->backoff_ms : 0;
+	for (unsigned n = 1; n < k && wait < MIG_RETRY_BACKOFF_CAP_MS; n++)
+		wait *= 2;
+	if (wait > MIG_RETRY_BACKOFF_CAP_MS)
+		wait = MIG_RETRY_BACKOFF_CAP_MS;
+	/* jitter, so runs that timed out together do not retry together */
+	wait += (long long)((double)wait * (rand_r(seed) / ((double)RAND_MAX + 1.0)));
+	return wait > MIG_RETRY_BACKOFF_CAP_MS ? MIG_RETRY_BACKOFF_CAP_MS : wait;
+}
+
+static void pause_ms(long long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+int mig_engine_execute_retrying(const mig_sql_driver *drv, void *conn, const mig_run *run,
+				const mig_retry_policy *policy, const mig_observer *obs,
+				mig_error *err)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	unsigned seed = (unsigned)now.tv_nsec ^ (unsigned)getpid();
+	unsigned retries = policy ? policy->retries : 0;
 	for (size_t i = 0; i < run->nitems; i++) {
 		mig_step step;
 		char *sql = NULL;
@@ -341,7 +352,17 @@ int mig_engine_execute(const mig_sql_driver *drv, void *conn, const mig_run *run
 		clock_gettime(CLOCK_MONOTONIC, &start);
 		if (obs && obs->step_begin)
 			obs->step_begin(obs->ctx, run, i, sql, step.sql_len);
-		rc = drv->apply(conn, &step, err);
+		/* a failed transactional attempt rolled back whole: running it again is safe */
+		for (unsigned attempt = 1;; attempt++) {
+			rc = drv->apply(conn, &step, err);
+			if (rc == MIG_OK || !step.in_transaction || attempt > retries || !err ||
+			    strcmp(err->sqlstate, "55P03") != 0)
+				break;
+			long long wait = mig_retry_wait_ms(policy, attempt, &seed);
+			if (obs && obs->step_retry)
+				obs->step_retry(obs->ctx, run, i, attempt + 1, retries + 1, wait, err);
+			pause_ms(wait);
+		}
 		free(sql);
 		if (obs && obs->step_end)
 			obs->step_end(obs->ctx, run, i, mig_elapsed_ms(&start), rc < 0 ? err : NULL);
@@ -349,6 +370,12 @@ int mig_engine_execute(const mig_sql_driver *drv, void *conn, const mig_run *run
 			return rc;
 	}
 	return MIG_OK;
+}
+
+int mig_engine_execute(const mig_sql_driver *drv, void *conn, const mig_run *run,
+		       const mig_observer *obs, mig_error *err)
+{
+	return mig_engine_execute_retrying(drv, conn, run, NULL, obs, err);
 }
 
 int mig_engine_apply(mig_session *s, const mig_run *run, const mig_observer *obs,
@@ -360,8 +387,12 @@ int mig_engine_apply(mig_session *s, const mig_run *run, const mig_observer *obs
 		rc = obs->vet(obs->vet_ctx, s, run, err);
 	if (rc == MIG_OK && run->nitems)
 		rc = mig_session_prepare(s, err);
+	mig_retry_policy policy = {0};
+	if (s->cfg)
+		policy = (mig_retry_policy){(unsigned)s->cfg->lock_retries,
+					    s->cfg->lock_retry_backoff_ms};
 	if (rc == MIG_OK)
-		rc = mig_engine_execute(s->drv, s->conn, run, obs, err);
+		rc = mig_engine_execute_retrying(s->drv, s->conn, run, &policy, obs, err);
 	return rc;
 }
 
@@ -479,4 +510,29 @@ int mig_engine_resolve(mig_session *s, const mig_resolution *r, mig_error *err)
 				     r->version);
 	return s->drv->resolve(s->conn, r->module, r->version, r->name, r->checksum, r->applied,
 			       err);
+}
+
+int mig_engine_script(FILE *out, mig_session *s, const mig_run *run, mig_error *err)
+{
+	if (!s->drv->script)
+		return mig_error_set(err, MIG_EUSAGE, "the '%s' backend cannot write a script",
+				     s->drv->name);
+	int rc = mig_engine_preflight(run, err);
+	if (rc < 0)
+		return rc;
+	mig_step *steps = calloc(run->nitems ? run->nitems : 1, sizeof *steps);
+	char **texts = calloc(run->nitems ? run->nitems : 1, sizeof *texts);
+	char (*sums)[MIG_CHECKSUM_HEX] = calloc(run->nitems ? run->nitems : 1, sizeof *sums);
+	if (!steps || !texts || !sums)
+		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+	for (size_t i = 0; rc == MIG_OK && i < run->nitems; i++)
+		rc = load_step(&steps[i], &texts[i], sums[i], run, i, err);
+	if (rc == MIG_OK)
+		rc = s->drv->script(out, s->cfg, &s->ledger, steps, run->nitems, err);
+	for (size_t i = 0; texts && i < run->nitems; i++)
+		free(texts[i]);
+	free(texts);
+	free(steps);
+	free(sums);
+	return rc;
 }

@@ -52,6 +52,7 @@ typedef struct mig_module_status {
 	long long dirty;       /* the dirty version, 0 when clean */
 	size_t missing;        /* applied versions whose file is gone */
 	long long first_missing;
+	bool contract_pending; /* every pending version is a contract file (phase.h) */
 } mig_module_status;
 
 /* One entry per module of plan, then one per ledger module not in plan (*out is the
@@ -100,15 +101,39 @@ typedef struct mig_observer {
 	/* after it ran for ms; failed is the error when it failed, else NULL */
 	void (*step_end)(void *ctx, const mig_run *run, size_t i, long long ms,
 			 const mig_error *failed);
+	/* after attempt `attempt - 1` of run->items[i] failed with why (a lock timeout), before
+	 * waiting wait_ms for attempt `attempt` of at most `attempts` */
+	void (*step_retry)(void *ctx, const mig_run *run, size_t i, unsigned attempt,
+			   unsigned attempts, long long wait_ms, const mig_error *why);
 } mig_observer;
+
+/* When a transactional file failing with SQLSTATE 55P03 (lock_not_available) is retried. */
+typedef struct mig_retry_policy {
+	unsigned retries;     /* 0: never */
+	long long backoff_ms; /* the first wait; doubled per attempt, jittered, capped */
+} mig_retry_policy;
+
+/* The longest wait between attempts. */
+#define MIG_RETRY_BACKOFF_CAP_MS 30000
+
+/* The wait before retry number k (1-based): backoff_ms * 2^(k-1), capped, times a
+ * jitter factor in [1, 2) drawn from *seed, capped again. */
+long long mig_retry_wait_ms(const mig_retry_policy *p, unsigned k, unsigned *seed);
 
 /* Reads each file of run, records checksums, runs it through drv, stops at the first
  * failure. Returns MIG_OK or the failure's code with err naming file and line. */
 int mig_engine_execute(const mig_sql_driver *drv, void *conn, const mig_run *run,
 		       const mig_observer *obs, mig_error *err);
 
+/* The same, retrying lock timeouts of transactional files as policy says (each retry
+ * told to obs->step_retry first). */
+int mig_engine_execute_retrying(const mig_sql_driver *drv, void *conn, const mig_run *run,
+				const mig_retry_policy *policy, const mig_observer *obs,
+				mig_error *err);
+
 /* The sequence every changing command shares: preflight (refusals before any change),
- * the observer's vet, the ledger tables created when the run has work, then execute. */
+ * the observer's vet, the ledger tables created when the run has work, then execute with
+ * the session's retry policy (postgres.lock_retries, postgres.lock_retry_backoff). */
 int mig_engine_apply(mig_session *s, const mig_run *run, const mig_observer *obs,
 		     mig_error *err);
 
@@ -135,7 +160,13 @@ int mig_engine_resolve_prepare(mig_resolution *out, const mig_plan *plan, const 
  * hold is MIG_EUSAGE. */
 int mig_engine_resolve(mig_session *s, const mig_resolution *r, mig_error *err);
 
-/* Whether sql's first line is the `-- migrate:run-in-tx false` directive. */
+/* Writes the psql-runnable script of run (up only) through the session's driver: the
+ * guard on the ledger the session read, then each file as `apply` would run it. A
+ * driver without scripts is MIG_EUSAGE. Changes nothing. */
+int mig_engine_script(FILE *out, mig_session *s, const mig_run *run, mig_error *err);
+
+/* Whether sql's leading comment block asks to run outside a transaction:
+ * `-- migrate:run-in-tx false` or the goose, morph and dbmate spellings (directive.h). */
 bool mig_sql_wants_no_transaction(const char *sql, size_t len);
 
 #endif

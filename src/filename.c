@@ -1,4 +1,8 @@
-/* The migration file-name grammar: NNN_<name>.up.sql and NNN_<name>.down.sql. */
+/* The migration file-name grammar: NNN_<name>.up.sql and NNN_<name>.down.sql. The
+ * version is read from the front and the suffix from the back; <name> may hold any
+ * character but '/' and control characters, so other tools' trees (golang-migrate's
+ * `000015_upgrade_v6.0.up.sql`) are taken as they are. `migrate create` keeps the
+ * stricter [A-Za-z0-9_-] rule for the names it writes. */
 #include "plan.h"
 
 #include <ctype.h>
@@ -69,9 +73,11 @@ mig_file_kind mig_filename_parse(const char *filename, mig_filename *out)
 	size_t name_start = i + 1;
 	if (name_start >= stem)
 		return bad(out, "the name after NNN_ is empty");
-	for (size_t j = name_start; j < stem; j++)
-		if (!name_char(filename[j]))
-			return bad(out, "names may hold only letters, digits, '_' and '-'");
+	for (size_t j = name_start; j < stem; j++) {
+		unsigned char c = (unsigned char)filename[j];
+		if (c == '/' || c < 0x20 || c == 0x7f)
+			return bad(out, "names may not hold '/' or control characters");
+	}
 
 	out->kind = kind;
 	out->version = version;

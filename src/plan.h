@@ -25,8 +25,8 @@ typedef struct mig_filename {
 	const char *why;   /* MIG_FILE_BAD: what is wrong (static string) */
 } mig_filename;
 
-/* Classifies a file name. Names are [A-Za-z0-9_-]+; versions must fit a signed 64-bit
- * integer. Never fails: a bad .sql name comes back as MIG_FILE_BAD with why set. */
+/* Classifies a file name. Names hold any character but '/' and control characters;
+ * versions must fit a signed 64-bit integer. Never fails: a bad .sql name comes back as MIG_FILE_BAD with why set. */
 mig_file_kind mig_filename_parse(const char *filename, mig_filename *out);
 
 /* Whether name may be the <name> part of a migration file ([A-Za-z0-9_-]+). */

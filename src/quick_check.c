@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "phase.h"
 #include "quick_check.h"
 #include "secret.h"
 #include "session.h"
@@ -89,11 +90,14 @@ int mig_quick_check_config(const char *config_path, const char *root, mig_error 
 		rc = mig_check_core(&ledger, &core, err);
 	if (rc == MIG_OK)
 		rc = mig_engine_status(&rows, &n, plan, &ledger, err);
+	/* between the phases the new application must start: contract-only is migrated */
+	if (rc == MIG_OK)
+		rc = mig_phase_mark_status(rows, n, plan, &ledger, err);
 	if (rc == MIG_OK) {
 		char list[256] = "";
 		size_t pending = 0, used = 0;
 		for (size_t i = 0; i < n; i++) {
-			if (!rows[i].pending)
+			if (!rows[i].pending || rows[i].contract_pending)
 				continue;
 			pending += rows[i].pending;
 			if (used < sizeof list - 40)

@@ -37,6 +37,50 @@ int mig_report_run_json(FILE *out, const char *backend, const mig_run *run, cons
 	return emit(out, doc, err);
 }
 
+static json_t *error_json(const mig_error *e, const char *file)
+{
+	return json_pack("{s:s, s:o, s:o, s:o}", "message", e->message, "sqlstate",
+			 e->sqlstate[0] ? json_string(e->sqlstate) : json_null(), "file",
+			 file ? json_string(file) : json_null(), "line",
+			 e->line ? json_integer(e->line) : json_null());
+}
+
+int mig_report_run_result_json(FILE *out, const mig_run *run, const mig_run_report *r, int rc,
+			       const mig_error *failure, mig_error *err)
+{
+	json_t *list = json_array();
+	bool explained = false;
+	for (size_t i = 0; list && run && i < run->nitems; i++) {
+		const mig_migration *m = run->items[i].migration;
+		const mig_step_result *res = r->items && i < r->nitems ? &r->items[i] : NULL;
+		mig_step_state st = res ? res->state : MIG_STEP_SKIPPED;
+		const char *path = run->up ? m->up_path : m->down_path;
+		const char *state = st == MIG_STEP_FAILED ? "failed"
+				    : st == MIG_STEP_DONE ? (run->up ? "applied" : "rolled_back")
+							  : "skipped";
+		json_t *error = json_null();
+		if (st == MIG_STEP_FAILED) {
+			error = error_json(&res->error, path);
+			explained = true;
+		}
+		json_array_append_new(
+			list, json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:o}", "module",
+					run->items[i].module->name, "version", (json_int_t)m->version,
+					"name", m->name, "state", state, "ms",
+					(json_int_t)(res ? res->ms : 0), "attempts",
+					(json_int_t)(res ? res->attempts : 0), "lock_wait_ms",
+					(json_int_t)(res ? res->lock_wait_ms : 0), "error", error));
+	}
+	json_t *doc = json_pack("{s:s, s:b, s:o, s:I, s:I}", "direction",
+				run && !run->up ? "down" : "up", "ok", rc == MIG_OK, "migrations", list,
+				"files_executed", (json_int_t)r->files_executed, "duration_ms",
+				(json_int_t)mig_elapsed_ms(&r->start));
+	/* a failure no migration explains: the lock, the connection, a refusal */
+	if (doc && rc < 0 && !explained && failure)
+		json_object_set_new(doc, "error", error_json(failure, NULL));
+	return emit(out, doc, err);
+}
+
 static const char *state_of(const mig_module_status *st)
 {
 	if (st->dirty)
@@ -45,6 +89,8 @@ static const char *state_of(const mig_module_status *st)
 		return "missing";
 	if (!st->enabled)
 		return "not_enabled";
+	if (st->contract_pending)
+		return "contract_pending";
 	return st->pending ? "pending" : "up_to_date";
 }
 

@@ -44,6 +44,8 @@ static void state_text(const mig_module_status *st, char *buf, size_t size)
 			 st->missing == 1 ? "" : "s", st->first_missing);
 	else if (!st->enabled)
 		snprintf(buf, size, "not enabled");
+	else if (st->contract_pending)
+		snprintf(buf, size, "contract pending");
 	else if (st->pending)
 		snprintf(buf, size, "pending");
 	else
@@ -289,7 +291,26 @@ static void reporter_end(void *ctx, const mig_run *run, size_t i, long long ms,
 	fflush(rep->out);
 }
 
+static void reporter_retry(void *ctx, const mig_run *run, size_t i, unsigned attempt,
+			   unsigned attempts, long long wait_ms, const mig_error *why)
+{
+	mig_reporter *rep = ctx;
+	(void)why;
+	if (rep->progress)
+		fputs("\r\033[K", rep->progress);
+	if (!rep->out)
+		return;
+	const mig_module_plan *mod = run->items[i].module;
+	const mig_migration *m = run->items[i].migration;
+	fprintf(rep->out, "retrying %s/%lld after lock timeout (attempt %u/%u, waiting %lld.%llds)\n",
+		mod->name, m->version, attempt, attempts, wait_ms / 1000, (wait_ms % 1000) / 100);
+	fflush(rep->out);
+}
+
 mig_observer mig_reporter_observer(mig_reporter *rep)
 {
-	return (mig_observer){.ctx = rep, .step_begin = reporter_begin, .step_end = reporter_end};
+	return (mig_observer){.ctx = rep,
+			      .step_begin = reporter_begin,
+			      .step_end = reporter_end,
+			      .step_retry = reporter_retry};
 }

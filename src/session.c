@@ -8,6 +8,7 @@ int mig_session_open(mig_session *s, const mig_registry *reg, const mig_sql_conf
 		     unsigned flags, mig_error *err)
 {
 	memset(s, 0, sizeof *s);
+	s->cfg = cfg;
 	int rc = mig_registry_sql(&s->drv, reg, cfg->backend, err);
 	if (rc == MIG_OK)
 		rc = s->drv->connect(&s->conn, cfg, err);

@@ -17,6 +17,7 @@ typedef struct mig_session {
 	const mig_sql_driver *drv; /* borrowed from the registry */
 	void *conn;
 	mig_ledger ledger;
+	const mig_sql_config *cfg; /* the section it was opened with (retry policy, timeouts) */
 } mig_session;
 
 /* Opens a session on the database of cfg through the driver that reg (NULL: built-in)

@@ -7,14 +7,15 @@
 # The commands and options below mirror the command table (src/cli/commands.c) and the
 # option table (src/cli/options.c); keep them in step with those.
 
-_migrate_commands="up down status verify seed check resolve create testdb reset drift roundtrip lint help"
+_migrate_commands="up down status verify seed check resolve baseline create testdb reset drift roundtrip lint help"
 
 # _migrate_options COMMAND: the options COMMAND accepts, long and short.
 _migrate_options() {
 	local common="--config -c --root -r --help -h"
 	case $1 in
-	up) echo "--module -m --dry-run --allow-out-of-order --format -f --quiet -q --verbose -v --no-lint $common" ;;
-	down) echo "--module -m --steps -n --dry-run --quiet -q --verbose -v $common" ;;
+	up) echo "--module -m --dry-run --sql --phase --allow-out-of-order --format -f --quiet -q --verbose -v --no-lint $common" ;;
+	down) echo "--module -m --steps -n --dry-run --format -f --quiet -q --verbose -v $common" ;;
+	baseline) echo "--module -m --version --dry-run --quiet -q $common" ;;
 	status) echo "--format -f $common" ;;
 	verify) echo "--format -f $common" ;;
 	seed) echo "--dry-run --format -f --quiet -q $common" ;;
@@ -33,8 +34,8 @@ _migrate_options() {
 # _migrate_takes_value COMMAND OPTION: whether OPTION of COMMAND takes a value.
 _migrate_takes_value() {
 	case $2 in
-	--config | -c | --root | -r | --module | -m | --steps | -n | --format | -f | --name | --older-than | --pg-version) return 0 ;;
-	--version) [ "$1" = resolve ] ;;
+	--config | -c | --root | -r | --module | -m | --steps | -n | --format | -f | --name | --older-than | --pg-version | --phase) return 0 ;;
+	--version) [ "$1" = resolve ] || [ "$1" = baseline ] ;;
 	*) return 1 ;;
 	esac
 }
@@ -63,6 +64,9 @@ _migrate_value() {
 		else
 			COMPREPLY=($(compgen -W "text json" -- "$cur"))
 		fi
+		;;
+	--phase)
+		COMPREPLY=($(compgen -W "expand contract" -- "$cur"))
 		;;
 	--module | -m)
 		# --root DIR / --root=DIR / -r DIR / -rDIR given earlier on the line wins

@@ -13,6 +13,7 @@
 #include "error.h"
 #include "plan.h"
 #include "report.h"
+#include "phase.h"
 
 #define MIG_VERSION_STRING MIGRATE_VERSION_STRING
 
@@ -41,6 +42,8 @@ typedef enum mig_option_id {
 	MIG_OPT_PG_VERSION,
 	MIG_OPT_NO_LINT,
 	MIG_OPT_PRUNE,
+	MIG_OPT_PHASE,
+	MIG_OPT_SQL,
 	MIG_OPT_COUNT, /* not an option: the number of ids */
 } mig_option_id;
 /* Everything any command's options can say. */
@@ -59,6 +62,8 @@ typedef struct mig_args {
 	bool force;                 /* --force (reset) */
 	bool all, observe, no_lint; /* lint --all, --observe; up --no-lint */
 	int pg_version;             /* lint --pg-version: a major version, 0 when not given */
+	mig_phase phase; /* --phase expand|contract (up) */
+	bool sql;        /* --sql (up --dry-run) */
 	char **positional; /* borrowed from argv */
 	int npositional;
 } mig_args;
@@ -138,5 +143,7 @@ int mig_cmd_drift(mig_context *ctx, mig_error *err);
 int mig_cmd_roundtrip(mig_context *ctx, mig_error *err);
 int mig_cmd_lint(mig_context *ctx, mig_error *err);
 int mig_check_lint_args(const mig_args *args, mig_error *err);
+int mig_cmd_baseline(mig_context *ctx, mig_error *err);
+int mig_check_baseline_args(const mig_args *args, mig_error *err);
 
 #endif

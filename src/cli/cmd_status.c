@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "engine.h"
 #include "mongo_plan.h"
+#include "phase.h"
 #include "report.h"
 #include "session.h"
 
@@ -19,6 +20,8 @@ int mig_cmd_status(mig_context *ctx, mig_error *err)
 		if ((rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg, 0, err)) < 0)
 			return rc;
 		rc = mig_engine_status(&rows, &n, ctx->plan, &s.ledger, err);
+		if (rc == MIG_OK)
+			rc = mig_phase_mark_status(rows, n, ctx->plan, &s.ledger, err);
 	}
 	if (rc == MIG_OK && ctx->mongo_plan)
 		rc = mig_mongo_run(&mongo, ctx->cfg, ctx->mongo_plan, MIG_MONGO_CHECK, err);

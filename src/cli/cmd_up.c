@@ -3,13 +3,18 @@
 #include "cli/cmd_lint.h"
 #include "engine.h"
 #include "mongo_plan.h"
+#include "phase.h"
 #include "report.h"
+#include "report_json.h"
+#include "run_report.h"
 #include "session.h"
 
 int mig_check_up_args(const mig_args *args, mig_error *err)
 {
-	if (args->format == MIG_FORMAT_JSON && !args->dry_run)
-		return mig_error_set(err, MIG_EUSAGE, "'up --format json' goes with --dry-run");
+	if (args->sql && !args->dry_run)
+		return mig_error_set(err, MIG_EUSAGE, "'up --sql' goes with --dry-run");
+	if (args->sql && args->format == MIG_FORMAT_JSON)
+		return mig_error_set(err, MIG_EUSAGE, "'up --dry-run --sql' prints SQL, not JSON");
 	return MIG_OK;
 }
 
@@ -34,31 +39,51 @@ static int dry_run(mig_context *ctx, const char *backend, const mig_run *run, mi
 int mig_cmd_up(mig_context *ctx, mig_error *err)
 {
 	const mig_args *a = &ctx->args;
-	mig_session s;
-	mig_run run = {0};
-	if (a->module && !mig_plan_module(ctx->plan, a->module))
-		return mig_error_set(err, MIG_EUSAGE, "module '%s' is not enabled in the config",
-				     a->module);
+	mig_session s = {0};
+	mig_run run = {.up = true};
+	/* --format json without --dry-run: one run report at the end, whatever happens */
+	bool report = a->format == MIG_FORMAT_JSON && !a->dry_run;
+	mig_run_report rr;
+	mig_run_report_init(&rr);
+	int rc = MIG_OK;
+	if (a->module && !mig_plan_module(ctx->plan, a->module)) {
+		rc = mig_error_set(err, MIG_EUSAGE, "module '%s' is not enabled in the config",
+				   a->module);
+		goto done;
+	}
 	/* a dry run takes no lock and creates nothing: it only reads */
-	int rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg, a->dry_run ? 0 : MIG_SESSION_LOCK, err);
-	if (rc < 0)
-		return rc;
-	rc = mig_engine_plan_up(&run, ctx->plan, &s.ledger, a->module, a->allow_out_of_order, err);
+	rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg, a->dry_run ? 0 : MIG_SESSION_LOCK,
+			      err);
 	if (rc < 0)
 		goto done;
+	rc = mig_engine_plan_up(&run, ctx->plan, &s.ledger, a->module, a->allow_out_of_order, err);
+	if (rc == MIG_OK)
+		rc = mig_phase_filter(&run, a->phase, err);
+	if (rc < 0)
+		goto done;
+	if (a->dry_run && a->sql) {
+		rc = mig_engine_script(ctx->out, &s, &run, err);
+		goto done;
+	}
 	if (a->dry_run) {
 		rc = dry_run(ctx, s.drv->name, &run, err);
 		goto done;
 	}
 	mig_reporter rep = mig_reporter_for(ctx->out, a->quiet, a->verbose);
-	mig_observer obs = mig_reporter_observer(&rep);
+	mig_observer obs = report ? mig_run_report_observer(&rr) : mig_reporter_observer(&rep);
 	obs.vet = mig_lint_guard_up; /* postgres.lint, after preflight and before any change */
 	obs.vet_ctx = ctx;
 	rc = mig_engine_apply(&s, &run, &obs, err);
-	if (rc == MIG_OK && run.nitems == 0 && !a->quiet)
+	if (rc == MIG_OK && run.nitems == 0 && !a->quiet && !report)
 		fprintf(ctx->out, "nothing to apply: %s\n",
 			a->module ? "the module is up to date" : "every module is up to date");
 done:
+	if (report) {
+		mig_error werr = {0};
+		if (mig_report_run_result_json(ctx->out, &run, &rr, rc, err, &werr) < 0 && rc == MIG_OK)
+			rc = mig_error_set(err, werr.code, "%s", werr.message);
+	}
+	mig_run_report_clear(&rr);
 	mig_run_clear(&run);
 	mig_session_close(&s);
 	return rc;

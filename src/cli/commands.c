@@ -8,10 +8,13 @@
 
 static const mig_option_id up_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_DRY_RUN, MIG_OPT_ALLOW_OUT_OF_ORDER, MIG_OPT_FORMAT,
-	MIG_OPT_QUIET, MIG_OPT_VERBOSE, MIG_OPT_NO_LINT, COMMON, MIG_OPT_END};
-static const mig_option_id down_options[] = {
-	MIG_OPT_MODULE, MIG_OPT_STEPS, MIG_OPT_DRY_RUN, MIG_OPT_QUIET, MIG_OPT_VERBOSE, COMMON,
+	MIG_OPT_QUIET, MIG_OPT_VERBOSE, MIG_OPT_NO_LINT, MIG_OPT_PHASE, MIG_OPT_SQL, COMMON,
 	MIG_OPT_END};
+static const mig_option_id down_options[] = {
+	MIG_OPT_MODULE, MIG_OPT_STEPS, MIG_OPT_DRY_RUN, MIG_OPT_FORMAT, MIG_OPT_QUIET,
+	MIG_OPT_VERBOSE, COMMON, MIG_OPT_END};
+static const mig_option_id baseline_options[] = {
+	MIG_OPT_MODULE, MIG_OPT_VERSION, MIG_OPT_DRY_RUN, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id status_options[] = {MIG_OPT_FORMAT, COMMON, MIG_OPT_END};
 static const mig_option_id check_options[] = {MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id resolve_options[] = {
@@ -36,12 +39,17 @@ static const mig_option_id lint_options[] = {
 static const mig_option_id help_options[] = {MIG_OPT_HELP, MIG_OPT_END};
 
 const mig_command mig_commands[] = {
-	{"up", "apply every pending migration", "[--module M] [--dry-run] [--allow-out-of-order]",
+	{"up", "apply every pending migration",
+	 "[--module M] [--phase expand|contract] [--dry-run [--sql]] [--allow-out-of-order] [--format json]",
 	 "Applies the pending versions of every enabled module, core first, each file in one\n"
-	 "transaction together with its schema_migrations row; stops at the first failure.",
+	 "transaction together with its schema_migrations row; stops at the first failure.\n"
+	 "--phase expand stops each module before its first `-- migrate:phase contract` file;\n"
+	 "--dry-run --sql prints one psql script to review and run instead; --format json\n"
+	 "prints a run report at the end, whatever the outcome.",
 	 "migrate up --config config.yaml", up_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, mig_check_up_args, mig_cmd_up},
-	{"down", "roll back the latest version(s) of one module", "--module M [--steps N] [--dry-run]",
+	{"down", "roll back the latest version(s) of one module",
+	 "--module M [--steps N] [--dry-run] [--format json]",
 	 "Rolls back the highest applied version of M (or N of them) with its .down.sql,\n"
 	 "deleting its schema_migrations row in the same transaction.",
 	 "migrate down --module catalog --steps 2", down_options, 0,
@@ -131,6 +139,14 @@ const mig_command mig_commands[] = {
 	 "Exits 3 on a finding of severity error, 2 on a file that does not parse.",
 	 "migrate lint --all --format github", lint_options, 1000, 0, mig_check_lint_args,
 	 mig_cmd_lint},
+	{"baseline", "record an existing schema's versions as applied without running SQL",
+	 "--module M --version V [--dry-run]",
+	 "Adopts a database whose schema already exists: records every version of M up to V\n"
+	 "as applied, with its checksum, without running any SQL. Refused (exit 2) when M\n"
+	 "already has ledger rows or V is not a version of M.",
+	 "migrate baseline --module core --version 12", baseline_options, 0,
+	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, mig_check_baseline_args,
+	 mig_cmd_baseline},
 	{"help", "show help for migrate or one command", "[COMMAND]",
 	 "Shows the list of commands, or one command's options and an example.",
 	 "migrate help up", help_options, 1, 0, NULL, mig_cmd_help},

@@ -41,6 +41,9 @@ const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_NO_LINT, "no-lint", 0, NULL, "skip the lint check of postgres.lint for this run"},
 	{MIG_OPT_PRUNE, "prune", 0, NULL,
 	 "drop indexes that no indexes.json declares (except \"ignore\" patterns)"},
+	{MIG_OPT_PHASE, "phase", 0, "PHASE",
+	 "expand: only the versions before each module's first contract file; contract: all"},
+	{MIG_OPT_SQL, "sql", 0, NULL, "with --dry-run: print one psql script instead of the list"},
 	{MIG_OPT_HELP, "help", 'h', NULL, "show this help"},
 	{MIG_OPT_END, NULL, 0, NULL, NULL},
 };
@@ -180,6 +183,18 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 			args->pg_version = 9;
 		break;
 	}
+	case MIG_OPT_PHASE:
+		if (!strcmp(value, "expand"))
+			args->phase = MIG_PHASE_EXPAND;
+		else if (!strcmp(value, "contract"))
+			args->phase = MIG_PHASE_CONTRACT;
+		else
+			return mig_error_set(err, MIG_EUSAGE,
+					     "--phase takes expand or contract, not '%s'", value);
+		break;
+	case MIG_OPT_SQL:
+		args->sql = true;
+		break;
 	case MIG_OPT_END:
 	case MIG_OPT_COUNT:
 		return mig_error_set(err, MIG_EUSAGE, "bad option for '%s'", cmd);

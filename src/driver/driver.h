@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "checksum.h"
 #include "config.h"
@@ -14,7 +15,7 @@
 
 /* Bumped whenever a slot is added, removed or changes meaning; the registry refuses a
  * driver built for another version. */
-#define MIG_SQL_DRIVER_VERSION 2
+#define MIG_SQL_DRIVER_VERSION 3
 
 /* One row of schema_migrations. */
 typedef struct mig_applied {
@@ -109,6 +110,12 @@ typedef struct mig_sql_driver {
 	 * facts[0..n) exists and its estimated rows. */
 	int (*table_facts)(void *conn, mig_table_fact *facts, size_t n, int *server_major,
 			   mig_error *err);
+	/* MAY (NULL when the backend cannot): writes to out one script for the backend's
+	 * own client that applies steps (all up) as apply would, ledger rows and checksums
+	 * included, after a guard that stops it unless the ledger still holds exactly
+	 * `ledger`. Touches no database. */
+	int (*script)(FILE *out, const mig_sql_config *cfg, const mig_ledger *ledger,
+		      const mig_step *steps, size_t n, mig_error *err);
 } mig_sql_driver;
 
 /* The PostgreSQL backend; only src/driver/registry.c names it. */

@@ -15,6 +15,8 @@
 #include "driver/driver.h"
 #include "driver/pg_error.h"
 #include "driver/pg_lint.h"
+#include "driver/pg_lease.h"
+#include "driver/pg_script.h"
 #include "sql_split.h"
 
 /* Key of the session advisory lock: one migrator per database. ("migrate" in ASCII.) */
@@ -24,6 +26,7 @@ typedef struct pg_conn {
 	PGconn *conn;
 	const mig_sql_config *cfg; /* the postgres: section, owned by the caller */
 	bool locked;
+	mig_pg_keeper *keeper; /* lock: table: renews the lease while migrations run */
 	bool track_prepared; /* the tracking insert is a prepared statement of this session */
 	char holder[96]; /* "pid:random": who we are in schema_migrations_lock */
 	char host[64];
@@ -178,8 +181,7 @@ static const char ledger_resolve_applied[] =
 
 /* The leased lock for `postgres.lock: table`: one row, taken by an upsert that only
  * succeeds when the row is free or its lease has expired, so a crashed holder blocks
- * others for at most LEASE. */
-#define LEASE "5 minutes"
+ * others for at most postgres.lock_lease; renewed by pg_lease.c while it is held. */
 
 static const char lease_ddl[] =
 	"CREATE TABLE IF NOT EXISTS schema_migrations_lock ("
@@ -188,17 +190,6 @@ static const char lease_ddl[] =
 	" host text NOT NULL,"
 	" acquired_at timestamptz NOT NULL DEFAULT now(),"
 	" expires_at timestamptz NOT NULL)";
-
-static const char lease_take[] =
-	"INSERT INTO schema_migrations_lock AS l (id, holder, host, expires_at)"
-	" VALUES (1, $1, $2, now() + interval '" LEASE "')"
-	" ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, host = EXCLUDED.host,"
-	" acquired_at = now(), expires_at = EXCLUDED.expires_at"
-	" WHERE l.expires_at < now() RETURNING holder";
-
-static const char lease_renew[] =
-	"UPDATE schema_migrations_lock SET expires_at = now() + interval '" LEASE "'"
-	" WHERE holder = $1 RETURNING holder";
 
 static const char lease_release[] = "DELETE FROM schema_migrations_lock WHERE holder = $1";
 
@@ -330,6 +321,8 @@ static int release_lock(void *conn, mig_error *err)
 		return MIG_OK;
 	pc->locked = false;
 	if (pc->cfg->lock_mode == MIG_LOCK_TABLE) {
+		mig_pg_keeper_stop(pc->keeper);
+		pc->keeper = NULL;
 		const char *params[] = {pc->holder};
 		return exec_params(pc, lease_release, 1, params, "cannot release the lock", err);
 	}
@@ -345,6 +338,7 @@ static void pg_disconnect(void *conn)
 	/* closing the session releases an advisory lock by itself; the leased row must go */
 	if (pc->locked && pc->cfg->lock_mode == MIG_LOCK_TABLE && PQstatus(pc->conn) == CONNECTION_OK)
 		release_lock(pc, NULL);
+	mig_pg_keeper_stop(pc->keeper);
 	free_conn(pc);
 }
 
@@ -404,8 +398,10 @@ static int try_advisory(pg_conn *pc, bool *got, mig_error *err)
  * Every statement stands alone, so this holds behind a transaction-pooling PgBouncer. */
 static int try_lease(pg_conn *pc, bool *got, mig_error *err)
 {
-	const char *params[] = {pc->holder, pc->host};
-	PGresult *res = PQexecParams(pc->conn, lease_take, 2, NULL, params, NULL, NULL, 0);
+	char lease[24];
+	snprintf(lease, sizeof lease, "%lld", pc->cfg->lock_lease_ms);
+	const char *params[] = {pc->holder, pc->host, lease};
+	PGresult *res = PQexecParams(pc->conn, mig_pg_lease_take, 3, NULL, params, NULL, NULL, 0);
 	int rc = MIG_OK;
 	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
 		*got = PQntuples(res) == 1;
@@ -442,7 +438,10 @@ static int pg_lock(void *conn, mig_error *err)
 			return rc;
 		if (got) {
 			pc->locked = true;
-			return MIG_OK;
+			if (table && (rc = mig_pg_keeper_start(&pc->keeper, pc->cfg, pc->holder,
+							       pc->conn, err)) < 0)
+				release_lock(pc, NULL);
+			return rc;
 		}
 		long long left = deadline - now_ms();
 		if (left <= 0)
@@ -461,23 +460,13 @@ static int pg_lock(void *conn, mig_error *err)
 			     who[0] ? " (" : "", who, who[0] ? ")" : "", pc->cfg->lock_wait_ms);
 }
 
-/* Table mode: extends the lease before each migration, and fails when it was lost
- * (another run took it after it expired), rather than migrate unguarded. */
+/* Table mode: fails when the keeper lost the lease (a renewal failed, or another run
+ * took the row), rather than migrate unguarded. No round trip: pg_lease.c renews. */
 static int renew_lease(pg_conn *pc, mig_error *err)
 {
 	if (pc->cfg->lock_mode != MIG_LOCK_TABLE || !pc->locked)
 		return MIG_OK;
-	const char *params[] = {pc->holder};
-	PGresult *res = PQexecParams(pc->conn, lease_renew, 1, NULL, params, NULL, NULL, 0);
-	int rc = MIG_OK;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		rc = res ? result_error(res, "cannot renew the migration lock", err)
-			 : conn_error(pc, "cannot renew the migration lock", err);
-	else if (PQntuples(res) != 1)
-		rc = mig_error_set(err, MIG_EFAIL,
-				   "lost the migration lock: its lease ran out and another run took it");
-	PQclear(res);
-	return rc;
+	return mig_pg_keeper_check(pc->keeper, err);
 }
 
 static int pg_ledger_prepare(void *conn, mig_error *err)
@@ -865,6 +854,9 @@ static int pg_apply(void *conn, const mig_step *step, mig_error *err)
 		rc = apply_outside_transaction(pc, step, text, stmts, n, err);
 	free(stmts);
 	free(text);
+	/* a lost lease cancels the running statement: say why it stopped */
+	if (rc < 0 && renew_lease(pc, err) < 0)
+		return MIG_EFAIL;
 	return rc;
 }
 
@@ -935,4 +927,8 @@ const mig_sql_driver mig_pg_driver = {
 	.resolve = pg_resolve,
 	.objects_missing = pg_objects_missing,
 	.table_facts = pg_table_facts,
+	.script = mig_pg_script,
 };
+
+const char *const mig_pg_ledger_ddl = ledger_ddl;
+const char mig_pg_lock_key[] = LOCK_KEY;

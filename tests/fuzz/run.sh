@@ -40,6 +40,7 @@ build=$(cd "$build" && pwd)
 all_targets=(
 	"sql_split src/sql_split.c"
 	"filename src/filename.c src/error.c"
+	"directive src/directive.c src/error.c"
 	"index_spec src/index_spec.c src/index_collation.c src/fs.c src/error.c"
 	"config src/config.c src/expand.c src/names.c src/secret.c src/fs.c src/error.c"
 	"lint src/lint.c src/pg_parse.c src/error.c"

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "directive.h"
 #include "engine.h"
 #include "unit.h"
 
@@ -200,13 +201,57 @@ static void test_status_counts_pending_missing_and_unlisted(void **state)
 	mig_plan_free(plan);
 }
 
+static void test_retry_wait_doubles_with_jitter_and_a_cap(void **state)
+{
+	(void)state;
+	mig_retry_policy p = {.retries = 5, .backoff_ms = 1000};
+	unsigned seed = 42;
+	for (int round = 0; round < 100; round++) {
+		long long w1 = mig_retry_wait_ms(&p, 1, &seed);
+		long long w3 = mig_retry_wait_ms(&p, 3, &seed);
+		long long w9 = mig_retry_wait_ms(&p, 9, &seed);
+		assert_true(w1 >= 1000 && w1 < 2000);
+		assert_true(w3 >= 4000 && w3 < 8000);
+		assert_true(w9 == MIG_RETRY_BACKOFF_CAP_MS);
+	}
+	p.backoff_ms = 0;
+	assert_int_equal(mig_retry_wait_ms(&p, 4, &seed), 0);
+}
+
+static void test_phase_directive(void **state)
+{
+	(void)state;
+	mig_directives d;
+	const char *contract = "-- drop the old column\n-- migrate:phase contract\nALTER TABLE t DROP COLUMN a;";
+	mig_directives_scan(&d, contract, strlen(contract));
+	assert_true(d.contract);
+	assert_false(d.no_transaction);
+	const char *both = "-- migrate:phase contract\r\n-- migrate:run-in-tx false\n";
+	mig_directives_scan(&d, both, strlen(both));
+	assert_true(d.contract && d.no_transaction);
+	const char *no[] = {"-- migrate:phase expand\n", "SELECT 1;\n-- migrate:phase contract\n",
+			    "-- migrate:phase contractor\n", "/* migrate:phase contract */"};
+	for (size_t i = 0; i < sizeof no / sizeof *no; i++) {
+		mig_directives_scan(&d, no[i], strlen(no[i]));
+		assert_false(d.contract);
+	}
+}
+
 static void test_no_transaction_directive(void **state)
 {
 	(void)state;
 	const char *yes[] = {"-- migrate:run-in-tx false\nCREATE INDEX CONCURRENTLY i ON t (a);",
 			     "--migrate:run-in-tx false", "\xEF\xBB\xBF-- migrate:run-in-tx false\r\nX",
-			     "--   migrate:run-in-tx   false  \n"};
+			     "--   migrate:run-in-tx   false  \n",
+			     /* anywhere in the leading comment block, and other tools' spellings */
+			     "-- adds an index\n\n-- migrate:run-in-tx false\nCREATE INDEX CONCURRENTLY i ON t (a);",
+			     "-- +goose Up\n-- +goose NO TRANSACTION\nCREATE INDEX CONCURRENTLY i ON t (a);",
+			     "-- morph:nontransactional\nX", "-- migrate:up transaction:false\nX",
+			     "-- migrate:up   foo:bar transaction:false\r\nX"};
 	const char *no[] = {"CREATE TABLE t (a int);\n-- migrate:run-in-tx false\n",
+			    "-- migrate:up\nX", "-- migrate:up transaction:true\nX",
+			    "-- migrate:upx transaction:false\nX", "-- +goose NO TRANSACTIONS\n",
+			    "SELECT 1;\n-- +goose NO TRANSACTION\n",
 			    "-- migrate:run-in-tx true\n", "-- migrate:run-in-tx falsey\n",
 			    "/* migrate:run-in-tx false */", ""};
 	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
@@ -287,6 +332,8 @@ int main(void)
 		cmocka_unit_test(test_down_takes_highest_first_and_needs_down_files),
 		cmocka_unit_test(test_status_counts_pending_missing_and_unlisted),
 		cmocka_unit_test(test_no_transaction_directive),
+		cmocka_unit_test(test_phase_directive),
+		cmocka_unit_test(test_retry_wait_doubles_with_jitter_and_a_cap),
 		cmocka_unit_test(test_execute_stops_at_first_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

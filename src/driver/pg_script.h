@@ -1,0 +1,18 @@
+/* `up --dry-run --sql`: the pending migrations as one psql script (pg_script.c). */
+#ifndef MIGRATE_PG_SCRIPT_H
+#define MIGRATE_PG_SCRIPT_H
+
+#include <stdio.h>
+
+#include "driver/driver.h"
+
+/* From pg.c: the ledger tables' DDL and the advisory lock's key, so the script creates
+ * and locks exactly what `migrate up` does. */
+extern const char *const mig_pg_ledger_ddl;
+extern const char mig_pg_lock_key[];
+
+/* The driver's `script` slot (see driver.h). */
+int mig_pg_script(FILE *out, const mig_sql_config *cfg, const mig_ledger *ledger,
+		  const mig_step *steps, size_t n, mig_error *err);
+
+#endif
