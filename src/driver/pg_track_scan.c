@@ -121,6 +121,8 @@ static void next(token *t, const char **p)
 			(*p)++;
 		else
 			t->bad = true;
+		if (!len)
+			t->bad = true; /* the server refuses "" */
 		trim(t, len, full);
 		return;
 	}

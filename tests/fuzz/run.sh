@@ -26,8 +26,8 @@ if [ -z "$cc" ]; then
 	echo "Bail out! clang not found (install clang and libclang-rt-dev, or set CC_FUZZ)"
 	exit 2
 fi
-if ! deps=$(pkg-config --cflags --libs yaml-0.1 jansson 2>&1); then
-	echo "Bail out! pkg-config yaml-0.1 jansson: $deps"
+if ! deps=$(pkg-config --cflags --libs yaml-0.1 jansson libpq 2>&1); then
+	echo "Bail out! pkg-config yaml-0.1 jansson libpq: $deps"
 	exit 2
 fi
 
@@ -40,6 +40,7 @@ all_targets=(
 	"filename src/filename.c src/error.c"
 	"index_spec src/index_spec.c src/fs.c src/error.c"
 	"config src/config.c src/expand.c src/names.c src/secret.c src/fs.c src/error.c"
+	"pg_drop_names src/driver/pg_track_scan.c src/error.c"
 )
 
 # FUZZ_TARGETS="config filename" runs only those
@@ -57,7 +58,7 @@ fi
 
 # shellcheck disable=SC2054 # the commas belong to -fsanitize=
 cflags=(-std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined
-	-fno-sanitize-recover=undefined -fno-omit-frame-pointer -I"$src/include")
+	-fno-sanitize-recover=undefined -fno-omit-frame-pointer -I"$src/include" -I"$src/src")
 
 # leaks count as failures; UBSan stops at the first report, with a stack
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:symbolize=1}
