@@ -6,17 +6,20 @@ usage: gen.py OUT DSN MONGO_URI N BIG DOWN_STEPS MONGO_COLLECTIONS
 Writes under OUT (all paths absolute inside the scripts):
   table/        N migrations over 10 modules: CREATE TABLE + CREATE INDEX each (+ .down.sql)
   insert/       N one-statement migrations over 10 modules: one INSERT each (+ .down.sql)
+  mixed/        N migrations over 10 modules, a real history's shape: odd versions create a
+                table and an index, every tenth a SQL function called from a DO block, the
+                other even ones ALTER TABLE ... ADD COLUMN on the previous table
   big/          BIG tiny one-statement migrations over 10 modules
   empty/        the same modules with no files (fixed cost of a run)
   probe/        one migration in module `probe`: creates migrate's ledger tables
   mongo/        mongodb/<module>/indexes.json: MONGO_COLLECTIONS collections x 5 indexes
-  table.yaml insert.yaml big.yaml empty.yaml         all 10 modules
-  table_core.yaml insert_core.yaml                   core only (round-trip count)
+  table.yaml insert.yaml mixed.yaml big.yaml empty.yaml   all 10 modules
+  table_core.yaml insert_core.yaml mixed_core.yaml        core only (round-trip count)
   probe.yaml                                         core and probe
   mongo.yaml
-  table.psql insert.psql                  psql limit for `up`: same files, same order,
+  table.psql insert.psql mixed.psql       psql limit for `up`: same files, same order,
                                           after \\i ledger_ddl.sql (written by run.sh)
-  table_core.psql insert_core.psql empty.psql
+  table_core.psql insert_core.psql mixed_core.psql empty.psql
   table_down.psql                         psql limit for `down --module LAST --steps S`
   last_module                             the module `down` rolls back
 """
@@ -60,6 +63,27 @@ def insert_sql(mod, v, w):
     up = f"INSERT INTO bench_settings (key, value) VALUES ('{key}', 'value {v}');\n"
     down = f"DELETE FROM bench_settings WHERE key = '{key}';\n"
     return f"seed_setting_{v:0{w}d}", up, down
+
+
+def mixed_sql(mod, v, w):
+    if v % 2:
+        return table_sql(mod, v, w)
+    t = f"{mod}_t{v - 1:0{w}d}"
+    if v % 10 == 0:
+        f = f"{mod}_f{v:0{w}d}"
+        up = (f"-- {mod} {v}: a function, used once\n"
+              f"CREATE FUNCTION {f}(x bigint) RETURNS bigint\n"
+              f"    LANGUAGE sql IMMUTABLE AS $$ SELECT x * 2 + {v} $$;\n\n"
+              f"DO $$\nBEGIN\n"
+              f"    IF {f}(1) < 0 THEN\n"
+              f"        RAISE EXCEPTION '{f} is broken';\n"
+              f"    END IF;\n"
+              f"    UPDATE {t} SET updated_at = now() WHERE owner_id = {f}(0);\n"
+              f"END\n$$;\n")
+        return f"add_{f}", up, f"DROP FUNCTION {f}(bigint);\n"
+    up = (f"-- {mod} {v}: a column on {t}\n"
+          f"ALTER TABLE {t} ADD COLUMN c{v} int NOT NULL DEFAULT 0;\n")
+    return f"add_{t}_c{v}", up, f"ALTER TABLE {t} DROP COLUMN c{v};\n"
 
 
 def write(path, text):
@@ -133,7 +157,8 @@ def main():
     out, dsn, mongo_uri = sys.argv[1], sys.argv[2], sys.argv[3]
     n, big, down_steps, mongo_colls = (int(x) for x in sys.argv[4:8])
     others = MODULES[1:]
-    for name, make, total in (("table", table_sql, n), ("insert", insert_sql, n)):
+    for name, make, total in (("table", table_sql, n), ("insert", insert_sql, n),
+                              ("mixed", mixed_sql, n)):
         steps = tree(out, name, total, make)
         config(f"{out}/{name}.yaml", dsn, name, others)
         config(f"{out}/{name}_core.yaml", dsn, name, [])

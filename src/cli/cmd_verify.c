@@ -3,6 +3,7 @@
  * migrations created and did not drop still exists, and no index is invalid. MongoDB:
  * every collection and index of indexes.json exists with its spec. Exit 3 names what
  * is wrong. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "cli/cli.h"
@@ -37,6 +38,9 @@ int mig_cmd_verify(mig_context *ctx, mig_error *err)
 				       ctx->args.format, err);
 	size_t bad = nproblems + nobjects + mongo.missing + mongo.conflicts + mongo.building +
 		     mongo.failed;
+	/* the summary goes to stderr after the problems it counts, also through one pipe */
+	if (rc == MIG_OK)
+		fflush(ctx->out);
 	if (rc == MIG_OK && bad)
 		rc = mig_error_set(err, MIG_ESCHEMA, "verify found %zu problem%s (see above)", bad,
 				   bad == 1 ? "" : "s");

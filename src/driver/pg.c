@@ -17,6 +17,7 @@
 #include "driver/pg_lint.h"
 #include "driver/pg_lease.h"
 #include "driver/pg_script.h"
+#include "driver/pg_track.h"
 #include "sql_split.h"
 
 /* Key of the session advisory lock: one migrator per database. ("migrate" in ASCII.) */
@@ -27,13 +28,9 @@ typedef struct pg_conn {
 	const mig_sql_config *cfg; /* the postgres: section, owned by the caller */
 	bool locked;
 	mig_pg_keeper *keeper; /* lock: table: renews the lease while migrations run */
-	bool track_prepared; /* the tracking insert is a prepared statement of this session */
 	char holder[96]; /* "pid:random": who we are in schema_migrations_lock */
 	char host[64];
-	/* the object-tracking statements, with the watermark and the gone list read from
-	 * the transaction's GUCs (pipelined) or passed as $3 (no-transaction files) */
-	char *insert_from_guc, *insert_from_param;
-	char *dropped_from_guc, *dropped_from_param;
+	mig_pg_track track; /* what each migration created and dropped (pg_track.c) */
 } pg_conn;
 
 static const char ledger_ddl[] =
@@ -45,115 +42,7 @@ static const char ledger_ddl[] =
 	" dirty boolean NOT NULL DEFAULT false,"
 	" applied_at timestamptz NOT NULL DEFAULT now(),"
 	" duration_ms bigint,"
-	" PRIMARY KEY (module, version));"
-	/* what each migration created, for verify; dropped_* names the migration that
-	 * dropped it again, so verify does not miss it */
-	"CREATE TABLE IF NOT EXISTS schema_migrations_objects ("
-	" module text NOT NULL,"
-	" version bigint NOT NULL,"
-	" kind text NOT NULL,"
-	" schema text NOT NULL,"
-	" name text NOT NULL,"
-	" oid oid NOT NULL,"
-	" dropped_module text,"
-	" dropped_version bigint,"
-	" PRIMARY KEY (module, version, kind, schema, name))";
-
-/* Object tracking. A migration's new objects are those whose OID is above the highest
- * OID in the catalogs when it began (OIDs come from one rising counter): three index
- * lookups before, three index range scans after, instead of diffing whole catalogs.
- * %1$s is the watermark: a GUC set in the same transaction, or a parameter. */
-#define USER_SCHEMA(nsp)                                                                   \
-	" " nsp ".nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"         \
-	" AND " nsp ".nspname !~ '^pg_(toast_)?temp_'"
-#define NOT_EXTENSION(cls, id)                                                             \
-	" NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '" cls "'::regclass"       \
-	" AND d.objid = " id " AND d.deptype = 'e')"
-
-#define HIGHEST_OID                                                                        \
-	"greatest((SELECT max(oid) FROM pg_class), (SELECT max(oid) FROM pg_type),"          \
-	" (SELECT max(oid) FROM pg_proc))"
-
-static const char watermark_sql[] =
-	"SELECT set_config('migrate.watermark', " HIGHEST_OID "::text, true)";
-
-static const char watermark_now_sql[] = "SELECT " HIGHEST_OID;
-
-static const char objects_insert_fmt[] =
-	"INSERT INTO schema_migrations_objects (module, version, kind, schema, name, oid)"
-	" SELECT $1, $2, kind, schema, name, oid FROM ("
-	" SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'"
-	" WHEN 'S' THEN 'sequence' WHEN 'i' THEN 'index' WHEN 'I' THEN 'index'"
-	" ELSE 'table' END AS kind, n.nspname::text AS schema, c.relname::text AS name, c.oid"
-	" FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-	" WHERE c.oid > %1$s AND c.relkind IN ('r', 'p', 'v', 'm', 'i', 'I', 'S', 'f')"
-	" AND c.relname !~ '^schema_migrations' AND" USER_SCHEMA("n")
-	" AND" NOT_EXTENSION("pg_class", "c.oid")
-	" UNION ALL"
-	" SELECT 'type', n.nspname::text, t.typname::text, t.oid"
-	" FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
-	" WHERE t.oid > %1$s AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND"
-	" EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c')))"
-	" AND" USER_SCHEMA("n") " AND" NOT_EXTENSION("pg_type", "t.oid")
-	" UNION ALL"
-	" SELECT 'function', n.nspname::text,"
-	" p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', p.oid"
-	" FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
-	" WHERE p.oid > %1$s AND" USER_SCHEMA("n") " AND" NOT_EXTENSION("pg_proc", "p.oid")
-	") o ON CONFLICT DO NOTHING";
-
-#define EXISTS_BY_OID                                                                      \
-	" CASE o.kind WHEN 'type' THEN EXISTS (SELECT 1 FROM pg_type x WHERE x.oid = o.oid)" \
-	" WHEN 'function' THEN EXISTS (SELECT 1 FROM pg_proc x WHERE x.oid = o.oid)"         \
-	" ELSE EXISTS (SELECT 1 FROM pg_class x WHERE x.oid = o.oid) END"
-
-/* A renamed object keeps its OID; one dropped and recreated (by hand, or by a down
- * file) keeps its name: either way it is still there. */
-#define EXISTS_BY_NAME                                                                     \
-	" CASE o.kind"                                                                     \
-	" WHEN 'type' THEN EXISTS (SELECT 1 FROM pg_type t JOIN pg_namespace n"            \
-	" ON n.oid = t.typnamespace WHERE n.nspname = o.schema AND t.typname = o.name)"    \
-	" WHEN 'function' THEN EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n"        \
-	" ON n.oid = p.pronamespace WHERE n.nspname = o.schema"                            \
-	" AND p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' = o.name)" \
-	" ELSE EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace" \
-	" WHERE n.nspname = o.schema AND c.relname = o.name) END"
-
-/* Tracked objects already gone before a migration began are not its drops. */
-static const char gone_before_sql[] =
-	"SELECT set_config('migrate.gone', coalesce((SELECT string_agg(o.oid::text, ',')"
-	" FROM schema_migrations_objects o WHERE o.dropped_version IS NULL"
-	" AND NOT" EXISTS_BY_OID " AND NOT" EXISTS_BY_NAME "), ''), true)";
-
-static const char gone_now_sql[] =
-	"SELECT coalesce(string_agg(o.oid::text, ','), '') FROM schema_migrations_objects o"
-	" WHERE o.dropped_version IS NULL AND NOT" EXISTS_BY_OID " AND NOT" EXISTS_BY_NAME;
-
-/* %1$s: the comma-separated OIDs that were gone before */
-static const char objects_dropped_fmt[] =
-	"UPDATE schema_migrations_objects o SET dropped_module = $1, dropped_version = $2"
-	" WHERE o.dropped_version IS NULL AND NOT" EXISTS_BY_OID
-	" AND NOT (o.oid::text = ANY (string_to_array(%1$s, ',')))";
-
-static const char objects_forget[] =
-	"DELETE FROM schema_migrations_objects WHERE module = $1 AND version = $2";
-
-/* a rolled-back migration no longer drops what its up file dropped */
-static const char objects_undrop[] =
-	"UPDATE schema_migrations_objects SET dropped_module = NULL, dropped_version = NULL"
-	" WHERE dropped_module = $1 AND dropped_version = $2";
-
-static const char objects_missing_sql[] =
-	"SELECT o.module, o.version, o.kind, o.schema, o.name"
-	" FROM schema_migrations_objects o JOIN schema_migrations m"
-	" ON m.module = o.module AND m.version = o.version"
-	" WHERE o.dropped_version IS NULL AND NOT" EXISTS_BY_OID
-	" AND NOT" EXISTS_BY_NAME
-	" UNION ALL"
-	" SELECT '', 0, 'invalid index', n.nspname::text, c.relname::text"
-	" FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
-	" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid"
-	" ORDER BY 1, 2, 4, 5";
+	" PRIMARY KEY (module, version));" MIG_PG_TRACK_DDL;
 
 /* module, version, name, checksum; duration measured by the server inside the same
  * transaction, from its start to this insert */
@@ -255,23 +144,10 @@ static void on_notice(void *arg, const PGresult *res)
 	}
 }
 
-/* fmt with its one %1$s replaced by arg, or NULL when memory runs out. */
-static char *format_sql(const char *fmt, const char *arg)
-{
-	int n = snprintf(NULL, 0, fmt, arg);
-	char *sql = n < 0 ? NULL : malloc((size_t)n + 1);
-	if (sql)
-		snprintf(sql, (size_t)n + 1, fmt, arg);
-	return sql;
-}
-
 static void free_conn(pg_conn *pc)
 {
 	PQfinish(pc->conn);
-	free(pc->insert_from_guc);
-	free(pc->insert_from_param);
-	free(pc->dropped_from_guc);
-	free(pc->dropped_from_param);
+	mig_pg_track_clear(&pc->track);
 	free(pc);
 }
 
@@ -293,19 +169,18 @@ static int pg_connect(void **out, const mig_sql_config *cfg, mig_error *err)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(pc->holder, sizeof pc->holder, "%ld:%lx", (long)getpid(),
 		 (unsigned long)ts.tv_nsec ^ (unsigned long)(uintptr_t)pc);
-	pc->insert_from_guc = format_sql(objects_insert_fmt,
-					 "current_setting('migrate.watermark')::oid");
-	pc->insert_from_param = format_sql(objects_insert_fmt, "$3::oid");
-	pc->dropped_from_guc = format_sql(objects_dropped_fmt, "current_setting('migrate.gone')");
-	pc->dropped_from_param = format_sql(objects_dropped_fmt, "$3::text");
+	int rc = mig_pg_track_init(&pc->track, err);
+	if (rc < 0) {
+		free(pc);
+		return rc;
+	}
 	pc->conn = PQconnectdbParams(keys, values, 1);
-	if (!pc->conn || !pc->insert_from_guc || !pc->insert_from_param ||
-	    !pc->dropped_from_guc || !pc->dropped_from_param) {
+	if (!pc->conn) {
 		free_conn(pc);
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
 	}
 	if (PQstatus(pc->conn) != CONNECTION_OK) {
-		int rc = conn_error(pc, "cannot connect to PostgreSQL", err);
+		rc = conn_error(pc, "cannot connect to PostgreSQL", err);
 		free_conn(pc);
 		return rc;
 	}
@@ -560,42 +435,6 @@ static int split_step(const mig_step *step, char **text, mig_sql_stmt **stmts, s
 	return MIG_OK;
 }
 
-/* Whether every statement starts with one of words (a NULL-terminated list). */
-static bool all_start_with(const char *text, const mig_sql_stmt *stmts, size_t n,
-			   const char *const *words)
-{
-	for (size_t i = 0; i < n; i++) {
-		const char *p = text + stmts[i].offset;
-		bool ok = false;
-		for (const char *const *w = words; *w && !ok; w++) {
-			size_t k = strlen(*w);
-			ok = !strncasecmp(p, *w, k) && !isalnum((unsigned char)p[k]) && p[k] != '_';
-		}
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
-/* Whether any statement could create an object: files of plain data changes (the
- * commonest small migration) skip object tracking and its catalog queries. */
-static bool may_create(const char *text, const mig_sql_stmt *stmts, size_t n)
-{
-	static const char *const data_only[] = {"INSERT", "UPDATE", "DELETE", "COPY", "COMMENT",
-						"GRANT", "REVOKE", "SET", "TRUNCATE", NULL};
-	return !all_start_with(text, stmts, n, data_only);
-}
-
-/* Whether any statement could drop an object. Statements that start with these words
- * cannot, so the drop check (a scan of the tracked objects) is skipped for them: most
- * migrations only create and fill. */
-static bool may_drop(const char *text, const mig_sql_stmt *stmts, size_t n)
-{
-	static const char *const safe[] = {"CREATE", "INSERT", "UPDATE", "DELETE", "COMMENT",
-					   "GRANT", "REVOKE", "SET", "COPY", NULL};
-	return !all_start_with(text, stmts, n, safe);
-}
-
 static void timeout_statements(const mig_sql_config *cfg, bool local, char *lock, char *stmt,
 			       size_t size)
 {
@@ -621,19 +460,32 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 				step->checksum ? step->checksum : ""};
 	timeout_statements(pc->cfg, true, lock_sql, stmt_sql, sizeof lock_sql);
 
-	bool tracks = step->up && may_create(text, stmts, n);
-	bool drops = step->up && may_drop(text, stmts, n);
+	mig_pg_track_step ts;
+	int rc = mig_pg_track_scan(&ts, step, text, stmts, n, err);
+	if (rc < 0)
+		return rc;
+	if ((rc = mig_pg_track_begin(&pc->track, pc->conn, &ts, err)) < 0) {
+		mig_pg_track_step_clear(&ts);
+		return rc;
+	}
 	/* what each pipelined command is: -1 framing, else index of a file statement */
-	size_t total = n + 12;
+	size_t total = n + 8 + 2 * MIG_PG_TRACK_MAX_CMDS;
 	long *role = malloc(total * sizeof *role);
-	if (!role)
+	if (!role) {
+		mig_pg_track_step_clear(&ts);
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	}
 	size_t sent = 0;
-	int rc = MIG_OK;
 	if (!PQenterPipelineMode(pc->conn)) {
 		free(role);
+		mig_pg_track_step_clear(&ts);
 		return conn_error(pc, "cannot enter pipeline mode", err);
 	}
+	/* Prepared statements outlive the session's transactions, but not behind
+	 * PgBouncer (lock: table), whose transaction pooling does not keep them. */
+	bool may_prepare = pc->cfg->lock_mode == MIG_LOCK_ADVISORY;
+	mig_pg_cmd track[MIG_PG_TRACK_MAX_CMDS];
+	size_t ntrack;
 #define SEND(sql, np, vals, r)                                                                \
 	do {                                                                                  \
 		if (!PQsendQueryParams(pc->conn, (sql), (np), NULL, (vals), NULL, NULL, 0)) { \
@@ -642,17 +494,22 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 		}                                                                             \
 		role[sent++] = (r);                                                           \
 	} while (0)
-	/* the tracking insert is planned once per session: planning it each time cost
-	 * ~2 ms a migration. Not behind PgBouncer (lock: table), whose transaction pooling
-	 * does not keep a session's prepared statements. */
-	bool prepare = tracks && pc->cfg->lock_mode == MIG_LOCK_ADVISORY;
-	if (prepare && !pc->track_prepared) {
-		if (!PQsendPrepare(pc->conn, "migrate_track", pc->insert_from_guc, 2, NULL)) {
-			rc = conn_error(pc, "cannot send migration", err);
-			goto drain;
-		}
-		role[sent++] = ROLE_PREPARE;
-	}
+#define SEND_TRACK()                                                                          \
+	do {                                                                                  \
+		for (size_t t = 0; t < ntrack; t++) {                                         \
+			const mig_pg_cmd *c = &track[t];                                      \
+			int ok = c->prepare ? PQsendPrepare(pc->conn, c->name, c->sql, 2, NULL) \
+				 : c->name ? PQsendQueryPrepared(pc->conn, c->name, c->nparams, \
+								 c->params, NULL, NULL, 0)    \
+					   : PQsendQueryParams(pc->conn, c->sql, c->nparams,  \
+							       NULL, c->params, NULL, NULL, 0); \
+			if (!ok) {                                                            \
+				rc = conn_error(pc, "cannot send migration", err);            \
+				goto drain;                                                   \
+			}                                                                     \
+			role[sent++] = c->prepare ? ROLE_PREPARE : -1;                        \
+		}                                                                             \
+	} while (0)
 	SEND("BEGIN", 0, NULL, -1);
 	if (lock_sql[0])
 		SEND(lock_sql, 0, NULL, -1);
@@ -663,32 +520,19 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 	 * migrations with their ledger rows, never half of one. */
 	if (!step->last)
 		SEND("SET LOCAL synchronous_commit = off", 0, NULL, -1);
-	if (tracks)
-		SEND(watermark_sql, 0, NULL, -1);
-	if (drops)
-		SEND(gone_before_sql, 0, NULL, -1);
+	ntrack = mig_pg_track_before(track, &pc->track, &ts, may_prepare);
+	SEND_TRACK();
 	for (size_t i = 0; i < n; i++)
 		SEND(text + stmts[i].offset, 0, NULL, (long)i);
-	if (step->up) {
-		if (prepare) {
-			if (!PQsendQueryPrepared(pc->conn, "migrate_track", 2, params, NULL, NULL, 0)) {
-				rc = conn_error(pc, "cannot send migration", err);
-				goto drain;
-			}
-			role[sent++] = -1;
-		} else if (tracks) {
-			SEND(pc->insert_from_guc, 2, params, -1);
-		}
-		if (drops)
-			SEND(pc->dropped_from_guc, 2, params, -1);
+	ntrack = mig_pg_track_after(track, &pc->track, &ts, NULL, may_prepare);
+	SEND_TRACK();
+	if (step->up)
 		SEND(ledger_insert, 4, params, -1);
-	} else {
-		SEND(objects_forget, 2, params, -1);
-		SEND(objects_undrop, 2, params, -1);
+	else
 		SEND(ledger_delete, 2, params, -1);
-	}
 	SEND("COMMIT", 0, NULL, -1);
 #undef SEND
+#undef SEND_TRACK
 drain:
 	if (PQpipelineSync(pc->conn) != 1 && rc == MIG_OK)
 		rc = conn_error(pc, "cannot send migration", err);
@@ -698,7 +542,7 @@ drain:
 		while ((res = PQgetResult(pc->conn)) != NULL) {
 			int status = PQresultStatus(res);
 			if (role[i] == ROLE_PREPARE && status == PGRES_COMMAND_OK)
-				pc->track_prepared = true;
+				mig_pg_track_prepared(&pc->track);
 			if (status == PGRES_FATAL_ERROR && rc == MIG_OK) {
 				const mig_sql_stmt *s = role[i] >= 0 ? &stmts[role[i]] : NULL;
 				rc = step_error(step, s ? text + s->offset : NULL, s, res, err);
@@ -714,6 +558,7 @@ drain:
 			break;
 	}
 	free(role);
+	mig_pg_track_step_clear(&ts);
 	if (!PQexitPipelineMode(pc->conn) && rc == MIG_OK)
 		rc = conn_error(pc, "cannot leave pipeline mode", err);
 	/* an error inside BEGIN leaves the transaction aborted until we end it */
@@ -764,40 +609,34 @@ static int apply_outside_transaction(pg_conn *pc, const mig_step *step, char *te
 	    (stmt_sql[0] &&
 	     (rc = exec_simple(pc, stmt_sql, "cannot set statement_timeout", err)) < 0))
 		return rc;
-	char *watermark = NULL, *gone = NULL;
-	bool tracks = step->up && may_create(text, stmts, n);
-	bool drops = step->up && may_drop(text, stmts, n);
-	if (tracks && (rc = query_text(pc, watermark_now_sql, &watermark, err)) < 0)
+	char *watermark = NULL;
+	mig_pg_track_step ts;
+	if ((rc = mig_pg_track_scan(&ts, step, text, stmts, n, err)) < 0)
 		return rc;
-	if (drops && (rc = query_text(pc, gone_now_sql, &gone, err)) < 0) {
-		free(watermark);
+	if ((rc = mig_pg_track_begin(&pc->track, pc->conn, &ts, err)) < 0 ||
+	    (ts.creates && (rc = query_text(pc, mig_pg_track_watermark_sql, &watermark, err)) < 0)) {
+		mig_pg_track_step_clear(&ts);
 		return rc;
 	}
 	long long started = now_ms();
 	rc = run_statements(pc, step, text, stmts, n, err);
-	if (rc == MIG_OK && step->up) {
-		const char *track[] = {step->module, version, watermark};
-		if (tracks)
-			rc = exec_params(pc, pc->insert_from_param, 3, track,
-					 "cannot record created objects", err);
-		const char *dropped[] = {step->module, version, gone};
-		if (rc == MIG_OK && drops)
-			rc = exec_params(pc, pc->dropped_from_param, 3, dropped,
-					 "cannot record dropped objects", err);
+	if (rc == MIG_OK) {
+		mig_pg_cmd track[MIG_PG_TRACK_MAX_CMDS];
+		size_t ntrack = mig_pg_track_after(track, &pc->track, &ts,
+						   watermark ? watermark : "0", false);
+		for (size_t i = 0; i < ntrack && rc == MIG_OK; i++)
+			rc = exec_params(pc, track[i].sql, track[i].nparams, track[i].params,
+					 "cannot record created and dropped objects", err);
 	}
 	free(watermark);
-	free(gone);
+	mig_pg_track_step_clear(&ts);
 	if (rc < 0)
 		return rc;
 	if ((lock_sql[0] && (rc = exec_simple(pc, "RESET lock_timeout", "cannot reset", err)) < 0) ||
 	    (stmt_sql[0] && (rc = exec_simple(pc, "RESET statement_timeout", "cannot reset", err)) < 0))
 		return rc;
-	if (!step->up) {
-		if ((rc = exec_params(pc, objects_forget, 2, params, "cannot forget objects", err)) < 0 ||
-		    (rc = exec_params(pc, objects_undrop, 2, params, "cannot forget drops", err)) < 0)
-			return rc;
+	if (!step->up)
 		return exec_params(pc, ledger_delete, 2, params, "cannot delete the ledger row", err);
-	}
 	snprintf(duration, sizeof duration, "%lld", now_ms() - started);
 	const char *clean[] = {step->module, version, duration};
 	return exec_params(pc, ledger_mark_clean, 3, clean, "cannot clear the dirty mark", err);
@@ -876,37 +715,7 @@ static int pg_objects_missing(void *conn, mig_missing_object **out, size_t *coun
 			      mig_error *err)
 {
 	pg_conn *pc = conn;
-	*out = NULL;
-	*count = 0;
-	PGresult *res = PQexec(pc->conn, objects_missing_sql);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		int rc = res ? result_error(res, "cannot check the tracked objects", err)
-			     : conn_error(pc, "cannot check the tracked objects", err);
-		PQclear(res);
-		return rc;
-	}
-	int n = PQntuples(res);
-	mig_missing_object *list = calloc(n ? (size_t)n : 1, sizeof *list);
-	if (!list) {
-		PQclear(res);
-		return mig_error_set(err, MIG_EFAIL, "out of memory");
-	}
-	for (int i = 0; i < n; i++) {
-		list[i].module = strdup(PQgetvalue(res, i, 0));
-		list[i].version = strtoll(PQgetvalue(res, i, 1), NULL, 10);
-		list[i].kind = strdup(PQgetvalue(res, i, 2));
-		list[i].schema = strdup(PQgetvalue(res, i, 3));
-		list[i].name = strdup(PQgetvalue(res, i, 4));
-		if (!list[i].module || !list[i].kind || !list[i].schema || !list[i].name) {
-			PQclear(res);
-			mig_missing_objects_free(list, (size_t)n);
-			return mig_error_set(err, MIG_EFAIL, "out of memory");
-		}
-	}
-	PQclear(res);
-	*out = list;
-	*count = (size_t)n;
-	return MIG_OK;
+	return mig_pg_track_missing(out, count, pc->conn, err);
 }
 
 static int pg_table_facts(void *conn, mig_table_fact *facts, size_t n, int *server_major,

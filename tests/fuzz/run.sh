@@ -26,8 +26,8 @@ if [ -z "$cc" ]; then
 	echo "Bail out! clang not found (install clang and libclang-rt-dev, or set CC_FUZZ)"
 	exit 2
 fi
-if ! deps=$(pkg-config --cflags --libs yaml-0.1 jansson 2>&1); then
-	echo "Bail out! pkg-config yaml-0.1 jansson: $deps"
+if ! deps=$(pkg-config --cflags --libs yaml-0.1 jansson libpq 2>&1); then
+	echo "Bail out! pkg-config yaml-0.1 jansson libpq: $deps"
 	exit 2
 fi
 
@@ -44,6 +44,7 @@ all_targets=(
 	"index_spec src/index_spec.c src/index_collation.c src/fs.c src/error.c"
 	"config src/config.c src/expand.c src/names.c src/secret.c src/fs.c src/error.c"
 	"lint src/lint.c src/pg_parse.c src/error.c"
+	"pg_drop_names src/driver/pg_track_scan.c src/error.c"
 )
 
 # FUZZ_TARGETS="config filename" runs only those

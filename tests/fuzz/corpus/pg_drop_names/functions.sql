@@ -1,0 +1,1 @@
+DROP FUNCTION f(int, numeric(10,2)), "S"."g"(text) CASCADE

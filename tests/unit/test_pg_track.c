@@ -1,0 +1,140 @@
+/* Unit tests for the pure half of object tracking (src/driver/pg_track_scan.c): the
+ * objects a DROP statement names (kinds, qualified and quoted names, lists, function
+ * arguments, what it refuses to read) and which files may create or drop objects. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver/pg_track.h"
+
+/* The names stmt yields, "kind|schema|name;" each, for easy comparison. */
+static char *names_of(const char *stmt)
+{
+	char *named = NULL;
+	assert_int_equal(mig_pg_drop_names(&named, stmt), 0);
+	if (!named)
+		return strdup("");
+	for (char *p = named; *p; p++)
+		*p = *p == '\t' ? '|' : *p == '\n' ? ';' : *p;
+	return named;
+}
+
+static void check(const char *stmt, const char *want)
+{
+	char *got = names_of(stmt);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_kinds(void **state)
+{
+	(void)state;
+	check("DROP TABLE t", "table||t;");
+	check("drop view v", "view||v;");
+	check("DROP MATERIALIZED VIEW m", "materialized view||m;");
+	check("DROP INDEX CONCURRENTLY IF EXISTS i", "index||i;");
+	check("DROP SEQUENCE s", "sequence||s;");
+	check("DROP TYPE mood", "type||mood;");
+	check("DROP DOMAIN d", "type||d;");
+	check("DROP FOREIGN TABLE f", "table||f;");
+	check("DROP PROCEDURE p()", "function||p;");
+	check("DROP SCHEMA IF EXISTS s CASCADE", "schema||s;");
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	check("DROP TABLE IF EXISTS a, public.B, \"Mixed \"\"q\"\"\" CASCADE",
+	      "table||a;table|public|b;table||Mixed \"q\";");
+	check("DROP TABLE db.s.t", "table|s|t;");
+	check("DROP FUNCTION f(int, numeric(10, 2)), s.g(text) RESTRICT",
+	      "function||f;function|s|g;");
+	check("DROP FUNCTION IF EXISTS f", "function||f;");
+	check("-- why\nDROP /* a /* nested */ comment */ INDEX i", "index||i;");
+	/* identifiers are cut at 63 bytes, as the server cuts them */
+	check("DROP TABLE aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	      "table||aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa;");
+}
+
+static void test_refused(void **state)
+{
+	(void)state;
+	check("ALTER TABLE t DROP COLUMN c", "");
+	check("DROP TRIGGER x ON t", "");
+	check("DROP OWNED BY app", "");
+	check("DROP TABLE", "");
+	check("DROP TABLE t(", "");
+	check("DROP INDEX i (a)", "");
+	check("DROP SCHEMA a.b", "");
+	check("DROP TABLE \"tab\tname\", ok", "table||ok;");
+	check("DROP TABLE U&\"d\\0061t\"", "");
+	check("DROP TABLE \"unterminated", "");
+	check("DROP FUNCTION f(int", "");
+	check("", "");
+}
+
+static void scan(const char *sql, bool up, bool *creates, bool *drops, char **named)
+{
+	mig_sql_stmt *stmts;
+	size_t n;
+	assert_int_equal(mig_sql_split(&stmts, &n, sql, strlen(sql)), 0);
+	char *text = strdup(sql);
+	for (size_t i = 0; i < n; i++)
+		if (text[stmts[i].offset + stmts[i].length - 1] == ';')
+			text[stmts[i].offset + stmts[i].length - 1] = '\0';
+	mig_step step = {.module = "app", .version = 7, .up = up};
+	mig_pg_track_step s;
+	assert_int_equal(mig_pg_track_scan(&s, &step, text, stmts, n, NULL), MIG_OK);
+	assert_string_equal(s.version, "7");
+	*creates = s.creates;
+	*drops = s.drops;
+	*named = s.named ? strdup(s.named) : NULL;
+	mig_pg_track_step_clear(&s);
+	free(text);
+	free(stmts);
+}
+
+static void test_scan(void **state)
+{
+	(void)state;
+	bool creates, drops;
+	char *named;
+	scan("INSERT INTO t VALUES (1); UPDATE t SET a = 2;", true, &creates, &drops, &named);
+	assert_false(creates);
+	assert_false(drops);
+	assert_null(named);
+	scan("CREATE TABLE t (a int); CREATE INDEX t_a ON t (a);", true, &creates, &drops, &named);
+	assert_true(creates);
+	assert_false(drops);
+	scan("ALTER TABLE t ADD COLUMN c int;", true, &creates, &drops, &named);
+	assert_true(creates);
+	assert_true(drops);
+	assert_null(named);
+	scan("TRUNCATE t;", true, &creates, &drops, &named);
+	assert_false(creates);
+	assert_true(drops);
+	scan("CREATE TABLE u (a int); DROP INDEX IF EXISTS t_a;", true, &creates, &drops, &named);
+	assert_true(drops);
+	assert_string_equal(named, "index\t\tt_a\n");
+	free(named);
+	scan("DROP TABLE t;", false, &creates, &drops, &named);
+	assert_false(creates);
+	assert_false(drops);
+	assert_null(named);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kinds),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_scan),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
