@@ -45,7 +45,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
 	meson setup "$BUILD" "$src" --buildtype=release >"${TMPDIR:-/tmp}/migrate-bench-setup.log" 2>&1 ||
 		{ cat "${TMPDIR:-/tmp}/migrate-bench-setup.log" >&2; die "meson setup failed"; }
 fi
-ninja -C "$BUILD" migrate >/dev/null || die "build failed"
+ninja -C "$BUILD" migrate migrate-mongodb.so >/dev/null || die "build failed"
 MIG=$(cd "$BUILD" && pwd)/migrate
 
 # ---- servers ----------------------------------------------------------------------------
@@ -205,6 +205,33 @@ for ((r = 1; r <= RUNS; r++)); do
 done
 expect_ledger "$N" "no-op up"
 
+# ---- start-up: what every application boot pays (`check`), and the bare binary -----------
+# psql is the binary doing the same: its --version, and one connect + one query for check.
+log "start-up: --version, check; peak memory of status and a no-op up at $N applied"
+CHECK_Q="SELECT version FROM schema_migrations WHERE module = 'core' ORDER BY version DESC LIMIT 1"
+psql_version() { "$PSQL" --version >/dev/null; }
+psql_check() { "$PSQL" -X -q -A -t -d "$DSN" -c "$CHECK_Q" >/dev/null; }
+for ((r = 1; r <= RUNS; r++)); do
+	timed version_m "$((REPS * 5))" mig --version
+	timed version_p "$((REPS * 5))" psql_version
+	timed check_m "$REPS" mig check --config "$G/table.yaml"
+	timed check_p "$REPS" psql_check
+done
+peak_kib() { # CMD...: the highest peak RSS (KiB) of RUNS runs of CMD
+	local r best=0 kib
+	for ((r = 1; r <= RUNS; r++)); do
+		/usr/bin/time -f '%M' -o "$WORK/peak.tmp" "$@" >/dev/null || die "'$*' failed"
+		kib=$(tail -1 "$WORK/peak.tmp")
+		((kib > best)) && best=$kib
+	done
+	echo "$best"
+}
+RSS_STATUS_N=$(peak_kib "$MIG" status --config "$G/table.yaml")
+RSS_NOOP_N=$(peak_kib "$MIG" up --config "$G/table.yaml")
+RSS_PSQL_LEDGER=$(peak_kib "$PSQL" -X -q -A -t -d "$DSN" -c "$LEDGER_Q")
+MONGOC_LOADED=$(LD_DEBUG=files "$MIG" status --config "$G/table.yaml" 2>&1 >/dev/null |
+	grep -c 'libmongoc' || true)
+
 for ((r = 1; r <= RUNS; r++)); do
 	log "down --steps $DOWN_STEPS: run $r/$RUNS"
 	timed down_m 1 mig down --config "$G/table.yaml" --module "$LAST" --steps "$DOWN_STEPS"
@@ -279,7 +306,10 @@ for k in up_table up_insert up_mixed noop status down; do
 	declare "M_$k=$(median_ms "${k}_m")" "P_$k=$(median_ms "${k}_p")"
 done
 M_status_big=$(median_ms status_big_m) P_status_big=$(median_ms status_big_p)
-for k in up_table up_insert up_mixed noop status down status_big; do
+for k in version check; do
+	declare "M_$k=$(median_ms "${k}_m")" "P_$k=$(median_ms "${k}_p")"
+done
+for k in up_table up_insert up_mixed noop status down status_big version check; do
 	declare "R_$k=$(pair_ratio "${k}_m" "${k}_p")"
 done
 
@@ -308,6 +338,11 @@ f1 "up, nothing pending ($N applied)" "$M_noop ms" "${R_noop}x" "<= 0.60x psql" 
 f1 "status, $N applied" "$M_status ms" "${R_status}x" "<= 1.25x psql" "$(le "$R_status" 1.25)"
 f1 "status, $BIG applied" "$M_status_big ms" "${R_status_big}x" "<= 50 ms" "$(le "$M_status_big" 50)"
 f1 "down --steps $DOWN_STEPS (table+index)" "$M_down ms" "${R_down}x" "-" "-"
+f1 "migrate --version (wall)" "$M_version ms" "${R_version}x" "<= 1.00x psql" "$(le "$R_version" 1.00)"
+f1 "check (connect + ledger, wall)" "$M_check ms" "${R_check}x" "<= 1.00x psql" "$(le "$R_check" 1.00)"
+f1 "peak RSS, status at $N" "$(kib_to_mib "$RSS_STATUS_N") MiB" "$(ratio "$RSS_STATUS_N" "$RSS_PSQL_LEDGER")x" "<= 1.00x psql" "$(le "$(ratio "$RSS_STATUS_N" "$RSS_PSQL_LEDGER")" 1.00)"
+f1 "peak RSS, up nothing pending at $N" "$(kib_to_mib "$RSS_NOOP_N") MiB" "$(ratio "$RSS_NOOP_N" "$RSS_PSQL_LEDGER")x" "<= 1.00x psql" "$(le "$(ratio "$RSS_NOOP_N" "$RSS_PSQL_LEDGER")" 1.00)"
+f1 "  libmongoc loaded by status (PG-only)" "$MONGOC_LOADED" "-" "0" "$( ((MONGOC_LOADED == 0)) && echo yes || echo NO)"
 f1 "peak RSS, up of $BIG" "$RSS_UP MiB" "-" "<= 8 MiB" "$(le "$RSS_UP" 8)"
 f1 "peak RSS, status at $BIG" "$RSS_STATUS MiB" "-" "<= 8 MiB" "$(le "$RSS_STATUS" 8)"
 f1 "  libpq floor (connect + ledger query)" "$RSS_FLOOR MiB" "-" "-" "-"
@@ -320,8 +355,8 @@ f1 "round trips, up nothing pending" "${RT[m_noop]}" "$(ratio "${RT[m_noop]}" "$
 f1 "seed commands, first run ($MONGO_COLLS x 5)" "$SEED1" "-" "-" "-"
 f1 "seed commands, re-run" "$SEED2" "-" "-" "-"
 f1 "seed re-run writes" "$SEED2_W" "-" "0" "$( ((SEED2_W == 0)) && echo yes || echo NO)"
+echo "(ratio: median over runs of migrate / psql run right after it; psql medians, ms: up mixed $P_up_mixed, up table+index $P_up_table, up one-statement $P_up_insert, ledger query at $N $P_noop / $P_status, at $BIG $P_status_big, down $P_down, --version $P_version, check $P_check; psql -c peak RSS $(kib_to_mib "$RSS_PSQL_LEDGER") MiB)"
 bash "$here/drift.sh" "$MIG" "$G" "$RUNS" || die "drift figure failed"
-echo "(ratio: median over runs of migrate / psql run right after it; psql medians, ms: up mixed $P_up_mixed, up table+index $P_up_table, up one-statement $P_up_insert, ledger query at $N $P_noop / $P_status, at $BIG $P_status_big, down $P_down)"
 
 # ---- test databases: template build and clones against up (bench/testdb.sh) -------------
 MIG=$MIG G=$G MIGRATE_PG_PORT=$MIGRATE_PG_PORT MIGRATE_PG_SOCKET=$MIGRATE_PG_SOCKET BENCH_RUNS=$RUNS \

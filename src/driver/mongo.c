@@ -31,17 +31,12 @@
 #define CODE_INDEX_KEY_SPECS_CONFLICT 86
 #define CODE_NAMESPACE_EXISTS 48
 
-/* Strings that must never reach a message: the URI's passwords (as written and decoded,
- * the userinfo one and any "...password=" query value), found by secret.c. */
-typedef struct secrets {
-	char *s[MIG_DSN_PASSWORDS_MAX];
-	size_t n;
-} secrets;
-
 struct mig_mongo {
 	mongoc_client_t *client;
 	char *database;
-	secrets secret;
+	/* the URI's passwords (as written and decoded, the userinfo one and any
+	 * "...password=" query value): never to reach a message */
+	mig_secrets secret;
 };
 
 /* ---- memory and message helpers ---- */
@@ -61,33 +56,17 @@ static int oom(mig_error *err)
 	return mig_error_set(err, MIG_EFAIL, "out of memory");
 }
 
-static void secrets_free(secrets *sc)
-{
-	for (size_t i = 0; i < sc->n; i++) {
-		mig_secure_zero(sc->s[i], strlen(sc->s[i]));
-		free(sc->s[i]);
-	}
-	sc->n = 0;
-}
-
-static int collect_secrets(secrets *sc, const char *uri)
-{
-	sc->n = (size_t)mig_dsn_passwords(uri, sc->s);
-	return 0;
-}
-
 /* Copies msg into out (size outsz) with every secret replaced by "***". */
-static void scrub(char *out, size_t outsz, const char *msg, const secrets *sc)
+static void scrub(char *out, size_t outsz, const char *msg, const mig_secrets *sc)
 {
 	snprintf(out, outsz, "%s", msg);
-	for (size_t i = 0; i < sc->n; i++)
-		mig_redact(out, outsz, sc->s[i]);
+	mig_secrets_redact(sc, out, outsz);
 }
 
 /* Fills err with code and the formatted message, secrets scrubbed. */
-static int fail(mig_error *err, int code, const secrets *sc, const char *fmt, ...)
+static int fail(mig_error *err, int code, const mig_secrets *sc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static int fail(mig_error *err, int code, const secrets *sc, const char *fmt, ...)
+static int fail(mig_error *err, int code, const mig_secrets *sc, const char *fmt, ...)
 {
 	char raw[MIG_ERROR_MAX], clean[MIG_ERROR_MAX];
 	va_list ap;
@@ -138,7 +117,7 @@ int mig_mongo_connect(mig_mongo **out, const char *uri, const char *database, mi
 	 * and holds no state of ours. */
 	mongoc_log_set_handler(NULL, NULL);
 
-	if (!(m = calloc(1, sizeof *m)) || collect_secrets(&m->secret, uri)) {
+	if (!(m = calloc(1, sizeof *m)) || mig_secrets_add(&m->secret, uri) < 0) {
 		rc = oom(err);
 		goto done;
 	}
@@ -198,7 +177,7 @@ void mig_mongo_free(mig_mongo *m)
 	if (m->client)
 		mongoc_client_destroy(m->client);
 	free(m->database);
-	secrets_free(&m->secret);
+	mig_secrets_clear(&m->secret);
 	free(m);
 }
 
