@@ -17,6 +17,9 @@ int mig_cmd_down(mig_context *ctx, mig_error *err)
 	const mig_args *a = &ctx->args;
 	mig_session s;
 	mig_run run = {0};
+	if (a->format == MIG_FORMAT_JSON)
+		return mig_error_set(err, MIG_EUSAGE,
+				     "'down --format json' is for fleets (a config with targets:)");
 	int rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg, a->dry_run ? 0 : MIG_SESSION_LOCK, err);
 	if (rc < 0)
 		return rc;

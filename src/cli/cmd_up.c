@@ -7,8 +7,8 @@
 
 int mig_check_up_args(const mig_args *args, mig_error *err)
 {
-	if (args->format == MIG_FORMAT_JSON && !args->dry_run)
-		return mig_error_set(err, MIG_EUSAGE, "'up --format json' goes with --dry-run");
+	(void)args; /* --format json without --dry-run is for fleets: see mig_cmd_up */
+	(void)err;
 	return MIG_OK;
 }
 
@@ -35,6 +35,9 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 	const mig_args *a = &ctx->args;
 	mig_session s;
 	mig_run run = {0};
+	if (a->format == MIG_FORMAT_JSON && !a->dry_run)
+		return mig_error_set(err, MIG_EUSAGE,
+				     "'up --format json' goes with --dry-run (or a fleet: targets:)");
 	if (a->module && !mig_plan_module(ctx->plan, a->module))
 		return mig_error_set(err, MIG_EUSAGE, "module '%s' is not enabled in the config",
 				     a->module);

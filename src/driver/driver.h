@@ -14,7 +14,7 @@
 
 /* Bumped whenever a slot is added, removed or changes meaning; the registry refuses a
  * driver built for another version. */
-#define MIG_SQL_DRIVER_VERSION 2
+#define MIG_SQL_DRIVER_VERSION 3
 
 /* One row of schema_migrations. */
 typedef struct mig_applied {
@@ -97,6 +97,12 @@ typedef struct mig_sql_driver {
 	 * *out is the caller's (mig_missing_objects_free). */
 	int (*objects_missing)(void *conn, mig_missing_object **out, size_t *count,
 			       mig_error *err);
+	/* MAY (NULL when the backend has no fleets): runs a config's `targets.query` and
+	 * hands back its rows as text, row-major (*cells holds nrows * ncols strings;
+	 * free each and the array). A failing query, or a NULL cell, is MIG_EUSAGE naming
+	 * the server's message or the row. */
+	int (*targets_read)(void *conn, const char *query, char ***cells, size_t *nrows,
+			    size_t *ncols, mig_error *err);
 } mig_sql_driver;
 
 /* The PostgreSQL backend; only src/driver/registry.c names it. */
