@@ -316,3 +316,6 @@ f1 "seed commands, first run ($MONGO_COLLS x 5)" "$SEED1" "-" "-" "-"
 f1 "seed commands, re-run" "$SEED2" "-" "-" "-"
 f1 "seed re-run writes" "$SEED2_W" "-" "0" "$( ((SEED2_W == 0)) && echo yes || echo NO)"
 echo "(ratio: median over runs of migrate / psql run right after it; psql medians, ms: up table+index $P_up_table, up one-statement $P_up_insert, ledger query at $N $P_noop / $P_status, at $BIG $P_status_big, down $P_down)"
+
+# ---- fleets (issue 15): one command over 200 schemas + 20 databases vs a shell loop ------
+[ "${BENCH_FLEET:-1}" = 0 ] || "$here/fleet.sh" "$MIG" "$WORK"
