@@ -28,7 +28,8 @@ static int run_fleet(mig_context *ctx, mig_fleet_op op, mig_error *err)
 	if (a->dry_run && op != MIG_FLEET_SEED)
 		return mig_error_set(err, MIG_EUSAGE,
 				     "--dry-run does not act on a fleet yet: use 'migrate status' to see what is pending");
-	if (op == MIG_FLEET_UP && a->module && !mig_plan_module(ctx->plan, a->module))
+	if ((op == MIG_FLEET_UP || op == MIG_FLEET_DOWN) && a->module &&
+	    !mig_plan_module(ctx->plan, a->module))
 		return mig_error_set(err, MIG_EUSAGE, "module '%s' is not enabled in the config",
 				     a->module);
 	mig_fleet_filter filter = {a->targets, a->ntargets, a->shard, a->shards};
