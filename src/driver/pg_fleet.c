@@ -1,6 +1,7 @@
 /* The PostgreSQL side of fleets: reading the targets a config's `targets.query` returns
  * (on the control database), and a per-schema advisory lock key. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,14 +29,17 @@ int mig_pg_targets_read(PGconn *conn, const char *query, char ***cells, size_t *
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		char msg[512];
 		const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		const char *field = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		char state[6] = "";
+		if (field)
+			snprintf(state, sizeof state, "%s", field);
 		mig_pg_first_line(msg, sizeof msg,
 				  primary ? primary
 					  : (res && PQresultStatus(res) == PGRES_COMMAND_OK)
 						    ? "it returns no rows (not a SELECT)"
 						    : PQerrorMessage(conn));
 		PQclear(res);
-		if (state)
+		if (state[0])
 			return mig_error_set(err, MIG_EUSAGE, "'targets.query' failed: %s (SQLSTATE %s)",
 					     msg, state);
 		return mig_error_set(err, MIG_EUSAGE, "'targets.query' failed: %s", msg);
