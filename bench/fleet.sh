@@ -115,9 +115,9 @@ N=$((NS + ND))
 R_UP=$(ratio "$FLEET_UP" "$LOOP_UP")
 R_NOOP=$(ratio "$FLEET_NOOP" "$LOOP_NOOP")
 R_RSS=$(ratio "$RSS_FLEET" "$RSS_ONE")
-TPS=$(awk -v n="$N" -v ms="$FLEET_UP" 'BEGIN { printf "%.1f", ms > 0 ? n * 1000 / ms : 0 }')
-TPS_NOOP=$(awk -v n="$N" -v ms="$FLEET_NOOP" 'BEGIN { printf "%.1f", ms > 0 ? n * 1000 / ms : 0 }')
-TPS_LOOP=$(awk -v n="$N" -v ms="$LOOP_UP" 'BEGIN { printf "%.1f", ms > 0 ? n * 1000 / ms : 0 }')
+TPS=$(awk -v n="$N" -v ms="$FLEET_UP" 'BEGIN { printf "%.1f", (ms > 0 ? n * 1000 / ms : 0) }')
+TPS_NOOP=$(awk -v n="$N" -v ms="$FLEET_NOOP" 'BEGIN { printf "%.1f", (ms > 0 ? n * 1000 / ms : 0) }')
+TPS_LOOP=$(awk -v n="$N" -v ms="$LOOP_UP" 'BEGIN { printf "%.1f", (ms > 0 ? n * 1000 / ms : 0) }')
 
 f1() { printf '%-48s %12s %8s %14s %5s\n' "$@"; }
 echo
