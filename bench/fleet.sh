@@ -99,7 +99,7 @@ LOOP_UP=$(timed_ms loop_run)
 log "fleet: migrate up --parallel $PAR over $NS schemas, then $ND databases"
 FLEET_UP=$(timed_ms fleet_run)
 [ "$(rows_f 001)" = "$NM" ] && [ "$(rows_f "$(printf %03d "$NS")")" = "$NM" ] || die "fleet run left a ledger short"
-[ "$(admin -d fleet_l -c "SELECT count(*) FROM s017.schema_migrations")" = "$NM" ] || die "loop run left a ledger short"
+[ "$(admin -d fleet_l -c "SELECT count(*) FROM s001.schema_migrations")" = "$NM" ] || die "loop run left a ledger short"
 log "no-op runs"
 LOOP_NOOP=$(timed_ms loop_run)
 FLEET_NOOP=$(timed_ms fleet_run)
