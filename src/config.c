@@ -361,6 +361,24 @@ static int module_pair(walker *w, const char *key, const yaml_node_t *key_node,
 	}
 	if (!strcmp(key, "requires"))
 		return requires_list(w, value, mod);
+	if (!strcmp(key, "scope")) {
+		char name[160], *scope;
+		snprintf(name, sizeof name, "modules.%s.scope", mod->name);
+		int rc = string_value(w, value, name, &scope);
+		if (rc < 0)
+			return rc;
+		if (!strcmp(scope, "control"))
+			mod->control = true;
+		else if (strcmp(scope, "target") != 0) {
+			char msg[MIG_ERROR_MAX / 2];
+			snprintf(msg, sizeof msg, "'%s' must be control or target, not '%.100s'", name,
+				 scope);
+			rc = mig_error_set(w->err, MIG_EUSAGE, "%s (%s:%u)", msg, w->name,
+					   line_of(value));
+		}
+		free(scope);
+		return rc;
+	}
 	char section[160];
 	snprintf(section, sizeof section, "modules.%s", mod->name);
 	return unknown_key(w, key_node, section, key);
@@ -388,6 +406,194 @@ static int modules_pair(walker *w, const char *key, const yaml_node_t *key_node,
 	return each_pair(w, value, what, module_pair, mod);
 }
 
+bool mig_target_name_valid(mig_target_kind kind, const char *name)
+{
+	size_t n = strlen(name);
+	if (kind == MIG_TARGET_SCHEMA) {
+		if (n == 0 || n > 63 || (name[0] >= '0' && name[0] <= '9'))
+			return false;
+		for (const char *p = name; *p; p++)
+			if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			      (*p >= '0' && *p <= '9')))
+				return false;
+		return true;
+	}
+	if (n == 0 || n > 200)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+void mig_target_clear(mig_target *t)
+{
+	free(t->name);
+	free(t->dsn);
+	free(t->mongodb_database);
+	memset(t, 0, sizeof *t);
+}
+
+typedef struct target_item {
+	mig_target *t;
+	size_t index;
+	const yaml_node_t *dsn_node; /* to name it when kind: schema takes none */
+} target_item;
+
+static int target_pair(walker *w, const char *key, const yaml_node_t *key_node,
+		       const yaml_node_t *value, void *ctx)
+{
+	target_item *it = ctx;
+	char name[96];
+	snprintf(name, sizeof name, "targets.list[%zu].%.40s", it->index, key);
+	if (!strcmp(key, "name"))
+		return string_value(w, value, name, &it->t->name);
+	if (!strcmp(key, "dsn")) {
+		it->dsn_node = value;
+		return connection_string(w, value, name, &it->t->dsn);
+	}
+	if (!strcmp(key, "mongodb_database"))
+		return string_value(w, value, name, &it->t->mongodb_database);
+	snprintf(name, sizeof name, "targets.list[%zu]", it->index);
+	return unknown_key(w, key_node, name, key);
+}
+
+static int targets_list(walker *w, const yaml_node_t *value, const yaml_node_t ***dsn_nodes)
+{
+	mig_targets_config *tc = &w->cfg->targets;
+	if (value->type != YAML_SEQUENCE_NODE)
+		return fail_at(w, value, "'%s' must be a list", "targets.list");
+	size_t n = (size_t)(value->data.sequence.items.top - value->data.sequence.items.start);
+	tc->list = calloc(n ? n : 1, sizeof *tc->list);
+	*dsn_nodes = calloc(n ? n : 1, sizeof **dsn_nodes);
+	if (!tc->list || !*dsn_nodes)
+		return mig_error_set(w->err, MIG_EFAIL, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *item = yaml_document_get_node(w->doc, value->data.sequence.items.start[i]);
+		if (!item)
+			return fail_at(w, value, "malformed list in '%s'", "targets.list");
+		mig_target *t = &tc->list[tc->nlist++];
+		t->line = line_of(item);
+		char what[64];
+		snprintf(what, sizeof what, "targets.list[%zu]", i);
+		target_item it = {t, i, NULL};
+		int rc = each_pair(w, item, what, target_pair, &it);
+		if (rc < 0)
+			return rc;
+		(*dsn_nodes)[i] = it.dsn_node;
+		if (!t->name)
+			return mig_error_set(w->err, MIG_EUSAGE, "'%s.name' is required (%s:%u)", what,
+					     w->name, t->line);
+	}
+	return MIG_OK;
+}
+
+static int targets_pair(walker *w, const char *key, const yaml_node_t *key_node,
+			const yaml_node_t *value, void *ctx)
+{
+	mig_targets_config *tc = &w->cfg->targets;
+	const yaml_node_t ***dsn_nodes = ctx;
+	if (!strcmp(key, "kind")) {
+		char *kind;
+		int rc = string_value(w, value, "targets.kind", &kind);
+		if (rc < 0)
+			return rc;
+		if (!strcmp(kind, "database"))
+			tc->kind = MIG_TARGET_DATABASE;
+		else if (!strcmp(kind, "schema"))
+			tc->kind = MIG_TARGET_SCHEMA;
+		else
+			rc = fail_at(w, value, "'targets.kind' must be database or schema, not '%.100s'",
+				     kind);
+		free(kind);
+		return rc;
+	}
+	if (!strcmp(key, "list"))
+		return targets_list(w, value, dsn_nodes);
+	if (!strcmp(key, "query")) {
+		tc->query_line = line_of(value);
+		int rc = string_value(w, value, "targets.query", &tc->query);
+		if (rc == MIG_OK && !tc->query[0])
+			rc = fail_at(w, value, "'%s' is empty", "targets.query");
+		return rc;
+	}
+	if (!strcmp(key, "parallel")) {
+		char *text, *end;
+		int rc = string_value(w, value, "targets.parallel", &text);
+		if (rc < 0)
+			return rc;
+		errno = 0;
+		unsigned long long v = strtoull(text, &end, 10);
+		if (!*text || *text == '-' || *text == '+' || *end || errno || v == 0 || v > 1024)
+			rc = mig_error_set(w->err, MIG_EUSAGE,
+					   "'targets.parallel' must be a whole number from 1 to 1024, not '%.100s' (%s:%u)",
+					   text, w->name, line_of(value));
+		else
+			tc->parallel = (unsigned long)v;
+		free(text);
+		return rc;
+	}
+	return unknown_key(w, key_node, "targets", key);
+}
+
+typedef struct named_line {
+	const char *name;
+	unsigned line;
+	size_t position;
+} named_line;
+
+static int compare_named(const void *a, const void *b)
+{
+	const named_line *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x->position > y->position) - (x->position < y->position);
+}
+
+/* Checks the static targets once the whole section (and so its kind) is known. */
+static int check_targets(walker *w, const yaml_node_t **dsn_nodes)
+{
+	mig_targets_config *tc = &w->cfg->targets;
+	if (!tc->nlist && !tc->query)
+		return mig_error_set(w->err, MIG_EUSAGE,
+				     "'targets' needs a 'list' or a 'query' (%s:%u)", w->name, tc->line);
+	for (size_t i = 0; i < tc->nlist; i++) {
+		mig_target *t = &tc->list[i];
+		if (!mig_target_name_valid(tc->kind, t->name))
+			return mig_error_set(w->err, MIG_EUSAGE, "bad target name '%.100s' in 'targets.list[%zu].name': %s (%s:%u)",
+					     t->name, i,
+					     tc->kind == MIG_TARGET_SCHEMA
+						     ? "a schema name is [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes"
+						     : "use 1-200 printable characters without spaces",
+					     w->name, t->line);
+		if (tc->kind == MIG_TARGET_SCHEMA && (t->dsn || t->mongodb_database))
+			return mig_error_set(w->err, MIG_EUSAGE,
+					     "'targets.list[%zu].%s' is not taken by kind: schema (a schema target has only a name) (%s:%u)",
+					     i, t->dsn ? "dsn" : "mongodb_database", w->name,
+					     dsn_nodes[i] ? line_of(dsn_nodes[i]) : t->line);
+		if (tc->kind == MIG_TARGET_DATABASE && !t->dsn)
+			return mig_error_set(w->err, MIG_EUSAGE,
+					     "'targets.list[%zu].dsn' is required for kind: database (%s:%u)",
+					     i, w->name, t->line);
+	}
+	if (tc->nlist < 2)
+		return MIG_OK;
+	named_line *names = malloc(tc->nlist * sizeof *names);
+	if (!names)
+		return mig_error_set(w->err, MIG_EFAIL, "out of memory");
+	for (size_t i = 0; i < tc->nlist; i++)
+		names[i] = (named_line){tc->list[i].name, tc->list[i].line, i};
+	qsort(names, tc->nlist, sizeof *names, compare_named);
+	int rc = MIG_OK;
+	for (size_t i = 1; i < tc->nlist && rc == MIG_OK; i++)
+		if (!strcmp(names[i].name, names[i - 1].name))
+			rc = mig_error_set(w->err, MIG_EUSAGE,
+					   "duplicate target name '%.100s' (%s:%u and %s:%u)",
+					   names[i].name, w->name, names[i - 1].line, w->name,
+					   names[i].line);
+	free(names);
+	return rc;
+}
+
 static int top_pair(walker *w, const char *key, const yaml_node_t *key_node,
 		    const yaml_node_t *value, void *ctx)
 {
@@ -409,6 +615,16 @@ static int top_pair(walker *w, const char *key, const yaml_node_t *key_node,
 	}
 	if (!strcmp(key, "root"))
 		return string_value(w, value, "root", &cfg->root);
+	if (!strcmp(key, "targets")) {
+		cfg->targets.present = true;
+		cfg->targets.line = line_of(key_node);
+		const yaml_node_t **dsn_nodes = NULL;
+		int rc = each_pair(w, value, "targets", targets_pair, &dsn_nodes);
+		if (rc == MIG_OK)
+			rc = check_targets(w, dsn_nodes);
+		free(dsn_nodes);
+		return rc;
+	}
 	if (!strcmp(key, "modules")) {
 		if (empty)
 			return MIG_OK; /* `modules:` with nothing under it */
@@ -567,6 +783,12 @@ int mig_config_parse(mig_config **out, const char *text, size_t len, const char 
 		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 		goto done;
 	}
+	if (cfg->targets.present && !cfg->has_postgres) {
+		rc = mig_error_set(err, MIG_EUSAGE,
+				   "'targets' needs a 'postgres:' section: its dsn is the control database (%s:%u)",
+				   name, cfg->targets.line);
+		goto done;
+	}
 	if (cfg->has_mongodb && (!cfg->mongo_uri || !cfg->mongo_database)) {
 		rc = mig_error_set(err, MIG_EUSAGE, "'mongodb.%s' is required (%s)",
 				   cfg->mongo_uri ? "database" : "uri", name);
@@ -655,6 +877,10 @@ void mig_config_free(mig_config *cfg)
 		free(cfg->modules[i].requires);
 		free(cfg->modules[i].name);
 	}
+	for (size_t i = 0; i < cfg->targets.nlist; i++)
+		mig_target_clear(&cfg->targets.list[i]);
+	free(cfg->targets.list);
+	free(cfg->targets.query);
 	mig_secrets_clear(&cfg->secrets);
 	free(cfg->modules);
 	free(cfg->path);

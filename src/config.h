@@ -29,6 +29,7 @@ typedef struct mig_module_config {
 	char **requires; /* names of modules that must run first */
 	size_t nrequires;
 	unsigned line;   /* where the module is declared, for messages */
+	bool control;    /* `scope: control`: runs only on the control database of a fleet */
 } mig_module_config;
 
 /* The postgres: section: all that the SQL driver is given (never the whole config). */
@@ -44,7 +45,34 @@ typedef struct mig_sql_config {
 	long long lock_lease_ms;        /* lock: table lease, default 5 min, renewed every third */
 	long long lock_retries;         /* retries of a transactional file failing with 55P03 */
 	long long lock_retry_backoff_ms; /* first retry's pause, doubled and jittered, capped 30 s */
+	/* a fleet's `kind: schema` target: search_path, ledger and lock live in this schema
+	 * (created when the ledger is); NULL for the database's default. Borrowed. */
+	const char *schema;
 } mig_sql_config;
+
+/* The targets: section: a fleet of databases or schemas migrated by one command. */
+typedef enum mig_target_kind {
+	MIG_TARGET_DATABASE, /* each target its own database (name, dsn[, mongodb_database]) */
+	MIG_TARGET_SCHEMA,   /* each target a schema of postgres.dsn (name only) */
+} mig_target_kind;
+
+typedef struct mig_target {
+	char *name;
+	char *dsn;              /* expanded; NULL for kind: schema */
+	char *mongodb_database; /* NULL when none */
+	unsigned line;          /* where it is listed; 0 when read by targets.query */
+} mig_target;
+
+typedef struct mig_targets_config {
+	bool present;         /* the config has a targets: section */
+	mig_target_kind kind;
+	mig_target *list;     /* static targets, in config order */
+	size_t nlist;
+	char *query;          /* run on postgres.dsn to read more targets; NULL when none */
+	unsigned query_line;
+	unsigned long parallel; /* default for --parallel; 0 when not set */
+	unsigned line;        /* of the targets: key */
+} mig_targets_config;
 
 typedef struct mig_config {
 	char *path; /* the file it was loaded from ("" when parsed from memory) */
@@ -61,6 +89,8 @@ typedef struct mig_config {
 
 	mig_module_config *modules; /* in config order */
 	size_t nmodules;
+
+	mig_targets_config targets;
 
 	mig_secrets secrets; /* passwords found in the DSN and URI: never to be printed */
 } mig_config;
@@ -90,6 +120,13 @@ bool mig_config_module_enabled(const mig_config *cfg, const char *name);
 /* Replaces every secret of cfg (cfg may be NULL) found in text with "***", in place;
  * size is the capacity of text, and the result is truncated to fit. */
 void mig_config_redact(const mig_config *cfg, char *text, size_t size);
+
+/* Whether name may name a target of kind: a schema is [A-Za-z_][A-Za-z0-9_]* of at
+ * most 63 bytes; a database target any 1-200 printable non-space bytes. */
+bool mig_target_name_valid(mig_target_kind kind, const char *name);
+
+/* Releases a target's strings (wiping none: its DSN's password is in cfg->secrets). */
+void mig_target_clear(mig_target *t);
 
 /* Accepts NULL. */
 void mig_config_free(mig_config *cfg);

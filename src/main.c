@@ -58,7 +58,7 @@ int main(int argc, char **argv)
 	if (rc == MIG_OK)
 		rc = mig_context_setup(&ctx, cmd, &err);
 	if (rc == MIG_OK)
-		rc = cmd->run(&ctx, &err);
+		rc = mig_command_run(&ctx, cmd, &err);
 	int status = finish(rc, &err, ctx.cfg);
 	mig_context_clear(&ctx);
 	return status;

@@ -12,13 +12,14 @@ _migrate_commands="up down status verify seed check resolve baseline create test
 # _migrate_options COMMAND: the options COMMAND accepts, long and short.
 _migrate_options() {
 	local common="--config -c --root -r --help -h"
+	local fleet="--target --shard --canary --parallel --max-failures"
 	case $1 in
-	up) echo "--module -m --dry-run --sql --phase --allow-out-of-order --format -f --quiet -q --verbose -v --no-lint $common" ;;
-	down) echo "--module -m --steps -n --dry-run --format -f --quiet -q --verbose -v $common" ;;
+	up) echo "--module -m --dry-run --sql --phase --allow-out-of-order --format -f --quiet -q --verbose -v --no-lint $fleet $common" ;;
+	down) echo "--module -m --steps -n --dry-run --format -f --quiet -q --verbose -v $fleet $common" ;;
 	baseline) echo "--module -m --version --dry-run --quiet -q $common" ;;
-	status) echo "--format -f $common" ;;
-	verify) echo "--format -f $common" ;;
-	seed) echo "--dry-run --format -f --quiet -q $common" ;;
+	status) echo "--format -f $fleet $common" ;;
+	verify) echo "--format -f $fleet $common" ;;
+	seed) echo "--dry-run --prune --format -f --quiet -q $fleet $common" ;;
 	check) echo "--quiet -q $common" ;;
 	resolve) echo "--module -m --version --applied --rolled-back $common" ;;
 	create) echo "--module -m --quiet -q $common" ;;
@@ -35,6 +36,7 @@ _migrate_options() {
 _migrate_takes_value() {
 	case $2 in
 	--config | -c | --root | -r | --module | -m | --steps | -n | --format | -f | --name | --older-than | --pg-version | --phase) return 0 ;;
+	--target | --shard | --canary | --parallel | --max-failures) return 0 ;;
 	--version) [ "$1" = resolve ] || [ "$1" = baseline ] ;;
 	*) return 1 ;;
 	esac

@@ -44,8 +44,17 @@ typedef enum mig_option_id {
 	MIG_OPT_PRUNE,
 	MIG_OPT_PHASE,
 	MIG_OPT_SQL,
+	MIG_OPT_TARGET,       /* fleets: --target NAME (repeatable) */
+	MIG_OPT_SHARD,        /* --shard I/N */
+	MIG_OPT_CANARY,       /* --canary K */
+	MIG_OPT_PARALLEL,     /* --parallel N */
+	MIG_OPT_MAX_FAILURES, /* --max-failures F */
 	MIG_OPT_COUNT, /* not an option: the number of ids */
 } mig_option_id;
+
+/* How many --target options one command line may carry. */
+#define MIG_MAX_TARGET_OPTIONS 256
+
 /* Everything any command's options can say. */
 typedef struct mig_args {
 	const char *config_path; /* --config */
@@ -64,6 +73,11 @@ typedef struct mig_args {
 	int pg_version;             /* lint --pg-version: a major version, 0 when not given */
 	mig_phase phase; /* --phase expand|contract (up) */
 	bool sql;        /* --sql (up --dry-run) */
+	/* fleets (see src/fleet.h) */
+	const char *targets[MIG_MAX_TARGET_OPTIONS]; /* --target, borrowed from argv */
+	size_t ntargets;
+	unsigned long shard, shards; /* --shard I/N; shards 0 when absent */
+	unsigned long canary, parallel, max_failures; /* 0 when absent */
 	char **positional; /* borrowed from argv */
 	int npositional;
 } mig_args;
@@ -112,6 +126,11 @@ const mig_command *mig_command_suggest(const char *name);
  * unknown option, a missing or bad value is MIG_EUSAGE naming it. */
 int mig_args_parse(mig_args *args, const mig_command *cmd, int argc, char **argv,
 		   mig_error *err);
+
+/* Runs cmd: over the fleet when the config has targets: and cmd acts on fleets (up,
+ * down, status, verify, seed), else cmd->run. Fleet options without targets: are
+ * MIG_EUSAGE. */
+int mig_command_run(mig_context *ctx, const mig_command *cmd, mig_error *err);
 
 /* Loads what cmd->needs into ctx (config, plan), failing before any connection. */
 int mig_context_setup(mig_context *ctx, const mig_command *cmd, mig_error *err);

@@ -5,24 +5,26 @@
 #include "cli/cli.h"
 
 #define COMMON MIG_OPT_CONFIG, MIG_OPT_ROOT, MIG_OPT_HELP
+/* the options of commands that act on a fleet (a config with targets:) */
+#define FLEET MIG_OPT_TARGET, MIG_OPT_SHARD, MIG_OPT_CANARY, MIG_OPT_PARALLEL, MIG_OPT_MAX_FAILURES
 
 static const mig_option_id up_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_DRY_RUN, MIG_OPT_ALLOW_OUT_OF_ORDER, MIG_OPT_FORMAT,
-	MIG_OPT_QUIET, MIG_OPT_VERBOSE, MIG_OPT_NO_LINT, MIG_OPT_PHASE, MIG_OPT_SQL, COMMON,
+	MIG_OPT_QUIET, MIG_OPT_VERBOSE, MIG_OPT_NO_LINT, MIG_OPT_PHASE, MIG_OPT_SQL, FLEET, COMMON,
 	MIG_OPT_END};
 static const mig_option_id down_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_STEPS, MIG_OPT_DRY_RUN, MIG_OPT_FORMAT, MIG_OPT_QUIET,
-	MIG_OPT_VERBOSE, COMMON, MIG_OPT_END};
+	MIG_OPT_VERBOSE, FLEET, COMMON, MIG_OPT_END};
 static const mig_option_id baseline_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_VERSION, MIG_OPT_DRY_RUN, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
-static const mig_option_id status_options[] = {MIG_OPT_FORMAT, COMMON, MIG_OPT_END};
+static const mig_option_id status_options[] = {MIG_OPT_FORMAT, FLEET, COMMON, MIG_OPT_END};
 static const mig_option_id check_options[] = {MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id resolve_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_VERSION, MIG_OPT_APPLIED, MIG_OPT_ROLLED_BACK, COMMON,
 	MIG_OPT_END};
 static const mig_option_id seed_options[] = {
-	MIG_OPT_DRY_RUN, MIG_OPT_PRUNE, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
-static const mig_option_id verify_options[] = {MIG_OPT_FORMAT, COMMON, MIG_OPT_END};
+	MIG_OPT_DRY_RUN, MIG_OPT_PRUNE, MIG_OPT_FORMAT, MIG_OPT_QUIET, FLEET, COMMON, MIG_OPT_END};
+static const mig_option_id verify_options[] = {MIG_OPT_FORMAT, FLEET, COMMON, MIG_OPT_END};
 static const mig_option_id create_options[] = {MIG_OPT_MODULE, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id testdb_options[] = {
 	MIG_OPT_NAME, MIG_OPT_OLDER_THAN, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};

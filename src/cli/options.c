@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/cli_options.h"
 #include "names.h"
+#include "fleet.h"
 
 const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_CONFIG, "config", 'c', "PATH", "config file (else $APP_CONFIG, else ./config.yaml)"},
@@ -44,6 +45,12 @@ const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_PHASE, "phase", 0, "PHASE",
 	 "expand: only the versions before each module's first contract file; contract: all"},
 	{MIG_OPT_SQL, "sql", 0, NULL, "with --dry-run: print one psql script instead of the list"},
+	{MIG_OPT_TARGET, "target", 0, "NAME", "fleets: only this target (repeatable)"},
+	{MIG_OPT_SHARD, "shard", 0, "I/N", "fleets: only slice I (0..N-1) of N, by hash of name"},
+	{MIG_OPT_CANARY, "canary", 0, "K", "fleets: the first K targets one by one, stop if one fails"},
+	{MIG_OPT_PARALLEL, "parallel", 0, "N", "fleets: N targets at once (else targets.parallel, else 4)"},
+	{MIG_OPT_MAX_FAILURES, "max-failures", 0, "F",
+	 "fleets: start no new target after F failed (default 1)"},
 	{MIG_OPT_HELP, "help", 'h', NULL, "show this help"},
 	{MIG_OPT_END, NULL, 0, NULL, NULL},
 };
@@ -194,6 +201,37 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 		break;
 	case MIG_OPT_SQL:
 		args->sql = true;
+		break;
+	case MIG_OPT_TARGET:
+		if (args->ntargets == MIG_MAX_TARGET_OPTIONS)
+			return mig_error_set(err, MIG_EUSAGE, "more than %d --target options",
+					     MIG_MAX_TARGET_OPTIONS);
+		if (!*value)
+			return mig_error_set(err, MIG_EUSAGE, "--target takes a target name, not ''");
+		args->targets[args->ntargets++] = value;
+		break;
+	case MIG_OPT_SHARD:
+		if (mig_fleet_parse_shard(value, &args->shard, &args->shards) < 0)
+			return mig_error_set(err, MIG_EUSAGE,
+					     "--shard takes I/N with 0 <= I < N (e.g. 0/4 .. 3/4), not '%s'",
+					     value);
+		break;
+	case MIG_OPT_CANARY:
+		if (parse_count(value, &args->canary) < 0)
+			return mig_error_set(err, MIG_EUSAGE,
+					     "--canary takes a whole number from 1 up, not '%s'", value);
+		break;
+	case MIG_OPT_PARALLEL:
+		if (parse_count(value, &args->parallel) < 0 || args->parallel > 1024)
+			return mig_error_set(err, MIG_EUSAGE,
+					     "--parallel takes a whole number from 1 to 1024, not '%s'",
+					     value);
+		break;
+	case MIG_OPT_MAX_FAILURES:
+		if (parse_count(value, &args->max_failures) < 0)
+			return mig_error_set(err, MIG_EUSAGE,
+					     "--max-failures takes a whole number from 1 up, not '%s'",
+					     value);
 		break;
 	case MIG_OPT_END:
 	case MIG_OPT_COUNT:

@@ -116,6 +116,12 @@ typedef struct mig_sql_driver {
 	 * `ledger`. Touches no database. */
 	int (*script)(FILE *out, const mig_sql_config *cfg, const mig_ledger *ledger,
 		      const mig_step *steps, size_t n, mig_error *err);
+	/* MAY (NULL when the backend has no fleets): runs a config's `targets.query` and
+	 * hands back its rows as text, row-major (*cells holds nrows * ncols strings;
+	 * free each and the array). A failing query, or a NULL cell, is MIG_EUSAGE naming
+	 * the server's message or the row. */
+	int (*targets_read)(void *conn, const char *query, char ***cells, size_t *nrows,
+			    size_t *ncols, mig_error *err);
 } mig_sql_driver;
 
 /* The PostgreSQL backend; only src/driver/registry.c names it. */

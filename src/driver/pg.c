@@ -18,10 +18,12 @@
 #include "driver/pg_lease.h"
 #include "driver/pg_script.h"
 #include "driver/pg_track.h"
+#include "driver/pg_fleet.h"
 #include "sql_split.h"
 
-/* Key of the session advisory lock: one migrator per database. ("migrate" in ASCII.) */
-#define LOCK_KEY "7883936066298981"
+/* Key of the session advisory lock: one migrator per database ("migrate" in ASCII),
+ * or per schema for a fleet's schema target (mig_pg_schema_lock_key). */
+#define LOCK_KEY 7883936066298981LL
 
 typedef struct pg_conn {
 	PGconn *conn;
@@ -31,7 +33,10 @@ typedef struct pg_conn {
 	char holder[96]; /* "pid:random": who we are in schema_migrations_lock */
 	char host[64];
 	mig_pg_track track; /* what each migration created and dropped (pg_track.c) */
+	char lock_key[24]; /* the advisory lock key, as SQL text */
 } pg_conn;
+
+static int create_schema(pg_conn *pc, mig_error *err);
 
 static const char ledger_ddl[] =
 	"CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -156,12 +161,22 @@ static int pg_connect(void **out, const mig_sql_config *cfg, mig_error *err)
 	*out = NULL;
 	/* UTF8 in the startup packet: error positions count characters, and setting it
 	 * afterwards would cost a round trip */
-	const char *keys[] = {"dbname", "application_name", "client_encoding", NULL};
-	const char *values[] = {cfg->dsn ? cfg->dsn : "", "migrate", "UTF8", NULL};
+	const char *keys[] = {"dbname", "application_name", "client_encoding", NULL, NULL};
+	const char *values[] = {cfg->dsn ? cfg->dsn : "", "migrate", "UTF8", NULL, NULL};
+	char options[128];
+	if (cfg->schema) {
+		/* a schema target: its tables, ledger and lock row resolve into the schema */
+		if (!mig_target_name_valid(MIG_TARGET_SCHEMA, cfg->schema))
+			return mig_error_set(err, MIG_EUSAGE, "bad schema name '%.100s'", cfg->schema);
+		snprintf(options, sizeof options, "-c search_path=\"%s\"", cfg->schema);
+		keys[3] = "options";
+		values[3] = options;
+	}
 	pg_conn *pc = calloc(1, sizeof *pc);
 	if (!pc)
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
 	pc->cfg = cfg;
+	snprintf(pc->lock_key, sizeof pc->lock_key, "%lld", mig_pg_lock_key(cfg));
 	if (gethostname(pc->host, sizeof pc->host) != 0)
 		snprintf(pc->host, sizeof pc->host, "unknown");
 	pc->host[sizeof pc->host - 1] = '\0';
@@ -201,8 +216,9 @@ static int release_lock(void *conn, mig_error *err)
 		const char *params[] = {pc->holder};
 		return exec_params(pc, lease_release, 1, params, "cannot release the lock", err);
 	}
-	return exec_simple(pc, "SELECT pg_advisory_unlock(" LOCK_KEY ")", "cannot release the lock",
-			   err);
+	char sql[64];
+	snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%s)", pc->lock_key);
+	return exec_simple(pc, sql, "cannot release the lock", err);
 }
 
 static void pg_disconnect(void *conn)
@@ -233,10 +249,11 @@ static void sleep_ms(long long ms)
 /* Names who holds the advisory lock ("PID 123"), or "" when unknown. */
 static void advisory_holder(pg_conn *pc, char *out, size_t size)
 {
-	static const char sql[] =
-		"SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
-		" AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-		" AND ((classid::bigint << 32) | objid::bigint) = " LOCK_KEY " LIMIT 1";
+	char sql[256];
+	snprintf(sql, sizeof sql,
+		 "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+		 " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+		 " AND ((classid::bigint << 32) | objid::bigint) = %s LIMIT 1", pc->lock_key);
 	PGresult *res = PQexec(pc->conn, sql);
 	out[0] = '\0';
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
@@ -258,7 +275,9 @@ static void lease_holder(pg_conn *pc, char *out, size_t size)
 /* One attempt at the advisory lock. */
 static int try_advisory(pg_conn *pc, bool *got, mig_error *err)
 {
-	PGresult *res = PQexec(pc->conn, "SELECT pg_try_advisory_lock(" LOCK_KEY ")");
+	char sql[64];
+	snprintf(sql, sizeof sql, "SELECT pg_try_advisory_lock(%s)", pc->lock_key);
+	PGresult *res = PQexec(pc->conn, sql);
 	int rc = MIG_OK;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		rc = res ? result_error(res, "cannot take the migration lock", err)
@@ -286,6 +305,7 @@ static int try_lease(pg_conn *pc, bool *got, mig_error *err)
 			/* the first run creates the lock table; racing creators retry */
 			PQclear(res);
 			res = NULL;
+			create_schema(pc, NULL); /* racing creators retry too */
 			PGresult *ddl = PQexec(pc->conn, lease_ddl);
 			PQclear(ddl);
 			*got = false;
@@ -344,9 +364,28 @@ static int renew_lease(pg_conn *pc, mig_error *err)
 	return mig_pg_keeper_check(pc->keeper, err);
 }
 
+/* A schema target's schema, created when missing (its name was validated at connect). */
+static int create_schema(pg_conn *pc, mig_error *err)
+{
+	if (!pc->cfg->schema)
+		return MIG_OK;
+	char sql[128];
+	snprintf(sql, sizeof sql, "CREATE SCHEMA IF NOT EXISTS \"%s\"", pc->cfg->schema);
+	return exec_simple(pc, sql, "cannot create the target's schema", err);
+}
+
 static int pg_ledger_prepare(void *conn, mig_error *err)
 {
+	int rc = create_schema(conn, err);
+	if (rc < 0)
+		return rc;
 	return exec_simple(conn, ledger_ddl, "cannot create schema_migrations", err);
+}
+
+static int pg_targets_read(void *conn, const char *query, char ***cells, size_t *nrows,
+			   size_t *ncols, mig_error *err)
+{
+	return mig_pg_targets_read(((pg_conn *)conn)->conn, query, cells, nrows, ncols, err);
 }
 
 static int pg_ledger_read(void *conn, mig_ledger *ledger, mig_error *err)
@@ -737,7 +776,11 @@ const mig_sql_driver mig_pg_driver = {
 	.objects_missing = pg_objects_missing,
 	.table_facts = pg_table_facts,
 	.script = mig_pg_script,
+	.targets_read = pg_targets_read,
 };
 
 const char *const mig_pg_ledger_ddl = ledger_ddl;
-const char mig_pg_lock_key[] = LOCK_KEY;
+long long mig_pg_lock_key(const mig_sql_config *cfg)
+{
+	return cfg->schema ? mig_pg_schema_lock_key(LOCK_KEY, cfg->schema) : LOCK_KEY;
+}

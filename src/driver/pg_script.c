@@ -59,11 +59,11 @@ static void guard(FILE *out, const mig_sql_config *cfg, const char *digest, size
 		fprintf(out,
 			"-- the lock `migrate up` takes: held by this psql session until it ends\n"
 			"DO $migrate_lock$ BEGIN\n"
-			"  IF NOT pg_try_advisory_lock(%s) THEN\n"
+			"  IF NOT pg_try_advisory_lock(%lld) THEN\n"
 			"    RAISE EXCEPTION 'another migrate run holds the lock: run this script later';\n"
 			"  END IF;\n"
 			"END $migrate_lock$;\n",
-			mig_pg_lock_key);
+			mig_pg_lock_key(cfg));
 	fprintf(out,
 		"-- stop unless schema_migrations holds exactly the %zu row%s this script was written for\n"
 		"DO $migrate_guard$\n"

@@ -9,7 +9,8 @@
 /* From pg.c: the ledger tables' DDL and the advisory lock's key, so the script creates
  * and locks exactly what `migrate up` does. */
 extern const char *const mig_pg_ledger_ddl;
-extern const char mig_pg_lock_key[];
+/* The advisory lock key `up` takes on the database (or schema) of cfg. */
+long long mig_pg_lock_key(const mig_sql_config *cfg);
 
 /* The driver's `script` slot (see driver.h). */
 int mig_pg_script(FILE *out, const mig_sql_config *cfg, const mig_ledger *ledger,

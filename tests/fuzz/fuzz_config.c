@@ -98,8 +98,26 @@ static void check_config(const mig_config *cfg)
 	}
 	CHECK(mig_config_module_enabled(cfg, "core"));
 
-	/* at most MIG_DSN_PASSWORDS_MAX from each of the DSN and the URI */
-	CHECK(cfg->secrets.n <= 2 * MIG_DSN_PASSWORDS_MAX && (cfg->secrets.n == 0 || cfg->secrets.items));
+	/* targets: only with postgres:, every name valid for its kind and unique, a DSN exactly
+	 * for kind: database */
+	const mig_targets_config *tc = &cfg->targets;
+	CHECK(!tc->present || cfg->has_postgres);
+	CHECK(!tc->present || tc->nlist || tc->query);
+	CHECK(tc->present || (!tc->nlist && !tc->query));
+	CHECK(!tc->query || tc->query[0]);
+	CHECK(tc->parallel <= 1024);
+	for (size_t i = 0; i < tc->nlist; i++) {
+		const mig_target *t = &tc->list[i];
+		CHECK(t->name && mig_target_name_valid(tc->kind, t->name));
+		CHECK((tc->kind == MIG_TARGET_DATABASE) == (t->dsn != NULL));
+		CHECK(tc->kind == MIG_TARGET_DATABASE || !t->mongodb_database);
+		for (size_t j = 0; j < i; j++)
+			CHECK(strcmp(tc->list[j].name, t->name) != 0);
+	}
+
+	/* at most MIG_DSN_PASSWORDS_MAX from each of the DSN, the URI and every target DSN */
+	CHECK(cfg->secrets.n <= (2 + tc->nlist) * MIG_DSN_PASSWORDS_MAX &&
+	      (cfg->secrets.n == 0 || cfg->secrets.items));
 	for (size_t i = 0; i < cfg->secrets.n; i++)
 		CHECK(cfg->secrets.items[i] && *cfg->secrets.items[i]);
 	check_redact(cfg);

@@ -852,6 +852,125 @@ static int remove_scratch(void **state)
 	return rmdir(scratch);
 }
 
+/* targets: a fleet of databases; DSN passwords become secrets; scope: control. */
+static void test_targets_database_list(void **state)
+{
+	(void)state;
+	setenv("UT_TENANT_PW", "tenant-Pw-42", 1);
+	mig_config *cfg = parse_ok("postgres: { dsn: 'dbname=control' }\n"
+				   "targets:\n"
+				   "  kind: database\n"
+				   "  parallel: 6\n"
+				   "  list:\n"
+				   "    - { name: acme, dsn: 'dbname=acme password=${UT_TENANT_PW}' }\n"
+				   "    - { name: beta, dsn: 'dbname=beta', mongodb_database: beta_m }\n"
+				   "modules:\n"
+				   "  billing: { scope: control }\n"
+				   "  catalog: { scope: target }\n");
+	assert_true(cfg->targets.present);
+	assert_int_equal(cfg->targets.kind, MIG_TARGET_DATABASE);
+	assert_int_equal(cfg->targets.parallel, 6);
+	assert_int_equal(cfg->targets.nlist, 2);
+	assert_string_equal(cfg->targets.list[0].name, "acme");
+	assert_string_equal(cfg->targets.list[0].dsn, "dbname=acme password=tenant-Pw-42");
+	assert_null(cfg->targets.list[0].mongodb_database);
+	assert_string_equal(cfg->targets.list[1].mongodb_database, "beta_m");
+	assert_int_equal(cfg->targets.list[1].line, 7);
+	assert_true(mig_config_module(cfg, "billing")->control);
+	assert_false(mig_config_module(cfg, "catalog")->control);
+	char text[128] = "failed on dbname=acme password=tenant-Pw-42";
+	mig_config_redact(cfg, text, sizeof text);
+	assert_not_contains(text, "tenant-Pw-42");
+	mig_config_free(cfg);
+	unsetenv("UT_TENANT_PW");
+}
+
+static void test_targets_schema_and_query(void **state)
+{
+	(void)state;
+	mig_config *cfg = parse_ok("postgres:\n"
+				   "targets:\n"
+				   "  list: [{ name: acme }]\n"
+				   "  kind: schema\n"
+				   "  query: SELECT name FROM tenants\n");
+	assert_int_equal(cfg->targets.kind, MIG_TARGET_SCHEMA);
+	assert_null(cfg->targets.list[0].dsn);
+	assert_string_equal(cfg->targets.query, "SELECT name FROM tenants");
+	assert_int_equal(cfg->targets.query_line, 5);
+	assert_int_equal(cfg->targets.parallel, 0);
+	mig_config_free(cfg);
+}
+
+static void test_targets_errors(void **state)
+{
+	(void)state;
+	mig_error err;
+	assert_contains(parse_fails("postgres:\ntargets:\n  kind: schema\n  list:\n"
+				    "    - { name: acme }\n    - { name: beta }\n    - { name: acme }\n",
+				    &err),
+			"duplicate target name 'acme' (t.yaml:5 and t.yaml:7)");
+	assert_contains(parse_fails("postgres:\ntargets:\n  kind: galaxy\n  list: [{name: a}]\n", &err),
+			"'targets.kind' must be database or schema, not 'galaxy' (t.yaml:3)");
+	assert_contains(parse_fails("postgres:\ntargets:\n  kind: schema\n  list:\n"
+				    "    - { name: acme, dsn: 'dbname=x' }\n", &err),
+			"'targets.list[0].dsn' is not taken by kind: schema");
+	assert_contains(parse_fails("postgres:\ntargets:\n  kind: database\n  list:\n"
+				    "    - { name: acme }\n", &err),
+			"'targets.list[0].dsn' is required for kind: database (t.yaml:5)");
+	assert_contains(parse_fails("postgres:\ntargets:\n  list:\n    - { dsn: x }\n", &err),
+			"'targets.list[0].name' is required (t.yaml:4)");
+	assert_contains(parse_fails("postgres:\ntargets:\n  kind: schema\n  list: [{name: 'a b'}]\n",
+				    &err),
+			"bad target name 'a b'");
+	assert_contains(parse_fails("postgres:\ntargets:\n  kind: schema\n", &err),
+			"'targets' needs a 'list' or a 'query' (t.yaml:2)");
+	assert_contains(parse_fails("postgres:\ntargets:\n  query: x\n  parallel: 0\n", &err),
+			"'targets.parallel' must be a whole number from 1 to 1024, not '0' (t.yaml:4)");
+	assert_contains(parse_fails("postgres:\ntargets:\n  query: x\n  shards: 3\n", &err),
+			"unknown key 'targets.shards' (t.yaml:4)");
+	assert_contains(parse_fails("postgres:\ntargets:\n  query: x\n  list:\n    - { name: a, dsn: d, port: 1 }\n",
+				    &err),
+			"unknown key 'targets.list[0].port' (t.yaml:5)");
+	assert_contains(parse_fails("targets:\n  query: x\n", &err),
+			"'targets' needs a 'postgres:' section");
+	assert_contains(parse_fails("postgres:\ntargets:\n  query: ''\n", &err),
+			"'targets.query' is empty (t.yaml:3)");
+	assert_contains(parse_fails("postgres:\nmodules:\n  billing: { scope: everywhere }\n", &err),
+			"'modules.billing.scope' must be control or target, not 'everywhere' (t.yaml:3)");
+	assert_contains(parse_fails("postgres:\ntargets:\n  query: '${UT_UNSET_FLEET_VAR}'\n", &err),
+			"targets.query");
+}
+
+static void test_target_password_never_in_an_error(void **state)
+{
+	(void)state;
+	mig_error err;
+	/* the password is registered as soon as the DSN is read, so a later error in the
+	 * same file cannot quote it */
+	parse_fails("postgres:\ntargets:\n  kind: database\n  list:\n"
+		    "    - { name: acme, dsn: 'password=Tgt-Secret-9' }\n"
+		    "    - { name: 'Tgt-Secret-9', dsn: 'dbname=b' }\n"
+		    "    - { name: 'Tgt-Secret-9', dsn: 'dbname=c' }\n",
+		    &err);
+	assert_contains(err.message, "duplicate target name");
+	assert_not_contains(err.message, "Tgt-Secret-9");
+}
+
+static void test_target_name_rules(void **state)
+{
+	(void)state;
+	assert_true(mig_target_name_valid(MIG_TARGET_SCHEMA, "tenant_42"));
+	assert_true(mig_target_name_valid(MIG_TARGET_SCHEMA, "Acme"));
+	assert_false(mig_target_name_valid(MIG_TARGET_SCHEMA, "42tenant"));
+	assert_false(mig_target_name_valid(MIG_TARGET_SCHEMA, "a\"b"));
+	assert_false(mig_target_name_valid(MIG_TARGET_SCHEMA, ""));
+	assert_false(mig_target_name_valid(MIG_TARGET_SCHEMA,
+					   "a234567890123456789012345678901234567890123456789012345678901234"));
+	assert_true(mig_target_name_valid(MIG_TARGET_DATABASE, "shard-01.eu"));
+	assert_false(mig_target_name_valid(MIG_TARGET_DATABASE, "a b"));
+	assert_false(mig_target_name_valid(MIG_TARGET_DATABASE, ""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -900,6 +1019,11 @@ int main(void)
 		cmocka_unit_test(test_load_empty_file),
 		cmocka_unit_test(test_load_oversized_file),
 		cmocka_unit_test(test_load_empty_path),
+		cmocka_unit_test(test_targets_database_list),
+		cmocka_unit_test(test_targets_schema_and_query),
+		cmocka_unit_test(test_targets_errors),
+		cmocka_unit_test(test_target_password_never_in_an_error),
+		cmocka_unit_test(test_target_name_rules),
 	};
 	return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
 }
