@@ -10,42 +10,33 @@
 #include "fs.h"
 #include "plan.h"
 
+/* One module of the MongoDB plan: its indexes.json when it has one, read by the backend
+ * module (loaded on the first module, so a bad tree is named before a missing module). */
+static int plan_module(void *ctx, const char *module, const char *dir, size_t index,
+		       size_t count, mig_error *err)
+{
+	mig_mongo_plan *plan = ctx;
+	int rc = MIG_OK;
+	if (index == 0 && (!(plan->specs = calloc(count, sizeof *plan->specs)) ||
+			   (rc = mig_registry_doc_open(&plan->backend, "mongodb", err)) < 0))
+		return rc < 0 ? rc : mig_error_set(err, MIG_EFAIL, "out of memory");
+	char *path = mig_path_join(dir, "indexes.json");
+	if (!path)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	if (access(path, F_OK) == 0 || errno != ENOENT)
+		rc = plan->backend->drv->spec_load(&plan->specs[plan->nspecs++], path, module, err);
+	free(path);
+	return rc;
+}
+
 int mig_mongo_plan_build(mig_mongo_plan **out, const mig_config *cfg, const char *root,
 			 mig_error *err)
 {
 	*out = NULL;
-	const char **order = NULL;
-	size_t norder = 0;
-	int rc = mig_plan_check_root(root, err);
-	if (rc == MIG_OK)
-		rc = mig_module_order(&order, &norder, cfg, err);
-	if (rc < 0)
-		return rc;
-	char *dir = mig_path_join(root, "mongodb");
 	mig_mongo_plan *plan = calloc(1, sizeof *plan);
-	if (!dir || !plan || !(plan->specs = calloc(norder ? norder : 1, sizeof *plan->specs))) {
-		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
-		goto done;
-	}
-	rc = mig_plan_check_module_dirs(dir, err);
-	if (rc == MIG_OK)
-		rc = mig_registry_doc_open(&plan->backend, "mongodb", err);
-	for (size_t i = 0; rc == MIG_OK && i < norder; i++) {
-		char *module_dir = mig_path_join(dir, order[i]);
-		char *path = module_dir ? mig_path_join(module_dir, "indexes.json") : NULL;
-		free(module_dir);
-		if (!path) {
-			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
-			break;
-		}
-		if (access(path, F_OK) == 0 || errno != ENOENT)
-			rc = plan->backend->drv->spec_load(&plan->specs[plan->nspecs++], path, order[i],
-							   err);
-		free(path);
-	}
-done:
-	free(dir);
-	free(order);
+	if (!plan)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	int rc = mig_tree_walk(cfg, root, "mongodb", plan_module, plan, err);
 	if (rc < 0) {
 		mig_mongo_plan_free(plan);
 		return rc;

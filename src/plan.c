@@ -242,45 +242,58 @@ int mig_plan_check_module_dirs(const char *pg_dir, mig_error *err)
 	return rc;
 }
 
-int mig_plan_build(mig_plan **out, const mig_config *cfg, const char *root, mig_error *err)
+int mig_tree_walk(const mig_config *cfg, const char *root, const char *backend,
+		  mig_tree_visit_fn visit, void *ctx, mig_error *err)
 {
-	*out = NULL;
 	int rc = mig_plan_check_root(root, err);
 	if (rc < 0)
 		return rc;
 	const char **order = NULL;
 	size_t norder = 0;
-	rc = mig_module_order(&order, &norder, cfg, err);
+	if ((rc = mig_module_order(&order, &norder, cfg, err)) < 0)
+		return rc;
+	char *dir = mig_path_join(root, backend);
+	rc = dir ? mig_plan_check_module_dirs(dir, err) : mig_error_set(err, MIG_EFAIL, "out of memory");
+	for (size_t i = 0; rc == MIG_OK && i < norder; i++) {
+		char *module_dir = mig_path_join(dir, order[i]);
+		rc = module_dir ? visit(ctx, order[i], module_dir, i, norder, err)
+				: mig_error_set(err, MIG_EFAIL, "out of memory");
+		free(module_dir);
+	}
+	free(dir);
+	free(order);
+	return rc;
+}
+
+/* One module of the SQL plan: its migrations, paired and ordered. */
+static int plan_module(void *ctx, const char *module, const char *dir, size_t index,
+		       size_t count, mig_error *err)
+{
+	mig_plan *plan = ctx;
+	if (index == 0 && !(plan->modules = calloc(count, sizeof *plan->modules)))
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	mig_module_plan *mod = &plan->modules[plan->nmodules++];
+	mod->name = strdup(module);
+	mod->dir = strdup(dir);
+	if (!mod->name || !mod->dir)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	entry *entries;
+	size_t n;
+	int rc = scan_module(&entries, &n, mod->dir, err);
 	if (rc < 0)
 		return rc;
+	rc = pair_entries(mod, entries, n, err);
+	free_entries(entries, n);
+	return rc;
+}
 
-	char *pg_dir = mig_path_join(root, "postgres");
+int mig_plan_build(mig_plan **out, const mig_config *cfg, const char *root, mig_error *err)
+{
+	*out = NULL;
 	mig_plan *plan = calloc(1, sizeof *plan);
-	if (!pg_dir || !plan ||
-	    !(plan->modules = calloc(norder, sizeof *plan->modules))) {
-		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
-		goto done;
-	}
-	rc = mig_plan_check_module_dirs(pg_dir, err);
-	for (size_t i = 0; rc == MIG_OK && i < norder; i++) {
-		mig_module_plan *mod = &plan->modules[plan->nmodules++];
-		mod->name = strdup(order[i]);
-		mod->dir = mig_path_join(pg_dir, order[i]);
-		if (!mod->name || !mod->dir) {
-			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
-			break;
-		}
-		entry *entries;
-		size_t n;
-		rc = scan_module(&entries, &n, mod->dir, err);
-		if (rc < 0)
-			break;
-		rc = pair_entries(mod, entries, n, err);
-		free_entries(entries, n);
-	}
-done:
-	free(pg_dir);
-	free(order);
+	if (!plan)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	int rc = mig_tree_walk(cfg, root, "postgres", plan_module, plan, err);
 	if (rc < 0) {
 		mig_plan_free(plan);
 		return rc;

@@ -72,6 +72,17 @@ int mig_plan_check_root(const char *root, mig_error *err);
  * that does not. A missing dir is fine. */
 int mig_plan_check_module_dirs(const char *dir, mig_error *err);
 
+/* Called by mig_tree_walk for each module that runs, in run order (index of count),
+ * with its directory <root>/<backend>/<module> (which may not exist). */
+typedef int (*mig_tree_visit_fn)(void *ctx, const char *module, const char *dir, size_t index,
+				 size_t count, mig_error *err);
+
+/* The one walk of the tree that both backends' plans use: checks root, orders the
+ * modules (mig_module_order), checks the module directory names of <root>/<backend>,
+ * then visits each module. Stops at the first negative return of visit, and returns it. */
+int mig_tree_walk(const mig_config *cfg, const char *root, const char *backend,
+		  mig_tree_visit_fn visit, void *ctx, mig_error *err);
+
 /* Walks <root>/postgres/ and builds the plan of every module that runs. A missing
  * root, a bad module directory name, a bad or duplicate file, or a .down.sql without
  * its .up.sql is MIG_EUSAGE naming the path. */
