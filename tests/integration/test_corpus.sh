@@ -157,6 +157,11 @@ setup() {
 	lines) # lines:PATH:N:TEMPLATE, appends N lines, {i} in TEMPLATE counting from 1
 		perl -e 'for my $i (1 .. $ARGV[0]) { (my $s = $ARGV[1]) =~ s/\{i\}/$i/g; print "$s\n" }' \
 			"$b" "$c" >>"$a" ;;
+	ctlfile) # ctlfile:PATH, an empty file whose name holds printf escapes (\t ...)
+		local name
+		name=$(printf '%b' "$a")
+		mkdir -p "$(dirname "$name")"
+		: >"$name" ;;
 	stale-mongoc-shm) # libmongoc's counters file for migrate's PID is already there
 		stale_mongoc_shm ;;
 	*) fail "unknown setup helper '$kind'" ;;
