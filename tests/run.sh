@@ -61,11 +61,18 @@ run_tap() {
 suite() { # LABEL BUILD_DIR [meson test options...]: every unit and integration suite
 	local label=$1 dir=$2
 	shift 2
-	log "$label: unit and integration tests (meson test)"
-	MIGRATE_TEST_MONGO_URI="$MONGO_URI" meson test -C "$dir" --no-rebuild "$@" \
+	log "$label: unit and integration tests (meson test, $TEST_JOBS at once)"
+	# each integration suite starts its own throwaway PostgreSQL and stand-in
+	# (tests/lib/with-servers.sh), so suites run side by side without seeing each other's
+	# databases; a real mongod given in MIGRATE_TEST_MONGO_URI is shared
+	local mongo=()
+	[ -n "${MIGRATE_TEST_MONGO_URI:-}" ] && mongo=("MIGRATE_TEST_MONGO_URI=$MIGRATE_TEST_MONGO_URI")
+	env -u MIGRATE_PG_PORT -u MIGRATE_PG_SOCKET -u MIGRATE_TEST_MONGO_URI "${mongo[@]}" \
+		meson test -C "$dir" --no-rebuild --num-processes "$TEST_JOBS" "$@" \
 		>"$work/meson-test.out" 2>&1 || true
 	python3 tests/lib/tap_counts.py "$dir/meson-logs/testlog.json" "$counts"
 }
+TEST_JOBS=${TEST_JOBS:-3}
 
 log "build"
 build build-test
@@ -105,7 +112,8 @@ fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
 export LSAN_OPTIONS=exitcode=99
-suite "ASan+UBSan build" build-asan --timeout-multiplier 3
+# the install suite builds and installs a plain tree of its own: once is enough
+suite "ASan+UBSan build" build-asan --timeout-multiplier 3 --no-suite install
 unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
 log "fuzzing (${FUZZ_SECONDS:=15} s per target; longer: FUZZ_SECONDS=600 tests/fuzz/run.sh)"
