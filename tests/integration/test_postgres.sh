@@ -574,6 +574,38 @@ test_example_app_refuses_to_start_until_migrated() {
 	"$app" --config config.yaml >app.out 2>app.err || fail "app refused after full up: $(cat app.err)"
 }
 
+# The library applies migrations in-process (examples/app_migrate.c, linked against the
+# shared libmigrate): what ran, per migration, and the failure with SQLSTATE and line.
+test_library_applies_migrations_in_process() {
+	new_db
+	example_tree
+	write_config 'modules:' '  catalog: {}'
+	local app
+	app=$(dirname "$MIGRATE_BIN")/app_migrate
+	[ -x "$app" ] || fail "example program not built at $app"
+	"$app" config.yaml >app.out 2>app.err || fail "app_migrate failed: $(cat app.err)"
+	assert_contains app.out "app: applied core/1 create_users"
+	assert_contains app.out "app: applied catalog/2"
+	assert_contains app.out "migration(s) applied, libmigrate"
+	assert_eq "$(ledger | wc -l)" "4" "ledger rows after the library's up"
+	expect_status 0 status
+	# nothing pending: nothing runs
+	"$app" config.yaml >app.out 2>app.err || fail "second run failed: $(cat app.err)"
+	assert_contains app.out "app: 0 migration(s) applied"
+	# a failing migration: its SQLSTATE and the line of the failing statement
+	printf -- '-- a comment\nCREATE TABLE ok1 (a int);\nSELECT * FROM no_such_table;\n' >migrations/postgres/core/003_bad.up.sql
+	set +e
+	"$app" config.yaml >app.out 2>app.err
+	local status=$?
+	set -e
+	assert_eq "$status" "1" "app exit on a failing migration"
+	assert_contains app.out "core/3 failed at migrations/postgres/core/003_bad.up.sql:3, SQLSTATE 42P01"
+	assert_contains app.err "refusing to start"
+	assert_not_contains app.err "$PG_PASSWORD"
+	has_table ok1 && fail "the failed migration left ok1 behind"
+	return 0
+}
+
 test_create_writes_the_next_pair_keeping_padding() {
 	new_db
 	write_config
