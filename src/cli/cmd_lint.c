@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_lint.h"
+#include "directive.h"
 #include "engine.h"
 #include "fs.h"
 #include "lint.h"
@@ -34,7 +35,10 @@ static int lint_file(mig_lint_report *rep, const char *path, const mig_lint_cont
 	if (rc < 0)
 		return rc;
 	mig_lint_context ctx = *base;
+	mig_directives dirs;
+	mig_directives_scan(&dirs, sql, len);
 	ctx.in_transaction = !mig_sql_wants_no_transaction(sql, len);
+	ctx.contract = dirs.contract;
 	mig_lint_result result;
 	rc = mig_lint_sql(&result, sql, len, &ctx);
 	free(sql);
