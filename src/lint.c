@@ -1063,6 +1063,14 @@ int mig_lint_sql(mig_lint_result *out, const char *sql, size_t len, const mig_li
 	return w.oom ? MIG_EFAIL : MIG_OK;
 }
 
+const mig_lint_claim *mig_lint_claim_at(const mig_lint_result *r, unsigned line)
+{
+	for (size_t i = 0; i < r->nclaims; i++)
+		if (r->claims[i].line == line)
+			return &r->claims[i];
+	return NULL;
+}
+
 bool mig_lint_has_error(const mig_lint_result *r)
 {
 	for (size_t i = 0; i < r->nfindings; i++)

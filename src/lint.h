@@ -72,6 +72,9 @@ typedef struct mig_lint_result {
  * when memory runs out. Release out with mig_lint_result_clear either way. */
 int mig_lint_sql(mig_lint_result *out, const char *sql, size_t len, const mig_lint_context *ctx);
 
+/* The claim about the statement starting on line, or NULL. */
+const mig_lint_claim *mig_lint_claim_at(const mig_lint_result *r, unsigned line);
+
 /* Whether any finding is of severity error. */
 bool mig_lint_has_error(const mig_lint_result *r);
 
