@@ -39,6 +39,9 @@ enum {
 	R_IDENTITY,
 	R_IGNORE_REASON,
 	R_IGNORE_UNKNOWN,
+	R_DESTRUCTIVE,
+	R_OBSERVED_LOCK,
+	R_OBSERVED_REWRITE,
 	R_COUNT,
 };
 
@@ -122,6 +125,18 @@ const mig_lint_rule mig_lint_rules[] = {
 	[R_IGNORE_UNKNOWN] = {"lint-ignore-unknown-rule", E,
 			      "a migrate:lint-ignore directive naming no known rule",
 			      "use a rule id from the README's lint section", false},
+	[R_DESTRUCTIVE] = {"destructive-in-expand", E,
+			   "DROP TABLE/COLUMN, RENAME, SET NOT NULL or a narrowing type change in an expand file: "
+			   "breaks the application still running",
+			   "move it to a later file whose leading comments hold `-- migrate:phase contract`",
+			   false},
+	/* raised by `lint --observe` only (src/cli/lint_observe.c), never by mig_lint_sql */
+	[R_OBSERVED_LOCK] = {"observed-unexplained-lock", E,
+			     "a statement took ACCESS EXCLUSIVE on an existing table that no rule expected",
+			     "read what the statement does; split it or lint-ignore it with a reason", false},
+	[R_OBSERVED_REWRITE] = {"observed-unexplained-rewrite", E,
+				"a statement rewrote an existing table that no rule expected to",
+				"rewrite in batches into a new column or table instead", true},
 	[R_COUNT] = {NULL, 0, NULL, NULL, false},
 };
 #undef E
@@ -327,6 +342,63 @@ static bool type_change_rewrites(const mig_pg_type *old, const mig_pg_type *new,
 	       (new->ntypmods && new->typmods[0] != old->typmods[0]);
 }
 
+/* The rank of an integer or floating type by what it holds (0: not one). */
+static int number_rank(const mig_pg_type *t)
+{
+	if (type_is(t, "int2") || type_is(t, "smallint"))
+		return 1;
+	if (type_is(t, "int4") || type_is(t, "int") || type_is(t, "integer"))
+		return 2;
+	if (type_is(t, "float4"))
+		return 3;
+	if (type_is(t, "int8") || type_is(t, "bigint"))
+		return 4;
+	if (type_is(t, "float8"))
+		return 5;
+	if (type_is(t, "numeric") && !t->ntypmods)
+		return 6;
+	return 0;
+}
+
+/* Whether a change from old (NULL when the file does not say) to new may refuse or
+ * lose values the running application writes: a shorter string, a smaller number, or a
+ * change to another kind of type (anything but an unbounded string). Unknown old types
+ * count as narrowed by a bounded new one: varchar(n), char(n), numeric(p,s), smallint,
+ * integer, real. */
+static bool type_change_narrows(const mig_pg_type *old, const mig_pg_type *new)
+{
+	bool unbounded_string = (type_is(new, "text") || type_is(new, "varchar")) && !new->ntypmods;
+	if (!new->name || (unbounded_string && (!old || !old->array || new->array)))
+		return false;
+	if (!old)
+		return new->ntypmods > 0 || type_is(new, "bpchar") || (number_rank(new) > 0 &&
+		       number_rank(new) < 4);
+	if (old->array != new->array)
+		return true;
+	if (is_string_type(new) && is_string_type(old)) {
+		if (!old->ntypmods && !type_is(old, "bpchar"))
+			return true; /* unbounded to bounded */
+		return new->ntypmods && old->ntypmods && new->typmods[0] < old->typmods[0];
+	}
+	if (type_is(new, "numeric") && type_is(old, "numeric")) {
+		if (!new->ntypmods)
+			return false;
+		if (!old->ntypmods)
+			return true;
+		long old_scale = old->ntypmods > 1 ? old->typmods[1] : 0;
+		long new_scale = new->ntypmods > 1 ? new->typmods[1] : 0;
+		return new_scale < old_scale || new->typmods[0] - new_scale < old->typmods[0] - old_scale;
+	}
+	int a = number_rank(old), b = number_rank(new);
+	if (a && b)
+		return b < a || (a == 4 && b == 5); /* bigint to double loses digits */
+	if (a && type_is(new, "numeric")) /* to numeric(p,s) */
+		return true;
+	if (old->name && !strcmp(old->name, new->name))
+		return new->ntypmods && (!old->ntypmods || new->typmods[0] < old->typmods[0]);
+	return true;
+}
+
 static const mig_pg_type *column_type(const walk *w, const char *table, const char *column)
 {
 	for (size_t i = w->ncolumns; i-- > 0;)
@@ -482,6 +554,27 @@ static void add_constraint(walk *w, const mig_pg_stmt *st, const mig_pg_action *
 	}
 }
 
+/* Issue 17: what breaks the application still running belongs in a contract file. */
+static void destructive(walk *w, const mig_pg_stmt *st, const char *table, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void destructive(walk *w, const mig_pg_stmt *st, const char *table, const char *fmt, ...)
+{
+	if (w->ctx->contract)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char *what = vformat(fmt, ap);
+	va_end(ap);
+	if (!what) {
+		w->oom = true;
+		return;
+	}
+	add(w, st, R_DESTRUCTIVE, "ACCESS EXCLUSIVE", table,
+	    "%s in an expand file: the application still running breaks (no `-- migrate:phase contract`)",
+	    what);
+	free(what);
+}
+
 static void alter_table(walk *w, const mig_pg_stmt *st)
 {
 	const char *t = st->relation;
@@ -505,10 +598,13 @@ static void alter_table(walk *w, const mig_pg_stmt *st)
 					w->checks[k].validated = true;
 			break;
 		case MIG_PG_ACT_DROP_COLUMN:
-			if (!fresh)
+			if (!fresh) {
 				add(w, st, R_DROP_COLUMN, "ACCESS EXCLUSIVE", t,
 				    "dropping column \"%s\" of \"%s\" breaks code that still uses it",
 				    a->column, t);
+				destructive(w, st, t, "DROP COLUMN \"%s\" of \"%s\"",
+					    a->column ? a->column : "?", t);
+			}
 			break;
 		case MIG_PG_ACT_ALTER_TYPE: {
 			const mig_pg_type *old = a->column ? column_type(w, t, a->column) : NULL;
@@ -516,6 +612,10 @@ static void alter_table(walk *w, const mig_pg_stmt *st)
 				add(w, st, R_COLUMN_TYPE, "ACCESS EXCLUSIVE", t,
 				    "changing the type of \"%s\" to %s rewrites \"%s\"",
 				    a->column ? a->column : "?", a->type.name ? a->type.name : "?", t);
+			if (!fresh && type_change_narrows(old, &a->type))
+				destructive(w, st, t, "narrowing the type of \"%s\" of \"%s\" to %s",
+					    a->column ? a->column : "?", t,
+					    a->type.name ? a->type.name : "?");
 			if (a->column)
 				remember_column(w, t, a->column, &a->type);
 			break;
@@ -523,6 +623,7 @@ static void alter_table(walk *w, const mig_pg_stmt *st)
 		case MIG_PG_ACT_SET_NOT_NULL:
 			if (fresh || !a->column)
 				break;
+			destructive(w, st, t, "SET NOT NULL on \"%s\" of \"%s\"", a->column, t);
 			if (w->ctx->pg_major && w->ctx->pg_major < 12)
 				add(w, st, R_SET_NOT_NULL, "ACCESS EXCLUSIVE", t,
 				    "SET NOT NULL on \"%s\" scans all of \"%s\" while it is locked "
@@ -662,28 +763,37 @@ static void lint_stmt(walk *w, const mig_pg_stmt *st)
 		alter_table(w, st);
 		break;
 	case MIG_PG_RENAME_TABLE:
-		if (existing)
+		if (existing) {
 			add(w, st, R_RENAME_TABLE, "ACCESS EXCLUSIVE", t,
 			    "renaming \"%s\" to \"%s\" breaks code that still uses the old name", t,
 			    st->name ? st->name : "?");
-		else if (st->name)
+			destructive(w, st, t, "RENAME of \"%s\"", t);
+		} else if (st->name)
 			remember(w, &w->created, &w->ncreated, st->name);
 		break;
 	case MIG_PG_RENAME_COLUMN:
-		if (existing)
+		if (existing) {
 			add(w, st, R_RENAME_COLUMN, "ACCESS EXCLUSIVE", t,
 			    "renaming column \"%s\" of \"%s\" to \"%s\" breaks code that still uses it",
 			    st->nactions && st->actions[0].column ? st->actions[0].column : "?", t,
 			    st->name ? st->name : "?");
+			destructive(w, st, t, "RENAME of column \"%s\" of \"%s\"",
+				    st->nactions && st->actions[0].column ? st->actions[0].column : "?",
+				    t);
+		}
 		break;
 	case MIG_PG_DROP_TABLE:
 	case MIG_PG_TRUNCATE:
 		for (size_t i = 0; i < st->nrelations; i++)
-			if (!created(w, st->relations[i]))
+			if (!created(w, st->relations[i])) {
 				add(w, st, st->kind == MIG_PG_DROP_TABLE ? R_DROP_TABLE : R_TRUNCATE,
 				    "ACCESS EXCLUSIVE", st->relations[i], "%s \"%s\" deletes its data",
 				    st->kind == MIG_PG_DROP_TABLE ? "dropping" : "truncating",
 				    st->relations[i]);
+				if (st->kind == MIG_PG_DROP_TABLE)
+					destructive(w, st, st->relations[i], "DROP TABLE \"%s\"",
+						    st->relations[i]);
+			}
 		break;
 	case MIG_PG_VACUUM:
 		if (st->full && existing)
@@ -716,6 +826,28 @@ static void lint_stmt(walk *w, const mig_pg_stmt *st)
 		break;
 	default:
 		break;
+	}
+}
+
+/* Records what the rules expect of st (its findings start at index first). */
+static void claim(walk *w, const mig_pg_stmt *st, size_t first)
+{
+	mig_lint_result *r = w->out;
+	mig_lint_claim *grown = realloc(r->claims, (r->nclaims + 1) * sizeof *grown);
+	if (!grown) {
+		w->oom = true;
+		return;
+	}
+	r->claims = grown;
+	mig_lint_claim *c = memset(&grown[r->nclaims++], 0, sizeof *c);
+	c->line = st->line;
+	c->lock = strongest_lock(w, st);
+	/* TRUNCATE gives the table new, empty storage */
+	c->rewrites = st->kind == MIG_PG_TRUNCATE;
+	for (size_t k = first; k < r->nfindings; k++) {
+		c->rewrites = c->rewrites || r->findings[k].rule->rewrites;
+		if (r->findings[k].lock && !strncmp(r->findings[k].lock, "ACCESS EXCLUSIVE", 16))
+			c->lock = "ACCESS EXCLUSIVE";
 	}
 }
 
@@ -877,6 +1009,7 @@ int mig_lint_sql(mig_lint_result *out, const char *sql, size_t len, const mig_li
 		prev_end = st->offset + st->length;
 		size_t before = out->nfindings;
 		lint_stmt(&w, st);
+		claim(&w, st, before);
 		size_t *grown = realloc(owner, (out->nfindings + 1) * sizeof *owner);
 		if (!grown) {
 			w.oom = true;
@@ -901,6 +1034,12 @@ int mig_lint_sql(mig_lint_result *out, const char *sql, size_t len, const mig_li
 			out->findings[kept++] = out->findings[k];
 	}
 	out->nfindings = kept;
+	for (size_t i = 0; !w.oom && i < out->nclaims; i++) {
+		mig_lint_finding lock = {.rule = &mig_lint_rules[R_OBSERVED_LOCK]};
+		mig_lint_finding rewrite = {.rule = &mig_lint_rules[R_OBSERVED_REWRITE]};
+		out->claims[i].ignore_lock = suppressed(ignores, nignores, &lock, i);
+		out->claims[i].ignore_rewrite = suppressed(ignores, nignores, &rewrite, i);
+	}
 	if (kept > 1)
 		qsort(out->findings, kept, sizeof *out->findings, by_line);
 	for (size_t i = 0; i < nignores; i++)
@@ -924,6 +1063,14 @@ int mig_lint_sql(mig_lint_result *out, const char *sql, size_t len, const mig_li
 	return w.oom ? MIG_EFAIL : MIG_OK;
 }
 
+const mig_lint_claim *mig_lint_claim_at(const mig_lint_result *r, unsigned line)
+{
+	for (size_t i = 0; i < r->nclaims; i++)
+		if (r->claims[i].line == line)
+			return &r->claims[i];
+	return NULL;
+}
+
 bool mig_lint_has_error(const mig_lint_result *r)
 {
 	for (size_t i = 0; i < r->nfindings; i++)
@@ -939,4 +1086,7 @@ void mig_lint_result_clear(mig_lint_result *r)
 	free(r->findings);
 	r->findings = NULL;
 	r->nfindings = 0;
+	free(r->claims);
+	r->claims = NULL;
+	r->nclaims = 0;
 }

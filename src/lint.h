@@ -21,6 +21,10 @@ typedef struct mig_lint_rule {
 	bool rewrites;       /* what it flags rewrites the whole table */
 } mig_lint_rule;
 
+/* The ids of the two rules only `lint --observe` raises. */
+#define MIG_LINT_OBSERVED_LOCK "observed-unexplained-lock"
+#define MIG_LINT_OBSERVED_REWRITE "observed-unexplained-rewrite"
+
 /* Every rule, NULL-id terminated. */
 extern const mig_lint_rule mig_lint_rules[];
 
@@ -29,6 +33,7 @@ const mig_lint_rule *mig_lint_rule_find(const char *id);
 
 typedef struct mig_lint_context {
 	bool in_transaction;     /* false for `-- migrate:run-in-tx false` files */
+	bool contract;           /* `-- migrate:phase contract`: destructive statements allowed */
 	long long lock_timeout_ms; /* postgres.lock_timeout: -1 unset, 0 none */
 	int pg_major;            /* server major version (11, 15 ...); 0 when unknown: newest */
 } mig_lint_context;
@@ -42,9 +47,21 @@ typedef struct mig_lint_finding {
 	double rows;           /* the planner's estimate once facts are known, else -1 */
 } mig_lint_finding;
 
+/* What the rules expect of one statement, whether or not it raised a finding: what
+ * `lint --observe` compares with what the server did. */
+typedef struct mig_lint_claim {
+	unsigned line;          /* of the statement */
+	const char *lock;       /* the strongest lock expected ("ACCESS EXCLUSIVE"), or NULL */
+	bool rewrites;          /* a finding on it says it rewrites (or replaces) a table */
+	bool ignore_lock;       /* lint-ignore names observed-unexplained-lock for it */
+	bool ignore_rewrite;    /* ... observed-unexplained-rewrite */
+} mig_lint_claim;
+
 typedef struct mig_lint_result {
 	mig_lint_finding *findings; /* by line */
 	size_t nfindings;
+	mig_lint_claim *claims;     /* one per statement, in order */
+	size_t nclaims;
 	/* when the file does not parse (mig_lint_sql returned MIG_ESCHEMA) */
 	unsigned syntax_line, syntax_column;
 	char syntax_message[256];
@@ -54,6 +71,9 @@ typedef struct mig_lint_result {
  * (possibly none); MIG_ESCHEMA with out->syntax_* set when it does not parse; MIG_EFAIL
  * when memory runs out. Release out with mig_lint_result_clear either way. */
 int mig_lint_sql(mig_lint_result *out, const char *sql, size_t len, const mig_lint_context *ctx);
+
+/* The claim about the statement starting on line, or NULL. */
+const mig_lint_claim *mig_lint_claim_at(const mig_lint_result *r, unsigned line);
 
 /* Whether any finding is of severity error. */
 bool mig_lint_has_error(const mig_lint_result *r);

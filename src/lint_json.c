@@ -3,6 +3,52 @@
 
 #include "lint_report.h"
 
+static json_t *strings(char **list, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, json_string(list[i]));
+	return a;
+}
+
+/* lint --observe: "observed" (one entry per statement, what the server did and what
+ * the rules expected) and "not_observed" (files with the reason). */
+static int observation_json(json_t *root, const mig_lint_report_file *f)
+{
+	if (f->not_observed) {
+		json_t *list = json_object_get(root, "not_observed");
+		if (!list) {
+			list = json_array();
+			json_object_set_new(root, "not_observed", list);
+		}
+		json_t *o = json_pack("{s:s, s:s}", "file", f->path, "reason", f->not_observed);
+		if (!list || !o || json_array_append_new(list, o) < 0)
+			return -1;
+	}
+	if (!f->observed)
+		return 0;
+	json_t *list = json_object_get(root, "observed");
+	if (!list) {
+		list = json_array();
+		if (!list || json_object_set_new(root, "observed", list) < 0)
+			return -1;
+	}
+	for (size_t k = 0; k < f->observation.nstmts; k++) {
+		const mig_observed_stmt *st = &f->observation.stmts[k];
+		const mig_lint_claim *c = mig_lint_claim_at(&f->result, st->line);
+		json_t *o = json_pack("{s:s, s:i, s:o, s:o, s:b}", "file", f->path, "line",
+				      (json_int_t)st->line, "locks", strings(st->locks, st->nlocks),
+				      "rewritten", strings(st->rewritten, st->nrewritten),
+				      "expected_rewrite", c && c->rewrites);
+		if (!o)
+			return -1;
+		json_object_set_new(o, "expected_lock", c && c->lock ? json_string(c->lock) : json_null());
+		if (json_array_append_new(list, o) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int mig_lint_report_json(FILE *out, const mig_lint_report *rep, mig_error *err)
 {
 	json_t *root = json_object(), *list = json_array();
@@ -44,6 +90,9 @@ int mig_lint_report_json(FILE *out, const mig_lint_report *rep, mig_error *err)
 			json_array_append_new(syn, o);
 		}
 	}
+	for (size_t i = 0; i < rep->nfiles; i++)
+		if (observation_json(root, &rep->files[i]) < 0)
+			goto oom;
 	json_object_set_new(root, "files", json_integer((json_int_t)rep->nfiles));
 	json_object_set_new(root, "errors", json_integer((json_int_t)errors));
 	json_object_set_new(root, "warnings", json_integer((json_int_t)warnings));

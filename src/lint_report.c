@@ -15,7 +15,7 @@ int mig_lint_report_add(mig_lint_report *rep, const char *path, bool syntax,
 	char *copy = strdup(path);
 	if (!copy)
 		return -1;
-	grown[rep->nfiles++] = (mig_lint_report_file){copy, syntax, *result};
+	grown[rep->nfiles++] = (mig_lint_report_file){.path = copy, .syntax = syntax, .result = *result};
 	memset(result, 0, sizeof *result);
 	return 0;
 }
@@ -25,6 +25,7 @@ void mig_lint_report_clear(mig_lint_report *rep)
 	for (size_t i = 0; i < rep->nfiles; i++) {
 		free(rep->files[i].path);
 		mig_lint_result_clear(&rep->files[i].result);
+		mig_observation_clear(&rep->files[i].observation);
 	}
 	free(rep->files);
 	rep->files = NULL;
@@ -41,6 +42,46 @@ static void rows_text(char *buf, size_t size, double rows)
 		snprintf(buf, size, "; ~%.0fk rows", rows / 1e3);
 	else
 		snprintf(buf, size, "; ~%.0f rows", rows);
+}
+
+/* One observed statement, for people: what the server did next to what the rules
+ * expected. Prints nothing for a statement that touched no existing table and of which
+ * nothing was expected. */
+static void observed_text(FILE *out, const mig_lint_report_file *f, const mig_observed_stmt *st,
+			  const char *before, const char *after)
+{
+	const mig_lint_claim *c = mig_lint_claim_at(&f->result, st->line);
+	bool expect_ae = c && c->lock && !strcmp(c->lock, "ACCESS EXCLUSIVE");
+	bool expect_rw = c && c->rewrites;
+	if (!st->nlocks && !st->nrewritten && !expect_ae && !expect_rw)
+		return;
+	fputs(before, out);
+	fputs("observed ", out);
+	for (size_t i = 0; i < st->nlocks; i++)
+		fprintf(out, "%s%s", i ? ", " : "", st->locks[i]);
+	if (!st->nlocks)
+		fputs("no lock on an existing table", out);
+	fputs("; ", out);
+	for (size_t i = 0; i < st->nrewritten; i++)
+		fprintf(out, "%s%s", i ? ", " : "rewrote ", st->rewritten[i]);
+	if (!st->nrewritten)
+		fputs("no rewrite", out);
+	fprintf(out, "; rules expected %s, %s%s", expect_ae ? "ACCESS EXCLUSIVE" : "no ACCESS EXCLUSIVE",
+		expect_rw ? "a rewrite" : "no rewrite", after);
+}
+
+static void observation_text(FILE *out, const mig_lint_report_file *f)
+{
+	char before[64];
+	if (f->not_observed)
+		fprintf(out, "%s: not observed: %s\n", f->path, f->not_observed);
+	for (size_t i = 0; f->observed && i < f->observation.nstmts; i++) {
+		const mig_observed_stmt *st = &f->observation.stmts[i];
+		snprintf(before, sizeof before, "  line %u: ", st->line);
+		if (i == 0)
+			fprintf(out, "%s: observed on a clone of the applied schema:\n", f->path);
+		observed_text(out, f, st, before, "\n");
+	}
 }
 
 void mig_lint_report_text(FILE *out, const mig_lint_report *rep)
@@ -67,6 +108,7 @@ void mig_lint_report_text(FILE *out, const mig_lint_report *rep)
 					x->rule->rewrites ? "yes" : "no", rows);
 			fprintf(out, "  fix: %s\n", x->rule->fix);
 		}
+		observation_text(out, f);
 	}
 	if (errors + warnings + broken == 0)
 		fprintf(out, "no findings in %zu file%s\n", rep->nfiles, rep->nfiles == 1 ? "" : "s");
@@ -124,6 +166,31 @@ void mig_lint_report_github(FILE *out, const mig_lint_report *rep)
 			fputs(". Fix: ", out);
 			escaped(out, x->rule->fix, false);
 			fputc('\n', out);
+		}
+		if (f->not_observed) {
+			fputs("::notice file=", out);
+			escaped(out, f->path, true);
+			fputs(",title=not observed::", out);
+			escaped(out, f->not_observed, false);
+			fputc('\n', out);
+		}
+		for (size_t k = 0; f->observed && k < f->observation.nstmts; k++) {
+			const mig_observed_stmt *st = &f->observation.stmts[k];
+			char *text = NULL;
+			size_t size = 0;
+			FILE *mem = open_memstream(&text, &size);
+			if (!mem)
+				continue;
+			observed_text(mem, f, st, "", "");
+			fclose(mem);
+			if (size) {
+				fputs("::notice file=", out);
+				escaped(out, f->path, true);
+				fprintf(out, ",line=%u,title=observed::", st->line);
+				escaped(out, text, false);
+				fputc('\n', out);
+			}
+			free(text);
 		}
 	}
 }

@@ -6,11 +6,16 @@
 #include <stdio.h>
 
 #include "lint.h"
+#include "observe.h"
 
 typedef struct mig_lint_report_file {
 	char *path;
 	bool syntax;            /* it did not parse: result.syntax_* say where */
 	mig_lint_result result;
+	/* lint --observe */
+	bool observed;               /* run on the clone: observation holds what it did */
+	const char *not_observed;    /* why it was not (static text), else NULL */
+	mig_observation observation;
 } mig_lint_report_file;
 
 typedef struct mig_lint_report {

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_lint.h"
+#include "directive.h"
 #include "engine.h"
 #include "fs.h"
 #include "lint.h"
@@ -17,10 +18,10 @@ int mig_check_lint_args(const mig_args *args, mig_error *err)
 	if (args->npositional && (args->all || args->module))
 		return mig_error_set(err, MIG_EUSAGE,
 				     "'lint FILE...' lints the files named: drop --all and --module");
-	if (args->observe)
+	if (args->observe && (args->npositional || args->all))
 		return mig_error_set(err, MIG_EUSAGE,
-				     "'lint --observe' is not available yet: it needs the scratch "
-				     "databases of 'migrate testdb'");
+				     "'lint --observe' observes the pending files on a clone of the "
+				     "database: drop %s", args->all ? "--all" : "the files named");
 	return MIG_OK;
 }
 
@@ -34,7 +35,10 @@ static int lint_file(mig_lint_report *rep, const char *path, const mig_lint_cont
 	if (rc < 0)
 		return rc;
 	mig_lint_context ctx = *base;
+	mig_directives dirs;
+	mig_directives_scan(&dirs, sql, len);
 	ctx.in_transaction = !mig_sql_wants_no_transaction(sql, len);
+	ctx.contract = dirs.contract;
 	mig_lint_result result;
 	rc = mig_lint_sql(&result, sql, len, &ctx);
 	free(sql);
@@ -168,10 +172,17 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 		mig_error conn_err = {0};
 		if (mig_session_open(&s, ctx->registry, &cfg->pg, 0, &conn_err) == MIG_OK) {
 			connected = true;
+		} else if (a->observe) {
+			*err = conn_err;
+			return mig_error_set(err, MIG_EFAIL, "'lint --observe' needs the database: %s",
+					     conn_err.message);
 		} else if (!all && !a->npositional) {
 			fprintf(stderr, "migrate: note: %s: linting every file\n", conn_err.message);
 			all = true;
 		}
+	} else if (a->observe) {
+		return mig_error_set(err, MIG_EUSAGE,
+				     "'lint --observe' needs a postgres: section in the config");
 	} else {
 		all = true;
 	}
@@ -202,6 +213,8 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 			}
 		}
 	}
+	if (rc == MIG_OK && a->observe)
+		rc = mig_lint_observe(&rep, ctx, &s, err);
 	if (rc == MIG_OK && facts)
 		rc = apply_facts(&rep, &s, KEEP_UNLESS_MISSING, 0, err);
 	if (rc < 0)

@@ -138,6 +138,9 @@ const mig_command mig_commands[] = {
 	 "reports each statement that would lock, rewrite or break an existing table: rule,\n"
 	 "severity, the lock and what it blocks, the fix. `-- migrate:lint-ignore RULE reason`\n"
 	 "suppresses a rule for the next statement, or for the file in its leading comments.\n"
+	 "--observe runs each pending file on a clone of the applied schema (rolled back, then\n"
+	 "applied there for the next file) and reports the locks and rewrites the server saw;\n"
+	 "one that no rule expected is an error. The live database is never changed.\n"
 	 "Exits 3 on a finding of severity error, 2 on a file that does not parse.",
 	 "migrate lint --all --format github", lint_options, 1000, 0, mig_check_lint_args,
 	 mig_cmd_lint},

@@ -36,7 +36,7 @@ const mig_option_spec mig_option_specs[] = {
 	 "a migration without a .down.sql is a failure, not a warning"},
 	{MIG_OPT_ALL, "all", 0, NULL, "every file, not only the pending ones"},
 	{MIG_OPT_OBSERVE, "observe", 0, NULL,
-	 "also run each pending file on a scratch clone and report the locks it took"},
+	 "also run each pending file on a clone of the applied schema: locks and rewrites seen"},
 	{MIG_OPT_PG_VERSION, "pg-version", 0, "V",
 	 "the server's major version for version-aware rules (else the connected server's)"},
 	{MIG_OPT_NO_LINT, "no-lint", 0, NULL, "skip the lint check of postgres.lint for this run"},

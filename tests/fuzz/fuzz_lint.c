@@ -38,6 +38,12 @@ static void check(const char *sql, size_t len, const mig_lint_context *ctx)
 		CHECK(!f->lock || (f->lock[0] && !strchr(f->lock, '\n')));
 		CHECK(f->rows == -1);
 	}
+	for (size_t i = 0; i < r.nclaims; i++) {
+		const mig_lint_claim *c = &r.claims[i];
+		CHECK(c->line >= 1 && c->line <= lines);
+		CHECK(i == 0 || c->line >= r.claims[i - 1].line);
+		CHECK(mig_lint_claim_at(&r, c->line) != NULL);
+	}
 	CHECK(mig_lint_has_error(&r) == (rc == MIG_OK && r.nfindings &&
 					 mig_lint_has_error(&r)));
 	mig_lint_result_clear(&r);
@@ -52,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sql[size] = '\0';
 	check(sql, size, &(mig_lint_context){.in_transaction = true, .lock_timeout_ms = -1});
 	check(sql, size, &(mig_lint_context){.in_transaction = false, .lock_timeout_ms = 5000,
-					     .pg_major = 10});
+					     .pg_major = 10, .contract = true});
 	free(sql);
 	return 0;
 }

@@ -51,6 +51,8 @@ test_every_rule_has_a_case_both_ways() {
 	local rule
 	"$MIGRATE_BIN" help lint >/dev/null
 	for rule in $(grep -ohE '"[a-z]+(-[a-z]+)+", (E|W),' "$MIGRATE_SOURCE_ROOT/src/lint.c" | cut -d'"' -f2); do
+		# raised only by --observe, against a server: test_observe_* below
+		case $rule in observed-*) continue ;; esac
 		grep -qE "^rules=(.* )?$rule( |$)" "$CASES"/*/case || fail "no case raises $rule"
 	done
 	[ "$(grep -lE '^rules=$' "$CASES"/*/case | wc -l)" -ge 25 ] || fail "too few clean cases"
@@ -251,6 +253,117 @@ wait_for_lock() {
 		sleep 0.1
 	done
 	fail "no $2 on users after 5 s"
+}
+
+# --- lint --observe: the pending files run on a clone of the applied schema ---
+
+shadows_left() {
+	pg_admin -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrate\_shadow\_%'"
+}
+
+# an applied users table holding rows, and the live facts to compare afterwards
+observed_tree() {
+	new_db
+	# the application's role cannot create databases: scratch_dsn names one that can
+	write_config "$(printf '  scratch_dsn: "host=%s port=%s user=postgres"' "$MIGRATE_PG_SOCKET" "$MIGRATE_PG_PORT")" 'modules: {}'
+	migration core 001_init.up.sql 'CREATE TABLE users (id bigint PRIMARY KEY, email text, age integer);'
+	expect_status 0 up
+	sql "INSERT INTO users SELECT g, 'u' || g, g % 90 FROM generate_series(1, 5000) g; ANALYZE users" >/dev/null
+}
+
+live_shape() {
+	sql "SELECT string_agg(column_name || ':' || data_type || ':' || is_nullable, ',' ORDER BY column_name) FROM information_schema.columns WHERE table_name = 'users'"
+	sql "SELECT count(*) FROM users"
+	sql "SELECT count(*) FROM schema_migrations"
+}
+
+test_observe_locks_and_rewrites() {
+	observed_tree
+	migration core 002_not_null.up.sql "-- migrate:phase contract
+SET lock_timeout = '5s';
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;"
+	migration core 003_type.up.sql "SET lock_timeout = '5s';
+ALTER TABLE users ALTER COLUMN age TYPE bigint;"
+	migration core 004_add.up.sql "SET lock_timeout = '5s';
+ALTER TABLE users ADD COLUMN score integer DEFAULT 0;"
+	local before
+	before=$(live_shape)
+	expect_status 3 lint --observe
+	assert_contains "$OUT" "002_not_null.up.sql: observed on a clone of the applied schema:"
+	assert_contains "$OUT" "  line 3: observed ACCESS EXCLUSIVE on users"
+	assert_contains "$OUT" "rules expected ACCESS EXCLUSIVE, no rewrite"
+	grep -q "^  line 2: observed .*ACCESS EXCLUSIVE on users.*; rewrote users; rules expected ACCESS EXCLUSIVE, a rewrite" "$OUT" ||
+		fail "no rewrite observed for ALTER COLUMN ... TYPE bigint: $(cat "$OUT")"
+	# ADD COLUMN ... DEFAULT 0: a lock, no rewrite (004 is the last file)
+	sed -n '/004_add.up.sql: observed/,$p' "$OUT" | grep -q "^  line 2: observed .*ACCESS EXCLUSIVE on users; no rewrite;" ||
+		fail "ADD COLUMN ... DEFAULT 0 not seen as lock without rewrite: $(cat "$OUT")"
+	assert_not_contains "$OUT" "observed-unexplained"
+	[ "$(shadows_left)" = 0 ] || fail "a migrate_shadow_ database was left behind"
+	[ "$(live_shape)" = "$before" ] || fail "the live database changed: $(live_shape)"
+	expect_status 3 lint --observe --format json
+	python3 - "$OUT" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+obs = {(o["file"].split("/")[-1], o["line"]): o for o in doc["observed"]}
+nn = obs[("002_not_null.up.sql", 3)]
+assert "ACCESS EXCLUSIVE on users" in nn["locks"] and nn["rewritten"] == [], nn
+assert nn["expected_lock"] == "ACCESS EXCLUSIVE", nn
+ty = obs[("003_type.up.sql", 2)]
+assert ty["rewritten"] == ["users"] and ty["expected_rewrite"] is True, ty
+add = obs[("004_add.up.sql", 2)]
+assert add["rewritten"] == [] and "ACCESS EXCLUSIVE on users" in add["locks"], add
+assert not [f for f in doc["findings"] if f["rule"].startswith("observed-")], doc["findings"]
+PY
+	[ "$(shadows_left)" = 0 ] || fail "a migrate_shadow_ database was left behind"
+}
+
+# What the server does that no rule expected is an error of its own; a lint-ignore with
+# a reason silences it; a no-transaction file is applied, not observed.
+test_observe_unexplained() {
+	observed_tree
+	migration core 002_lock.up.sql "SET lock_timeout = '5s';
+LOCK TABLE users IN ACCESS EXCLUSIVE MODE;"
+	migration core 003_unlogged.up.sql "SET lock_timeout = '5s';
+ALTER TABLE users SET UNLOGGED;"
+	migration core 004_ignored.up.sql "SET lock_timeout = '5s';
+-- migrate:lint-ignore observed-unexplained-lock the table is tiny
+LOCK TABLE users IN ACCESS EXCLUSIVE MODE;"
+	migration core 005_concurrent.up.sql "-- migrate:run-in-tx false
+CREATE INDEX CONCURRENTLY users_email_idx ON users (email);"
+	migration core 006_after.up.sql "SET lock_timeout = '5s';
+DROP INDEX users_email_idx;"
+	expect_status 3 lint --observe --format github
+	assert_contains "$OUT" "::error file=migrations/postgres/core/002_lock.up.sql,line=2,col=1,title=observed-unexplained-lock::"
+	assert_contains "$OUT" "::error file=migrations/postgres/core/003_unlogged.up.sql,line=2,col=1,title=observed-unexplained-rewrite::"
+	assert_not_contains "$OUT" "004_ignored.up.sql,line=3,col=1,title=observed-unexplained"
+	assert_contains "$OUT" "::notice file=migrations/postgres/core/005_concurrent.up.sql,title=not observed::"
+	# 006 ran on a clone that has 005's index: it was applied there, not only observed
+	assert_contains "$OUT" "::notice file=migrations/postgres/core/006_after.up.sql,line=2,title=observed::"
+	assert_contains "$ERR" "lint found"
+	[ "$(shadows_left)" = 0 ] || fail "a migrate_shadow_ database was left behind"
+	[ "$(sql "SELECT relpersistence FROM pg_class WHERE relname = 'users'")" = p ] ||
+		fail "the live table was made unlogged"
+}
+
+test_observe_failure_drops_the_clone() {
+	observed_tree
+	migration core 002_bad.up.sql "SELECT nope;"
+	expect_status 1 lint --observe
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "002_bad.up.sql"
+	assert_contains "$ERR" "line 1"
+	[ "$(shadows_left)" = 0 ] || fail "a migrate_shadow_ database was left behind"
+}
+
+test_observe_refusals() {
+	observed_tree
+	expect_status 2 lint --observe x.sql
+	assert_contains "$ERR" "--observe"
+	expect_status 2 lint --observe --all
+	printf 'postgres:\n  dsn: "postgres://app:x@127.0.0.1:1/nothing?connect_timeout=2"\nmodules: {}\n' >config.yaml
+	expect_status 1 lint --observe
+	assert_contains "$ERR" "'lint --observe' needs the database"
+	assert_not_contains "$ERR" "app:x@"
 }
 
 run_tests

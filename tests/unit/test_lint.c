@@ -90,6 +90,63 @@ static void test_quoted_and_qualified_names(void **state)
 	mig_lint_result_clear(&r);
 }
 
+/* What --observe compares with: each statement's expected lock and rewrite, whether or
+ * not it raised a finding, and the lint-ignore of the observed rules. */
+static void test_claims(void **state)
+{
+	(void)state;
+	const char *sql = "SET lock_timeout = '5s';\n"
+			  "ALTER TABLE t ADD COLUMN c int DEFAULT 0;\n"
+			  "ALTER TABLE t ALTER COLUMN a TYPE bigint;\n"
+			  "-- migrate:lint-ignore observed-unexplained-lock known\n"
+			  "LOCK TABLE t;\n"
+			  "TRUNCATE t;\n";
+	mig_lint_result r;
+	assert_int_equal(mig_lint_sql(&r, sql, strlen(sql), &in_tx), MIG_OK);
+	assert_int_equal(r.nclaims, 5);
+	const mig_lint_claim *c = mig_lint_claim_at(&r, 2);
+	assert_non_null(c);
+	assert_string_equal(c->lock, "ACCESS EXCLUSIVE");
+	assert_false(c->rewrites);
+	c = mig_lint_claim_at(&r, 3);
+	assert_true(c && c->rewrites && !c->ignore_lock);
+	c = mig_lint_claim_at(&r, 5);
+	assert_true(c && !c->lock && c->ignore_lock && !c->ignore_rewrite);
+	c = mig_lint_claim_at(&r, 6);
+	assert_true(c && c->rewrites);
+	assert_null(mig_lint_claim_at(&r, 4));
+	mig_lint_result_clear(&r);
+}
+
+/* Issue 17: destructive statements belong in contract files. */
+static void test_destructive_in_expand(void **state)
+{
+	(void)state;
+	char buf[256];
+	mig_lint_context expand = in_tx, contract = in_tx;
+	expand.lock_timeout_ms = contract.lock_timeout_ms = 2000;
+	contract.contract = true;
+	const char *narrow[] = {"ALTER TABLE t ALTER COLUMN a TYPE integer;",
+				"ALTER TABLE t ALTER COLUMN a TYPE varchar(20);",
+				"ALTER TABLE t ADD COLUMN b bigint; ALTER TABLE t ALTER COLUMN b TYPE numeric(5,2);",
+				"ALTER TABLE t ADD COLUMN b text; ALTER TABLE t ALTER COLUMN b TYPE char(3);",
+				"ALTER TABLE t ADD COLUMN b varchar(9); ALTER TABLE t ALTER COLUMN b TYPE int8;"};
+	for (size_t i = 0; i < sizeof narrow / sizeof *narrow; i++) {
+		assert_non_null(strstr(rules_of(narrow[i], &expand, buf, sizeof buf),
+				       "destructive-in-expand"));
+		assert_null(strstr(rules_of(narrow[i], &contract, buf, sizeof buf),
+				   "destructive-in-expand"));
+	}
+	const char *wide[] = {"ALTER TABLE t ALTER COLUMN a TYPE bigint;",
+			      "ALTER TABLE t ALTER COLUMN a TYPE text;",
+			      "ALTER TABLE t ADD COLUMN b int4; ALTER TABLE t ALTER COLUMN b TYPE int8;",
+			      "ALTER TABLE t ADD COLUMN b varchar(9); ALTER TABLE t ALTER COLUMN b TYPE varchar(20);",
+			      "ALTER TABLE t ADD COLUMN b numeric(5,2); ALTER TABLE t ALTER COLUMN b TYPE numeric(8,2);",
+			      "ALTER TABLE t ADD COLUMN b int; ALTER TABLE t ALTER COLUMN b TYPE varchar;"};
+	for (size_t i = 0; i < sizeof wide / sizeof *wide; i++)
+		assert_null(strstr(rules_of(wide[i], &expand, buf, sizeof buf), "destructive-in-expand"));
+}
+
 static void test_syntax_error(void **state)
 {
 	(void)state;
@@ -140,6 +197,8 @@ int main(void)
 		cmocka_unit_test(test_context),
 		cmocka_unit_test(test_quoted_and_qualified_names),
 		cmocka_unit_test(test_syntax_error),
+		cmocka_unit_test(test_claims),
+		cmocka_unit_test(test_destructive_in_expand),
 		cmocka_unit_test(test_typed_view),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,2 +1,3 @@
+-- migrate:phase contract
 SET lock_timeout = '5s';
 ALTER TABLE users RENAME COLUMN name TO full_name;

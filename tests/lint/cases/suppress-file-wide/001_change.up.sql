@@ -1,4 +1,5 @@
 -- Backfill of the small flags table.
+-- migrate:phase contract
 -- migrate:lint-ignore require-concurrent-index-creation,ban-drop-column flags holds a few rows
 
 SET lock_timeout = '5s';
