@@ -67,11 +67,12 @@ release_lock() {
 	wait "$HOLDER" || true
 }
 
-# release_after_first_attempt QUERY_START: once a migrate session has sent a statement
-# starting with QUERY_START (so its first attempt is under way behind the lock), releases
-# the lock
+# release_after_first_attempt QUERY_START: once a migrate session's statement starting
+# with QUERY_START has waited behind the lock and given up (lock_timeout), releases the
+# lock, so that a retry, and only a retry, can go through however slow the machine is
 release_after_first_attempt() {
-	wait_for "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'migrate' AND query LIKE '$1%')"
+	wait_for "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'migrate' AND query LIKE '$1%' AND wait_event_type = 'Lock')"
+	wait_for "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'migrate' AND wait_event_type = 'Lock')"
 	release_lock
 }
 
@@ -83,7 +84,7 @@ json_get() {
 test_lock_timeout_is_retried_and_reported() {
 	new_db
 	migration core 001_t.up.sql "CREATE TABLE t (id int);"
-	write_config '  lock_timeout: 200ms' '  lock_retries: 5' '  lock_retry_backoff: 300ms'
+	write_config '  lock_timeout: 500ms' '  lock_retries: 5' '  lock_retry_backoff: 300ms'
 	expect_status 0 up
 	migration core 002_alter.up.sql "ALTER TABLE t ADD COLUMN v text;"
 	hold_lock t "ACCESS SHARE"
