@@ -1,9 +1,9 @@
 /* The JSON document of a fleet run (jansson): {"targets": [{"name", "state", "applied",
  * "error", "ms"}, ...], "ok", "failed", "skipped"} and, when a module has
  * `scope: control`, "control" with a target's shape. */
-#include <jansson.h>
-
 #include "report_fleet.h"
+
+#include "json_out.h"
 
 static const char *state_name(mig_fleet_state s)
 {
@@ -52,12 +52,5 @@ int mig_fleet_report_json(FILE *out, const mig_fleet_report *r, mig_fleet_op op,
 				(json_int_t)r->skipped, "ms", (json_int_t)r->ms);
 	if (doc && r->has_control)
 		json_object_set_new(doc, "control", result_json(&r->control, op));
-	if (!doc)
-		return mig_error_set(err, MIG_EFAIL, "out of memory");
-	int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(doc);
-	if (rc < 0)
-		return mig_error_set(err, MIG_EFAIL, "cannot write JSON output");
-	fputc('\n', out);
-	return MIG_OK;
+	return mig_json_emit(out, doc, err);
 }

@@ -1,20 +1,8 @@
-/* JSON reports, built with jansson (the one writer of JSON output; index_spec.c is the
- * one reader of JSON input), so escaping and numbers are always right. */
-#include <jansson.h>
-
+/* JSON reports of run, status, seed and verify, built with jansson so escaping and
+ * numbers are always right; json_out.c writes them. */
 #include "report_json.h"
 
-static int emit(FILE *out, json_t *doc, mig_error *err)
-{
-	if (!doc)
-		return mig_error_set(err, MIG_EFAIL, "out of memory");
-	int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(doc);
-	if (rc < 0)
-		return mig_error_set(err, MIG_EFAIL, "cannot write JSON output");
-	fputc('\n', out);
-	return MIG_OK;
-}
+#include "json_out.h"
 
 static json_t *mongo_json(const mig_mongo_results *r);
 
@@ -34,7 +22,7 @@ int mig_report_run_json(FILE *out, const char *backend, const mig_run *run, cons
 				"dry_run", 1, "migrations", list);
 	if (doc && mongo)
 		json_object_set_new(doc, "mongodb", mongo_json(mongo));
-	return emit(out, doc, err);
+	return mig_json_emit(out, doc, err);
 }
 
 static json_t *error_json(const mig_error *e, const char *file)
@@ -78,7 +66,7 @@ int mig_report_run_result_json(FILE *out, const mig_run *run, const mig_run_repo
 	/* a failure no migration explains: the lock, the connection, a refusal */
 	if (doc && rc < 0 && !explained && failure)
 		json_object_set_new(doc, "error", error_json(failure, NULL));
-	return emit(out, doc, err);
+	return mig_json_emit(out, doc, err);
 }
 
 static const char *state_of(const mig_module_status *st)
@@ -164,12 +152,12 @@ int mig_report_status_json(FILE *out, const char *backend, const mig_module_stat
 	}
 	if (mongo)
 		json_object_set_new(doc, "mongodb", mongo_json(mongo));
-	return emit(out, doc, err);
+	return mig_json_emit(out, doc, err);
 }
 
 int mig_report_seed_json(FILE *out, const mig_mongo_results *r, bool dry_run, mig_error *err)
 {
-	return emit(out, json_pack("{s:b, s:o}", "dry_run", dry_run, "mongodb", mongo_json(r)),
+	return mig_json_emit(out, json_pack("{s:b, s:o}", "dry_run", dry_run, "mongodb", mongo_json(r)),
 		    err);
 }
 
@@ -213,5 +201,5 @@ int mig_report_verify_json(FILE *out, const char *backend, const mig_problem *pr
 	}
 	if (doc && mongo)
 		json_object_set_new(doc, "mongodb", mongo_json(mongo));
-	return emit(out, doc, err);
+	return mig_json_emit(out, doc, err);
 }

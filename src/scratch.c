@@ -13,6 +13,7 @@
 #include "driver/driver.h"
 #include "driver/pg_scratch.h"
 #include "fs.h"
+#include "names.h"
 #include "scratch.h"
 #include "session.h"
 
@@ -203,16 +204,11 @@ static bool has_prefix(const char *s, const char *prefix)
 
 bool mig_scratch_name_valid(const char *name)
 {
-	size_t n = strlen(name);
-	if (n > 63 || !(has_prefix(name, MIG_SCRATCH_TEST_PREFIX) ||
-			has_prefix(name, MIG_SCRATCH_SHADOW_PREFIX) ||
-			has_prefix(name, MIG_SCRATCH_TPL_PREFIX)))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(islower((unsigned char)name[i]) || isdigit((unsigned char)name[i]) ||
-		      name[i] == '_'))
-			return false;
-	return true;
+	/* a module name's alphabet and length are a database name's too */
+	return (has_prefix(name, MIG_SCRATCH_TEST_PREFIX) ||
+		has_prefix(name, MIG_SCRATCH_SHADOW_PREFIX) ||
+		has_prefix(name, MIG_SCRATCH_TPL_PREFIX)) &&
+	       mig_module_name_valid(name);
 }
 
 int mig_scratch_clone(mig_scratch *sc, const char *tpl, const char *name, mig_error *err)

@@ -1,21 +1,9 @@
 /* Snapshots, drift differences and round-trip results as JSON, built with jansson so
  * escaping is always right. Absent values are null, never left out, so every object of
  * a list has the same keys. */
-#include <jansson.h>
-
 #include "snapshot_json.h"
 
-static int emit(FILE *out, json_t *doc, mig_error *err)
-{
-	if (!doc)
-		return mig_error_set(err, MIG_EFAIL, "out of memory");
-	int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(doc);
-	if (rc < 0)
-		return mig_error_set(err, MIG_EFAIL, "cannot write JSON output");
-	fputc('\n', out);
-	return MIG_OK;
-}
+#include "json_out.h"
 
 static json_t *str_or_null(const char *s)
 {
@@ -34,7 +22,7 @@ int mig_snapshot_print_json(FILE *out, const mig_snapshot *snap, mig_error *err)
 						      "schema", o->schema, "name", o->name,
 						      "attributes", attrs));
 	}
-	return emit(out, list ? json_pack("{s:o}", "objects", list) : NULL, err);
+	return mig_json_emit(out, list ? json_pack("{s:o}", "objects", list) : NULL, err);
 }
 
 static json_t *differences(const mig_diff *diff)
@@ -56,7 +44,7 @@ static json_t *differences(const mig_diff *diff)
 
 int mig_diff_print_json(FILE *out, const mig_diff *diff, mig_error *err)
 {
-	return emit(out, json_pack("{s:b, s:o*}", "ok", diff->n == 0, "differences",
+	return mig_json_emit(out, json_pack("{s:b, s:o*}", "ok", diff->n == 0, "differences",
 				   differences(diff)),
 		    err);
 }
@@ -73,7 +61,7 @@ int mig_roundtrip_print_json(FILE *out, const mig_roundtrip_result *results, siz
 					r->status, "error", str_or_null(r->message), "differences",
 					differences(&r->diff)));
 	}
-	return emit(out, list ? json_pack("{s:b, s:I, s:o}", "ok", ok, "tested",
+	return mig_json_emit(out, list ? json_pack("{s:b, s:I, s:o}", "ok", ok, "tested",
 					  (json_int_t)tested, "results", list)
 			      : NULL,
 		    err);

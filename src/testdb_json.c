@@ -1,8 +1,8 @@
 /* `migrate testdb create --format json`: the new database as one JSON document, written
  * with jansson like every other JSON output. */
-#include <jansson.h>
-
 #include "testdb.h"
+
+#include "json_out.h"
 
 int mig_testdb_print_json(FILE *out, const mig_testdb *db, const char *dsn, mig_error *err)
 {
@@ -11,12 +11,5 @@ int mig_testdb_print_json(FILE *out, const mig_testdb *db, const char *dsn, mig_
 				"ms", (double)(long long)(db->ms * 10 + 0.5) / 10);
 	if (doc && db->mongo_database)
 		json_object_set_new(doc, "mongodb_database", json_string(db->mongo_database));
-	if (!doc)
-		return mig_error_set(err, MIG_EFAIL, "out of memory");
-	int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(doc);
-	if (rc < 0)
-		return mig_error_set(err, MIG_EFAIL, "cannot write JSON output");
-	fputc('\n', out);
-	return MIG_OK;
+	return mig_json_emit(out, doc, err);
 }
