@@ -78,8 +78,10 @@ int mig_scratch_template_name(char out[MIG_SCRATCH_NAME_MAX], mig_scratch *sc,
 	size_t len = 0, cap = 0;
 	int rc = MIG_OK;
 	out[0] = '\0';
-	snprintf(line, sizeof line, "%s\nserver %d\nmodules", TEMPLATE_FORMAT,
-		 mig_pg_admin_server_major(sc->admin));
+	/* the role owns everything in a template, so it is part of what a template holds:
+	 * a clone made for another role could not even read its ledger */
+	snprintf(line, sizeof line, "%s\nserver %d\nrole %.200s\nmodules", TEMPLATE_FORMAT,
+		 mig_pg_admin_server_major(sc->admin), mig_pg_admin_user(sc->admin));
 	bool oom = append(&text, &len, &cap, line) < 0;
 	for (size_t i = 0; !oom && i < plan->nmodules; i++)
 		oom = append(&text, &len, &cap, " ") < 0 ||

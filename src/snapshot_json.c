@@ -54,17 +54,11 @@ static json_t *differences(const mig_diff *diff)
 	return list;
 }
 
-int mig_diff_print_json(FILE *out, const mig_diff *diff, const mig_shadow_report *shadow,
-			mig_error *err)
+int mig_diff_print_json(FILE *out, const mig_diff *diff, mig_error *err)
 {
-	json_t *doc = json_pack("{s:b, s:o*}", "ok", diff->n == 0, "differences",
-				differences(diff));
-	if (doc && shadow)
-		json_object_set_new(doc, "shadow",
-				    json_pack("{s:s, s:b, s:I}", "template", shadow->template_name,
-					      "cached", shadow->cached, "build_ms",
-					      (json_int_t)shadow->build_ms));
-	return emit(out, doc, err);
+	return emit(out, json_pack("{s:b, s:o*}", "ok", diff->n == 0, "differences",
+				   differences(diff)),
+		    err);
 }
 
 int mig_roundtrip_print_json(FILE *out, const mig_roundtrip_result *results, size_t n,

@@ -139,8 +139,7 @@ int mig_cmd_drift(mig_context *ctx, mig_error *err)
 	shadow = NULL;
 	long long drop_ms = ms_since(&t1);
 	if (a->format == MIG_FORMAT_JSON) {
-		mig_shadow_report report = {tpl, cached, build_ms};
-		rc = mig_diff_print_json(ctx->out, &diff, &report, err);
+		rc = mig_diff_print_json(ctx->out, &diff, err);
 	} else {
 		mig_diff_print_text(ctx->out, &diff, "");
 		if (!a->quiet)

@@ -194,6 +194,11 @@ int mig_pg_admin_server_major(const mig_pg_admin *a)
 	return a->major;
 }
 
+const char *mig_pg_admin_user(const mig_pg_admin *a)
+{
+	return PQuser(a->conn);
+}
+
 int mig_pg_admin_check_createdb(mig_pg_admin *a, mig_error *err)
 {
 	PGresult *res = NULL;
