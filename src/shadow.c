@@ -63,8 +63,23 @@ int mig_shadow_clone(mig_shadow **out, const mig_config *cfg, const mig_plan *pl
 	int rc = start(out, cfg, err);
 	if (rc == MIG_OK)
 		rc = mig_scratch_template((*out)->tpl, &built, (*out)->sc, plan, run, err);
-	if (rc == MIG_OK && (rc = mig_scratch_clone((*out)->sc, (*out)->tpl, (*out)->name,
-						    err)) == MIG_OK) {
+	bool clone_failed = false;
+	if (rc == MIG_OK)
+		clone_failed = (rc = mig_scratch_clone((*out)->sc, (*out)->tpl, (*out)->name,
+						       err)) < 0;
+	if (clone_failed) {
+		/* a `testdb gc` may have dropped the template between finding and cloning
+		 * it: then it is built again, once */
+		bool rebuilt = false;
+		mig_error again = {0};
+		if (mig_scratch_template((*out)->tpl, &rebuilt, (*out)->sc, plan, run, &again) ==
+			    MIG_OK &&
+		    rebuilt) {
+			built = true;
+			rc = mig_scratch_clone((*out)->sc, (*out)->tpl, (*out)->name, err);
+		}
+	}
+	if (rc == MIG_OK) {
 		(*out)->created = true;
 		(*out)->cached = !built;
 	}
