@@ -1,8 +1,9 @@
 /* `migrate drift [--module M]`: does the live schema have exactly the shape its applied
  * migrations give? Clones a shadow database from the cached template of the applied
- * versions of every enabled module (built when none matches), snapshots both, and reports missing, extra and changed objects, each
- * attributed to the migration that created it where object tracking knows. Exit 0 when
- * identical, 3 on drift, 1 when the shadow cannot be built. */
+ * versions of every enabled module (built when none matches), snapshots both, and
+ * reports missing, extra and changed objects, each attributed to the migration that
+ * created it where object tracking knows. Exit 0 when identical, 3 on drift, 1 when the
+ * shadow cannot be built. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>

@@ -313,7 +313,9 @@ test_testdb_gc_drops_the_shadow_of_a_killed_run() {
 	killed_drift
 	local left
 	left=$(pg_admin -d postgres -c "SELECT datname FROM pg_database WHERE datname LIKE 'migrate\_shadow\_%'")
-	# young (gc's default age is far away): dropped because its creator is gone
+	# young (gc's default age is far away): dropped because its creator is gone. gc also
+	# drops other trees' templates, which other roles own: run it as the superuser
+	write_config "  scratch_dsn: \"host=$MIGRATE_PG_SOCKET port=$MIGRATE_PG_PORT user=postgres\""
 	expect_status 0 testdb gc
 	assert_contains "$OUT" "dropped $left"
 	no_shadow_left
