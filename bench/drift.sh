@@ -74,7 +74,7 @@ paste "$W/m" "$W/p" | awk '{print ($2 > 0 ? $1 / $2 : 0)}' >"$W/r"
 [ -n "$UNCACHED_MS" ] && [ -s "$W/build" ] || die "expected one run building the template, then cached clones"
 M=$(median <"$W/m") P=$(median <"$W/p") B=$(median <"$W/build") D=$(median <"$W/drop")
 WHOLE=$(median <"$W/whole")
-WR=$(awk -v a="$WHOLE" -v b="$P" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')
+WR=$(awk -v a="$WHOLE" -v b="$P" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 R=$(sort -g "$W/r" | awk '{a[NR] = $1} END { m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.2f", m }')
 [ "$(admin -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrate\_shadow\_%'")" = 0 ] ||
 	die "a shadow database was left behind"
