@@ -3,6 +3,8 @@
  * normal up, clones marked with their creation time, and the drop and gc rules (only
  * databases with migrate's prefixes, only those it marked). */
 #include <ctype.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 /* Bump when what a template holds changes for the same files (e.g. the ledger's shape). */
 #define TEMPLATE_FORMAT "migrate template 1"
 #define MARK_PREFIX "migrate scratch database, created="
+#define HOST_MAX 64 /* of the host name kept in a mark */
 
 struct mig_scratch {
 	const mig_config *cfg;
@@ -76,8 +79,10 @@ int mig_scratch_template_name(char out[MIG_SCRATCH_NAME_MAX], mig_scratch *sc,
 	size_t len = 0, cap = 0;
 	int rc = MIG_OK;
 	out[0] = '\0';
-	snprintf(line, sizeof line, "%s\nserver %d\nmodules", TEMPLATE_FORMAT,
-		 mig_pg_admin_server_major(sc->admin));
+	/* the role owns everything in a template, so it is part of what a template holds:
+	 * a clone made for another role could not even read its ledger */
+	snprintf(line, sizeof line, "%s\nserver %d\nrole %.200s\nmodules", TEMPLATE_FORMAT,
+		 mig_pg_admin_server_major(sc->admin), mig_pg_admin_user(sc->admin));
 	bool oom = append(&text, &len, &cap, line) < 0;
 	for (size_t i = 0; !oom && i < plan->nmodules; i++)
 		oom = append(&text, &len, &cap, " ") < 0 ||
@@ -211,13 +216,33 @@ bool mig_scratch_name_valid(const char *name)
 	       mig_module_name_valid(name);
 }
 
+static void this_host(char out[HOST_MAX])
+{
+	char host[256] = "";
+	if (gethostname(host, sizeof host) != 0 || !host[0])
+		snprintf(host, sizeof host, "unknown");
+	host[sizeof host - 1] = '\0';
+	host[strcspn(host, " ")] = '\0';
+	snprintf(out, HOST_MAX, "%s", host);
+}
+
+/* The comment marking a database as migrate's: when, and which process of which host
+ * made it (a shadow whose process is gone was left by a killed run). */
+static void make_mark(char *out, size_t size, const char *tpl)
+{
+	char host[HOST_MAX];
+	this_host(host);
+	snprintf(out, size, MARK_PREFIX "%lld host=%s pid=%ld%s%s", (long long)time(NULL), host,
+		 (long)getpid(), tpl ? " template=" : "", tpl ? tpl : "");
+}
+
 int mig_scratch_clone(mig_scratch *sc, const char *tpl, const char *name, mig_error *err)
 {
 	int rc = mig_pg_admin_clone(sc->admin, tpl, name, err);
 	if (rc < 0)
 		return rc;
-	char mark[160];
-	snprintf(mark, sizeof mark, MARK_PREFIX "%lld template=%s", (long long)time(NULL), tpl);
+	char mark[256];
+	make_mark(mark, sizeof mark, tpl);
 	rc = mig_pg_admin_comment(sc->admin, name, mark, err);
 	if (rc < 0)
 		mig_pg_admin_drop(sc->admin, name, NULL);
@@ -232,8 +257,8 @@ int mig_scratch_create(mig_scratch *sc, const char *name, mig_error *err)
 	int rc = mig_pg_admin_create(sc->admin, name, err);
 	if (rc < 0)
 		return rc;
-	char mark[160];
-	snprintf(mark, sizeof mark, MARK_PREFIX "%lld", (long long)time(NULL));
+	char mark[256];
+	make_mark(mark, sizeof mark, NULL);
 	rc = mig_pg_admin_comment(sc->admin, name, mark, err);
 	if (rc < 0)
 		mig_pg_admin_drop(sc->admin, name, NULL);
@@ -246,6 +271,39 @@ static long long created_at(const char *comment)
 	if (!comment || !has_prefix(comment, MARK_PREFIX))
 		return -1;
 	return strtoll(comment + strlen(MARK_PREFIX), NULL, 10);
+}
+
+/* Whether the mark names a process of this host that no longer exists. Marks of
+ * other hosts, and those without a creator (made before marks had one), cannot tell. */
+static bool creator_gone(const char *comment)
+{
+	if (created_at(comment) < 0)
+		return false;
+	const char *h = strstr(comment, " host="), *p = strstr(comment, " pid=");
+	if (!h || !p)
+		return false;
+	h += strlen(" host=");
+	char host[HOST_MAX];
+	this_host(host);
+	size_t n = strcspn(h, " ");
+	if (n != strlen(host) || strncmp(h, host, n) != 0)
+		return false;
+	long pid = strtol(p + strlen(" pid="), NULL, 10);
+	if (pid <= 0 || (pid_t)pid == getpid())
+		return false;
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+int mig_scratch_sweep_shadows(mig_scratch *sc, mig_error *err)
+{
+	mig_pg_database *dbs = NULL;
+	size_t n = 0;
+	int rc = mig_pg_admin_list(sc->admin, MIG_SCRATCH_SHADOW_PREFIX, &dbs, &n, err);
+	for (size_t i = 0; rc == MIG_OK && i < n; i++)
+		if (creator_gone(dbs[i].comment))
+			rc = mig_pg_admin_drop(sc->admin, dbs[i].name, err);
+	mig_pg_databases_free(dbs, n);
+	return rc;
 }
 
 int mig_scratch_drop(mig_scratch *sc, char *const *names, size_t count, mig_error *err)
@@ -312,6 +370,9 @@ int mig_scratch_gc(mig_scratch_gc_result *out, mig_scratch *sc, const char *keep
 			   has_prefix(name, MIG_SCRATCH_SHADOW_PREFIX)) {
 			long long at = created_at(dbs[i].comment);
 			drop = at < 0 || (now - at) * 1000 >= older_than_ms;
+			/* a shadow lives as long as its drift or roundtrip run */
+			if (has_prefix(name, MIG_SCRATCH_SHADOW_PREFIX))
+				drop = drop || creator_gone(dbs[i].comment);
 		}
 		if (drop)
 			rc = gc_drop(out, sc, name, err);

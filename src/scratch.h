@@ -30,7 +30,8 @@ int mig_scratch_open(mig_scratch **out, const mig_config *cfg, mig_error *err);
 void mig_scratch_close(mig_scratch *sc);
 
 /* The template name `migrate_tpl_<12 hex>` for applying run (up, in order) to an empty
- * database: the hex starts the SHA-256 over the server's major version, the plan's
+ * database: the hex starts the SHA-256 over the server's major version, the scratch
+ * role (the owner of everything in it), the plan's
  * modules in order, and each item's module, version and file contents. Reads every file
  * of run; an unreadable one is MIG_EUSAGE naming it. */
 int mig_scratch_template_name(char out[MIG_SCRATCH_NAME_MAX], mig_scratch *sc,
@@ -56,12 +57,12 @@ void mig_scratch_new_name(char out[MIG_SCRATCH_NAME_MAX], const char *prefix);
 bool mig_scratch_name_valid(const char *name);
 
 /* Clones template tpl into database name and marks it as made by migrate, with the
- * time. A busy template is retried briefly, then MIG_EFAIL saying what to do; an
+ * time and the creating host and process id. A busy template is retried briefly, then MIG_EFAIL saying what to do; an
  * existing name is MIG_EUSAGE. */
 int mig_scratch_clone(mig_scratch *sc, const char *tpl, const char *name, mig_error *err);
 
 /* Creates an empty database name (a valid scratch name, e.g. from mig_scratch_new_name
- * with MIG_SCRATCH_SHADOW_PREFIX) marked with the time, for checks that need a database
+ * with MIG_SCRATCH_SHADOW_PREFIX) marked like a clone, for checks that need a database
  * without the tree (roundtrip). */
 int mig_scratch_create(mig_scratch *sc, const char *name, mig_error *err);
 
@@ -81,6 +82,10 @@ int mig_scratch_conninfo(char **out, const mig_scratch *sc, const char *name,
  * then drops them all. */
 int mig_scratch_drop(mig_scratch *sc, char *const *names, size_t count, mig_error *err);
 
+/* Drops the shadow databases (MIG_SCRATCH_SHADOW_PREFIX) whose creating process, on
+ * this host, no longer exists: what drift or roundtrip runs killed with SIGKILL left. */
+int mig_scratch_sweep_shadows(mig_scratch *sc, mig_error *err);
+
 /* What gc removed: names are the caller's (mig_scratch_gc_free). */
 typedef struct mig_scratch_gc_result {
 	char **dropped;
@@ -88,8 +93,9 @@ typedef struct mig_scratch_gc_result {
 } mig_scratch_gc_result;
 
 /* Drops, under the build lock, every template other than keep_template (NULL: all),
- * leftovers of killed builds among them, and every test or shadow database created
- * more than older_than_ms ago (or whose creation was interrupted before it was marked). */
+ * leftovers of killed builds among them, every test or shadow database created more
+ * than older_than_ms ago (or whose creation was interrupted before it was marked), and
+ * every shadow database whose creating process on this host is gone. */
 int mig_scratch_gc(mig_scratch_gc_result *out, mig_scratch *sc, const char *keep_template,
 		   long long older_than_ms, mig_error *err);
 

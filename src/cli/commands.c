@@ -101,7 +101,8 @@ const mig_command mig_commands[] = {
 	 "migrated, cloned from migrate_tpl_<hash> (built by the first create for a tree, under\n"
 	 "a lock; later creates clone it in milliseconds). With mongodb:, also seeds a MongoDB\n"
 	 "database of the same name. drop: drops test databases create made (only those).\n"
-	 "gc: drops templates of other trees and test databases older than --older-than (24h).\n"
+	 "gc: drops templates of other trees, test and shadow databases older than\n"
+	 "--older-than (24h), and shadows whose drift or roundtrip process is gone.\n"
 	 "Runs on postgres.scratch_dsn, else the server of postgres.dsn; needs CREATEDB there.",
 	 "psql \"$(migrate testdb create)\"", testdb_options, 64,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES | MIG_NEEDS_MONGO_PLAN,
@@ -114,11 +115,13 @@ const mig_command mig_commands[] = {
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, NULL, mig_cmd_reset},
 	{"drift", "compare the live schema with what its applied migrations give",
 	 "[--module M] [--format text|json]",
-	 "Builds a shadow database (migrate_shadow_...) from the applied versions of every\n"
-	 "enabled module, snapshots its schema and the live one, and reports each object\n"
+	 "Clones a shadow database (migrate_shadow_...) from the template of the applied\n"
+	 "versions of every enabled module (migrate_tpl_<hash>, built on first use, then\n"
+	 "cached), snapshots its schema and the live one, and reports each object\n"
 	 "missing, extra (in the schemas the migrations use) or changed, with the module and\n"
 	 "version that created it. Exits 0 when identical, 3 on drift, 1 when the shadow\n"
-	 "cannot be built. The shadow is dropped when the command ends.",
+	 "cannot be built. The shadow is dropped when the command ends. Runs on\n"
+	 "postgres.scratch_dsn, else the server of postgres.dsn; needs CREATEDB there.",
 	 "migrate drift --format json", drift_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, NULL, mig_cmd_drift},
 	{"roundtrip", "check on a shadow database that each down undoes its up",

@@ -31,6 +31,9 @@ void mig_pg_admin_close(mig_pg_admin *a);
 /* The server's major version (15 for 15.4). */
 int mig_pg_admin_server_major(const mig_pg_admin *a);
 
+/* The role the admin session logged in as (borrowed). */
+const char *mig_pg_admin_user(const mig_pg_admin *a);
+
 /* MIG_EFAIL "role 'x' lacks the CREATEDB privilege on …" unless the session's role may
  * create databases (CREATEDB or superuser). */
 int mig_pg_admin_check_createdb(mig_pg_admin *a, mig_error *err);

@@ -248,23 +248,123 @@ test_drift_shadow_cannot_be_built() {
 	no_shadow_left
 }
 
+builds() { # how many half-built templates (a template build in progress) exist
+	pg_admin -d postgres -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrate\_tpl\_%\_tmp'"
+}
+
 test_drift_leaves_nothing_after_sigkill() {
 	new_db
-	migration core 001_slow.up.sql "CREATE TABLE s (x int); SELECT pg_sleep(3);"
+	migration core 001_slow.up.sql "CREATE TABLE s (x int); SELECT pg_sleep(3);
+COMMENT ON TABLE s IS '$SCRATCH';"
 	write_config
 	expect_status 0 up
+	# no template of this history yet: drift builds one (in migrate_tpl_..._tmp)
 	"$MIGRATE_BIN" drift >/dev/null 2>&1 &
 	local pid=$! i
 	for i in $(seq 50); do
-		[ "$(shadows)" != "0" ] && break
+		[ "$(builds)" != "0" ] && break
 		sleep 0.1
 	done
-	assert_eq "$(shadows)" "1" "shadow while running"
+	assert_eq "$(builds)" "1" "template build while running"
 	kill -9 "$pid"
 	wait "$pid" 2>/dev/null || true
+	assert_eq "$(builds)" "1" "half-built template left by the killed run"
+	expect_status 0 drift
+	assert_contains "$OUT" "built template migrate_tpl_"
+	assert_eq "$(builds)" "0" "half-built templates after the next run"
+	no_shadow_left
+}
+
+# killed_drift: a drift SIGKILLed while its shadow exists (held by a lock on the live
+# database's tracking table, which drift reads after both snapshots)
+killed_drift() {
+	pg_admin -d "$DB" -c "BEGIN; LOCK TABLE schema_migrations_objects; SELECT pg_sleep(60)" >/dev/null 2>&1 &
+	local locker=$! i
+	for i in $(seq 50); do
+		[ -n "$(sql "SELECT 1 FROM pg_locks WHERE relation = 'schema_migrations_objects'::regclass AND mode = 'AccessExclusiveLock' AND granted")" ] && break
+		sleep 0.1
+	done
+	"$MIGRATE_BIN" drift >/dev/null 2>&1 &
+	local pid=$!
+	for i in $(seq 100); do
+		[ -n "$(sql "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate' AND wait_event_type = 'Lock'")" ] && break
+		sleep 0.1
+	done
+	assert_eq "$(shadows)" "1" "shadow while drift waits"
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null || true
+	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()" >/dev/null
+	wait "$locker" 2>/dev/null || true
 	assert_eq "$(shadows)" "1" "shadow left by the killed run"
+}
+
+test_drift_shadow_of_a_killed_run_is_dropped_by_the_next_run() {
+	rich_db
+	killed_drift
 	expect_status 0 drift
 	no_shadow_left
+	killed_drift
+	expect_status 0 roundtrip
+	no_shadow_left
+}
+
+test_testdb_gc_drops_the_shadow_of_a_killed_run() {
+	rich_db
+	killed_drift
+	local left
+	left=$(pg_admin -d postgres -c "SELECT datname FROM pg_database WHERE datname LIKE 'migrate\_shadow\_%'")
+	# young (gc's default age is far away): dropped because its creator is gone. gc also
+	# drops other trees' templates, which other roles own: run it as the superuser
+	write_config "  scratch_dsn: \"host=$MIGRATE_PG_SOCKET port=$MIGRATE_PG_PORT user=postgres\""
+	expect_status 0 testdb gc
+	assert_contains "$OUT" "dropped $left"
+	no_shadow_left
+}
+
+test_second_drift_clones_the_cached_template() {
+	new_db
+	migration core 001_a.up.sql "CREATE TABLE a (x int); COMMENT ON TABLE a IS '$SCRATCH';"
+	write_config
+	expect_status 0 up
+	expect_status 0 drift
+	assert_contains "$OUT" "built template migrate_tpl_"
+	local tpl
+	tpl=$(sed -n 's/.*built template \(migrate_tpl_[0-9a-f]*\);.*/\1/p' "$OUT")
+	[ -n "$tpl" ] || fail "no template named in: $(cat "$OUT")"
+	expect_status 0 drift
+	assert_contains "$OUT" "cloned from cached template $tpl"
+	no_shadow_left
+	# a new applied version is a new history: a new template
+	migration core 002_b.up.sql "CREATE TABLE b (x int);"
+	expect_status 0 up
+	expect_status 0 drift
+	assert_contains "$OUT" "built template migrate_tpl_"
+	assert_not_contains "$OUT" "$tpl"
+	no_shadow_left
+}
+
+test_drift_on_scratch_dsn_with_another_role() {
+	rich_db
+	pg_admin -d postgres -c "DROP ROLE IF EXISTS shadow_maker; CREATE ROLE shadow_maker LOGIN CREATEDB PASSWORD '$PG_PASSWORD'" >/dev/null
+	pg_admin -d postgres -c "ALTER ROLE app NOCREATEDB" >/dev/null
+	write_config "  scratch_dsn: \"postgres://shadow_maker:$PG_PASSWORD@127.0.0.1:$MIGRATE_PG_PORT/postgres\""
+	expect_status 0 drift --format json
+	assert_eq "$(jq -c . "$OUT")" '{"ok":true,"differences":[]}' "json"
+	expect_status 0 roundtrip
+	no_shadow_left
+	sql "ALTER TABLE app.users ALTER COLUMN score TYPE bigint" >/dev/null
+	expect_status 3 drift --format json
+	assert_eq "$(jq '.differences | length' "$OUT")" "1" "differences"
+	pg_admin -d postgres -c "ALTER ROLE app CREATEDB" >/dev/null
+	no_shadow_left
+	[ "$(pg_admin -d postgres -c "SELECT count(*) FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba WHERE r.rolname = 'shadow_maker' AND datname LIKE 'migrate\_tpl\_%'")" != "0" ] \
+		|| fail "the template was not made by the scratch role"
+	# the app role could not drop what shadow_maker owns: clean up as the superuser
+	local d
+	for d in $(pg_admin -d postgres -c "SELECT datname FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba WHERE r.rolname = 'shadow_maker'"); do
+		pg_admin -d postgres -c "ALTER DATABASE $d WITH IS_TEMPLATE false" -c "DROP DATABASE $d" >/dev/null
+	done
+	pg_admin -d postgres -c "DROP ROLE shadow_maker" >/dev/null
 }
 
 test_roundtrip_passes_on_correct_pairs() {

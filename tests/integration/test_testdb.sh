@@ -180,6 +180,8 @@ test_killed_build_leaves_nothing_usable_and_next_create_works() {
 
 test_without_createdb_one_error_and_nothing_left() {
 	tdb_setup
+	# test_drift.sh, on the same server before this file, grants it
+	pg_admin -d postgres -c "ALTER ROLE app NOCREATEDB" >/dev/null
 	local before
 	before=$(scratch_dbs migrate_)
 	# whatever another suite granted on a shared server, app has no CREATEDB here
