@@ -180,12 +180,10 @@ test_killed_build_leaves_nothing_usable_and_next_create_works() {
 
 test_without_createdb_one_error_and_nothing_left() {
 	tdb_setup
-	# test_drift.sh, on the same server before this file, grants it
+	# whatever another suite granted on a shared server (test_drift.sh does)
 	pg_admin -d postgres -c "ALTER ROLE app NOCREATEDB" >/dev/null
 	local before
 	before=$(scratch_dbs migrate_)
-	# whatever another suite granted on a shared server, app has no CREATEDB here
-	pg_admin -d postgres -c "ALTER ROLE app NOCREATEDB" >/dev/null
 	printf 'postgres:\n  dsn: "postgres://app:%s@127.0.0.1:%s/app"\n' "$PG_PASSWORD" "$MIGRATE_PG_PORT" >app.yaml
 	expect_status 1 testdb create --config app.yaml
 	assert_one_line "$ERR"
