@@ -223,7 +223,7 @@ static void this_host(char out[HOST_MAX])
 		snprintf(host, sizeof host, "unknown");
 	host[sizeof host - 1] = '\0';
 	host[strcspn(host, " ")] = '\0';
-	snprintf(out, HOST_MAX, "%s", host);
+	snprintf(out, HOST_MAX, "%.*s", HOST_MAX - 1, host); /* a long name is cut, as the mark keeps it */
 }
 
 /* The comment marking a database as migrate's: when, and which process of which host
