@@ -4,17 +4,7 @@
 # a real mongod. Each test uses its own database.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/harness.sh"
-: "${MIGRATE_TEST_MONGO_URI:?set MIGRATE_TEST_MONGO_URI (tests/run.sh starts the stand-in)}"
-URI=$MIGRATE_TEST_MONGO_URI
-
-mongo() { # COMMAND_JSON: runs a command in this test's database, prints the reply
-	/usr/bin/python3 "$here/../lib/mongo_cmd.py" "$URI" "$MDB" "$1"
-}
-
-# py EXPR-SCRIPT: runs python with the reply of the last `mongo` call on stdin
-check_json() {
-	/usr/bin/python3 -c "import json,sys; r=json.load(sys.stdin); $1" || fail "check failed: $1"
-}
+. "$here/../lib/mongo.sh"
 
 new_mongo_db() {
 	MDB="t_$(basename "$SCRATCH" | tr -c 'a-zA-Z0-9\n' '_')"

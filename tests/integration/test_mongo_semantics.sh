@@ -5,16 +5,7 @@
 # finding it covers.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/harness.sh"
-: "${MIGRATE_TEST_MONGO_URI:?set MIGRATE_TEST_MONGO_URI (tests/run.sh starts the stand-in)}"
-URI=$MIGRATE_TEST_MONGO_URI
-
-mongo() { # COMMAND_JSON: runs a command in this test's database, prints the reply
-	/usr/bin/python3 "$here/../lib/mongo_cmd.py" "$URI" "$MDB" "$1"
-}
-
-check_json() {
-	/usr/bin/python3 -c "import json,sys; r=json.load(sys.stdin); $1" || fail "check failed: $1"
-}
+. "$here/../lib/mongo.sh"
 
 standin() { # true when the server is the stand-in (it answers standinStats)
 	mongo '{"standinStats": 1}' | /usr/bin/python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin).get("ok") == 1 else 1)'
