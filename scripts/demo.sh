@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the example tree, from nothing: installs what is missing, builds,
 # starts a throwaway PostgreSQL and the MongoDB stand-in, and shows up, status,
-# verify, seed, check and down with the repository's config.yaml. Leaves nothing running.
+# verify, seed, check and down with the repository's config.yaml, then this round's
+# lint, drift, roundtrip and a test database. Leaves nothing running.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 cd "$src"
@@ -49,3 +50,13 @@ show down --module catalog
 show status
 show up
 show verify
+
+# drift, roundtrip and test databases make scratch databases: the app role may here
+psql -X -q -h "$MIGRATE_PG_SOCKET" -p "$MIGRATE_PG_PORT" -U postgres -d postgres \
+	-c "ALTER ROLE app CREATEDB" >/dev/null
+show lint --all
+show drift
+show roundtrip --module catalog
+testdb=$(build/migrate testdb create -q 2>/dev/null | sed -n "s/.*dbname='\([^']*\)'.*/\1/p")
+printf '\n$ migrate testdb create\n%s\n' "${testdb:-(failed)}"
+[ -z "$testdb" ] || show testdb drop "$testdb"
