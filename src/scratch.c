@@ -236,17 +236,22 @@ static void make_mark(char *out, size_t size, const char *tpl)
 		 (long)getpid(), tpl ? " template=" : "", tpl ? tpl : "");
 }
 
-int mig_scratch_clone(mig_scratch *sc, const char *tpl, const char *name, mig_error *err)
+/* Marks a database just made as migrate's (made from tpl, or empty), or drops it: an
+ * unmarked scratch database must not outlive the call that made it. */
+static int mark_or_drop(mig_scratch *sc, const char *name, const char *tpl, mig_error *err)
 {
-	int rc = mig_pg_admin_clone(sc->admin, tpl, name, err);
-	if (rc < 0)
-		return rc;
 	char mark[256];
 	make_mark(mark, sizeof mark, tpl);
-	rc = mig_pg_admin_comment(sc->admin, name, mark, err);
+	int rc = mig_pg_admin_comment(sc->admin, name, mark, err);
 	if (rc < 0)
 		mig_pg_admin_drop(sc->admin, name, NULL);
 	return rc;
+}
+
+int mig_scratch_clone(mig_scratch *sc, const char *tpl, const char *name, mig_error *err)
+{
+	int rc = mig_pg_admin_clone(sc->admin, tpl, name, err);
+	return rc < 0 ? rc : mark_or_drop(sc, name, tpl, err);
 }
 
 int mig_scratch_create(mig_scratch *sc, const char *name, mig_error *err)
@@ -255,14 +260,7 @@ int mig_scratch_create(mig_scratch *sc, const char *name, mig_error *err)
 		return mig_error_set(err, MIG_EUSAGE, "'%s' is not a name for a scratch database",
 				     name);
 	int rc = mig_pg_admin_create(sc->admin, name, err);
-	if (rc < 0)
-		return rc;
-	char mark[256];
-	make_mark(mark, sizeof mark, NULL);
-	rc = mig_pg_admin_comment(sc->admin, name, mark, err);
-	if (rc < 0)
-		mig_pg_admin_drop(sc->admin, name, NULL);
-	return rc;
+	return rc < 0 ? rc : mark_or_drop(sc, name, NULL, err);
 }
 
 /* When a test or shadow database was created: its mark, else -1 (never marked). */
