@@ -562,7 +562,8 @@ static int read_stmt(mig_pg_stmt *st, const json_t *node)
 
 /* ---- positions ---- */
 
-/* The first byte at or after pos that is neither white space nor inside a comment. */
+/* The first byte in [pos, len) that is neither white space nor inside a comment, else len.
+ * As in PostgreSQL's scanner, a -- comment ends at \n or \r. */
 static size_t skip_space_and_comments(const char *sql, size_t len, size_t pos)
 {
 	while (pos < len) {
@@ -570,7 +571,7 @@ static size_t skip_space_and_comments(const char *sql, size_t len, size_t pos)
 		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
 			pos++;
 		} else if (c == '-' && pos + 1 < len && sql[pos + 1] == '-') {
-			while (pos < len && sql[pos] != '\n')
+			while (pos < len && sql[pos] != '\n' && sql[pos] != '\r')
 				pos++;
 		} else if (c == '/' && pos + 1 < len && sql[pos + 1] == '*') {
 			int depth = 1;
@@ -720,8 +721,8 @@ int mig_pg_parse(mig_pg_file **out, mig_pg_syntax_error *syntax, const char *sql
 			loc = len;
 		if (!slen || loc + slen > len)
 			slen = len - loc;
-		st->offset = skip_space_and_comments(sql, len, loc);
-		st->length = loc + slen - (st->offset < loc + slen ? st->offset : loc + slen);
+		st->offset = skip_space_and_comments(sql, loc + slen, loc);
+		st->length = loc + slen - st->offset;
 		line_column(sql, st->offset, &st->line, &st->column);
 		if (read_stmt(st, json_object_get(raw, "stmt")) < 0)
 			goto done;

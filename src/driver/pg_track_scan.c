@@ -45,7 +45,7 @@ static void skip_space(const char **p)
 		while (isspace((unsigned char)**p))
 			(*p)++;
 		if ((*p)[0] == '-' && (*p)[1] == '-') {
-			while (**p && **p != '\n')
+			while (**p && **p != '\n' && **p != '\r')
 				(*p)++;
 		} else if ((*p)[0] == '/' && (*p)[1] == '*') {
 			/* PostgreSQL's block comments nest */

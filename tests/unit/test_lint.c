@@ -58,6 +58,23 @@ static void test_position_after_comments_and_utf8(void **state)
 	mig_lint_result_clear(&r);
 }
 
+/* A -- comment ends at a carriage return as in PostgreSQL's scanner: the statement after
+ * it starts there, not at the next \n (which once put statements out of order). */
+static void test_line_comment_ends_at_carriage_return(void **state)
+{
+	(void)state;
+	const char *sql = "SET lock_timeout = '1s'; -- x\rCREATE INDEX i ON t (a);\nSELECT 1;\n";
+	mig_lint_result r;
+	assert_int_equal(mig_lint_sql(&r, sql, strlen(sql), &in_tx), MIG_OK);
+	assert_int_equal(r.nfindings, 1);
+	assert_int_equal(r.findings[0].line, 1);
+	assert_int_equal(r.findings[0].column, 31);
+	assert_int_equal(r.nclaims, 3);
+	assert_int_equal(r.claims[1].line, 1);
+	assert_int_equal(r.claims[2].line, 2);
+	mig_lint_result_clear(&r);
+}
+
 static void test_context(void **state)
 {
 	(void)state;
@@ -194,6 +211,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rule_table),
 		cmocka_unit_test(test_position_after_comments_and_utf8),
+		cmocka_unit_test(test_line_comment_ends_at_carriage_return),
 		cmocka_unit_test(test_context),
 		cmocka_unit_test(test_quoted_and_qualified_names),
 		cmocka_unit_test(test_syntax_error),

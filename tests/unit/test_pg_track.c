@@ -56,6 +56,8 @@ static void test_names(void **state)
 	      "function||f;function|s|g;");
 	check("DROP FUNCTION IF EXISTS f", "function||f;");
 	check("-- why\nDROP /* a /* nested */ comment */ INDEX i", "index||i;");
+	/* a -- comment ends at \r too, as in PostgreSQL's scanner */
+	check("DROP -- why\rTABLE t", "table||t;");
 	/* identifiers are cut at 63 bytes, as the server cuts them */
 	check("DROP TABLE aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 	      "table||aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa;");
