@@ -1,4 +1,4 @@
-/* The libpq floor for the memory figures: a client that only connects (same DSN, same
+/* The libpq floor for the no-op and memory figures: a client that only connects (same DSN, same
  * libpq) and runs one query, keeping the whole result, as `migrate status` must at least.
  * usage: floor DSN QUERY; prints the row count. Built by bench/run.sh, never installed. */
 #include <libpq-fe.h>

@@ -197,9 +197,16 @@ expect_ledger "$N" "migrate up table"
 mig up --config "$G/table.yaml"
 psql_ledger
 mig status --config "$G/table.yaml"
+# the floor of any client that must connect: bare libpq (bench/floor.c), same DSN, connect
+# and the ledger query, nothing else; a no-op up cannot get below it
+cc -O2 -o "$WORK/floor" "$here/floor.c" $(pkg-config --cflags --libs libpq) || die "cannot build bench/floor.c"
+floor_ledger() { "$WORK/floor" "$DSN" "$LEDGER_Q" >/dev/null; }
+floor_ledger
 for ((r = 1; r <= RUNS; r++)); do
 	timed noop_m "$REPS" mig up --config "$G/table.yaml"
 	timed noop_p "$REPS" psql_ledger
+	timed noop_floor_m "$REPS" floor_ledger
+	timed noop_floor_p "$REPS" psql_ledger
 	timed status_m "$REPS" mig status --config "$G/table.yaml"
 	timed status_p "$REPS" psql_ledger
 done
@@ -257,7 +264,6 @@ for ((r = 1; r <= RUNS; r++)); do
 	timed status_big_p "$REPS" psql_ledger
 done
 # the same query through bare libpq, and migrate's peak heap under valgrind's massif
-cc -O2 -o "$WORK/floor" "$here/floor.c" $(pkg-config --cflags --libs libpq) || die "cannot build bench/floor.c"
 /usr/bin/time -f '%M %e' -o "$WORK/rss_floor" "$WORK/floor" "$DSN" "$LEDGER_Q" >/dev/null
 massif_peak() { # OUT_FILE: peak of heap + allocator overhead, MiB
 	awk -F= '/^mem_heap_B=/ {h = $2} /^mem_heap_extra_B=/ {t = h + $2; if (t > m) m = t}
@@ -302,14 +308,14 @@ read -r SEED1 SEED1_HS SEED1_W SEED1_DETAIL < <(mongo_diff "$WORK/m0.json" "$WOR
 read -r SEED2 SEED2_HS SEED2_W SEED2_DETAIL < <(mongo_diff "$WORK/m1.json" "$WORK/m2.json")
 
 # ---- report ----------------------------------------------------------------------------
-for k in up_table up_insert up_mixed noop status down; do
+for k in up_table up_insert up_mixed noop noop_floor status down; do
 	declare "M_$k=$(median_ms "${k}_m")" "P_$k=$(median_ms "${k}_p")"
 done
 M_status_big=$(median_ms status_big_m) P_status_big=$(median_ms status_big_p)
 for k in version check; do
 	declare "M_$k=$(median_ms "${k}_m")" "P_$k=$(median_ms "${k}_p")"
 done
-for k in up_table up_insert up_mixed noop status down status_big version check; do
+for k in up_table up_insert up_mixed noop noop_floor status down status_big version check; do
 	declare "R_$k=$(pair_ratio "${k}_m" "${k}_p")"
 done
 
@@ -319,7 +325,7 @@ git --no-optional-locks -C "$src" diff --quiet HEAD -- src include meson.build 2
 echo "$("$MIG" --version 2>/dev/null | head -1) ($rev) — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, PostgreSQL $(pg_admin -d postgres -c 'SHOW server_version' | cut -d' ' -f1) fsync=$(pg_admin -d postgres -c 'SHOW fsync')"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other processes skew absolute times; ratios pair adjacent runs)"
 echo "runs per figure: $RUNS (median; fast figures: mean of $REPS invocations per run); samples in ms:"
-for k in up_table up_insert up_mixed noop status down status_big; do
+for k in up_table up_insert up_mixed noop noop_floor status down status_big; do
 	printf '  %-10s migrate: %s | psql: %s\n' "$k" "$(samples_ms "${k}_m")" "$(samples_ms "${k}_p")"
 done
 echo "round trips (strace, send bursts answered by a receive): migrate fixed cost of a run ${RT[m_fixed_table]}, no-op up ${RT[m_noop]}, status ${RT[m_status]}; psql -c ${RT[p_noop]}; psql per migration: table+index ${RT[p_table]}, one-statement ${RT[p_insert]}"
@@ -335,6 +341,7 @@ f1 "up $N mixed (ALTER, DO, functions)" "$M_up_mixed ms" "${R_up_mixed}x" "<= 0.
 f1 "up $N table+index, from empty" "$M_up_table ms" "${R_up_table}x" "<= 0.85x psql" "$(le "$R_up_table" 0.85)"
 f1 "up $N one-statement, from empty" "$M_up_insert ms" "${R_up_insert}x" "<= 0.60x psql" "$(le "$R_up_insert" 0.60)"
 f1 "up, nothing pending ($N applied)" "$M_noop ms" "${R_noop}x" "<= 0.60x psql" "$(le "$R_noop" 0.60)"
+f1 "  floor: bare libpq, connect + ledger" "$M_noop_floor ms" "${R_noop_floor}x" "-" "-"
 f1 "status, $N applied" "$M_status ms" "${R_status}x" "<= 1.25x psql" "$(le "$R_status" 1.25)"
 f1 "status, $BIG applied" "$M_status_big ms" "${R_status_big}x" "<= 50 ms" "$(le "$M_status_big" 50)"
 f1 "down --steps $DOWN_STEPS (table+index)" "$M_down ms" "${R_down}x" "-" "-"

@@ -34,6 +34,9 @@ typedef struct pg_conn {
 	char host[64];
 	mig_pg_track track; /* what each migration created and dropped (pg_track.c) */
 	char lock_key[24]; /* the advisory lock key, as SQL text */
+	/* the ledger rows read in the same round trip as the advisory lock (pg_lock), for the
+	 * pg_ledger_read that follows it; NULL once taken */
+	PGresult *ledger_ahead;
 } pg_conn;
 
 static int create_schema(pg_conn *pc, mig_error *err);
@@ -48,6 +51,18 @@ static const char ledger_ddl[] =
 	" applied_at timestamptz NOT NULL DEFAULT now(),"
 	" duration_ms bigint,"
 	" PRIMARY KEY (module, version));" MIG_PG_TRACK_DDL;
+
+/* What a migration file may have SET for the rest of the session, undone after it: the
+ * ledger's statements are unqualified, and each file starts where the connection did
+ * (the search_path of a schema target is the connection's). */
+static const char reset_search_path[] = "RESET search_path";
+static const char reset_role[] = "RESET ROLE";
+
+/* sorted as strcmp sorts, so mig_ledger_find can binary-search */
+static const char ledger_select[] =
+	"SELECT module, version, name, checksum, dirty,"
+	" (SELECT to_regclass('schema_migrations_objects') IS NOT NULL)"
+	" FROM schema_migrations ORDER BY module COLLATE \"C\", version";
 
 /* module, version, name, checksum; duration measured by the server inside the same
  * transaction, from its start to this insert */
@@ -151,6 +166,7 @@ static void on_notice(void *arg, const PGresult *res)
 
 static void free_conn(pg_conn *pc)
 {
+	PQclear(pc->ledger_ahead);
 	PQfinish(pc->conn);
 	mig_pg_track_clear(&pc->track);
 	free(pc);
@@ -288,6 +304,52 @@ static int try_advisory(pg_conn *pc, bool *got, mig_error *err)
 	return rc;
 }
 
+/* One query's result in pipeline mode, after which come the NULL that ends it and the
+ * result that marks its Sync. NULL when the connection failed. */
+static PGresult *pipeline_take(PGconn *conn)
+{
+	PGresult *res = PQgetResult(conn);
+	if (!res)
+		return NULL;
+	for (PGresult *more; (more = PQgetResult(conn));)
+		PQclear(more);
+	PQclear(PQgetResult(conn)); /* PGRES_PIPELINE_SYNC */
+	return res;
+}
+
+/* The first attempt at the advisory lock, sent together with the ledger read: one round
+ * trip where two would do the same. Each query has its own Sync, so each is its own
+ * transaction and the read's snapshot is taken after the lock is held, whatever the
+ * isolation level. The rows wait in ledger_ahead when the lock was granted. */
+static int try_advisory_reading_ahead(pg_conn *pc, bool *got, mig_error *err)
+{
+	char sql[64];
+	snprintf(sql, sizeof sql, "SELECT pg_try_advisory_lock(%s)", pc->lock_key);
+	if (!PQenterPipelineMode(pc->conn))
+		return try_advisory(pc, got, err);
+	bool sent = PQsendQueryParams(pc->conn, sql, 0, NULL, NULL, NULL, NULL, 0) &&
+		    PQpipelineSync(pc->conn) &&
+		    PQsendQueryParams(pc->conn, ledger_select, 0, NULL, NULL, NULL, NULL, 0) &&
+		    PQpipelineSync(pc->conn);
+	PGresult *lock = sent ? pipeline_take(pc->conn) : NULL;
+	PGresult *ledger = sent ? pipeline_take(pc->conn) : NULL;
+	int rc = MIG_OK;
+	if (!PQexitPipelineMode(pc->conn) || PQresultStatus(lock) != PGRES_TUPLES_OK) {
+		rc = lock && PQresultStatus(lock) == PGRES_FATAL_ERROR
+			     ? result_error(lock, "cannot take the migration lock", err)
+			     : conn_error(pc, "cannot take the migration lock", err);
+	} else {
+		*got = PQgetvalue(lock, 0, 0)[0] == 't';
+		if (*got) {
+			pc->ledger_ahead = ledger;
+			ledger = NULL;
+		}
+	}
+	PQclear(lock);
+	PQclear(ledger);
+	return rc;
+}
+
 /* One attempt at the leased row: take it when free or when its lease has run out.
  * Every statement stands alone, so this holds behind a transaction-pooling PgBouncer. */
 static int try_lease(pg_conn *pc, bool *got, mig_error *err)
@@ -326,9 +388,11 @@ static int pg_lock(void *conn, mig_error *err)
 	bool table = pc->cfg->lock_mode == MIG_LOCK_TABLE;
 	long long deadline = now_ms() + pc->cfg->lock_wait_ms;
 	long long pause = 20;
-	for (;;) {
+	for (int attempt = 0;; attempt++) {
 		bool got = false;
-		int rc = table ? try_lease(pc, &got, err) : try_advisory(pc, &got, err);
+		int rc = table		      ? try_lease(pc, &got, err)
+			 : attempt == 0 ? try_advisory_reading_ahead(pc, &got, err)
+					: try_advisory(pc, &got, err);
 		if (rc < 0)
 			return rc;
 		if (got) {
@@ -392,11 +456,8 @@ static int pg_ledger_read(void *conn, mig_ledger *ledger, mig_error *err)
 {
 	pg_conn *pc = conn;
 	memset(ledger, 0, sizeof *ledger);
-	/* sorted as strcmp sorts, so mig_ledger_find can binary-search */
-	PGresult *res = PQexec(pc->conn,
-			       "SELECT module, version, name, checksum, dirty,"
-			       " (SELECT to_regclass('schema_migrations_objects') IS NOT NULL)"
-			       " FROM schema_migrations ORDER BY module COLLATE \"C\", version");
+	PGresult *res = pc->ledger_ahead ? pc->ledger_ahead : PQexec(pc->conn, ledger_select);
+	pc->ledger_ahead = NULL;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 		int rc = MIG_OK;
@@ -485,7 +546,8 @@ static void timeout_statements(const mig_sql_config *cfg, bool local, char *lock
 		snprintf(stmt, size, "%s statement_timeout = %lld", scope, cfg->statement_timeout_ms);
 }
 
-/* A pipelined command that prepares a statement rather than runs one. */
+/* A pipelined command that prepares a statement rather than runs one: ROLE_PREPARE
+ * minus the statement's id (mig_pg_cmd.id). */
 #define ROLE_PREPARE (-2)
 
 /* Sends BEGIN, the timeouts, every statement, the ledger change and COMMIT as one
@@ -507,7 +569,8 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 		mig_pg_track_step_clear(&ts);
 		return rc;
 	}
-	/* what each pipelined command is: -1 framing, else index of a file statement */
+	/* what each pipelined command is: -1 framing, else index of a file statement; the
+	 * framing is BEGIN, two timeouts, synchronous_commit, two resets, ledger, COMMIT */
 	size_t total = n + 8 + 2 * MIG_PG_TRACK_MAX_CMDS;
 	long *role = malloc(total * sizeof *role);
 	if (!role) {
@@ -537,7 +600,8 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 	do {                                                                                  \
 		for (size_t t = 0; t < ntrack; t++) {                                         \
 			const mig_pg_cmd *c = &track[t];                                      \
-			int ok = c->prepare ? PQsendPrepare(pc->conn, c->name, c->sql, 2, NULL) \
+			int ok = c->prepare ? PQsendPrepare(pc->conn, c->name, c->sql,       \
+							    c->nparams, NULL)                 \
 				 : c->name ? PQsendQueryPrepared(pc->conn, c->name, c->nparams, \
 								 c->params, NULL, NULL, 0)    \
 					   : PQsendQueryParams(pc->conn, c->sql, c->nparams,  \
@@ -546,7 +610,7 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 				rc = conn_error(pc, "cannot send migration", err);            \
 				goto drain;                                                   \
 			}                                                                     \
-			role[sent++] = c->prepare ? ROLE_PREPARE : -1;                        \
+			role[sent++] = c->prepare ? ROLE_PREPARE - c->id : -1;                \
 		}                                                                             \
 	} while (0)
 	SEND("BEGIN", 0, NULL, -1);
@@ -563,6 +627,10 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 	SEND_TRACK();
 	for (size_t i = 0; i < n; i++)
 		SEND(text + stmts[i].offset, 0, NULL, (long)i);
+	/* the ledger's commands find their tables whatever the file set; the next file
+	 * starts from the connection's search_path and role too */
+	SEND(reset_search_path, 0, NULL, -1);
+	SEND(reset_role, 0, NULL, -1);
 	ntrack = mig_pg_track_after(track, &pc->track, &ts, NULL, may_prepare);
 	SEND_TRACK();
 	if (step->up)
@@ -580,8 +648,8 @@ drain:
 		PGresult *res;
 		while ((res = PQgetResult(pc->conn)) != NULL) {
 			int status = PQresultStatus(res);
-			if (role[i] == ROLE_PREPARE && status == PGRES_COMMAND_OK)
-				mig_pg_track_prepared(&pc->track);
+			if (role[i] <= ROLE_PREPARE && status == PGRES_COMMAND_OK)
+				mig_pg_track_prepared(&pc->track, (int)(ROLE_PREPARE - role[i]));
 			if (status == PGRES_FATAL_ERROR && rc == MIG_OK) {
 				const mig_sql_stmt *s = role[i] >= 0 ? &stmts[role[i]] : NULL;
 				rc = step_error(step, s ? text + s->offset : NULL, s, res, err);
@@ -659,6 +727,13 @@ static int apply_outside_transaction(pg_conn *pc, const mig_step *step, char *te
 	}
 	long long started = now_ms();
 	rc = run_statements(pc, step, text, stmts, n, err);
+	/* what the file SET (search_path, role) and the timeouts end before the ledger's
+	 * statements, as inside a transaction */
+	char reset[128];
+	snprintf(reset, sizeof reset, "%s; %s%s%s", reset_search_path, reset_role,
+		 lock_sql[0] ? "; RESET lock_timeout" : "", stmt_sql[0] ? "; RESET statement_timeout" : "");
+	if (rc == MIG_OK)
+		rc = exec_simple(pc, reset, "cannot reset the session", err);
 	if (rc == MIG_OK) {
 		mig_pg_cmd track[MIG_PG_TRACK_MAX_CMDS];
 		size_t ntrack = mig_pg_track_after(track, &pc->track, &ts,
@@ -670,9 +745,6 @@ static int apply_outside_transaction(pg_conn *pc, const mig_step *step, char *te
 	free(watermark);
 	mig_pg_track_step_clear(&ts);
 	if (rc < 0)
-		return rc;
-	if ((lock_sql[0] && (rc = exec_simple(pc, "RESET lock_timeout", "cannot reset", err)) < 0) ||
-	    (stmt_sql[0] && (rc = exec_simple(pc, "RESET statement_timeout", "cannot reset", err)) < 0))
 		return rc;
 	if (!step->up)
 		return exec_params(pc, ledger_delete, 2, params, "cannot delete the ledger row", err);

@@ -106,6 +106,9 @@ static void body(FILE *out, const mig_step *step)
 	free(stmts);
 }
 
+/* as pg.c's apply: what the file SET for the session is undone before the ledger row */
+static const char reset_session[] = "RESET search_path;\nRESET ROLE;\n";
+
 static void timeouts(FILE *out, const mig_sql_config *cfg, const char *scope)
 {
 	if (cfg->lock_timeout_ms >= 0)
@@ -145,6 +148,7 @@ int mig_pg_script(FILE *out, const mig_sql_config *cfg, const mig_ledger *ledger
 			fputs("BEGIN;\n", out);
 			timeouts(out, cfg, "SET LOCAL");
 			body(out, s);
+			fputs(reset_session, out);
 			fputs("INSERT INTO schema_migrations (module, version, name, checksum, duration_ms)"
 			      " VALUES (", out);
 			key(out, s, true);
@@ -159,6 +163,7 @@ int mig_pg_script(FILE *out, const mig_sql_config *cfg, const mig_ledger *ledger
 		fputs(", true)\n  ON CONFLICT (module, version) DO UPDATE SET dirty = true;\n", out);
 		timeouts(out, cfg, "SET");
 		body(out, s);
+		fputs(reset_session, out);
 		if (cfg->lock_timeout_ms >= 0)
 			fputs("RESET lock_timeout;\n", out);
 		if (cfg->statement_timeout_ms >= 0)

@@ -143,7 +143,16 @@ static const char objects_missing_sql[] =
 	" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid"
 	" ORDER BY 1, 2, 4, 5";
 
-#define PREPARED_INSERT "migrate_track"
+/* The commands prepared once per session, by name; mig_pg_track.prepared has a bit for
+ * each. */
+enum { PREP_INSERT, PREP_BEFORE_CREATES, PREP_BEFORE_DROPS, PREP_BEFORE_BOTH, PREP_DROPPED };
+static const char *const prepared_names[] = {
+	[PREP_INSERT] = "migrate_track_insert",
+	[PREP_BEFORE_CREATES] = "migrate_track_before_creates",
+	[PREP_BEFORE_DROPS] = "migrate_track_before_drops",
+	[PREP_BEFORE_BOTH] = "migrate_track_before_both",
+	[PREP_DROPPED] = "migrate_track_dropped",
+};
 
 /* fmt with its one %1$s replaced by arg, or NULL when memory runs out. */
 static char *format_sql(const char *fmt, const char *arg)
@@ -210,21 +219,41 @@ static mig_pg_cmd cmd(const char *sql, int nparams, const char *const *params)
 	return (mig_pg_cmd){.sql = sql, .nparams = nparams, .params = params};
 }
 
+/* The prepare of statement id, on its first use in the session. */
+static size_t prepare_once(mig_pg_cmd *out, size_t k, const mig_pg_track *t, int id,
+			   const char *sql, int nparams)
+{
+	if (!(t->prepared & (1u << id)))
+		out[k++] = (mig_pg_cmd){.sql = sql, .name = prepared_names[id], .prepare = true,
+					.id = id, .nparams = nparams};
+	return k;
+}
+
+static mig_pg_cmd run_prepared(int id, int nparams, const char *const *params)
+{
+	return (mig_pg_cmd){.name = prepared_names[id], .nparams = nparams, .params = params};
+}
+
 size_t mig_pg_track_before(mig_pg_cmd *out, mig_pg_track *t, mig_pg_track_step *s,
 			   bool may_prepare)
 {
 	size_t k = 0;
-	/* the insert is planned once per session: planning it each time cost ~2 ms a
-	 * migration */
-	if (s->creates && may_prepare && !t->prepared)
-		out[k++] = (mig_pg_cmd){.sql = t->insert_from_guc, .name = PREPARED_INSERT,
-					.prepare = true};
-	if (s->creates && s->drops)
-		out[k++] = cmd(before_both, 0, NULL);
-	else if (s->creates)
-		out[k++] = cmd(before_creates, 0, NULL);
-	else if (s->drops)
-		out[k++] = cmd(before_drops, 0, NULL);
+	if (!s->creates && !s->drops)
+		return k;
+	/* the commands run after the migration's statements are prepared before them: the
+	 * statements may change search_path, and a prepared statement keeps its own */
+	if (may_prepare && s->creates)
+		k = prepare_once(out, k, t, PREP_INSERT, t->insert_from_guc, 2);
+	if (may_prepare && s->drops)
+		k = prepare_once(out, k, t, PREP_DROPPED, t->dropped_from_guc, 3);
+	int id = !s->drops ? PREP_BEFORE_CREATES : !s->creates ? PREP_BEFORE_DROPS : PREP_BEFORE_BOTH;
+	const char *sql = !s->drops ? before_creates : !s->creates ? before_drops : before_both;
+	if (!may_prepare) {
+		out[k++] = cmd(sql, 0, NULL);
+		return k;
+	}
+	k = prepare_once(out, k, t, id, sql, 0);
+	out[k++] = run_prepared(id, 0, NULL);
 	return k;
 }
 
@@ -240,10 +269,9 @@ size_t mig_pg_track_after(mig_pg_cmd *out, mig_pg_track *t, mig_pg_track_step *s
 	if (s->creates && watermark) {
 		s->params[2] = watermark;
 		out[k++] = cmd(t->insert_from_param, 3, s->params);
-	} else if (s->creates && may_prepare) {
-		out[k++] = (mig_pg_cmd){.name = PREPARED_INSERT, .nparams = 2, .params = s->params};
 	} else if (s->creates) {
-		out[k++] = cmd(t->insert_from_guc, 2, s->params);
+		out[k++] = may_prepare ? run_prepared(PREP_INSERT, 2, s->params)
+				       : cmd(t->insert_from_guc, 2, s->params);
 	}
 	/* the commands below read their third parameter from one place: s->params[2] is
 	 * the watermark above, so they get their own arrays */
@@ -251,8 +279,9 @@ size_t mig_pg_track_after(mig_pg_cmd *out, mig_pg_track *t, mig_pg_track_step *s
 		s->gone_params[0] = s->params[0];
 		s->gone_params[1] = s->params[1];
 		s->gone_params[2] = t->gone ? t->gone : "";
-		out[k++] = cmd(watermark ? t->dropped_from_param : t->dropped_from_guc, 3,
-			       s->gone_params);
+		out[k++] = watermark     ? cmd(t->dropped_from_param, 3, s->gone_params)
+			   : may_prepare ? run_prepared(PREP_DROPPED, 3, s->gone_params)
+					 : cmd(t->dropped_from_guc, 3, s->gone_params);
 	}
 	if (s->drops && s->named) {
 		s->named_params[0] = s->params[0];
@@ -263,9 +292,9 @@ size_t mig_pg_track_after(mig_pg_cmd *out, mig_pg_track *t, mig_pg_track_step *s
 	return k;
 }
 
-void mig_pg_track_prepared(mig_pg_track *t)
+void mig_pg_track_prepared(mig_pg_track *t, int id)
 {
-	t->prepared = true;
+	t->prepared |= 1u << id;
 }
 
 int mig_pg_track_missing(mig_missing_object **out, size_t *count, PGconn *conn,

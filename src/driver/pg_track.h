@@ -31,7 +31,7 @@
 typedef struct mig_pg_track {
 	char *insert_from_guc, *insert_from_param;   /* created objects, watermark as GUC / $3 */
 	char *dropped_from_guc, *dropped_from_param; /* measured drops, gated / always */
-	bool prepared;  /* the insert is prepared in this session (see mig_pg_track_prepared) */
+	unsigned prepared; /* bit per statement of pg_track.c prepared in this session */
 	bool have_gone; /* gone holds the objects already gone when this session began */
 	char *gone;     /* their OIDs, comma-separated ("" for none) */
 } mig_pg_track;
@@ -49,11 +49,13 @@ typedef struct mig_pg_track_step {
 } mig_pg_track_step;
 
 /* One command for the caller to send: a query with params, or (prepare) the preparing
- * of statement `name` as sql, or (name without prepare) the execution of it. */
+ * of statement `name` as sql with nparams parameters, or (name without prepare) the
+ * execution of it. A prepare's `id` goes back to mig_pg_track_prepared. */
 typedef struct mig_pg_cmd {
 	const char *sql;
 	const char *name;
 	bool prepare;
+	int id;
 	int nparams;
 	const char *const *params;
 } mig_pg_cmd;
@@ -86,7 +88,9 @@ int mig_pg_track_begin(mig_pg_track *t, PGconn *conn, const mig_pg_track_step *s
 		       mig_error *err);
 
 /* The commands to send before the migration's statements, inside its transaction
- * (pipelined). Returns how many it wrote to out. */
+ * (pipelined). With may_prepare, each fixed command is prepared once per session (the
+ * prepare is among the commands the first time): planning them every time cost more
+ * than running them. Returns how many it wrote to out. */
 size_t mig_pg_track_before(mig_pg_cmd *out, mig_pg_track *t, mig_pg_track_step *s,
 			   bool may_prepare);
 
@@ -99,8 +103,8 @@ extern const char mig_pg_track_watermark_sql[];
 size_t mig_pg_track_after(mig_pg_cmd *out, mig_pg_track *t, mig_pg_track_step *s,
 			  const char *watermark, bool may_prepare);
 
-/* pg.c calls this when the prepare command succeeded. */
-void mig_pg_track_prepared(mig_pg_track *t);
+/* pg.c calls this when the prepare command with this id succeeded. */
+void mig_pg_track_prepared(mig_pg_track *t, int id);
 
 /* Tracked objects of applied migrations that no applied migration dropped and that no
  * longer exist, and invalid indexes. *out is the caller's (mig_missing_objects_free).

@@ -1,5 +1,6 @@
 /* The pure half of object tracking: what a migration's statements may do to the
- * catalogs, read from their first words, and the objects its DROP statements name (so
+ * catalogs, read from their first words (an ALTER TABLE's from all of them), and the
+ * objects its DROP statements name (so
  * that an object already gone when `DROP … IF EXISTS` ran still counts as dropped by
  * that migration). No database here: unit tests and the fuzzer reach it directly. */
 #include <ctype.h>
@@ -10,21 +11,15 @@
 
 #include "driver/pg_track.h"
 
-/* Whether every statement starts with one of words (a NULL-terminated list). */
-static bool all_start_with(const char *text, const mig_sql_stmt *stmts, size_t n,
-			   const char *const *words)
+/* Whether stmt starts with one of words (a NULL-terminated list). */
+static bool starts_with(const char *stmt, const char *const *words)
 {
-	for (size_t i = 0; i < n; i++) {
-		const char *p = text + stmts[i].offset;
-		bool ok = false;
-		for (const char *const *w = words; *w && !ok; w++) {
-			size_t k = strlen(*w);
-			ok = !strncasecmp(p, *w, k) && !isalnum((unsigned char)p[k]) && p[k] != '_';
-		}
-		if (!ok)
-			return false;
+	for (const char *const *w = words; *w; w++) {
+		size_t k = strlen(*w);
+		if (!strncasecmp(stmt, *w, k) && !isalnum((unsigned char)stmt[k]) && stmt[k] != '_')
+			return true;
 	}
-	return true;
+	return false;
 }
 
 /* ---- a small tokenizer for DROP statements ------------------------------------------ */
@@ -250,10 +245,49 @@ int mig_pg_drop_names(char **named, const char *stmt)
 	}
 }
 
+/* An ALTER TABLE creates or drops a tracked object only through these words (indexes
+ * for keys, identity and serial sequences, indexes rebuilt by a type change, partitions
+ * attached with their indexes; DROP COLUMN/CONSTRAINT/IDENTITY and type changes delete
+ * them). Any other ALTER TABLE, the commonest migration (ADD COLUMN), needs no tracking.
+ * A word inside a literal or comment only makes the answer more cautious. */
+static const char *const alter_creating[] = {"type", "identity", "serial", "smallserial",
+					     "bigserial", "serial2", "serial4", "serial8",
+					     "unique", "primary", "exclude", "index", "partition",
+					     NULL};
+static const char *const alter_dropping[] = {"drop", "type", NULL};
+
+static bool listed(const token *t, const char *const *words)
+{
+	for (const char *const *w = words; *w; w++)
+		if (is_word(t, *w))
+			return true;
+	return false;
+}
+
+/* Narrows *creates and *drops for an ALTER TABLE statement by its words. */
+static void alter_table_effects(const char *stmt, bool *creates, bool *drops)
+{
+	const char *p = stmt;
+	token t;
+	next(&t, &p);
+	if (!is_word(&t, "alter"))
+		return;
+	next(&t, &p);
+	if (!is_word(&t, "table"))
+		return;
+	bool c = false, d = false;
+	for (next(&t, &p); t.word || t.punct; next(&t, &p)) {
+		c = c || listed(&t, alter_creating);
+		d = d || listed(&t, alter_dropping);
+	}
+	*creates = *creates && c;
+	*drops = *drops && d;
+}
+
 int mig_pg_track_scan(mig_pg_track_step *s, const mig_step *step, const char *text,
 		      const mig_sql_stmt *stmts, size_t n, mig_error *err)
 {
-	/* Files of plain data changes (the commonest small migration) create nothing. */
+	/* Plain data changes (the commonest small migration) create nothing. */
 	static const char *const data_only[] = {"INSERT", "UPDATE", "DELETE", "COPY", "COMMENT",
 						"GRANT", "REVOKE", "SET", "TRUNCATE", NULL};
 	/* Statements that start with these words cannot drop an object. */
@@ -266,13 +300,18 @@ int mig_pg_track_scan(mig_pg_track_step *s, const mig_step *step, const char *te
 	s->params[1] = s->version;
 	if (!step->up)
 		return MIG_OK;
-	s->creates = !all_start_with(text, stmts, n, data_only);
-	s->drops = !all_start_with(text, stmts, n, no_drop);
-	for (size_t i = 0; s->drops && i < n; i++)
-		if (mig_pg_drop_names(&s->named, text + stmts[i].offset) < 0) {
+	for (size_t i = 0; i < n; i++) {
+		const char *stmt = text + stmts[i].offset;
+		bool creates = !starts_with(stmt, data_only), drops = !starts_with(stmt, no_drop);
+		if (creates || drops)
+			alter_table_effects(stmt, &creates, &drops);
+		s->creates = s->creates || creates;
+		s->drops = s->drops || drops;
+		if (drops && mig_pg_drop_names(&s->named, stmt) < 0) {
 			mig_pg_track_step_clear(s);
 			return mig_error_set(err, MIG_EFAIL, "out of memory");
 		}
+	}
 	return MIG_OK;
 }
 

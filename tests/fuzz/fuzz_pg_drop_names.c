@@ -1,6 +1,8 @@
 /* libFuzzer target for mig_pg_drop_names: whatever the bytes, it returns 0 and every
  * line it appends is "kind\tschema\tname\n" with a known kind, a non-empty name, fields
- * of at most 63 bytes without tabs or newlines, and no schema for DROP SCHEMA. */
+ * of at most 63 bytes without tabs or newlines, and no schema for DROP SCHEMA. Then the
+ * whole scan (mig_pg_track_scan, ALTER TABLE's words included) over the same statement:
+ * it names the same objects, and only as a statement that may drop. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,6 +44,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(t2 == t1 + 1);
 		line = end + 1;
 	}
+	mig_sql_stmt one = {.offset = 0, .length = size};
+	mig_step step = {.module = "m", .version = 1, .up = true};
+	mig_pg_track_step s;
+	CHECK(mig_pg_track_scan(&s, &step, stmt, &one, 1, NULL) == MIG_OK);
+	CHECK(!named || s.drops);
+	CHECK(!s.named == !named && (!named || !strcmp(s.named, named)));
+	mig_pg_track_step_clear(&s);
 	free(named);
 	free(stmt);
 	return 0;

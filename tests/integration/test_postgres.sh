@@ -377,6 +377,38 @@ test_no_transaction_file_runs_create_index_concurrently() {
 	assert_eq "$(ledger | tr '\n' ' ')" "core/1 " "ledger"
 }
 
+# A file that SETs search_path or role for the session: its ledger row and tracked objects
+# are still written (the ledger's statements are unqualified), and the next file starts
+# from the connection's search_path and role, in one run as in separate runs.
+test_session_set_in_a_file_stays_in_that_file() {
+	new_db
+	sql "CREATE ROLE ${DB}_owner; GRANT ${DB}_owner TO app" >/dev/null
+	migration core 001_other.up.sql "$(printf 'CREATE SCHEMA other;\nGRANT ALL ON SCHEMA other TO %s_owner;\nSET search_path TO other;\nSET ROLE %s_owner;\nCREATE TABLE x (a int);\n' "$DB" "$DB")"
+	migration core 002_y.up.sql "CREATE TABLE y (a int);"
+	migration core 003_z.up.sql "$(printf -- '-- migrate:run-in-tx false\nSET search_path TO other;\nCREATE TABLE z (a int);\n')"
+	migration core 004_w.up.sql "CREATE TABLE w (a int);"
+	write_config
+	expect_status 0 up
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 core/2 core/3 core/4 " "ledger"
+	assert_eq "$(sql "SELECT tableowner FROM pg_tables WHERE schemaname = 'other' AND tablename = 'x'")" "${DB}_owner" "x made as the role"
+	has_table public.y || fail "y not in the connection's schema (the file's search_path leaked)"
+	assert_eq "$(sql "SELECT tableowner FROM pg_tables WHERE tablename = 'y'")" "app" "y made as the login role"
+	has_table other.z || fail "z not in the schema its file chose"
+	has_table public.w || fail "w not in the connection's schema"
+	assert_eq "$(sql "SELECT string_agg(schema || '.' || name, ' ' ORDER BY version) FROM schema_migrations_objects WHERE kind = 'table'")" "other.x public.y other.z public.w" "tracked"
+	expect_status 0 verify
+	# the script for review does the same, in a second database
+	DB=${DB}_script
+	pg_admin -d postgres -c "CREATE DATABASE $DB OWNER app" >/dev/null
+	DSN="postgres://app:$PG_PASSWORD@127.0.0.1:$MIGRATE_PG_PORT/$DB"
+	write_config
+	expect_status 0 up --dry-run --sql
+	assert_eq "$(grep -c '^RESET search_path;$' "$OUT")" "4" "resets in the script"
+	pg_admin -d "$DB" -v ON_ERROR_STOP=1 -f "$OUT" >/dev/null 2>psql.err || fail "script failed: $(cat psql.err)"
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 core/2 core/3 core/4 " "ledger from the script"
+	has_table public.y || fail "y not in the connection's schema (script)"
+}
+
 test_failed_no_transaction_file_makes_module_dirty_until_resolved() {
 	new_db
 	migration core 001_t.up.sql "CREATE TABLE t (id int);"

@@ -113,7 +113,40 @@ static void test_scan(void **state)
 	scan("CREATE TABLE t (a int); CREATE INDEX t_a ON t (a);", true, &creates, &drops, &named);
 	assert_true(creates);
 	assert_false(drops);
-	scan("ALTER TABLE t ADD COLUMN c int;", true, &creates, &drops, &named);
+	/* an ALTER TABLE creates or drops only through its key, identity, serial, type,
+	 * partition and DROP words */
+	scan("ALTER TABLE t ADD COLUMN c int NOT NULL DEFAULT 0, ALTER COLUMN d SET DEFAULT 1;",
+	     true, &creates, &drops, &named);
+	assert_false(creates);
+	assert_false(drops);
+	assert_null(named);
+	scan("ALTER TABLE t ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY;", true, &creates,
+	     &drops, &named);
+	assert_true(creates);
+	assert_false(drops);
+	scan("ALTER TABLE t ADD COLUMN n bigserial;", true, &creates, &drops, &named);
+	assert_true(creates);
+	scan("alter table t add constraint t_u unique (a);", true, &creates, &drops, &named);
+	assert_true(creates);
+	scan("ALTER TABLE p ATTACH PARTITION p1 FOR VALUES IN (1);", true, &creates, &drops,
+	     &named);
+	assert_true(creates);
+	scan("ALTER TABLE t ALTER COLUMN a TYPE bigint;", true, &creates, &drops, &named);
+	assert_true(creates);
+	assert_true(drops);
+	scan("ALTER TABLE t DROP COLUMN a;", true, &creates, &drops, &named);
+	assert_false(creates);
+	assert_true(drops);
+	scan("ALTER TABLE t ADD COLUMN \"type\" int;", true, &creates, &drops, &named);
+	assert_false(creates); /* a quoted name is only a name */
+	scan("ALTER TABLE t ADD COLUMN kind text DEFAULT 'drop';", true, &creates, &drops, &named);
+	assert_true(drops); /* a literal's words only make it cautious */
+	/* any other ALTER, and DO blocks, may do anything */
+	scan("ALTER TYPE mood ADD VALUE 'meh';", true, &creates, &drops, &named);
+	assert_true(creates);
+	assert_true(drops);
+	scan("DO $$ BEGIN EXECUTE 'ALTER TABLE t ADD COLUMN c int'; END $$;", true, &creates,
+	     &drops, &named);
 	assert_true(creates);
 	assert_true(drops);
 	assert_null(named);
