@@ -240,8 +240,8 @@ size_t mig_pg_track_before(mig_pg_cmd *out, mig_pg_track *t, mig_pg_track_step *
 	size_t k = 0;
 	if (!s->creates && !s->drops)
 		return k;
-	/* the commands run after the migration's statements are prepared before them: the
-	 * statements may change search_path, and a prepared statement keeps its own */
+	/* the commands that run after the migration's statements are prepared here, so
+	 * that mig_pg_track_after only runs them */
 	if (may_prepare && s->creates)
 		k = prepare_once(out, k, t, PREP_INSERT, t->insert_from_guc, 2);
 	if (may_prepare && s->drops)

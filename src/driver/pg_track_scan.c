@@ -1,8 +1,8 @@
 /* The pure half of object tracking: what a migration's statements may do to the
  * catalogs, read from their first words (an ALTER TABLE's from all of them), and the
- * objects its DROP statements name (so
- * that an object already gone when `DROP … IF EXISTS` ran still counts as dropped by
- * that migration). No database here: unit tests and the fuzzer reach it directly. */
+ * objects its DROP statements name (so that an object already gone when `DROP … IF
+ * EXISTS` ran still counts as dropped by that migration). No database here: unit tests
+ * and the fuzzer reach it directly. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
