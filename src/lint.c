@@ -10,6 +10,7 @@
 
 #include "lint.h"
 #include "pg_parse.h"
+#include "strlist.h"
 
 enum {
 	R_INDEX,
@@ -198,15 +199,8 @@ static bool created(const walk *w, const char *name)
 
 static void remember(walk *w, char ***list, size_t *n, const char *s)
 {
-	char **grown = realloc(*list, (*n + 1) * sizeof **list);
-	if (!grown || !(grown[*n] = strdup(s))) {
-		if (grown)
-			*list = grown;
+	if (mig_strlist_push(list, n, s) < 0)
 		w->oom = true;
-		return;
-	}
-	*list = grown;
-	(*n)++;
 }
 
 static char *vformat(const char *fmt, va_list ap)

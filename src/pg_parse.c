@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "pg_parse.h"
+#include "strlist.h"
 
 /* ---- small readers of the tree ---- */
 
@@ -102,18 +103,6 @@ static const char *last_string(const json_t *list)
 	return n ? get_str(as(json_array_get(list, n - 1), "String"), "sval") : NULL;
 }
 
-static int push_string(char ***list, size_t *n, const char *s)
-{
-	char **grown = realloc(*list, (*n + 1) * sizeof **list);
-	if (!grown)
-		return -1;
-	*list = grown;
-	if (!(grown[*n] = strdup(s)))
-		return -1;
-	(*n)++;
-	return 0;
-}
-
 /* Every string constant (A_Const sval) anywhere under node. */
 static int collect_strings(mig_pg_stmt *st, const json_t *node)
 {
@@ -132,7 +121,7 @@ static int collect_strings(mig_pg_stmt *st, const json_t *node)
 	json_object_foreach((json_t *)node, key, v) {
 		if (!strcmp(key, "A_Const")) {
 			const char *s = get_str(as(v, "sval"), "sval");
-			if (s && push_string(&st->strings, &st->nstrings, s) < 0)
+			if (s && mig_strlist_push(&st->strings, &st->nstrings, s) < 0)
 				return -1;
 			continue;
 		}
@@ -237,7 +226,7 @@ static int read_constraint(mig_pg_action *a, const json_t *c)
 	json_t *k;
 	json_array_foreach(json_object_get(c, "keys"), i, k) {
 		const char *col = get_str(as(k, "String"), "sval");
-		if (col && push_string(&a->keys, &a->nkeys, col) < 0)
+		if (col && mig_strlist_push(&a->keys, &a->nkeys, col) < 0)
 			return -1;
 	}
 	return 0;
@@ -464,7 +453,7 @@ static int read_stmt(mig_pg_stmt *st, const json_t *node)
 			char *name = qualified_name(json_object_get(as(item, "List"), "items"));
 			if (!name)
 				continue;
-			int rc = push_string(&st->relations, &st->nrelations, name);
+			int rc = mig_strlist_push(&st->relations, &st->nrelations, name);
 			free(name);
 			if (rc < 0)
 				return -1;
@@ -500,7 +489,7 @@ static int read_stmt(mig_pg_stmt *st, const json_t *node)
 		st->kind = MIG_PG_TRUNCATE;
 		json_array_foreach(json_object_get(n, "relations"), i, item) {
 			char *name = range_var_name(as(item, "RangeVar"));
-			int rc = name ? push_string(&st->relations, &st->nrelations, name) : 0;
+			int rc = name ? mig_strlist_push(&st->relations, &st->nrelations, name) : 0;
 			free(name);
 			if (rc < 0)
 				return -1;

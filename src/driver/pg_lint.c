@@ -7,6 +7,7 @@
 
 #include "driver/pg_lint.h"
 #include "sql_split.h"
+#include "strlist.h"
 
 static int query_error(PGconn *conn, const PGresult *res, const char *what, mig_error *err)
 {
@@ -108,18 +109,6 @@ static const char rewritten_sql[] =
 	" JOIN pg_class c ON c.oid = s.oid WHERE c.relfilenode <> s.node AND c.relkind IN ('r', 'm')"
 	" ORDER BY 1";
 
-static int push(char ***list, size_t *n, const char *s)
-{
-	char **grown = realloc(*list, (*n + 1) * sizeof **list);
-	if (!grown)
-		return -1;
-	*list = grown;
-	if (!(grown[*n] = strdup(s)))
-		return -1;
-	(*n)++;
-	return 0;
-}
-
 static bool contains(char **list, size_t n, const char *s)
 {
 	for (size_t i = 0; i < n; i++)
@@ -174,7 +163,7 @@ static int observe_stmt(PGconn *conn, mig_observed_stmt *st, char ***seen, size_
 		snprintf(lock, sizeof lock, "%s on %s", PQgetvalue(res, r, 1), PQgetvalue(res, r, 0));
 		if (contains(*seen, *nseen, lock))
 			continue;
-		if (push(seen, nseen, lock) < 0 || push(&st->locks, &st->nlocks, lock) < 0) {
+		if (mig_strlist_push(seen, nseen, lock) < 0 || mig_strlist_push(&st->locks, &st->nlocks, lock) < 0) {
 			PQclear(res);
 			return mig_error_set(err, MIG_EFAIL, "out of memory");
 		}
@@ -191,8 +180,8 @@ static int observe_stmt(PGconn *conn, mig_observed_stmt *st, char ***seen, size_
 		const char *t = PQgetvalue(res, r, 0);
 		if (contains(*rewritten_seen, *nrewritten_seen, t))
 			continue;
-		if (push(rewritten_seen, nrewritten_seen, t) < 0 ||
-		    push(&st->rewritten, &st->nrewritten, t) < 0) {
+		if (mig_strlist_push(rewritten_seen, nrewritten_seen, t) < 0 ||
+		    mig_strlist_push(&st->rewritten, &st->nrewritten, t) < 0) {
 			PQclear(res);
 			return mig_error_set(err, MIG_EFAIL, "out of memory");
 		}
