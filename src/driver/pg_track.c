@@ -94,15 +94,17 @@ static const char gone_sql[] =
 	" WHERE o.dropped_version IS NULL AND NOT" EXISTS_BY_OID;
 
 /* The migration's measured drops: tracked objects gone now that were there before.
- * %1$s gates the scan (a one-time filter: when false, no row is read). $3: the OIDs
- * that were gone before the session's first drop check. */
+ * %1$s gates the scan: a scalar subquery, evaluated once before any row is read (a
+ * volatile expression written in place would be tested on every tracked row, a scan
+ * of the whole history for each migration). $3: the OIDs that were gone before the
+ * session's first drop check. */
 static const char objects_dropped_fmt[] =
 	"UPDATE schema_migrations_objects o SET dropped_module = $1, dropped_version = $2"
 	" WHERE %1$s AND o.dropped_version IS NULL AND NOT" EXISTS_BY_OID
 	" AND NOT (o.oid::text = ANY (string_to_array($3, ',')))";
 
 #define DROPPED_SINCE_BEFORE                                                               \
-	"(" DELETED_ROWS ") NOT BETWEEN 0 AND current_setting('migrate.deleted')::bigint"
+	"(SELECT (" DELETED_ROWS ") NOT BETWEEN 0 AND current_setting('migrate.deleted')::bigint)"
 
 /* What the migration's DROP statements name and is gone now, whether it went in this
  * migration or before it (by hand, `DROP … IF EXISTS`): that migration would have

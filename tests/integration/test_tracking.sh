@@ -182,4 +182,37 @@ test_drop_outside_a_transaction() {
 	assert_not_contains "$OUT" "t_a"
 }
 
+# objects_stat COLUMN: a pg_stat_user_tables counter of the tracked-objects table, read
+# once it is at least MIN (a backend reports its counters when it exits, after the
+# client has gone: poll)
+objects_stat() { # COLUMN MIN
+	local i v
+	for ((i = 0; i < 200; i++)); do
+		v=$(sql "SELECT coalesce((SELECT $1 FROM pg_stat_user_tables WHERE relname = 'schema_migrations_objects'), 0)")
+		((v >= $2)) && break
+		sleep 0.05
+	done
+	echo "$v"
+}
+
+# A migration that may drop (a DO block) but deletes no catalog row reads no tracked
+# object: its cost does not grow with the history. The session's one look at what was
+# already gone is the only scan of the table.
+test_migration_that_drops_nothing_reads_no_tracked_object() {
+	new_db
+	migration app 001_t.up.sql "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a); CREATE TABLE u (a int);"
+	write_config 'modules:' '  app: {}'
+	expect_status 0 up
+	local before after
+	objects_stat n_tup_ins 3 >/dev/null
+	before=$(objects_stat seq_scan 0)
+	migration app 002_do.up.sql 'DO $$ BEGIN PERFORM 1; END $$;'
+	migration app 003_do.up.sql 'DO $$ BEGIN PERFORM 2; END $$;'
+	migration app 004_do.up.sql 'DO $$ BEGIN PERFORM 3; END $$;'
+	expect_status 0 up
+	after=$(objects_stat seq_scan $((before + 1)))
+	assert_eq "$((after - before))" "1" "sequential scans of schema_migrations_objects during up"
+	expect_status 0 verify
+}
+
 run_tests
