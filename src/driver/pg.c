@@ -37,6 +37,7 @@ typedef struct pg_conn {
 	/* the ledger rows read in the same round trip as the advisory lock (pg_lock), for the
 	 * pg_ledger_read that follows it; NULL once taken */
 	PGresult *ledger_ahead;
+	unsigned ledger_prepared; /* bit per ledger_cmds entry prepared in this session */
 } pg_conn;
 
 static int create_schema(pg_conn *pc, mig_error *err);
@@ -73,6 +74,17 @@ static const char ledger_insert[] =
 
 static const char ledger_delete[] =
 	"DELETE FROM schema_migrations WHERE module = $1 AND version = $2";
+
+/* The ledger change each transactional migration ends with, prepared on its first use
+ * in a session, as the tracking commands are (pg_track.c) and under the same rule. */
+enum { LEDGER_INSERT, LEDGER_DELETE };
+static const struct {
+	const char *name, *sql;
+	int nparams;
+} ledger_cmds[] = {
+	[LEDGER_INSERT] = {"migrate_ledger_insert", ledger_insert, 4},
+	[LEDGER_DELETE] = {"migrate_ledger_delete", ledger_delete, 2},
+};
 
 static const char ledger_mark_dirty[] =
 	"INSERT INTO schema_migrations (module, version, name, checksum, dirty)"
@@ -547,8 +559,10 @@ static void timeout_statements(const mig_sql_config *cfg, bool local, char *lock
 }
 
 /* A pipelined command that prepares a statement rather than runs one: ROLE_PREPARE
- * minus the statement's id (mig_pg_cmd.id). */
+ * minus the tracking statement's id (mig_pg_cmd.id), ROLE_LEDGER_PREPARE minus the
+ * ledger_cmds index. */
 #define ROLE_PREPARE (-2)
+#define ROLE_LEDGER_PREPARE (-1000)
 
 /* Sends BEGIN, the timeouts, every statement, the ledger change and COMMIT as one
  * pipeline and reads the results: one round trip for the whole migration. */
@@ -570,8 +584,9 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 		return rc;
 	}
 	/* what each pipelined command is: -1 framing, else index of a file statement; the
-	 * framing is BEGIN, two timeouts, synchronous_commit, two resets, ledger, COMMIT */
-	size_t total = n + 8 + 2 * MIG_PG_TRACK_MAX_CMDS;
+	 * framing is BEGIN, two timeouts, synchronous_commit, two resets, the ledger's
+	 * prepare and change, COMMIT */
+	size_t total = n + 9 + 2 * MIG_PG_TRACK_MAX_CMDS;
 	long *role = malloc(total * sizeof *role);
 	if (!role) {
 		mig_pg_track_step_clear(&ts);
@@ -633,10 +648,25 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 	SEND(reset_role, 0, NULL, -1);
 	ntrack = mig_pg_track_after(track, &pc->track, &ts, NULL, may_prepare);
 	SEND_TRACK();
-	if (step->up)
-		SEND(ledger_insert, 4, params, -1);
-	else
-		SEND(ledger_delete, 2, params, -1);
+	int lc = step->up ? LEDGER_INSERT : LEDGER_DELETE;
+	if (!may_prepare) {
+		SEND(ledger_cmds[lc].sql, ledger_cmds[lc].nparams, params, -1);
+	} else {
+		if (!(pc->ledger_prepared & (1u << lc))) {
+			if (!PQsendPrepare(pc->conn, ledger_cmds[lc].name, ledger_cmds[lc].sql,
+					   ledger_cmds[lc].nparams, NULL)) {
+				rc = conn_error(pc, "cannot send migration", err);
+				goto drain;
+			}
+			role[sent++] = ROLE_LEDGER_PREPARE - lc;
+		}
+		if (!PQsendQueryPrepared(pc->conn, ledger_cmds[lc].name, ledger_cmds[lc].nparams,
+					 params, NULL, NULL, 0)) {
+			rc = conn_error(pc, "cannot send migration", err);
+			goto drain;
+		}
+		role[sent++] = -1;
+	}
 	SEND("COMMIT", 0, NULL, -1);
 #undef SEND
 #undef SEND_TRACK
@@ -648,7 +678,9 @@ drain:
 		PGresult *res;
 		while ((res = PQgetResult(pc->conn)) != NULL) {
 			int status = PQresultStatus(res);
-			if (role[i] <= ROLE_PREPARE && status == PGRES_COMMAND_OK)
+			if (role[i] <= ROLE_LEDGER_PREPARE && status == PGRES_COMMAND_OK)
+				pc->ledger_prepared |= 1u << (ROLE_LEDGER_PREPARE - role[i]);
+			else if (role[i] <= ROLE_PREPARE && status == PGRES_COMMAND_OK)
 				mig_pg_track_prepared(&pc->track, (int)(ROLE_PREPARE - role[i]));
 			if (status == PGRES_FATAL_ERROR && rc == MIG_OK) {
 				const mig_sql_stmt *s = role[i] >= 0 ? &stmts[role[i]] : NULL;
