@@ -76,7 +76,7 @@ static const char ledger_delete[] =
 	"DELETE FROM schema_migrations WHERE module = $1 AND version = $2";
 
 /* The ledger change each transactional migration ends with, prepared on its first use
- * in a session, as the tracking commands are (pg_track.c) and under the same rule. */
+ * in a session (pg_cmd.h), as the tracking commands are and under the same rule. */
 enum { LEDGER_INSERT, LEDGER_DELETE };
 static const struct {
 	const char *name, *sql;
@@ -558,11 +558,25 @@ static void timeout_statements(const mig_sql_config *cfg, bool local, char *lock
 		snprintf(stmt, size, "%s statement_timeout = %lld", scope, cfg->statement_timeout_ms);
 }
 
-/* A pipelined command that prepares a statement rather than runs one: ROLE_PREPARE
- * minus the tracking statement's id (mig_pg_cmd.id), ROLE_LEDGER_PREPARE minus the
- * ledger_cmds index. */
-#define ROLE_PREPARE (-2)
-#define ROLE_LEDGER_PREPARE (-1000)
+/* After a file that may DEALLOCATE or DISCARD (mig_pg_track_step.forgets_prepared),
+ * which of the session's prepared statements remain is unknown: drop them all, so that
+ * the next migration prepares afresh. */
+static int forget_prepared(pg_conn *pc, mig_error *err)
+{
+	int rc = exec_simple(pc, "DEALLOCATE ALL", "cannot drop the prepared statements", err);
+	if (rc == MIG_OK)
+		pc->track.prepared = pc->ledger_prepared = 0;
+	return rc;
+}
+
+/* What a pipelined command was, for reading its result: the index of a file statement
+ * (else -1), and for a prepare the session's set of prepared statements and its bit
+ * there, marked when the server accepts it. */
+typedef struct sent_cmd {
+	long stmt;
+	unsigned *prepared;
+	int id;
+} sent_cmd;
 
 /* Sends BEGIN, the timeouts, every statement, the ledger change and COMMIT as one
  * pipeline and reads the results: one round trip for the whole migration. */
@@ -583,11 +597,10 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 		mig_pg_track_step_clear(&ts);
 		return rc;
 	}
-	/* what each pipelined command is: -1 framing, else index of a file statement; the
-	 * framing is BEGIN, two timeouts, synchronous_commit, two resets, the ledger's
-	 * prepare and change, COMMIT */
+	/* the file's statements and the framing: BEGIN, two timeouts, synchronous_commit,
+	 * two resets, the ledger change (and its prepare), COMMIT */
 	size_t total = n + 9 + 2 * MIG_PG_TRACK_MAX_CMDS;
-	long *role = malloc(total * sizeof *role);
+	sent_cmd *role = malloc(total * sizeof *role);
 	if (!role) {
 		mig_pg_track_step_clear(&ts);
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
@@ -599,22 +612,24 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 		return conn_error(pc, "cannot enter pipeline mode", err);
 	}
 	/* Prepared statements outlive the session's transactions, but not behind
-	 * PgBouncer (lock: table), whose transaction pooling does not keep them. */
-	bool may_prepare = pc->cfg->lock_mode == MIG_LOCK_ADVISORY;
-	mig_pg_cmd track[MIG_PG_TRACK_MAX_CMDS];
-	size_t ntrack;
+	 * PgBouncer (lock: table), whose transaction pooling does not keep them, nor a
+	 * file that may drop them: its commands go unprepared (then forget_prepared). */
+	bool forgets = ts.forgets_prepared;
+	bool may_prepare = pc->cfg->lock_mode == MIG_LOCK_ADVISORY && !forgets;
+	mig_pg_cmd cmds[MIG_PG_TRACK_MAX_CMDS];
+	size_t ncmds;
 #define SEND(sql, np, vals, r)                                                                \
 	do {                                                                                  \
 		if (!PQsendQueryParams(pc->conn, (sql), (np), NULL, (vals), NULL, NULL, 0)) { \
 			rc = conn_error(pc, "cannot send migration", err);                    \
 			goto drain;                                                           \
 		}                                                                             \
-		role[sent++] = (r);                                                           \
+		role[sent++] = (sent_cmd){.stmt = (r)};                                       \
 	} while (0)
-#define SEND_TRACK()                                                                          \
+#define SEND_CMDS()                                                                           \
 	do {                                                                                  \
-		for (size_t t = 0; t < ntrack; t++) {                                         \
-			const mig_pg_cmd *c = &track[t];                                      \
+		for (size_t t = 0; t < ncmds; t++) {                                          \
+			const mig_pg_cmd *c = &cmds[t];                                       \
 			int ok = c->prepare ? PQsendPrepare(pc->conn, c->name, c->sql,       \
 							    c->nparams, NULL)                 \
 				 : c->name ? PQsendQueryPrepared(pc->conn, c->name, c->nparams, \
@@ -625,7 +640,9 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 				rc = conn_error(pc, "cannot send migration", err);            \
 				goto drain;                                                   \
 			}                                                                     \
-			role[sent++] = c->prepare ? ROLE_PREPARE - c->id : -1;                \
+			role[sent++] = (sent_cmd){.stmt = -1,                                 \
+						  .prepared = c->prepare ? c->prepared : NULL,\
+						  .id = c->id};                               \
 		}                                                                             \
 	} while (0)
 	SEND("BEGIN", 0, NULL, -1);
@@ -638,38 +655,23 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 	 * migrations with their ledger rows, never half of one. */
 	if (!step->last)
 		SEND("SET LOCAL synchronous_commit = off", 0, NULL, -1);
-	ntrack = mig_pg_track_before(track, &pc->track, &ts, may_prepare);
-	SEND_TRACK();
+	ncmds = mig_pg_track_before(cmds, &pc->track, &ts, may_prepare);
+	SEND_CMDS();
 	for (size_t i = 0; i < n; i++)
 		SEND(text + stmts[i].offset, 0, NULL, (long)i);
 	/* the ledger's commands find their tables whatever the file set; the next file
 	 * starts from the connection's search_path and role too */
 	SEND(reset_search_path, 0, NULL, -1);
 	SEND(reset_role, 0, NULL, -1);
-	ntrack = mig_pg_track_after(track, &pc->track, &ts, NULL, may_prepare);
-	SEND_TRACK();
+	ncmds = mig_pg_track_after(cmds, &pc->track, &ts, NULL, may_prepare);
+	SEND_CMDS();
 	int lc = step->up ? LEDGER_INSERT : LEDGER_DELETE;
-	if (!may_prepare) {
-		SEND(ledger_cmds[lc].sql, ledger_cmds[lc].nparams, params, -1);
-	} else {
-		if (!(pc->ledger_prepared & (1u << lc))) {
-			if (!PQsendPrepare(pc->conn, ledger_cmds[lc].name, ledger_cmds[lc].sql,
-					   ledger_cmds[lc].nparams, NULL)) {
-				rc = conn_error(pc, "cannot send migration", err);
-				goto drain;
-			}
-			role[sent++] = ROLE_LEDGER_PREPARE - lc;
-		}
-		if (!PQsendQueryPrepared(pc->conn, ledger_cmds[lc].name, ledger_cmds[lc].nparams,
-					 params, NULL, NULL, 0)) {
-			rc = conn_error(pc, "cannot send migration", err);
-			goto drain;
-		}
-		role[sent++] = -1;
-	}
+	ncmds = mig_pg_fixed(cmds, 0, &pc->ledger_prepared, lc, ledger_cmds[lc].name,
+			     ledger_cmds[lc].sql, ledger_cmds[lc].nparams, params, may_prepare);
+	SEND_CMDS();
 	SEND("COMMIT", 0, NULL, -1);
 #undef SEND
-#undef SEND_TRACK
+#undef SEND_CMDS
 drain:
 	if (PQpipelineSync(pc->conn) != 1 && rc == MIG_OK)
 		rc = conn_error(pc, "cannot send migration", err);
@@ -678,12 +680,10 @@ drain:
 		PGresult *res;
 		while ((res = PQgetResult(pc->conn)) != NULL) {
 			int status = PQresultStatus(res);
-			if (role[i] <= ROLE_LEDGER_PREPARE && status == PGRES_COMMAND_OK)
-				pc->ledger_prepared |= 1u << (ROLE_LEDGER_PREPARE - role[i]);
-			else if (role[i] <= ROLE_PREPARE && status == PGRES_COMMAND_OK)
-				mig_pg_track_prepared(&pc->track, (int)(ROLE_PREPARE - role[i]));
+			if (role[i].prepared && status == PGRES_COMMAND_OK)
+				*role[i].prepared |= 1u << role[i].id;
 			if (status == PGRES_FATAL_ERROR && rc == MIG_OK) {
-				const mig_sql_stmt *s = role[i] >= 0 ? &stmts[role[i]] : NULL;
+				const mig_sql_stmt *s = role[i].stmt >= 0 ? &stmts[role[i].stmt] : NULL;
 				rc = step_error(step, s ? text + s->offset : NULL, s, res, err);
 			}
 			PQclear(res);
@@ -705,6 +705,8 @@ drain:
 		PGresult *rb = PQexec(pc->conn, "ROLLBACK");
 		PQclear(rb);
 	}
+	if (forgets && rc == MIG_OK)
+		rc = forget_prepared(pc, err);
 	return rc;
 }
 
@@ -766,6 +768,8 @@ static int apply_outside_transaction(pg_conn *pc, const mig_step *step, char *te
 		 lock_sql[0] ? "; RESET lock_timeout" : "", stmt_sql[0] ? "; RESET statement_timeout" : "");
 	if (rc == MIG_OK)
 		rc = exec_simple(pc, reset, "cannot reset the session", err);
+	if (rc == MIG_OK && ts.forgets_prepared)
+		rc = forget_prepared(pc, err);
 	if (rc == MIG_OK) {
 		mig_pg_cmd track[MIG_PG_TRACK_MAX_CMDS];
 		size_t ntrack = mig_pg_track_after(track, &pc->track, &ts,

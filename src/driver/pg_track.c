@@ -216,24 +216,16 @@ int mig_pg_track_begin(mig_pg_track *t, PGconn *conn, const mig_pg_track_step *s
 	return rc;
 }
 
-static mig_pg_cmd cmd(const char *sql, int nparams, const char *const *params)
-{
-	return (mig_pg_cmd){.sql = sql, .nparams = nparams, .params = params};
-}
-
 /* The prepare of statement id, on its first use in the session. */
-static size_t prepare_once(mig_pg_cmd *out, size_t k, const mig_pg_track *t, int id,
+static size_t prepare_once(mig_pg_cmd *out, size_t k, mig_pg_track *t, int id,
 			   const char *sql, int nparams)
 {
-	if (!(t->prepared & (1u << id)))
-		out[k++] = (mig_pg_cmd){.sql = sql, .name = prepared_names[id], .prepare = true,
-					.id = id, .nparams = nparams};
-	return k;
+	return mig_pg_prepare_once(out, k, &t->prepared, id, prepared_names[id], sql, nparams);
 }
 
 static mig_pg_cmd run_prepared(int id, int nparams, const char *const *params)
 {
-	return (mig_pg_cmd){.name = prepared_names[id], .nparams = nparams, .params = params};
+	return mig_pg_run_prepared(prepared_names[id], nparams, params);
 }
 
 size_t mig_pg_track_before(mig_pg_cmd *out, mig_pg_track *t, mig_pg_track_step *s,
@@ -250,13 +242,8 @@ size_t mig_pg_track_before(mig_pg_cmd *out, mig_pg_track *t, mig_pg_track_step *
 		k = prepare_once(out, k, t, PREP_DROPPED, t->dropped_from_guc, 3);
 	int id = !s->drops ? PREP_BEFORE_CREATES : !s->creates ? PREP_BEFORE_DROPS : PREP_BEFORE_BOTH;
 	const char *sql = !s->drops ? before_creates : !s->creates ? before_drops : before_both;
-	if (!may_prepare) {
-		out[k++] = cmd(sql, 0, NULL);
-		return k;
-	}
-	k = prepare_once(out, k, t, id, sql, 0);
-	out[k++] = run_prepared(id, 0, NULL);
-	return k;
+	return mig_pg_fixed(out, k, &t->prepared, id, prepared_names[id], sql, 0, NULL,
+			    may_prepare);
 }
 
 size_t mig_pg_track_after(mig_pg_cmd *out, mig_pg_track *t, mig_pg_track_step *s,
@@ -264,16 +251,16 @@ size_t mig_pg_track_after(mig_pg_cmd *out, mig_pg_track *t, mig_pg_track_step *s
 {
 	size_t k = 0;
 	if (!s->up) {
-		out[k++] = cmd(objects_forget_sql, 2, s->params);
-		out[k++] = cmd(objects_undrop_sql, 2, s->params);
+		out[k++] = mig_pg_query(objects_forget_sql, 2, s->params);
+		out[k++] = mig_pg_query(objects_undrop_sql, 2, s->params);
 		return k;
 	}
 	if (s->creates && watermark) {
 		s->params[2] = watermark;
-		out[k++] = cmd(t->insert_from_param, 3, s->params);
+		out[k++] = mig_pg_query(t->insert_from_param, 3, s->params);
 	} else if (s->creates) {
 		out[k++] = may_prepare ? run_prepared(PREP_INSERT, 2, s->params)
-				       : cmd(t->insert_from_guc, 2, s->params);
+				       : mig_pg_query(t->insert_from_guc, 2, s->params);
 	}
 	/* the commands below read their third parameter from one place: s->params[2] is
 	 * the watermark above, so they get their own arrays */
@@ -281,22 +268,17 @@ size_t mig_pg_track_after(mig_pg_cmd *out, mig_pg_track *t, mig_pg_track_step *s
 		s->gone_params[0] = s->params[0];
 		s->gone_params[1] = s->params[1];
 		s->gone_params[2] = t->gone ? t->gone : "";
-		out[k++] = watermark     ? cmd(t->dropped_from_param, 3, s->gone_params)
+		out[k++] = watermark     ? mig_pg_query(t->dropped_from_param, 3, s->gone_params)
 			   : may_prepare ? run_prepared(PREP_DROPPED, 3, s->gone_params)
-					 : cmd(t->dropped_from_guc, 3, s->gone_params);
+					 : mig_pg_query(t->dropped_from_guc, 3, s->gone_params);
 	}
 	if (s->drops && s->named) {
 		s->named_params[0] = s->params[0];
 		s->named_params[1] = s->params[1];
 		s->named_params[2] = s->named;
-		out[k++] = cmd(objects_named_sql, 3, s->named_params);
+		out[k++] = mig_pg_query(objects_named_sql, 3, s->named_params);
 	}
 	return k;
-}
-
-void mig_pg_track_prepared(mig_pg_track *t, int id)
-{
-	t->prepared |= 1u << id;
 }
 
 int mig_pg_track_missing(mig_missing_object **out, size_t *count, PGconn *conn,

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "driver/driver.h"
+#include "driver/pg_cmd.h"
 #include "sql_split.h"
 
 /* What each migration created; dropped_* names the applied migration that dropped it
@@ -42,23 +43,12 @@ typedef struct mig_pg_track_step {
 	bool creates; /* some statement may create an object */
 	bool drops;   /* some statement may drop one */
 	char *named;  /* "kind\tschema\tname\n" per object its DROP statements name, or NULL */
+	bool forgets_prepared; /* some statement may DEALLOCATE or DISCARD prepared ones */
 	char version[24];
 	/* the commands' parameters: module, version and the watermark / the gone OIDs /
 	 * the named objects */
 	const char *params[3], *gone_params[3], *named_params[3];
 } mig_pg_track_step;
-
-/* One command for the caller to send: a query with params, or (prepare) the preparing
- * of statement `name` as sql with nparams parameters, or (name without prepare) the
- * execution of it. A prepare's `id` goes back to mig_pg_track_prepared. */
-typedef struct mig_pg_cmd {
-	const char *sql;
-	const char *name;
-	bool prepare;
-	int id;
-	int nparams;
-	const char *const *params;
-} mig_pg_cmd;
 
 /* Most commands one call below returns. */
 #define MIG_PG_TRACK_MAX_CMDS 4
@@ -102,9 +92,6 @@ extern const char mig_pg_track_watermark_sql[];
  * outside one, with the watermark read before it. Returns how many it wrote to out. */
 size_t mig_pg_track_after(mig_pg_cmd *out, mig_pg_track *t, mig_pg_track_step *s,
 			  const char *watermark, bool may_prepare);
-
-/* pg.c calls this when the prepare command with this id succeeded. */
-void mig_pg_track_prepared(mig_pg_track *t, int id);
 
 /* Tracked objects of applied migrations that no applied migration dropped and that no
  * longer exist, and invalid indexes. *out is the caller's (mig_missing_objects_free).

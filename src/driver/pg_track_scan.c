@@ -264,6 +264,31 @@ static bool listed(const token *t, const char *const *words)
 	return false;
 }
 
+/* Words of a statement that can throw away the session's prepared statements
+ * (DEALLOCATE, DISCARD ALL; also as a DO block's dynamic SQL). */
+static const char *const forgetting[] = {"deallocate", "discard", NULL};
+
+/* Whether stmt has one of words, also as a part of a word between dollar signs: a
+ * dollar-quote tag reads as part of the word it touches ($q$DEALLOCATE). */
+static bool has_word(const char *stmt, const char *const *words)
+{
+	const char *p = stmt;
+	token t;
+	for (next(&t, &p); t.word || t.punct; next(&t, &p)) {
+		if (!t.word || t.quoted)
+			continue;
+		for (char *part = t.text, *end; part; part = end ? end + 1 : NULL) {
+			end = strchr(part, '$');
+			if (end)
+				*end = '\0';
+			for (const char *const *w = words; *w; w++)
+				if (!strcmp(part, *w))
+					return true;
+		}
+	}
+	return false;
+}
+
 /* Narrows *creates and *drops for an ALTER TABLE statement by its words. */
 static void alter_table_effects(const char *stmt, bool *creates, bool *drops)
 {
@@ -298,6 +323,8 @@ int mig_pg_track_scan(mig_pg_track_step *s, const mig_step *step, const char *te
 	snprintf(s->version, sizeof s->version, "%lld", step->version);
 	s->params[0] = step->module;
 	s->params[1] = s->version;
+	for (size_t i = 0; i < n && !s->forgets_prepared; i++)
+		s->forgets_prepared = has_word(text + stmts[i].offset, forgetting);
 	if (!step->up)
 		return MIG_OK;
 	for (size_t i = 0; i < n; i++) {

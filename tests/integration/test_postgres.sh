@@ -409,6 +409,32 @@ test_session_set_in_a_file_stays_in_that_file() {
 	has_table public.y || fail "y not in the connection's schema (script)"
 }
 
+# The session prepares its tracking and ledger commands once; a file that throws them
+# away (DEALLOCATE, also as dynamic SQL, or DISCARD ALL outside a transaction) does not
+# break itself or the files after it, up or down.
+test_a_file_that_deallocates_does_not_break_the_next() {
+	new_db
+	migration core 001_t.up.sql "CREATE TABLE t (a int);"
+	migration core 002_deallocate.up.sql "DEALLOCATE ALL;"
+	migration core 003_u.up.sql "CREATE TABLE u (a int);"
+	migration core 003_u.down.sql "DROP TABLE u;"
+	migration core 004_dynamic.up.sql 'DO $$ BEGIN EXECUTE $q$DEALLOCATE ALL$q$; END $$; CREATE TABLE v (a int);'
+	migration core 004_dynamic.down.sql 'DEALLOCATE ALL; DROP TABLE v;'
+	migration core 005_discard.up.sql "$(printf -- '-- migrate:run-in-tx false\nDISCARD ALL;\n')"
+	migration core 005_discard.down.sql "-- nothing to undo"
+	migration core 006_w.up.sql "CREATE TABLE w (a int);"
+	migration core 006_w.down.sql "DROP TABLE w;"
+	write_config
+	expect_status 0 up
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 core/2 core/3 core/4 core/5 core/6 " "ledger"
+	assert_eq "$(sql "SELECT string_agg(name, ' ' ORDER BY version) FROM schema_migrations_objects")" "t u v w" "tracked"
+	expect_status 0 verify
+	expect_status 0 down --module core --steps 4
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 core/2 " "ledger after down"
+	expect_status 0 up
+	expect_status 0 verify
+}
+
 test_failed_no_transaction_file_makes_module_dirty_until_resolved() {
 	new_db
 	migration core 001_t.up.sql "CREATE TABLE t (id int);"

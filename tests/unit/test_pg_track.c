@@ -80,7 +80,9 @@ static void test_refused(void **state)
 	check("", "");
 }
 
-static void scan(const char *sql, bool up, bool *creates, bool *drops, char **named)
+/* Scans sql as pg.c would (split, each statement NUL-terminated) into *s; the caller
+ * clears it. */
+static void scan_step(const char *sql, bool up, mig_pg_track_step *s)
 {
 	mig_sql_stmt *stmts;
 	size_t n;
@@ -90,15 +92,45 @@ static void scan(const char *sql, bool up, bool *creates, bool *drops, char **na
 		if (text[stmts[i].offset + stmts[i].length - 1] == ';')
 			text[stmts[i].offset + stmts[i].length - 1] = '\0';
 	mig_step step = {.module = "app", .version = 7, .up = up};
+	assert_int_equal(mig_pg_track_scan(s, &step, text, stmts, n, NULL), MIG_OK);
+	assert_string_equal(s->version, "7");
+	free(text);
+	free(stmts);
+}
+
+static void scan(const char *sql, bool up, bool *creates, bool *drops, char **named)
+{
 	mig_pg_track_step s;
-	assert_int_equal(mig_pg_track_scan(&s, &step, text, stmts, n, NULL), MIG_OK);
-	assert_string_equal(s.version, "7");
+	scan_step(sql, up, &s);
 	*creates = s.creates;
 	*drops = s.drops;
 	*named = s.named ? strdup(s.named) : NULL;
 	mig_pg_track_step_clear(&s);
-	free(text);
-	free(stmts);
+}
+
+static bool forgets_prepared(const char *sql, bool up)
+{
+	mig_pg_track_step s;
+	scan_step(sql, up, &s);
+	bool forgets = s.forgets_prepared;
+	mig_pg_track_step_clear(&s);
+	return forgets;
+}
+
+/* A file that may throw away the session's prepared statements, in an up or a down
+ * file, directly or as dynamic SQL, is told apart; a column of that name is not. */
+static void test_forgets_prepared(void **state)
+{
+	(void)state;
+	assert_true(forgets_prepared("CREATE TABLE t (a int); DEALLOCATE ALL;", true));
+	assert_true(forgets_prepared("deallocate my_plan;", false));
+	assert_true(forgets_prepared("DISCARD ALL;", true));
+	assert_true(forgets_prepared("DO $$ BEGIN EXECUTE 'DEALLOCATE ALL'; END $$;", true));
+	assert_true(forgets_prepared("DO $$ BEGIN EXECUTE $q$DEALLOCATE ALL$q$; END $$;", true));
+	assert_false(forgets_prepared("DO $$ BEGIN EXECUTE $q$SELECT deallocated$q$; END $$;", true));
+	assert_false(forgets_prepared("CREATE TABLE t (a int); INSERT INTO t VALUES (1);", true));
+	assert_false(forgets_prepared("ALTER TABLE t ADD COLUMN \"discard\" int;", true));
+	assert_false(forgets_prepared("-- DEALLOCATE ALL\nSELECT 1;", true));
 }
 
 static void test_scan(void **state)
@@ -170,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_scan),
+		cmocka_unit_test(test_forgets_prepared),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
