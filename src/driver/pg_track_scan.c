@@ -256,12 +256,17 @@ static const char *const alter_creating[] = {"type", "identity", "serial", "smal
 					     NULL};
 static const char *const alter_dropping[] = {"drop", "type", NULL};
 
-static bool listed(const token *t, const char *const *words)
+static bool in_list(const char *text, const char *const *words)
 {
 	for (const char *const *w = words; *w; w++)
-		if (is_word(t, *w))
+		if (!strcmp(text, *w))
 			return true;
 	return false;
+}
+
+static bool listed(const token *t, const char *const *words)
+{
+	return t->word && !t->quoted && in_list(t->text, words);
 }
 
 /* Words of a statement that can throw away the session's prepared statements
@@ -281,9 +286,8 @@ static bool has_word(const char *stmt, const char *const *words)
 			end = strchr(part, '$');
 			if (end)
 				*end = '\0';
-			for (const char *const *w = words; *w; w++)
-				if (!strcmp(part, *w))
-					return true;
+			if (in_list(part, words))
+				return true;
 		}
 	}
 	return false;
