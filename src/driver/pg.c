@@ -558,14 +558,49 @@ static void timeout_statements(const mig_sql_config *cfg, bool local, char *lock
 		snprintf(stmt, size, "%s statement_timeout = %lld", scope, cfg->statement_timeout_ms);
 }
 
+/* The single value a one-row query returns, as a new string. */
+static int query_text(pg_conn *pc, const char *sql, char **out, mig_error *err)
+{
+	*out = NULL;
+	PGresult *res = PQexec(pc->conn, sql);
+	int rc = MIG_OK;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		rc = res ? result_error(res, "cannot read the catalog", err)
+			 : conn_error(pc, "cannot read the catalog", err);
+	else if (!(*out = strdup(PQgetvalue(res, 0, 0))))
+		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+	PQclear(res);
+	return rc;
+}
+
 /* After a file that may DEALLOCATE or DISCARD (mig_pg_track_step.forgets_prepared),
  * which of the session's prepared statements remain is unknown: drop them all, so that
- * the next migration prepares afresh. */
+ * the next migration prepares afresh. DISCARD ALL also releases advisory locks: the
+ * migration lock is taken again unless still held, and the run stops if another
+ * migrator took it in between. */
 static int forget_prepared(pg_conn *pc, mig_error *err)
 {
 	int rc = exec_simple(pc, "DEALLOCATE ALL", "cannot drop the prepared statements", err);
-	if (rc == MIG_OK)
-		pc->track.prepared = pc->ledger_prepared = 0;
+	if (rc < 0)
+		return rc;
+	pc->track.prepared = pc->ledger_prepared = 0;
+	if (!pc->locked || pc->cfg->lock_mode != MIG_LOCK_ADVISORY)
+		return MIG_OK;
+	char sql[384];
+	snprintf(sql, sizeof sql,
+		 "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+		 " AND pid = pg_backend_pid() AND granted"
+		 " AND ((classid::bigint << 32) | objid::bigint) = %s)"
+		 " THEN true ELSE pg_try_advisory_lock(%s) END",
+		 pc->lock_key, pc->lock_key);
+	char *held = NULL;
+	if ((rc = query_text(pc, sql, &held, err)) < 0)
+		return rc;
+	if (held[0] != 't')
+		rc = mig_error_set(err, MIG_EFAIL,
+				   "a migration released the migration lock (DISCARD ALL) and another "
+				   "migrator holds it now; stopping");
+	free(held);
 	return rc;
 }
 
@@ -712,21 +747,6 @@ drain:
 
 static int run_statements(pg_conn *pc, const mig_step *step, char *text,
 			  const mig_sql_stmt *stmts, size_t n, mig_error *err);
-
-/* The single value a one-row query returns, as a new string. */
-static int query_text(pg_conn *pc, const char *sql, char **out, mig_error *err)
-{
-	*out = NULL;
-	PGresult *res = PQexec(pc->conn, sql);
-	int rc = MIG_OK;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-		rc = res ? result_error(res, "cannot read the catalog", err)
-			 : conn_error(pc, "cannot read the catalog", err);
-	else if (!(*out = strdup(PQgetvalue(res, 0, 0))))
-		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
-	PQclear(res);
-	return rc;
-}
 
 /* Runs each statement on its own (so CREATE INDEX CONCURRENTLY works), between a dirty
  * mark and its clearing: a crash halfway leaves the module visibly dirty. */

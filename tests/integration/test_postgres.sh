@@ -411,7 +411,8 @@ test_session_set_in_a_file_stays_in_that_file() {
 
 # The session prepares its tracking and ledger commands once; a file that throws them
 # away (DEALLOCATE, also as dynamic SQL, or DISCARD ALL outside a transaction) does not
-# break itself or the files after it, up or down.
+# break itself or the files after it, up or down, and the files after a DISCARD ALL
+# still run under the migration lock.
 test_a_file_that_deallocates_does_not_break_the_next() {
 	new_db
 	migration core 001_t.up.sql "CREATE TABLE t (a int);"
@@ -422,7 +423,8 @@ test_a_file_that_deallocates_does_not_break_the_next() {
 	migration core 004_dynamic.down.sql 'DEALLOCATE ALL; DROP TABLE v;'
 	migration core 005_discard.up.sql "$(printf -- '-- migrate:run-in-tx false\nDISCARD ALL;\n')"
 	migration core 005_discard.down.sql "-- nothing to undo"
-	migration core 006_w.up.sql "CREATE TABLE w (a int);"
+	# DISCARD ALL released the migration lock: the files after it run under it again
+	migration core 006_w.up.sql 'CREATE TABLE w (a int); DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = $t$advisory$t$ AND pid = pg_backend_pid() AND granted) THEN RAISE EXCEPTION $t$the migration lock is not held$t$; END IF; END $$;'
 	migration core 006_w.down.sql "DROP TABLE w;"
 	write_config
 	expect_status 0 up
