@@ -8,12 +8,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "config.h"
+#include "core/config.h"
 #include "driver/registry.h"
-#include "error.h"
-#include "plan.h"
-#include "report.h"
-#include "phase.h"
+#include "util/error.h"
+#include "core/plan.h"
+#include "report/report.h"
+#include "core/phase.h"
 
 #define MIG_VERSION_STRING MIGRATE_VERSION_STRING
 
@@ -73,7 +73,7 @@ typedef struct mig_args {
 	int pg_version;             /* lint --pg-version: a major version, 0 when not given */
 	mig_phase phase; /* --phase expand|contract (up) */
 	bool sql;        /* --sql (up --dry-run) */
-	/* fleets (see src/fleet.h) */
+	/* fleets (see src/fleet/fleet.h) */
 	const char *targets[MIG_MAX_TARGET_OPTIONS]; /* --target, borrowed from argv */
 	size_t ntargets;
 	unsigned long shard, shards; /* --shard I/N; shards 0 when absent */

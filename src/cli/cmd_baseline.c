@@ -1,8 +1,8 @@
 /* `migrate baseline --module M --version V [--dry-run]`: adopt an existing database by
  * recording M's versions up to V as applied, without running their SQL. */
-#include "baseline.h"
+#include "core/baseline.h"
 #include "cli/cli.h"
-#include "session.h"
+#include "core/session.h"
 
 int mig_check_baseline_args(const mig_args *args, mig_error *err)
 {

@@ -2,8 +2,8 @@
  * mig_quick_check) before serving, and refuses to boot against a database whose core
  * schema is not applied. */
 #include "cli/cli.h"
-#include "quick_check.h"
-#include "session.h"
+#include "api/quick_check.h"
+#include "core/session.h"
 
 int mig_cmd_check(mig_context *ctx, mig_error *err)
 {

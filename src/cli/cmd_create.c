@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "fs.h"
-#include "names.h"
+#include "util/fs.h"
+#include "util/names.h"
 
 /* Versions at least this wide are timestamps (YYYYMMDDHHMMSS). */
 #define TIMESTAMP_WIDTH 14

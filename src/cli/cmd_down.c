@@ -1,10 +1,10 @@
 /* `migrate down --module M [--steps N]`: roll back the latest applied versions of M. */
 #include "cli/cli.h"
-#include "engine.h"
-#include "report.h"
-#include "report_json.h"
-#include "run_report.h"
-#include "session.h"
+#include "core/engine.h"
+#include "report/report.h"
+#include "report/report_json.h"
+#include "report/run_report.h"
+#include "core/session.h"
 
 int mig_check_down_args(const mig_args *args, mig_error *err)
 {

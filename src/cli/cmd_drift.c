@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "cli/shadow_run.h"
-#include "driver/pg_snapshot.h"
-#include "snapshot_json.h"
+#include "postgres/pg_snapshot.h"
+#include "schema/snapshot_json.h"
 
 static long long ms_since(const struct timespec *t0)
 {

@@ -1,12 +1,12 @@
 /* Commands over a fleet: with targets: in the config, up, down, status, verify and seed
- * act on the control database and then on every target (src/fleet.c), reporting one
- * line per target and a summary (src/report_fleet.c). drift and lint join the table
+ * act on the control database and then on every target (src/fleet/fleet.c), reporting one
+ * line per target and a summary (src/report/report_fleet.c). drift and lint join the table
  * below once they exist. */
 #include <string.h>
 
 #include "cli/cli.h"
-#include "fleet.h"
-#include "report_fleet.h"
+#include "fleet/fleet.h"
+#include "report/report_fleet.h"
 
 static const struct {
 	const char *command;

@@ -7,11 +7,11 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_lint.h"
-#include "directive.h"
-#include "engine.h"
-#include "fs.h"
-#include "lint.h"
-#include "lint_report.h"
+#include "core/directive.h"
+#include "core/engine.h"
+#include "util/fs.h"
+#include "lint/lint.h"
+#include "lint/lint_report.h"
 
 int mig_check_lint_args(const mig_args *args, mig_error *err)
 {

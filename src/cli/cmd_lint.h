@@ -3,9 +3,9 @@
 #define MIGRATE_CLI_CMD_LINT_H
 
 #include "cli/cli.h"
-#include "engine.h"
-#include "lint_report.h"
-#include "session.h"
+#include "core/engine.h"
+#include "lint/lint_report.h"
+#include "core/session.h"
 
 /* Lints run's files before anything changes; prints (stderr) only the findings on tables
  * that exist with at least postgres.lint_min_rows estimated rows. Under `lint: error`

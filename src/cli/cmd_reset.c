@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "engine.h"
-#include "report.h"
-#include "session.h"
+#include "core/engine.h"
+#include "report/report.h"
+#include "core/session.h"
 
 /* Appends src's items to dst (both down runs). */
 static int run_append(mig_run *dst, const mig_run *src, mig_error *err)

@@ -1,8 +1,8 @@
 /* `migrate resolve`: the way out of a dirty state, or of a hand-applied migration:
  * record a version as applied, or forget it, without running any SQL. */
 #include "cli/cli.h"
-#include "engine.h"
-#include "session.h"
+#include "core/engine.h"
+#include "core/session.h"
 
 int mig_check_resolve_args(const mig_args *args, mig_error *err)
 {

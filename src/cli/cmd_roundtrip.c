@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "cli/shadow_run.h"
-#include "driver/pg_snapshot.h"
-#include "snapshot_json.h"
+#include "postgres/pg_snapshot.h"
+#include "schema/snapshot_json.h"
 
 typedef struct results {
 	mig_roundtrip_result *items;

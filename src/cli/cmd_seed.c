@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "mongo_plan.h"
-#include "report.h"
+#include "core/mongo_plan.h"
+#include "report/report.h"
 
 /* MIG_EFAIL naming the items the server refused (as many as fit in one line). */
 static int not_created(const mig_mongo_results *r, mig_error *err)

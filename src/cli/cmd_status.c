@@ -3,11 +3,11 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
-#include "engine.h"
-#include "mongo_plan.h"
-#include "phase.h"
-#include "report.h"
-#include "session.h"
+#include "core/engine.h"
+#include "core/mongo_plan.h"
+#include "core/phase.h"
+#include "report/report.h"
+#include "core/session.h"
 
 int mig_cmd_status(mig_context *ctx, mig_error *err)
 {

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "engine.h"
-#include "scratch.h"
-#include "testdb.h"
+#include "core/engine.h"
+#include "scratch/scratch.h"
+#include "scratch/testdb.h"
 
 int mig_check_testdb_args(const mig_args *args, mig_error *err)
 {

@@ -1,13 +1,13 @@
 /* `migrate up`: apply every pending migration, core first, stopping at the first error. */
 #include "cli/cli.h"
 #include "cli/cmd_lint.h"
-#include "engine.h"
-#include "mongo_plan.h"
-#include "phase.h"
-#include "report.h"
-#include "report_json.h"
-#include "run_report.h"
-#include "session.h"
+#include "core/engine.h"
+#include "core/mongo_plan.h"
+#include "core/phase.h"
+#include "report/report.h"
+#include "report/report_json.h"
+#include "report/run_report.h"
+#include "core/session.h"
 
 int mig_check_up_args(const mig_args *args, mig_error *err)
 {

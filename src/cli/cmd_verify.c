@@ -7,10 +7,10 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
-#include "engine.h"
-#include "mongo_plan.h"
-#include "report.h"
-#include "session.h"
+#include "core/engine.h"
+#include "core/mongo_plan.h"
+#include "report/report.h"
+#include "core/session.h"
 
 int mig_cmd_verify(mig_context *ctx, mig_error *err)
 {

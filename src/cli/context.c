@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "mongo_plan.h"
+#include "core/mongo_plan.h"
 
 int mig_context_setup(mig_context *ctx, const mig_command *cmd, mig_error *err)
 {

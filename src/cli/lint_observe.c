@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "cli/cmd_lint.h"
-#include "directive.h"
-#include "fs.h"
-#include "lint.h"
-#include "scratch.h"
+#include "core/directive.h"
+#include "util/fs.h"
+#include "lint/lint.h"
+#include "scratch/scratch.h"
 
 /* The applied versions, in plan order; an applied version without its file is
  * MIG_EFAIL naming it (the clone could not hold it). */

@@ -9,8 +9,8 @@
 
 #include "cli/cli.h"
 #include "cli/cli_options.h"
-#include "names.h"
-#include "fleet.h"
+#include "util/names.h"
+#include "fleet/fleet.h"
 
 const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_CONFIG, "config", 'c', "PATH", "config file (else $APP_CONFIG, else ./config.yaml)"},

@@ -7,10 +7,10 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
-#include "engine.h"
-#include "session.h"
-#include "shadow.h"
-#include "snapshot.h"
+#include "core/engine.h"
+#include "core/session.h"
+#include "scratch/shadow.h"
+#include "schema/snapshot.h"
 
 /* Opens a session on the shadow (creating its ledger tables), like `up` does on the
  * live database. */

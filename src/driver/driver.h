@@ -1,7 +1,7 @@
-/* The interface between the engine and a SQL backend (today PostgreSQL, src/driver/pg.c).
+/* The interface between the engine and a SQL backend (today PostgreSQL, src/postgres/pg.c).
  * A backend is a versioned table of purpose-built operations, never a "run any SQL"
  * call; a new backend is one new file and one line in src/driver/registry.c, and the
- * engine's logic is tested above a scripted fake of this table (tests/unit/test_fake_backend.c). */
+ * engine's logic is tested above a scripted fake of this table (tests/unit/core/test_fake_backend.c). */
 #ifndef MIGRATE_DRIVER_H
 #define MIGRATE_DRIVER_H
 
@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "checksum.h"
-#include "config.h"
-#include "error.h"
+#include "util/checksum.h"
+#include "core/config.h"
+#include "util/error.h"
 
 /* Bumped whenever a slot is added, removed or changes meaning; the registry refuses a
  * driver built for another version. */

@@ -1,13 +1,13 @@
 /* Backend name -> driver. The registry is the one place that names a driver: a new
  * backend is one driver file and one line in registry.c. A registry is constant data;
- * tests build their own around a scripted fake (tests/unit/test_fake_backend.c). */
+ * tests build their own around a scripted fake (tests/unit/core/test_fake_backend.c). */
 #ifndef MIGRATE_REGISTRY_H
 #define MIGRATE_REGISTRY_H
 
 #include <stddef.h>
 
 #include "driver/driver.h"
-#include "driver/mongo.h"
+#include "mongodb/mongo.h"
 
 typedef struct mig_registry {
 	const mig_sql_driver *const *sql; /* SQL backends, looked up by their name */

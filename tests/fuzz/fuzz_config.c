@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "core/config.h"
 #include "fuzz.h"
-#include "names.h"
-#include "secret.h"
+#include "util/names.h"
+#include "util/secret.h"
 
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

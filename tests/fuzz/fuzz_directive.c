@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "directive.h"
+#include "core/directive.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

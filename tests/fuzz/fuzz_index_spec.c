@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "index_spec.h"
+#include "mongodb/index_spec.h"
 #include "fuzz.h"
 
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "lint.h"
+#include "lint/lint.h"
 
 static unsigned count_lines(const char *s, size_t len)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "driver/pg_track.h"
+#include "postgres/pg_track.h"
 #include "fuzz.h"
 
 static int known_kind(const char *k, size_t len)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sql_split.h"
+#include "util/sql_split.h"
 #include "fuzz.h"
 
 

@@ -38,13 +38,13 @@ build=$(cd "$build" && pwd)
 
 # name and the sources it needs besides tests/fuzz/fuzz_<name>.c
 all_targets=(
-	"sql_split src/sql_split.c"
-	"filename src/filename.c src/error.c"
-	"directive src/directive.c src/error.c"
-	"index_spec src/index_spec.c src/index_collation.c src/fs.c src/error.c"
-	"config src/config.c src/expand.c src/names.c src/secret.c src/fs.c src/error.c"
-	"lint src/lint.c src/pg_parse.c src/error.c"
-	"pg_drop_names src/driver/pg_track_scan.c src/error.c"
+	"sql_split src/util/sql_split.c"
+	"filename src/core/filename.c src/util/error.c"
+	"directive src/core/directive.c src/util/error.c"
+	"index_spec src/mongodb/index_spec.c src/mongodb/index_collation.c src/util/fs.c src/util/error.c"
+	"config src/core/config.c src/util/expand.c src/util/names.c src/util/secret.c src/util/fs.c src/util/error.c"
+	"lint src/lint/lint.c src/lint/pg_parse.c src/util/error.c"
+	"pg_drop_names src/postgres/pg_track_scan.c src/util/error.c"
 )
 
 # FUZZ_TARGETS="config filename" runs only those

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "driver/pg_lint.h"
+#include "postgres/pg_lint.h"
 
 static int failures;
 

@@ -50,7 +50,7 @@ done
 test_every_rule_has_a_case_both_ways() {
 	local rule
 	"$MIGRATE_BIN" help lint >/dev/null
-	for rule in $(grep -ohE '"[a-z]+(-[a-z]+)+", (E|W),' "$MIGRATE_SOURCE_ROOT/src/lint.c" | cut -d'"' -f2); do
+	for rule in $(grep -ohE '"[a-z]+(-[a-z]+)+", (E|W),' "$MIGRATE_SOURCE_ROOT/src/lint/lint.c" | cut -d'"' -f2); do
 		# raised only by --observe, against a server: test_observe_* below
 		case $rule in observed-*) continue ;; esac
 		grep -qE "^rules=(.* )?$rule( |$)" "$CASES"/*/case || fail "no case raises $rule"
@@ -233,7 +233,7 @@ wait_until() {
 	fail "timed out waiting for: $2"
 }
 
-# --observe's core (src/driver/pg_lint.c) on a populated table: what it records.
+# --observe's core (src/postgres/pg_lint.c) on a populated table: what it records.
 test_observe_core() {
 	new_db
 	sql "CREATE TABLE users (id integer PRIMARY KEY, email text); INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 5000) g; ALTER TABLE users OWNER TO app" >/dev/null

@@ -1,0 +1,172 @@
+/* The engine: decides what to run from the plan and the ledger (pure logic, no I/O),
+ * then runs it through a SQL driver, one migration file at a time, telling an observer
+ * (never the terminal itself) how each file went. */
+#ifndef MIGRATE_ENGINE_H
+#define MIGRATE_ENGINE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <time.h>
+
+#include "driver/driver.h"
+#include "core/plan.h"
+#include "core/session.h"
+
+/* Largest migration file read; bigger ones are refused with a clear error. */
+#define MIG_SQL_MAX_BYTES (64u * 1024 * 1024)
+
+typedef struct mig_run_item {
+	const mig_module_plan *module;
+	const mig_migration *migration;
+} mig_run_item;
+
+/* An ordered list of migrations to apply (up) or roll back (down). */
+typedef struct mig_run {
+	bool up;
+	mig_run_item *items;
+	size_t nitems;
+} mig_run;
+
+void mig_run_clear(mig_run *run);
+
+/* Every pending migration of every module in plan order, or of only_module when non-NULL.
+ * A dirty module is MIG_EFAIL naming `migrate resolve`; a pending version below the
+ * module's highest applied one is MIG_EUSAGE unless allow_out_of_order. */
+int mig_engine_plan_up(mig_run *out, const mig_plan *plan, const mig_ledger *ledger,
+		       const char *only_module, bool allow_out_of_order, mig_error *err);
+
+/* The `steps` highest applied versions of module, highest first. A module that does not
+ * run, a dirty module, or an applied version without its .down.sql is an error. */
+int mig_engine_plan_down(mig_run *out, const mig_plan *plan, const mig_ledger *ledger,
+			 const char *module, unsigned long steps, mig_error *err);
+
+/* How one module stands, for `status`. */
+typedef struct mig_module_status {
+	const char *module;
+	bool enabled;          /* false for ledger modules the config no longer runs */
+	long long applied;     /* highest applied version, 0 when none */
+	long long latest;      /* highest version in the tree, 0 when none */
+	size_t napplied;
+	size_t pending;
+	long long dirty;       /* the dirty version, 0 when clean */
+	size_t missing;        /* applied versions whose file is gone */
+	long long first_missing;
+	bool contract_pending; /* every pending version is a contract file (phase.h) */
+} mig_module_status;
+
+/* One entry per module of plan, then one per ledger module not in plan (*out is the
+ * caller's: free()). */
+int mig_engine_status(mig_module_status **out, size_t *count, const mig_plan *plan,
+		      const mig_ledger *ledger, mig_error *err);
+
+/* Something `verify` found wrong on the PostgreSQL side. */
+typedef enum mig_problem_kind {
+	MIG_PROBLEM_CHANGED,   /* the applied file's checksum differs from the ledger's */
+	MIG_PROBLEM_FILE_GONE, /* an applied version has no file any more */
+	MIG_PROBLEM_DIRTY,     /* a no-transaction migration did not finish */
+} mig_problem_kind;
+
+typedef struct mig_problem {
+	mig_problem_kind kind;
+	const char *module; /* borrowed from the plan or ledger */
+	long long version;
+	const char *path;   /* the file, or the module directory when it is gone */
+} mig_problem;
+
+/* Compares every applied version of the plan's modules with its file (reading and
+ * hashing only applied files). *out (caller frees) lists what is wrong; *checked counts
+ * the applied versions looked at. */
+int mig_engine_verify_files(mig_problem **out, size_t *count, size_t *checked,
+			    const mig_plan *plan, const mig_ledger *ledger, mig_error *err);
+
+/* Checks, before anything runs, that every file of run can be opened and is a regular
+ * file within MIG_SQL_MAX_BYTES (MIG_EUSAGE naming it), so a bad file late in a run
+ * cannot stop it halfway. Reads no contents. */
+int mig_engine_preflight(const mig_run *run, mig_error *err);
+
+/* Milliseconds since start (CLOCK_MONOTONIC). */
+long long mig_elapsed_ms(const struct timespec *start);
+
+/* Who watches a run: the terminal reporter (report_text.c), the library's result list
+ * (api.c), up's lint guard. Every slot MAY be NULL; only vet can stop the run. */
+typedef struct mig_observer {
+	void *ctx;
+	/* after preflight, before the first change: a negative return refuses the run with
+	 * err filled (up's lint guard under postgres.lint: error); called with vet_ctx */
+	int (*vet)(void *vet_ctx, mig_session *s, const mig_run *run, mig_error *err);
+	void *vet_ctx;
+	/* before run->items[i] runs, with the file's text */
+	void (*step_begin)(void *ctx, const mig_run *run, size_t i, const char *sql, size_t len);
+	/* after it ran for ms; failed is the error when it failed, else NULL */
+	void (*step_end)(void *ctx, const mig_run *run, size_t i, long long ms,
+			 const mig_error *failed);
+	/* after attempt `attempt - 1` of run->items[i] failed with why (a lock timeout), before
+	 * waiting wait_ms for attempt `attempt` of at most `attempts` */
+	void (*step_retry)(void *ctx, const mig_run *run, size_t i, unsigned attempt,
+			   unsigned attempts, long long wait_ms, const mig_error *why);
+} mig_observer;
+
+/* When a transactional file failing with SQLSTATE 55P03 (lock_not_available) is retried. */
+typedef struct mig_retry_policy {
+	unsigned retries;     /* 0: never */
+	long long backoff_ms; /* the first wait; doubled per attempt, jittered, capped */
+} mig_retry_policy;
+
+/* The longest wait between attempts. */
+#define MIG_RETRY_BACKOFF_CAP_MS 30000
+
+/* The wait before retry number k (1-based): backoff_ms * 2^(k-1), capped, times a
+ * jitter factor in [1, 2) drawn from *seed, capped again. */
+long long mig_retry_wait_ms(const mig_retry_policy *p, unsigned k, unsigned *seed);
+
+/* Reads each file of run, records checksums, runs it through drv, stops at the first
+ * failure. Returns MIG_OK or the failure's code with err naming file and line. */
+int mig_engine_execute(const mig_sql_driver *drv, void *conn, const mig_run *run,
+		       const mig_observer *obs, mig_error *err);
+
+/* The same, retrying lock timeouts of transactional files as policy says (each retry
+ * told to obs->step_retry first). */
+int mig_engine_execute_retrying(const mig_sql_driver *drv, void *conn, const mig_run *run,
+				const mig_retry_policy *policy, const mig_observer *obs,
+				mig_error *err);
+
+/* The sequence every changing command shares: preflight (refusals before any change),
+ * the observer's vet, the ledger tables created when the run has work, then execute with
+ * the session's retry policy (postgres.lock_retries, postgres.lock_retry_backoff). */
+int mig_engine_apply(mig_session *s, const mig_run *run, const mig_observer *obs,
+		     mig_error *err);
+
+/* Refuses to roll back module while an enabled module that `requires` it has applied
+ * versions: its tables may hold what the other's depend on (MIG_EUSAGE naming both). */
+int mig_engine_refuse_required(const mig_config *cfg, const mig_ledger *ledger,
+			       const char *module, mig_error *err);
+
+/* What `resolve` records: decided from the plan (and the file's checksum) before any
+ * connection, then written by mig_engine_resolve. Strings are borrowed from the plan. */
+typedef struct mig_resolution {
+	const char *module;
+	long long version;
+	const char *name;                /* "" when the tree no longer has the file */
+	char checksum[MIG_CHECKSUM_HEX]; /* applied: the up file's SHA-256 */
+	bool applied;                    /* else: rolled back */
+} mig_resolution;
+
+/* A module that does not run, or --applied for a version without a file, is MIG_EUSAGE. */
+int mig_engine_resolve_prepare(mig_resolution *out, const mig_plan *plan, const char *module,
+			       long long version, bool applied, mig_error *err);
+
+/* Records r through the session's driver; --rolled-back of a version the ledger does not
+ * hold is MIG_EUSAGE. */
+int mig_engine_resolve(mig_session *s, const mig_resolution *r, mig_error *err);
+
+/* Writes the psql-runnable script of run (up only) through the session's driver: the
+ * guard on the ledger the session read, then each file as `apply` would run it. A
+ * driver without scripts is MIG_EUSAGE. Changes nothing. */
+int mig_engine_script(FILE *out, mig_session *s, const mig_run *run, mig_error *err);
+
+/* Whether sql's leading comment block asks to run outside a transaction:
+ * `-- migrate:run-in-tx false` or the goose, morph and dbmate spellings (directive.h). */
+bool mig_sql_wants_no_transaction(const char *sql, size_t len);
+
+#endif

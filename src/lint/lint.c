@@ -1,0 +1,1086 @@
+/* The lint rule engine: walks a file's statements in order, remembering what the file
+ * itself created, validated and set, and records a finding for each statement that would
+ * lock, rewrite or break an existing table; then drops what `-- migrate:lint-ignore`
+ * comments suppress. The rule table below is the single list of rules. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lint/lint.h"
+#include "lint/pg_parse.h"
+#include "util/strlist.h"
+
+enum {
+	R_INDEX,
+	R_CONCURRENTLY_IN_TX,
+	R_DROP_INDEX,
+	R_FIELD_DEFAULT,
+	R_REQUIRED_FIELD,
+	R_SET_NOT_NULL,
+	R_FOREIGN_KEY,
+	R_CHECK_NOT_VALID,
+	R_UNIQUE,
+	R_COLUMN_TYPE,
+	R_RENAME_TABLE,
+	R_RENAME_COLUMN,
+	R_DROP_TABLE,
+	R_DROP_COLUMN,
+	R_TRUNCATE,
+	R_VACUUM_FULL,
+	R_CLUSTER,
+	R_REINDEX,
+	R_ENUM_VALUE,
+	R_LOCK_TIMEOUT,
+	R_UPDATE_ALL,
+	R_DELETE_ALL,
+	R_PRIMARY_KEY,
+	R_BIGINT,
+	R_IDENTITY,
+	R_IGNORE_REASON,
+	R_IGNORE_UNKNOWN,
+	R_DESTRUCTIVE,
+	R_OBSERVED_LOCK,
+	R_OBSERVED_REWRITE,
+	R_COUNT,
+};
+
+#define E MIG_LINT_ERROR
+#define W MIG_LINT_WARNING
+const mig_lint_rule mig_lint_rules[] = {
+	[R_INDEX] = {"require-concurrent-index-creation", E,
+		     "CREATE INDEX without CONCURRENTLY on an existing table",
+		     "CREATE INDEX CONCURRENTLY in a `-- migrate:run-in-tx false` file", false},
+	[R_CONCURRENTLY_IN_TX] = {"ban-concurrent-index-creation-in-transaction", E,
+				  "CONCURRENTLY in a file that runs in a transaction: it fails",
+				  "put `-- migrate:run-in-tx false` on the file's first line", false},
+	[R_DROP_INDEX] = {"require-concurrent-index-deletion", W, "DROP INDEX without CONCURRENTLY",
+			  "DROP INDEX CONCURRENTLY in a `-- migrate:run-in-tx false` file", false},
+	[R_FIELD_DEFAULT] = {"adding-field-with-default", E,
+			     "ADD COLUMN with a volatile default or a stored generated value",
+			     "add the column without a default, set the default, backfill in batches",
+			     true},
+	[R_REQUIRED_FIELD] = {"adding-required-field", E,
+			      "ADD COLUMN NOT NULL without a default: fails on a non-empty table",
+			      "add it nullable or with a constant default", false},
+	[R_SET_NOT_NULL] = {"adding-not-nullable-field", E,
+			    "SET NOT NULL without a validated CHECK (col IS NOT NULL): scans under ACCESS EXCLUSIVE",
+			    "ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c; then SET NOT NULL",
+			    false},
+	[R_FOREIGN_KEY] = {"adding-foreign-key-constraint", E,
+			   "foreign key added without NOT VALID: validates every row while locked",
+			   "ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a later statement",
+			   false},
+	[R_CHECK_NOT_VALID] = {"constraint-missing-not-valid", E,
+			       "CHECK constraint added without NOT VALID: scans under ACCESS EXCLUSIVE",
+			       "ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a later statement",
+			       false},
+	[R_UNIQUE] = {"disallowed-unique-constraint", E,
+		      "UNIQUE or PRIMARY KEY added without USING INDEX: builds the index under ACCESS EXCLUSIVE",
+		      "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX", false},
+	[R_COLUMN_TYPE] = {"changing-column-type", E, "ALTER COLUMN TYPE that rewrites the table",
+			   "add a new column, backfill it in batches, switch readers, drop the old one",
+			   true},
+	[R_RENAME_TABLE] = {"renaming-table", W, "RENAME of a table breaks the running code",
+			    "create a view under the old name, or expand/contract over two deploys", false},
+	[R_RENAME_COLUMN] = {"renaming-column", W, "RENAME of a column breaks the running code",
+			     "add the new column, write both, switch readers, then drop the old one",
+			     false},
+	[R_DROP_TABLE] = {"ban-drop-table", E, "DROP TABLE of an existing table loses its data",
+			  "stop using it first and drop it in a later contract migration (lint-ignore with a reason)",
+			  false},
+	[R_DROP_COLUMN] = {"ban-drop-column", E, "DROP COLUMN breaks code that still reads it",
+			   "stop reading it first and drop it in a later contract migration (lint-ignore with a reason)",
+			   false},
+	[R_TRUNCATE] = {"ban-truncate", E, "TRUNCATE of an existing table loses its data",
+			"DELETE in batches, or lint-ignore with a reason", false},
+	[R_VACUUM_FULL] = {"ban-vacuum-full", E, "VACUUM FULL rewrites the table under ACCESS EXCLUSIVE",
+			   "plain VACUUM, or pg_repack outside the migration", true},
+	[R_CLUSTER] = {"ban-cluster", E, "CLUSTER rewrites the table under ACCESS EXCLUSIVE",
+		       "pg_repack outside the migration", true},
+	[R_REINDEX] = {"require-concurrent-reindex", E, "REINDEX without CONCURRENTLY",
+		       "REINDEX ... CONCURRENTLY in a `-- migrate:run-in-tx false` file", false},
+	[R_ENUM_VALUE] = {"enum-value-used-in-transaction", E,
+			  "ALTER TYPE ... ADD VALUE used in the same transaction: it fails",
+			  "add the value in its own migration, use it in a later one", false},
+	[R_LOCK_TIMEOUT] = {"require-lock-timeout", W,
+			    "ACCESS EXCLUSIVE on an existing table with no lock_timeout: queues every query behind it",
+			    "set postgres.lock_timeout in the config, or SET lock_timeout = '5s' first",
+			    false},
+	[R_UPDATE_ALL] = {"update-without-where", E,
+			  "UPDATE without WHERE on an existing table: locks and rewrites every row",
+			  "backfill in batches by key range, outside the schema migration", false},
+	[R_DELETE_ALL] = {"delete-without-where", E,
+			  "DELETE without WHERE on an existing table: locks every row",
+			  "delete in batches by key range, or lint-ignore with a reason", false},
+	[R_PRIMARY_KEY] = {"require-primary-key", W, "new table without a primary key",
+			   "add `id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY`", false},
+	[R_BIGINT] = {"prefer-bigint-over-int", W, "int or smallint key column: runs out at 2^31",
+		      "use bigint", false},
+	[R_IDENTITY] = {"prefer-identity", W, "serial key column",
+			"use bigint GENERATED ALWAYS AS IDENTITY", false},
+	[R_IGNORE_REASON] = {"lint-ignore-without-reason", E,
+			     "a migrate:lint-ignore directive without a reason",
+			     "write why after the rule list: `-- migrate:lint-ignore RULE reason`", false},
+	[R_IGNORE_UNKNOWN] = {"lint-ignore-unknown-rule", E,
+			      "a migrate:lint-ignore directive naming no known rule",
+			      "use a rule id from the README's lint section", false},
+	[R_DESTRUCTIVE] = {"destructive-in-expand", E,
+			   "DROP TABLE/COLUMN, RENAME, SET NOT NULL or a narrowing type change in an expand file: "
+			   "breaks the application still running",
+			   "move it to a later file whose leading comments hold `-- migrate:phase contract`",
+			   false},
+	/* raised by `lint --observe` only (src/cli/lint_observe.c), never by mig_lint_sql */
+	[R_OBSERVED_LOCK] = {"observed-unexplained-lock", E,
+			     "a statement took ACCESS EXCLUSIVE on an existing table that no rule expected",
+			     "read what the statement does; split it or lint-ignore it with a reason", false},
+	[R_OBSERVED_REWRITE] = {"observed-unexplained-rewrite", E,
+				"a statement rewrote an existing table that no rule expected to",
+				"rewrite in batches into a new column or table instead", true},
+	[R_COUNT] = {NULL, 0, NULL, NULL, false},
+};
+#undef E
+#undef W
+
+const mig_lint_rule *mig_lint_rule_find(const char *id)
+{
+	for (const mig_lint_rule *r = mig_lint_rules; r->id; r++)
+		if (!strcmp(r->id, id))
+			return r;
+	return NULL;
+}
+
+/* ---- what the file has done so far ---- */
+
+typedef struct check_seen {
+	char *table, *conname, *column;
+	bool validated;
+} check_seen;
+
+typedef struct column_seen {
+	char *table, *column;
+	const mig_pg_type *type; /* borrowed from the parsed file */
+} column_seen;
+
+typedef struct walk {
+	const mig_lint_context *ctx;
+	const char *sql;
+	size_t len;
+	mig_lint_result *out;
+	bool oom;
+	char **created; /* tables (and indexes) this file created */
+	size_t ncreated;
+	check_seen *checks;
+	size_t nchecks;
+	column_seen *columns;
+	size_t ncolumns;
+	char **enum_values; /* values added to an enum in this transaction */
+	size_t nenum_values;
+	bool lock_timeout_set; /* by the file, so far */
+	bool lock_timeout_reported;
+} walk;
+
+/* "public.users" and "users" are the same table for this purpose. */
+static const char *bare(const char *name)
+{
+	return strncmp(name, "public.", 7) ? name : name + 7;
+}
+
+static bool created(const walk *w, const char *name)
+{
+	if (!name)
+		return false;
+	for (size_t i = 0; i < w->ncreated; i++)
+		if (!strcmp(bare(w->created[i]), bare(name)))
+			return true;
+	return false;
+}
+
+static void remember(walk *w, char ***list, size_t *n, const char *s)
+{
+	if (mig_strlist_push(list, n, s) < 0)
+		w->oom = true;
+}
+
+static char *vformat(const char *fmt, va_list ap)
+{
+	va_list copy;
+	va_copy(copy, ap);
+	int n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (s)
+		vsnprintf(s, (size_t)n + 1, fmt, ap);
+	return s;
+}
+
+static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *format(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = vformat(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* What a lock mode blocks, for people. */
+static const char *blocks(const char *mode)
+{
+	if (!strcmp(mode, "ACCESS EXCLUSIVE"))
+		return "blocks reads and writes";
+	if (!strcmp(mode, "SHARE UPDATE EXCLUSIVE"))
+		return "blocks schema changes and VACUUM, not reads or writes";
+	if (!strcmp(mode, "ROW EXCLUSIVE"))
+		return "blocks writes to every row it touches";
+	return "blocks writes"; /* SHARE, SHARE ROW EXCLUSIVE, EXCLUSIVE */
+}
+
+/* Adds a finding at st for rule on table (NULL when about no table). */
+static void add(walk *w, const mig_pg_stmt *st, int rule, const char *lock_mode, const char *table,
+		const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void add(walk *w, const mig_pg_stmt *st, int rule, const char *lock_mode, const char *table,
+		const char *fmt, ...)
+{
+	mig_lint_result *r = w->out;
+	mig_lint_finding *grown = realloc(r->findings, (r->nfindings + 1) * sizeof *grown);
+	if (!grown) {
+		w->oom = true;
+		return;
+	}
+	r->findings = grown;
+	mig_lint_finding *f = memset(&grown[r->nfindings], 0, sizeof *f);
+	f->rule = &mig_lint_rules[rule];
+	f->line = st->line;
+	f->column = st->column;
+	f->rows = -1;
+	va_list ap;
+	va_start(ap, fmt);
+	f->message = vformat(fmt, ap);
+	va_end(ap);
+	if (lock_mode)
+		f->lock = table ? format("%s on \"%s\": %s", lock_mode, table, blocks(lock_mode))
+				: format("%s: %s", lock_mode, blocks(lock_mode));
+	if (table)
+		f->table = strdup(table);
+	if (!f->message || (lock_mode && !f->lock) || (table && !f->table)) {
+		free(f->message);
+		free(f->lock);
+		free(f->table);
+		w->oom = true;
+		return;
+	}
+	r->nfindings++;
+}
+
+/* ---- types ---- */
+
+static bool type_is(const mig_pg_type *t, const char *name)
+{
+	return t->name && !strcmp(t->name, name);
+}
+
+static bool is_string_type(const mig_pg_type *t)
+{
+	return type_is(t, "text") || type_is(t, "varchar") || type_is(t, "bpchar");
+}
+
+static bool is_small_int(const mig_pg_type *t)
+{
+	return !t->array && (type_is(t, "int4") || type_is(t, "int2") || type_is(t, "int") ||
+			     type_is(t, "integer") || type_is(t, "smallint"));
+}
+
+static bool is_serial(const mig_pg_type *t)
+{
+	return type_is(t, "serial") || type_is(t, "serial4") || type_is(t, "bigserial") ||
+	       type_is(t, "serial8") || type_is(t, "smallserial") || type_is(t, "serial2");
+}
+
+/* Whether changing a column from old (NULL when unknown) to new rewrites the table.
+ * PostgreSQL skips the rewrite for binary-coercible changes: varchar(n) to text or to
+ * a longer or unlimited varchar, text to varchar, numeric to a larger precision. */
+static bool type_change_rewrites(const mig_pg_type *old, const mig_pg_type *new, bool has_using)
+{
+	if (has_using)
+		return true;
+	if (!old) /* unknown: a change to a string type is taken for a widening */
+		return !(is_string_type(new) && !type_is(new, "bpchar"));
+	if (old->array != new->array)
+		return true;
+	if (type_is(new, "text"))
+		return !(type_is(old, "varchar") || type_is(old, "text"));
+	if (type_is(new, "varchar")) {
+		if (type_is(old, "text"))
+			return new->ntypmods > 0;
+		if (!type_is(old, "varchar"))
+			return true;
+		return new->ntypmods && (!old->ntypmods || new->typmods[0] < old->typmods[0]);
+	}
+	if (type_is(new, "numeric") && type_is(old, "numeric")) {
+		if (!new->ntypmods)
+			return false;
+		if (!old->ntypmods)
+			return true;
+		long old_scale = old->ntypmods > 1 ? old->typmods[1] : 0;
+		long new_scale = new->ntypmods > 1 ? new->typmods[1] : 0;
+		return new_scale != old_scale || new->typmods[0] < old->typmods[0];
+	}
+	if (type_is(new, "inet") && type_is(old, "cidr"))
+		return false;
+	if (!old->name || !new->name || strcmp(old->name, new->name))
+		return true;
+	/* the same type: only a shorter or different modifier rewrites */
+	return new->ntypmods != old->ntypmods ||
+	       (new->ntypmods && new->typmods[0] != old->typmods[0]);
+}
+
+/* The rank of an integer or floating type by what it holds (0: not one). */
+static int number_rank(const mig_pg_type *t)
+{
+	if (type_is(t, "int2") || type_is(t, "smallint"))
+		return 1;
+	if (type_is(t, "int4") || type_is(t, "int") || type_is(t, "integer"))
+		return 2;
+	if (type_is(t, "float4"))
+		return 3;
+	if (type_is(t, "int8") || type_is(t, "bigint"))
+		return 4;
+	if (type_is(t, "float8"))
+		return 5;
+	if (type_is(t, "numeric") && !t->ntypmods)
+		return 6;
+	return 0;
+}
+
+/* Whether a change from old (NULL when the file does not say) to new may refuse or
+ * lose values the running application writes: a shorter string, a smaller number, or a
+ * change to another kind of type (anything but an unbounded string). Unknown old types
+ * count as narrowed by a bounded new one: varchar(n), char(n), numeric(p,s), smallint,
+ * integer, real. */
+static bool type_change_narrows(const mig_pg_type *old, const mig_pg_type *new)
+{
+	bool unbounded_string = (type_is(new, "text") || type_is(new, "varchar")) && !new->ntypmods;
+	if (!new->name || (unbounded_string && (!old || !old->array || new->array)))
+		return false;
+	if (!old)
+		return new->ntypmods > 0 || type_is(new, "bpchar") || (number_rank(new) > 0 &&
+		       number_rank(new) < 4);
+	if (old->array != new->array)
+		return true;
+	if (is_string_type(new) && is_string_type(old)) {
+		if (!old->ntypmods && !type_is(old, "bpchar"))
+			return true; /* unbounded to bounded */
+		return new->ntypmods && old->ntypmods && new->typmods[0] < old->typmods[0];
+	}
+	if (type_is(new, "numeric") && type_is(old, "numeric")) {
+		if (!new->ntypmods)
+			return false;
+		if (!old->ntypmods)
+			return true;
+		long old_scale = old->ntypmods > 1 ? old->typmods[1] : 0;
+		long new_scale = new->ntypmods > 1 ? new->typmods[1] : 0;
+		return new_scale < old_scale || new->typmods[0] - new_scale < old->typmods[0] - old_scale;
+	}
+	int a = number_rank(old), b = number_rank(new);
+	if (a && b)
+		return b < a || (a == 4 && b == 5); /* bigint to double loses digits */
+	if (a && type_is(new, "numeric")) /* to numeric(p,s) */
+		return true;
+	if (old->name && !strcmp(old->name, new->name))
+		return new->ntypmods && (!old->ntypmods || new->typmods[0] < old->typmods[0]);
+	return true;
+}
+
+static const mig_pg_type *column_type(const walk *w, const char *table, const char *column)
+{
+	for (size_t i = w->ncolumns; i-- > 0;)
+		if (!strcmp(bare(w->columns[i].table), bare(table)) &&
+		    !strcmp(w->columns[i].column, column))
+			return w->columns[i].type;
+	return NULL;
+}
+
+static void remember_column(walk *w, const char *table, const char *column, const mig_pg_type *t)
+{
+	if (!table || !column)
+		return;
+	column_seen *grown = realloc(w->columns, (w->ncolumns + 1) * sizeof *grown);
+	if (!grown) {
+		w->oom = true;
+		return;
+	}
+	w->columns = grown;
+	grown[w->ncolumns] = (column_seen){strdup(table), strdup(column), t};
+	if (!grown[w->ncolumns].table || !grown[w->ncolumns].column) {
+		free(grown[w->ncolumns].table);
+		free(grown[w->ncolumns].column);
+		w->oom = true;
+		return;
+	}
+	w->ncolumns++;
+}
+
+/* ---- the rules, statement by statement ---- */
+
+static bool validated_not_null(const walk *w, const char *table, const char *column)
+{
+	for (size_t i = 0; i < w->nchecks; i++)
+		if (w->checks[i].validated && !strcmp(bare(w->checks[i].table), bare(table)) &&
+		    !strcmp(w->checks[i].column, column))
+			return true;
+	return false;
+}
+
+static void key_column_rules(walk *w, const mig_pg_stmt *st, const mig_pg_action *col)
+{
+	if (is_serial(&col->type))
+		add(w, st, R_IDENTITY, NULL, NULL, "key column \"%s\" of \"%s\" is %s", col->column,
+		    st->relation, col->type.name);
+	else if (is_small_int(&col->type))
+		add(w, st, R_BIGINT, NULL, NULL, "key column \"%s\" of \"%s\" is %s", col->column,
+		    st->relation, col->type.name);
+}
+
+static void create_table(walk *w, const mig_pg_stmt *st)
+{
+	if (!st->relation)
+		return;
+	remember(w, &w->created, &w->ncreated, st->relation);
+	bool has_pk = false;
+	for (size_t i = 0; i < st->nactions; i++) {
+		const mig_pg_action *a = &st->actions[i];
+		if (a->kind == MIG_PG_ACT_COLUMN) {
+			remember_column(w, st->relation, a->column, &a->type);
+			if (a->primary_key) {
+				has_pk = true;
+				key_column_rules(w, st, a);
+			}
+		} else if (a->kind == MIG_PG_ACT_CONSTRAINT && a->contype == MIG_PG_CON_PRIMARY) {
+			has_pk = true;
+			for (size_t k = 0; k < a->nkeys; k++)
+				for (size_t j = 0; j < st->nactions; j++)
+					if (st->actions[j].kind == MIG_PG_ACT_COLUMN && st->actions[j].column &&
+					    !strcmp(st->actions[j].column, a->keys[k]))
+						key_column_rules(w, st, &st->actions[j]);
+		}
+	}
+	if (!has_pk && !st->temp && !st->full)
+		add(w, st, R_PRIMARY_KEY, NULL, NULL, "table \"%s\" has no primary key", st->relation);
+}
+
+static void add_column(walk *w, const mig_pg_stmt *st, const mig_pg_action *a)
+{
+	const char *t = st->relation;
+	int major = w->ctx->pg_major;
+	remember_column(w, t, a->column, &a->type);
+	if (a->generated_stored)
+		add(w, st, R_FIELD_DEFAULT, "ACCESS EXCLUSIVE", t,
+		    "adding stored generated column \"%s\" rewrites \"%s\"", a->column, t);
+	else if (a->has_default && a->default_volatile)
+		add(w, st, R_FIELD_DEFAULT, "ACCESS EXCLUSIVE", t,
+		    "adding column \"%s\" with a volatile default rewrites \"%s\"", a->column, t);
+	else if (a->has_default && major && major < 11)
+		add(w, st, R_FIELD_DEFAULT, "ACCESS EXCLUSIVE", t,
+		    "adding column \"%s\" with a default rewrites \"%s\" before PostgreSQL 11",
+		    a->column, t);
+	if (a->not_null && !a->has_default)
+		add(w, st, R_REQUIRED_FIELD, "ACCESS EXCLUSIVE", t,
+		    "column \"%s\" is added NOT NULL without a default: fails when \"%s\" has rows",
+		    a->column, t);
+	if (a->primary_key || a->unique)
+		add(w, st, R_UNIQUE, "ACCESS EXCLUSIVE", t,
+		    "adding column \"%s\" %s builds an index on \"%s\" while it is locked", a->column,
+		    a->primary_key ? "PRIMARY KEY" : "UNIQUE", t);
+	if (a->references && !a->not_valid)
+		add(w, st, R_FOREIGN_KEY, "SHARE ROW EXCLUSIVE", t,
+		    "column \"%s\" references another table: its foreign key is validated while \"%s\" is locked",
+		    a->column, t);
+	if (a->primary_key)
+		key_column_rules(w, st, a);
+}
+
+static void add_constraint(walk *w, const mig_pg_stmt *st, const mig_pg_action *a)
+{
+	const char *t = st->relation;
+	const char *name = a->conname ? a->conname : "(unnamed)";
+	if (a->contype == MIG_PG_CON_CHECK && a->not_null_check && a->conname) {
+		check_seen *grown = realloc(w->checks, (w->nchecks + 1) * sizeof *grown);
+		if (!grown) {
+			w->oom = true;
+			return;
+		}
+		w->checks = grown;
+		grown[w->nchecks] = (check_seen){strdup(t), strdup(a->conname), strdup(a->not_null_check),
+						 !a->not_valid};
+		if (!grown[w->nchecks].table || !grown[w->nchecks].conname || !grown[w->nchecks].column) {
+			free(grown[w->nchecks].table);
+			free(grown[w->nchecks].conname);
+			free(grown[w->nchecks].column);
+			w->oom = true;
+			return;
+		}
+		w->nchecks++;
+	}
+	if (created(w, t))
+		return;
+	switch (a->contype) {
+	case MIG_PG_CON_FOREIGN:
+		if (!a->not_valid)
+			add(w, st, R_FOREIGN_KEY, "SHARE ROW EXCLUSIVE", t,
+			    "foreign key %s on \"%s\" is validated while both tables are locked", name, t);
+		break;
+	case MIG_PG_CON_CHECK:
+		if (!a->not_valid)
+			add(w, st, R_CHECK_NOT_VALID, "ACCESS EXCLUSIVE", t,
+			    "check constraint %s scans all of \"%s\" while it is locked", name, t);
+		break;
+	case MIG_PG_CON_UNIQUE:
+	case MIG_PG_CON_PRIMARY:
+		if (!a->using_index)
+			add(w, st, R_UNIQUE, "ACCESS EXCLUSIVE", t,
+			    "%s constraint %s builds its index while \"%s\" is locked",
+			    a->contype == MIG_PG_CON_UNIQUE ? "UNIQUE" : "PRIMARY KEY", name, t);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Issue 17: what breaks the application still running belongs in a contract file. */
+static void destructive(walk *w, const mig_pg_stmt *st, const char *table, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void destructive(walk *w, const mig_pg_stmt *st, const char *table, const char *fmt, ...)
+{
+	if (w->ctx->contract)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char *what = vformat(fmt, ap);
+	va_end(ap);
+	if (!what) {
+		w->oom = true;
+		return;
+	}
+	add(w, st, R_DESTRUCTIVE, "ACCESS EXCLUSIVE", table,
+	    "%s in an expand file: the application still running breaks (no `-- migrate:phase contract`)",
+	    what);
+	free(what);
+}
+
+static void alter_table(walk *w, const mig_pg_stmt *st)
+{
+	const char *t = st->relation;
+	bool fresh = created(w, t);
+	for (size_t i = 0; i < st->nactions; i++) {
+		const mig_pg_action *a = &st->actions[i];
+		switch (a->kind) {
+		case MIG_PG_ACT_COLUMN:
+			if (fresh)
+				remember_column(w, t, a->column, &a->type);
+			else
+				add_column(w, st, a);
+			break;
+		case MIG_PG_ACT_CONSTRAINT:
+			add_constraint(w, st, a);
+			break;
+		case MIG_PG_ACT_VALIDATE:
+			for (size_t k = 0; a->conname && k < w->nchecks; k++)
+				if (!strcmp(w->checks[k].conname, a->conname) &&
+				    !strcmp(bare(w->checks[k].table), bare(t)))
+					w->checks[k].validated = true;
+			break;
+		case MIG_PG_ACT_DROP_COLUMN:
+			if (!fresh) {
+				add(w, st, R_DROP_COLUMN, "ACCESS EXCLUSIVE", t,
+				    "dropping column \"%s\" of \"%s\" breaks code that still uses it",
+				    a->column, t);
+				destructive(w, st, t, "DROP COLUMN \"%s\" of \"%s\"",
+					    a->column ? a->column : "?", t);
+			}
+			break;
+		case MIG_PG_ACT_ALTER_TYPE: {
+			const mig_pg_type *old = a->column ? column_type(w, t, a->column) : NULL;
+			if (!fresh && type_change_rewrites(old, &a->type, a->has_using))
+				add(w, st, R_COLUMN_TYPE, "ACCESS EXCLUSIVE", t,
+				    "changing the type of \"%s\" to %s rewrites \"%s\"",
+				    a->column ? a->column : "?", a->type.name ? a->type.name : "?", t);
+			if (!fresh && type_change_narrows(old, &a->type))
+				destructive(w, st, t, "narrowing the type of \"%s\" of \"%s\" to %s",
+					    a->column ? a->column : "?", t,
+					    a->type.name ? a->type.name : "?");
+			if (a->column)
+				remember_column(w, t, a->column, &a->type);
+			break;
+		}
+		case MIG_PG_ACT_SET_NOT_NULL:
+			if (fresh || !a->column)
+				break;
+			destructive(w, st, t, "SET NOT NULL on \"%s\" of \"%s\"", a->column, t);
+			if (w->ctx->pg_major && w->ctx->pg_major < 12)
+				add(w, st, R_SET_NOT_NULL, "ACCESS EXCLUSIVE", t,
+				    "SET NOT NULL on \"%s\" scans all of \"%s\" while it is locked "
+				    "(PostgreSQL before 12 cannot use a CHECK constraint instead)",
+				    a->column, t);
+			else if (!validated_not_null(w, t, a->column))
+				add(w, st, R_SET_NOT_NULL, "ACCESS EXCLUSIVE", t,
+				    "SET NOT NULL on \"%s\" scans all of \"%s\" while it is locked",
+				    a->column, t);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* The lock a statement takes on an existing table, or NULL when none worth naming. */
+static const char *strongest_lock(const walk *w, const mig_pg_stmt *st)
+{
+	switch (st->kind) {
+	case MIG_PG_ALTER_TABLE: {
+		const char *mode = NULL;
+		for (size_t i = 0; i < st->nactions; i++) {
+			const mig_pg_action *a = &st->actions[i];
+			if (a->kind == MIG_PG_ACT_LIGHT || a->kind == MIG_PG_ACT_VALIDATE)
+				mode = mode ? mode : "SHARE UPDATE EXCLUSIVE";
+			else if (a->kind == MIG_PG_ACT_CONSTRAINT && a->contype == MIG_PG_CON_FOREIGN)
+				mode = mode && !strcmp(mode, "ACCESS EXCLUSIVE") ? mode : "SHARE ROW EXCLUSIVE";
+			else
+				return "ACCESS EXCLUSIVE";
+		}
+		return mode;
+	}
+	case MIG_PG_DROP_TABLE:
+	case MIG_PG_TRUNCATE:
+	case MIG_PG_RENAME_TABLE:
+	case MIG_PG_RENAME_COLUMN:
+	case MIG_PG_CLUSTER:
+		return "ACCESS EXCLUSIVE";
+	case MIG_PG_VACUUM:
+		return st->full ? "ACCESS EXCLUSIVE" : NULL;
+	case MIG_PG_DROP_INDEX:
+	case MIG_PG_REINDEX:
+		return st->concurrently ? NULL : "ACCESS EXCLUSIVE";
+	default:
+		(void)w;
+		return NULL;
+	}
+}
+
+static bool touches_existing(const walk *w, const mig_pg_stmt *st)
+{
+	if (st->kind == MIG_PG_DROP_INDEX)
+		return !created(w, st->name);
+	if (st->kind == MIG_PG_DROP_TABLE || st->kind == MIG_PG_TRUNCATE) {
+		for (size_t i = 0; i < st->nrelations; i++)
+			if (!created(w, st->relations[i]))
+				return true;
+		return false;
+	}
+	if (st->kind == MIG_PG_VACUUM && !st->relation)
+		return true;
+	return st->relation && !st->temp && !created(w, st->relation);
+}
+
+static void lock_timeout_rule(walk *w, const mig_pg_stmt *st)
+{
+	if (w->lock_timeout_reported || w->lock_timeout_set || w->ctx->lock_timeout_ms > 0)
+		return;
+	const char *mode = strongest_lock(w, st);
+	if (!mode || strcmp(mode, "ACCESS EXCLUSIVE") || !touches_existing(w, st))
+		return;
+	const char *t = st->relation ? st->relation
+				     : st->nrelations ? st->relations[0] : NULL;
+	w->lock_timeout_reported = true;
+	add(w, st, R_LOCK_TIMEOUT, mode, t,
+	    "ACCESS EXCLUSIVE%s%s%s is requested with no lock_timeout: if it waits, every query "
+	    "on the table waits behind it", t ? " on \"" : "", t ? t : "", t ? "\"" : "");
+}
+
+static void concurrently_in_tx(walk *w, const mig_pg_stmt *st, const char *what)
+{
+	if (st->concurrently && w->ctx->in_transaction)
+		add(w, st, R_CONCURRENTLY_IN_TX, NULL, NULL,
+		    "%s CONCURRENTLY cannot run inside a transaction block, and this file runs in one",
+		    what);
+}
+
+static bool uses_enum_value(const walk *w, const mig_pg_stmt *st, const char **value)
+{
+	for (size_t i = 0; i < st->nstrings; i++)
+		for (size_t k = 0; k < w->nenum_values; k++)
+			if (!strcmp(st->strings[i], w->enum_values[k])) {
+				*value = w->enum_values[k];
+				return true;
+			}
+	return false;
+}
+
+static void lint_stmt(walk *w, const mig_pg_stmt *st)
+{
+	const char *value = NULL;
+	lock_timeout_rule(w, st);
+	if (st->kind != MIG_PG_ENUM_ADD_VALUE && uses_enum_value(w, st, &value))
+		add(w, st, R_ENUM_VALUE, NULL, NULL,
+		    "enum value '%s' is used in the transaction that added it: PostgreSQL refuses "
+		    "(unsafe use of new value)", value);
+	const char *t = st->relation;
+	bool existing = touches_existing(w, st);
+	switch (st->kind) {
+	case MIG_PG_CREATE_TABLE:
+		create_table(w, st);
+		break;
+	case MIG_PG_CREATE_INDEX:
+		if (st->name)
+			remember(w, &w->created, &w->ncreated, st->name);
+		concurrently_in_tx(w, st, "CREATE INDEX");
+		if (!st->concurrently && existing)
+			add(w, st, R_INDEX, "SHARE", t,
+			    "index %s is built without CONCURRENTLY: writes to \"%s\" wait until it is done",
+			    st->name ? st->name : "(unnamed)", t);
+		break;
+	case MIG_PG_DROP_INDEX:
+		concurrently_in_tx(w, st, "DROP INDEX");
+		if (!st->concurrently && existing)
+			add(w, st, R_DROP_INDEX, "ACCESS EXCLUSIVE", NULL,
+			    "dropping index %s without CONCURRENTLY locks its table", st->name);
+		break;
+	case MIG_PG_REINDEX:
+		concurrently_in_tx(w, st, "REINDEX");
+		if (!st->concurrently && existing)
+			add(w, st, R_REINDEX, "ACCESS EXCLUSIVE", t,
+			    "REINDEX without CONCURRENTLY blocks reads that use the index%s%s%s",
+			    t ? " and writes to \"" : "", t ? t : "", t ? "\"" : "");
+		break;
+	case MIG_PG_ALTER_TABLE:
+		alter_table(w, st);
+		break;
+	case MIG_PG_RENAME_TABLE:
+		if (existing) {
+			add(w, st, R_RENAME_TABLE, "ACCESS EXCLUSIVE", t,
+			    "renaming \"%s\" to \"%s\" breaks code that still uses the old name", t,
+			    st->name ? st->name : "?");
+			destructive(w, st, t, "RENAME of \"%s\"", t);
+		} else if (st->name)
+			remember(w, &w->created, &w->ncreated, st->name);
+		break;
+	case MIG_PG_RENAME_COLUMN:
+		if (existing) {
+			add(w, st, R_RENAME_COLUMN, "ACCESS EXCLUSIVE", t,
+			    "renaming column \"%s\" of \"%s\" to \"%s\" breaks code that still uses it",
+			    st->nactions && st->actions[0].column ? st->actions[0].column : "?", t,
+			    st->name ? st->name : "?");
+			destructive(w, st, t, "RENAME of column \"%s\" of \"%s\"",
+				    st->nactions && st->actions[0].column ? st->actions[0].column : "?",
+				    t);
+		}
+		break;
+	case MIG_PG_DROP_TABLE:
+	case MIG_PG_TRUNCATE:
+		for (size_t i = 0; i < st->nrelations; i++)
+			if (!created(w, st->relations[i])) {
+				add(w, st, st->kind == MIG_PG_DROP_TABLE ? R_DROP_TABLE : R_TRUNCATE,
+				    "ACCESS EXCLUSIVE", st->relations[i], "%s \"%s\" deletes its data",
+				    st->kind == MIG_PG_DROP_TABLE ? "dropping" : "truncating",
+				    st->relations[i]);
+				if (st->kind == MIG_PG_DROP_TABLE)
+					destructive(w, st, st->relations[i], "DROP TABLE \"%s\"",
+						    st->relations[i]);
+			}
+		break;
+	case MIG_PG_VACUUM:
+		if (st->full && existing)
+			add(w, st, R_VACUUM_FULL, "ACCESS EXCLUSIVE", t, "VACUUM FULL rewrites %s%s%s",
+			    t ? "\"" : "every table", t ? t : "", t ? "\"" : "");
+		break;
+	case MIG_PG_CLUSTER:
+		if (existing)
+			add(w, st, R_CLUSTER, "ACCESS EXCLUSIVE", t, "CLUSTER rewrites %s%s%s",
+			    t ? "\"" : "every clustered table", t ? t : "", t ? "\"" : "");
+		break;
+	case MIG_PG_ENUM_ADD_VALUE:
+		if (w->ctx->in_transaction && w->ctx->pg_major && w->ctx->pg_major < 12)
+			add(w, st, R_ENUM_VALUE, NULL, NULL,
+			    "ALTER TYPE %s ADD VALUE cannot run in a transaction before PostgreSQL 12",
+			    st->name ? st->name : "?");
+		else if (w->ctx->in_transaction && st->value)
+			remember(w, &w->enum_values, &w->nenum_values, st->value);
+		break;
+	case MIG_PG_UPDATE:
+	case MIG_PG_DELETE:
+		if (!st->has_where && existing)
+			add(w, st, st->kind == MIG_PG_UPDATE ? R_UPDATE_ALL : R_DELETE_ALL, "ROW EXCLUSIVE",
+			    t, "%s without WHERE touches every row of \"%s\" in one transaction",
+			    st->kind == MIG_PG_UPDATE ? "UPDATE" : "DELETE", t);
+		break;
+	case MIG_PG_SET:
+		if (st->name && !strcasecmp(st->name, "lock_timeout"))
+			w->lock_timeout_set = !st->set_to_zero;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Records what the rules expect of st (its findings start at index first). */
+static void claim(walk *w, const mig_pg_stmt *st, size_t first)
+{
+	mig_lint_result *r = w->out;
+	mig_lint_claim *grown = realloc(r->claims, (r->nclaims + 1) * sizeof *grown);
+	if (!grown) {
+		w->oom = true;
+		return;
+	}
+	r->claims = grown;
+	mig_lint_claim *c = memset(&grown[r->nclaims++], 0, sizeof *c);
+	c->line = st->line;
+	c->lock = strongest_lock(w, st);
+	/* TRUNCATE gives the table new, empty storage */
+	c->rewrites = st->kind == MIG_PG_TRUNCATE;
+	for (size_t k = first; k < r->nfindings; k++) {
+		c->rewrites = c->rewrites || r->findings[k].rule->rewrites;
+		if (r->findings[k].lock && !strncmp(r->findings[k].lock, "ACCESS EXCLUSIVE", 16))
+			c->lock = "ACCESS EXCLUSIVE";
+	}
+}
+
+/* ---- suppression ---- */
+
+static unsigned line_of(const char *sql, size_t pos)
+{
+	unsigned line = 1;
+	for (size_t i = 0; i < pos; i++)
+		line += sql[i] == '\n';
+	return line;
+}
+
+typedef struct ignore {
+	unsigned line;       /* of the directive */
+	bool file_wide;
+	char **rules;
+	size_t nrules;
+	size_t stmt;         /* the statement it applies to (unless file_wide) */
+} ignore;
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Reads the directives in sql[from..to), the gap before statement `stmt`. */
+static void read_ignores(walk *w, ignore **list, size_t *n, size_t from, size_t to, size_t stmt,
+			 const mig_pg_stmt *st)
+{
+	static const char directive[] = "migrate:lint-ignore";
+	unsigned line = line_of(w->sql, from);
+	for (size_t p = from; p < to; line++) {
+		size_t end = p;
+		while (end < to && w->sql[end] != '\n')
+			end++;
+		size_t q = p;
+		while (q < end && is_space(w->sql[q]))
+			q++;
+		if (end - q >= 2 && w->sql[q] == '-' && w->sql[q + 1] == '-') {
+			q += 2;
+			while (q < end && is_space(w->sql[q]))
+				q++;
+			if ((size_t)(end - q) >= sizeof directive - 1 &&
+			    !memcmp(w->sql + q, directive, sizeof directive - 1) &&
+			    (q + sizeof directive - 1 == end || is_space(w->sql[q + sizeof directive - 1]))) {
+				q += sizeof directive - 1;
+				ignore *grown = realloc(*list, (*n + 1) * sizeof *grown);
+				if (!grown) {
+					w->oom = true;
+					return;
+				}
+				*list = grown;
+				ignore *ig = memset(&grown[(*n)++], 0, sizeof *ig);
+				ig->line = line;
+				ig->file_wide = stmt == 0;
+				ig->stmt = stmt;
+				while (q < end && is_space(w->sql[q]))
+					q++;
+				/* RULE[,RULE]: commas, optionally followed by spaces */
+				for (;;) {
+					size_t s = q;
+					while (q < end && !is_space(w->sql[q]) && w->sql[q] != ',')
+						q++;
+					if (q > s) {
+						char id[96];
+						size_t l = q - s < sizeof id - 1 ? q - s : sizeof id - 1;
+						memcpy(id, w->sql + s, l);
+						id[l] = '\0';
+						remember(w, &ig->rules, &ig->nrules, id);
+						mig_pg_stmt at = {.line = line, .column = 1};
+						if (!mig_lint_rule_find(id))
+							add(w, &at, R_IGNORE_UNKNOWN, NULL, NULL,
+							    "lint-ignore names '%s', which is no rule", id);
+					}
+					if (q < end && w->sql[q] == ',') {
+						q++;
+						while (q < end && is_space(w->sql[q]))
+							q++;
+						continue;
+					}
+					break;
+				}
+				while (q < end && is_space(w->sql[q]))
+					q++;
+				if (q == end) {
+					mig_pg_stmt at = {.line = line, .column = 1};
+					add(w, &at, R_IGNORE_REASON, NULL, NULL,
+					    "lint-ignore without a reason: say why after the rule list");
+				}
+			}
+		}
+		p = end + 1;
+	}
+	(void)st;
+}
+
+static bool suppressed(const ignore *list, size_t n, const mig_lint_finding *f, size_t stmt)
+{
+	if (f->rule == &mig_lint_rules[R_IGNORE_REASON] || f->rule == &mig_lint_rules[R_IGNORE_UNKNOWN])
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!list[i].file_wide && list[i].stmt != stmt)
+			continue;
+		for (size_t k = 0; k < list[i].nrules; k++)
+			if (!strcmp(list[i].rules[k], f->rule->id))
+				return true;
+	}
+	return false;
+}
+
+static void finding_clear(mig_lint_finding *f)
+{
+	free(f->message);
+	free(f->lock);
+	free(f->table);
+}
+
+static int by_line(const void *a, const void *b)
+{
+	const mig_lint_finding *x = a, *y = b;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->column != y->column)
+		return x->column < y->column ? -1 : 1;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+static void free_list(char **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+int mig_lint_sql(mig_lint_result *out, const char *sql, size_t len, const mig_lint_context *ctx)
+{
+	memset(out, 0, sizeof *out);
+	mig_pg_file *file = NULL;
+	mig_pg_syntax_error syntax = {0};
+	int rc = mig_pg_parse(&file, &syntax, sql, len);
+	if (rc == MIG_ESCHEMA) {
+		out->syntax_line = syntax.line;
+		out->syntax_column = syntax.column;
+		snprintf(out->syntax_message, sizeof out->syntax_message, "%s", syntax.message);
+		return rc;
+	}
+	if (rc < 0)
+		return rc;
+	walk w = {.ctx = ctx, .sql = sql, .len = len, .out = out};
+	ignore *ignores = NULL;
+	size_t nignores = 0;
+	/* which statement each finding belongs to, to match statement-level suppressions */
+	size_t *owner = NULL, nowner = 0;
+	size_t prev_end = 0;
+	for (size_t i = 0; i < file->nstmts && !w.oom; i++) {
+		const mig_pg_stmt *st = &file->stmts[i];
+		read_ignores(&w, &ignores, &nignores, prev_end, st->offset, i, st);
+		prev_end = st->offset + st->length;
+		size_t before = out->nfindings;
+		lint_stmt(&w, st);
+		claim(&w, st, before);
+		size_t *grown = realloc(owner, (out->nfindings + 1) * sizeof *owner);
+		if (!grown) {
+			w.oom = true;
+			break;
+		}
+		owner = grown;
+		for (size_t k = nowner; k < before; k++)
+			owner[k] = (size_t)-1; /* directive findings: never suppressed */
+		for (size_t k = before; k < out->nfindings; k++)
+			owner[k] = i;
+		nowner = out->nfindings;
+	}
+	if (!w.oom && file->nstmts == 0)
+		read_ignores(&w, &ignores, &nignores, 0, len, 0, NULL);
+	/* drop what is suppressed */
+	size_t kept = 0;
+	for (size_t k = 0; k < out->nfindings; k++) {
+		size_t stmt = k < nowner ? owner[k] : (size_t)-1;
+		if (!w.oom && suppressed(ignores, nignores, &out->findings[k], stmt))
+			finding_clear(&out->findings[k]);
+		else
+			out->findings[kept++] = out->findings[k];
+	}
+	out->nfindings = kept;
+	for (size_t i = 0; !w.oom && i < out->nclaims; i++) {
+		mig_lint_finding lock = {.rule = &mig_lint_rules[R_OBSERVED_LOCK]};
+		mig_lint_finding rewrite = {.rule = &mig_lint_rules[R_OBSERVED_REWRITE]};
+		out->claims[i].ignore_lock = suppressed(ignores, nignores, &lock, i);
+		out->claims[i].ignore_rewrite = suppressed(ignores, nignores, &rewrite, i);
+	}
+	if (kept > 1)
+		qsort(out->findings, kept, sizeof *out->findings, by_line);
+	for (size_t i = 0; i < nignores; i++)
+		free_list(ignores[i].rules, ignores[i].nrules);
+	free(ignores);
+	free(owner);
+	free_list(w.created, w.ncreated);
+	free_list(w.enum_values, w.nenum_values);
+	for (size_t i = 0; i < w.nchecks; i++) {
+		free(w.checks[i].table);
+		free(w.checks[i].conname);
+		free(w.checks[i].column);
+	}
+	free(w.checks);
+	for (size_t i = 0; i < w.ncolumns; i++) {
+		free(w.columns[i].table);
+		free(w.columns[i].column);
+	}
+	free(w.columns);
+	mig_pg_file_free(file);
+	return w.oom ? MIG_EFAIL : MIG_OK;
+}
+
+const mig_lint_claim *mig_lint_claim_at(const mig_lint_result *r, unsigned line)
+{
+	for (size_t i = 0; i < r->nclaims; i++)
+		if (r->claims[i].line == line)
+			return &r->claims[i];
+	return NULL;
+}
+
+bool mig_lint_has_error(const mig_lint_result *r)
+{
+	for (size_t i = 0; i < r->nfindings; i++)
+		if (r->findings[i].rule->severity == MIG_LINT_ERROR)
+			return true;
+	return false;
+}
+
+void mig_lint_result_clear(mig_lint_result *r)
+{
+	for (size_t i = 0; i < r->nfindings; i++)
+		finding_clear(&r->findings[i]);
+	free(r->findings);
+	r->findings = NULL;
+	r->nfindings = 0;
+	free(r->claims);
+	r->claims = NULL;
+	r->nclaims = 0;
+}

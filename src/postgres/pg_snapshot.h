@@ -1,0 +1,34 @@
+/* Reading a schema snapshot and object-tracking origins from a PostgreSQL database
+ * (src/postgres/pg_snapshot.c): one connection, a fixed number of catalog queries sent
+ * in one round trip whatever the schema's size. */
+#ifndef MIGRATE_PG_SNAPSHOT_H
+#define MIGRATE_PG_SNAPSHOT_H
+
+#include "util/error.h"
+#include "schema/snapshot.h"
+
+typedef struct mig_pg_reader mig_pg_reader;
+
+/* Connects to conninfo (a libpq URI or key=value string). A failure is MIG_EFAIL naming
+ * what (`live` or `shadow`) could not be reached; the password never appears. *out is
+ * the caller's: mig_pg_reader_close. */
+int mig_pg_reader_open(mig_pg_reader **out, const char *conninfo, const char *what,
+		       mig_error *err);
+
+/* Accepts NULL. */
+void mig_pg_reader_close(mig_pg_reader *r);
+
+/* Reads the snapshot into *out (zeroed first; sorted) in one read-only transaction. */
+int mig_pg_snapshot_read(mig_snapshot *out, mig_pg_reader *r, mig_error *err);
+
+/* The same in two halves, so two databases' servers work at once: send the queries,
+ * then receive the snapshot (exactly one receive after each successful send). */
+int mig_pg_snapshot_send(mig_pg_reader *r, mig_error *err);
+int mig_pg_snapshot_receive(mig_snapshot *out, mig_pg_reader *r, mig_error *err);
+
+/* The live (not dropped) rows of schema_migrations_objects: who created what. None
+ * (n 0) when the table does not exist. *out is the caller's (mig_object_origins_free). */
+int mig_pg_origins_read(mig_object_origin **out, size_t *n, mig_pg_reader *r,
+			mig_error *err);
+
+#endif

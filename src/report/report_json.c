@@ -1,0 +1,205 @@
+/* JSON reports of run, status, seed and verify, built with jansson so escaping and
+ * numbers are always right; json_out.c writes them. */
+#include "report/report_json.h"
+
+#include "util/json_out.h"
+
+static json_t *mongo_json(const mig_mongo_results *r);
+
+int mig_report_run_json(FILE *out, const char *backend, const mig_run *run, const mig_mongo_results *mongo,
+			mig_error *err)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; list && i < run->nitems; i++) {
+		const mig_migration *m = run->items[i].migration;
+		json_array_append_new(
+			list, json_pack("{s:s, s:s, s:I, s:s, s:s}", "backend", backend, "module",
+					run->items[i].module->name, "version",
+					(json_int_t)m->version, "name", m->name, "file",
+					run->up ? m->up_path : m->down_path));
+	}
+	json_t *doc = json_pack("{s:s, s:b, s:o}", "direction", run->up ? "up" : "down",
+				"dry_run", 1, "migrations", list);
+	if (doc && mongo)
+		json_object_set_new(doc, "mongodb", mongo_json(mongo));
+	return mig_json_emit(out, doc, err);
+}
+
+static json_t *error_json(const mig_error *e, const char *file)
+{
+	return json_pack("{s:s, s:o, s:o, s:o}", "message", e->message, "sqlstate",
+			 e->sqlstate[0] ? json_string(e->sqlstate) : json_null(), "file",
+			 file ? json_string(file) : json_null(), "line",
+			 e->line ? json_integer(e->line) : json_null());
+}
+
+int mig_report_run_result_json(FILE *out, const mig_run *run, const mig_run_report *r, int rc,
+			       const mig_error *failure, mig_error *err)
+{
+	json_t *list = json_array();
+	bool explained = false;
+	for (size_t i = 0; list && run && i < run->nitems; i++) {
+		const mig_migration *m = run->items[i].migration;
+		const mig_step_result *res = r->items && i < r->nitems ? &r->items[i] : NULL;
+		mig_step_state st = res ? res->state : MIG_STEP_SKIPPED;
+		const char *path = run->up ? m->up_path : m->down_path;
+		const char *state = st == MIG_STEP_FAILED ? "failed"
+				    : st == MIG_STEP_DONE ? (run->up ? "applied" : "rolled_back")
+							  : "skipped";
+		json_t *error = json_null();
+		if (st == MIG_STEP_FAILED) {
+			error = error_json(&res->error, path);
+			explained = true;
+		}
+		json_array_append_new(
+			list, json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:o}", "module",
+					run->items[i].module->name, "version", (json_int_t)m->version,
+					"name", m->name, "state", state, "ms",
+					(json_int_t)(res ? res->ms : 0), "attempts",
+					(json_int_t)(res ? res->attempts : 0), "lock_wait_ms",
+					(json_int_t)(res ? res->lock_wait_ms : 0), "error", error));
+	}
+	json_t *doc = json_pack("{s:s, s:b, s:o, s:I, s:I}", "direction",
+				run && !run->up ? "down" : "up", "ok", rc == MIG_OK, "migrations", list,
+				"files_executed", (json_int_t)r->files_executed, "duration_ms",
+				(json_int_t)mig_elapsed_ms(&r->start));
+	/* a failure no migration explains: the lock, the connection, a refusal */
+	if (doc && rc < 0 && !explained && failure)
+		json_object_set_new(doc, "error", error_json(failure, NULL));
+	return mig_json_emit(out, doc, err);
+}
+
+static const char *state_of(const mig_module_status *st)
+{
+	if (st->dirty)
+		return "dirty";
+	if (st->missing)
+		return "missing";
+	if (!st->enabled)
+		return "not_enabled";
+	if (st->contract_pending)
+		return "contract_pending";
+	return st->pending ? "pending" : "up_to_date";
+}
+
+static const char *mongo_state_name(mig_mongo_state state)
+{
+	switch (state) {
+	case MIG_MONGO_PRESENT:
+		return "present";
+	case MIG_MONGO_MISSING:
+		return "missing";
+	case MIG_MONGO_CREATED:
+		return "created";
+	case MIG_MONGO_CONFLICT:
+		return "conflict";
+	case MIG_MONGO_CHANGED:
+		return "changed";
+	case MIG_MONGO_EXTRA:
+		return "extra";
+	case MIG_MONGO_DROPPED:
+		return "dropped";
+	case MIG_MONGO_BUILDING:
+		return "building";
+	case MIG_MONGO_FAILED:
+		return "failed";
+	}
+	return "unknown";
+}
+
+/* {"items": [...], "missing": n, ...}: the MongoDB part shared by status, seed, verify */
+static json_t *mongo_json(const mig_mongo_results *r)
+{
+	json_t *items = json_array();
+	for (size_t i = 0; items && i < r->nitems; i++) {
+		const mig_mongo_result *it = &r->items[i];
+		json_array_append_new(
+			items, json_pack("{s:s, s:s, s:o, s:s, s:o}", "module", it->module,
+					 "collection", it->collection, "index",
+					 it->index ? json_string(it->index) : json_null(), "state",
+					 mongo_state_name(it->state), "detail",
+					 it->detail ? json_string(it->detail) : json_null()));
+	}
+	return json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "items", items,
+			 "present", (json_int_t)r->present, "missing", (json_int_t)r->missing,
+			 "created", (json_int_t)r->created, "conflicts", (json_int_t)r->conflicts,
+			 "changed", (json_int_t)r->changed, "extra", (json_int_t)r->extra,
+			 "dropped", (json_int_t)r->dropped, "building", (json_int_t)r->building,
+			 "failed", (json_int_t)r->failed);
+}
+
+int mig_report_status_json(FILE *out, const char *backend, const mig_module_status *rows, size_t n,
+			   bool ledger_exists, const mig_mongo_results *mongo, mig_error *err)
+{
+	json_t *doc = json_object();
+	if (backend) {
+		json_t *modules = json_array();
+		for (size_t i = 0; modules && i < n; i++) {
+			const mig_module_status *st = &rows[i];
+			json_array_append_new(
+				modules,
+				json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:I, s:s}", "module",
+					  st->module, "enabled", st->enabled, "applied",
+					  (json_int_t)st->applied, "latest", (json_int_t)st->latest,
+					  "applied_count", (json_int_t)st->napplied, "pending",
+					  (json_int_t)st->pending, "dirty_version",
+					  st->dirty ? json_integer(st->dirty) : json_null(), "missing",
+					  (json_int_t)st->missing, "state", state_of(st)));
+		}
+		json_object_set_new(doc, backend,
+				    json_pack("{s:b, s:o}", "ledger_exists", ledger_exists,
+					      "modules", modules));
+	}
+	if (mongo)
+		json_object_set_new(doc, "mongodb", mongo_json(mongo));
+	return mig_json_emit(out, doc, err);
+}
+
+int mig_report_seed_json(FILE *out, const mig_mongo_results *r, bool dry_run, mig_error *err)
+{
+	return mig_json_emit(out, json_pack("{s:b, s:o}", "dry_run", dry_run, "mongodb", mongo_json(r)),
+		    err);
+}
+
+static const char *problem_name(mig_problem_kind kind)
+{
+	switch (kind) {
+	case MIG_PROBLEM_CHANGED:
+		return "changed";
+	case MIG_PROBLEM_FILE_GONE:
+		return "file_gone";
+	case MIG_PROBLEM_DIRTY:
+		return "dirty";
+	}
+	return "unknown";
+}
+
+int mig_report_verify_json(FILE *out, const char *backend, const mig_problem *problems, size_t nproblems,
+			   size_t checked, const mig_missing_object *objects,
+		      size_t nobjects, const mig_mongo_results *mongo, mig_error *err)
+{
+	size_t bad = nproblems + nobjects + (mongo ? mongo->missing + mongo->conflicts : 0);
+	json_t *doc = json_pack("{s:b}", "ok", bad == 0);
+	if (doc && backend) {
+		json_t *list = json_array();
+		for (size_t i = 0; list && i < nproblems; i++)
+			json_array_append_new(
+				list, json_pack("{s:s, s:I, s:s, s:s}", "module", problems[i].module,
+						"version", (json_int_t)problems[i].version, "problem",
+						problem_name(problems[i].kind), "path", problems[i].path));
+		json_t *missing = json_array();
+		for (size_t i = 0; missing && i < nobjects; i++) {
+			const mig_missing_object *o = &objects[i];
+			json_array_append_new(
+				missing, json_pack("{s:s, s:I, s:s, s:s, s:s}", "module", o->module,
+						   "version", (json_int_t)o->version, "kind", o->kind,
+						   "schema", o->schema, "name", o->name));
+		}
+		json_object_set_new(doc, backend,
+				    json_pack("{s:I, s:o, s:o}", "checked", (json_int_t)checked,
+					      "problems", list, "objects", missing));
+	}
+	if (doc && mongo)
+		json_object_set_new(doc, "mongodb", mongo_json(mongo));
+	return mig_json_emit(out, doc, err);
+}

@@ -1,0 +1,25 @@
+/* --format json: one document per run with a stable shape (see README, "JSON output"). */
+#ifndef MIGRATE_REPORT_JSON_H
+#define MIGRATE_REPORT_JSON_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/engine.h"
+#include "core/mongo_plan.h"
+#include "report/run_report.h"
+
+int mig_report_run_json(FILE *out, const char *backend, const mig_run *run, const mig_mongo_results *mongo,
+			mig_error *err);
+/* The run report of `up`/`down --format json`: every item of run with its state, and
+ * rc/failure (err, when rc < 0) for what no migration explains. */
+int mig_report_run_result_json(FILE *out, const mig_run *run, const mig_run_report *r, int rc,
+			       const mig_error *failure, mig_error *err);
+int mig_report_status_json(FILE *out, const char *backend, const mig_module_status *rows, size_t n,
+			   bool ledger_exists, const mig_mongo_results *mongo, mig_error *err);
+int mig_report_seed_json(FILE *out, const mig_mongo_results *r, bool dry_run, mig_error *err);
+int mig_report_verify_json(FILE *out, const char *backend, const mig_problem *problems, size_t nproblems,
+			   size_t checked, const mig_missing_object *objects,
+		      size_t nobjects, const mig_mongo_results *mongo, mig_error *err);
+
+#endif

@@ -1,0 +1,222 @@
+/* Unit tests of the schema snapshot model and its comparison (src/schema/schema_diff.c):
+ * missing, extra and changed objects by name, attributes absent on one side, extras
+ * limited to the schemas the history uses, parts of a missing table folded into it,
+ * attribution to the creating migration, the module filter, and the JSON shape. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema/snapshot.h"
+#include "schema/snapshot_json.h"
+
+static void add(mig_snapshot *s, const char *type, const char *schema, const char *name,
+		const char *key, const char *value)
+{
+	const char *keys[] = {key};
+	const char *values[] = {value};
+	assert_int_equal(mig_snapshot_add(s, type, schema, name, key ? 1 : 0, keys, values, NULL),
+			 MIG_OK);
+}
+
+/* The same small schema: a table with a column and an index, and a function. */
+static void base(mig_snapshot *s)
+{
+	add(s, "table", "app", "users", "comment", NULL);
+	add(s, "column", "app", "users.email", "type", "text");
+	add(s, "index", "app", "users.users_email_idx", "definition", "CREATE INDEX ...");
+	add(s, "function", "app", "touch()", "body", "BEGIN RETURN NEW; END");
+	add(s, "schema", "app", "app", NULL, NULL);
+	mig_snapshot_sort(s);
+}
+
+static void test_identical_snapshots_have_no_difference(void **state)
+{
+	(void)state;
+	mig_snapshot a = {0}, b = {0};
+	mig_diff d = {0};
+	base(&a);
+	base(&b);
+	assert_int_equal(mig_snapshot_diff(&d, &a, &b, true, NULL), MIG_OK);
+	assert_int_equal(d.n, 0);
+	mig_snapshot_clear(&a);
+	mig_snapshot_clear(&b);
+	mig_diff_clear(&d);
+}
+
+static void test_changed_attribute_names_both_values(void **state)
+{
+	(void)state;
+	mig_snapshot a = {0}, b = {0};
+	mig_diff d = {0};
+	base(&a);
+	add(&b, "column", "app", "users.email", "type", "character varying(50)");
+	add(&b, "table", "app", "users", "comment", "people"); /* NULL -> value */
+	add(&b, "index", "app", "users.users_email_idx", "definition", "CREATE INDEX ...");
+	add(&b, "function", "app", "touch()", "body", "BEGIN RETURN NEW; END");
+	add(&b, "schema", "app", "app", NULL, NULL);
+	mig_snapshot_sort(&b);
+	assert_int_equal(mig_snapshot_diff(&d, &a, &b, true, NULL), MIG_OK);
+	assert_int_equal(d.n, 2);
+	assert_int_equal(d.items[0].kind, MIG_DIFF_CHANGED);
+	assert_string_equal(d.items[0].object_type, "column");
+	assert_string_equal(d.items[0].name, "users.email");
+	assert_string_equal(d.items[0].attribute, "type");
+	assert_string_equal(d.items[0].expected, "text");
+	assert_string_equal(d.items[0].actual, "character varying(50)");
+	assert_string_equal(d.items[1].attribute, "comment");
+	assert_null(d.items[1].expected);
+	assert_string_equal(d.items[1].actual, "people");
+	mig_snapshot_clear(&a);
+	mig_snapshot_clear(&b);
+	mig_diff_clear(&d);
+}
+
+static void test_missing_and_extra_by_name(void **state)
+{
+	(void)state;
+	mig_snapshot a = {0}, b = {0};
+	mig_diff d = {0};
+	base(&a);
+	base(&b);
+	/* the index is gone, another is there, and a table in an unused schema */
+	mig_snapshot_clear(&b);
+	add(&b, "table", "app", "users", "comment", NULL);
+	add(&b, "column", "app", "users.email", "type", "text");
+	add(&b, "index", "app", "users.other_idx", "definition", "CREATE INDEX ...");
+	add(&b, "function", "app", "touch()", "body", "BEGIN RETURN NEW; END");
+	add(&b, "schema", "app", "app", NULL, NULL);
+	add(&b, "table", "elsewhere", "t", NULL, NULL);
+	mig_snapshot_sort(&b);
+	assert_int_equal(mig_snapshot_diff(&d, &a, &b, true, NULL), MIG_OK);
+	assert_int_equal(d.n, 2);
+	assert_int_equal(d.items[0].kind, MIG_DIFF_EXTRA);
+	assert_string_equal(d.items[0].name, "users.other_idx");
+	assert_int_equal(d.items[1].kind, MIG_DIFF_MISSING);
+	assert_string_equal(d.items[1].name, "users.users_email_idx");
+	mig_diff_clear(&d);
+	/* public, present in every database, is not a schema the history uses by itself */
+	mig_snapshot fresh = {0}, live = {0};
+	mig_diff d2 = {0};
+	add(&fresh, "schema", "public", "public", "comment", "standard public schema");
+	add(&live, "schema", "public", "public", "comment", "standard public schema");
+	add(&live, "table", "public", "by_hand", NULL, NULL);
+	assert_int_equal(mig_snapshot_diff(&d2, &fresh, &live, true, NULL), MIG_OK);
+	assert_int_equal(d2.n, 0);
+	add(&fresh, "table", "public", "t", NULL, NULL);
+	add(&live, "table", "public", "t", NULL, NULL);
+	mig_snapshot_sort(&fresh);
+	mig_snapshot_sort(&live);
+	assert_int_equal(mig_snapshot_diff(&d2, &fresh, &live, true, NULL), MIG_OK);
+	assert_int_equal(d2.n, 1);
+	assert_string_equal(d2.items[0].name, "by_hand");
+	mig_snapshot_clear(&fresh);
+	mig_snapshot_clear(&live);
+	mig_diff_clear(&d2);
+	/* unlimited (a round trip compares everything) */
+	assert_int_equal(mig_snapshot_diff(&d, &a, &b, false, NULL), MIG_OK);
+	assert_int_equal(d.n, 3);
+	mig_snapshot_clear(&a);
+	mig_snapshot_clear(&b);
+	mig_diff_clear(&d);
+}
+
+static void test_parts_of_a_missing_table_fold_into_it(void **state)
+{
+	(void)state;
+	mig_snapshot a = {0}, b = {0};
+	mig_diff d = {0};
+	base(&a);
+	add(&b, "function", "app", "touch()", "body", "BEGIN RETURN NEW; END");
+	add(&b, "schema", "app", "app", NULL, NULL);
+	mig_snapshot_sort(&b);
+	assert_int_equal(mig_snapshot_diff(&d, &a, &b, true, NULL), MIG_OK);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.items[0].kind, MIG_DIFF_MISSING);
+	assert_string_equal(d.items[0].object_type, "table");
+	assert_string_equal(d.items[0].name, "users");
+	mig_snapshot_clear(&a);
+	mig_snapshot_clear(&b);
+	mig_diff_clear(&d);
+}
+
+static void test_attribution_and_module_filter(void **state)
+{
+	(void)state;
+	mig_snapshot a = {0}, b = {0};
+	mig_diff d = {0};
+	base(&a);
+	add(&b, "schema", "app", "app", NULL, NULL);
+	add(&b, "table", "app", "users", "comment", NULL);
+	add(&b, "column", "app", "users.email", "type", "int");
+	add(&b, "table", "app", "stray", NULL, NULL);
+	mig_snapshot_sort(&b);
+	assert_int_equal(mig_snapshot_diff(&d, &a, &b, true, NULL), MIG_OK);
+	/* changed column, missing function, missing index, extra table */
+	assert_int_equal(d.n, 4);
+	mig_object_origin o[] = {
+		{"table", "app", "users", "core", 1},
+		{"index", "app", "users_email_idx", "core", 2},
+		{"function", "app", "touch()", "audit", 7},
+	};
+	assert_int_equal(mig_diff_attribute(&d, o, 3, NULL), MIG_OK);
+	for (size_t i = 0; i < d.n; i++) {
+		const mig_difference *x = &d.items[i];
+		if (!strcmp(x->object_type, "column"))
+			assert_true(!strcmp(x->module, "core") && x->version == 1);
+		else if (!strcmp(x->object_type, "index"))
+			assert_true(!strcmp(x->module, "core") && x->version == 2);
+		else if (!strcmp(x->object_type, "function"))
+			assert_true(!strcmp(x->module, "audit") && x->version == 7);
+		else
+			assert_null(x->module);
+	}
+	mig_diff_keep_module(&d, "core");
+	assert_int_equal(d.n, 2);
+	mig_snapshot_clear(&a);
+	mig_snapshot_clear(&b);
+	mig_diff_clear(&d);
+}
+
+static void test_json_shape(void **state)
+{
+	(void)state;
+	mig_snapshot a = {0}, b = {0};
+	mig_diff d = {0};
+	base(&a);
+	assert_int_equal(mig_snapshot_diff(&d, &a, &b, true, NULL), MIG_OK);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(mig_diff_print_json(f, &d, NULL), MIG_OK);
+	assert_int_equal(mig_snapshot_print_json(f, &a, NULL), MIG_OK);
+	fclose(f);
+	assert_non_null(strstr(buf, "\"ok\": false"));
+	assert_non_null(strstr(buf, "\"kind\": \"missing\""));
+	assert_non_null(strstr(buf, "\"object_type\": \"table\""));
+	assert_non_null(strstr(buf, "\"attribute\": null"));
+	assert_non_null(strstr(buf, "\"version\": null"));
+	assert_non_null(strstr(buf, "\"objects\": ["));
+	free(buf);
+	mig_snapshot_clear(&a);
+	mig_diff_clear(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_identical_snapshots_have_no_difference),
+		cmocka_unit_test(test_changed_attribute_names_both_values),
+		cmocka_unit_test(test_missing_and_extra_by_name),
+		cmocka_unit_test(test_parts_of_a_missing_table_fold_into_it),
+		cmocka_unit_test(test_attribution_and_module_filter),
+		cmocka_unit_test(test_json_shape),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
