@@ -409,15 +409,8 @@ static int modules_pair(walker *w, const char *key, const yaml_node_t *key_node,
 bool mig_target_name_valid(mig_target_kind kind, const char *name)
 {
 	size_t n = strlen(name);
-	if (kind == MIG_TARGET_SCHEMA) {
-		if (n == 0 || n > 63 || (name[0] >= '0' && name[0] <= '9'))
-			return false;
-		for (const char *p = name; *p; p++)
-			if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			      (*p >= '0' && *p <= '9')))
-				return false;
-		return true;
-	}
+	if (kind == MIG_TARGET_SCHEMA)
+		return mig_schema_name_valid(name);
 	if (n == 0 || n > 200)
 		return false;
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)

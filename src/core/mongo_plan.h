@@ -6,8 +6,7 @@
 #include <stdio.h>
 
 #include "core/config.h"
-#include "mongodb/index_spec.h"
-#include "mongodb/mongo.h"
+#include "driver/doc_driver.h"
 #include "driver/registry.h"
 
 typedef struct mig_mongo_plan {

@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #include "util/checksum.h"
-#include "core/config.h"
+#include "driver/sql_config.h"
 #include "util/error.h"
 
 /* Bumped whenever a slot is added, removed or changes meaning; the registry refuses a

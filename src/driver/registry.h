@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "driver/driver.h"
-#include "mongodb/mongo.h"
+#include "driver/doc_driver.h"
 
 typedef struct mig_registry {
 	const mig_sql_driver *const *sql; /* SQL backends, looked up by their name */

@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "lint/lint.h"
-#include "lint/observe.h"
+#include "driver/observe.h"
 
 typedef struct mig_lint_report_file {
 	char *path;

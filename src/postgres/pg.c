@@ -19,6 +19,7 @@
 #include "postgres/pg_script.h"
 #include "postgres/pg_track.h"
 #include "postgres/pg_fleet.h"
+#include "util/names.h"
 #include "util/sql_split.h"
 
 /* Key of the session advisory lock: one migrator per database ("migrate" in ASCII),
@@ -194,7 +195,7 @@ static int pg_connect(void **out, const mig_sql_config *cfg, mig_error *err)
 	char options[128];
 	if (cfg->schema) {
 		/* a schema target: its tables, ledger and lock row resolve into the schema */
-		if (!mig_target_name_valid(MIG_TARGET_SCHEMA, cfg->schema))
+		if (!mig_schema_name_valid(cfg->schema))
 			return mig_error_set(err, MIG_EUSAGE, "bad schema name '%.100s'", cfg->schema);
 		snprintf(options, sizeof options, "-c search_path=\"%s\"", cfg->schema);
 		keys[3] = "options";

@@ -7,7 +7,7 @@
 
 #include <libpq-fe.h>
 
-#include "core/config.h"
+#include "driver/sql_config.h"
 #include "util/error.h"
 
 typedef struct mig_pg_keeper mig_pg_keeper;

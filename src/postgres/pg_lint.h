@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #include "driver/driver.h"
-#include "lint/observe.h"
+#include "driver/observe.h"
 
 /* The driver op table_facts on an open connection. */
 int mig_pg_table_facts(PGconn *conn, mig_table_fact *facts, size_t n, int *server_major,

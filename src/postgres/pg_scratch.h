@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/config.h"
+#include "driver/sql_config.h"
 #include "util/error.h"
 
 typedef struct mig_pg_admin mig_pg_admin;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "mongodb/mongo.h"
+#include "driver/doc_driver.h"
 #include "driver/registry.h"
 #include "core/engine.h"
 #include "scratch/scratch.h"

@@ -44,3 +44,15 @@ int mig_parse_duration_ms(const char *text, long long *ms)
 	*ms = value * unit;
 	return 0;
 }
+
+bool mig_schema_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 63 || (name[0] >= '0' && name[0] <= '9'))
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!(*p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9')))
+			return false;
+	return true;
+}
