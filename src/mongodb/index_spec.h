@@ -1,7 +1,7 @@
 /* The declarative MongoDB spec of one module: migrations/mongodb/<module>/indexes.json,
- * parsed and validated (src/mongodb/index_spec.c, the only reader of JSON input) before any
- * connection is opened. Every value is typed here: the driver turns these plain structs
- * into BSON without parsing text again. */
+ * parsed (src/mongodb/index_spec.c, on the JSON reader of ext_json.c) and checked against
+ * mongod's rules (index_rules.c) before any connection is opened. Every value is typed here:
+ * the driver turns these plain structs into BSON without parsing text again. */
 #ifndef MIGRATE_INDEX_SPEC_H
 #define MIGRATE_INDEX_SPEC_H
 
@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "util/error.h"
+#include "mongodb/ext_json.h" /* mig_value: partial filters, validators */
 
 typedef enum mig_key_kind {
 	MIG_KEY_ASC,      /* 1 */
@@ -23,36 +24,8 @@ typedef struct mig_index_key {
 	mig_key_kind kind;
 } mig_index_key;
 
-/* A JSON value of a partial filter or validator, with MongoDB's extended JSON wrappers
- * ($date, $oid, $numberLong, $numberDecimal) already read. */
-typedef enum mig_value_type {
-	MIG_VALUE_NULL,
-	MIG_VALUE_BOOL,
-	MIG_VALUE_INT,     /* 64-bit; the driver sends int32 when it fits */
-	MIG_VALUE_LONG,    /* {"$numberLong": "..."}: always int64 */
-	MIG_VALUE_DOUBLE,
-	MIG_VALUE_STRING,
-	MIG_VALUE_DATE,    /* milliseconds since the epoch, in integer */
-	MIG_VALUE_OID,     /* 24 hex digits in string */
-	MIG_VALUE_DECIMAL, /* the digits in string */
-	MIG_VALUE_ARRAY,
-	MIG_VALUE_OBJECT,
-} mig_value_type;
-
-typedef struct mig_value mig_value;
-struct mig_value {
-	mig_value_type type;
-	bool boolean;
-	long long integer;
-	double number;
-	char *string;
-	char **keys;      /* OBJECT: member names, in file order */
-	mig_value *items; /* ARRAY elements or OBJECT member values */
-	size_t n;
-};
-
 /* A collation in mongod's stored form: every field filled in from the locale's defaults
- * (index_spec.c holds the per-locale table, README "Collations" documents it). */
+ * (index_collation.c holds the per-locale table, README "Collations" documents it). */
 typedef struct mig_collation {
 	char *locale;        /* canonical ICU id, never "simple" (that is no collation) */
 	bool case_level;
