@@ -1,8 +1,9 @@
 /* MongoDB backend: makes the collections and indexes of the modules' index specs exist
- * (src/mongodb/mongo.c, the only file that includes libmongoc). It is built as a loadable
- * module (migrate-mongodb.so) that the registry opens only when a config has mongodb:,
- * so a PostgreSQL-only run never loads libmongoc; the rest of migrate reaches it through
- * the mig_doc_driver table at the end of this header. */
+ * (src/mongodb/mongo_client.c connects, mongo_sync.c compares and seeds; src/mongodb/ is the
+ * only folder that includes libmongoc). It is built as a loadable module (migrate-mongodb.so)
+ * that the registry opens only when a config has mongodb:, so a PostgreSQL-only run never
+ * loads libmongoc; the rest of migrate reaches it through the mig_doc_driver table at the end
+ * of this header. */
 #ifndef MIGRATE_MONGO_H
 #define MIGRATE_MONGO_H
 

@@ -1,5 +1,5 @@
-/* The pure half of the MongoDB driver: index specs to BSON, and the comparison of a spec
- * with what the server lists, following mongod (index_descriptor.cpp compareIndexOptions,
+/* The pure half of the MongoDB driver: index specs and collection options to BSON, and the
+ * comparison of a spec with what the server lists, following mongod (index_descriptor.cpp compareIndexOptions,
  * fts_spec.cpp, collator_factory_icu.cpp). Uses libbson only: no connection, no I/O. */
 #include "mongodb/mongo_compare.h"
 
@@ -628,4 +628,142 @@ void mig_mongo_index_compare(mig_mongo_diff *out, const mig_index *ix, const bso
 		bson_destroy(&want);
 	}
 	bson_destroy(&key);
+}
+
+/* ---- collection options ---- */
+
+static bool opt_doc(const bson_t *opts, const char *key, bson_t *sub)
+{
+	bson_iter_t it;
+	const uint8_t *data;
+	uint32_t len;
+	if (!opts || !bson_iter_init_find(&it, opts, key) || !BSON_ITER_HOLDS_DOCUMENT(&it))
+		return false;
+	bson_iter_document(&it, &len, &data);
+	return bson_init_static(sub, data, len);
+}
+
+static const char *opt_utf8(const bson_t *opts, const char *key, const char *dflt)
+{
+	bson_iter_t it;
+	if (!opts || !bson_iter_init_find(&it, opts, key) || !BSON_ITER_HOLDS_UTF8(&it))
+		return dflt;
+	return bson_iter_utf8(&it, NULL);
+}
+
+static long long opt_int(const bson_t *opts, const char *key)
+{
+	bson_iter_t it;
+	if (!opts || !bson_iter_init_find(&it, opts, key))
+		return 0;
+	return bson_iter_as_int64(&it);
+}
+
+void mig_mongo_append_collection_options(bson_t *cmd, const mig_collection_options *o)
+{
+	if (o->validator)
+		mig_mongo_append_value(cmd, "validator", o->validator);
+	if (o->validation_level)
+		BSON_APPEND_UTF8(cmd, "validationLevel", o->validation_level);
+	if (o->validation_action)
+		BSON_APPEND_UTF8(cmd, "validationAction", o->validation_action);
+	if (o->has_collation)
+		mig_mongo_append_collation(cmd, "collation", &o->collation);
+	if (o->capped) {
+		BSON_APPEND_BOOL(cmd, "capped", true);
+		BSON_APPEND_INT64(cmd, "size", o->size);
+		if (o->max)
+			BSON_APPEND_INT64(cmd, "max", o->max);
+	}
+	if (o->ts_time_field) {
+		bson_t ts;
+		BSON_APPEND_DOCUMENT_BEGIN(cmd, "timeseries", &ts);
+		BSON_APPEND_UTF8(&ts, "timeField", o->ts_time_field);
+		if (o->ts_meta_field)
+			BSON_APPEND_UTF8(&ts, "metaField", o->ts_meta_field);
+		if (o->ts_granularity)
+			BSON_APPEND_UTF8(&ts, "granularity", o->ts_granularity);
+		bson_append_document_end(cmd, &ts);
+	}
+	if (o->has_expire_after_seconds)
+		BSON_APPEND_INT64(cmd, "expireAfterSeconds", o->expire_after_seconds);
+	if (o->clustered) {
+		bson_t ci, key;
+		BSON_APPEND_DOCUMENT_BEGIN(cmd, "clusteredIndex", &ci);
+		BSON_APPEND_DOCUMENT_BEGIN(&ci, "key", &key);
+		BSON_APPEND_INT32(&key, "_id", 1);
+		bson_append_document_end(&ci, &key);
+		BSON_APPEND_BOOL(&ci, "unique", true);
+		bson_append_document_end(cmd, &ci);
+	}
+	if (o->change_stream_images >= 0) {
+		bson_t cs;
+		BSON_APPEND_DOCUMENT_BEGIN(cmd, "changeStreamPreAndPostImages", &cs);
+		BSON_APPEND_BOOL(&cs, "enabled", o->change_stream_images == 1);
+		bson_append_document_end(cmd, &cs);
+	}
+}
+
+void mig_mongo_compare_collection_options(const mig_collection_options *o, const bson_t *have,
+					  char *changes, size_t csize, char *conflict, size_t fsize)
+{
+	bson_t want = BSON_INITIALIZER, w, h;
+	mig_mongo_append_collection_options(&want, o);
+	if (o->validator && (!opt_doc(&want, "validator", &w) || !opt_doc(have, "validator", &h) ||
+			     !mig_mongo_docs_equal(&w, &h)))
+		snprintf(changes + strlen(changes), csize - strlen(changes), "%svalidator",
+			 *changes ? ", " : "");
+	if (o->validation_level &&
+	    strcmp(o->validation_level, opt_utf8(have, "validationLevel", "strict")))
+		snprintf(changes + strlen(changes), csize - strlen(changes),
+			 "%svalidationLevel: server %s, spec %s", *changes ? ", " : "",
+			 opt_utf8(have, "validationLevel", "strict"), o->validation_level);
+	if (o->validation_action &&
+	    strcmp(o->validation_action, opt_utf8(have, "validationAction", "error")))
+		snprintf(changes + strlen(changes), csize - strlen(changes),
+			 "%svalidationAction: server %s, spec %s", *changes ? ", " : "",
+			 opt_utf8(have, "validationAction", "error"), o->validation_action);
+#define CONFLICT(...)                                                                          \
+	snprintf(conflict + strlen(conflict), fsize - strlen(conflict), __VA_ARGS__)
+	if (o->has_collation) {
+		bool hc = opt_doc(have, "collation", &h);
+		opt_doc(&want, "collation", &w);
+		if (!mig_mongo_collations_equal(&w, hc ? &h : NULL))
+			CONFLICT("%scollation differs", *conflict ? ", " : "");
+	}
+	if (o->capped) {
+		bson_iter_t it;
+		bool capped = have && bson_iter_init_find(&it, have, "capped") &&
+			      bson_iter_as_bool(&it);
+		if (!capped || opt_int(have, "size") < o->size ||
+		    (o->max && opt_int(have, "max") != o->max))
+			CONFLICT("%scapped/size/max differ", *conflict ? ", " : "");
+	}
+	if (o->ts_time_field) {
+		bool ts = opt_doc(have, "timeseries", &h);
+		if (!ts || strcmp(opt_utf8(&h, "timeField", ""), o->ts_time_field) ||
+		    strcmp(opt_utf8(&h, "metaField", ""),
+			   o->ts_meta_field ? o->ts_meta_field : "") ||
+		    (o->ts_granularity &&
+		     strcmp(opt_utf8(&h, "granularity", "seconds"), o->ts_granularity)))
+			CONFLICT("%stimeseries differs", *conflict ? ", " : "");
+	}
+	if (o->has_expire_after_seconds && opt_int(have, "expireAfterSeconds") !=
+						   o->expire_after_seconds)
+		CONFLICT("%sexpireAfterSeconds differs", *conflict ? ", " : "");
+	if (o->clustered && !opt_doc(have, "clusteredIndex", &h)) {
+		bson_iter_t it;
+		if (!(have && bson_iter_init_find(&it, have, "clusteredIndex") &&
+		      bson_iter_as_bool(&it)))
+			CONFLICT("%sclusteredIndex differs", *conflict ? ", " : "");
+	}
+	if (o->change_stream_images >= 0) {
+		bson_iter_t it;
+		bool on = opt_doc(have, "changeStreamPreAndPostImages", &h) &&
+			  bson_iter_init_find(&it, &h, "enabled") && bson_iter_as_bool(&it);
+		if (on != (o->change_stream_images == 1))
+			CONFLICT("%schangeStreamPreAndPostImages differs", *conflict ? ", " : "");
+	}
+#undef CONFLICT
+	bson_destroy(&want);
 }

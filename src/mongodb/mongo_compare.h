@@ -1,6 +1,6 @@
 /* The pure half of the MongoDB driver (src/mongodb/mongo_compare.c): turns a parsed index
- * spec into the BSON mongod is sent, and compares a spec with what listIndexes and
- * listCollections return, the way mongod itself would. libbson only, no server, so cmocka
+ * spec and collection options into the BSON mongod is sent, and compares a spec with what
+ * listIndexes and listCollections return, the way mongod itself would. libbson only, no server, so cmocka
  * tests it directly (tests/unit/mongodb/test_mongo_compare.c). */
 #ifndef MIGRATE_MONGO_COMPARE_H
 #define MIGRATE_MONGO_COMPARE_H
@@ -44,5 +44,19 @@ bool mig_mongo_filters_equal(const bson_t *a, const bson_t *b);
 
 /* Equality of two documents in key order, numbers by value whatever their BSON type. */
 bool mig_mongo_docs_equal(const bson_t *a, const bson_t *b);
+
+/* Appends the create command's options for o to cmd (validator, validation settings,
+ * collation, capped, timeseries, expireAfterSeconds, clusteredIndex,
+ * changeStreamPreAndPostImages). */
+void mig_mongo_append_collection_options(bson_t *cmd, const mig_collection_options *o);
+
+/* Compares the declared options o with the server's (listCollections "options", NULL when
+ * none): what collMod can change (validator, validationLevel, validationAction) is appended
+ * to changes (csize bytes), creation-only differences to conflict (fsize bytes), each
+ * ", "-separated; both must hold a string ("" to start). Only declared options are
+ * compared. */
+void mig_mongo_compare_collection_options(const mig_collection_options *o, const bson_t *have,
+					  char *changes, size_t csize, char *conflict,
+					  size_t fsize);
 
 #endif

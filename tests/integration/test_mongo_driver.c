@@ -1,4 +1,4 @@
-/* Integration tests of mig_mongo_sync (src/mongodb/mongo.c) against the server named by
+/* Integration tests of mig_mongo_sync (src/mongodb/mongo_sync.c) against the server named by
  * MIGRATE_TEST_MONGO_URI: the stand-in (tests/mongo_standin) or a real mongod, unchanged.
  * Each test works in a fresh, randomly named database and drops it afterwards. Set-up and
  * inspection go through mongo_test_util.c; what is under test only through mongo.h. */

@@ -1,15 +1,16 @@
-/* MongoDB backend for seed, status and verify: compares the modules' index specs with the
- * server and creates what is missing. The only file that includes <mongoc/mongoc.h>.
- * Commands per mig_mongo_sync: one listCollections, one listIndexes per existing collection,
- * and in SEED mode one createIndexes per collection with missing indexes (which creates a
- * missing collection too) or one create for a missing collection with nothing to index
- * (index by index only when the server reports a conflict). */
+/* The seed/verify logic of the MongoDB driver (mig_mongo_sync, mongo.h): plans one sync of the
+ * modules' index specs, asks the server what exists and, in SEED mode, creates or changes what
+ * differs, then reports every collection and index. Commands per sync: one listCollections,
+ * one listIndexes per existing collection, and in SEED mode one createIndexes per collection
+ * with missing indexes (which creates a missing collection too) or one create for a missing
+ * collection with nothing to index (index by index only when the server reports a conflict).
+ * The connection, running a command and turning errors into mig_error are mongo_client.c's. */
 /* libmongoc's headers use struct addrinfo, which -std=c11 hides without a POSIX request. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "mongodb/mongo.h"
+#include "mongodb/mongo_client.h"
 #include "mongodb/mongo_compare.h"
-#include "util/secret.h"
 
 #include <fnmatch.h>
 #include <mongoc/mongoc.h>
@@ -20,182 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* libmongoc waits 30 s by default before declaring a server unreachable; a migration tool
- * that is run by hand or at deploy time should say so sooner. Used only when the URI does
- * not set serverSelectionTimeoutMS itself (the README documents this). */
-#define DEFAULT_SERVER_SELECTION_MS 5000
-
 /* Server error codes that mean "an index like this one already exists": the index is a
  * conflict to report, not a reason to stop. */
 #define CODE_INDEX_OPTIONS_CONFLICT 85
 #define CODE_INDEX_KEY_SPECS_CONFLICT 86
 #define CODE_NAMESPACE_EXISTS 48
-
-struct mig_mongo {
-	mongoc_client_t *client;
-	char *database;
-	/* the URI's passwords (as written and decoded, the userinfo one and any
-	 * "...password=" query value): never to reach a message */
-	mig_secrets secret;
-};
-
-/* ---- memory and message helpers ---- */
-
-static char *dupn(const char *s, size_t n)
-{
-	char *d = malloc(n + 1);
-	if (d) {
-		memcpy(d, s, n);
-		d[n] = '\0';
-	}
-	return d;
-}
-
-static int oom(mig_error *err)
-{
-	return mig_error_set(err, MIG_EFAIL, "out of memory");
-}
-
-/* Copies msg into out (size outsz) with every secret replaced by "***". */
-static void scrub(char *out, size_t outsz, const char *msg, const mig_secrets *sc)
-{
-	snprintf(out, outsz, "%s", msg);
-	mig_secrets_redact(sc, out, outsz);
-}
-
-/* Fills err with code and the formatted message, secrets scrubbed. */
-static int fail(mig_error *err, int code, const mig_secrets *sc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(mig_error *err, int code, const mig_secrets *sc, const char *fmt, ...)
-{
-	char raw[MIG_ERROR_MAX], clean[MIG_ERROR_MAX];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(raw, sizeof raw, fmt, ap);
-	va_end(ap);
-	scrub(clean, sizeof clean, raw, sc);
-	return mig_error_set(err, code, "%s", clean);
-}
-
-/* MIG_EFAIL for a failed command: what was attempted, libmongoc's or the server's message and,
- * for a server error, its code. */
-static int fail_command(mig_mongo *m, mig_error *err, const bson_error_t *e, const char *what,
-			const char *coll)
-{
-	if (e->domain == MONGOC_ERROR_SERVER_SELECTION)
-		return fail(err, MIG_EFAIL, &m->secret, "cannot reach MongoDB: %s", e->message);
-	if (e->domain == MONGOC_ERROR_SERVER || e->domain == MONGOC_ERROR_WRITE_CONCERN)
-		return fail(err, MIG_EFAIL, &m->secret, "%s on '%s%s%s' failed: %s (code %u)", what,
-			    m->database, coll ? "." : "", coll ? coll : "", e->message, e->code);
-	return fail(err, MIG_EFAIL, &m->secret, "%s on '%s%s%s' failed: %s", what, m->database,
-		    coll ? "." : "", coll ? coll : "", e->message);
-}
-
-/* ---- connect ---- */
-
-/* MongoDB database names may not contain these (nor be empty). */
-static bool valid_database_name(const char *s)
-{
-	return *s && !strpbrk(s, "/\\. \"$");
-}
-
-int mig_mongo_connect(mig_mongo **out, const char *uri, const char *database, mig_error *err)
-{
-	mig_mongo *m = NULL;
-	mongoc_uri_t *u = NULL;
-	bson_error_t e;
-	int rc;
-
-	*out = NULL;
-	/* libmongoc's global set-up (SSL, SASL, handshake data) runs once per process however
-	 * often this is called: mongoc_init guards itself with a once-flag, so no state of ours is
-	 * needed. The matching mongoc_cleanup is mig_mongo_global_cleanup. */
-	mongoc_init();
-	/* libmongoc logs warnings and errors to stderr by default ("Port could not be parsed"),
-	 * which would break migrate's one-line error rule; everything it says there also comes
-	 * back in the bson_error_t we report. Setting the library's handler to none is idempotent
-	 * and holds no state of ours. */
-	mongoc_log_set_handler(NULL, NULL);
-
-	if (!(m = calloc(1, sizeof *m)) || mig_secrets_add(&m->secret, uri) < 0) {
-		rc = oom(err);
-		goto done;
-	}
-	if (!valid_database_name(database)) {
-		rc = fail(err, MIG_EUSAGE, &m->secret, "invalid MongoDB database name '%s'",
-			  database);
-		goto done;
-	}
-	if (!(m->database = dupn(database, strlen(database)))) {
-		rc = oom(err);
-		goto done;
-	}
-	if (!(u = mongoc_uri_new_with_error(uri, &e))) {
-		rc = fail(err, MIG_EUSAGE, &m->secret, "invalid MongoDB URI '%s': %s", uri,
-			  e.message);
-		goto done;
-	}
-	if (!mongoc_uri_has_option(u, MONGOC_URI_SERVERSELECTIONTIMEOUTMS))
-		mongoc_uri_set_option_as_int32(u, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
-					       DEFAULT_SERVER_SELECTION_MS);
-	/* A connection attempt that hangs (packets dropped) would otherwise wait libmongoc's
-	 * 10 s connectTimeoutMS whatever the server-selection timeout says. */
-	if (!mongoc_uri_has_option(u, MONGOC_URI_CONNECTTIMEOUTMS))
-		mongoc_uri_set_option_as_int32(
-			u, MONGOC_URI_CONNECTTIMEOUTMS,
-			mongoc_uri_get_option_as_int32(u, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
-						       DEFAULT_SERVER_SELECTION_MS));
-	/* createIndexes blocks for the whole build: libmongoc's 5-minute socket timeout would
-	 * cut long builds off. 0 means "the default" to libmongoc, so the largest value it
-	 * takes (24 days) stands for no limit. */
-	if (!mongoc_uri_has_option(u, MONGOC_URI_SOCKETTIMEOUTMS))
-		mongoc_uri_set_option_as_int32(u, MONGOC_URI_SOCKETTIMEOUTMS, INT32_MAX);
-	/* Shows up in the server's log and currentOp; a user-given appName wins. */
-	if (!mongoc_uri_get_appname(u))
-		mongoc_uri_set_appname(u, "migrate");
-	if (!(m->client = mongoc_client_new_from_uri_with_error(u, &e))) {
-		rc = fail(err, MIG_EUSAGE, &m->secret, "invalid MongoDB URI '%s': %s", uri,
-			  e.message);
-		goto done;
-	}
-	/* Version 2 reports server errors in MONGOC_ERROR_SERVER with the server's own code,
-	 * which is how 85/86 (index conflicts) are told apart from real failures. */
-	mongoc_client_set_error_api(m->client, MONGOC_ERROR_API_VERSION_2);
-	*out = m;
-	m = NULL;
-	rc = MIG_OK;
-done:
-	mongoc_uri_destroy(u);
-	mig_mongo_free(m);
-	return rc;
-}
-
-void mig_mongo_free(mig_mongo *m)
-{
-	if (!m)
-		return;
-	if (m->client)
-		mongoc_client_destroy(m->client);
-	free(m->database);
-	mig_secrets_clear(&m->secret);
-	free(m);
-}
-
-int mig_mongo_drop_database(mig_mongo *m, mig_error *err)
-{
-	bson_error_t e;
-	mongoc_database_t *db = mongoc_client_get_database(m->client, m->database);
-	bool ok = db && mongoc_database_drop_with_opts(db, NULL, &e);
-	int rc = ok ? MIG_OK : fail(err, MIG_EFAIL, &m->secret, "cannot drop MongoDB database '%s': %s",
-				    m->database, db ? e.message : "out of memory");
-	mongoc_database_destroy(db);
-	return rc;
-}
-
-void mig_mongo_global_cleanup(void)
-{
-	mongoc_cleanup();
-}
 
 /* ---- the plan of one sync ---- */
 
@@ -243,9 +73,24 @@ typedef struct plan {
 
 #define NO_LEADER SIZE_MAX
 
+static char *dupn(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
 static char *dupstr(const char *s)
 {
 	return s ? dupn(s, strlen(s)) : NULL;
+}
+
+static int oom(mig_error *err)
+{
+	return mig_error_set(err, MIG_EFAIL, "out of memory");
 }
 
 static void plan_free(plan *p)
@@ -355,7 +200,7 @@ static int list_collections(mig_mongo *m, mongoc_database_t *db, plan *p, mig_er
 			rc = oom(err);
 	}
 	if (rc == MIG_OK && mongoc_cursor_error(cur, &e))
-		rc = fail_command(m, err, &e, "listCollections", NULL);
+		rc = mig_mongo_fail_command(m, err, &e, "listCollections", NULL);
 	mongoc_cursor_destroy(cur);
 	bson_destroy(&opts);
 	return rc;
@@ -411,7 +256,7 @@ static int list_indexes(mig_mongo *m, mongoc_database_t *db, const char *coll, b
 		(*out)[(*n)++] = copy;
 	}
 	if (mongoc_cursor_error(cur, &e))
-		rc = fail_command(m, err, &e, "listIndexes", coll);
+		rc = mig_mongo_fail_command(m, err, &e, "listIndexes", coll);
 done:
 	mongoc_cursor_destroy(cur);
 	mongoc_collection_destroy(c);
@@ -435,18 +280,6 @@ static const bson_t *find_index(bson_t *const *have, size_t n, const char *name)
 	return NULL;
 }
 
-/* Runs a write command on the database; *server_code gets the server's error code (0 when
- * the failure was not the server's). */
-static bool run_write(mongoc_database_t *db, const bson_t *cmd, bson_error_t *e,
-		      uint32_t *server_code)
-{
-	bson_t reply;
-	bool ok = mongoc_database_write_command_with_opts(db, cmd, NULL, &reply, e);
-	bson_destroy(&reply);
-	*server_code = ok || e->domain != MONGOC_ERROR_SERVER ? 0 : e->code;
-	return ok;
-}
-
 static bool is_conflict(uint32_t code)
 {
 	return code == CODE_INDEX_OPTIONS_CONFLICT || code == CODE_INDEX_KEY_SPECS_CONFLICT;
@@ -467,7 +300,7 @@ static bool send_create_indexes(mongoc_database_t *db, const char *coll, const p
 		BSON_APPEND_DOCUMENT(&arr, k, p->items[idx[i]].want);
 	}
 	bson_append_array_end(&cmd, &arr);
-	ok = run_write(db, &cmd, e, code);
+	ok = mig_mongo_run_write(db, &cmd, e, code);
 	bson_destroy(&cmd);
 	return ok;
 }
@@ -503,7 +336,7 @@ static int create_indexes(mig_mongo *m, mongoc_database_t *db, const char *coll,
 		return MIG_OK;
 	}
 	if (e.domain != MONGOC_ERROR_SERVER && e.domain != MONGOC_ERROR_WRITE_CONCERN)
-		return fail_command(m, err, &e, "createIndexes", coll);
+		return mig_mongo_fail_command(m, err, &e, "createIndexes", coll);
 	for (size_t i = 0; i < n; i++) {
 		item *it = &p->items[idx[i]];
 		char msg[MIG_ERROR_MAX];
@@ -513,8 +346,8 @@ static int create_indexes(mig_mongo *m, mongoc_database_t *db, const char *coll,
 			continue;
 		}
 		if (e.domain != MONGOC_ERROR_SERVER && e.domain != MONGOC_ERROR_WRITE_CONCERN)
-			return fail_command(m, err, &e, "createIndexes", coll);
-		scrub(msg, sizeof msg, e.message, &m->secret);
+			return mig_mongo_fail_command(m, err, &e, "createIndexes", coll);
+		mig_mongo_scrub(m, msg, sizeof msg, e.message);
 		it->state = is_conflict(code) ? MIG_MONGO_CONFLICT : MIG_MONGO_FAILED;
 		if (set_detail(&it->detail, "%s%s (code %u)", kind, msg, code))
 			return oom(err);
@@ -539,161 +372,19 @@ static int collmod_index(mig_mongo *m, mongoc_database_t *db, const char *coll, 
 	if (d->hidden)
 		BSON_APPEND_BOOL(&ix, "hidden", it->ix->hidden == 1);
 	bson_append_document_end(&cmd, &ix);
-	ok = run_write(db, &cmd, &e, &code);
+	ok = mig_mongo_run_write(db, &cmd, &e, &code);
 	bson_destroy(&cmd);
 	if (ok)
 		return MIG_OK;
 	if (e.domain != MONGOC_ERROR_SERVER)
-		return fail_command(m, err, &e, "collMod", coll);
+		return mig_mongo_fail_command(m, err, &e, "collMod", coll);
 	it->state = MIG_MONGO_FAILED;
 	char msg[MIG_ERROR_MAX];
-	scrub(msg, sizeof msg, e.message, &m->secret);
+	mig_mongo_scrub(m, msg, sizeof msg, e.message);
 	return set_detail(&it->detail, "collMod failed: %s (code %u)", msg, code) ? oom(err)
 										  : MIG_OK;
 }
 
-/* ---- collection options ---- */
-
-static bool opt_doc(const bson_t *opts, const char *key, bson_t *sub)
-{
-	bson_iter_t it;
-	const uint8_t *data;
-	uint32_t len;
-	if (!opts || !bson_iter_init_find(&it, opts, key) || !BSON_ITER_HOLDS_DOCUMENT(&it))
-		return false;
-	bson_iter_document(&it, &len, &data);
-	return bson_init_static(sub, data, len);
-}
-
-static const char *opt_utf8(const bson_t *opts, const char *key, const char *dflt)
-{
-	bson_iter_t it;
-	if (!opts || !bson_iter_init_find(&it, opts, key) || !BSON_ITER_HOLDS_UTF8(&it))
-		return dflt;
-	return bson_iter_utf8(&it, NULL);
-}
-
-static long long opt_int(const bson_t *opts, const char *key)
-{
-	bson_iter_t it;
-	if (!opts || !bson_iter_init_find(&it, opts, key))
-		return 0;
-	return bson_iter_as_int64(&it);
-}
-
-/* The create command's options for o, appended to cmd. */
-static void append_collection_options(bson_t *cmd, const mig_collection_options *o)
-{
-	if (o->validator)
-		mig_mongo_append_value(cmd, "validator", o->validator);
-	if (o->validation_level)
-		BSON_APPEND_UTF8(cmd, "validationLevel", o->validation_level);
-	if (o->validation_action)
-		BSON_APPEND_UTF8(cmd, "validationAction", o->validation_action);
-	if (o->has_collation)
-		mig_mongo_append_collation(cmd, "collation", &o->collation);
-	if (o->capped) {
-		BSON_APPEND_BOOL(cmd, "capped", true);
-		BSON_APPEND_INT64(cmd, "size", o->size);
-		if (o->max)
-			BSON_APPEND_INT64(cmd, "max", o->max);
-	}
-	if (o->ts_time_field) {
-		bson_t ts;
-		BSON_APPEND_DOCUMENT_BEGIN(cmd, "timeseries", &ts);
-		BSON_APPEND_UTF8(&ts, "timeField", o->ts_time_field);
-		if (o->ts_meta_field)
-			BSON_APPEND_UTF8(&ts, "metaField", o->ts_meta_field);
-		if (o->ts_granularity)
-			BSON_APPEND_UTF8(&ts, "granularity", o->ts_granularity);
-		bson_append_document_end(cmd, &ts);
-	}
-	if (o->has_expire_after_seconds)
-		BSON_APPEND_INT64(cmd, "expireAfterSeconds", o->expire_after_seconds);
-	if (o->clustered) {
-		bson_t ci, key;
-		BSON_APPEND_DOCUMENT_BEGIN(cmd, "clusteredIndex", &ci);
-		BSON_APPEND_DOCUMENT_BEGIN(&ci, "key", &key);
-		BSON_APPEND_INT32(&key, "_id", 1);
-		bson_append_document_end(&ci, &key);
-		BSON_APPEND_BOOL(&ci, "unique", true);
-		bson_append_document_end(cmd, &ci);
-	}
-	if (o->change_stream_images >= 0) {
-		bson_t cs;
-		BSON_APPEND_DOCUMENT_BEGIN(cmd, "changeStreamPreAndPostImages", &cs);
-		BSON_APPEND_BOOL(&cs, "enabled", o->change_stream_images == 1);
-		bson_append_document_end(cmd, &cs);
-	}
-}
-
-/* Compares the declared options o with the server's (listCollections "options"): what
- * collMod can change goes to *changes (validator, validationLevel, validationAction),
- * creation-only differences to conflict. Only declared options are compared. */
-static void compare_collection_options(const mig_collection_options *o, const bson_t *have,
-				       char *changes, size_t csize, char *conflict,
-				       size_t fsize)
-{
-	bson_t want = BSON_INITIALIZER, w, h;
-	append_collection_options(&want, o);
-	if (o->validator && (!opt_doc(&want, "validator", &w) || !opt_doc(have, "validator", &h) ||
-			     !mig_mongo_docs_equal(&w, &h)))
-		snprintf(changes + strlen(changes), csize - strlen(changes), "%svalidator",
-			 *changes ? ", " : "");
-	if (o->validation_level &&
-	    strcmp(o->validation_level, opt_utf8(have, "validationLevel", "strict")))
-		snprintf(changes + strlen(changes), csize - strlen(changes),
-			 "%svalidationLevel: server %s, spec %s", *changes ? ", " : "",
-			 opt_utf8(have, "validationLevel", "strict"), o->validation_level);
-	if (o->validation_action &&
-	    strcmp(o->validation_action, opt_utf8(have, "validationAction", "error")))
-		snprintf(changes + strlen(changes), csize - strlen(changes),
-			 "%svalidationAction: server %s, spec %s", *changes ? ", " : "",
-			 opt_utf8(have, "validationAction", "error"), o->validation_action);
-#define CONFLICT(...)                                                                          \
-	snprintf(conflict + strlen(conflict), fsize - strlen(conflict), __VA_ARGS__)
-	if (o->has_collation) {
-		bool hc = opt_doc(have, "collation", &h);
-		opt_doc(&want, "collation", &w);
-		if (!mig_mongo_collations_equal(&w, hc ? &h : NULL))
-			CONFLICT("%scollation differs", *conflict ? ", " : "");
-	}
-	if (o->capped) {
-		bson_iter_t it;
-		bool capped = have && bson_iter_init_find(&it, have, "capped") &&
-			      bson_iter_as_bool(&it);
-		if (!capped || opt_int(have, "size") < o->size ||
-		    (o->max && opt_int(have, "max") != o->max))
-			CONFLICT("%scapped/size/max differ", *conflict ? ", " : "");
-	}
-	if (o->ts_time_field) {
-		bool ts = opt_doc(have, "timeseries", &h);
-		if (!ts || strcmp(opt_utf8(&h, "timeField", ""), o->ts_time_field) ||
-		    strcmp(opt_utf8(&h, "metaField", ""),
-			   o->ts_meta_field ? o->ts_meta_field : "") ||
-		    (o->ts_granularity &&
-		     strcmp(opt_utf8(&h, "granularity", "seconds"), o->ts_granularity)))
-			CONFLICT("%stimeseries differs", *conflict ? ", " : "");
-	}
-	if (o->has_expire_after_seconds && opt_int(have, "expireAfterSeconds") !=
-						   o->expire_after_seconds)
-		CONFLICT("%sexpireAfterSeconds differs", *conflict ? ", " : "");
-	if (o->clustered && !opt_doc(have, "clusteredIndex", &h)) {
-		bson_iter_t it;
-		if (!(have && bson_iter_init_find(&it, have, "clusteredIndex") &&
-		      bson_iter_as_bool(&it)))
-			CONFLICT("%sclusteredIndex differs", *conflict ? ", " : "");
-	}
-	if (o->change_stream_images >= 0) {
-		bson_iter_t it;
-		bool on = opt_doc(have, "changeStreamPreAndPostImages", &h) &&
-			  bson_iter_init_find(&it, &h, "enabled") && bson_iter_as_bool(&it);
-		if (on != (o->change_stream_images == 1))
-			CONFLICT("%schangeStreamPreAndPostImages differs", *conflict ? ", " : "");
-	}
-#undef CONFLICT
-	bson_destroy(&want);
-}
 
 /* ---- one collection ---- */
 
@@ -750,11 +441,12 @@ static int settle_extras(mig_mongo *m, mongoc_database_t *db, plan *p, size_t g,
 			uint32_t code;
 			BSON_APPEND_UTF8(&cmd, "dropIndexes", lead->coll->name);
 			BSON_APPEND_UTF8(&cmd, "index", name);
-			if (run_write(db, &cmd, &e, &code)) {
+			if (mig_mongo_run_write(db, &cmd, &e, &code)) {
 				x->state = MIG_MONGO_DROPPED;
 			} else if (e.domain != MONGOC_ERROR_SERVER) {
 				bson_destroy(&cmd);
-				return fail_command(m, err, &e, "dropIndexes", lead->coll->name);
+				return mig_mongo_fail_command(m, err, &e, "dropIndexes",
+							      lead->coll->name);
 			} else {
 				x->state = MIG_MONGO_FAILED;
 				if (set_detail(&x->detail, "dropIndexes failed: %s (code %u)",
@@ -786,7 +478,7 @@ static int settle_collection_itself(mig_mongo *m, mongoc_database_t *db, plan *p
 		return set_detail(&lead->detail,
 				  "'%s.%s' is a view, not a collection: indexes cannot be created "
 				  "on it",
-				  m->database, c->name)
+				  mig_mongo_database_name(m), c->name)
 			       ? oom(err)
 			       : MIG_OK;
 	}
@@ -806,19 +498,19 @@ static int settle_collection_itself(mig_mongo *m, mongoc_database_t *db, plan *p
 		bool ok;
 		BSON_APPEND_UTF8(&cmd, "create", c->name);
 		if (c->has_options)
-			append_collection_options(&cmd, &c->options);
-		ok = run_write(db, &cmd, &e, &code);
+			mig_mongo_append_collection_options(&cmd, &c->options);
+		ok = mig_mongo_run_write(db, &cmd, &e, &code);
 		bson_destroy(&cmd);
 		if (!ok && code != CODE_NAMESPACE_EXISTS)
-			return fail_command(m, err, &e, "create", c->name);
+			return mig_mongo_fail_command(m, err, &e, "create", c->name);
 		lead->state = ok ? MIG_MONGO_CREATED : MIG_MONGO_PRESENT;
 		return MIG_OK;
 	}
 	lead->state = MIG_MONGO_PRESENT;
 	if (!c->has_options)
 		return MIG_OK;
-	compare_collection_options(&c->options, ex->options, changes, sizeof changes, conflict,
-				   sizeof conflict);
+	mig_mongo_compare_collection_options(&c->options, ex->options, changes, sizeof changes,
+					     conflict, sizeof conflict);
 	if (*conflict) {
 		lead->state = MIG_MONGO_CONFLICT;
 		return set_detail(&lead->detail, "%s (creation-only options: not changed)%s%s",
@@ -846,10 +538,10 @@ static int settle_collection_itself(mig_mongo *m, mongoc_database_t *db, plan *p
 			if (c->options.validation_action)
 				BSON_APPEND_UTF8(&cmd, "validationAction",
 						 c->options.validation_action);
-			ok = run_write(db, &cmd, &e, &code);
+			ok = mig_mongo_run_write(db, &cmd, &e, &code);
 			bson_destroy(&cmd);
 			if (!ok)
-				return fail_command(m, err, &e, "collMod", c->name);
+				return mig_mongo_fail_command(m, err, &e, "collMod", c->name);
 		}
 	}
 	return set_detail(&lead->detail, "%s", changes) ? oom(err) : MIG_OK;
@@ -1027,7 +719,7 @@ int mig_mongo_sync(mig_mongo *m, mig_index_spec *const *specs, size_t nspecs, mi
 		goto done;
 	if (p.nentries == 0)
 		goto done;
-	db = mongoc_client_get_database(m->client, m->database);
+	db = mig_mongo_database(m);
 	if ((rc = list_collections(m, db, &p, err)))
 		goto done;
 
