@@ -2,8 +2,8 @@
  * (src/mongodb/mongo_client.c connects, mongo_sync.c compares and seeds; src/mongodb/ is the
  * only folder that includes libmongoc). It is built as a loadable module (migrate-mongodb.so)
  * that the registry opens only when a config has mongodb:, so a PostgreSQL-only run never
- * loads libmongoc; the rest of migrate reaches it through the mig_doc_driver table at the end
- * of this header. */
+ * loads libmongoc; the rest of migrate reaches it through the mig_doc_driver table of
+ * src/driver/doc_driver.h. */
 #ifndef MIGRATE_MONGO_H
 #define MIGRATE_MONGO_H
 
