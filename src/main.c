@@ -7,6 +7,8 @@
 
 static int finish(int rc, const mig_error *err, const mig_config *cfg)
 {
+	/* what the command printed comes before its error line when both go to one pipe */
+	bool flushed = fflush(stdout) == 0;
 	if (rc < 0) {
 		char line[MIG_ERROR_MAX];
 		snprintf(line, sizeof line, "%s", err->message);
@@ -14,7 +16,7 @@ static int finish(int rc, const mig_error *err, const mig_config *cfg)
 		mig_config_redact(cfg, line, sizeof line);
 		fprintf(stderr, "migrate: %s\n", line);
 	}
-	if (fflush(stdout) != 0 && rc == MIG_OK) {
+	if ((!flushed || fflush(stdout) != 0) && rc == MIG_OK) {
 		fprintf(stderr, "migrate: cannot write output\n");
 		return 1;
 	}

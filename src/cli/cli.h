@@ -49,6 +49,9 @@ typedef enum mig_option_id {
 	MIG_OPT_CANARY,       /* --canary K */
 	MIG_OPT_PARALLEL,     /* --parallel N */
 	MIG_OPT_MAX_FAILURES, /* --max-failures F */
+	MIG_OPT_FROM,         /* roundtrip --from V */
+	MIG_OPT_TO,           /* roundtrip --to V */
+	MIG_OPT_STOP_AFTER,   /* roundtrip --max-failures N: failed migrations, not targets */
 	MIG_OPT_COUNT, /* not an option: the number of ids */
 } mig_option_id;
 
@@ -65,6 +68,9 @@ typedef struct mig_args {
 	bool has_version;
 	bool dry_run, allow_out_of_order, applied, rolled_back, help, quiet, verbose, prune;
 	bool pending, require_down; /* roundtrip */
+	bool has_from, has_to;      /* roundtrip --from V, --to V */
+	long long from_version, to_version;
+	unsigned long stop_after;   /* roundtrip --max-failures, 0 when absent (no limit) */
 	mig_format format;
 	const char *name;           /* --name (testdb create) */
 	long long older_than_ms;    /* --older-than (testdb gc), default 24 h */
@@ -161,6 +167,7 @@ int mig_cmd_reset(mig_context *ctx, mig_error *err);
 int mig_cmd_drift(mig_context *ctx, mig_error *err);
 int mig_cmd_roundtrip(mig_context *ctx, mig_error *err);
 int mig_cmd_lint(mig_context *ctx, mig_error *err);
+int mig_check_roundtrip_args(const mig_args *args, mig_error *err);
 int mig_check_lint_args(const mig_args *args, mig_error *err);
 int mig_cmd_baseline(mig_context *ctx, mig_error *err);
 int mig_check_baseline_args(const mig_args *args, mig_error *err);

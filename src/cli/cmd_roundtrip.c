@@ -1,11 +1,14 @@
-/* `migrate roundtrip [--module M] [--pending] [--require-down]`: on a shadow database,
- * for each migration in plan order: snapshot, up, snapshot, down, snapshot (must equal
- * the first), up again, snapshot (must equal the second). Reports downs that fail or do
- * not restore the schema, ups that cannot run again after their down, and migrations
- * without a .down.sql (irreversible: a failure only with --require-down). The live
- * database is only read, for its ledger, with --pending. */
+/* `migrate roundtrip`: on a shadow database, for each selected migration in plan order:
+ * snapshot, up, snapshot, down, snapshot (must equal the first), up again, snapshot
+ * (must equal the second). Every selected migration is reported, each judged from the
+ * state its predecessors' ups leave: the run goes on in the same shadow while round
+ * trips succeed, and after a failure restarts from a clone of a second shadow that only
+ * ever receives ups (replayed lazily, up to the failed migration). The live database is
+ * only read, for its ledger, with --pending. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/shadow_run.h"
 #include "postgres/pg_snapshot.h"
@@ -16,6 +19,8 @@ typedef struct results {
 	size_t n, cap;
 	size_t tested, failed; /* migrations */
 	size_t failures;       /* results that are failures */
+	size_t not_tested;     /* selected, but --max-failures stopped the run first */
+	size_t restarts;       /* clones of the replay shadow after a failure */
 } results;
 
 static mig_roundtrip_result *result_add(results *r, const mig_module_plan *mod,
@@ -44,19 +49,81 @@ static mig_roundtrip_result *result_add(results *r, const mig_module_plan *mod,
 static bool to_test(const mig_context *ctx, const mig_ledger *live, const mig_module_plan *mod,
 		    const mig_migration *m)
 {
-	if (ctx->args.module && strcmp(ctx->args.module, mod->name) != 0)
+	const mig_args *a = &ctx->args;
+	if (a->module && strcmp(a->module, mod->name) != 0)
 		return false;
-	return !ctx->args.pending || !mig_ledger_find(live, mod->name, m->version);
+	if ((a->has_from && m->version < a->from_version) ||
+	    (a->has_to && m->version > a->to_version))
+		return false;
+	return !a->pending || !mig_ledger_find(live, mod->name, m->version);
 }
 
 typedef struct trip {
 	mig_context *ctx;
-	mig_session *s;
-	mig_pg_reader *reader;
 	results *res;
+	mig_run_item *items; /* the whole plan, in order */
+	size_t nitems;
+	/* where round trips run */
+	mig_shadow *shadow;
+	mig_session s;
+	mig_pg_reader *reader;
 	mig_snapshot before; /* the schema before the migration under test */
 	bool have_before;
+	/* ups only, items[0 .. replayed) applied; made at the first failure */
+	mig_shadow *replay;
+	mig_session rs;
+	bool rs_open;
+	size_t replayed;
 } trip;
+
+static int shadow_attach(trip *t, mig_error *err)
+{
+	int rc = mig_shadow_session_open(&t->s, t->ctx, t->shadow, err);
+	if (rc == MIG_OK)
+		rc = mig_pg_reader_open(&t->reader, mig_shadow_config(t->shadow)->pg.dsn, "shadow",
+					err);
+	return rc;
+}
+
+static void shadow_detach(trip *t)
+{
+	mig_pg_reader_close(t->reader);
+	t->reader = NULL;
+	mig_session_close(&t->s);
+	memset(&t->s, 0, sizeof t->s);
+}
+
+/* After a failed round trip of items[idx] the shadow's state is no longer the history's:
+ * bring the replay shadow up to items[idx] included, and carry on in a clone of it. */
+static int restart_after(trip *t, size_t idx, mig_error *err)
+{
+	int rc = MIG_OK;
+	if (!t->replay)
+		rc = mig_shadow_create(&t->replay, t->ctx->cfg, err);
+	if (rc == MIG_OK && !t->rs_open &&
+	    (rc = mig_shadow_session_open(&t->rs, t->ctx, t->replay, err)) == MIG_OK)
+		t->rs_open = true;
+	for (; rc == MIG_OK && t->replayed <= idx; t->replayed++)
+		rc = mig_shadow_step(&t->rs, t->items[t->replayed].module,
+				     t->items[t->replayed].migration, true, err);
+	/* a database is cloned only while nobody is connected to it */
+	if (t->rs_open) {
+		mig_session_close(&t->rs);
+		memset(&t->rs, 0, sizeof t->rs);
+		t->rs_open = false;
+	}
+	shadow_detach(t);
+	mig_shadow_drop(t->shadow);
+	t->shadow = NULL;
+	mig_snapshot_clear(&t->before);
+	t->have_before = false;
+	if (rc == MIG_OK)
+		rc = mig_shadow_copy(&t->shadow, t->ctx->cfg, t->replay, err);
+	if (rc == MIG_OK)
+		rc = shadow_attach(t, err);
+	t->res->restarts++;
+	return rc;
+}
 
 /* Compares two snapshots into a new result when they differ. */
 static int compare(trip *t, const mig_module_plan *mod, const mig_migration *m,
@@ -78,21 +145,22 @@ static int compare(trip *t, const mig_module_plan *mod, const mig_migration *m,
 	return rc;
 }
 
-/* One round trip. *stop is set when the shadow is no longer in a known state. A
- * failing first up is returned (the history does not build); every other failure is
- * a result. */
-static int round_trip(trip *t, const mig_module_plan *mod, const mig_migration *m, bool *stop,
-		      mig_error *err)
+/* One round trip. A failing first up is returned (the history does not build from the
+ * state its predecessors leave); every other failure is a result, and *broken says the
+ * shadow no longer holds the history up to m. */
+static int round_trip(trip *t, const mig_module_plan *mod, const mig_migration *m,
+		      bool *broken, mig_error *err)
 {
 	mig_snapshot first = {0}, undone = {0}, again = {0};
 	mig_error step_err = {0};
 	size_t nresults = t->res->n, failures = t->res->failures;
 	int rc;
+	*broken = false;
 	t->res->tested++;
 	if (!t->have_before && (rc = mig_pg_snapshot_read(&t->before, t->reader, err)) < 0)
 		return rc;
 	t->have_before = true;
-	if ((rc = mig_shadow_step(t->s, mod, m, true, err)) < 0)
+	if ((rc = mig_shadow_step(&t->s, mod, m, true, err)) < 0)
 		return rc;
 	if ((rc = mig_pg_snapshot_read(&first, t->reader, err)) < 0)
 		goto done;
@@ -102,47 +170,64 @@ static int round_trip(trip *t, const mig_module_plan *mod, const mig_migration *
 			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 		goto keep;
 	}
-	if (mig_shadow_step(t->s, mod, m, false, &step_err) < 0) {
+	if (mig_shadow_step(&t->s, mod, m, false, &step_err) < 0) {
 		if (!result_add(t->res, mod, m, "down failed", step_err.message, true))
 			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
-		/* a failed down rolls back: the schema is the first up's, read it again */
-		mig_snapshot_clear(&first);
-		if (rc == MIG_OK)
-			rc = mig_pg_snapshot_read(&first, t->reader, err);
-		goto keep;
+		goto done;
 	}
 	if ((rc = mig_pg_snapshot_read(&undone, t->reader, err)) < 0 ||
 	    (rc = compare(t, mod, m, &t->before, &undone, "down does not restore", err)) < 0)
 		goto done;
-	if (mig_shadow_step(t->s, mod, m, true, &step_err) < 0) {
+	if (mig_shadow_step(&t->s, mod, m, true, &step_err) < 0) {
 		if (!result_add(t->res, mod, m, "up fails after down", step_err.message, true))
 			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
-		*stop = true;
 		goto done;
 	}
 	if ((rc = mig_pg_snapshot_read(&again, t->reader, err)) < 0 ||
 	    (rc = compare(t, mod, m, &first, &again, "up after down differs", err)) < 0)
 		goto done;
-	mig_snapshot_clear(&first);
-	first = again;
-	again = (mig_snapshot){0};
 keep:
 	if (rc == MIG_OK && t->res->n == nresults && !result_add(t->res, mod, m, "ok", NULL, false))
 		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
-	if (rc == MIG_OK) {
+	if (rc == MIG_OK && (t->res->failures == failures || !m->down_path)) {
+		/* the shadow holds the history up to m: its schema is the next one's before */
+		mig_snapshot *now = m->down_path ? &again : &first;
 		mig_snapshot_clear(&t->before);
-		t->before = first;
-		first = (mig_snapshot){0};
+		t->before = *now;
+		*now = (mig_snapshot){0};
 	}
 done:
-	t->res->failed += t->res->failures > failures;
+	if (t->res->failures > failures) {
+		t->res->failed++;
+		/* an irreversible migration with --require-down left the shadow as the
+		 * history has it; any other failure did not */
+		*broken = m->down_path != NULL;
+		if (*broken) {
+			mig_snapshot_clear(&t->before);
+			t->have_before = false;
+		}
+	}
 	mig_snapshot_clear(&first);
 	mig_snapshot_clear(&undone);
 	mig_snapshot_clear(&again);
 	return rc;
 }
 
-static void print_text(FILE *out, const results *r, bool quiet)
+/* `[120/346] billing/120_add_invoice_index` on a terminal's stderr, redrawn in place. */
+static void progress(bool show, size_t n, size_t total, const mig_module_plan *mod,
+		     const mig_migration *m)
+{
+	if (!show)
+		return;
+	if (mod)
+		fprintf(stderr, "\r[%zu/%zu] %s/%0*lld_%s\033[K", n, total, mod->name,
+			(int)m->width, m->version, m->name);
+	else
+		fputs("\r\033[K", stderr);
+	fflush(stderr);
+}
+
+static void print_text(FILE *out, const results *r, bool quiet, bool summary)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		const mig_roundtrip_result *x = &r->items[i];
@@ -154,9 +239,40 @@ static void print_text(FILE *out, const results *r, bool quiet)
 		fputc('\n', out);
 		mig_diff_print_text(out, &x->diff, "    ");
 	}
-	if (!quiet)
-		fprintf(out, "roundtrip: %zu migration%s tested, %zu failed\n", r->tested,
-			r->tested == 1 ? "" : "s", r->failed);
+	if (quiet || !summary)
+		return;
+	fprintf(out, "roundtrip: %zu migration%s tested, %zu failed", r->tested,
+		r->tested == 1 ? "" : "s", r->failed);
+	if (r->not_tested)
+		fprintf(out, ", %zu not tested (stopped by --max-failures)", r->not_tested);
+	if (r->restarts)
+		fprintf(out, "; restarted %zu time%s from a clone of the history's ups",
+			r->restarts, r->restarts == 1 ? "" : "s");
+	fputc('\n', out);
+}
+
+int mig_check_roundtrip_args(const mig_args *a, mig_error *err)
+{
+	if (a->has_from && a->has_to && a->from_version > a->to_version)
+		return mig_error_set(err, MIG_EUSAGE, "--from %lld is above --to %lld: nothing to test",
+				     a->from_version, a->to_version);
+	return MIG_OK;
+}
+
+/* The whole plan flattened, in order. */
+static int plan_items(trip *t, const mig_plan *plan, mig_error *err)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < plan->nmodules; i++)
+		n += plan->modules[i].nmigrations;
+	t->items = n ? calloc(n, sizeof *t->items) : NULL;
+	if (n && !t->items)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	for (size_t i = 0; i < plan->nmodules; i++)
+		for (size_t k = 0; k < plan->modules[i].nmigrations; k++)
+			t->items[t->nitems++] =
+				(mig_run_item){&plan->modules[i], &plan->modules[i].migrations[k]};
+	return MIG_OK;
 }
 
 int mig_cmd_roundtrip(mig_context *ctx, mig_error *err)
@@ -165,53 +281,71 @@ int mig_cmd_roundtrip(mig_context *ctx, mig_error *err)
 	if (a->module && !mig_plan_module(ctx->plan, a->module))
 		return mig_error_set(err, MIG_EUSAGE, "module '%s' is not enabled in the config",
 				     a->module);
-	mig_session live = {0}, s = {0};
-	mig_shadow *shadow = NULL;
+	mig_session live = {0};
 	results res = {0};
-	trip t = {.ctx = ctx, .s = &s, .res = &res};
-	int rc = MIG_OK;
+	trip t = {.ctx = ctx, .res = &res};
+	int rc = plan_items(&t, ctx->plan, err);
 	/* --pending reads the live ledger, and nothing else, from the live database */
-	if (a->pending && (rc = mig_session_open(&live, ctx->registry, &ctx->cfg->pg, 0, err)) < 0)
-		return rc;
-	size_t total = 0;
-	for (size_t i = 0; i < ctx->plan->nmodules; i++)
-		for (size_t k = 0; k < ctx->plan->modules[i].nmigrations; k++)
-			total += to_test(ctx, &live.ledger, &ctx->plan->modules[i],
-					 &ctx->plan->modules[i].migrations[k]);
-	if (total && (rc = mig_shadow_create(&shadow, ctx->cfg, err)) == MIG_OK &&
-	    (rc = mig_shadow_session_open(&s, ctx, shadow, err)) == MIG_OK)
-		rc = mig_pg_reader_open(&t.reader, mig_shadow_config(shadow)->pg.dsn, "shadow",
-					err);
-	bool stop = false;
-	for (size_t i = 0; rc == MIG_OK && !stop && i < ctx->plan->nmodules; i++) {
-		const mig_module_plan *mod = &ctx->plan->modules[i];
-		for (size_t k = 0; rc == MIG_OK && !stop && k < mod->nmigrations; k++) {
-			const mig_migration *m = &mod->migrations[k];
-			if (res.tested == total)
-				stop = true;
-			else if (to_test(ctx, &live.ledger, mod, m))
-				rc = round_trip(&t, mod, m, &stop, err);
-			else if ((rc = mig_shadow_step(&s, mod, m, true, err)) == MIG_OK)
-				t.have_before = false;
-		}
-	}
-	mig_snapshot_clear(&t.before);
-	mig_pg_reader_close(t.reader);
-	mig_session_close(&s);
-	mig_shadow_drop(shadow);
-	mig_session_close(&live);
+	if (rc == MIG_OK && a->pending)
+		rc = mig_session_open(&live, ctx->registry, &ctx->cfg->pg, 0, err);
 	if (rc < 0) {
-		rc = MIG_EFAIL; /* the history itself does not build on an empty database */
+		free(t.items);
+		return rc;
+	}
+	size_t total = 0, last = 0;
+	for (size_t i = 0; i < t.nitems; i++)
+		if (to_test(ctx, &live.ledger, t.items[i].module, t.items[i].migration)) {
+			total++;
+			last = i;
+		}
+	bool show = !a->quiet && isatty(fileno(stderr));
+	if (total && (rc = mig_shadow_create(&t.shadow, ctx->cfg, err)) == MIG_OK)
+		rc = shadow_attach(&t, err);
+	for (size_t i = 0; rc == MIG_OK && total && i <= last; i++) {
+		const mig_module_plan *mod = t.items[i].module;
+		const mig_migration *m = t.items[i].migration;
+		if (!to_test(ctx, &live.ledger, mod, m)) {
+			if ((rc = mig_shadow_step(&t.s, mod, m, true, err)) == MIG_OK) {
+				mig_snapshot_clear(&t.before);
+				t.have_before = false;
+			}
+			continue;
+		}
+		if (a->stop_after && res.failed >= a->stop_after) {
+			res.not_tested = total - res.tested;
+			break;
+		}
+		progress(show, res.tested + 1, total, mod, m);
+		bool broken = false;
+		rc = round_trip(&t, mod, m, &broken, err);
+		if (rc == MIG_OK && broken && i < last)
+			rc = restart_after(&t, i, err);
+	}
+	progress(show, 0, 0, NULL, NULL);
+	mig_snapshot_clear(&t.before);
+	shadow_detach(&t);
+	mig_shadow_drop(t.shadow);
+	if (t.rs_open)
+		mig_session_close(&t.rs);
+	mig_shadow_drop(t.replay);
+	mig_session_close(&live);
+	free(t.items);
+	if (rc < 0) {
+		/* what was found so far, then why the run could not go on (the history's ups
+		 * do not build, or the scratch server failed) */
+		print_text(ctx->out, &res, a->quiet, false);
+		rc = MIG_EFAIL;
 		goto done;
 	}
 	if (a->format == MIG_FORMAT_JSON)
-		rc = mig_roundtrip_print_json(ctx->out, res.items, res.n, res.tested, res.failed == 0,
-					      err);
+		rc = mig_roundtrip_print_json(ctx->out, res.items, res.n, res.tested, res.failed,
+					      res.not_tested, err);
 	else
-		print_text(ctx->out, &res, a->quiet);
+		print_text(ctx->out, &res, a->quiet, true);
 	if (rc == MIG_OK && res.failed)
-		rc = mig_error_set(err, MIG_ESCHEMA, "roundtrip: %zu of %zu migration%s failed",
-				   res.failed, res.tested, res.tested == 1 ? "" : "s");
+		rc = mig_error_set(err, MIG_ESCHEMA, "roundtrip: %zu of %zu migration%s failed%s",
+				   res.failed, res.tested, res.tested == 1 ? "" : "s",
+				   res.not_tested ? ", the rest not tested (--max-failures)" : "");
 done:
 	mig_roundtrip_results_free(res.items, res.n);
 	return rc;

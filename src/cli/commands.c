@@ -33,8 +33,8 @@ static const mig_option_id reset_options[] = {
 static const mig_option_id drift_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id roundtrip_options[] = {
-	MIG_OPT_MODULE, MIG_OPT_PENDING, MIG_OPT_REQUIRE_DOWN, MIG_OPT_FORMAT, MIG_OPT_QUIET,
-	COMMON, MIG_OPT_END};
+	MIG_OPT_MODULE, MIG_OPT_FROM, MIG_OPT_TO, MIG_OPT_PENDING, MIG_OPT_REQUIRE_DOWN,
+	MIG_OPT_STOP_AFTER, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id lint_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_ALL, MIG_OPT_OBSERVE, MIG_OPT_PG_VERSION, MIG_OPT_FORMAT,
 	COMMON, MIG_OPT_END};
@@ -125,15 +125,20 @@ const mig_command mig_commands[] = {
 	 "migrate drift --format json", drift_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, NULL, mig_cmd_drift},
 	{"roundtrip", "check on a shadow database that each down undoes its up",
-	 "[--module M] [--pending] [--require-down] [--format text|json]",
-	 "For every migration in plan order (only those pending against the live database\n"
-	 "with --pending): snapshot, up, snapshot, down, snapshot == the first?, up again,\n"
-	 "snapshot == the second? Reports downs that fail or do not restore the schema and\n"
-	 "ups that cannot run again; a migration without .down.sql is irreversible (a\n"
-	 "warning, a failure with --require-down). Exits 0 clean, 3 on a failure, 1 when the\n"
-	 "shadow cannot be built. The live database is never changed.",
+	 "[--module M] [--from V] [--to V] [--pending] [--require-down] [--max-failures N] [--format text|json]",
+	 "For every selected migration in plan order (--module, --from/--to versions, only\n"
+	 "those pending against the live database with --pending; the others are applied on\n"
+	 "the way): snapshot, up, snapshot, down, snapshot == the first?, up again, snapshot\n"
+	 "== the second? Every selected migration is reported: ok, down failed, down does not\n"
+	 "restore, up fails after down, up after down differs, irreversible (no .down.sql: a\n"
+	 "warning, a failure with --require-down). After a failure the run goes on from a\n"
+	 "clone of the history's ups up to that migration, so each one is judged from the\n"
+	 "state its predecessors leave. --max-failures N stops after N failed migrations.\n"
+	 "On a terminal, stderr shows a progress line. Exits 0 clean, 3 on a failure, 1 when\n"
+	 "the history's ups do not build. The live database is never changed.",
 	 "migrate roundtrip --pending --require-down", roundtrip_options, 0,
-	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, NULL, mig_cmd_roundtrip},
+	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, mig_check_roundtrip_args,
+	 mig_cmd_roundtrip},
 	{"lint", "find migrations that would lock or rewrite a live table",
 	 "[--module M] [--all] [FILE...] [--observe] [--pg-version V] [--format text|json|github]",
 	 "Parses the pending files of the enabled modules (every file with --all, or when no\n"

@@ -51,6 +51,10 @@ const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_PARALLEL, "parallel", 0, "N", "fleets: N targets at once (else targets.parallel, else 4)"},
 	{MIG_OPT_MAX_FAILURES, "max-failures", 0, "F",
 	 "fleets: start no new target after F failed (default 1)"},
+	{MIG_OPT_FROM, "from", 0, "V", "only versions from V on (each module's)"},
+	{MIG_OPT_TO, "to", 0, "V", "only versions up to V (each module's)"},
+	{MIG_OPT_STOP_AFTER, "max-failures", 0, "N",
+	 "stop after N migrations failed (default: no limit; the rest are not tested)"},
 	{MIG_OPT_HELP, "help", 'h', NULL, "show this help"},
 	{MIG_OPT_END, NULL, 0, NULL, NULL},
 };
@@ -233,6 +237,28 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 					     "--max-failures takes a whole number from 1 up, not '%s'",
 					     value);
 		break;
+	case MIG_OPT_STOP_AFTER:
+		if (parse_count(value, &args->stop_after) < 0)
+			return mig_error_set(err, MIG_EUSAGE,
+					     "--max-failures takes a whole number from 1 up, not '%s'",
+					     value);
+		break;
+	case MIG_OPT_FROM:
+	case MIG_OPT_TO: {
+		long long v;
+		if (parse_version(value, &v) < 0)
+			return mig_error_set(err, MIG_EUSAGE,
+					     "--%s takes a migration version number, not '%s'",
+					     spec->long_name, value);
+		if (spec->id == MIG_OPT_FROM) {
+			args->from_version = v;
+			args->has_from = true;
+		} else {
+			args->to_version = v;
+			args->has_to = true;
+		}
+		break;
+	}
 	case MIG_OPT_END:
 	case MIG_OPT_COUNT:
 		return mig_error_set(err, MIG_EUSAGE, "bad option for '%s'", cmd);

@@ -50,7 +50,7 @@ int mig_diff_print_json(FILE *out, const mig_diff *diff, mig_error *err)
 }
 
 int mig_roundtrip_print_json(FILE *out, const mig_roundtrip_result *results, size_t n,
-			     size_t tested, int ok, mig_error *err)
+			     size_t tested, size_t failed, size_t not_tested, mig_error *err)
 {
 	json_t *list = json_array();
 	for (size_t i = 0; list && i < n; i++) {
@@ -61,8 +61,10 @@ int mig_roundtrip_print_json(FILE *out, const mig_roundtrip_result *results, siz
 					r->status, "error", str_or_null(r->message), "differences",
 					differences(&r->diff)));
 	}
-	return mig_json_emit(out, list ? json_pack("{s:b, s:I, s:o}", "ok", ok, "tested",
-					  (json_int_t)tested, "results", list)
+	return mig_json_emit(out, list ? json_pack("{s:b, s:I, s:I, s:I, s:o}", "ok", failed == 0,
+					  "tested", (json_int_t)tested, "failed",
+					  (json_int_t)failed, "not_tested",
+					  (json_int_t)not_tested, "results", list)
 			      : NULL,
 		    err);
 }

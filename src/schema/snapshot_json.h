@@ -13,9 +13,10 @@ int mig_snapshot_print_json(FILE *out, const mig_snapshot *snap, mig_error *err)
  * "expected", "actual", "module", "version"}]} */
 int mig_diff_print_json(FILE *out, const mig_diff *diff, mig_error *err);
 
-/* {"ok", "tested", "results": [{"module", "version", "name", "status", "error",
- * "differences": [...]}]} */
+/* {"ok", "tested", "failed", "not_tested", "results": [{"module", "version", "name",
+ * "status", "error", "differences": [...]}]}: every result, one per migration or more
+ * (a down that does not restore may be followed by an up that fails after it). */
 int mig_roundtrip_print_json(FILE *out, const mig_roundtrip_result *results, size_t n,
-			     size_t tested, int ok, mig_error *err);
+			     size_t tested, size_t failed, size_t not_tested, mig_error *err);
 
 #endif

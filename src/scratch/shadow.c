@@ -86,6 +86,17 @@ int mig_shadow_clone(mig_shadow **out, const mig_config *cfg, const mig_plan *pl
 	return finish(out, cfg, rc);
 }
 
+int mig_shadow_copy(mig_shadow **out, const mig_config *cfg, const mig_shadow *from,
+		    mig_error *err)
+{
+	*out = NULL;
+	int rc = start(out, cfg, err);
+	if (rc == MIG_OK &&
+	    (rc = mig_scratch_clone((*out)->sc, from->name, (*out)->name, err)) == MIG_OK)
+		(*out)->created = true;
+	return finish(out, cfg, rc);
+}
+
 mig_config *mig_shadow_config(mig_shadow *s)
 {
 	return &s->cfg;

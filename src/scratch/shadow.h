@@ -26,6 +26,12 @@ int mig_shadow_create(mig_shadow **out, const mig_config *cfg, mig_error *err);
 int mig_shadow_clone(mig_shadow **out, const mig_config *cfg, const mig_plan *plan,
 		     const mig_run *run, mig_error *err);
 
+/* A new shadow cloned from shadow from (a checkpoint: roundtrip keeps one with only
+ * ups applied and restarts from a copy of it after a failure). Every connection to
+ * from must be closed first; a busy one is retried briefly, then MIG_EFAIL. */
+int mig_shadow_copy(mig_shadow **out, const mig_config *cfg, const mig_shadow *from,
+		    mig_error *err);
+
 /* A copy of the config whose postgres.dsn reaches the shadow (borrowed from s; the
  * strings are the live config's, so it must outlive s). */
 mig_config *mig_shadow_config(mig_shadow *s);

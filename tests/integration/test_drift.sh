@@ -445,4 +445,90 @@ test_roundtrip_pending_tests_only_pending() {
 	no_shadow_left
 }
 
+# ten_tree: ten migrations; the downs of 2, 4, 6 and 8 are wrong in four ways (fails;
+# leaves an index; leaves a row the up cannot insert again; drops a table of 5 that 9
+# needs): each later one can only be judged when the run goes on from the history's
+# state, not from what the wrong down left
+ten_tree() {
+	new_db
+	migration core 001_base.up.sql "CREATE SCHEMA app; CREATE TABLE app.t1 (id int PRIMARY KEY); CREATE TABLE app.lookup (k int PRIMARY KEY);"
+	migration core 001_base.down.sql "DROP SCHEMA app CASCADE;"
+	migration core 002_t2.up.sql "CREATE TABLE app.t2 (x int);"
+	migration core 002_t2.down.sql "DROP TABLE app.not_there;"
+	migration core 003_t2_y.up.sql "ALTER TABLE app.t2 ADD COLUMN y int;"
+	migration core 003_t2_y.down.sql "ALTER TABLE app.t2 DROP COLUMN y;"
+	migration core 004_t1_idx.up.sql "CREATE INDEX IF NOT EXISTS t1_idx ON app.t1 (id);"
+	migration core 004_t1_idx.down.sql "SELECT 1;"
+	migration core 005_t5.up.sql "CREATE TABLE app.t5 (a int); ALTER TABLE app.t1 ADD COLUMN note text;"
+	migration core 005_t5.down.sql "DROP TABLE app.t5; ALTER TABLE app.t1 DROP COLUMN note;"
+	migration core 006_seed.up.sql "INSERT INTO app.lookup VALUES (1);"
+	migration core 006_seed.down.sql "SELECT 1;"
+	migration core 007_t7.up.sql "INSERT INTO app.lookup VALUES (2); CREATE TABLE app.t7 (k int REFERENCES app.lookup);"
+	migration core 007_t7.down.sql "DROP TABLE app.t7; DELETE FROM app.lookup WHERE k = 2;"
+	migration core 008_t8.up.sql "CREATE TABLE app.t8 (x int);"
+	migration core 008_t8.down.sql "DROP TABLE app.t8; DROP TABLE app.t5;"
+	migration core 009_t5_b.up.sql "ALTER TABLE app.t5 ADD COLUMN b int;"
+	migration core 009_t5_b.down.sql "ALTER TABLE app.t5 DROP COLUMN b;"
+	migration core 010_t10.up.sql "CREATE TABLE app.t10 (x int); CREATE INDEX ON app.t10 (x);"
+	migration core 010_t10.down.sql "DROP TABLE app.t10;"
+	write_config
+}
+
+test_roundtrip_reports_every_migration_of_a_history() {
+	ten_tree
+	expect_status 3 roundtrip --format json
+	assert_eq "$(jq -r '[.ok, .tested, .failed, .not_tested] | map(tostring) | join(" ")' "$OUT")" \
+		"false 10 4 0" "summary"
+	assert_eq "$(jq -r '[.results[] | "\(.version) \(.status)"] | join(",")' "$OUT")" \
+		"1 ok,2 down failed,3 ok,4 down does not restore,5 ok,6 up fails after down,7 ok,8 down does not restore,8 up after down differs,9 ok,10 ok" \
+		"every migration, each judged from its predecessors' state"
+	assert_eq "$(jq -r '[.results[] | select(.version == 4 or .version == 8) | .differences[] | "\(.kind) \(.object_type) \(.name)"] | join(",")' "$OUT")" \
+		"extra index t1.t1_idx,missing table t5,missing table t5" "differences"
+	assert_eq "$(jq -r '.results[1].error' "$OUT" | grep -c 'not_there')" "1" "the failed down's error"
+	assert_eq "$(jq -r '.results[5].error' "$OUT" | grep -c 'duplicate key')" "1" "the failed up's error"
+	# the text report: one line per result, the summary after them, and on a shared pipe
+	# the error line last
+	local st=0
+	"$MIGRATE_BIN" roundtrip >both.txt 2>&1 </dev/null || st=$?
+	assert_eq "$st" "3" "exit status"
+	assert_eq "$(grep -c '^ok ' both.txt)" "6" "ok lines"
+	assert_eq "$(grep -E '^(down|up) ' both.txt | sed 's/ *core/ core/;s/:.*//' | tr '\n' ',')" \
+		"down failed core/2_t2,down does not restore core/4_t1_idx,up fails after down core/6_seed,down does not restore core/8_t8,up after down differs core/8_t8," "failure lines"
+	assert_eq "$(tail -n 2 both.txt | head -n 1)" \
+		"roundtrip: 10 migrations tested, 4 failed; restarted 4 times from a clone of the history's ups" "summary line"
+	assert_eq "$(tail -n 1 both.txt)" "migrate: roundtrip: 4 of 10 migrations failed" "error line last"
+	has_table schema_migrations && fail "roundtrip changed the live database"
+	no_shadow_left
+}
+
+test_roundtrip_max_failures_from_and_to() {
+	ten_tree
+	expect_status 3 roundtrip --max-failures 2 --format json
+	assert_eq "$(jq -r '[.tested, .failed, .not_tested, (.results | map("\(.version) \(.status)") | join(","))] | map(tostring) | join(" ")' "$OUT")" \
+		"4 2 6 1 ok,2 down failed,3 ok,4 down does not restore" "stopped after two failed"
+	expect_status 3 roundtrip --max-failures 2
+	assert_contains "$OUT" "roundtrip: 4 migrations tested, 2 failed, 6 not tested (stopped by --max-failures)"
+	expect_status 3 roundtrip --from 5 --to 7 --format json
+	assert_eq "$(jq -r '[.tested, (.results | map("\(.version) \(.status)") | join(","))] | map(tostring) | join(" ")' "$OUT")" \
+		"3 5 ok,6 up fails after down,7 ok" "versions 5 to 7 only"
+	expect_status 0 roundtrip --from 9
+	assert_contains "$OUT" "roundtrip: 2 migrations tested, 0 failed"
+	expect_status 2 roundtrip --from 9 --to 3
+	assert_contains "$ERR" "--from 9 is above --to 3"
+	expect_status 2 roundtrip --max-failures 0
+	no_shadow_left
+}
+
+test_roundtrip_progress_only_on_a_terminal() {
+	ten_tree
+	# script(1) gives the command a terminal for stdout and stderr
+	script -qec "$MIGRATE_BIN roundtrip --from 9" tty.txt >/dev/null </dev/null
+	assert_contains tty.txt "[1/2] core/009_t5_b"
+	assert_contains tty.txt "[2/2] core/010_t10"
+	expect_status 0 roundtrip --from 9
+	assert_not_contains "$ERR" "[1/2]"
+	assert_eq "$(wc -c <"$ERR")" "0" "stderr off a terminal"
+	no_shadow_left
+}
+
 run_tests
