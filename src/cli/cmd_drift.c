@@ -11,6 +11,8 @@
 #include "cli/shadow_run.h"
 #include "postgres/pg_snapshot.h"
 #include "schema/snapshot_json.h"
+#include "scratch/scratch.h"
+#include "scratch/snapshot_cache.h"
 
 static long long ms_since(const struct timespec *t0)
 {
@@ -52,20 +54,19 @@ static int applied_run(mig_run *out, const mig_plan *plan, const mig_ledger *led
 	return MIG_OK;
 }
 
-/* Who created each object: the shadow's tracking (complete: it was built by this run),
- * then the live one's for what only the live database has. */
-static int attribute(mig_diff *diff, mig_pg_reader *shadow, mig_pg_reader *live, mig_error *err)
+/* Who created each object: the expected side's tracking (complete: the history was
+ * replayed there), then the live one's for what only the live database has. */
+static int attribute(mig_diff *diff, const mig_object_origin *expected, size_t nexpected,
+		     mig_pg_reader *live, mig_error *err)
 {
-	mig_pg_reader *from[] = {shadow, live};
-	int rc = MIG_OK;
-	for (size_t i = 0; rc == MIG_OK && i < 2; i++) {
-		mig_object_origin *origins = NULL;
-		size_t n = 0;
-		rc = mig_pg_origins_read(&origins, &n, from[i], err);
-		if (rc == MIG_OK)
-			rc = mig_diff_attribute(diff, origins, n, err);
-		mig_object_origins_free(origins, n);
-	}
+	int rc = mig_diff_attribute(diff, expected, nexpected, err);
+	mig_object_origin *origins = NULL;
+	size_t n = 0;
+	if (rc == MIG_OK)
+		rc = mig_pg_origins_read(&origins, &n, live, err);
+	if (rc == MIG_OK)
+		rc = mig_diff_attribute(diff, origins, n, err);
+	mig_object_origins_free(origins, n);
 	return rc;
 }
 
@@ -89,6 +90,24 @@ static int both_snapshots(mig_snapshot *expected, mig_snapshot *actual, mig_pg_r
 	return rc < 0 ? rc : live_rc;
 }
 
+/* The expected side from drift's cache when the applied versions' template exists and
+ * its snapshot was cached by this build (*hit); nothing is built here. */
+static int expected_from_cache(mig_snapshot *expected, mig_object_origin **origins, size_t *n,
+			       bool *hit, char tpl[MIG_SCRATCH_NAME_MAX], mig_context *ctx,
+			       const mig_run *run, mig_error *err)
+{
+	mig_scratch *sc = NULL;
+	bool exists = false;
+	*hit = false;
+	int rc = mig_scratch_open(&sc, ctx->cfg, err);
+	if (rc == MIG_OK)
+		rc = mig_scratch_template_lookup(tpl, &exists, sc, ctx->plan, run, err);
+	mig_scratch_close(sc);
+	if (rc == MIG_OK && exists)
+		rc = mig_snapshot_cache_load(expected, origins, n, hit, tpl, err);
+	return rc;
+}
+
 int mig_cmd_drift(mig_context *ctx, mig_error *err)
 {
 	const mig_args *a = &ctx->args;
@@ -100,9 +119,13 @@ int mig_cmd_drift(mig_context *ctx, mig_error *err)
 	mig_shadow *shadow = NULL;
 	mig_pg_reader *live_r = NULL, *shadow_r = NULL;
 	mig_snapshot expected = {0}, actual = {0};
+	mig_object_origin *origins = NULL;
+	size_t norigins = 0;
 	mig_diff diff = {0};
 	struct timespec t0, t1;
-	long long build_ms = 0;
+	long long build_ms = 0, drop_ms = 0, compare_ms = 0;
+	bool hit = false;
+	char tpl[MIG_SCRATCH_NAME_MAX] = "";
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = mig_session_open(&live, ctx->registry, &ctx->cfg->pg, 0, err);
 	if (rc == MIG_OK)
@@ -110,40 +133,63 @@ int mig_cmd_drift(mig_context *ctx, mig_error *err)
 	mig_session_close(&live);
 	if (rc == MIG_OK)
 		rc = mig_engine_preflight(&run, err);
-	/* a clone of the applied versions' template: built once, then milliseconds */
 	if (rc == MIG_OK)
-		rc = mig_shadow_clone(&shadow, ctx->cfg, ctx->plan, &run, err);
-	if (rc < 0) {
-		rc = MIG_EFAIL; /* the history itself does not build: not drift */
+		rc = expected_from_cache(&expected, &origins, &norigins, &hit, tpl, ctx, &run, err);
+	if (rc < 0)
 		goto done;
+	if (hit) {
+		/* a second drift of this history: one snapshot, of the live database */
+		build_ms = ms_since(&t0);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if ((rc = mig_pg_reader_open(&live_r, ctx->cfg->pg.dsn, "live", err)) < 0 ||
+		    (rc = mig_pg_snapshot_read(&actual, live_r, err)) < 0)
+			goto done;
+	} else {
+		/* a clone of the applied versions' template: built once, then milliseconds */
+		if ((rc = mig_shadow_clone(&shadow, ctx->cfg, ctx->plan, &run, err)) < 0) {
+			rc = MIG_EFAIL; /* the history itself does not build: not drift */
+			goto done;
+		}
+		build_ms = ms_since(&t0);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		snprintf(tpl, sizeof tpl, "%s", mig_shadow_template(shadow));
+		if ((rc = mig_pg_reader_open(&shadow_r, mig_shadow_config(shadow)->pg.dsn,
+					     "shadow", err)) < 0 ||
+		    (rc = mig_pg_reader_open(&live_r, ctx->cfg->pg.dsn, "live", err)) < 0 ||
+		    (rc = both_snapshots(&expected, &actual, shadow_r, live_r, err)) < 0 ||
+		    (rc = mig_pg_origins_read(&origins, &norigins, shadow_r, err)) < 0)
+			goto done;
 	}
-	build_ms = ms_since(&t0);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if ((rc = mig_pg_reader_open(&shadow_r, mig_shadow_config(shadow)->pg.dsn, "shadow",
-				     err)) < 0 ||
-	    (rc = mig_pg_reader_open(&live_r, ctx->cfg->pg.dsn, "live", err)) < 0 ||
-	    (rc = both_snapshots(&expected, &actual, shadow_r, live_r, err)) < 0 ||
-	    (rc = mig_snapshot_diff(&diff, &expected, &actual, true, err)) < 0 ||
-	    (rc = attribute(&diff, shadow_r, live_r, err)) < 0)
+	if ((rc = mig_snapshot_diff(&diff, &expected, &actual, true, err)) < 0 ||
+	    (rc = attribute(&diff, origins, norigins, live_r, err)) < 0)
 		goto done;
 	if (a->module)
 		mig_diff_keep_module(&diff, a->module);
-	long long compare_ms = ms_since(&t1);
-	/* the shadow is done with: drop it (a checkpoint on the server) before printing */
-	mig_pg_reader_close(shadow_r);
-	shadow_r = NULL;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	char tpl[64];
-	snprintf(tpl, sizeof tpl, "%s", mig_shadow_template(shadow));
-	bool cached = mig_shadow_cached(shadow);
-	mig_shadow_drop(shadow);
-	shadow = NULL;
-	long long drop_ms = ms_since(&t1);
+	compare_ms = ms_since(&t1);
+	bool cached = false;
+	if (shadow) {
+		/* the next drift of this history reads no shadow (best effort: a cache that
+		 * cannot be written only costs the next drift a clone) */
+		mig_snapshot_cache_store(tpl, &expected, origins, norigins, NULL);
+		/* the shadow is done with: drop it (a checkpoint on the server) before printing */
+		mig_pg_reader_close(shadow_r);
+		shadow_r = NULL;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		cached = mig_shadow_cached(shadow);
+		mig_shadow_drop(shadow);
+		shadow = NULL;
+		drop_ms = ms_since(&t1);
+	}
 	if (a->format == MIG_FORMAT_JSON) {
 		rc = mig_diff_print_json(ctx->out, &diff, err);
 	} else {
 		mig_diff_print_text(ctx->out, &diff, "");
-		if (!a->quiet)
+		if (!a->quiet && hit)
+			fprintf(ctx->out,
+				"drift: %zu difference%s (%zu objects compared in %lld ms; expected schema of template %s read from the cache in %lld ms)\n",
+				diff.n, diff.n == 1 ? "" : "s", expected.nobjects, compare_ms, tpl,
+				build_ms);
+		else if (!a->quiet)
 			fprintf(ctx->out,
 				"drift: %zu difference%s (%zu objects compared in %lld ms; shadow built in %lld ms, %s template %s; dropped in %lld ms)\n",
 				diff.n, diff.n == 1 ? "" : "s", expected.nobjects, compare_ms,
@@ -157,6 +203,7 @@ done:
 	mig_diff_clear(&diff);
 	mig_snapshot_clear(&expected);
 	mig_snapshot_clear(&actual);
+	mig_object_origins_free(origins, norigins);
 	mig_pg_reader_close(shadow_r);
 	mig_pg_reader_close(live_r);
 	mig_shadow_drop(shadow);

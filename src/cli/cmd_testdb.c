@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "core/engine.h"
 #include "scratch/scratch.h"
+#include "scratch/snapshot_cache.h"
 #include "scratch/testdb.h"
 
 int mig_check_testdb_args(const mig_args *args, mig_error *err)
@@ -70,9 +71,14 @@ static int gc(mig_context *ctx, mig_error *err)
 		rc = mig_scratch_template_name(keep, sc, ctx->plan, &run, err);
 	if (rc == MIG_OK)
 		rc = mig_scratch_gc(&res, sc, keep, ctx->args.older_than_ms, err);
-	/* what was dropped before a failure is still reported */
-	for (size_t i = 0; i < res.ndropped && !ctx->args.quiet; i++)
-		fprintf(ctx->out, "dropped %s\n", res.dropped[i]);
+	/* what was dropped before a failure is still reported; drift's cached expected
+	 * schema of a dropped template goes with it */
+	for (size_t i = 0; i < res.ndropped; i++) {
+		if (!strncmp(res.dropped[i], MIG_SCRATCH_TPL_PREFIX, strlen(MIG_SCRATCH_TPL_PREFIX)))
+			mig_snapshot_cache_forget(res.dropped[i]);
+		if (!ctx->args.quiet)
+			fprintf(ctx->out, "dropped %s\n", res.dropped[i]);
+	}
 	if (rc == MIG_OK && res.ndropped == 0 && !ctx->args.quiet)
 		fprintf(ctx->out, "nothing to drop\n");
 	mig_scratch_gc_free(&res);

@@ -19,4 +19,18 @@ int mig_diff_print_json(FILE *out, const mig_diff *diff, mig_error *err);
 int mig_roundtrip_print_json(FILE *out, const mig_roundtrip_result *results, size_t n,
 			     size_t tested, size_t failed, size_t not_tested, mig_error *err);
 
+/* The expected schema of a template, as drift caches it: the snapshot and the
+ * object-tracking origins, with the key the cache was made for. *out is the caller's
+ * (free()). MIG_EFAIL on out of memory. */
+int mig_snapshot_cache_encode(char **out, const char *key, const mig_snapshot *snap,
+			      const mig_object_origin *origins, size_t norigins, mig_error *err);
+
+/* Reads what mig_snapshot_cache_encode wrote. *match is false, and nothing is returned,
+ * when text is not such a document or was made for another key (a stale cache is no
+ * error); MIG_EFAIL only on out of memory. *snap (sorted) and *origins are the
+ * caller's (mig_snapshot_clear, mig_object_origins_free). */
+int mig_snapshot_cache_decode(mig_snapshot *snap, mig_object_origin **origins,
+			      size_t *norigins, bool *match, const char *text, size_t len,
+			      const char *key, mig_error *err);
+
 #endif

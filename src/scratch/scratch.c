@@ -184,6 +184,14 @@ unlock:
 	return rc;
 }
 
+int mig_scratch_template_lookup(char out[MIG_SCRATCH_NAME_MAX], bool *exists, mig_scratch *sc,
+				const mig_plan *plan, const mig_run *run, mig_error *err)
+{
+	*exists = false;
+	int rc = mig_scratch_template_name(out, sc, plan, run, err);
+	return rc < 0 ? rc : mig_pg_admin_exists(sc->admin, out, exists, NULL, err);
+}
+
 void mig_scratch_new_name(char out[MIG_SCRATCH_NAME_MAX], const char *prefix)
 {
 	unsigned char rnd[6] = {0};

@@ -48,6 +48,11 @@ int mig_scratch_template_name(char out[MIG_SCRATCH_NAME_MAX], mig_scratch *sc,
 int mig_scratch_template(char out[MIG_SCRATCH_NAME_MAX], bool *built, mig_scratch *sc,
 			 const mig_plan *plan, const mig_run *run, mig_error *err);
 
+/* The template name for run (mig_scratch_template_name) and whether that template
+ * exists on the scratch server; builds nothing. */
+int mig_scratch_template_lookup(char out[MIG_SCRATCH_NAME_MAX], bool *exists, mig_scratch *sc,
+				const mig_plan *plan, const mig_run *run, mig_error *err);
+
 /* A new unique name: prefix (MIG_SCRATCH_TEST_PREFIX or MIG_SCRATCH_SHADOW_PREFIX),
  * the creation time in seconds since the epoch, and random hex. */
 void mig_scratch_new_name(char out[MIG_SCRATCH_NAME_MAX], const char *prefix);

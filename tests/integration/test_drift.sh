@@ -259,7 +259,8 @@ COMMENT ON TABLE s IS '$SCRATCH';"
 	write_config
 	expect_status 0 up
 	# no template of this history yet: drift builds one (in migrate_tpl_..._tmp)
-	"$MIGRATE_BIN" drift >/dev/null 2>&1 &
+	# an empty cache of expected schemas: this drift must build a shadow
+	XDG_CACHE_HOME="$SCRATCH/cold.$RANDOM" "$MIGRATE_BIN" drift >/dev/null 2>&1 &
 	local pid=$! i
 	for i in $(seq 50); do
 		[ "$(builds)" != "0" ] && break
@@ -284,7 +285,8 @@ killed_drift() {
 		[ -n "$(sql "SELECT 1 FROM pg_locks WHERE relation = 'schema_migrations_objects'::regclass AND mode = 'AccessExclusiveLock' AND granted")" ] && break
 		sleep 0.1
 	done
-	"$MIGRATE_BIN" drift >/dev/null 2>&1 &
+	# an empty cache of expected schemas: this drift must build a shadow
+	XDG_CACHE_HOME="$SCRATCH/cold.$RANDOM" "$MIGRATE_BIN" drift >/dev/null 2>&1 &
 	local pid=$!
 	for i in $(seq 100); do
 		[ -n "$(sql "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate' AND wait_event_type = 'Lock'")" ] && break
@@ -321,7 +323,7 @@ test_testdb_gc_drops_the_shadow_of_a_killed_run() {
 	no_shadow_left
 }
 
-test_second_drift_clones_the_cached_template() {
+test_second_drift_reads_the_cached_expected_schema() {
 	new_db
 	migration core 001_a.up.sql "CREATE TABLE a (x int); COMMENT ON TABLE a IS '$SCRATCH';"
 	write_config
@@ -331,8 +333,30 @@ test_second_drift_clones_the_cached_template() {
 	local tpl
 	tpl=$(sed -n 's/.*built template \(migrate_tpl_[0-9a-f]*\);.*/\1/p' "$OUT")
 	[ -n "$tpl" ] || fail "no template named in: $(cat "$OUT")"
+	[ -s "$XDG_CACHE_HOME/migrate/snapshots/$tpl.json" ] || fail "no cache file for $tpl"
+	# the second drift of this history reads no shadow
+	expect_status 0 drift
+	assert_contains "$OUT" "drift: 0 differences (4 objects compared in "
+	assert_contains "$OUT" "expected schema of template $tpl read from the cache in "
+	# and it still sees drift, attributed to the migration
+	sql "ALTER TABLE a ADD COLUMN y int" >/dev/null
+	expect_status 3 drift --format json
+	assert_eq "$(jq -r '.differences | map("\(.kind) \(.name) \(.module)/\(.version)") | join(",")' "$OUT")" \
+		"extra a.y core/1" "drift found from the cache"
+	sql "ALTER TABLE a DROP COLUMN y" >/dev/null
+	# a cache written by another build, or a truncated one, is not used
+	sed -i 's/"key":"[^"]*"/"key":"another build"/' "$XDG_CACHE_HOME/migrate/snapshots/$tpl.json"
 	expect_status 0 drift
 	assert_contains "$OUT" "cloned from cached template $tpl"
+	head -c 40 "$XDG_CACHE_HOME/migrate/snapshots/$tpl.json" >cut && mv cut "$XDG_CACHE_HOME/migrate/snapshots/$tpl.json"
+	expect_status 0 drift
+	assert_contains "$OUT" "cloned from cached template $tpl"
+	expect_status 0 drift
+	assert_contains "$OUT" "read from the cache"
+	# no template, no cache: a template dropped by hand is built again
+	pg_admin -d postgres -c "ALTER DATABASE $tpl WITH IS_TEMPLATE false" -c "DROP DATABASE $tpl" >/dev/null
+	expect_status 0 drift
+	assert_contains "$OUT" "built template $tpl"
 	no_shadow_left
 	# a new applied version is a new history: a new template
 	migration core 002_b.up.sql "CREATE TABLE b (x int);"
@@ -341,6 +365,12 @@ test_second_drift_clones_the_cached_template() {
 	assert_contains "$OUT" "built template migrate_tpl_"
 	assert_not_contains "$OUT" "$tpl"
 	no_shadow_left
+	# testdb gc drops the old history's template, and its cache with it
+	[ -s "$XDG_CACHE_HOME/migrate/snapshots/$tpl.json" ] || fail "the cache of $tpl went early"
+	write_config "  scratch_dsn: \"host=$MIGRATE_PG_SOCKET port=$MIGRATE_PG_PORT user=postgres\""
+	expect_status 0 testdb gc
+	assert_contains "$OUT" "dropped $tpl"
+	[ ! -e "$XDG_CACHE_HOME/migrate/snapshots/$tpl.json" ] || fail "testdb gc left the cache of $tpl"
 }
 
 test_drift_on_scratch_dsn_with_another_role() {

@@ -14,6 +14,8 @@ new_db() {
 	DB="t_$(basename "$SCRATCH" | tr -c 'a-zA-Z0-9\n' '_' | tr 'A-Z' 'a-z')"
 	pg_admin -d postgres -c "CREATE DATABASE $DB OWNER app" >/dev/null
 	DSN="postgres://app:$PG_PASSWORD@127.0.0.1:$MIGRATE_PG_PORT/$DB"
+	# drift's cache of expected schemas: the test's own, never the user's
+	export XDG_CACHE_HOME="$SCRATCH/.cache"
 }
 
 # sql QUERY: runs QUERY in the test's database as the superuser, prints the result

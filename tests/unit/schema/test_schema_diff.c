@@ -208,6 +208,59 @@ static void test_json_shape(void **state)
 	mig_diff_clear(&d);
 }
 
+/* drift's cache of a template's expected schema: what is read back is what was
+ * written, for the same key only, and anything else is a miss, not an error */
+static void test_cache_document_round_trips_for_its_key_only(void **state)
+{
+	(void)state;
+	mig_snapshot a = {0}, b = {0};
+	base(&a);
+	const char *keys[] = {"default", "comment"}, *values[] = {NULL, "it's \"quoted\"\n"};
+	assert_int_equal(mig_snapshot_add(&a, "column", "app", "users.id", 2, keys, values, NULL),
+			 MIG_OK);
+	mig_snapshot_sort(&a);
+	mig_object_origin origin = {"table", "app", "users", "core", 7}, *got = NULL;
+	size_t ngot = 9;
+	bool match = false;
+	char *text = NULL;
+	assert_int_equal(mig_snapshot_cache_encode(&text, "k1", &a, &origin, 1, NULL), MIG_OK);
+	assert_int_equal(mig_snapshot_cache_decode(&b, &got, &ngot, &match, text, strlen(text),
+						   "k1", NULL),
+			 MIG_OK);
+	assert_true(match);
+	mig_diff d = {0};
+	assert_int_equal(mig_snapshot_diff(&d, &a, &b, false, NULL), MIG_OK);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(b.nobjects, a.nobjects);
+	assert_int_equal(ngot, 1);
+	assert_string_equal(got[0].module, "core");
+	assert_int_equal(got[0].version, 7);
+	mig_object_origins_free(got, ngot);
+	mig_snapshot_clear(&b);
+	/* another key (another build or format): a miss */
+	assert_int_equal(mig_snapshot_cache_decode(&b, &got, &ngot, &match, text, strlen(text),
+						   "k2", NULL),
+			 MIG_OK);
+	assert_false(match);
+	assert_int_equal(b.nobjects, 0);
+	assert_null(got);
+	/* a truncated file: a miss */
+	assert_int_equal(mig_snapshot_cache_decode(&b, &got, &ngot, &match, text,
+						   strlen(text) / 2, "k1", NULL),
+			 MIG_OK);
+	assert_false(match);
+	/* a value of the wrong type: a miss, nothing half-read returned */
+	const char *wrong = "{\"key\":\"k1\",\"objects\":[[\"table\",\"app\",\"t\",[]],"
+			    "[\"table\",1,\"u\",[]]],\"origins\":[]}";
+	assert_int_equal(mig_snapshot_cache_decode(&b, &got, &ngot, &match, wrong, strlen(wrong),
+						   "k1", NULL),
+			 MIG_OK);
+	assert_false(match);
+	assert_int_equal(b.nobjects, 0);
+	free(text);
+	mig_snapshot_clear(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_parts_of_a_missing_table_fold_into_it),
 		cmocka_unit_test(test_attribution_and_module_filter),
 		cmocka_unit_test(test_json_shape),
+		cmocka_unit_test(test_cache_document_round_trips_for_its_key_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
