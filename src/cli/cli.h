@@ -138,6 +138,19 @@ int mig_args_parse(mig_args *args, const mig_command *cmd, int argc, char **argv
  * MIG_EUSAGE. */
 int mig_command_run(mig_context *ctx, const mig_command *cmd, mig_error *err);
 
+/* drift over a fleet (cmd_drift.c): the per-target check of mig_fleet_options and the
+ * state its targets share (the expected schema of each distinct applied history, and
+ * for a schema fleet the one snapshot of the database). schemas: targets are schemas. */
+typedef struct mig_drift_fleet mig_drift_fleet;
+int mig_drift_fleet_new(mig_drift_fleet **out, mig_context *ctx, bool schemas, mig_error *err);
+void mig_drift_fleet_free(mig_drift_fleet *d);
+struct mig_fleet_result;
+struct mig_target;
+struct mig_session;
+int mig_drift_fleet_check(void *ctx, const mig_plan *plan, const struct mig_target *target,
+			  const mig_sql_config *sql, struct mig_session *s,
+			  struct mig_fleet_result *r, mig_error *err);
+
 /* Loads what cmd->needs into ctx (config, plan), failing before any connection. */
 int mig_context_setup(mig_context *ctx, const mig_command *cmd, mig_error *err);
 

@@ -4,8 +4,10 @@
  * reports missing, extra and changed objects, each attributed to the migration that
  * created it where object tracking knows. Exit 0 when identical, 3 on drift, 1 when the
  * shadow cannot be built. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "cli/shadow_run.h"
@@ -13,6 +15,7 @@
 #include "schema/snapshot_json.h"
 #include "scratch/scratch.h"
 #include "scratch/snapshot_cache.h"
+#include "fleet/fleet.h"
 
 static long long ms_since(const struct timespec *t0)
 {
@@ -207,6 +210,312 @@ done:
 	mig_pg_reader_close(shadow_r);
 	mig_pg_reader_close(live_r);
 	mig_shadow_drop(shadow);
+	mig_run_clear(&run);
+	return rc;
+}
+
+/* ---- drift over a fleet ------------------------------------------------------------
+ * Each target's applied history is read from its own ledger; the expected schema is
+ * computed once per distinct history (the drift cache, else a shadow) and shared by
+ * every target with that history. A schema fleet's history is built in a schema of its
+ * own name (FLEET_SCHEMA), renamed to each target's in the copy compared with it, and
+ * the live database, shared by every schema target, is read once. */
+
+#define FLEET_SCHEMA "migrate_fleet_expected_schema"
+
+typedef struct expected_entry {
+	char tpl[MIG_SCRATCH_NAME_MAX]; /* the history's template: its identity */
+	int rc;                         /* MIG_OK, or why the history does not build */
+	mig_error err;
+	mig_snapshot snap;
+	mig_object_origin *origins;
+	size_t norigins;
+} expected_entry;
+
+struct mig_drift_fleet {
+	mig_context *ctx;
+	bool schemas; /* targets are schemas of postgres.dsn */
+	pthread_mutex_t mu;
+	expected_entry *entries;
+	size_t n;
+	bool have_live; /* schema fleets: the one snapshot of the shared database */
+	int live_rc;
+	mig_error live_err;
+	mig_snapshot live;
+	mig_object_origin *live_origins;
+	size_t nlive_origins;
+};
+
+int mig_drift_fleet_new(mig_drift_fleet **out, mig_context *ctx, bool schemas, mig_error *err)
+{
+	mig_drift_fleet *d = calloc(1, sizeof *d);
+	if (!d)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	d->ctx = ctx;
+	d->schemas = schemas;
+	pthread_mutex_init(&d->mu, NULL);
+	*out = d;
+	return MIG_OK;
+}
+
+void mig_drift_fleet_free(mig_drift_fleet *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++) {
+		mig_snapshot_clear(&d->entries[i].snap);
+		mig_object_origins_free(d->entries[i].origins, d->entries[i].norigins);
+	}
+	free(d->entries);
+	mig_snapshot_clear(&d->live);
+	mig_object_origins_free(d->live_origins, d->nlive_origins);
+	pthread_mutex_destroy(&d->mu);
+	free(d);
+}
+
+/* The expected schema of run, from the cache or a shadow (cfg's pg.schema decides where
+ * the history is built), cached for the next drift. */
+static int expected_build(expected_entry *e, const mig_config *cfg, const mig_plan *plan,
+			  const mig_run *run, mig_error *err)
+{
+	mig_scratch *sc = NULL;
+	bool exists = false, hit = false;
+	int rc = mig_scratch_open(&sc, cfg, err);
+	if (rc == MIG_OK)
+		rc = mig_scratch_template_lookup(e->tpl, &exists, sc, plan, run, err);
+	mig_scratch_close(sc);
+	if (rc == MIG_OK && exists)
+		rc = mig_snapshot_cache_load(&e->snap, &e->origins, &e->norigins, &hit, e->tpl, err);
+	if (rc < 0 || hit)
+		return rc;
+	mig_shadow *shadow = NULL;
+	mig_pg_reader *r = NULL;
+	char *dsn = NULL;
+	if ((rc = mig_shadow_clone(&shadow, cfg, plan, run, err)) == MIG_OK) {
+		/* object tracking lives beside the ledger: in the schema it was built in */
+		const char *conninfo = mig_shadow_config(shadow)->pg.dsn;
+		size_t size = strlen(conninfo) + 128;
+		if (!(dsn = malloc(size)))
+			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+		else if (cfg->pg.schema)
+			snprintf(dsn, size, "%s options='-c search_path=%s'", conninfo,
+				 cfg->pg.schema);
+		else
+			snprintf(dsn, size, "%s", conninfo);
+	}
+	if (rc == MIG_OK &&
+	    (rc = mig_pg_reader_open(&r, dsn, "shadow", err)) == MIG_OK &&
+	    (rc = mig_pg_snapshot_read(&e->snap, r, err)) == MIG_OK &&
+	    (rc = mig_pg_origins_read(&e->origins, &e->norigins, r, err)) == MIG_OK)
+		mig_snapshot_cache_store(e->tpl, &e->snap, e->origins, e->norigins, NULL);
+	mig_pg_reader_close(r);
+	mig_shadow_drop(shadow);
+	free(dsn);
+	return rc;
+}
+
+/* The entry of run's history, computed by the first target that needs it (the others
+ * wait: one shadow per history). Borrowed from d; its rc says whether it could be built. */
+static int expected_get(expected_entry **out, mig_drift_fleet *d, const mig_plan *plan,
+			const mig_run *run, mig_error *err)
+{
+	mig_config cfg = *d->ctx->cfg;
+	cfg.pg.schema = d->schemas ? FLEET_SCHEMA : NULL;
+	mig_scratch *sc = NULL;
+	char tpl[MIG_SCRATCH_NAME_MAX];
+	/* the history's identity, before taking the lock */
+	int rc = mig_scratch_open(&sc, &cfg, err);
+	if (rc == MIG_OK)
+		rc = mig_scratch_template_name(tpl, sc, plan, run, err);
+	mig_scratch_close(sc);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&d->mu);
+	for (size_t i = 0; i < d->n; i++)
+		if (!strcmp(d->entries[i].tpl, tpl)) {
+			*out = &d->entries[i];
+			return MIG_OK; /* locked: the caller unlocks */
+		}
+	expected_entry *grown = realloc(d->entries, (d->n + 1) * sizeof *grown);
+	if (!grown) {
+		pthread_mutex_unlock(&d->mu);
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	}
+	d->entries = grown;
+	expected_entry *e = &d->entries[d->n];
+	*e = (expected_entry){0};
+	/* the other targets wait meanwhile: one shadow per history, not per target */
+	e->rc = expected_build(e, &cfg, plan, run, &e->err);
+	snprintf(e->tpl, sizeof e->tpl, "%s", tpl);
+	d->n++;
+	*out = e;
+	return MIG_OK; /* locked: entries move when the list grows, so the caller takes what
+			* it needs (the snapshots' own memory never moves) before unlocking */
+}
+
+/* s with every `from` replaced by `to` (a new string), or NULL when memory runs out. */
+static char *replaced(const char *s, const char *from, const char *to)
+{
+	size_t nf = strlen(from), nt = strlen(to), count = 0;
+	for (const char *p = strstr(s, from); p; p = strstr(p + nf, from))
+		count++;
+	char *out = malloc(strlen(s) + count * (nt > nf ? nt - nf : 0) + 1), *w = out;
+	if (!out)
+		return NULL;
+	for (const char *p = s, *q; *p; p = q + nf) {
+		q = strstr(p, from);
+		if (!q) {
+			strcpy(w, p);
+			return out;
+		}
+		memcpy(w, p, (size_t)(q - p));
+		w += q - p;
+		memcpy(w, to, nt);
+		w += nt;
+	}
+	*w = '\0';
+	return out;
+}
+
+/* How a definition names schema name: bare when PostgreSQL prints it bare. */
+static void ident(char *out, size_t size, const char *name)
+{
+	bool bare = (*name >= 'a' && *name <= 'z') || *name == '_';
+	for (const char *p = name; *p && bare; p++)
+		bare = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+	snprintf(out, size, bare ? "%s" : "\"%s\"", name);
+}
+
+/* The objects of schema `from` in `in`, in schema `to` (every mention of `from` in a
+ * name or definition renamed when they differ), sorted, into *out. */
+static int schema_part(mig_snapshot *out, const mig_snapshot *in, const char *from,
+		       const char *to, mig_error *err)
+{
+	char qto[160];
+	ident(qto, sizeof qto, to);
+	bool rename = strcmp(from, to) != 0;
+	int rc = MIG_OK;
+	for (size_t i = 0; rc == MIG_OK && i < in->nobjects; i++) {
+		const mig_snap_object *o = &in->objects[i];
+		if (strcmp(o->schema, from) != 0)
+			continue;
+		const char **keys = calloc(o->nattrs + 1, sizeof *keys);
+		char **values = calloc(o->nattrs + 1, sizeof *values);
+		char *name = !rename ? NULL
+			     : !strcmp(o->type, "schema") ? strdup(to)
+							   : replaced(o->name, from, qto);
+		bool oom = !keys || !values || (rename && !name);
+		for (size_t k = 0; !oom && k < o->nattrs; k++) {
+			keys[k] = o->attrs[k].key;
+			if (o->attrs[k].value && rename)
+				oom = !(values[k] = replaced(o->attrs[k].value, from, qto));
+			else if (o->attrs[k].value)
+				oom = !(values[k] = strdup(o->attrs[k].value));
+		}
+		rc = oom ? mig_error_set(err, MIG_EFAIL, "out of memory")
+			 : mig_snapshot_add(out, o->type, to, rename ? name : o->name, o->nattrs,
+					    keys, (const char *const *)values, err);
+		for (size_t k = 0; values && k < o->nattrs; k++)
+			free(values[k]);
+		free(values);
+		free(keys);
+		free(name);
+	}
+	mig_snapshot_sort(out);
+	return rc;
+}
+
+/* The origins in schema `from`, moved to schema `to`. */
+static int origins_part(mig_object_origin **out, size_t *n, const mig_object_origin *in,
+			size_t nin, const char *from, const char *to, mig_error *err)
+{
+	*out = nin ? calloc(nin, sizeof **out) : NULL;
+	*n = 0;
+	if (nin && !*out)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	for (size_t i = 0; i < nin; i++) {
+		if (strcmp(in[i].schema, from) != 0)
+			continue;
+		mig_object_origin *o = &(*out)[(*n)++];
+		o->version = in[i].version;
+		if (!(o->kind = strdup(in[i].kind)) || !(o->schema = strdup(to)) ||
+		    !(o->name = strdup(in[i].name)) || !(o->module = strdup(in[i].module)))
+			return mig_error_set(err, MIG_EFAIL, "out of memory");
+	}
+	return MIG_OK;
+}
+
+/* Schema fleets: the shared database's snapshot and origins, read by the first target. */
+static int live_shared(mig_drift_fleet *d, mig_error *err)
+{
+	if (!d->have_live) {
+		mig_pg_reader *r = NULL;
+		d->live_rc = mig_pg_reader_open(&r, d->ctx->cfg->pg.dsn, "live", &d->live_err);
+		if (d->live_rc == MIG_OK)
+			d->live_rc = mig_pg_snapshot_read(&d->live, r, &d->live_err);
+		mig_pg_reader_close(r);
+		d->have_live = true;
+	}
+	if (d->live_rc < 0)
+		*err = d->live_err;
+	return d->live_rc;
+}
+
+int mig_drift_fleet_check(void *ctx, const mig_plan *plan, const mig_target *target,
+			  const mig_sql_config *sql, mig_session *s, mig_fleet_result *r,
+			  mig_error *err)
+{
+	mig_drift_fleet *d = ctx;
+	mig_run run = {0};
+	mig_snapshot expected = {0}, actual = {0};
+	mig_object_origin *origins = NULL;
+	size_t norigins = 0;
+	mig_pg_reader *live_r = NULL;
+	expected_entry *e = NULL;
+	/* a schema target's objects live in its schema; the control database's where its
+	 * modules put them */
+	const char *schema = d->schemas && target ? target->name : NULL;
+	int rc = applied_run(&run, plan, &s->ledger, err);
+	if (rc == MIG_OK)
+		rc = mig_engine_preflight(&run, err);
+	if (rc == MIG_OK && (rc = expected_get(&e, d, plan, &run, err)) == MIG_OK) {
+		/* under the lock: copy this target's part of the shared expected schema */
+		if (e->rc < 0) {
+			*err = e->err;
+			rc = e->rc;
+		} else if (schema) {
+			rc = schema_part(&expected, &e->snap, FLEET_SCHEMA, schema, err);
+			if (rc == MIG_OK)
+				rc = origins_part(&origins, &norigins, e->origins, e->norigins,
+						  FLEET_SCHEMA, schema, err);
+			if (rc == MIG_OK && (rc = live_shared(d, err)) == MIG_OK)
+				rc = schema_part(&actual, &d->live, schema, schema, err);
+		} else {
+			/* views of the shared entry: never freed before the run ends */
+			expected = e->snap;
+			origins = e->origins;
+			norigins = e->norigins;
+		}
+		pthread_mutex_unlock(&d->mu);
+	}
+	if (rc == MIG_OK && !schema &&
+	    (rc = mig_pg_reader_open(&live_r, sql->dsn, "live", err)) == MIG_OK)
+		rc = mig_pg_snapshot_read(&actual, live_r, err);
+	if (rc == MIG_OK)
+		rc = mig_snapshot_diff(&r->drift, &expected, &actual, true, err);
+	if (rc == MIG_OK)
+		rc = live_r ? attribute(&r->drift, origins, norigins, live_r, err)
+			    : mig_diff_attribute(&r->drift, origins, norigins, err);
+	if (rc == MIG_OK && d->ctx->args.module)
+		mig_diff_keep_module(&r->drift, d->ctx->args.module);
+	r->problems = r->drift.n;
+	r->behind = r->drift.n > 0;
+	mig_pg_reader_close(live_r);
+	if (schema) { /* the copies of a schema target; else views of the entry */
+		mig_snapshot_clear(&expected);
+		mig_object_origins_free(origins, norigins);
+	}
+	mig_snapshot_clear(&actual);
 	mig_run_clear(&run);
 	return rc;
 }

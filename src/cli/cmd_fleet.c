@@ -1,7 +1,7 @@
 /* Commands over a fleet: with targets: in the config, up, down, status, verify and seed
  * act on the control database and then on every target (src/fleet/fleet.c), reporting one
- * line per target and a summary (src/report/report_fleet.c). drift and lint join the table
- * below once they exist. */
+ * line per target and a summary (src/report/report_fleet.c). drift checks each target
+ * through its cmd_drift.c hook. */
 #include <string.h>
 
 #include "cli/cli.h"
@@ -13,7 +13,7 @@ static const struct {
 	mig_fleet_op op;
 } fleet_ops[] = {
 	{"up", MIG_FLEET_UP},         {"down", MIG_FLEET_DOWN},     {"status", MIG_FLEET_STATUS},
-	{"verify", MIG_FLEET_VERIFY}, {"seed", MIG_FLEET_SEED},
+	{"verify", MIG_FLEET_VERIFY}, {"seed", MIG_FLEET_SEED},     {"drift", MIG_FLEET_DRIFT},
 };
 
 static bool fleet_options_given(const mig_args *a)
@@ -48,6 +48,16 @@ static int run_fleet(mig_context *ctx, mig_fleet_op op, mig_error *err)
 		.allow_out_of_order = a->allow_out_of_order,
 		.dry_run = a->dry_run,
 	};
+	mig_drift_fleet *drift = NULL;
+	if (op == MIG_FLEET_DRIFT) {
+		if ((rc = mig_drift_fleet_new(&drift, ctx, targets.kind == MIG_TARGET_SCHEMA,
+					      err)) < 0) {
+			mig_fleet_targets_clear(&targets);
+			return rc;
+		}
+		opts.check = mig_drift_fleet_check;
+		opts.check_ctx = drift;
+	}
 	mig_fleet_reporter rep = mig_fleet_reporter_for(ctx->out, op, a->quiet, a->format);
 	mig_fleet_observer obs = mig_fleet_reporter_observer(&rep);
 	mig_fleet_report report;
@@ -68,9 +78,11 @@ static int run_fleet(mig_context *ctx, mig_fleet_op op, mig_error *err)
 					   report.behind, report.behind == 1 ? "" : "s",
 					   op == MIG_FLEET_STATUS ? "not up to date"
 					   : op == MIG_FLEET_SEED ? "with conflicting indexes"
+					   : op == MIG_FLEET_DRIFT ? "with drift"
 								 : "with problems");
 	}
 	mig_fleet_report_clear(&report);
+	mig_drift_fleet_free(drift);
 	mig_fleet_targets_clear(&targets);
 	return rc;
 }

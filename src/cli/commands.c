@@ -31,7 +31,7 @@ static const mig_option_id testdb_options[] = {
 static const mig_option_id reset_options[] = {
 	MIG_OPT_FORCE, MIG_OPT_QUIET, MIG_OPT_VERBOSE, COMMON, MIG_OPT_END};
 static const mig_option_id drift_options[] = {
-	MIG_OPT_MODULE, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
+	MIG_OPT_MODULE, MIG_OPT_FORMAT, MIG_OPT_QUIET, FLEET, COMMON, MIG_OPT_END};
 static const mig_option_id roundtrip_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_FROM, MIG_OPT_TO, MIG_OPT_PENDING, MIG_OPT_REQUIRE_DOWN,
 	MIG_OPT_STOP_AFTER, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};

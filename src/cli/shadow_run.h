@@ -1,6 +1,6 @@
 /* What drift and roundtrip share: a shadow database with migrations applied to it
- * through the same session and engine path `up` uses, and the text printing of
- * differences. */
+ * through the same session and engine path `up` uses (and, from report/, the text
+ * printing of differences). */
 #ifndef MIGRATE_CLI_SHADOW_RUN_H
 #define MIGRATE_CLI_SHADOW_RUN_H
 
@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "core/engine.h"
 #include "core/session.h"
+#include "report/diff_text.h"
 #include "scratch/shadow.h"
 #include "schema/snapshot.h"
 
@@ -21,8 +22,5 @@ int mig_shadow_session_open(mig_session *s, mig_context *ctx, mig_shadow *shadow
 int mig_shadow_step(mig_session *s, const mig_module_plan *mod, const mig_migration *m,
 		    bool up, mig_error *err);
 
-/* Prints differences one a line: kind, type, schema.name, attribute and both values,
- * and module/version when known; each line indented by indent. */
-void mig_diff_print_text(FILE *out, const mig_diff *diff, const char *indent);
 
 #endif

@@ -189,6 +189,11 @@ static void run_one(const fleet *f, const mig_plan *plan, const mig_target *targ
 			break;
 		case MIG_FLEET_SEED:
 			break;
+		case MIG_FLEET_DRIFT:
+			rc = f->opts->check ? f->opts->check(f->opts->check_ctx, plan, target, &sql,
+							     &s, r, &err)
+					    : mig_error_set(&err, MIG_EFAIL, "no drift check given");
+			break;
 		}
 	}
 	mig_session_close(&s);
@@ -333,9 +338,12 @@ int mig_fleet_run(mig_fleet_report *out, const mig_config *cfg, const mig_regist
 
 void mig_fleet_report_clear(mig_fleet_report *r)
 {
-	for (size_t i = 0; i < r->n; i++)
+	for (size_t i = 0; i < r->n; i++) {
 		free(r->results[i].applied);
+		mig_diff_clear(&r->results[i].drift);
+	}
 	free(r->results);
 	free(r->control.applied);
+	mig_diff_clear(&r->control.drift);
 	memset(r, 0, sizeof *r);
 }

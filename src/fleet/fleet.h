@@ -14,15 +14,18 @@
 #include "core/engine.h"
 #include "core/mongo_plan.h"
 #include "core/plan.h"
+#include "core/session.h"
+#include "schema/snapshot.h"
 
-/* What the command does on each target. drift and lint join here (one enum value and
- * one case in fleet.c's run_target) once they exist. */
+/* What the command does on each target. A new one is one enum value and one case in
+ * fleet.c's run_one. */
 typedef enum mig_fleet_op {
 	MIG_FLEET_UP,
 	MIG_FLEET_DOWN,
 	MIG_FLEET_STATUS,
 	MIG_FLEET_VERIFY,
 	MIG_FLEET_SEED,
+	MIG_FLEET_DRIFT, /* through mig_fleet_options.check */
 } mig_fleet_op;
 
 /* Which targets a run takes (all borrowed). */
@@ -77,7 +80,8 @@ typedef struct mig_fleet_result {
 	size_t pending;   /* status: versions not applied (and dirty or missing-file modules) */
 	size_t problems;  /* verify: problems found; seed: conflicts */
 	size_t created;   /* seed: collections and indexes created */
-	bool behind;      /* status/verify/seed: not up to date, or something is wrong */
+	bool behind;      /* status/verify/seed/drift: not up to date, or something is wrong */
+	mig_diff drift;   /* drift: the differences (mig_fleet_report_clear frees them) */
 	mig_error error;  /* when failed: redacted */
 	long long ms;
 } mig_fleet_result;
@@ -91,6 +95,14 @@ typedef struct mig_fleet_options {
 	unsigned long steps;        /* down */
 	bool allow_out_of_order;
 	bool dry_run;               /* seed */
+	/* drift: checks one target (NULL: the control database) on its open session s,
+	 * whose config is sql, with plan's modules, filling r (problems, behind, drift).
+	 * Called from worker threads at once: what it shares, it locks. MUST be set for
+	 * MIG_FLEET_DRIFT. */
+	int (*check)(void *check_ctx, const mig_plan *plan, const mig_target *target,
+		     const mig_sql_config *sql, mig_session *s, mig_fleet_result *r,
+		     mig_error *err);
+	void *check_ctx;
 } mig_fleet_options;
 
 struct mig_fleet;

@@ -3,6 +3,7 @@
  * terminal, and a summary line. */
 #include <unistd.h>
 
+#include "report/diff_text.h"
 #include "report/report_fleet.h"
 
 mig_fleet_reporter mig_fleet_reporter_for(FILE *out, mig_fleet_op op, bool quiet,
@@ -56,6 +57,14 @@ static void target_line(FILE *out, mig_fleet_op op, const mig_fleet_result *r)
 		fprintf(out, "%zu created, %zu conflict%s (%lld ms)\n", r->created, r->problems,
 			r->problems == 1 ? "" : "s", r->ms);
 		break;
+	case MIG_FLEET_DRIFT:
+		if (r->drift.n)
+			fprintf(out, "%zu difference%s (%lld ms)\n", r->drift.n,
+				r->drift.n == 1 ? "" : "s", r->ms);
+		else
+			fprintf(out, "no drift (%lld ms)\n", r->ms);
+		mig_diff_print_text(out, &r->drift, "    ");
+		break;
 	}
 }
 
@@ -91,9 +100,12 @@ int mig_fleet_report_summary(FILE *out, const mig_fleet_report *r, mig_fleet_op 
 		return MIG_OK;
 	fprintf(out, "fleet: %zu target%s, %zu ok, %zu failed, %zu skipped", r->n,
 		r->n == 1 ? "" : "s", r->ok, r->failed, r->skipped);
-	if ((op == MIG_FLEET_STATUS || op == MIG_FLEET_VERIFY) && r->behind)
+	if ((op == MIG_FLEET_STATUS || op == MIG_FLEET_VERIFY || op == MIG_FLEET_DRIFT) &&
+	    r->behind)
 		fprintf(out, ", %zu %s", r->behind,
-			op == MIG_FLEET_STATUS ? "not up to date" : "with problems");
+			op == MIG_FLEET_STATUS ? "not up to date"
+			: op == MIG_FLEET_DRIFT ? "with drift"
+						: "with problems");
 	if (r->has_control && r->control.state == MIG_TARGET_FAILED)
 		fputs(" (the control database failed: no target was started)", out);
 	fprintf(out, " in %lld ms\n", r->ms);

@@ -3,6 +3,7 @@
  * `scope: control`, "control" with a target's shape. */
 #include "report/report_fleet.h"
 
+#include "schema/snapshot_json.h"
 #include "util/json_out.h"
 
 static const char *state_name(mig_fleet_state s)
@@ -36,6 +37,10 @@ static json_t *result_json(const mig_fleet_result *r, mig_fleet_op op)
 	}
 	if (doc && (op == MIG_FLEET_VERIFY || op == MIG_FLEET_SEED) && r->state == MIG_TARGET_OK)
 		json_object_set_new(doc, "problems", json_integer((json_int_t)r->problems));
+	if (doc && op == MIG_FLEET_DRIFT && r->state == MIG_TARGET_OK) {
+		json_object_set_new(doc, "drift", json_boolean(r->drift.n > 0));
+		json_object_set_new(doc, "differences", mig_diff_to_json(&r->drift));
+	}
 	if (doc && op == MIG_FLEET_SEED && r->state == MIG_TARGET_OK)
 		json_object_set_new(doc, "created", json_integer((json_int_t)r->created));
 	return doc;

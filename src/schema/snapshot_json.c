@@ -28,7 +28,7 @@ int mig_snapshot_print_json(FILE *out, const mig_snapshot *snap, mig_error *err)
 	return mig_json_emit(out, list ? json_pack("{s:o}", "objects", list) : NULL, err);
 }
 
-static json_t *differences(const mig_diff *diff)
+json_t *mig_diff_to_json(const mig_diff *diff)
 {
 	json_t *list = json_array();
 	for (size_t i = 0; list && i < diff->n; i++) {
@@ -48,7 +48,7 @@ static json_t *differences(const mig_diff *diff)
 int mig_diff_print_json(FILE *out, const mig_diff *diff, mig_error *err)
 {
 	return mig_json_emit(out, json_pack("{s:b, s:o*}", "ok", diff->n == 0, "differences",
-				   differences(diff)),
+				   mig_diff_to_json(diff)),
 		    err);
 }
 
@@ -62,7 +62,7 @@ int mig_roundtrip_print_json(FILE *out, const mig_roundtrip_result *results, siz
 			list, json_pack("{s:s, s:I, s:s, s:s, s:o, s:o*}", "module", r->module,
 					"version", (json_int_t)r->version, "name", r->name, "status",
 					r->status, "error", str_or_null(r->message), "differences",
-					differences(&r->diff)));
+					mig_diff_to_json(&r->diff)));
 	}
 	return mig_json_emit(out, list ? json_pack("{s:b, s:I, s:I, s:I, s:o}", "ok", failed == 0,
 					  "tested", (json_int_t)tested, "failed",

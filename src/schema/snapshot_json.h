@@ -2,12 +2,17 @@
 #ifndef MIGRATE_SNAPSHOT_JSON_H
 #define MIGRATE_SNAPSHOT_JSON_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "schema/snapshot.h"
 
 /* {"objects": [{"type", "schema", "name", "attributes": {key: value|null}}]} */
 int mig_snapshot_print_json(FILE *out, const mig_snapshot *snap, mig_error *err);
+
+/* The differences as a JSON list of objects of mig_diff_print_json's shape (a new
+ * reference; NULL when memory runs out). */
+json_t *mig_diff_to_json(const mig_diff *diff);
 
 /* {"ok", "differences": [{"kind", "object_type", "schema", "name", "attribute",
  * "expected", "actual", "module", "version"}]} */

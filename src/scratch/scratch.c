@@ -84,6 +84,10 @@ int mig_scratch_template_name(char out[MIG_SCRATCH_NAME_MAX], mig_scratch *sc,
 	snprintf(line, sizeof line, "%s\nserver %d\nrole %.200s\nmodules", TEMPLATE_FORMAT,
 		 mig_pg_admin_server_major(sc->admin), mig_pg_admin_user(sc->admin));
 	bool oom = append(&text, &len, &cap, line) < 0;
+	/* a schema fleet's expected schema is built in a schema of its own: another template */
+	if (!oom && sc->cfg->pg.schema)
+		oom = append(&text, &len, &cap, "\nschema ") < 0 ||
+		      append(&text, &len, &cap, sc->cfg->pg.schema) < 0;
 	for (size_t i = 0; !oom && i < plan->nmodules; i++)
 		oom = append(&text, &len, &cap, " ") < 0 ||
 		      append(&text, &len, &cap, plan->modules[i].name) < 0;

@@ -31,7 +31,8 @@ void mig_scratch_close(mig_scratch *sc);
 
 /* The template name `migrate_tpl_<12 hex>` for applying run (up, in order) to an empty
  * database: the hex starts the SHA-256 over the server's major version, the scratch
- * role (the owner of everything in it), the plan's
+ * role (the owner of everything in it), postgres.schema when set (the search_path the
+ * history was built in), the plan's
  * modules in order, and each item's module, version and file contents. Reads every file
  * of run; an unreadable one is MIG_EUSAGE naming it. */
 int mig_scratch_template_name(char out[MIG_SCRATCH_NAME_MAX], mig_scratch *sc,

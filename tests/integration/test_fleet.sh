@@ -375,4 +375,57 @@ test_schema_fleet_with_table_lock() {
 	assert_eq "$(rows t03)" "3" "t03"
 }
 
+test_drift_over_a_fleet_reports_the_schema_changed_by_hand() {
+	new_db
+	pg_admin -d postgres -c "ALTER ROLE app CREATEDB" >/dev/null
+	migration core 001_users.up.sql "CREATE TABLE users (id int PRIMARY KEY, name text); CREATE INDEX users_name ON users (name);
+CREATE TYPE mood AS ENUM ('ok', 'sad'); CREATE FUNCTION hello(m mood) RETURNS text LANGUAGE sql AS 'SELECT m::text';"
+	migration core 002_orders.up.sql "CREATE TABLE orders (id int PRIMARY KEY, user_id int REFERENCES users (id));"
+	migration core 002_orders.down.sql "DROP TABLE orders;"
+	schema_fleet 4
+	expect_status 0 up
+	# t04 is one version behind: another applied history, its own expected schema
+	expect_status 0 down --module core --target t04
+	expect_status 0 drift
+	assert_eq "$(grep -c ': no drift (' "$OUT")" "4" "every target without drift"
+	assert_contains "$OUT" "fleet: 4 targets, 4 ok, 0 failed, 0 skipped in "
+	# by hand in t02 only: a column's type, and an index dropped
+	sql "ALTER TABLE t02.users ALTER COLUMN name TYPE varchar(20); DROP INDEX t02.users_name" >/dev/null
+	expect_status 3 drift --parallel 3
+	assert_contains "$OUT" "t02: 2 differences ("
+	assert_contains "$OUT" '    changed  column t02.users.name: type expected "text", actual "character varying(20)" (core/1)'
+	assert_contains "$OUT" "    missing  index t02.users.users_name (core/1)"
+	assert_eq "$(grep -c ': no drift (' "$OUT")" "3" "the other targets"
+	assert_contains "$OUT" ", 1 with drift in "
+	assert_contains "$ERR" "1 target with drift"
+	expect_status 3 drift --format json
+	assert_eq "$(jq -r '[.targets[] | "\(.name) \(.drift) \(.differences | length)"] | join(",")' "$OUT")" \
+		"t01 false 0,t02 true 2,t03 false 0,t04 false 0" "one report per target"
+	assert_eq "$(jq -r '.targets[1].differences | map("\(.kind) \(.object_type) \(.schema).\(.name) \(.module)/\(.version)") | join(",")' "$OUT")" \
+		"changed column t02.users.name core/1,missing index t02.users.users_name core/1" "t02's differences"
+	# --target and --shard choose the targets as for up
+	expect_status 0 drift --target t01 --target t03
+	assert_not_contains "$OUT" "t02"
+	# two distinct applied histories: one expected schema each, not one per target
+	[ "$(ls "$XDG_CACHE_HOME/migrate/snapshots" | wc -l)" = 2 ] || fail "expected one cached expected schema per history: $(ls "$XDG_CACHE_HOME/migrate/snapshots")"
+	[ "$(pg_admin -d postgres -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrate\_shadow\_%'")" = 0 ] ||
+		fail "a shadow database was left behind"
+}
+
+test_drift_over_a_database_fleet() {
+	new_db
+	pg_admin -d postgres -c "ALTER ROLE app CREATEDB" >/dev/null
+	fleet_tree
+	local a b
+	a=$(extra_db a)
+	b=$(extra_db b)
+	write_config 'targets:' '  kind: database' '  list:' "    - { name: a, dsn: \"$a\" }" "    - { name: b, dsn: \"$b\" }"
+	expect_status 0 up
+	db_sql b "ALTER TABLE tokens ADD COLUMN secret text" >/dev/null
+	expect_status 3 drift --format json
+	assert_eq "$(jq -r '[.targets[] | "\(.name) \(.differences | map("\(.kind) \(.name)") | join(";"))"] | join(",")' "$OUT")" \
+		"a ,b extra tokens.secret" "the database changed by hand"
+	assert_not_contains "$OUT" "$PG_PASSWORD"
+}
+
 run_tests
