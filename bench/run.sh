@@ -9,7 +9,8 @@
 # per set; BENCH_BIG (10000) for the status/memory figures; BENCH_DOWN_STEPS (100);
 # BENCH_REPS (10) invocations per timed sample of the fast figures (no-op up, status);
 # BENCH_RT_N migrations for the round-trip count (BENCH_N/10: the core module);
-# BENCH_MONGO_COLLECTIONS (100, 5 indexes each); BENCH_WORK (a new /tmp directory);
+# BENCH_MONGO_COLLECTIONS (100, 5 indexes each); BENCH_ROUNDTRIP=0 skips the whole-history
+# roundtrip figure (bench/roundtrip.sh); BENCH_WORK (a new /tmp directory);
 # BENCH_KEEP=1 keeps it.
 set -euo pipefail
 
@@ -390,6 +391,8 @@ f1 "seed re-run writes" "$SEED2_W" "-" "0" "$( ((SEED2_W == 0)) && echo yes || e
 echo "(floor: the same psql script with each file's statements replaced by SELECT 1 (BEGIN, a round trip per statement, ledger row, COMMIT) took $(median_ms up_table_framing) ms for table+index, $(median_ms up_mixed_framing) ms for mixed; 1 - that / psql is the best ratio a client that sends each migration in one round trip could reach, the rest being the server's work)"
 echo "(ratio: median over runs of migrate / psql run beside it (up from empty: alternating which goes first); psql medians, ms: up mixed $P_up_mixed, up table+index $P_up_table, up one-statement $P_up_insert, ledger query at $N $P_noop / $P_status, at $BIG $P_status_big, down $P_down, --version $P_version, check $P_check; psql -c peak RSS $(kib_to_mib "$RSS_PSQL_LEDGER") MiB)"
 bash "$here/drift.sh" "$MIG" "$G" "$RUNS" || die "drift figure failed"
+# one run: a whole-history roundtrip of $N migrations takes minutes (BENCH_ROUNDTRIP=0 skips it)
+[ "${BENCH_ROUNDTRIP:-1}" = 0 ] || bash "$here/roundtrip.sh" "$MIG" "$G" 1 || die "roundtrip figure failed"
 
 # ---- test databases: template build and clones against up (bench/testdb.sh) -------------
 MIG=$MIG G=$G MIGRATE_PG_PORT=$MIGRATE_PG_PORT MIGRATE_PG_SOCKET=$MIGRATE_PG_SOCKET BENCH_RUNS=$RUNS \
