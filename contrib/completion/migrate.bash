@@ -25,8 +25,8 @@ _migrate_options() {
 	create) echo "--module -m --quiet -q $common" ;;
 	testdb) echo "--name --older-than --format -f --quiet -q $common" ;;
 	reset) echo "--force --quiet -q --verbose -v $common" ;;
-	drift) echo "--module -m --format -f --quiet -q $common" ;;
-	roundtrip) echo "--module -m --pending --require-down --format -f --quiet -q $common" ;;
+	drift) echo "--module -m --format -f --quiet -q $fleet $common" ;;
+	roundtrip) echo "--module -m --from --to --pending --require-down --max-failures --format -f --quiet -q $common" ;;
 	lint) echo "--module -m --all --observe --pg-version --format -f $common" ;;
 	help) echo "--help -h" ;;
 	esac
@@ -36,7 +36,7 @@ _migrate_options() {
 _migrate_takes_value() {
 	case $2 in
 	--config | -c | --root | -r | --module | -m | --steps | -n | --format | -f | --name | --older-than | --pg-version | --phase) return 0 ;;
-	--target | --shard | --canary | --parallel | --max-failures) return 0 ;;
+	--target | --shard | --canary | --parallel | --max-failures | --from | --to) return 0 ;;
 	--version) [ "$1" = resolve ] || [ "$1" = baseline ] ;;
 	*) return 1 ;;
 	esac
