@@ -317,10 +317,10 @@ static int expected_build(expected_entry *e, const mig_config *cfg, const mig_pl
 /* The entry of run's history, computed by the first target that needs it (the others
  * wait: one shadow per history). Borrowed from d; its rc says whether it could be built. */
 static int expected_get(expected_entry **out, mig_drift_fleet *d, const mig_plan *plan,
-			const mig_run *run, mig_error *err)
+			const mig_run *run, bool in_schema, mig_error *err)
 {
 	mig_config cfg = *d->ctx->cfg;
-	cfg.pg.schema = d->schemas ? FLEET_SCHEMA : NULL;
+	cfg.pg.schema = in_schema ? FLEET_SCHEMA : NULL;
 	mig_scratch *sc = NULL;
 	char tpl[MIG_SCRATCH_NAME_MAX];
 	/* the history's identity, before taking the lock */
@@ -478,7 +478,7 @@ int mig_drift_fleet_check(void *ctx, const mig_plan *plan, const mig_target *tar
 	int rc = applied_run(&run, plan, &s->ledger, err);
 	if (rc == MIG_OK)
 		rc = mig_engine_preflight(&run, err);
-	if (rc == MIG_OK && (rc = expected_get(&e, d, plan, &run, err)) == MIG_OK) {
+	if (rc == MIG_OK && (rc = expected_get(&e, d, plan, &run, schema != NULL, err)) == MIG_OK) {
 		/* under the lock: copy this target's part of the shared expected schema */
 		if (e->rc < 0) {
 			*err = e->err;

@@ -160,8 +160,12 @@ static int round_trip(trip *t, const mig_module_plan *mod, const mig_migration *
 	if (!t->have_before && (rc = mig_pg_snapshot_read(&t->before, t->reader, err)) < 0)
 		return rc;
 	t->have_before = true;
-	if ((rc = mig_shadow_step(&t->s, mod, m, true, err)) < 0)
+	if ((rc = mig_shadow_step(&t->s, mod, m, true, err)) < 0) {
+		/* the history does not build from its predecessors' state: the run ends */
+		if (result_add(t->res, mod, m, "up failed", err->message, true))
+			t->res->failed++;
 		return rc;
+	}
 	if ((rc = mig_pg_snapshot_read(&first, t->reader, err)) < 0)
 		goto done;
 	if (!m->down_path) {
@@ -333,7 +337,11 @@ int mig_cmd_roundtrip(mig_context *ctx, mig_error *err)
 	if (rc < 0) {
 		/* what was found so far, then why the run could not go on (the history's ups
 		 * do not build, or the scratch server failed) */
-		print_text(ctx->out, &res, a->quiet, false);
+		if (a->format == MIG_FORMAT_JSON)
+			mig_roundtrip_print_json(ctx->out, res.items, res.n, res.tested,
+						 res.failed, res.not_tested, NULL);
+		else
+			print_text(ctx->out, &res, a->quiet, false);
 		rc = MIG_EFAIL;
 		goto done;
 	}

@@ -103,7 +103,8 @@ typedef struct mig_roundtrip_result {
 	long long version;
 	const char *name;
 	const char *status; /* ok, irreversible, down failed, down does not restore,
-			     * up fails after down, up after down differs (static) */
+			     * up fails after down, up after down differs, up failed
+			     * (static) */
 	char *message;      /* the migration's error, or NULL */
 	mig_diff diff;      /* expected: before (or after the first up); actual: now */
 } mig_roundtrip_result;

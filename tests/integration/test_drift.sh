@@ -549,6 +549,19 @@ test_roundtrip_max_failures_from_and_to() {
 	no_shadow_left
 }
 
+test_roundtrip_up_that_does_not_build_ends_the_run() {
+	ten_tree
+	migration core 006_seed.up.sql "INSERT INTO app.nowhere VALUES (1);"
+	expect_status 1 roundtrip --format json
+	assert_eq "$(jq -r '[.ok, .tested, (.results | map("\(.version) \(.status)") | join(","))] | map(tostring) | join(" ")' "$OUT")" \
+		"false 6 1 ok,2 down failed,3 ok,4 down does not restore,5 ok,6 up failed" "what was found, then the up that does not build"
+	assert_contains "$ERR" "app.nowhere"
+	assert_one_line "$ERR"
+	expect_status 1 roundtrip
+	assert_contains "$OUT" "up failed              core/6_seed: "
+	no_shadow_left
+}
+
 test_roundtrip_progress_only_on_a_terminal() {
 	ten_tree
 	# script(1) gives the command a terminal for stdout and stderr
