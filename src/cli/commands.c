@@ -119,9 +119,12 @@ const mig_command mig_commands[] = {
 	 "versions of every enabled module (migrate_tpl_<hash>, built on first use, then\n"
 	 "cached), snapshots its schema and the live one, and reports each object\n"
 	 "missing, extra (in the schemas the migrations use) or changed, with the module and\n"
-	 "version that created it. Exits 0 when identical, 3 on drift, 1 when the shadow\n"
-	 "cannot be built. The shadow is dropped when the command ends. Runs on\n"
-	 "postgres.scratch_dsn, else the server of postgres.dsn; needs CREATEDB there.",
+	 "version that created it. The expected schema is then cached per template\n"
+	 "($XDG_CACHE_HOME/migrate/snapshots/), so a second drift of the same history reads\n"
+	 "only the live database. With targets:, every target is reported (the expected\n"
+	 "schema computed once per distinct applied history). Exits 0 when identical, 3 on\n"
+	 "drift, 1 when the shadow cannot be built. Runs on postgres.scratch_dsn, else the\n"
+	 "server of postgres.dsn; needs CREATEDB there.",
 	 "migrate drift --format json", drift_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, NULL, mig_cmd_drift},
 	{"roundtrip", "check on a shadow database that each down undoes its up",
