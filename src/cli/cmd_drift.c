@@ -224,7 +224,8 @@ done:
 #define FLEET_SCHEMA "migrate_fleet_expected_schema"
 
 typedef struct expected_entry {
-	char tpl[MIG_SCRATCH_NAME_MAX]; /* the history's template: its identity */
+	char *key;                      /* the applied versions (see expected_get) */
+	char tpl[MIG_SCRATCH_NAME_MAX]; /* the history's template */
 	int rc;                         /* MIG_OK, or why the history does not build */
 	mig_error err;
 	mig_snapshot snap;
@@ -263,6 +264,7 @@ void mig_drift_fleet_free(mig_drift_fleet *d)
 	if (!d)
 		return;
 	for (size_t i = 0; i < d->n; i++) {
+		free(d->entries[i].key);
 		mig_snapshot_clear(&d->entries[i].snap);
 		mig_object_origins_free(d->entries[i].origins, d->entries[i].norigins);
 	}
@@ -319,35 +321,38 @@ static int expected_build(expected_entry *e, const mig_config *cfg, const mig_pl
 static int expected_get(expected_entry **out, mig_drift_fleet *d, const mig_plan *plan,
 			const mig_run *run, bool in_schema, mig_error *err)
 {
-	mig_config cfg = *d->ctx->cfg;
-	cfg.pg.schema = in_schema ? FLEET_SCHEMA : NULL;
-	mig_scratch *sc = NULL;
-	char tpl[MIG_SCRATCH_NAME_MAX];
-	/* the history's identity, before taking the lock */
-	int rc = mig_scratch_open(&sc, &cfg, err);
-	if (rc == MIG_OK)
-		rc = mig_scratch_template_name(tpl, sc, plan, run, err);
-	mig_scratch_close(sc);
-	if (rc < 0)
-		return rc;
+	/* the history's identity within this run, where the files are the same for every
+	 * target: which versions are applied, and whether in a schema */
+	size_t len = 2;
+	for (size_t i = 0; i < run->nitems; i++)
+		len += strlen(run->items[i].module->name) + 24;
+	char *key = malloc(len), *w = key;
+	if (!key)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	w += sprintf(w, "%c", in_schema ? 's' : 'd');
+	for (size_t i = 0; i < run->nitems; i++)
+		w += sprintf(w, " %s/%lld", run->items[i].module->name,
+			     run->items[i].migration->version);
 	pthread_mutex_lock(&d->mu);
 	for (size_t i = 0; i < d->n; i++)
-		if (!strcmp(d->entries[i].tpl, tpl)) {
+		if (!strcmp(d->entries[i].key, key)) {
+			free(key);
 			*out = &d->entries[i];
 			return MIG_OK; /* locked: the caller unlocks */
 		}
 	expected_entry *grown = realloc(d->entries, (d->n + 1) * sizeof *grown);
 	if (!grown) {
 		pthread_mutex_unlock(&d->mu);
+		free(key);
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
 	}
 	d->entries = grown;
-	expected_entry *e = &d->entries[d->n];
-	*e = (expected_entry){0};
+	expected_entry *e = &d->entries[d->n++];
+	*e = (expected_entry){.key = key};
 	/* the other targets wait meanwhile: one shadow per history, not per target */
+	mig_config cfg = *d->ctx->cfg;
+	cfg.pg.schema = in_schema ? FLEET_SCHEMA : NULL;
 	e->rc = expected_build(e, &cfg, plan, run, &e->err);
-	snprintf(e->tpl, sizeof e->tpl, "%s", tpl);
-	d->n++;
 	*out = e;
 	return MIG_OK; /* locked: entries move when the list grows, so the caller takes what
 			* it needs (the snapshots' own memory never moves) before unlocking */
