@@ -4,7 +4,9 @@
 # MongoDB server can be installed here. Set MIGRATE_TEST_MONGO_URI to use a real mongod.
 #
 #   scripts/mongo-standin.sh start DIR   prints `export MIGRATE_MONGO_URI=...`
-#     (MIGRATE_STANDIN_VERSION=5.0|7.0|8.0 picks the mongod imitated; default 7.0)
+#     (MIGRATE_STANDIN_VERSION=5.0|7.0|8.0 picks the mongod imitated; default 7.0;
+#      MIGRATE_STANDIN_REPLSET=NAME makes it the primary of a one-member replica set,
+#      which runs transactions)
 #   scripts/mongo-standin.sh stop DIR
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +18,8 @@ start)
 	mkdir -p "$dir"
 	rm -f "$dir/port"
 	/usr/bin/python3 "$src/tests/mongo_standin/mongo_standin.py" --port 0 \
-		--port-file "$dir/port" --mongod-version "${MIGRATE_STANDIN_VERSION:-7.0}" --log "$dir/standin.log" >"$dir/standin.out" 2>&1 &
+		--port-file "$dir/port" --mongod-version "${MIGRATE_STANDIN_VERSION:-7.0}" \
+		${MIGRATE_STANDIN_REPLSET:+--replset "$MIGRATE_STANDIN_REPLSET"} --log "$dir/standin.log" >"$dir/standin.out" 2>&1 &
 	echo $! >"$dir/pid"
 	for _ in $(seq 200); do
 		[ -s "$dir/port" ] && break

@@ -52,6 +52,7 @@ typedef enum mig_option_id {
 	MIG_OPT_FROM,         /* roundtrip --from V */
 	MIG_OPT_TO,           /* roundtrip --to V */
 	MIG_OPT_STOP_AFTER,   /* roundtrip --max-failures N: failed migrations, not targets */
+	MIG_OPT_MONGODB,      /* resolve, baseline: the versioned MongoDB files */
 	MIG_OPT_COUNT, /* not an option: the number of ids */
 } mig_option_id;
 
@@ -67,6 +68,7 @@ typedef struct mig_args {
 	long long version;       /* --version (resolve) */
 	bool has_version;
 	bool dry_run, allow_out_of_order, applied, rolled_back, help, quiet, verbose, prune;
+	bool mongodb; /* --mongodb (resolve, baseline) */
 	bool pending, require_down; /* roundtrip */
 	bool has_from, has_to;      /* roundtrip --from V, --to V */
 	long long from_version, to_version;

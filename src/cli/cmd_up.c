@@ -3,6 +3,7 @@
 #include "cli/cmd_lint.h"
 #include "core/engine.h"
 #include "core/mongo_plan.h"
+#include "core/mongo_versions.h"
 #include "core/phase.h"
 #include "report/report.h"
 #include "report/report_json.h"
@@ -18,21 +19,35 @@ int mig_check_up_args(const mig_args *args, mig_error *err)
 	return MIG_OK;
 }
 
-/* The plan across both backends: the SQL migrations, then what seed would create. */
-static int dry_run(mig_context *ctx, const char *backend, const mig_run *run, mig_error *err)
+/* The plan across both backends: the SQL migrations, the versioned MongoDB files, then
+ * what seed would create. */
+static int dry_run(mig_context *ctx, const char *backend, const mig_run *run,
+		   const mig_run *mongo_run, mig_error *err)
 {
-	if (!ctx->cfg->has_mongodb || ctx->args.module)
-		return mig_report_run(ctx->out, backend, run, NULL, ctx->args.format, err);
-	mig_mongo_plan *plan = NULL;
+	if (!ctx->mongo_plan || ctx->args.module)
+		return mig_report_run(ctx->out, backend, run, NULL, mongo_run, ctx->args.format, err);
 	mig_mongo_results mongo = {0};
-	int rc = mig_mongo_plan_build(&plan, ctx->cfg,
-				      mig_plan_choose_root(ctx->args.root, ctx->cfg), err);
+	int rc = mig_mongo_run(&mongo, ctx->cfg, ctx->mongo_plan, MIG_MONGO_SEED_DRY, err);
 	if (rc == MIG_OK)
-		rc = mig_mongo_run(&mongo, ctx->cfg, plan, MIG_MONGO_SEED_DRY, err);
-	if (rc == MIG_OK)
-		rc = mig_report_run(ctx->out, backend, run, &mongo, ctx->args.format, err);
+		rc = mig_report_run(ctx->out, backend, run, &mongo, mongo_run, ctx->args.format, err);
 	mig_mongo_results_clear(&mongo);
-	mig_mongo_plan_free(plan);
+	return rc;
+}
+
+/* The versioned MongoDB files of the run: read from the tree, the server's ledger read and
+ * every pending file parsed and checked, all before anything runs in either database.
+ * Nothing is sent when the tree has no such file. */
+static int mongo_prepare(mig_context *ctx, mig_mongo_versions *mv, bool lock, mig_error *err)
+{
+	int rc = mig_mongo_versions_plan(mv, ctx->cfg, mig_plan_choose_root(ctx->args.root, ctx->cfg),
+					 err);
+	if (rc < 0 || !mig_mongo_versions_active(mv))
+		return rc;
+	rc = mig_mongo_versions_open(mv, ctx->cfg, NULL,
+				     ctx->mongo_plan ? ctx->mongo_plan->backend : NULL, lock, err);
+	if (rc == MIG_OK)
+		rc = mig_mongo_versions_prepare_up(mv, ctx->args.module, ctx->args.allow_out_of_order,
+						   err);
 	return rc;
 }
 
@@ -41,6 +56,9 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 	const mig_args *a = &ctx->args;
 	mig_session s = {0};
 	mig_run run = {.up = true};
+	mig_mongo_versions mv = {0};
+	mig_run_report mrr;
+	mig_run_report_init(&mrr);
 	/* --format json without --dry-run: one run report at the end, whatever happens */
 	bool report = a->format == MIG_FORMAT_JSON && !a->dry_run;
 	mig_run_report rr;
@@ -65,8 +83,11 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 		rc = mig_engine_script(ctx->out, &s, &run, err);
 		goto done;
 	}
+	/* both locks, every check of both backends, then the first change */
+	if ((rc = mongo_prepare(ctx, &mv, !a->dry_run, err)) < 0)
+		goto done;
 	if (a->dry_run) {
-		rc = dry_run(ctx, s.drv->name, &run, err);
+		rc = dry_run(ctx, s.drv->name, &run, mv.plan ? &mv.run : NULL, err);
 		goto done;
 	}
 	mig_reporter rep = mig_reporter_for(ctx->out, a->quiet, a->verbose);
@@ -74,16 +95,25 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 	obs.vet = mig_lint_guard_up; /* postgres.lint, after preflight and before any change */
 	obs.vet_ctx = ctx;
 	rc = mig_engine_apply(&s, &run, &obs, err);
-	if (rc == MIG_OK && run.nitems == 0 && !a->quiet && !report)
+	if (rc == MIG_OK && mv.run.nitems) {
+		/* then the MongoDB versions, each file's command counts under its line */
+		mig_observer mobs = report ? mig_run_report_observer(&mrr) : mig_reporter_observer(&rep);
+		rc = mig_mongo_versions_apply(&mv, &mobs, report || a->quiet ? NULL : ctx->out, err);
+	}
+	if (rc == MIG_OK && run.nitems == 0 && mv.run.nitems == 0 && !a->quiet && !report)
 		fprintf(ctx->out, "nothing to apply: %s\n",
 			a->module ? "the module is up to date" : "every module is up to date");
 done:
 	if (report) {
 		mig_error werr = {0};
-		if (mig_report_run_result_json(ctx->out, &run, &rr, rc, err, &werr) < 0 && rc == MIG_OK)
+		if (mig_report_run_result_json_full(ctx->out, &run, &rr, mv.run.nitems ? &mv.run : NULL,
+						    &mrr, mv.results, rc, err, &werr) < 0 &&
+		    rc == MIG_OK)
 			rc = mig_error_set(err, werr.code, "%s", werr.message);
 	}
 	mig_run_report_clear(&rr);
+	mig_run_report_clear(&mrr);
+	mig_mongo_versions_close(&mv);
 	mig_run_clear(&run);
 	mig_session_close(&s);
 	return rc;

@@ -16,12 +16,13 @@ static const mig_option_id down_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_STEPS, MIG_OPT_DRY_RUN, MIG_OPT_FORMAT, MIG_OPT_QUIET,
 	MIG_OPT_VERBOSE, FLEET, COMMON, MIG_OPT_END};
 static const mig_option_id baseline_options[] = {
-	MIG_OPT_MODULE, MIG_OPT_VERSION, MIG_OPT_DRY_RUN, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
+	MIG_OPT_MODULE, MIG_OPT_VERSION, MIG_OPT_MONGODB, MIG_OPT_DRY_RUN, MIG_OPT_QUIET, COMMON,
+	MIG_OPT_END};
 static const mig_option_id status_options[] = {MIG_OPT_FORMAT, FLEET, COMMON, MIG_OPT_END};
 static const mig_option_id check_options[] = {MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id resolve_options[] = {
-	MIG_OPT_MODULE, MIG_OPT_VERSION, MIG_OPT_APPLIED, MIG_OPT_ROLLED_BACK, COMMON,
-	MIG_OPT_END};
+	MIG_OPT_MODULE, MIG_OPT_VERSION, MIG_OPT_APPLIED, MIG_OPT_ROLLED_BACK, MIG_OPT_MONGODB,
+	COMMON, MIG_OPT_END};
 static const mig_option_id seed_options[] = {
 	MIG_OPT_DRY_RUN, MIG_OPT_PRUNE, MIG_OPT_FORMAT, MIG_OPT_QUIET, FLEET, COMMON, MIG_OPT_END};
 static const mig_option_id verify_options[] = {MIG_OPT_FORMAT, FLEET, COMMON, MIG_OPT_END};
@@ -49,13 +50,15 @@ const mig_command mig_commands[] = {
 	 "--dry-run --sql prints one psql script to review and run instead; --format json\n"
 	 "prints a run report at the end, whatever the outcome.",
 	 "migrate up --config config.yaml", up_options, 0,
-	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, mig_check_up_args, mig_cmd_up},
+	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES | MIG_NEEDS_MONGO_PLAN,
+	 mig_check_up_args, mig_cmd_up},
 	{"down", "roll back the latest version(s) of one module",
 	 "--module M [--steps N] [--dry-run] [--format json]",
 	 "Rolls back the highest applied version of M (or N of them) with its .down.sql,\n"
 	 "deleting its schema_migrations row in the same transaction.",
 	 "migrate down --module catalog --steps 2", down_options, 0,
-	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, mig_check_down_args, mig_cmd_down},
+	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES | MIG_NEEDS_MONGO_PLAN,
+	 mig_check_down_args, mig_cmd_down},
 	{"status", "show applied, latest and pending versions per module", "[--format text|json]",
 	 "Shows, per module, the highest applied version, the latest version in the tree,\n"
 	 "how many are pending, and any dirty version or applied version whose file is gone.",
@@ -83,11 +86,14 @@ const mig_command mig_commands[] = {
 	 "migrate check && exec ./app", check_options, 0, MIG_NEEDS_CONFIG | MIG_NEEDS_POSTGRES,
 	 NULL, mig_cmd_check},
 	{"resolve", "record a version as applied or rolled back without running SQL",
-	 "--module M --version V --applied|--rolled-back",
+	 "--module M --version V --applied|--rolled-back [--mongodb]",
 	 "Marks version V of module M as applied, or removes its record, without running\n"
-	 "any SQL; clears a dirty mark left by a failed no-transaction migration.",
+	 "any SQL; clears a dirty mark left by a failed no-transaction migration. A version\n"
+	 "that only the module's MongoDB files have (NNN_name.up.json) is resolved in the\n"
+	 "MongoDB ledger; --mongodb says so when both backends have that version.",
 	 "migrate resolve --module catalog --version 3 --rolled-back", resolve_options, 0,
-	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, mig_check_resolve_args,
+	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES | MIG_NEEDS_MONGO_PLAN,
+	 mig_check_resolve_args,
 	 mig_cmd_resolve},
 	{"create", "write the next up/down migration pair of a module", "--module M NAME",
 	 "Writes <root>/postgres/M/NNN_NAME.up.sql and .down.sql with the next version,\n"
@@ -156,12 +162,14 @@ const mig_command mig_commands[] = {
 	 "migrate lint --all --format github", lint_options, 1000, 0, mig_check_lint_args,
 	 mig_cmd_lint},
 	{"baseline", "record an existing schema's versions as applied without running SQL",
-	 "--module M --version V [--dry-run]",
+	 "--module M --version V [--mongodb] [--dry-run]",
 	 "Adopts a database whose schema already exists: records every version of M up to V\n"
 	 "as applied, with its checksum, without running any SQL. Refused (exit 2) when M\n"
-	 "already has ledger rows or V is not a version of M.",
+	 "already has ledger rows or V is not a version of M. --mongodb: the versions of M's\n"
+	 "MongoDB files, recorded in the MongoDB ledger.",
 	 "migrate baseline --module core --version 12", baseline_options, 0,
-	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, mig_check_baseline_args,
+	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES | MIG_NEEDS_MONGO_PLAN,
+	 mig_check_baseline_args,
 	 mig_cmd_baseline},
 	{"help", "show help for migrate or one command", "[COMMAND]",
 	 "Shows the list of commands, or one command's options and an example.",

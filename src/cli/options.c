@@ -55,6 +55,8 @@ const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_TO, "to", 0, "V", "only versions up to V (each module's)"},
 	{MIG_OPT_STOP_AFTER, "max-failures", 0, "N",
 	 "stop after N migrations failed (default: no limit; the rest are not tested)"},
+	{MIG_OPT_MONGODB, "mongodb", 0, NULL,
+	 "the version of the module's MongoDB files (NNN_name.up.json), not of its SQL files"},
 	{MIG_OPT_HELP, "help", 'h', NULL, "show this help"},
 	{MIG_OPT_END, NULL, 0, NULL, NULL},
 };
@@ -143,6 +145,9 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 		break;
 	case MIG_OPT_ROLLED_BACK:
 		args->rolled_back = true;
+		break;
+	case MIG_OPT_MONGODB:
+		args->mongodb = true;
 		break;
 	case MIG_OPT_QUIET:
 		args->quiet = true;

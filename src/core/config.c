@@ -316,6 +316,58 @@ static int mongodb_pair(walker *w, const char *key, const yaml_node_t *key_node,
 		return connection_string(w, value, "mongodb.uri", &w->cfg->mongo_uri);
 	if (!strcmp(key, "database"))
 		return string_value(w, value, "mongodb.database", &w->cfg->mongo_database);
+	mig_doc_run_config *rc = &w->cfg->mongo_run;
+	if (!strcmp(key, "lock_wait"))
+		return duration_value(w, value, "mongodb.lock_wait", &rc->lock_wait_ms);
+	if (!strcmp(key, "lock_lease")) {
+		int r = duration_value(w, value, "mongodb.lock_lease", &rc->lock_lease_ms);
+		if (r == MIG_OK && rc->lock_lease_ms < 1000)
+			r = fail_at(w, value, "'%s' must be at least 1s", "mongodb.lock_lease");
+		return r;
+	}
+	if (!strcmp(key, "max_time_ms")) {
+		/* milliseconds, as mongod's maxTimeMS, or a duration with its unit */
+		char *text;
+		int r = string_value(w, value, "mongodb.max_time_ms", &text);
+		if (r < 0)
+			return r;
+		errno = 0;
+		long long ms = strspn(text, "0123456789") == strlen(text) && *text
+				       ? strtoll(text, NULL, 10)
+				       : -1;
+		if (ms < 0 && mig_parse_duration_ms(text, &ms) < 0)
+			ms = -1;
+		free(text);
+		if (ms < 0 || errno || ms > 2147483647LL)
+			return fail_at(w, value,
+				       "'%s' must be a number of milliseconds (or 10s, 5m), at most 2147483647",
+				       "mongodb.max_time_ms");
+		rc->max_time_ms = ms;
+		return MIG_OK;
+	}
+	if (!strcmp(key, "write_concern") || !strcmp(key, "commit_quorum")) {
+		bool wc = key[0] == 'w';
+		const char *name = wc ? "mongodb.write_concern" : "mongodb.commit_quorum";
+		char *text;
+		int r = string_value(w, value, name, &text);
+		if (r < 0)
+			return r;
+		/* what mongod takes: a number of members, "majority", or (commitQuorum)
+		 * "votingMembers"; a replica set's custom tag names are not offered */
+		bool number = text[0] != '\0' && strspn(text, "0123456789") == strlen(text) &&
+			      strlen(text) <= 3;
+		if (!number && strcmp(text, "majority") && (wc || strcmp(text, "votingMembers"))) {
+			free(text);
+			return fail_at(w, value,
+				       wc ? "'%s' must be majority or a number of members"
+					  : "'%s' must be majority, votingMembers or a number of members",
+				       name);
+		}
+		char **slot = wc ? &rc->write_concern : &rc->commit_quorum;
+		free(*slot);
+		*slot = text;
+		return MIG_OK;
+	}
 	return unknown_key(w, key_node, "mongodb", key);
 }
 
@@ -722,6 +774,8 @@ int mig_config_parse(mig_config **out, const char *text, size_t len, const char 
 	cfg->pg.lock_lease_ms = 5 * 60 * 1000;
 	cfg->pg.lock_retry_backoff_ms = 1000;
 	cfg->pg.backend = "postgres";
+	cfg->mongo_run.lock_wait_ms = 60 * 1000;
+	cfg->mongo_run.lock_lease_ms = 5 * 60 * 1000;
 	cfg->lint_mode = MIG_LINT_WARN;
 	cfg->lint_min_rows = 10000;
 	cfg->path = strdup(name);
@@ -882,5 +936,7 @@ void mig_config_free(mig_config *cfg)
 	free(cfg->pg.scratch_dsn);
 	free(cfg->mongo_uri);
 	free(cfg->mongo_database);
+	free(cfg->mongo_run.write_concern);
+	free(cfg->mongo_run.commit_quorum);
 	free(cfg);
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "driver/doc_driver.h"
 #include "driver/sql_config.h"
 #include "util/error.h"
 #include "util/secret.h"
@@ -65,6 +66,8 @@ typedef struct mig_config {
 	bool has_mongodb;
 	char *mongo_uri;
 	char *mongo_database;
+	mig_doc_run_config mongo_run; /* lock_wait, lock_lease, write_concern, max_time_ms,
+				       * commit_quorum */
 
 	mig_module_config *modules; /* in config order */
 	size_t nmodules;

@@ -131,8 +131,9 @@ int mig_engine_plan_down(mig_run *out, const mig_plan *plan, const mig_ledger *l
 					   module, row->version, mod->dir);
 		else if (!m->down_path)
 			rc = mig_error_set(err, MIG_EUSAGE,
-					   "cannot roll back %s/%lld: there is no .down.sql beside '%s'",
-					   module, row->version, m->up_path);
+					   "cannot roll back %s/%lld: there is no %s beside '%s'",
+					   module, row->version, plan->ext && !strcmp(plan->ext, ".json")
+						   ? ".down.json" : ".down.sql", m->up_path);
 		else
 			rc = run_add(out, &cap, mod, m, err);
 		if (rc < 0) {

@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 static bool ends_with(const char *s, size_t n, const char *suffix)
@@ -40,20 +41,32 @@ static mig_file_kind bad(mig_filename *out, const char *why)
 
 mig_file_kind mig_filename_parse(const char *filename, mig_filename *out)
 {
+	return mig_filename_parse_ext(filename, ".sql", out);
+}
+
+mig_file_kind mig_filename_parse_ext(const char *filename, const char *ext, mig_filename *out)
+{
 	memset(out, 0, sizeof *out);
 	size_t n = strlen(filename);
-	if (!ends_with(filename, n, ".sql")) {
+	bool sql = !strcmp(ext, ".sql");
+	char up[16], down[16];
+	snprintf(up, sizeof up, ".up%s", ext);
+	snprintf(down, sizeof down, ".down%s", ext);
+	/* every .sql file must be a migration; among .json files only those that say .up or
+	 * .down are (a MongoDB module also holds indexes.json) */
+	if (!ends_with(filename, n, ext) ||
+	    (!sql && !ends_with(filename, n, up) && !ends_with(filename, n, down))) {
 		out->kind = MIG_FILE_OTHER;
 		return MIG_FILE_OTHER;
 	}
 	size_t stem;
 	mig_file_kind kind;
-	if (ends_with(filename, n, ".up.sql")) {
+	if (ends_with(filename, n, up)) {
 		kind = MIG_FILE_UP;
-		stem = n - strlen(".up.sql");
-	} else if (ends_with(filename, n, ".down.sql")) {
+		stem = n - strlen(up);
+	} else if (ends_with(filename, n, down)) {
 		kind = MIG_FILE_DOWN;
-		stem = n - strlen(".down.sql");
+		stem = n - strlen(down);
 	} else {
 		return bad(out, "expected NNN_<name>.up.sql or NNN_<name>.down.sql");
 	}

@@ -46,7 +46,8 @@ static void free_entries(entry *entries, size_t n)
 
 /* Reads the .sql names of one module directory into *out (sorted). A directory that
  * does not exist is an empty module: the module may live in MongoDB only. */
-static int scan_module(entry **out, size_t *count, const char *dir, mig_error *err)
+static int scan_module(entry **out, size_t *count, const char *dir, const char *ext,
+		       mig_error *err)
 {
 	*out = NULL;
 	*count = 0;
@@ -64,7 +65,7 @@ static int scan_module(entry **out, size_t *count, const char *dir, mig_error *e
 		if (de->d_name[0] == '.')
 			continue;
 		mig_filename parsed;
-		mig_file_kind kind = mig_filename_parse(de->d_name, &parsed);
+		mig_file_kind kind = mig_filename_parse_ext(de->d_name, ext, &parsed);
 		if (kind == MIG_FILE_OTHER)
 			continue;
 		/* d_type spares a stat per file (10,000 files: most of `status`'s time); only
@@ -109,7 +110,7 @@ static int scan_module(entry **out, size_t *count, const char *dir, mig_error *e
 			goto done;
 		}
 		/* re-point the parsed name into our own copy: readdir's buffer is reused */
-		mig_filename_parse(entries[n].file, &entries[n].parsed);
+		mig_filename_parse_ext(entries[n].file, ext, &entries[n].parsed);
 		n++;
 	}
 	if (n > 1) /* qsort must not see NULL, even for zero items */
@@ -132,7 +133,7 @@ int mig_plan_highest_version(const char *dir, long long *version, unsigned *widt
 	size_t n;
 	*version = 0;
 	*width = 3;
-	int rc = scan_module(&entries, &n, dir, err);
+	int rc = scan_module(&entries, &n, dir, ".sql", err);
 	if (rc < 0)
 		return rc;
 	if (n) { /* sorted ascending: the last is the highest */
@@ -156,7 +157,8 @@ static void free_module(mig_module_plan *mod)
 }
 
 /* Pairs sorted entries into migrations, refusing duplicates and orphan down files. */
-static int pair_entries(mig_module_plan *mod, entry *entries, size_t n, mig_error *err)
+static int pair_entries(mig_module_plan *mod, entry *entries, size_t n, const char *ext,
+			mig_error *err)
 {
 	mod->migrations = calloc(n ? n : 1, sizeof *mod->migrations);
 	if (!mod->migrations)
@@ -184,7 +186,7 @@ static int pair_entries(mig_module_plan *mod, entry *entries, size_t n, mig_erro
 		}
 		mig_migration *m = mod->nmigrations ? &mod->migrations[mod->nmigrations - 1] : NULL;
 		if (!m || m->version != e->parsed.version) {
-			mig_error_set(err, MIG_EUSAGE, "'%s' has no matching .up.sql", path);
+			mig_error_set(err, MIG_EUSAGE, "'%s' has no matching .up%s", path, ext);
 			free(path);
 			return MIG_EUSAGE;
 		}
@@ -279,27 +281,40 @@ static int plan_module(void *ctx, const char *module, const char *dir, size_t in
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
 	entry *entries;
 	size_t n;
-	int rc = scan_module(&entries, &n, mod->dir, err);
+	int rc = scan_module(&entries, &n, mod->dir, plan->ext, err);
 	if (rc < 0)
 		return rc;
-	rc = pair_entries(mod, entries, n, err);
+	rc = pair_entries(mod, entries, n, plan->ext, err);
 	free_entries(entries, n);
 	return rc;
 }
 
-int mig_plan_build(mig_plan **out, const mig_config *cfg, const char *root, mig_error *err)
+static int build(mig_plan **out, const mig_config *cfg, const char *root, const char *backend,
+		 const char *ext, mig_error *err)
 {
 	*out = NULL;
 	mig_plan *plan = calloc(1, sizeof *plan);
 	if (!plan)
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
-	int rc = mig_tree_walk(cfg, root, "postgres", plan_module, plan, err);
+	plan->ext = ext;
+	int rc = mig_tree_walk(cfg, root, backend, plan_module, plan, err);
 	if (rc < 0) {
 		mig_plan_free(plan);
 		return rc;
 	}
 	*out = plan;
 	return MIG_OK;
+}
+
+int mig_plan_build(mig_plan **out, const mig_config *cfg, const char *root, mig_error *err)
+{
+	return build(out, cfg, root, "postgres", ".sql", err);
+}
+
+int mig_plan_build_mongo(mig_plan **out, const mig_config *cfg, const char *root,
+			 mig_error *err)
+{
+	return build(out, cfg, root, "mongodb", ".json", err);
 }
 
 const mig_module_plan *mig_plan_module(const mig_plan *plan, const char *name)

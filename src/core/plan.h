@@ -29,6 +29,10 @@ typedef struct mig_filename {
  * versions must fit a signed 64-bit integer. Never fails: a bad .sql name comes back as MIG_FILE_BAD with why set. */
 mig_file_kind mig_filename_parse(const char *filename, mig_filename *out);
 
+/* The same for another extension: ".json" classifies NNN_<name>.up.json / .down.json
+ * (other .json files, such as indexes.json, are MIG_FILE_OTHER). */
+mig_file_kind mig_filename_parse_ext(const char *filename, const char *ext, mig_filename *out);
+
 /* Whether name may be the <name> part of a migration file ([A-Za-z0-9_-]+). */
 bool mig_migration_name_valid(const char *name);
 
@@ -50,6 +54,7 @@ typedef struct mig_module_plan {
 typedef struct mig_plan {
 	mig_module_plan *modules; /* core first, then the config's order as `requires` allows */
 	size_t nmodules;
+	const char *ext; /* ".sql" (postgres/) or ".json" (mongodb/ versioned files) */
 } mig_plan;
 
 /* The root to use: explicit (--root, relative to the current directory) if non-NULL,
@@ -87,6 +92,10 @@ int mig_tree_walk(const mig_config *cfg, const char *root, const char *backend,
  * root, a bad module directory name, a bad or duplicate file, or a .down.sql without
  * its .up.sql is MIG_EUSAGE naming the path. */
 int mig_plan_build(mig_plan **out, const mig_config *cfg, const char *root, mig_error *err);
+
+/* The same for <root>/mongodb/: the versioned NNN_<name>.up.json / .down.json files. */
+int mig_plan_build_mongo(mig_plan **out, const mig_config *cfg, const char *root,
+			 mig_error *err);
 
 /* The highest version among dir's migration files and the number of digits it is
  * written with (0 and 3 when there is none, or no dir); the planner's own scan, so a

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "driver/driver.h"
 #include "util/error.h"
 
 typedef struct mig_mongo mig_mongo;           /* a connection, the module's own */
@@ -44,8 +45,47 @@ typedef struct mig_mongo_item {
 
 typedef void (*mig_mongo_report_fn)(void *ctx, const mig_mongo_item *item);
 
+/* The mongodb: keys that govern versioned migrations (SPEC.md, config.yaml). */
+typedef struct mig_doc_run_config {
+	long long lock_wait_ms;  /* mongodb.lock_wait, default 60 s */
+	long long lock_lease_ms; /* mongodb.lock_lease, default 5 min, renewed every third */
+	char *write_concern;     /* mongodb.write_concern: "majority" (default) or a number */
+	long long max_time_ms;   /* mongodb.max_time_ms, 0 = none */
+	char *commit_quorum;     /* mongodb.commit_quorum: NULL (the server's default),
+				  * "majority", "votingMembers" or a number */
+} mig_doc_run_config;
+
+/* One versioned file (NNN_<name>.up.json / .down.json), parsed by the module. */
+typedef struct mig_doc_file mig_doc_file;
+
+/* What one command of a file did, as the server counted it. */
+typedef struct mig_doc_count {
+	char name[48];     /* the command's name (its first key) */
+	long long n;       /* inserted / matched / deleted / returned (the reply's n) */
+	long long modified; /* update, findAndModify: nModified (-1 when the reply has none) */
+	long long upserted; /* update: how many upserts */
+} mig_doc_count;
+
+/* One versioned file to run against the connection's database. */
+typedef struct mig_doc_step {
+	const char *module;
+	long long version;
+	const char *name;
+	const char *path;     /* for messages */
+	const mig_doc_file *file;
+	bool up;              /* up: record the version; down: remove its record */
+	const char *checksum; /* up: SHA-256 of the up file */
+} mig_doc_step;
+
+/* What a step did: one count per command run (the caller frees counts). */
+typedef struct mig_doc_result {
+	mig_doc_count *counts;
+	size_t ncounts;
+	long long ms;
+} mig_doc_result;
+
 /* The table the module exports (src/mongodb/mongo_entry.c). */
-#define MIG_DOC_DRIVER_VERSION 1
+#define MIG_DOC_DRIVER_VERSION 2
 
 typedef struct mig_doc_driver {
 	int version;      /* MIG_DOC_DRIVER_VERSION */
@@ -65,6 +105,35 @@ typedef struct mig_doc_driver {
 	/* MUST: releases the client library's process-wide state before the module is
 	 * unloaded (mig_mongo_global_cleanup) */
 	void (*unload)(void);
+	/* versioned migrations (src/mongodb/mongo_migrate.c) -------------------------------- */
+	/* MUST: reads and checks one .up.json/.down.json without any server: a JSON error is
+	 * MIG_EUSAGE with path:line, a bad command MIG_EUSAGE with its element index; a
+	 * transaction file holding a command that cannot run in a transaction is refused */
+	int (*file_load)(mig_doc_file **out, const char *path, mig_error *err);
+	void (*file_free)(mig_doc_file *file);
+	size_t (*file_commands)(const mig_doc_file *file);
+	bool (*file_transaction)(const mig_doc_file *file);
+	/* MUST: the settings every later call uses (write concern, timeouts, lock) */
+	void (*configure)(mig_mongo *m, const mig_doc_run_config *cfg);
+	/* MUST: takes the lease in schema_migrations_lock, waiting up to lock_wait (MIG_EFAIL
+	 * naming the holder when it is not obtained), and keeps it renewed from a thread;
+	 * unlock gives it back (harmless when not held) */
+	int (*lock)(mig_mongo *m, mig_error *err);
+	void (*unlock)(mig_mongo *m);
+	/* MUST: schema_migrations as one read, sorted by module then version */
+	int (*ledger_read)(mig_mongo *m, mig_ledger *out, mig_error *err);
+	/* MUST: whether the server can run transactions (a replica set member or mongos) */
+	int (*transactions_supported)(mig_mongo *m, bool *out, mig_error *err);
+	/* MUST: runs one step and records it; a failure names the element index, the command,
+	 * the server's code and message, and leaves a non-transactional version dirty. The
+	 * ledger write that clears an up step's dirty mark may be deferred to the next step's
+	 * mark or to finish, so that a run sends one ledger write per migration */
+	int (*apply)(mig_mongo *m, const mig_doc_step *step, mig_doc_result *res, mig_error *err);
+	int (*finish)(mig_mongo *m, mig_error *err);
+	/* MUST: records a version as applied (checksum, name) or removes its record, clearing
+	 * a dirty mark (resolve, baseline); removing a version not recorded is MIG_EUSAGE */
+	int (*record)(mig_mongo *m, const char *module, long long version, const char *name,
+		      const char *checksum, bool applied, mig_error *err);
 } mig_doc_driver;
 
 /* The module's one exported symbol (name in MIG_DOC_DRIVER_ENTRY). */

@@ -27,6 +27,7 @@ struct mig_mongo {
 	/* the URI's passwords (as written and decoded, the userinfo one and any
 	 * "...password=" query value): never to reach a message */
 	mig_secrets secret;
+	mig_doc_state *migrations; /* versioned migrations' lock and deferred ledger write */
 };
 
 /* ---- memory and message helpers ---- */
@@ -162,6 +163,7 @@ void mig_mongo_free(mig_mongo *m)
 {
 	if (!m)
 		return;
+	mig_doc_state_free(m->migrations); /* gives the lock back first, if held */
 	if (m->client)
 		mongoc_client_destroy(m->client);
 	free(m->database);
@@ -212,3 +214,13 @@ void mig_mongo_scrub(const mig_mongo *m, char *out, size_t outsz, const char *ms
 	scrub(out, outsz, msg, &m->secret);
 }
 
+
+mongoc_client_t *mig_mongo_client(mig_mongo *m)
+{
+	return m->client;
+}
+
+mig_doc_state **mig_mongo_migration_state(mig_mongo *m)
+{
+	return &m->migrations;
+}

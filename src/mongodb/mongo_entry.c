@@ -2,6 +2,7 @@
  * the registry its driver table (src/driver/registry.c checks the version). */
 #include "mongodb/mongo.h"
 #include "mongodb/index_spec.h"
+#include "mongodb/mongo_migrate.h"
 
 static const mig_doc_driver mongo_driver = {
 	.version = MIG_DOC_DRIVER_VERSION,
@@ -13,6 +14,18 @@ static const mig_doc_driver mongo_driver = {
 	.sync = mig_mongo_sync,
 	.drop_database = mig_mongo_drop_database,
 	.unload = mig_mongo_global_cleanup,
+	.file_load = mig_doc_file_load,
+	.file_free = mig_doc_file_free,
+	.file_commands = mig_doc_file_commands,
+	.file_transaction = mig_doc_file_transaction,
+	.configure = mig_doc_configure,
+	.lock = mig_doc_lock,
+	.unlock = mig_doc_unlock,
+	.ledger_read = mig_doc_ledger_read,
+	.transactions_supported = mig_doc_transactions_supported,
+	.apply = mig_doc_apply,
+	.finish = mig_doc_finish,
+	.record = mig_doc_record,
 };
 
 __attribute__((visibility("default"))) const mig_doc_driver *mig_doc_driver_entry(void);

@@ -11,16 +11,24 @@
 
 typedef enum mig_format { MIG_FORMAT_TEXT, MIG_FORMAT_JSON, MIG_FORMAT_GITHUB } mig_format;
 
-/* What a dry run would do, in order: the SQL migrations, then (mongo non-NULL) the
- * MongoDB collections and indexes seed would create. */
+/* What a dry run would do, in order: the SQL migrations, then (mongo_run non-NULL) the
+ * versioned MongoDB files, then (mongo non-NULL) the MongoDB collections and indexes seed
+ * would create. */
 int mig_report_run(FILE *out, const char *backend, const mig_run *run, const mig_mongo_results *mongo,
-		   mig_format format, mig_error *err);
+		   const mig_run *mongo_run, mig_format format, mig_error *err);
 
 /* The status tables: SQL rows (backend: the driver's name, NULL when not configured; ledger_exists false
  * when nothing was ever migrated) and MongoDB results (NULL when not configured). */
 int mig_report_status(FILE *out, const char *backend, const mig_module_status *rows, size_t n,
 		      bool ledger_exists, const mig_mongo_results *mongo, mig_format format,
 		      mig_error *err);
+
+/* status's table of the versioned MongoDB files (text: after the other tables; JSON is
+ * written by mig_report_status_json's caller through mig_report_status_full). */
+int mig_report_status_full(FILE *out, const char *backend, const mig_module_status *rows,
+			   size_t n, bool ledger_exists, const mig_mongo_results *mongo,
+			   const mig_module_status *mongo_rows, size_t mongo_n, mig_format format,
+			   mig_error *err);
 
 /* What seed did (or would do), item by item, and a summary line. */
 int mig_report_seed(FILE *out, const mig_mongo_results *r, bool dry_run, bool quiet,

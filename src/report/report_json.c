@@ -6,11 +6,9 @@
 
 static json_t *mongo_json(const mig_mongo_results *r);
 
-int mig_report_run_json(FILE *out, const char *backend, const mig_run *run, const mig_mongo_results *mongo,
-			mig_error *err)
+static void append_planned(json_t *list, const char *backend, const mig_run *run)
 {
-	json_t *list = json_array();
-	for (size_t i = 0; list && i < run->nitems; i++) {
+	for (size_t i = 0; list && run && i < run->nitems; i++) {
 		const mig_migration *m = run->items[i].migration;
 		json_array_append_new(
 			list, json_pack("{s:s, s:s, s:I, s:s, s:s}", "backend", backend, "module",
@@ -18,6 +16,14 @@ int mig_report_run_json(FILE *out, const char *backend, const mig_run *run, cons
 					(json_int_t)m->version, "name", m->name, "file",
 					run->up ? m->up_path : m->down_path));
 	}
+}
+
+int mig_report_run_json(FILE *out, const char *backend, const mig_run *run, const mig_mongo_results *mongo,
+			const mig_run *mongo_run, mig_error *err)
+{
+	json_t *list = json_array();
+	append_planned(list, backend, run);
+	append_planned(list, "mongodb", mongo_run);
 	json_t *doc = json_pack("{s:s, s:b, s:o}", "direction", run->up ? "up" : "down",
 				"dry_run", 1, "migrations", list);
 	if (doc && mongo)
@@ -33,11 +39,25 @@ static json_t *error_json(const mig_error *e, const char *file)
 			 e->line ? json_integer(e->line) : json_null());
 }
 
-int mig_report_run_result_json(FILE *out, const mig_run *run, const mig_run_report *r, int rc,
-			       const mig_error *failure, mig_error *err)
+/* {"name", "n", "modified", "upserted"} per command a MongoDB file ran */
+static json_t *counts_json(const mig_doc_result *res)
 {
 	json_t *list = json_array();
-	bool explained = false;
+	for (size_t k = 0; list && res && k < res->ncounts; k++) {
+		const mig_doc_count *c = &res->counts[k];
+		json_array_append_new(
+			list, json_pack("{s:s, s:o, s:o, s:I}", "command", c->name, "n",
+					c->n >= 0 ? json_integer(c->n) : json_null(), "modified",
+					c->modified >= 0 ? json_integer(c->modified) : json_null(),
+					"upserted", (json_int_t)c->upserted));
+	}
+	return list;
+}
+
+/* Appends run's items to list as r observed them; results non-NULL: MongoDB files. */
+static void append_results(json_t *list, const mig_run *run, const mig_run_report *r,
+			   const mig_doc_result *results, bool *explained)
+{
 	for (size_t i = 0; list && run && i < run->nitems; i++) {
 		const mig_migration *m = run->items[i].migration;
 		const mig_step_result *res = r->items && i < r->nitems ? &r->items[i] : NULL;
@@ -49,19 +69,45 @@ int mig_report_run_result_json(FILE *out, const mig_run *run, const mig_run_repo
 		json_t *error = json_null();
 		if (st == MIG_STEP_FAILED) {
 			error = error_json(&res->error, path);
-			explained = true;
+			*explained = true;
 		}
-		json_array_append_new(
-			list, json_pack("{s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:o}", "module",
-					run->items[i].module->name, "version", (json_int_t)m->version,
-					"name", m->name, "state", state, "ms",
-					(json_int_t)(res ? res->ms : 0), "attempts",
-					(json_int_t)(res ? res->attempts : 0), "lock_wait_ms",
-					(json_int_t)(res ? res->lock_wait_ms : 0), "error", error));
+		json_t *item = json_pack(
+			"{s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:o}", "module",
+			run->items[i].module->name, "version", (json_int_t)m->version, "name", m->name,
+			"state", state, "ms", (json_int_t)(res ? res->ms : 0), "attempts",
+			(json_int_t)(res ? res->attempts : 0), "lock_wait_ms",
+			(json_int_t)(res ? res->lock_wait_ms : 0), "error", error);
+		if (item && results) {
+			json_object_set_new(item, "backend", json_string("mongodb"));
+			json_object_set_new(item, "commands", counts_json(st == MIG_STEP_DONE
+										  ? &results[i]
+										  : NULL));
+		}
+		json_array_append_new(list, item);
 	}
+}
+
+int mig_report_run_result_json(FILE *out, const mig_run *run, const mig_run_report *r, int rc,
+			       const mig_error *failure, mig_error *err)
+{
+	return mig_report_run_result_json_full(out, run, r, NULL, NULL, NULL, rc, failure, err);
+}
+
+int mig_report_run_result_json_full(FILE *out, const mig_run *run, const mig_run_report *r,
+				    const mig_run *mongo_run, const mig_run_report *mongo_r,
+				    const mig_doc_result *results, int rc,
+				    const mig_error *failure, mig_error *err)
+{
+	json_t *list = json_array();
+	bool explained = false;
+	append_results(list, run, r, NULL, &explained);
+	if (mongo_run && mongo_r && results)
+		append_results(list, mongo_run, mongo_r, results, &explained);
 	json_t *doc = json_pack("{s:s, s:b, s:o, s:I, s:I}", "direction",
 				run && !run->up ? "down" : "up", "ok", rc == MIG_OK, "migrations", list,
-				"files_executed", (json_int_t)r->files_executed, "duration_ms",
+				"files_executed",
+				(json_int_t)(r->files_executed + (mongo_r ? mongo_r->files_executed : 0)),
+				"duration_ms",
 				(json_int_t)mig_elapsed_ms(&r->start));
 	/* a failure no migration explains: the lock, the connection, a refusal */
 	if (doc && rc < 0 && !explained && failure)
@@ -128,30 +174,54 @@ static json_t *mongo_json(const mig_mongo_results *r)
 			 "failed", (json_int_t)r->failed);
 }
 
-int mig_report_status_json(FILE *out, const char *backend, const mig_module_status *rows, size_t n,
-			   bool ledger_exists, const mig_mongo_results *mongo, mig_error *err)
+static json_t *modules_json(const mig_module_status *rows, size_t n)
+{
+	json_t *modules = json_array();
+	for (size_t i = 0; modules && i < n; i++) {
+		const mig_module_status *st = &rows[i];
+		json_array_append_new(
+			modules,
+			json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:I, s:s}", "module",
+				  st->module, "enabled", st->enabled, "applied",
+				  (json_int_t)st->applied, "latest", (json_int_t)st->latest,
+				  "applied_count", (json_int_t)st->napplied, "pending",
+				  (json_int_t)st->pending, "dirty_version",
+				  st->dirty ? json_integer(st->dirty) : json_null(), "missing",
+				  (json_int_t)st->missing, "state", state_of(st)));
+	}
+	return modules;
+}
+
+static json_t *status_doc(const char *backend, const mig_module_status *rows, size_t n,
+			  bool ledger_exists, const mig_mongo_results *mongo)
 {
 	json_t *doc = json_object();
-	if (backend) {
-		json_t *modules = json_array();
-		for (size_t i = 0; modules && i < n; i++) {
-			const mig_module_status *st = &rows[i];
-			json_array_append_new(
-				modules,
-				json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:I, s:s}", "module",
-					  st->module, "enabled", st->enabled, "applied",
-					  (json_int_t)st->applied, "latest", (json_int_t)st->latest,
-					  "applied_count", (json_int_t)st->napplied, "pending",
-					  (json_int_t)st->pending, "dirty_version",
-					  st->dirty ? json_integer(st->dirty) : json_null(), "missing",
-					  (json_int_t)st->missing, "state", state_of(st)));
-		}
+	if (doc && backend) {
+		json_t *modules = modules_json(rows, n);
 		json_object_set_new(doc, backend,
 				    json_pack("{s:b, s:o}", "ledger_exists", ledger_exists,
 					      "modules", modules));
 	}
 	if (mongo)
 		json_object_set_new(doc, "mongodb", mongo_json(mongo));
+	return doc;
+}
+
+int mig_report_status_json(FILE *out, const char *backend, const mig_module_status *rows, size_t n,
+			   bool ledger_exists, const mig_mongo_results *mongo, mig_error *err)
+{
+	return mig_json_emit(out, status_doc(backend, rows, n, ledger_exists, mongo), err);
+}
+
+int mig_report_status_json_full(FILE *out, const char *backend, const mig_module_status *rows,
+				size_t n, bool ledger_exists, const mig_mongo_results *mongo,
+				const mig_module_status *mongo_rows, size_t mongo_n,
+				mig_error *err)
+{
+	json_t *doc = status_doc(backend, rows, n, ledger_exists, mongo);
+	if (doc && mongo_rows)
+		json_object_set_new(doc, "mongodb_versions",
+				    json_pack("{s:o}", "modules", modules_json(mongo_rows, mongo_n)));
 	return mig_json_emit(out, doc, err);
 }
 

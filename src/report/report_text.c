@@ -11,11 +11,11 @@ static void item_name(const mig_mongo_result *it, char *buf, size_t size);
 static void mongo_other_line(FILE *out, const mig_mongo_result *it, const char *name, bool dry);
 
 int mig_report_run(FILE *out, const char *backend, const mig_run *run, const mig_mongo_results *mongo,
-		   mig_format format, mig_error *err)
+		   const mig_run *mongo_run, mig_format format, mig_error *err)
 {
 	if (format == MIG_FORMAT_JSON)
-		return mig_report_run_json(out, backend, run, mongo, err);
-	if (run->nitems == 0)
+		return mig_report_run_json(out, backend, run, mongo, mongo_run, err);
+	if (run->nitems == 0 && !(mongo_run && mongo_run->nitems))
 		fprintf(out, "nothing to %s%s\n", run->up ? "apply" : "roll back",
 			mongo ? " in PostgreSQL" : "");
 	for (size_t i = 0; i < run->nitems; i++) {
@@ -23,6 +23,12 @@ int mig_report_run(FILE *out, const char *backend, const mig_run *run, const mig
 		fprintf(out, "would %s %s/%0*lld_%s (%s)\n", run->up ? "apply" : "roll back",
 			run->items[i].module->name, (int)m->width, m->version, m->name,
 			run->up ? m->up_path : m->down_path);
+	}
+	for (size_t i = 0; mongo_run && i < mongo_run->nitems; i++) {
+		const mig_migration *m = mongo_run->items[i].migration;
+		fprintf(out, "would %s mongodb %s/%0*lld_%s (%s)\n",
+			mongo_run->up ? "apply" : "roll back", mongo_run->items[i].module->name,
+			(int)m->width, m->version, m->name, mongo_run->up ? m->up_path : m->down_path);
 	}
 	/* then what `migrate seed` would create, in the same order seed works */
 	for (size_t i = 0; mongo && i < mongo->nitems; i++) {
@@ -112,6 +118,24 @@ static void status_mongo(FILE *out, const mig_mongo_results *r)
 			mongo_other_line(out, it, name, false);
 		}
 	}
+}
+
+int mig_report_status_full(FILE *out, const char *backend, const mig_module_status *rows,
+			   size_t n, bool ledger_exists, const mig_mongo_results *mongo,
+			   const mig_module_status *mongo_rows, size_t mongo_n, mig_format format,
+			   mig_error *err)
+{
+	if (format == MIG_FORMAT_JSON)
+		return mig_report_status_json_full(out, backend, rows, n, ledger_exists, mongo,
+						   mongo_rows, mongo_n, err);
+	int rc = mig_report_status(out, backend, rows, n, ledger_exists, mongo, format, err);
+	if (rc == MIG_OK && mongo_rows) {
+		if (backend || mongo)
+			fputc('\n', out);
+		fprintf(out, "MongoDB versions (schema_migrations in the MongoDB database):\n");
+		status_postgres(out, mongo_rows, mongo_n, true);
+	}
+	return rc;
 }
 
 int mig_report_status(FILE *out, const char *backend, const mig_module_status *rows, size_t n,

@@ -32,6 +32,8 @@ import threading
 import traceback
 import uuid
 
+import copy
+
 import bson
 from bson.binary import Binary
 from bson.codec_options import CodecOptions
@@ -39,6 +41,9 @@ from bson.errors import BSONError
 from bson.int64 import Int64
 from bson.objectid import ObjectId
 from bson.son import SON
+
+import standin_query as q
+from standin_query import QueryError
 
 # ---------------------------------------------------------------------------
 # Constants of the protocol and of the server we imitate
@@ -64,6 +69,9 @@ VERSION = "7.0.0-standin"
 # The mongod version imitated where behaviour differs (--mongod-version): 5.0, 7.0, 8.0.
 # Set once by main() before the server starts.
 MONGOD = (7, 0)
+# --replset NAME: answer hello as the primary of a one-member replica set, which is what
+# sessions with transactions need (None: a standalone server, which refuses them).
+REPLSET = None
 WIRE_VERSIONS = {(5, 0): 13, (7, 0): 21, (8, 0): 25}
 
 # Decode documents as SON so that key order survives: it matters for index
@@ -83,7 +91,14 @@ GENERIC_FIELDS = frozenset((
 # Commands that may change state; standinStats counts them as "writes".
 WRITE_COMMANDS = frozenset((
     "create", "createIndexes", "collMod", "dropIndexes", "deleteIndexes", "drop",
-    "dropDatabase", "insert", "delete",
+    "dropDatabase", "insert", "delete", "update", "findAndModify", "findandmodify",
+    "renameCollection",
+))
+
+# What may run inside a multi-document transaction (mongod refuses the rest with 263).
+TRANSACTION_COMMANDS = frozenset((
+    "insert", "update", "delete", "findAndModify", "findandmodify", "find", "aggregate",
+    "distinct", "getMore", "killCursors", "commitTransaction", "abortTransaction",
 ))
 
 CODE_NAMES = {
@@ -105,6 +120,16 @@ CODE_NAMES = {
     197: "InvalidIndexSpecificationOption",
     352: "UnsupportedOpQueryCommand",
     11000: "DuplicateKey",
+    20: "IllegalOperation",
+    28: "PathNotViable",
+    40: "ConflictingUpdateOperators",
+    56: "EmptyFieldName",
+    66: "ImmutableField",
+    168: "InvalidPipelineOperator",
+    251: "NoSuchTransaction",
+    263: "OperationNotSupportedInTransaction",
+    13113: "MergeStageNoMatchingDocument",
+    51183: "Location51183",
 }
 
 # Index options mongod accepts in a spec; anything else is code 197.
@@ -257,17 +282,11 @@ def value_matches(found, value, cond):
 
 
 def matches(doc, flt):
-    if not flt:
-        return True
-    if not isinstance(flt, dict):
-        raise CommandError(14, "filter must be an object")
-    for key, cond in flt.items():
-        if key.startswith("$"):
-            raise CommandError(2, "unknown top level operator: %s" % key)
-        found, value = get_path(doc, key)
-        if not value_matches(found, value, cond):
-            return False
-    return True
+    """mongod's query semantics (standin_query.py)."""
+    try:
+        return q.matches(doc, flt)
+    except QueryError as e:
+        raise CommandError(e.code, e.errmsg)
 
 
 # ---------------------------------------------------------------------------
@@ -585,6 +604,8 @@ class Store:
 
     def reset(self):
         self.databases = {}
+        self.sessions = {}  # lsid id -> the session's transaction
+        self.last = {}      # command name -> the last body received (standinLast)
         self.commands = {}
         self.handshakes = 0
         self.writes = 0
@@ -641,6 +662,16 @@ def cmd_hello(store, conn, db, body):
     reply["minWireVersion"] = MIN_WIRE_VERSION
     reply["maxWireVersion"] = WIRE_VERSIONS[MONGOD]
     reply["readOnly"] = False
+    if REPLSET:
+        me = "%s:%d" % conn.server.server_address[:2]
+        reply["setName"] = REPLSET
+        reply["setVersion"] = 1
+        reply["hosts"] = [me]
+        reply["primary"] = me
+        reply["me"] = me
+        reply["secondary"] = False
+        reply["electionId"] = ObjectId("7fffffff0000000000000001")
+        reply["lastWrite"] = SON([("lastWriteDate", datetime.datetime.now(datetime.timezone.utc))])
     # No `compression`: we never agree to OP_COMPRESSED.
     reply["ok"] = 1.0
     return reply
@@ -945,10 +976,337 @@ def cmd_find(store, conn, db, body):
     name = collection_name(body, "find")
     coll = store.collection(db, name)
     docs = [d for d in (coll.documents if coll else []) if matches(d, body.get("filter"))]
+    if body.get("sort"):
+        docs = sorted_docs(docs, body.get("sort"))
+    skip = body.get("skip")
+    if is_number(skip) and skip > 0:
+        docs = docs[int(skip):]
     limit = body.get("limit")
     if is_number(limit) and limit > 0:
         docs = docs[:int(limit)]
+    if body.get("projection"):
+        try:
+            docs = [projected(d, body["projection"]) for d in docs]
+        except QueryError as e:
+            raise CommandError(e.code, e.errmsg)
     return cursor_reply("%s.%s" % (db, name), docs)
+
+
+def write_error(index, e):
+    return SON([("index", index), ("code", e.code), ("errmsg", e.errmsg)])
+
+
+def put_id_first(doc):
+    if "_id" not in doc:
+        return SON([("_id", ObjectId())] + list(doc.items()))
+    return SON([("_id", doc["_id"])] + [(k, v) for k, v in doc.items() if k != "_id"])
+
+
+def duplicate_id(coll, doc, db, name, skip=None):
+    for d in coll.documents:
+        if d is not skip and q.equal(d["_id"], doc["_id"]):
+            return QueryError(11000, "E11000 duplicate key error collection: %s.%s index: _id_ "
+                              "dup key: { _id: %s }" % (db, name, fmt(doc["_id"])))
+    return None
+
+
+def check_update_spec(u, array_filters):
+    """What mongod refuses when it parses an update, whether or not a document matches."""
+    filters = q.parse_array_filters(array_filters)
+    if isinstance(u, dict) and u and not q.is_replacement(u):
+        used = set()
+        for op, fields in u.items():
+            if op not in q.UPDATE_OPERATORS:
+                raise QueryError(9, "Unknown modifier: %s. Expected a valid update modifier or "
+                                 "pipeline-style update specified as an array" % op)
+            for path in (fields if isinstance(fields, dict) else {}):
+                used.update(q.identifiers(path))
+        for ident in filters:
+            if ident not in used:
+                raise QueryError(9, "The array filter for identifier '%s' was not used in the "
+                                 "update %s" % (ident, q.show(u)))
+
+
+def upsert_document(flt, u, array_filters, coll, db, name):
+    if q.is_replacement(u):
+        new = SON((k, copy.deepcopy(v)) for k, v in u.items())
+        seed_id = q.upsert_seed(flt).get("_id")
+        if "_id" not in new and seed_id is not None:
+            new["_id"] = seed_id
+    else:
+        new, _ = q.apply_update(q.upsert_seed(flt), u, array_filters, inserting=True)
+    new = put_id_first(new)
+    dup = duplicate_id(coll, new, db, name) if coll else None
+    if dup:
+        raise dup
+    return new
+
+
+def cmd_update(store, conn, db, body):
+    name = collection_name(body, "update")
+    updates = body.get("updates")
+    if not isinstance(updates, list):
+        raise CommandError(14, "BSON field 'update.updates' is the wrong type, expected type 'array'")
+    ordered = body.get("ordered", True)
+    n = modified = 0
+    upserted, errors = [], []
+    for i, stmt in enumerate(updates):
+        coll = store.collection(db, name)
+        try:
+            flt, u = stmt.get("q") or SON(), stmt.get("u")
+            if u is None:
+                raise QueryError(40414, "BSON field 'update.updates.u' is missing but a required "
+                                 "field")
+            multi, upsert = true_value(stmt.get("multi")), true_value(stmt.get("upsert"))
+            af = stmt.get("arrayFilters")
+            if multi and q.is_replacement(u) and u:
+                raise QueryError(9, "multi update is not supported for replacement-style update")
+            check_update_spec(u, af)
+            if coll is not None and coll.type == "view":
+                raise QueryError(166, "Namespace %s.%s is a view, not a collection" % (db, name))
+            hits = [d for d in (coll.documents if coll else []) if q.matches(d, flt)]
+            if not multi:
+                hits = hits[:1]
+            for d in hits:
+                new, changed = q.apply_update(d, u, af)
+                n += 1
+                if changed:
+                    coll.documents[coll.documents.index(d)] = new
+                    modified += 1
+                    store.changes += 1
+            if not hits and upsert:
+                new = upsert_document(flt, u, af, coll, db, name)
+                coll = coll or store.create_collection(db, name, SON())
+                coll.documents.append(new)
+                upserted.append(SON([("index", i), ("_id", new["_id"])]))
+                n += 1
+                store.changes += 1
+        except QueryError as e:
+            errors.append(write_error(i, e))
+            if ordered:
+                break
+    reply = SON([("n", n), ("nModified", modified)])
+    if upserted:
+        reply["upserted"] = upserted
+    if errors:
+        reply["writeErrors"] = errors
+    reply["ok"] = 1.0
+    return reply
+
+
+def sorted_docs(docs, sort):
+    docs = list(docs)
+    for k, direction in reversed(list((sort or SON()).items())):
+        docs.sort(key=q.SortKey.of(k), reverse=is_number(direction) and direction < 0)
+    return docs
+
+
+def projected(doc, fields):
+    if doc is None or not fields:
+        return doc
+    return q.project(doc, fields, "$project")
+
+
+def cmd_find_and_modify(store, conn, db, body):
+    name = collection_name(body, next(iter(body)))
+    flt = body.get("query") or SON()
+    remove, u = true_value(body.get("remove")), body.get("update")
+    if remove and u is not None:
+        raise CommandError(9, "Cannot specify both an update and remove=true")
+    if not remove and u is None:
+        raise CommandError(9, "Either an update or remove=true must be specified")
+    if remove and true_value(body.get("upsert")):
+        raise CommandError(9, "Cannot specify both upsert=true and remove=true")
+    af = body.get("arrayFilters")
+    coll = store.collection(db, name)
+    try:
+        if u is not None:
+            check_update_spec(u, af)
+        hits = sorted_docs([d for d in (coll.documents if coll else []) if q.matches(d, flt)],
+                           body.get("sort"))
+        doc = hits[0] if hits else None
+        last = SON([("n", 0)])
+        value = None
+        if remove:
+            if doc is not None:
+                coll.documents.remove(doc)
+                store.changes += 1
+                last["n"] = 1
+                value = doc
+        elif doc is not None:
+            new, changed = q.apply_update(doc, u, af)
+            if changed:
+                coll.documents[coll.documents.index(doc)] = new
+                store.changes += 1
+            last["n"] = 1
+            last["updatedExisting"] = True
+            value = new if true_value(body.get("new")) else doc
+        elif true_value(body.get("upsert")):
+            new = upsert_document(flt, u, af, coll, db, name)
+            coll = coll or store.create_collection(db, name, SON())
+            coll.documents.append(new)
+            store.changes += 1
+            last["n"] = 1
+            last["updatedExisting"] = False
+            last["upserted"] = new["_id"]
+            value = new if true_value(body.get("new")) else None
+        else:
+            last["updatedExisting"] = False
+    except QueryError as e:
+        raise CommandError(e.code, e.errmsg)
+    return ok(lastErrorObject=last, value=projected(value, body.get("fields")))
+
+
+def cmd_count(store, conn, db, body):
+    name = collection_name(body, "count")
+    coll = store.collection(db, name)
+    docs = [d for d in (coll.documents if coll else []) if matches(d, body.get("query"))]
+    skip, limit = body.get("skip") or 0, body.get("limit") or 0
+    docs = docs[int(skip):]
+    if limit:
+        docs = docs[:abs(int(limit))]
+    return ok(n=len(docs))
+
+
+def cmd_distinct(store, conn, db, body):
+    name = collection_name(body, "distinct")
+    key = body.get("key")
+    if not isinstance(key, str):
+        raise CommandError(14, "BSON field 'distinct.key' is the wrong type, expected type 'string'")
+    coll = store.collection(db, name)
+    values = []
+    for d in (coll.documents if coll else []):
+        if not matches(d, body.get("query")):
+            continue
+        for v in q.expand(q.resolve(d, key)):
+            if isinstance(v, list):
+                continue
+            if not any(q.equal(v, x) for x in values):
+                values.append(v)
+    values.sort(key=q.SortKey)
+    return ok(values=values)
+
+
+class StoreOps:
+    """$out and $merge: how an aggregation writes to the store."""
+
+    def __init__(self, store):
+        self.store = store
+
+    @staticmethod
+    def target(db, spec, what):
+        if isinstance(spec, str):
+            return db, spec
+        if isinstance(spec, dict) and isinstance(spec.get("coll"), str):
+            return spec.get("db", db), spec["coll"]
+        raise QueryError(13111 if what == "$merge" else 16990,
+                         "%s only supports a string or object argument" % what)
+
+    def out(self, db, spec, docs):
+        tdb, tname = self.target(db, spec, "$out")
+        docs = [put_id_first(d) for d in docs]
+        for i, d in enumerate(docs):
+            if any(q.equal(d["_id"], x["_id"]) for x in docs[:i]):
+                raise QueryError(11000, "E11000 duplicate key error collection: %s.%s index: "
+                                 "_id_ dup key: { _id: %s }" % (tdb, tname, fmt(d["_id"])))
+        coll = self.store.collection(tdb, tname) or self.store.create_collection(tdb, tname, SON())
+        coll.documents = docs  # the target's indexes and options stay
+        self.store.changes += 1
+
+    def merge(self, db, spec, docs):
+        if isinstance(spec, str):
+            spec = SON([("into", spec)])
+        tdb, tname = self.target(db, spec.get("into"), "$merge")
+        on = spec.get("on", "_id")
+        on = [on] if isinstance(on, str) else list(on)
+        matched, not_matched = spec.get("whenMatched", "merge"), spec.get("whenNotMatched", "insert")
+        coll = self.store.collection(tdb, tname)
+        if on != ["_id"] and coll is not None and not any(
+                true_value(i.get("unique")) and sorted(i["key"]) == sorted(on)
+                for i in coll.indexes):
+            raise QueryError(51183, "Cannot find index to verify that join fields will be unique")
+        if coll is None:
+            coll = self.store.create_collection(tdb, tname, SON())
+        for d in docs:
+            for f in on:
+                present, _ = q.get_field(d, f)
+                if not present and f != "_id":
+                    raise QueryError(51132, "$merge write error: 'on' field '%s' cannot be "
+                                     "missing, null, undefined or an array" % f)
+            key = SON((f, q.get_field(d, f)[1]) for f in on if q.get_field(d, f)[0])
+            hit = next((x for x in coll.documents if all(
+                q.get_field(x, f)[0] and q.equal(q.get_field(x, f)[1], v) for f, v in key.items())),
+                None) if key else None
+            if hit is None:
+                if not_matched == "insert":
+                    coll.documents.append(put_id_first(copy.deepcopy(d)))
+                elif not_matched == "fail":
+                    raise QueryError(13113, "$merge could not find a matching document in the "
+                                     "target collection for at least one document in the "
+                                     "source collection")
+                continue
+            i = coll.documents.index(hit)
+            if matched == "merge":
+                new = SON(hit)
+                for k, v in d.items():
+                    if k != "_id":
+                        new[k] = copy.deepcopy(v)
+                coll.documents[i] = new
+            elif matched == "replace":
+                new = SON([("_id", hit["_id"])] + [(k, copy.deepcopy(v)) for k, v in d.items()
+                                                   if k != "_id"])
+                coll.documents[i] = new
+            elif matched == "fail":
+                raise QueryError(11000, "$merge failed: E11000 duplicate key error collection: "
+                                 "%s.%s" % (tdb, tname))
+            elif isinstance(matched, list):
+                coll.documents[i] = q.run_stages([hit], matched, None, None, updating=True)[0]
+            elif matched != "keepExisting":
+                raise QueryError(2, "Enumeration value '%s' for field 'whenMatched' is not a "
+                                 "valid value." % matched)
+        self.store.changes += 1
+
+
+def cmd_aggregate(store, conn, db, body):
+    target = body.get("aggregate")
+    pipeline = body.get("pipeline")
+    if not isinstance(pipeline, list):
+        raise CommandError(14, "'pipeline' option must be specified as an array")
+    if "cursor" not in body and not true_value(body.get("explain")):
+        raise CommandError(9, "The 'cursor' option is required, except for aggregate with the "
+                           "explain argument")
+    if isinstance(target, str):
+        coll = store.collection(db, target)
+        docs = list(coll.documents) if coll else []
+        ns = "%s.%s" % (db, target)
+    else:
+        docs, ns = [], "%s.$cmd.aggregate" % db
+    try:
+        out = q.run_stages(copy.deepcopy(docs), pipeline, StoreOps(store), db)
+    except QueryError as e:
+        raise CommandError(e.code, e.errmsg)
+    return cursor_reply(ns, out)
+
+
+def cmd_rename_collection(store, conn, db, body):
+    if db != "admin":
+        raise CommandError(13, "renameCollection may only be run against the admin database.")
+    src, dst = body.get("renameCollection"), body.get("to")
+    if not isinstance(src, str) or not isinstance(dst, str) or "." not in src or "." not in dst:
+        raise CommandError(73, "Invalid namespace specified '%s'" % (src if "." not in str(src)
+                                                                    else dst))
+    sdb, sname = src.split(".", 1)
+    tdb, tname = dst.split(".", 1)
+    coll = store.collection(sdb, sname)
+    if coll is None:
+        raise CommandError(26, "Source collection %s does not exist" % src)
+    if store.collection(tdb, tname) is not None:
+        if not true_value(body.get("dropTarget")):
+            raise CommandError(48, "target namespace exists")
+    del store.databases[sdb][sname]
+    store.databases.setdefault(tdb, {})[tname] = coll
+    store.changes += 1
+    return ok()
 
 
 def cmd_end_sessions(store, conn, db, body):
@@ -969,6 +1327,11 @@ def cmd_standin_stats(store, conn, db, body):
     commands = SON(sorted(store.commands.items()))
     return ok(commands=commands, handshakes=store.handshakes, writes=store.writes,
               changes=store.changes)
+
+
+def cmd_standin_last(store, conn, db, body):
+    last = store.last.get(body.get("standinLast"))
+    return ok(command=last)
 
 
 def cmd_standin_reset(store, conn, db, body):
@@ -997,15 +1360,25 @@ COMMANDS = {
     "insert": cmd_insert,
     "delete": cmd_delete,
     "find": cmd_find,
+    "update": cmd_update,
+    "findAndModify": cmd_find_and_modify,
+    "findandmodify": cmd_find_and_modify,
+    "count": cmd_count,
+    "distinct": cmd_distinct,
+    "aggregate": cmd_aggregate,
+    "renameCollection": cmd_rename_collection,
+    "commitTransaction": None,  # handled by Server.transaction
+    "abortTransaction": None,
     "endSessions": cmd_end_sessions,
     "killCursors": cmd_kill_cursors,
     "getMore": cmd_get_more,
     "standinStats": cmd_standin_stats,
     "standinReset": cmd_standin_reset,
+    "standinLast": cmd_standin_last,
 }
 
 # Commands that observe the counters rather than add to them.
-UNCOUNTED = frozenset(("standinStats", "standinReset"))
+UNCOUNTED = frozenset(("standinStats", "standinReset", "standinLast"))
 
 
 # ---------------------------------------------------------------------------
@@ -1157,11 +1530,13 @@ class StandinServer(socketserver.ThreadingTCPServer):
                     # mongod 6+ answers nothing but the handshake over OP_QUERY.
                     raise CommandError(352, "Unsupported OP_QUERY command: %s. The client driver "
                                        "may require an upgrade." % name)
-                if handler is None:
+                if handler is None and name not in ("commitTransaction", "abortTransaction"):
                     raise CommandError(59, "no such command: '%s'" % name)
-                reply = handler(self.store, conn, db, body)
+                reply = self.dispatch(conn, db, body, name, handler)
             except CommandError as e:
                 reply = e.reply()
+            except QueryError as e:
+                reply = CommandError(e.code, e.errmsg).reply()
             except Exception as e:  # a stand-in bug: report it, keep serving
                 traceback.print_exc(file=sys.stderr)
                 reply = CommandError(1, "stand-in internal error: %r" % e).reply()
@@ -1170,6 +1545,99 @@ class StandinServer(socketserver.ThreadingTCPServer):
         else:
             result = "error %s %s" % (reply.get("code"), reply.get("codeName"))
         self.log("conn%d %s %s.%s %s" % (conn.connection_id, via, db, name, result))
+        return reply
+
+
+    def dispatch(self, conn, db, body, name, handler):
+        self.store.last[name] = body
+        reply = self.run_in_session(conn, db, body, name, handler)
+        return self.apply_write_concern(body, name, reply)
+
+    @staticmethod
+    def apply_write_concern(body, name, reply):
+        """A numeric w above 1 is what one server cannot satisfy: a standalone mongod refuses
+        the command (2 BadValue, before it runs: the stand-in has already run it, which only
+        matters to a test that then reads the data); a one-member replica set runs the write
+        and reports a writeConcernError (100)."""
+        wc = body.get("writeConcern")
+        if not isinstance(wc, dict) or name not in WRITE_COMMANDS or not reply.get("ok"):
+            return reply
+        w = wc.get("w")
+        if not is_number(w) or w <= 1:
+            return reply
+        if not REPLSET:
+            return CommandError(2, "cannot use 'w' > 1 with a standalone").reply()
+        reply["writeConcernError"] = SON([
+            ("code", 100), ("codeName", "UnsatisfiableWriteConcern"),
+            ("errmsg", "Not enough data-bearing nodes"),
+            ("errInfo", SON([("writeConcern", wc)]))])
+        return reply
+
+    def run_in_session(self, conn, db, body, name, handler):
+        """Runs a command, inside its session's transaction when it names one: the
+        transaction works on its own copy of the databases, and commitTransaction puts
+        the collections it wrote back (a write by another client to the same collection
+        meanwhile is overwritten: the stand-in detects no write conflicts)."""
+        store = self.store
+        lsid, number, auto = body.get("lsid"), body.get("txnNumber"), body.get("autocommit")
+        if name in ("commitTransaction", "abortTransaction") and (number is None or lsid is None):
+            raise CommandError(50768, "txnNumber must be provided for %s" % name)
+        if lsid is None or number is None or auto is None:
+            return handler(store, conn, db, body)  # no transaction (a retryable write at most)
+        if auto is not False:
+            raise CommandError(50768, "autocommit field can only be specified as false")
+        if not REPLSET:
+            raise CommandError(20, "Transaction numbers are only allowed on a replica set "
+                               "member or mongos")
+        key = str(lsid.get("id"))
+        sess = store.sessions.get(key)
+        if true_value(body.get("startTransaction")):
+            sess = {"number": number, "working": copy.deepcopy(store.databases),
+                    "touched": set(), "state": "active"}
+            store.sessions[key] = sess
+        elif sess is None or sess["number"] != number:
+            raise CommandError(251, "Given transaction number %d does not match any in-progress "
+                               "transactions." % number)
+        if name == "commitTransaction":
+            if sess["state"] == "aborted":
+                raise CommandError(251, "Transaction with { txnNumber: %d } has been aborted."
+                                   % number)
+            if sess["state"] == "active":
+                for tdb, tname in sess["touched"]:
+                    coll = sess["working"].get(tdb, {}).get(tname)
+                    if coll is None:
+                        store.databases.get(tdb, {}).pop(tname, None)
+                    else:
+                        store.databases.setdefault(tdb, {})[tname] = coll
+                sess["state"] = "committed"
+            return ok()
+        if name == "abortTransaction":
+            if sess["state"] != "active":
+                raise CommandError(251, "Transaction with { txnNumber: %d } has been aborted."
+                                   % number)
+            sess["state"] = "aborted"
+            return ok()
+        if sess["state"] != "active":
+            raise CommandError(251, "Transaction with { txnNumber: %d } has been aborted." % number)
+        if name not in TRANSACTION_COMMANDS:
+            sess["state"] = "aborted"
+            raise CommandError(263, "Cannot run '%s' in a multi-document transaction." % name)
+        if "writeConcern" in body:
+            sess["state"] = "aborted"
+            raise CommandError(72, "Cannot set write concern after starting a transaction.")
+        saved = store.databases
+        store.databases = sess["working"]
+        try:
+            reply = handler(store, conn, db, body)
+        except (CommandError, QueryError):
+            sess["state"] = "aborted"  # mongod aborts a transaction on a failed command
+            raise
+        finally:
+            store.databases = saved
+        if reply.get("writeErrors"):
+            sess["state"] = "aborted"
+        elif isinstance(body.get(name), str):
+            sess["touched"].add((db, body[name]))
         return reply
 
 
@@ -1259,9 +1727,13 @@ def main(argv=None):
     parser.add_argument("--mongod-version", default="7.0", choices=("5.0", "7.0", "8.0"),
                         help="the mongod whose behaviour differences to imitate (default 7.0)")
     parser.add_argument("--log", help="append one line per command to this file")
+    parser.add_argument("--replset", metavar="NAME",
+                        help="answer as the primary of the one-member replica set NAME, "
+                             "which runs transactions (default: a standalone server)")
     args = parser.parse_args(argv)
-    global MONGOD
+    global MONGOD, REPLSET
     MONGOD = tuple(int(x) for x in args.mongod_version.split("."))
+    REPLSET = args.replset
 
     host = loopback_host(args.host)
     try:

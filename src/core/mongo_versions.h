@@ -1,0 +1,71 @@
+/* Versioned MongoDB migrations on the core's side: the plan of <root>/mongodb/<module>/
+ * NNN_<name>.up.json / .down.json, the ledger in the module's MongoDB database, and a run
+ * through the MongoDB module's table. The engine's own planning (pending versions,
+ * out-of-order and dirty refusals, down's order) is reused as it is for SQL. */
+#ifndef MIGRATE_MONGO_VERSIONS_H
+#define MIGRATE_MONGO_VERSIONS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/config.h"
+#include "core/engine.h"
+#include "core/plan.h"
+#include "driver/doc_driver.h"
+#include "driver/registry.h"
+#include "util/checksum.h"
+
+typedef struct mig_mongo_versions {
+	mig_plan *plan;             /* the versioned files; NULL when not configured */
+	bool has_files;             /* at least one module has a versioned file */
+	mig_doc_backend *own;       /* loaded by open when none was lent */
+	const mig_doc_driver *drv;  /* the module's table */
+	mig_mongo *conn;
+	mig_ledger ledger;          /* read by open */
+	mig_run run;                /* planned by prepare_up / prepare_down */
+	mig_doc_file **files;       /* the parsed file of each run item */
+	char (*checksums)[MIG_CHECKSUM_HEX];
+	mig_doc_result *results;    /* what each file's commands did, once it ran */
+	size_t commands;            /* commands of the run, for the dry run */
+	bool locked;
+} mig_mongo_versions;
+
+/* Reads <root>/mongodb/ for versioned files (names only) when cfg has mongodb:. A bad
+ * name, a duplicate version or a .down.json without its .up.json is MIG_EUSAGE. */
+int mig_mongo_versions_plan(mig_mongo_versions *v, const mig_config *cfg, const char *root,
+			    mig_error *err);
+
+/* Whether the versioned side has anything to do with the server: files in the tree. */
+bool mig_mongo_versions_active(const mig_mongo_versions *v);
+
+/* Connects to mongodb.database (or database when non-NULL: a fleet target's) through
+ * backend (lent: the one the indexes.json plan loaded; NULL: loaded here — one process
+ * must not load and unload the module twice at once, as unloading ends libmongoc), takes
+ * the lease when lock, reads the ledger. */
+int mig_mongo_versions_open(mig_mongo_versions *v, const mig_config *cfg, const char *database,
+			    const mig_doc_backend *backend, bool lock, mig_error *err);
+
+/* Plans the pending versions (as mig_engine_plan_up), then reads and checks every file
+ * of the run; a transaction file on a server without transactions is refused naming it.
+ * Nothing has run when this fails. */
+int mig_mongo_versions_prepare_up(mig_mongo_versions *v, const char *only_module,
+				  bool allow_out_of_order, mig_error *err);
+
+/* Plans the `steps` newest applied versions of module (as mig_engine_plan_down). */
+int mig_mongo_versions_prepare_down(mig_mongo_versions *v, const char *module,
+				    unsigned long steps, mig_error *err);
+
+/* Runs the planned files in order, telling obs (step_begin / step_end, as for SQL) and
+ * printing each file's command counts to counts_out when non-NULL. */
+int mig_mongo_versions_apply(mig_mongo_versions *v, const mig_observer *obs, FILE *counts_out,
+			     mig_error *err);
+
+/* Records a version (resolve --applied, baseline) or removes its record (--rolled-back). */
+int mig_mongo_versions_record(mig_mongo_versions *v, const char *module, long long version,
+			      const char *name, const char *checksum, bool applied,
+			      mig_error *err);
+
+/* Gives the lock back, disconnects, frees; safe on a zeroed value. */
+void mig_mongo_versions_close(mig_mongo_versions *v);
+
+#endif
