@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "core/engine.h"
 #include "core/mongo_plan.h"
+#include "core/mongo_versions.h"
 #include "report/report.h"
 #include "core/session.h"
 
@@ -20,6 +21,9 @@ int mig_cmd_verify(mig_context *ctx, mig_error *err)
 	mig_missing_object *objects = NULL;
 	size_t nobjects = 0;
 	mig_mongo_results mongo = {0};
+	mig_mongo_versions mv = {0};
+	mig_problem *mproblems = NULL;
+	size_t nmproblems = 0, mchecked = 0;
 	int rc = MIG_OK;
 	if (ctx->cfg->has_postgres) {
 		if ((rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg, 0, err)) < 0)
@@ -32,12 +36,24 @@ int mig_cmd_verify(mig_context *ctx, mig_error *err)
 	}
 	if (rc == MIG_OK && ctx->mongo_plan)
 		rc = mig_mongo_run(&mongo, ctx->cfg, ctx->mongo_plan, MIG_MONGO_CHECK, err);
+	/* the versioned MongoDB files: each applied one unchanged, none dirty */
+	if (rc == MIG_OK)
+		rc = mig_mongo_versions_plan(&mv, ctx->cfg,
+					     mig_plan_choose_root(ctx->args.root, ctx->cfg), err);
+	if (rc == MIG_OK && mig_mongo_versions_active(&mv))
+		rc = mig_mongo_versions_open(&mv, ctx->cfg, NULL,
+					     ctx->mongo_plan ? ctx->mongo_plan->backend : NULL, false,
+					     err);
+	if (rc == MIG_OK && mv.conn)
+		rc = mig_engine_verify_files(&mproblems, &nmproblems, &mchecked, mv.plan, &mv.ledger,
+					     err);
+	mig_verify_versions versions = {mproblems, nmproblems, mchecked};
 	if (rc == MIG_OK)
 		rc = mig_report_verify(ctx->out, s.drv ? s.drv->name : NULL, problems, nproblems,
 				       checked, objects, nobjects, ctx->mongo_plan ? &mongo : NULL,
-				       ctx->args.format, err);
+				       mv.conn ? &versions : NULL, ctx->args.format, err);
 	size_t bad = nproblems + nobjects + mongo.missing + mongo.conflicts + mongo.building +
-		     mongo.failed;
+		     mongo.failed + nmproblems;
 	/* the summary goes to stderr after the problems it counts, also through one pipe */
 	if (rc == MIG_OK)
 		fflush(ctx->out);
@@ -45,6 +61,8 @@ int mig_cmd_verify(mig_context *ctx, mig_error *err)
 		rc = mig_error_set(err, MIG_ESCHEMA, "verify found %zu problem%s (see above)", bad,
 				   bad == 1 ? "" : "s");
 	free(problems);
+	free(mproblems);
+	mig_mongo_versions_close(&mv);
 	mig_missing_objects_free(objects, nobjects);
 	mig_mongo_results_clear(&mongo);
 	mig_session_close(&s);

@@ -34,12 +34,19 @@ int mig_report_status_full(FILE *out, const char *backend, const mig_module_stat
 int mig_report_seed(FILE *out, const mig_mongo_results *r, bool dry_run, bool quiet,
 		    mig_format format, mig_error *err);
 
-/* What verify found: SQL problems (backend: the driver's name, NULL when not configured) and MongoDB items
- * (NULL when not configured). */
+/* What verify found about the versioned MongoDB files (checksums, files gone, dirty). */
+typedef struct mig_verify_versions {
+	const mig_problem *problems;
+	size_t nproblems;
+	size_t checked; /* applied versions compared with their files */
+} mig_verify_versions;
+
+/* What verify found: SQL problems (backend: the driver's name, NULL when not configured), MongoDB items
+ * (NULL when not configured) and the versioned MongoDB files (NULL when the tree has none). */
 int mig_report_verify(FILE *out, const char *backend, const mig_problem *problems, size_t nproblems,
 		      size_t checked, const mig_missing_object *objects,
-		      size_t nobjects, const mig_mongo_results *mongo, mig_format format,
-		      mig_error *err);
+		      size_t nobjects, const mig_mongo_results *mongo,
+		      const mig_verify_versions *versions, mig_format format, mig_error *err);
 
 /* The terminal reporter: one line per migration as it finishes, the SQL first with -v,
  * and a progress line that redraws on a terminal. */

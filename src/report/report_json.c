@@ -244,12 +244,30 @@ static const char *problem_name(mig_problem_kind kind)
 	return "unknown";
 }
 
+static json_t *problems_json(const mig_problem *problems, size_t nproblems)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; list && i < nproblems; i++)
+		json_array_append_new(list, json_pack("{s:s, s:I, s:s, s:s}", "module", problems[i].module,
+						      "version", (json_int_t)problems[i].version,
+						      "problem", problem_name(problems[i].kind), "path",
+						      problems[i].path));
+	return list;
+}
+
 int mig_report_verify_json(FILE *out, const char *backend, const mig_problem *problems, size_t nproblems,
 			   size_t checked, const mig_missing_object *objects,
-		      size_t nobjects, const mig_mongo_results *mongo, mig_error *err)
+		      size_t nobjects, const mig_mongo_results *mongo,
+		      const mig_verify_versions *versions, mig_error *err)
 {
-	size_t bad = nproblems + nobjects + (mongo ? mongo->missing + mongo->conflicts : 0);
+	size_t bad = nproblems + nobjects + (mongo ? mongo->missing + mongo->conflicts : 0) +
+		     (versions ? versions->nproblems : 0);
 	json_t *doc = json_pack("{s:b}", "ok", bad == 0);
+	if (doc && versions)
+		json_object_set_new(doc, "mongodb_versions",
+				    json_pack("{s:I, s:o}", "checked", (json_int_t)versions->checked,
+					      "problems",
+					      problems_json(versions->problems, versions->nproblems)));
 	if (doc && backend) {
 		json_t *list = json_array();
 		for (size_t i = 0; list && i < nproblems; i++)

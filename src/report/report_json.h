@@ -7,6 +7,7 @@
 
 #include "core/engine.h"
 #include "core/mongo_plan.h"
+#include "report/report.h"
 #include "report/run_report.h"
 
 int mig_report_run_json(FILE *out, const char *backend, const mig_run *run, const mig_mongo_results *mongo,
@@ -33,6 +34,7 @@ int mig_report_status_json_full(FILE *out, const char *backend, const mig_module
 int mig_report_seed_json(FILE *out, const mig_mongo_results *r, bool dry_run, mig_error *err);
 int mig_report_verify_json(FILE *out, const char *backend, const mig_problem *problems, size_t nproblems,
 			   size_t checked, const mig_missing_object *objects,
-		      size_t nobjects, const mig_mongo_results *mongo, mig_error *err);
+		      size_t nobjects, const mig_mongo_results *mongo,
+		      const mig_verify_versions *versions, mig_error *err);
 
 #endif

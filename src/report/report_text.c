@@ -202,14 +202,9 @@ int mig_report_seed(FILE *out, const mig_mongo_results *r, bool dry_run, bool qu
 	return MIG_OK;
 }
 
-int mig_report_verify(FILE *out, const char *backend, const mig_problem *problems, size_t nproblems,
-		      size_t checked, const mig_missing_object *objects,
-		      size_t nobjects, const mig_mongo_results *mongo, mig_format format,
-		      mig_error *err)
+static void print_problems(FILE *out, const char *backend, const mig_problem *problems,
+			   size_t nproblems)
 {
-	if (format == MIG_FORMAT_JSON)
-		return mig_report_verify_json(out, backend, problems, nproblems, checked, objects,
-					      nobjects, mongo, err);
 	for (size_t i = 0; i < nproblems; i++) {
 		const mig_problem *p = &problems[i];
 		switch (p->kind) {
@@ -227,6 +222,19 @@ int mig_report_verify(FILE *out, const char *backend, const mig_problem *problem
 			break;
 		}
 	}
+}
+
+int mig_report_verify(FILE *out, const char *backend, const mig_problem *problems, size_t nproblems,
+		      size_t checked, const mig_missing_object *objects,
+		      size_t nobjects, const mig_mongo_results *mongo,
+		      const mig_verify_versions *versions, mig_format format, mig_error *err)
+{
+	if (format == MIG_FORMAT_JSON)
+		return mig_report_verify_json(out, backend, problems, nproblems, checked, objects,
+					      nobjects, mongo, versions, err);
+	print_problems(out, backend, problems, nproblems);
+	if (versions)
+		print_problems(out, "mongodb", versions->problems, versions->nproblems);
 	for (size_t i = 0; i < nobjects; i++) {
 		const mig_missing_object *o = &objects[i];
 		if (!*o->module)
@@ -236,7 +244,9 @@ int mig_report_verify(FILE *out, const char *backend, const mig_problem *problem
 			fprintf(out, "missing  %s %s %s.%s (created by %s/%lld)\n", backend, o->kind,
 				o->schema, o->name, o->module, o->version);
 	}
-	size_t bad = nproblems + nobjects;
+	size_t bad = nproblems + nobjects + (versions ? versions->nproblems : 0);
+	if (versions)
+		checked += versions->checked;
 	for (size_t i = 0; mongo && i < mongo->nitems; i++) {
 		const mig_mongo_result *it = &mongo->items[i];
 		char name[512];

@@ -511,4 +511,30 @@ open("migrations/mongodb/core/001_many.up.json", "w").write(json.dumps(cmds))'
 	assert_eq "$(ledger_docs)" "core/1 dirty" "ledger"
 }
 
+# baseline --mongodb records versions without running them; verify compares every applied
+# MongoDB file with its checksum and reports a dirty version
+test_baseline_and_verify_cover_mongodb_versions() {
+	setup
+	backfill_tree
+	expect_status 0 baseline --module core --version 1 --mongodb --dry-run
+	assert_contains "$OUT" "would record mongodb core/1_seed_users"
+	assert_eq "$(ledger_docs | wc -l)" "0" "dry run recorded"
+	expect_status 0 baseline --module core --version 1 --mongodb
+	assert_contains "$OUT" "recorded mongodb core/1_seed_users"
+	assert_eq "$(ledger_docs)" "core/1 clean" "baseline"
+	assert_eq "$(find_docs users)" "[]" "baseline ran the file"
+	expect_status 0 up
+	assert_contains "$OUT" "mongodb core/002_backfill_status: update n=0 modified=0"
+	expect_status 0 verify
+	assert_contains "$OUT" "verify: ok (2 applied migrations checked"
+	printf '\n' >>migrations/mongodb/core/001_seed_users.up.json
+	expect_status 3 verify
+	assert_contains "$OUT" "changed  mongodb core/1: 'migrations/mongodb/core/001_seed_users.up.json' differs from the file that ran"
+	expect_status 3 verify --format json
+	check_json 'p = r["mongodb_versions"]["problems"]; assert r["ok"] is False and r["mongodb_versions"]["checked"] == 2 and [(x["module"], x["version"], x["problem"]) for x in p] == [("core", 1, "changed")], r' <"$OUT"
+	mongo '{"update": "schema_migrations", "updates": [{"q": {"_id": "core/2"}, "u": {"$set": {"dirty": true}}}]}' >/dev/null
+	expect_status 3 verify
+	assert_contains "$OUT" "dirty    mongodb core/2"
+}
+
 run_tests
