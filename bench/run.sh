@@ -326,6 +326,11 @@ stats "$WORK/m2.json"
 read -r SEED1 SEED1_HS SEED1_W SEED1_DETAIL < <(mongo_diff "$WORK/m0.json" "$WORK/m1.json")
 read -r SEED2 SEED2_HS SEED2_W SEED2_DETAIL < <(mongo_diff "$WORK/m1.json" "$WORK/m2.json")
 
+# ---- MongoDB versioned migrations (issue 29): commands per migration, no-op up ----------
+log "MongoDB versioned migrations: $N one-command files, then a no-op up"
+MIGRATE_MONGO_URI=$MIGRATE_MONGO_URI "$here/mongo_versions.sh" "$MIG" "$WORK" "$N" >"$WORK/mongo_versions.out" ||
+	die "bench/mongo_versions.sh failed"
+
 # ---- report ----------------------------------------------------------------------------
 for k in up_table up_insert up_mixed noop noop_floor status down; do
 	declare "M_$k=$(median_ms "${k}_m")" "P_$k=$(median_ms "${k}_p")"
@@ -388,6 +393,7 @@ f1 "round trips, up nothing pending" "${RT[m_noop]}" "$(ratio "${RT[m_noop]}" "$
 f1 "seed commands, first run ($MONGO_COLLS x 5)" "$SEED1" "-" "-" "-"
 f1 "seed commands, re-run" "$SEED2" "-" "-" "-"
 f1 "seed re-run writes" "$SEED2_W" "-" "0" "$( ((SEED2_W == 0)) && echo yes || echo NO)"
+cat "$WORK/mongo_versions.out"
 echo "(floor: the same psql script with each file's statements replaced by SELECT 1 (BEGIN, a round trip per statement, ledger row, COMMIT) took $(median_ms up_table_framing) ms for table+index, $(median_ms up_mixed_framing) ms for mixed; 1 - that / psql is the best ratio a client that sends each migration in one round trip could reach, the rest being the server's work)"
 echo "(ratio: median over runs of migrate / psql run beside it (up from empty: alternating which goes first); psql medians, ms: up mixed $P_up_mixed, up table+index $P_up_table, up one-statement $P_up_insert, ledger query at $N $P_noop / $P_status, at $BIG $P_status_big, down $P_down, --version $P_version, check $P_check; psql -c peak RSS $(kib_to_mib "$RSS_PSQL_LEDGER") MiB)"
 bash "$here/drift.sh" "$MIG" "$G" "$RUNS" || die "drift figure failed"

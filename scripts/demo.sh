@@ -36,9 +36,24 @@ show() {
 	[ "$status" -eq 0 ] || echo "(exit status $status)"
 }
 
+# three products already in MongoDB, which the MongoDB migration
+# migrations/mongodb/catalog/001_backfill_product_status.up.json backfills
+for doc in '{"_id": 1, "sku": "A-1", "title": "kettle"}' \
+	'{"_id": 2, "sku": "B-2", "title": "toaster", "discontinued_at": {"$date": "2023-06-01T00:00:00Z"}}' \
+	'{"_id": 3, "sku": "C-3", "title": "mug", "status": "active"}'; do
+	/usr/bin/python3 tests/lib/mongo_cmd.py "$MIGRATE_MONGO_URI" "${MIGRATE_MONGO_DB:-app}" \
+		"{\"insert\": \"products\", \"documents\": [$doc]}" >/dev/null
+done
+products() {
+	printf '\n(products in MongoDB: %s)\n' "$(/usr/bin/python3 tests/lib/mongo_cmd.py "$MIGRATE_MONGO_URI" \
+		"${MIGRATE_MONGO_DB:-app}" '{"find": "products", "projection": {"sku": 1, "status": 1}}' |
+		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["cursor"]["firstBatch"])')"
+}
+
 show check
 show up --dry-run
 show up
+products
 show seed --dry-run
 show seed
 show status
@@ -47,6 +62,8 @@ show up
 show seed
 show check
 show down --module catalog
+show down --module catalog
+products
 show status
 show up
 show verify

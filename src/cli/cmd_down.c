@@ -159,8 +159,10 @@ int mig_cmd_down(mig_context *ctx, mig_error *err)
 		goto done;
 	}
 	mig_reporter rep = mig_reporter_for(ctx->out, a->quiet, a->verbose);
+	mig_reporter mrep = rep;
+	mrep.backend = "mongodb";
 	mig_observer obs = report ? mig_run_report_observer(&rr) : mig_reporter_observer(&rep);
-	mig_observer mobs = report ? mig_run_report_observer(&mrr) : mig_reporter_observer(&rep);
+	mig_observer mobs = report ? mig_run_report_observer(&mrr) : mig_reporter_observer(&mrep);
 	if (mv.run.nitems)
 		rc = apply_both(ctx, &s, &run, &mv, &obs, &mobs, err);
 	else

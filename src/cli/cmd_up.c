@@ -91,13 +91,15 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 		goto done;
 	}
 	mig_reporter rep = mig_reporter_for(ctx->out, a->quiet, a->verbose);
+	mig_reporter mrep = rep;
+	mrep.backend = "mongodb";
 	mig_observer obs = report ? mig_run_report_observer(&rr) : mig_reporter_observer(&rep);
 	obs.vet = mig_lint_guard_up; /* postgres.lint, after preflight and before any change */
 	obs.vet_ctx = ctx;
 	rc = mig_engine_apply(&s, &run, &obs, err);
 	if (rc == MIG_OK && mv.run.nitems) {
 		/* then the MongoDB versions, each file's command counts under its line */
-		mig_observer mobs = report ? mig_run_report_observer(&mrr) : mig_reporter_observer(&rep);
+		mig_observer mobs = report ? mig_run_report_observer(&mrr) : mig_reporter_observer(&mrep);
 		rc = mig_mongo_versions_apply(&mv, &mobs, report || a->quiet ? NULL : ctx->out, err);
 	}
 	if (rc == MIG_OK && run.nitems == 0 && mv.run.nitems == 0 && !a->quiet && !report)

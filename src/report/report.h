@@ -55,6 +55,7 @@ typedef struct mig_reporter {
 	bool color;     /* colour the verbs: only on a terminal, never with NO_COLOR */
 	bool verbose;   /* also print each file's SQL before it runs (-v) */
 	FILE *progress; /* a one-line "done/total, file, elapsed" that redraws; NULL for none */
+	const char *backend; /* printed before each migration's name ("mongodb"); NULL: none */
 	struct timespec run_start;
 } mig_reporter;
 

@@ -320,8 +320,8 @@ static void reporter_end(void *ctx, const mig_run *run, size_t i, long long ms,
 		fprintf(rep->out, "\033[32m%s\033[0m", verb);
 	else
 		fputs(verb, rep->out);
-	fprintf(rep->out, " %s/%0*lld_%s (%lld ms)\n", mod->name, (int)m->width, m->version, m->name,
-		ms);
+	fprintf(rep->out, " %s%s%s/%0*lld_%s (%lld ms)\n", rep->backend ? rep->backend : "",
+		rep->backend ? " " : "", mod->name, (int)m->width, m->version, m->name, ms);
 	fflush(rep->out);
 }
 

@@ -59,8 +59,8 @@ test_up_records_versions_and_down_rolls_back() {
 	setup
 	backfill_tree
 	expect_status 0 up
-	assert_contains "$OUT" "applied core/001_seed_users"
-	assert_contains "$OUT" "applied core/002_backfill_status"
+	assert_contains "$OUT" "applied mongodb core/001_seed_users"
+	assert_contains "$OUT" "applied mongodb core/002_backfill_status"
 	assert_contains "$OUT" "mongodb core/002_backfill_status: update n=1 modified=1"
 	assert_eq "$(ledger_docs | tr '\n' ' ')" "core/1 clean core/2 clean " "ledger"
 	find_docs schema_migrations | check_json '
@@ -76,7 +76,7 @@ assert len(d["checksum"]) == 64 and d["dirty"] is False and d["ms"] >= 0 and d["
 	assert_contains "$OUT" "MongoDB versions"
 	grep -qE '^core +2 +2 +0 +up to date' "$OUT" || fail "status: $(cat "$OUT")"
 	expect_status 0 down --module core
-	assert_contains "$OUT" "rolled back core/002_backfill_status"
+	assert_contains "$OUT" "rolled back mongodb core/002_backfill_status"
 	find_docs users | check_json 'assert [u.get("status") for u in r] == [None, "gone"], r'
 	assert_eq "$(ledger_docs | tr '\n' ' ')" "core/1 clean " "ledger after down"
 	expect_status 0 up
@@ -95,14 +95,14 @@ test_down_takes_the_newest_of_either_backend() {
 	mfile core/002_m2.down.json '[{"delete": "m", "deletes": [{"q": {"_id": 2}, "limit": 1}]}]'
 	expect_status 0 up
 	# SQL first, then MongoDB
-	assert_eq "$(grep -o 'applied [a-z]*/[0-9]*_[a-z0-9]*' "$OUT" | tr '\n' ' ')" \
-		"applied core/001_t1 applied core/003_t3 applied core/002_m2 " "order"
+	assert_eq "$(grep -o 'applied [a-z ]*/[0-9]*_[a-z0-9]*' "$OUT" | tr '\n' ' ')" \
+		"applied core/001_t1 applied core/003_t3 applied mongodb core/002_m2 " "order"
 	expect_status 0 down --module core
 	assert_contains "$OUT" "rolled back core/003_t3"
 	has_table t3 && fail "t3 still there"
 	assert_eq "$(ledger_docs | tr '\n' ' ')" "core/2 clean " "mongo ledger untouched"
 	expect_status 0 down --module core
-	assert_contains "$OUT" "rolled back core/002_m2"
+	assert_contains "$OUT" "rolled back mongodb core/002_m2"
 	assert_eq "$(ledger_docs | wc -l)" "0" "mongo ledger"
 	has_table t1 || fail "t1 rolled back too early"
 	expect_status 0 down --module core --dry-run
