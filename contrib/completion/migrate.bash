@@ -16,12 +16,12 @@ _migrate_options() {
 	case $1 in
 	up) echo "--module -m --dry-run --sql --phase --allow-out-of-order --format -f --quiet -q --verbose -v --no-lint $fleet $common" ;;
 	down) echo "--module -m --steps -n --dry-run --format -f --quiet -q --verbose -v $fleet $common" ;;
-	baseline) echo "--module -m --version --dry-run --quiet -q $common" ;;
+	baseline) echo "--module -m --version --mongodb --dry-run --quiet -q $common" ;;
 	status) echo "--format -f $fleet $common" ;;
 	verify) echo "--format -f $fleet $common" ;;
 	seed) echo "--dry-run --prune --format -f --quiet -q $fleet $common" ;;
 	check) echo "--quiet -q $common" ;;
-	resolve) echo "--module -m --version --applied --rolled-back $common" ;;
+	resolve) echo "--module -m --version --applied --rolled-back --mongodb $common" ;;
 	create) echo "--module -m --quiet -q $common" ;;
 	testdb) echo "--name --older-than --format -f --quiet -q $common" ;;
 	reset) echo "--force --quiet -q --verbose -v $common" ;;
