@@ -174,7 +174,7 @@ done:
 	if (report) {
 		mig_error werr = {0};
 		if (mig_report_run_result_json_full(ctx->out, &run, &rr, mv.run.nitems ? &mv.run : NULL,
-						    &mrr, mv.results, rc, err, &werr) < 0 &&
+						    &mrr, mv.results, NULL, rc, err, &werr) < 0 &&
 		    rc == MIG_OK)
 			rc = mig_error_set(err, werr.code, "%s", werr.message);
 	}

@@ -51,12 +51,50 @@ static int mongo_prepare(mig_context *ctx, mig_mongo_versions *mv, bool lock, mi
 	return rc;
 }
 
+/* After the versions: make MongoDB match every module's indexes.json, as `seed` does,
+ * printing what changed (nothing when nothing did). Conflicts and refused indexes are
+ * reported and fail the run as they fail seed (exit 3, exit 1). */
+static int converge_indexes(mig_context *ctx, mig_mongo_results *r, bool print, mig_error *err)
+{
+	if (!ctx->mongo_plan || ctx->args.module || ctx->mongo_plan->nspecs == 0)
+		return MIG_OK;
+	int rc = mig_mongo_run(r, ctx->cfg, ctx->mongo_plan, MIG_MONGO_SEED, err);
+	if (rc < 0)
+		return rc;
+	size_t changes = r->created + r->changed + r->conflicts + r->failed;
+	if (print && changes)
+		for (size_t i = 0; i < r->nitems; i++) {
+			const mig_mongo_result *it = &r->items[i];
+			const char *what = it->state == MIG_MONGO_CREATED ? "created"
+					   : it->state == MIG_MONGO_CHANGED ? "changed"
+					   : it->state == MIG_MONGO_CONFLICT ? "conflict"
+					   : it->state == MIG_MONGO_FAILED ? "failed"
+									  : NULL;
+			if (!what)
+				continue;
+			fprintf(ctx->out, "%s mongodb %s: %s %s%s%s%s%s\n", what, it->module,
+				it->index ? "index" : "collection", it->collection, it->index ? "." : "",
+				it->index ? it->index : "", it->detail ? ": " : "",
+				it->detail ? it->detail : "");
+		}
+	if (r->failed)
+		return mig_error_set(err, MIG_EFAIL,
+				     "indexes.json: %zu item%s the server refused (see above)", r->failed,
+				     r->failed == 1 ? "" : "s");
+	if (r->conflicts)
+		return mig_error_set(err, MIG_ESCHEMA,
+				     "indexes.json: %zu conflicting index%s left alone: same name, another spec (see above)",
+				     r->conflicts, r->conflicts == 1 ? "" : "es");
+	return MIG_OK;
+}
+
 int mig_cmd_up(mig_context *ctx, mig_error *err)
 {
 	const mig_args *a = &ctx->args;
 	mig_session s = {0};
 	mig_run run = {.up = true};
 	mig_mongo_versions mv = {0};
+	mig_mongo_results indexes = {0};
 	mig_run_report mrr;
 	mig_run_report_init(&mrr);
 	/* --format json without --dry-run: one run report at the end, whatever happens */
@@ -102,19 +140,27 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 		mig_observer mobs = report ? mig_run_report_observer(&mrr) : mig_reporter_observer(&mrep);
 		rc = mig_mongo_versions_apply(&mv, &mobs, report || a->quiet ? NULL : ctx->out, err);
 	}
-	if (rc == MIG_OK && run.nitems == 0 && mv.run.nitems == 0 && !a->quiet && !report)
+	/* then indexes.json, under the MongoDB lease when versions took it */
+	if (rc == MIG_OK)
+		rc = converge_indexes(ctx, &indexes, !report && !a->quiet, err);
+	bool indexes_changed = indexes.created || indexes.changed;
+	if (rc == MIG_OK && run.nitems == 0 && mv.run.nitems == 0 && !indexes_changed && !a->quiet &&
+	    !report)
 		fprintf(ctx->out, "nothing to apply: %s\n",
 			a->module ? "the module is up to date" : "every module is up to date");
 done:
 	if (report) {
 		mig_error werr = {0};
 		if (mig_report_run_result_json_full(ctx->out, &run, &rr, mv.run.nitems ? &mv.run : NULL,
-						    &mrr, mv.results, rc, err, &werr) < 0 &&
+						    &mrr, mv.results,
+						    ctx->mongo_plan && !a->module ? &indexes : NULL, rc,
+						    err, &werr) < 0 &&
 		    rc == MIG_OK)
 			rc = mig_error_set(err, werr.code, "%s", werr.message);
 	}
 	mig_run_report_clear(&rr);
 	mig_run_report_clear(&mrr);
+	mig_mongo_results_clear(&indexes);
 	mig_mongo_versions_close(&mv);
 	mig_run_clear(&run);
 	mig_session_close(&s);

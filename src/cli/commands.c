@@ -46,6 +46,8 @@ const mig_command mig_commands[] = {
 	 "[--module M] [--phase expand|contract] [--dry-run [--sql]] [--allow-out-of-order] [--format json]",
 	 "Applies the pending versions of every enabled module, core first, each file in one\n"
 	 "transaction together with its schema_migrations row; stops at the first failure.\n"
+	 "With mongodb:, then the modules' MongoDB files (NNN_name.up.json), then indexes.json\n"
+	 "converged as seed does.\n"
 	 "--phase expand stops each module before its first `-- migrate:phase contract` file;\n"
 	 "--dry-run --sql prints one psql script to review and run instead; --format json\n"
 	 "prints a run report at the end, whatever the outcome.",
@@ -55,7 +57,8 @@ const mig_command mig_commands[] = {
 	{"down", "roll back the latest version(s) of one module",
 	 "--module M [--steps N] [--dry-run] [--format json]",
 	 "Rolls back the highest applied version of M (or N of them) with its .down.sql,\n"
-	 "deleting its schema_migrations row in the same transaction.",
+	 "deleting its schema_migrations row in the same transaction; the newest of M's SQL\n"
+	 "and MongoDB versions (.down.json) first.",
 	 "migrate down --module catalog --steps 2", down_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES | MIG_NEEDS_MONGO_PLAN,
 	 mig_check_down_args, mig_cmd_down},

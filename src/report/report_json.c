@@ -90,13 +90,15 @@ static void append_results(json_t *list, const mig_run *run, const mig_run_repor
 int mig_report_run_result_json(FILE *out, const mig_run *run, const mig_run_report *r, int rc,
 			       const mig_error *failure, mig_error *err)
 {
-	return mig_report_run_result_json_full(out, run, r, NULL, NULL, NULL, rc, failure, err);
+	return mig_report_run_result_json_full(out, run, r, NULL, NULL, NULL, NULL, rc, failure, err);
 }
+
+static json_t *mongo_json(const mig_mongo_results *r);
 
 int mig_report_run_result_json_full(FILE *out, const mig_run *run, const mig_run_report *r,
 				    const mig_run *mongo_run, const mig_run_report *mongo_r,
-				    const mig_doc_result *results, int rc,
-				    const mig_error *failure, mig_error *err)
+				    const mig_doc_result *results, const mig_mongo_results *indexes,
+				    int rc, const mig_error *failure, mig_error *err)
 {
 	json_t *list = json_array();
 	bool explained = false;
@@ -112,6 +114,8 @@ int mig_report_run_result_json_full(FILE *out, const mig_run *run, const mig_run
 	/* a failure no migration explains: the lock, the connection, a refusal */
 	if (doc && rc < 0 && !explained && failure)
 		json_object_set_new(doc, "error", error_json(failure, NULL));
+	if (doc && indexes)
+		json_object_set_new(doc, "mongodb", mongo_json(indexes));
 	return mig_json_emit(out, doc, err);
 }
 

@@ -19,11 +19,12 @@ int mig_report_run_result_json(FILE *out, const mig_run *run, const mig_run_repo
 			       const mig_error *failure, mig_error *err);
 /* The same with the versioned MongoDB files of the run (mongo_run, observed by mongo_r,
  * with each file's per-command counts in results, NULL when none ran) listed after the
- * SQL ones with "backend": "mongodb". */
+ * SQL ones with "backend": "mongodb", and (indexes non-NULL) what converging indexes.json
+ * did, as "mongodb" (the shape of seed's). */
 int mig_report_run_result_json_full(FILE *out, const mig_run *run, const mig_run_report *r,
 				    const mig_run *mongo_run, const mig_run_report *mongo_r,
-				    const mig_doc_result *results, int rc,
-				    const mig_error *failure, mig_error *err);
+				    const mig_doc_result *results, const mig_mongo_results *indexes,
+				    int rc, const mig_error *failure, mig_error *err);
 int mig_report_status_json(FILE *out, const char *backend, const mig_module_status *rows, size_t n,
 			   bool ledger_exists, const mig_mongo_results *mongo, mig_error *err);
 /* The same with "mongodb_versions": {"modules": [...]} when mongo_rows is non-NULL. */

@@ -537,4 +537,24 @@ test_baseline_and_verify_cover_mongodb_versions() {
 	assert_contains "$OUT" "dirty    mongodb core/2"
 }
 
+# up converges indexes.json after the versioned files (as seed does, under the lease):
+# what it creates is printed, a re-run creates nothing, a conflict fails the run (exit 3)
+test_up_converges_indexes_after_the_versions() {
+	setup
+	mfile core/indexes.json '{"collections": [{"name": "users", "indexes": [{"keys": {"email": 1}, "options": {"unique": true, "name": "email_unique"}}]}]}'
+	mfile core/001_users.up.json '[{"insert": "users", "documents": [{"_id": 1, "email": "a@x"}, {"_id": 2, "email": "b@x"}]}]'
+	expect_status 0 up
+	grep -q 'applied mongodb core/001_users' "$OUT" && grep -q 'created mongodb core: index users.email_unique' "$OUT" || fail "$(cat "$OUT")"
+	[ "$(grep -n 'applied mongodb' "$OUT" | cut -d: -f1)" -lt "$(grep -n 'created mongodb' "$OUT" | cut -d: -f1)" ] || fail "order: $(cat "$OUT")"
+	mongo '{"listIndexes": "users"}' | check_json 'assert "email_unique" in [i["name"] for i in r["cursor"]["firstBatch"]], r'
+	expect_status 0 up
+	assert_contains "$OUT" "nothing to apply"
+	expect_status 0 up --format json
+	check_json 'm = r["mongodb"]; assert m["present"] == 2 and m["created"] == 0 and r["ok"] is True, r' <"$OUT"
+	mfile core/indexes.json '{"collections": [{"name": "users", "indexes": [{"keys": {"email": -1}, "options": {"name": "email_unique"}}]}]}'
+	expect_status 3 up
+	assert_contains "$OUT" "conflict mongodb core: index users.email_unique"
+	assert_contains "$ERR" "1 conflicting index left alone"
+}
+
 run_tests
