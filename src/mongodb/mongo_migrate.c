@@ -417,8 +417,14 @@ static int parse(mig_doc_file *f, const char *text, size_t len, mig_error *err)
 			rc = oom(err);
 		} else {
 			size_t found = element_starts(text, len, starts, count);
-			for (size_t i = 0; i < count; i++)
-				f->lines[i] = found == count ? line_at(text, starts[i]) : 1;
+			/* starts ascend: one pass counts the lines of all of them */
+			unsigned line = 1;
+			size_t pos = 0;
+			for (size_t i = 0; i < count; i++) {
+				for (; found == count && pos < starts[i]; pos++)
+					line += text[pos] == '\n';
+				f->lines[i] = found == count ? line : 1;
+			}
 		}
 		free(starts);
 	}

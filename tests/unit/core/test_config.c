@@ -69,6 +69,50 @@ static char *scratch_path(const char *name)
 	return p;
 }
 
+/* --- the mongodb: keys of versioned MongoDB migrations --- */
+
+static void test_mongodb_run_keys(void **state)
+{
+	(void)state;
+	mig_config *cfg = parse_ok("mongodb:\n  uri: \"mongodb://h\"\n  database: d\n");
+	assert_int_equal(cfg->mongo_run.lock_wait_ms, 60000);
+	assert_int_equal(cfg->mongo_run.lock_lease_ms, 300000);
+	assert_null(cfg->mongo_run.write_concern);
+	assert_int_equal(cfg->mongo_run.max_time_ms, 0);
+	assert_null(cfg->mongo_run.commit_quorum);
+	mig_config_free(cfg);
+	cfg = parse_ok("mongodb:\n  uri: \"mongodb://h\"\n  database: d\n  lock_wait: 5s\n"
+		       "  lock_lease: 2m\n  write_concern: 2\n  max_time_ms: 1500\n"
+		       "  commit_quorum: votingMembers\n");
+	assert_int_equal(cfg->mongo_run.lock_wait_ms, 5000);
+	assert_int_equal(cfg->mongo_run.lock_lease_ms, 120000);
+	assert_string_equal(cfg->mongo_run.write_concern, "2");
+	assert_int_equal(cfg->mongo_run.max_time_ms, 1500); /* a bare number is milliseconds */
+	assert_string_equal(cfg->mongo_run.commit_quorum, "votingMembers");
+	mig_config_free(cfg);
+	cfg = parse_ok("mongodb:\n  uri: \"mongodb://h\"\n  database: d\n  max_time_ms: 10s\n"
+		       "  write_concern: majority\n");
+	assert_int_equal(cfg->mongo_run.max_time_ms, 10000);
+	assert_string_equal(cfg->mongo_run.write_concern, "majority");
+	mig_config_free(cfg);
+	mig_error err;
+	assert_contains(parse_fails("mongodb:\n  uri: \"mongodb://h\"\n  database: d\n"
+				    "  write_concern: votingMembers\n", &err),
+			"'mongodb.write_concern' must be majority or a number of members (t.yaml:4)");
+	assert_contains(parse_fails("mongodb:\n  uri: \"mongodb://h\"\n  database: d\n"
+				    "  commit_quorum: all\n", &err),
+			"'mongodb.commit_quorum' must be majority, votingMembers or a number of members (t.yaml:4)");
+	assert_contains(parse_fails("mongodb:\n  uri: \"mongodb://h\"\n  database: d\n"
+				    "  lock_lease: 500ms\n", &err),
+			"'mongodb.lock_lease' must be at least 1s (t.yaml:4)");
+	assert_contains(parse_fails("mongodb:\n  uri: \"mongodb://h\"\n  database: d\n"
+				    "  max_time_ms: -1\n", &err),
+			"'mongodb.max_time_ms' must be a number of milliseconds");
+	assert_contains(parse_fails("mongodb:\n  uri: \"mongodb://h\"\n  database: d\n"
+				    "  lock_wait: soon\n", &err),
+			"'mongodb.lock_wait' must be a duration");
+}
+
 /* --- a good file --- */
 
 static const char full_example[] =
@@ -974,6 +1018,7 @@ static void test_target_name_rules(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mongodb_run_keys),
 		cmocka_unit_test(test_full_example),
 		cmocka_unit_test(test_defaults_when_sections_are_absent),
 		cmocka_unit_test(test_postgres_without_dsn_means_libpq_defaults),

@@ -195,6 +195,28 @@ static void test_filename_non_sql_is_other(void **state)
 	assert_int_equal(mig_filename_parse("indexes.json", &f), MIG_FILE_OTHER);
 }
 
+/* MongoDB's versioned files: NNN_<name>.up.json / .down.json; other .json files (the
+ * module's indexes.json) are not migrations */
+static void test_filename_json(void **state)
+{
+	(void)state;
+	mig_filename f;
+	assert_int_equal(mig_filename_parse_ext("002_backfill.up.json", ".json", &f), MIG_FILE_UP);
+	assert_int_equal(f.version, 2);
+	assert_int_equal(f.width, 3);
+	assert_int_equal(f.name_len, strlen("backfill"));
+	assert_memory_equal(f.name, "backfill", f.name_len);
+	assert_int_equal(mig_filename_parse_ext("000001_x.down.json", ".json", &f), MIG_FILE_DOWN);
+	assert_int_equal(f.version, 1);
+	assert_int_equal(mig_filename_parse_ext("indexes.json", ".json", &f), MIG_FILE_OTHER);
+	assert_int_equal(mig_filename_parse_ext("seed.json", ".json", &f), MIG_FILE_OTHER);
+	assert_int_equal(mig_filename_parse_ext("001_init.up.sql", ".json", &f), MIG_FILE_OTHER);
+	assert_int_equal(mig_filename_parse_ext("x_init.up.json", ".json", &f), MIG_FILE_BAD);
+	assert_int_equal(mig_filename_parse_ext("001.up.json", ".json", &f), MIG_FILE_BAD);
+	/* and the SQL side does not take them */
+	assert_int_equal(mig_filename_parse("002_backfill.up.json", &f), MIG_FILE_OTHER);
+}
+
 static void test_migration_name_valid(void **state)
 {
 	(void)state;
@@ -716,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_filename_version_overflow_is_bad),
 		cmocka_unit_test(test_filename_bad_sql_names),
 		cmocka_unit_test(test_filename_non_sql_is_other),
+		cmocka_unit_test(test_filename_json),
 		cmocka_unit_test(test_filename_takes_other_tools_names),
 		cmocka_unit_test(test_migration_name_valid),
 		cmocka_unit_test(test_order_core_only_without_modules),
