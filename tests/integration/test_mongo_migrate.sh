@@ -75,6 +75,8 @@ assert len(d["checksum"]) == 64 and d["dirty"] is False and d["ms"] >= 0 and d["
 	expect_status 0 status
 	assert_contains "$OUT" "MongoDB versions"
 	grep -qE '^core +2 +2 +0 +up to date' "$OUT" || fail "status: $(cat "$OUT")"
+	expect_status 0 status --format json
+	check_json 'm = r["mongodb_versions"]["modules"]; assert [(x["module"], x["applied"], x["latest"], x["pending"], x["state"]) for x in m] == [("core", 2, 2, 0, "up_to_date")], r' <"$OUT"
 	expect_status 0 down --module core
 	assert_contains "$OUT" "rolled back mongodb core/002_backfill_status"
 	find_docs users | check_json 'assert [u.get("status") for u in r] == [None, "gone"], r'
@@ -402,7 +404,7 @@ test_write_concern_reaches_every_write() {
 	assert_eq "$(find_docs wc)" "[]" "ran without its write concern"
 	MDB="${MDB}_rs"
 	sed -i -e 's/^  write_concern: 2/  write_concern: majority/' -e "s/^  database: .*/  database: $MDB/" config.yaml
-	mfile core/001_a.up.json '[{"insert": "wc", "documents": [{"_id": 1}], "writeConcern": {"w": 2}}]'
+	mfile core/001_a.up.json '[{"insert": "wc", "documents": [{"_id": 1}], "writeConcern": {"w": 50}}]'
 	use_replica_set
 	expect_status 1 up
 	assert_one_line "$ERR"
