@@ -56,30 +56,6 @@ static int split_steps(unsigned long *pg, unsigned long *mongo, const mig_ledger
 	return MIG_OK;
 }
 
-/* An observer that hands a slice of a run to the one watching the whole run. */
-typedef struct slice_obs {
-	const mig_observer *inner;
-	const mig_run *whole;
-	size_t offset;
-} slice_obs;
-
-static void slice_begin(void *ctx, const mig_run *run, size_t i, const char *sql, size_t len)
-{
-	(void)run;
-	slice_obs *o = ctx;
-	if (o->inner->step_begin)
-		o->inner->step_begin(o->inner->ctx, o->whole, o->offset + i, sql, len);
-}
-
-static void slice_end(void *ctx, const mig_run *run, size_t i, long long ms,
-		      const mig_error *failed)
-{
-	(void)run;
-	slice_obs *o = ctx;
-	if (o->inner->step_end)
-		o->inner->step_end(o->inner->ctx, o->whole, o->offset + i, ms, failed);
-}
-
 /* Runs both backends' items newest first: stretches of one backend at a time. */
 static int apply_both(mig_context *ctx, mig_session *s, const mig_run *run,
 		      mig_mongo_versions *mv, const mig_observer *obs, const mig_observer *mobs,
@@ -98,8 +74,8 @@ static int apply_both(mig_context *ctx, mig_session *s, const mig_run *run,
 			       (i >= run->nitems || mrun->items[j + k].migration->version >=
 							    run->items[i].migration->version))
 				k++;
-			slice_obs so = {mobs, mrun, j};
-			mig_observer o = {.ctx = &so, .step_begin = slice_begin, .step_end = slice_end};
+			mig_slice_observer so;
+			mig_observer o = mig_observer_for_slice(&so, mobs, mrun, j);
 			mig_run slice = {.up = false, .items = mrun->items + j, .nitems = k};
 			mig_mongo_versions sv = *mv; /* the same connection, over the slice */
 			sv.run = slice;
@@ -112,8 +88,8 @@ static int apply_both(mig_context *ctx, mig_session *s, const mig_run *run,
 			       (j >= mrun->nitems || run->items[i + k].migration->version >
 							     mrun->items[j].migration->version))
 				k++;
-			slice_obs so = {obs, run, i};
-			mig_observer o = {.ctx = &so, .step_begin = slice_begin, .step_end = slice_end};
+			mig_slice_observer so;
+			mig_observer o = mig_observer_for_slice(&so, obs, run, i);
 			mig_run slice = {.up = false, .items = run->items + i, .nitems = k};
 			rc = mig_engine_apply(s, &slice, &o, err);
 			i += k;

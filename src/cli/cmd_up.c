@@ -1,4 +1,6 @@
 /* `migrate up`: apply every pending migration, core first, stopping at the first error. */
+#include <string.h>
+
 #include "cli/cli.h"
 #include "cli/cmd_lint.h"
 #include "core/engine.h"
@@ -54,13 +56,30 @@ static int mongo_prepare(mig_context *ctx, mig_mongo_versions *mv, bool lock, mi
 /* After the versions: make MongoDB match every module's indexes.json, as `seed` does,
  * printing what changed (nothing when nothing did). Conflicts and refused indexes are
  * reported and fail the run as they fail seed (exit 3, exit 1). */
-static int converge_indexes(mig_context *ctx, mig_mongo_results *r, bool print, mig_error *err)
+static int converge_indexes(mig_context *ctx, const char *module, mig_mongo_results *total,
+			    bool print, mig_error *err)
 {
-	if (!ctx->mongo_plan || ctx->args.module || ctx->mongo_plan->nspecs == 0)
+	const mig_mongo_plan *p = ctx->mongo_plan;
+	if (!p || ctx->args.module)
 		return MIG_OK;
-	int rc = mig_mongo_run(r, ctx->cfg, ctx->mongo_plan, MIG_MONGO_SEED, err);
-	if (rc < 0)
+	/* the module's specs: the plan holds them in module order */
+	size_t first = 0, n = 0;
+	while (first < p->nspecs && strcmp(p->spec_modules[first], module))
+		first++;
+	while (first + n < p->nspecs && !strcmp(p->spec_modules[first + n], module))
+		n++;
+	if (n == 0)
+		return MIG_OK;
+	mig_mongo_plan view = *p;
+	view.specs = p->specs + first;
+	view.spec_modules = p->spec_modules + first;
+	view.nspecs = n;
+	mig_mongo_results mine = {0}, *r = &mine;
+	int rc = mig_mongo_run(r, ctx->cfg, &view, MIG_MONGO_SEED, err);
+	if (rc < 0) {
+		mig_mongo_results_clear(r);
 		return rc;
+	}
 	size_t changes = r->created + r->changed + r->conflicts + r->failed;
 	if (print && changes)
 		for (size_t i = 0; i < r->nitems; i++) {
@@ -78,14 +97,69 @@ static int converge_indexes(mig_context *ctx, mig_mongo_results *r, bool print, 
 				it->detail ? it->detail : "");
 		}
 	if (r->failed)
-		return mig_error_set(err, MIG_EFAIL,
-				     "indexes.json: %zu item%s the server refused (see above)", r->failed,
-				     r->failed == 1 ? "" : "s");
-	if (r->conflicts)
-		return mig_error_set(err, MIG_ESCHEMA,
-				     "indexes.json: %zu conflicting index%s left alone: same name, another spec (see above)",
-				     r->conflicts, r->conflicts == 1 ? "" : "es");
-	return MIG_OK;
+		rc = mig_error_set(err, MIG_EFAIL,
+				   "indexes.json of '%s': %zu item%s the server refused (see above)",
+				   module, r->failed, r->failed == 1 ? "" : "s");
+	else if (r->conflicts)
+		rc = mig_error_set(err, MIG_ESCHEMA,
+				   "indexes.json of '%s': %zu conflicting index%s left alone: same name, another spec (see above)",
+				   module, r->conflicts, r->conflicts == 1 ? "" : "es");
+	mig_error aerr = {0};
+	if (mig_mongo_results_append(total, r, &aerr) < 0 && rc == MIG_OK)
+		rc = mig_error_set(err, aerr.code, "%s", aerr.message);
+	mig_mongo_results_clear(r);
+	return rc;
+}
+
+/* The items of run (from *at on) that belong to module: they are contiguous, runs being
+ * in plan order. */
+static size_t module_items(const mig_run *run, size_t at, const char *module)
+{
+	size_t n = 0;
+	while (at + n < run->nitems && !strcmp(run->items[at + n].module->name, module))
+		n++;
+	return n;
+}
+
+/* Module by module, in plan order: its SQL versions, then its MongoDB versions, then its
+ * indexes.json. Every refusal (preflight, the lint guard) comes first, for the whole run. */
+static int apply_by_module(mig_context *ctx, mig_session *s, const mig_run *run,
+			   mig_mongo_versions *mv, mig_mongo_results *indexes,
+			   const mig_observer *obs, const mig_observer *mobs, bool print,
+			   mig_error *err)
+{
+	int rc = mig_engine_preflight(run, err);
+	if (rc == MIG_OK && obs->vet)
+		rc = obs->vet(obs->vet_ctx, s, run, err);
+	mig_observer sql_obs = *obs;
+	sql_obs.vet = NULL;
+	size_t i = 0, j = 0;
+	for (size_t m = 0; rc == MIG_OK && m < ctx->plan->nmodules; m++) {
+		const char *module = ctx->plan->modules[m].name;
+		size_t n = module_items(run, i, module);
+		if (n) {
+			mig_slice_observer so;
+			mig_observer o = mig_observer_for_slice(&so, &sql_obs, run, i);
+			mig_run slice = {.up = true, .items = run->items + i, .nitems = n};
+			rc = mig_engine_apply(s, &slice, &o, err);
+			i += n;
+		}
+		n = rc == MIG_OK ? module_items(&mv->run, j, module) : 0;
+		if (n) {
+			mig_slice_observer so;
+			mig_observer o = mig_observer_for_slice(&so, mobs, &mv->run, j);
+			mig_mongo_versions sv = *mv; /* the same connection and lease, over the slice */
+			sv.run = (mig_run){.up = true, .items = mv->run.items + j, .nitems = n};
+			sv.files = mv->files + j;
+			sv.results = mv->results + j;
+			sv.checksums = mv->checksums + j;
+			rc = mig_mongo_versions_apply(&sv, &o, print ? ctx->out : NULL, err);
+			j += n;
+		}
+		if (rc == MIG_OK)
+			rc = converge_indexes(ctx, module, indexes, print, err);
+	}
+	return rc;
 }
 
 int mig_cmd_up(mig_context *ctx, mig_error *err)
@@ -134,15 +208,12 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 	mig_observer obs = report ? mig_run_report_observer(&rr) : mig_reporter_observer(&rep);
 	obs.vet = mig_lint_guard_up; /* postgres.lint, after preflight and before any change */
 	obs.vet_ctx = ctx;
-	rc = mig_engine_apply(&s, &run, &obs, err);
-	if (rc == MIG_OK && mv.run.nitems) {
-		/* then the MongoDB versions, each file's command counts under its line */
-		mig_observer mobs = report ? mig_run_report_observer(&mrr) : mig_reporter_observer(&mrep);
-		rc = mig_mongo_versions_apply(&mv, &mobs, report || a->quiet ? NULL : ctx->out, err);
-	}
-	/* then indexes.json, under the MongoDB lease when versions took it */
-	if (rc == MIG_OK)
-		rc = converge_indexes(ctx, &indexes, !report && !a->quiet, err);
+	mig_observer mobs = report ? mig_run_report_observer(&mrr) : mig_reporter_observer(&mrep);
+	if (!mv.run.nitems && !(ctx->mongo_plan && ctx->mongo_plan->nspecs && !a->module))
+		rc = mig_engine_apply(&s, &run, &obs, err); /* PostgreSQL only */
+	else
+		rc = apply_by_module(ctx, &s, &run, &mv, &indexes, &obs, &mobs,
+				     !report && !a->quiet, err);
 	bool indexes_changed = indexes.created || indexes.changed;
 	if (rc == MIG_OK && run.nitems == 0 && mv.run.nitems == 0 && !indexes_changed && !a->quiet &&
 	    !report)

@@ -537,3 +537,40 @@ int mig_engine_script(FILE *out, mig_session *s, const mig_run *run, mig_error *
 	free(sums);
 	return rc;
 }
+
+static void slice_begin(void *ctx, const mig_run *run, size_t i, const char *sql, size_t len)
+{
+	(void)run;
+	mig_slice_observer *o = ctx;
+	if (o->inner->step_begin)
+		o->inner->step_begin(o->inner->ctx, o->whole, o->offset + i, sql, len);
+}
+
+static void slice_end(void *ctx, const mig_run *run, size_t i, long long ms,
+		      const mig_error *failed)
+{
+	(void)run;
+	mig_slice_observer *o = ctx;
+	if (o->inner->step_end)
+		o->inner->step_end(o->inner->ctx, o->whole, o->offset + i, ms, failed);
+}
+
+static void slice_retry(void *ctx, const mig_run *run, size_t i, unsigned attempt,
+			unsigned attempts, long long wait_ms, const mig_error *why)
+{
+	(void)run;
+	mig_slice_observer *o = ctx;
+	if (o->inner->step_retry)
+		o->inner->step_retry(o->inner->ctx, o->whole, o->offset + i, attempt, attempts,
+				     wait_ms, why);
+}
+
+mig_observer mig_observer_for_slice(mig_slice_observer *so, const mig_observer *inner,
+				    const mig_run *whole, size_t offset)
+{
+	*so = (mig_slice_observer){inner, whole, offset};
+	return (mig_observer){.ctx = so,
+			      .step_begin = slice_begin,
+			      .step_end = slice_end,
+			      .step_retry = slice_retry};
+}

@@ -107,6 +107,18 @@ typedef struct mig_observer {
 			   unsigned attempts, long long wait_ms, const mig_error *why);
 } mig_observer;
 
+/* An observer of a slice of a run (items offset.. of whole) that tells inner about them as
+ * items of the whole run, so that a run applied in parts is reported as one. */
+typedef struct mig_slice_observer {
+	const mig_observer *inner;
+	const mig_run *whole;
+	size_t offset;
+} mig_slice_observer;
+
+/* The observer of a slice (step_begin and step_end only; no vet). so must outlive it. */
+mig_observer mig_observer_for_slice(mig_slice_observer *so, const mig_observer *inner,
+				    const mig_run *whole, size_t offset);
+
 /* When a transactional file failing with SQLSTATE 55P03 (lock_not_available) is retried. */
 typedef struct mig_retry_policy {
 	unsigned retries;     /* 0: never */

@@ -18,13 +18,19 @@ static int plan_module(void *ctx, const char *module, const char *dir, size_t in
 	mig_mongo_plan *plan = ctx;
 	int rc = MIG_OK;
 	if (index == 0 && (!(plan->specs = calloc(count, sizeof *plan->specs)) ||
+			   !(plan->spec_modules = calloc(count, sizeof *plan->spec_modules)) ||
 			   (rc = mig_registry_doc_open(&plan->backend, "mongodb", err)) < 0))
 		return rc < 0 ? rc : mig_error_set(err, MIG_EFAIL, "out of memory");
 	char *path = mig_path_join(dir, "indexes.json");
 	if (!path)
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
-	if (access(path, F_OK) == 0 || errno != ENOENT)
-		rc = plan->backend->drv->spec_load(&plan->specs[plan->nspecs++], path, module, err);
+	if (access(path, F_OK) == 0 || errno != ENOENT) {
+		if (!(plan->spec_modules[plan->nspecs] = strdup(module)))
+			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+		else
+			rc = plan->backend->drv->spec_load(&plan->specs[plan->nspecs++], path, module,
+							   err);
+	}
 	free(path);
 	return rc;
 }
@@ -49,9 +55,12 @@ void mig_mongo_plan_free(mig_mongo_plan *plan)
 {
 	if (!plan)
 		return;
-	for (size_t i = 0; i < plan->nspecs; i++)
+	for (size_t i = 0; i < plan->nspecs; i++) {
 		plan->backend->drv->spec_free(plan->specs[i]);
+		free(plan->spec_modules[i]);
+	}
 	free(plan->specs);
+	free(plan->spec_modules);
 	mig_doc_backend_close(plan->backend);
 	free(plan);
 }
@@ -137,4 +146,32 @@ void mig_mongo_results_clear(mig_mongo_results *r)
 	}
 	free(r->items);
 	memset(r, 0, sizeof *r);
+}
+
+int mig_mongo_results_append(mig_mongo_results *dst, mig_mongo_results *src, mig_error *err)
+{
+	if (dst->nitems + src->nitems > dst->cap) {
+		size_t cap = dst->nitems + src->nitems;
+		mig_mongo_result *grown = realloc(dst->items, (cap ? cap : 1) * sizeof *grown);
+		if (!grown)
+			return mig_error_set(err, MIG_EFAIL, "out of memory");
+		dst->items = grown;
+		dst->cap = cap;
+	}
+	if (src->nitems)
+		memcpy(dst->items + dst->nitems, src->items, src->nitems * sizeof *src->items);
+	dst->nitems += src->nitems;
+	dst->missing += src->missing;
+	dst->created += src->created;
+	dst->conflicts += src->conflicts;
+	dst->present += src->present;
+	dst->changed += src->changed;
+	dst->extra += src->extra;
+	dst->dropped += src->dropped;
+	dst->building += src->building;
+	dst->failed += src->failed;
+	dst->oom = dst->oom || src->oom;
+	free(src->items); /* the strings now belong to dst */
+	memset(src, 0, sizeof *src);
+	return MIG_OK;
 }

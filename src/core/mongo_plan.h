@@ -12,6 +12,7 @@
 typedef struct mig_mongo_plan {
 	mig_doc_backend *backend; /* the loaded MongoDB module, which parsed the specs */
 	mig_index_spec **specs; /* in module order; modules without indexes.json are absent */
+	char **spec_modules;    /* the module of each spec */
 	size_t nspecs;
 } mig_mongo_plan;
 
@@ -44,5 +45,8 @@ int mig_mongo_run(mig_mongo_results *out, const mig_config *cfg, const mig_mongo
 		  mig_mongo_mode mode, mig_error *err);
 
 void mig_mongo_results_clear(mig_mongo_results *results);
+
+/* Moves src's items and counts to the end of dst (src is left empty). */
+int mig_mongo_results_append(mig_mongo_results *dst, mig_mongo_results *src, mig_error *err);
 
 #endif

@@ -559,4 +559,22 @@ test_up_converges_indexes_after_the_versions() {
 	assert_contains "$ERR" "1 conflicting index left alone"
 }
 
+# up goes module by module in plan order: a module's SQL versions, then its MongoDB
+# versions, then its indexes.json, then the next module's
+test_up_goes_module_by_module() {
+	setup 'modules:' '  shop: { requires: [core] }'
+	mkdir -p migrations/postgres/shop
+	printf 'CREATE TABLE c1 (id int);\n' >migrations/postgres/core/001_c1.up.sql
+	printf 'CREATE TABLE s1 (id int);\n' >migrations/postgres/shop/001_s1.up.sql
+	mfile core/001_cm.up.json '[{"insert": "cm", "documents": [{"_id": 1}]}]'
+	mfile core/indexes.json '{"collections": [{"name": "cm", "indexes": [{"keys": {"a": 1}}]}]}'
+	mfile shop/001_sm.up.json '[{"insert": "sm", "documents": [{"_id": 1}]}]'
+	mfile shop/indexes.json '{"collections": [{"name": "sm", "indexes": [{"keys": {"b": 1}}]}]}'
+	expect_status 0 up
+	assert_eq "$(grep -oE '^(applied( mongodb)? [a-z]+/[0-9]+_[a-z0-9]+|created mongodb [a-z]+: index [a-z_.0-9]+)' "$OUT" | tr '\n' '|')" \
+		"applied core/001_c1|applied mongodb core/001_cm|created mongodb core: index cm.a_1|applied shop/001_s1|applied mongodb shop/001_sm|created mongodb shop: index sm.b_1|" "order"
+	expect_status 0 up --format json
+	check_json 'assert r["ok"] is True and r["mongodb"]["present"] == 4 and r["migrations"] == [], r' <"$OUT"
+}
+
 run_tests
