@@ -46,8 +46,8 @@ const mig_command mig_commands[] = {
 	 "[--module M] [--phase expand|contract] [--dry-run [--sql]] [--allow-out-of-order] [--format json]",
 	 "Applies the pending versions of every enabled module, core first, each file in one\n"
 	 "transaction together with its schema_migrations row; stops at the first failure.\n"
-	 "With mongodb:, then the modules' MongoDB files (NNN_name.up.json), then indexes.json\n"
-	 "converged as seed does.\n"
+	 "With mongodb:, module by module: its SQL files, its MongoDB files (NNN_name.up.json),\n"
+	 "then its indexes.json converged as seed does.\n"
 	 "--phase expand stops each module before its first `-- migrate:phase contract` file;\n"
 	 "--dry-run --sql prints one psql script to review and run instead; --format json\n"
 	 "prints a run report at the end, whatever the outcome.",
