@@ -21,6 +21,7 @@ rm -rf "$dir"
 mkdir -p "$dir/tree/postgres/core" "$dir/tree/mongodb/core"
 PGOPTIONS='-c client_min_messages=warning' psql -X -q -h "$MIGRATE_PG_SOCKET" -p "$MIGRATE_PG_PORT" -U postgres -d postgres \
 	-c "DROP DATABASE IF EXISTS bench_mongo_versions" -c "CREATE DATABASE bench_mongo_versions OWNER app" >/dev/null
+"$PY" "$src/tests/lib/mongo_cmd.py" "$MIGRATE_MONGO_URI" bench_mongo_versions '{"dropDatabase": 1}' >/dev/null
 "$PY" - "$dir/tree/mongodb/core" "$N" <<'PY'
 import json, os, sys
 out, n = sys.argv[1], int(sys.argv[2])
@@ -53,7 +54,9 @@ PY
 
 stats "$dir/s0.json"
 start=$(date +%s%N)
-"$MIG" up -q --config "$dir/config.yaml" || { echo "bench: mongo versions: up failed" >&2; exit 1; }
+"$MIG" up --config "$dir/config.yaml" >"$dir/up.out" || { echo "bench: mongo versions: up failed" >&2; exit 1; }
+[ "$(grep -c '^applied mongodb core/' "$dir/up.out")" = "$N" ] ||
+	{ echo "bench: mongo versions: up did not apply $N files" >&2; exit 1; }
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 stats "$dir/s1.json"
 "$MIG" up -q --config "$dir/config.yaml" || { echo "bench: mongo versions: no-op up failed" >&2; exit 1; }
