@@ -471,6 +471,11 @@ test_killed_run_lock_lapses() {
 		sleep 0.1
 	done
 	find_docs schema_migrations_lock | check_json "d = r[0]; assert d['_id'] == 'lock' and ':$pid:' in d['owner'] and d['pid'] == $pid, r"
+	# the lease is renewed on a timer (every third of 2 s) while the run lasts
+	local first
+	first=$(find_docs schema_migrations_lock | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["expiresAt"])')
+	sleep 2
+	find_docs schema_migrations_lock | check_json "assert r[0]['expiresAt'] > '$first', (r, '$first')"
 	mongo '{"listIndexes": "schema_migrations_lock"}' | check_json '
 ttl = [i for i in r["cursor"]["firstBatch"] if i["name"] == "expiresAt_1"]; assert ttl and ttl[0]["expireAfterSeconds"] == 0, r'
 	kill -KILL "$pid"
