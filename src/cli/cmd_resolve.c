@@ -61,16 +61,15 @@ int mig_cmd_resolve(mig_context *ctx, mig_error *err)
 		return rc;
 	if (a->mongodb && !mv.plan)
 		rc = mig_error_set(err, MIG_EUSAGE, "--mongodb needs a 'mongodb:' section in the config");
-	/* the MongoDB ledger is read only when the tree has MongoDB files (or --mongodb) */
-	if (rc == MIG_OK && (a->mongodb || mig_mongo_versions_active(&mv)))
-		rc = mig_mongo_versions_open(&mv, ctx->cfg, NULL,
-					     ctx->mongo_plan ? ctx->mongo_plan->backend : NULL, true, err);
 	if (rc == MIG_OK)
 		rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg,
 				      MIG_SESSION_LOCK | MIG_SESSION_PREPARE, err);
-	bool mongo = rc == MIG_OK &&
-		     (a->mongodb || (!sql_knows(ctx->plan, &s.ledger, a->module, a->version) &&
-				     mongo_knows(&mv, a->module, a->version)));
+	/* MongoDB is asked only about a version the SQL side does not know (or --mongodb) */
+	bool sql = rc == MIG_OK && !a->mongodb && sql_knows(ctx->plan, &s.ledger, a->module, a->version);
+	if (rc == MIG_OK && !sql && (a->mongodb || mig_mongo_versions_active(&mv)))
+		rc = mig_mongo_versions_open(&mv, ctx->cfg, NULL,
+					     ctx->mongo_plan ? ctx->mongo_plan->backend : NULL, true, err);
+	bool mongo = rc == MIG_OK && !sql && (a->mongodb || mongo_knows(&mv, a->module, a->version));
 	if (rc == MIG_OK && mongo) {
 		rc = resolve_mongo(ctx, &mv, err);
 	} else if (rc == MIG_OK) {

@@ -582,4 +582,17 @@ test_up_goes_module_by_module() {
 	check_json 'assert r["ok"] is True and r["mongodb"]["present"] == 4 and r["migrations"] == [], r' <"$OUT"
 }
 
+# resolve of a version the SQL side knows asks nothing of MongoDB (which may be down)
+test_resolve_of_a_sql_version_needs_no_mongodb() {
+	setup
+	printf 'CREATE TABLE r1 (id int);\n' >migrations/postgres/core/001_r1.up.sql
+	mfile core/002_m.up.json '[{"insert": "m", "documents": [{"_id": 1}]}]'
+	sed -i 's|^  uri: .*|  uri: "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300"|' config.yaml
+	expect_status 0 resolve --module core --version 1 --applied
+	assert_contains "$OUT" "resolved core/1 as applied"
+	assert_eq "$(ledger)" "core/1" "SQL ledger"
+	expect_status 1 resolve --module core --version 2 --applied
+	assert_contains "$ERR" "cannot reach MongoDB"
+}
+
 run_tests
