@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/mongo_versions.h"
 #include "fleet/fleet.h"
 #include "report/report_fleet.h"
 
@@ -38,6 +39,12 @@ static int run_fleet(mig_context *ctx, mig_fleet_op op, mig_error *err)
 	if (rc < 0)
 		return rc;
 	mig_plan none = {0};
+	/* the versioned MongoDB files, read once for every target */
+	mig_mongo_versions versions = {0};
+	if ((rc = mig_mongo_versions_plan(&versions, cfg, mig_plan_choose_root(a->root, cfg), err)) < 0) {
+		mig_fleet_targets_clear(&targets);
+		return rc;
+	}
 	mig_fleet_options opts = {
 		.op = op,
 		.parallel = a->parallel ? a->parallel : cfg->targets.parallel ? cfg->targets.parallel : 4,
@@ -47,6 +54,7 @@ static int run_fleet(mig_context *ctx, mig_fleet_op op, mig_error *err)
 		.steps = a->steps,
 		.allow_out_of_order = a->allow_out_of_order,
 		.dry_run = a->dry_run,
+		.mongo_versions = versions.plan,
 	};
 	mig_drift_fleet *drift = NULL;
 	if (op == MIG_FLEET_DRIFT) {
@@ -84,6 +92,7 @@ static int run_fleet(mig_context *ctx, mig_fleet_op op, mig_error *err)
 	mig_fleet_report_clear(&report);
 	mig_drift_fleet_free(drift);
 	mig_fleet_targets_clear(&targets);
+	mig_mongo_versions_close(&versions);
 	return rc;
 }
 

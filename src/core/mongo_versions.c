@@ -22,6 +22,16 @@ int mig_mongo_versions_plan(mig_mongo_versions *v, const mig_config *cfg, const 
 	return MIG_OK;
 }
 
+void mig_mongo_versions_lend(mig_mongo_versions *v, const mig_plan *plan)
+{
+	memset(v, 0, sizeof *v);
+	v->plan = (mig_plan *)plan; /* read only: close does not free a lent plan */
+	v->plan_lent = true;
+	for (size_t i = 0; plan && i < plan->nmodules; i++)
+		if (plan->modules[i].nmigrations)
+			v->has_files = true;
+}
+
 bool mig_mongo_versions_active(const mig_mongo_versions *v)
 {
 	return v->plan && v->has_files;
@@ -180,6 +190,7 @@ void mig_mongo_versions_close(mig_mongo_versions *v)
 		v->drv->disconnect(v->conn);
 	}
 	mig_doc_backend_close(v->own);
-	mig_plan_free(v->plan);
+	if (!v->plan_lent)
+		mig_plan_free(v->plan);
 	memset(v, 0, sizeof *v);
 }

@@ -28,12 +28,16 @@ typedef struct mig_mongo_versions {
 	mig_doc_result *results;    /* what each file's commands did, once it ran */
 	size_t commands;            /* commands of the run, for the dry run */
 	bool locked;
+	bool plan_lent;             /* plan belongs to the caller (mig_mongo_versions_lend) */
 } mig_mongo_versions;
 
 /* Reads <root>/mongodb/ for versioned files (names only) when cfg has mongodb:. A bad
  * name, a duplicate version or a .down.json without its .up.json is MIG_EUSAGE. */
 int mig_mongo_versions_plan(mig_mongo_versions *v, const mig_config *cfg, const char *root,
 			    mig_error *err);
+
+/* Starts v on a plan the caller keeps (a fleet's, shared by its targets): close leaves it. */
+void mig_mongo_versions_lend(mig_mongo_versions *v, const mig_plan *plan);
 
 /* Whether the versioned side has anything to do with the server: files in the tree. */
 bool mig_mongo_versions_active(const mig_mongo_versions *v);

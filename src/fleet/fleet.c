@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "fleet/fleet.h"
+#include "core/mongo_versions.h"
 #include "core/session.h"
 
 /* The plan's modules of one scope: a shallow view (free only .modules). */
@@ -30,6 +31,7 @@ typedef struct fleet {
 	const mig_config *cfg;
 	const mig_registry *reg;
 	const mig_mongo_plan *mongo_plan;
+	const mig_plan *versions; /* the targets' versioned MongoDB files (their scope); or NULL */
 	const mig_fleet_options *opts;
 	const mig_fleet_observer *obs;
 	const mig_fleet_targets *targets;
@@ -94,12 +96,12 @@ static int run_change(mig_session *s, const mig_config *cfg, const mig_plan *pla
 	return rc;
 }
 
-static int run_status(mig_session *s, const mig_plan *plan, mig_fleet_result *r,
-		      mig_error *err)
+static int run_status_of(const mig_plan *plan, const mig_ledger *ledger, mig_fleet_result *r,
+			 mig_error *err)
 {
 	mig_module_status *rows = NULL;
 	size_t n = 0;
-	int rc = mig_engine_status(&rows, &n, plan, &s->ledger, err);
+	int rc = mig_engine_status(&rows, &n, plan, ledger, err);
 	for (size_t i = 0; rc == MIG_OK && i < n; i++) {
 		if (!rows[i].enabled)
 			continue;
@@ -157,6 +159,53 @@ static int run_mongo(const fleet *f, const char *database, mig_fleet_result *r, 
 	return rc;
 }
 
+/* The versioned MongoDB files on a target's mongodb_database: up plans and checks them
+ * before its SQL runs (the lease taken), status and verify read the ledger. */
+static int versions_open(const fleet *f, const mig_target *target, mig_mongo_versions *mv,
+			 mig_error *err)
+{
+	mig_mongo_versions_lend(mv, f->versions);
+	if (!target || !target->mongodb_database || !f->cfg->has_mongodb ||
+	    !mig_mongo_versions_active(mv))
+		return MIG_OK;
+	mig_fleet_op op = f->opts->op;
+	if (op != MIG_FLEET_UP && op != MIG_FLEET_STATUS && op != MIG_FLEET_VERIFY)
+		return MIG_OK;
+	int rc = mig_mongo_versions_open(mv, f->cfg, target->mongodb_database,
+					 f->mongo_plan ? f->mongo_plan->backend : NULL,
+					 op == MIG_FLEET_UP, err);
+	if (rc == MIG_OK && op == MIG_FLEET_UP)
+		rc = mig_mongo_versions_prepare_up(mv, f->opts->module, f->opts->allow_out_of_order,
+						   err);
+	return rc;
+}
+
+static int versions_run(mig_mongo_versions *mv, mig_fleet_op op, mig_fleet_result *r,
+			mig_error *err)
+{
+	if (!mv->conn)
+		return MIG_OK;
+	int rc = MIG_OK;
+	if (op == MIG_FLEET_UP && mv->run.nitems) {
+		collector c = {r, false};
+		mig_observer obs = {.ctx = &c, .step_end = collect_step};
+		rc = mig_mongo_versions_apply(mv, &obs, NULL, err);
+		if (rc == MIG_OK && c.oom)
+			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+	} else if (op == MIG_FLEET_STATUS) {
+		rc = run_status_of(mv->plan, &mv->ledger, r, err);
+	} else if (op == MIG_FLEET_VERIFY) {
+		mig_problem *problems = NULL;
+		size_t n = 0, checked = 0;
+		rc = mig_engine_verify_files(&problems, &n, &checked, mv->plan, &mv->ledger, err);
+		r->problems += n;
+		if (n)
+			r->behind = true;
+		free(problems);
+	}
+	return rc;
+}
+
 /* One target (or the control database when target is NULL). */
 static void run_one(const fleet *f, const mig_plan *plan, const mig_target *target,
 		    mig_fleet_result *r)
@@ -172,9 +221,14 @@ static void run_one(const fleet *f, const mig_plan *plan, const mig_target *targ
 	bool changes = op == MIG_FLEET_UP || op == MIG_FLEET_DOWN;
 	mig_error err = {0};
 	mig_session s = {0};
+	mig_mongo_versions mv;
 	int rc = MIG_OK;
 	if (op != MIG_FLEET_SEED)
 		rc = mig_session_open(&s, f->reg, &sql, changes ? MIG_SESSION_LOCK : 0, &err);
+	if (rc == MIG_OK)
+		rc = versions_open(f, target, &mv, &err);
+	else
+		mig_mongo_versions_lend(&mv, NULL);
 	if (rc == MIG_OK) {
 		switch (op) {
 		case MIG_FLEET_UP:
@@ -182,7 +236,7 @@ static void run_one(const fleet *f, const mig_plan *plan, const mig_target *targ
 			rc = run_change(&s, f->cfg, plan, f->opts, r, &err);
 			break;
 		case MIG_FLEET_STATUS:
-			rc = run_status(&s, plan, r, &err);
+			rc = run_status_of(plan, &s.ledger, r, &err);
 			break;
 		case MIG_FLEET_VERIFY:
 			rc = run_verify(&s, plan, r, &err);
@@ -196,6 +250,9 @@ static void run_one(const fleet *f, const mig_plan *plan, const mig_target *targ
 			break;
 		}
 	}
+	if (rc == MIG_OK)
+		rc = versions_run(&mv, op, r, &err);
+	mig_mongo_versions_close(&mv);
 	mig_session_close(&s);
 	if (rc == MIG_OK && target &&
 	    (op == MIG_FLEET_SEED || op == MIG_FLEET_STATUS || op == MIG_FLEET_VERIFY))
@@ -251,20 +308,24 @@ int mig_fleet_run(mig_fleet_report *out, const mig_config *cfg, const mig_regist
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	memset(out, 0, sizeof *out);
-	mig_plan control = {0}, each = {0};
+	mig_plan control = {0}, each = {0}, versions = {0};
 	out->results = calloc(targets->n ? targets->n : 1, sizeof *out->results);
 	if (!out->results || split_plan(&control, plan, cfg, true) < 0 ||
-	    split_plan(&each, plan, cfg, false) < 0) {
+	    split_plan(&each, plan, cfg, false) < 0 ||
+	    (opts->mongo_versions && split_plan(&versions, opts->mongo_versions, cfg, false) < 0)) {
 		free(control.modules);
 		free(each.modules);
+		free(versions.modules);
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
 	}
+	versions.ext = ".json";
 	out->n = targets->n;
 	for (size_t i = 0; i < targets->n; i++)
 		out->results[i] = (mig_fleet_result){.name = targets->items[i].name,
 						     .state = MIG_TARGET_SKIPPED};
 	fleet f = {.cfg = cfg, .reg = reg, .mongo_plan = mongo_plan, .opts = opts, .obs = obs,
-		   .targets = targets, .report = out};
+		   .targets = targets, .report = out,
+		   .versions = opts->mongo_versions ? &versions : NULL};
 	pthread_mutex_init(&f.mu, NULL);
 	int rc = MIG_OK;
 
@@ -333,6 +394,7 @@ int mig_fleet_run(mig_fleet_report *out, const mig_config *cfg, const mig_regist
 	out->ms = mig_elapsed_ms(&start);
 	free(control.modules);
 	free(each.modules);
+	free(versions.modules);
 	return rc;
 }
 

@@ -103,6 +103,9 @@ typedef struct mig_fleet_options {
 		     const mig_sql_config *sql, mig_session *s, mig_fleet_result *r,
 		     mig_error *err);
 	void *check_ctx;
+	/* the versioned MongoDB files (NNN_name.up.json) that up, status and verify run or
+	 * check on each target's mongodb_database; NULL or empty: none */
+	const mig_plan *mongo_versions;
 } mig_fleet_options;
 
 struct mig_fleet;

@@ -595,4 +595,40 @@ test_resolve_of_a_sql_version_needs_no_mongodb() {
 	assert_contains "$ERR" "cannot reach MongoDB"
 }
 
+# A fleet (targets: kind database): up applies the versioned MongoDB files on each
+# target's mongodb_database after its SQL, status counts what is pending there, verify
+# checks the files' checksums there
+test_fleet_targets_migrate_their_mongodb_database() {
+	setup
+	printf 'CREATE TABLE f1 (id int);\n' >migrations/postgres/core/001_f1.up.sql
+	mfile core/001_fm.up.json '[{"update": "fm", "updates": [{"q": {"_id": 1}, "u": {"$inc": {"n": 1}}, "upsert": true}]}]'
+	local t
+	for t in a b; do
+		pg_admin -d postgres -c "CREATE DATABASE ${DB}_$t OWNER app" >/dev/null
+	done
+	cat >>config.yaml <<YAML
+targets:
+  kind: database
+  list:
+    - { name: a, dsn: "postgres://app:$PG_PASSWORD@127.0.0.1:$MIGRATE_PG_PORT/${DB}_a", mongodb_database: ${MDB}_a }
+    - { name: b, dsn: "postgres://app:$PG_PASSWORD@127.0.0.1:$MIGRATE_PG_PORT/${DB}_b", mongodb_database: ${MDB}_b }
+YAML
+	expect_status 3 status
+	expect_status 0 up --parallel 2
+	assert_contains "$OUT" "a: applied 2 (core/1, core/1)"
+	assert_contains "$OUT" "b: applied 2 (core/1, core/1)"
+	for t in a b; do
+		MDB="${MDB%_[ab]}_$t"
+		assert_eq "$(ledger_docs)" "core/1 clean" "ledger of $t"
+		find_docs fm | check_json 'assert r == [{"_id": 1, "n": 1}], r'
+	done
+	MDB="${MDB%_[ab]}"
+	assert_eq "$(find_docs fm)" "[]" "the config's own database was migrated"
+	expect_status 0 up
+	expect_status 0 status
+	expect_status 0 verify
+	printf '\n' >>migrations/mongodb/core/001_fm.up.json
+	expect_status 3 verify
+}
+
 run_tests
