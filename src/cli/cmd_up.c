@@ -159,6 +159,10 @@ static int apply_by_module(mig_context *ctx, mig_session *s, const mig_run *run,
 		if (rc == MIG_OK)
 			rc = converge_indexes(ctx, module, indexes, print, err);
 	}
+	/* both runs follow the plan's module order, so every item was met above */
+	if (rc == MIG_OK && (i < run->nitems || j < mv->run.nitems))
+		rc = mig_error_set(err, MIG_EFAIL, "internal error: a migration outside the plan's "
+						   "module order was not applied");
 	return rc;
 }
 

@@ -1124,7 +1124,7 @@ static bool is_write_command(const char *name, const bson_t *cmd)
 	static const char *const writes[] = {
 		"insert", "update", "delete", "findAndModify", "findandmodify", "create", "drop",
 		"collMod", "createIndexes", "dropIndexes", "renameCollection", "dropDatabase",
-		"convertToCapped", "cloneCollectionAsCapped", "createView"};
+		"convertToCapped", "cloneCollectionAsCapped"};
 	for (size_t i = 0; i < sizeof writes / sizeof *writes; i++)
 		if (!strcmp(name, writes[i]))
 			return true;
