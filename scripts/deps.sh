@@ -7,7 +7,7 @@ set -euo pipefail
 build_pkgs=(gcc meson ninja-build pkg-config libpq-dev libyaml-dev libjansson-dev
 	libmongoc-dev libssl-dev libpg-query-dev)
 test_pkgs=(postgresql-15 python3 python3-bson libcmocka-dev pgbouncer clang
-	libclang-rt-14-dev scdoc time procps jq)
+	libclang-rt-14-dev scdoc time procps jq man-db zsh)
 
 case "${1:-all}" in
 build) wanted=("${build_pkgs[@]}") ;;

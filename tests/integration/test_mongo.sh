@@ -47,16 +47,25 @@ test_rerun_changes_nothing() {
 	expect_status 0 seed
 	local before after
 	before=$(mongo '{"listIndexes": "products"}')
-	# the stand-in counts writes; a real mongod has no such command, and then the
-	# unchanged index list below is the check
-	local writes_before writes_after
-	writes_before=$(mongo '{"standinStats": 1}' | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("writes", "n/a"))')
 	expect_status 0 seed
 	assert_contains "$OUT" "seed: 0 created, 10 already present, 0 conflicts"
-	writes_after=$(mongo '{"standinStats": 1}' | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("writes", "n/a"))')
-	assert_eq "$writes_after" "$writes_before" "writes sent by a re-run"
 	after=$(mongo '{"listIndexes": "products"}')
 	assert_eq "$after" "$before" "indexes after re-run"
+}
+
+# The stand-in counts the writes it is sent; a real mongod shared by several suites has
+# no per-database count to read, so there this test is a (listed) skip.
+test_rerun_sends_no_writes() {
+	standin || skip "needs the MongoDB stand-in (write counts come from its standinStats)"
+	new_mongo_db 'modules:' '  catalog: {}'
+	example
+	expect_status 0 seed
+	local writes_before writes_after
+	writes_before=$(mongo '{"standinStats": 1}' | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["writes"])')
+	[ -n "$writes_before" ] && [ "$writes_before" -gt 0 ] || fail "the first seed counted no writes ($writes_before)"
+	expect_status 0 seed
+	writes_after=$(mongo '{"standinStats": 1}' | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["writes"])')
+	assert_eq "$writes_after" "$writes_before" "writes sent by a re-run"
 }
 
 test_disabled_module_is_not_seeded() {

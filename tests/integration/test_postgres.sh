@@ -242,8 +242,10 @@ test_root_flag_and_root_key() {
 	assert_contains "$ERR" "cannot read migrations root 'migrations'"
 	expect_status 0 up --root elsewhere/tree
 	has_table r || fail "--root tree not applied"
-	# root: in the config is relative to the config file
-	new_db
+	# root: in the config is relative to the config file (a second, empty database: the
+	# first already holds r)
+	new_db second
+	has_table r && fail "the second database is not empty"
 	write_config 'root: ../elsewhere/tree'
 	mv config.yaml conf/config.yaml
 	expect_status 0 up --config conf/config.yaml

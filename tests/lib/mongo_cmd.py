@@ -1,7 +1,11 @@
 #!/usr/bin/python3
 """Runs one MongoDB command from a shell test and prints the reply as JSON.
 
-usage: mongo_cmd.py URI DATABASE COMMAND_JSON
+usage: mongo_cmd.py [--expect-error] URI DATABASE COMMAND_JSON
+
+Exits 1 when the server refuses the command (`ok` is not 1, or the reply carries
+writeErrors or a writeConcernError), so a failed setup step fails its test; with
+--expect-error it exits 1 when the command did NOT fail. The reply is printed either way.
 
 Speaks OP_MSG directly (Debian's python3-bson, no driver), so it works the same against
 the test stand-in and a real mongod without authentication. Key order of COMMAND_JSON is
@@ -52,13 +56,30 @@ def run(uri, database, command):
     return bson.decode(reply[5:], CodecOptions(document_class=SON))
 
 
+def refused(reply):
+    return reply.get("ok") != 1 or "writeErrors" in reply or "writeConcernError" in reply
+
+
 def main():
-    if len(sys.argv) != 4:
+    args = sys.argv[1:]
+    expect_error = bool(args) and args[0] == "--expect-error"
+    if expect_error:
+        args = args[1:]
+    if len(args) != 3:
         sys.exit(__doc__)
-    command = json.loads(sys.argv[3], object_pairs_hook=SON)
+    command = json.loads(args[2], object_pairs_hook=SON)
+    reply = run(args[0], args[1], command)
     # bson's json_util needs pymongo; plain json with str() for the odd types is enough
-    print(json.dumps(run(sys.argv[1], sys.argv[2], command), default=str))
+    print(json.dumps(reply, default=str))
+    if refused(reply) and not expect_error:
+        print("mongo_cmd.py: the server refused %s: %s" % (args[2][:200], json.dumps(reply, default=str)[:500]),
+              file=sys.stderr)
+        return 1
+    if expect_error and not refused(reply):
+        print("mongo_cmd.py: expected an error from %s, the server answered ok" % args[2][:200], file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -9,9 +9,10 @@ pg_admin() {
 	psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$MIGRATE_PG_SOCKET" -p "$MIGRATE_PG_PORT" -U postgres "$@"
 }
 
-# new_db: creates a database owned by app; sets DB and DSN
+# new_db [SUFFIX]: creates a database owned by app; sets DB and DSN. A test that needs a
+# second fresh database names it with a SUFFIX.
 new_db() {
-	DB="t_$(basename "$SCRATCH" | tr -c 'a-zA-Z0-9\n' '_' | tr 'A-Z' 'a-z')"
+	DB="t_$(basename "$SCRATCH" | tr -c 'a-zA-Z0-9\n' '_' | tr 'A-Z' 'a-z')${1:+_$1}"
 	pg_admin -d postgres -c "CREATE DATABASE $DB OWNER app" >/dev/null
 	DSN="postgres://app:$PG_PASSWORD@127.0.0.1:$MIGRATE_PG_PORT/$DB"
 	# drift's cache of expected schemas: the test's own, never the user's
@@ -23,9 +24,21 @@ sql() {
 	pg_admin -d "$DB" -c "$1"
 }
 
-# has_table NAME: 0 when the relation exists
+# sql_error QUERY: runs QUERY as sql does, for a statement that must fail; prints the error
+sql_error() {
+	local out
+	if out=$(pg_admin -d "$DB" -c "$1" 2>&1); then
+		fail "expected an error from: $1 (got: $out)"
+	fi
+	printf '%s\n' "$out"
+}
+
+# has_table NAME: 0 when the relation exists. Usually called under `if`, where errexit
+# is off: a failing query is checked by hand.
 has_table() {
-	[ "$(sql "SELECT to_regclass('$1') IS NOT NULL")" = "t" ]
+	local r
+	r=$(sql "SELECT to_regclass('$1') IS NOT NULL") || fail "has_table $1: the query failed"
+	[ "$r" = "t" ]
 }
 
 ledger() { # the ledger as "module/version" lines, or nothing
