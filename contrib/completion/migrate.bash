@@ -28,7 +28,7 @@ _migrate_options() {
 	drift) echo "--module -m --format -f --quiet -q $fleet $common" ;;
 	roundtrip) echo "--module -m --from --to --pending --require-down --max-failures --format -f --quiet -q $common" ;;
 	lint) echo "--module -m --all --observe --pg-version --format -f $common" ;;
-	help) echo "--help -h" ;;
+	help) echo "--format -f --help -h" ;;
 	esac
 }
 

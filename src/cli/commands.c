@@ -39,7 +39,7 @@ static const mig_option_id roundtrip_options[] = {
 static const mig_option_id lint_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_ALL, MIG_OPT_OBSERVE, MIG_OPT_PG_VERSION, MIG_OPT_FORMAT,
 	COMMON, MIG_OPT_END};
-static const mig_option_id help_options[] = {MIG_OPT_HELP, MIG_OPT_END};
+static const mig_option_id help_options[] = {MIG_OPT_FORMAT, MIG_OPT_HELP, MIG_OPT_END};
 
 const mig_command mig_commands[] = {
 	{"up", "apply every pending migration",
@@ -174,8 +174,9 @@ const mig_command mig_commands[] = {
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES | MIG_NEEDS_MONGO_PLAN,
 	 mig_check_baseline_args,
 	 mig_cmd_baseline},
-	{"help", "show help for migrate or one command", "[COMMAND]",
-	 "Shows the list of commands, or one command's options and an example.",
+	{"help", "show help for migrate or one command", "[COMMAND] [--format json]",
+	 "Shows the list of commands, or one command's options and an example; for lint,\n"
+	 "also its rules (--format json: the rules as JSON, for tools).",
 	 "migrate help up", help_options, 1, 0, NULL, mig_cmd_help},
 	{NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, NULL},
 };

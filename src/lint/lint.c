@@ -678,7 +678,7 @@ static bool touches_existing(const walk *w, const mig_pg_stmt *st)
 				return true;
 		return false;
 	}
-	if (st->kind == MIG_PG_VACUUM && !st->relation)
+	if ((st->kind == MIG_PG_VACUUM || st->kind == MIG_PG_CLUSTER) && !st->relation)
 		return true;
 	return st->relation && !st->temp && !created(w, st->relation);
 }

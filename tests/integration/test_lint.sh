@@ -7,10 +7,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/postgres.sh"
 CASES=$(cd "$here/../lint/cases" && pwd)
 
+# bounded TEXT: an extended regex matching TEXT literally, and when TEXT ends in a digit,
+# not followed by another ("line=1" must not match "line=10")
+bounded() {
+	local re
+	re=$(printf '%s' "$1" | sed 's/[][\.*^$(){}?+|/]/\\&/g')
+	case $1 in *[0-9]) re="$re([^0-9]|\$)" ;; esac
+	printf '%s' "$re"
+}
+
 # run_lint_case DIR: lints the case's files and compares with its `case` file.
 run_lint_case() {
-	local dir=$1 want_rules='' want_exit='' args='' line key value got
-	local -a outs=() files=()
+	local dir=$1 want_rules='' want_exit='' args='' line key value got rule
+	local -a outs=() files=() ats=() quiets=()
 	while IFS= read -r line || [ -n "$line" ]; do
 		case $line in '' | '#'*) continue ;; esac
 		key=${line%%=*}
@@ -20,6 +29,8 @@ run_lint_case() {
 		exit) want_exit=$value ;;
 		args) args=$value ;;
 		stdout) outs+=("$value") ;;
+		at) ats+=("$value") ;;
+		quiet) quiets+=("$value") ;;
 		*) fail "$dir/case: unknown key '$key'" ;;
 		esac
 	done <"$dir/case"
@@ -30,11 +41,20 @@ run_lint_case() {
 	done
 	# shellcheck disable=SC2086 # args is a list of words
 	expect_status "$want_exit" lint --format github $args "${files[@]}"
-	got=$(grep -oE 'title=[a-z-]+::' "$OUT" | sed 's/^title=//; s/::$//' | sort -u | tr '\n' ' ')
+	got=$({ grep -oE 'title=[a-z-]+::' "$OUT" || true; } | sed 's/^title=//; s/::$//' | sort -u | tr '\n' ' ')
 	want_rules=$(printf '%s\n' $want_rules | sort -u | tr '\n' ' ')
 	assert_eq "${got% }" "${want_rules% }" "rules raised"
+	# every finding, exactly: FILE:LINE:COL RULE
+	if [ -n "${want_rules% }" ] || [ "${#ats[@]}" -gt 0 ]; then
+		got=$({ grep -oE '^::[a-z]+ file=[^,]+,line=[0-9]+,col=[0-9]+,title=[a-z-]+' "$OUT" || true; } |
+			sed -E 's/^::[a-z]+ file=([^,]+),line=([0-9]+),col=([0-9]+),title=(.*)$/\1:\2:\3 \4/' | sort)
+		assert_eq "$got" "$(printf '%s\n' "${ats[@]}" | sort)" "findings at (FILE:LINE:COL RULE)"
+	fi
+	for rule in "${quiets[@]}"; do
+		case " $got " in *" $rule"*) fail "$rule fired on its quiet case" ;; esac
+	done
 	for line in "${outs[@]}"; do
-		assert_contains "$OUT" "$line"
+		grep -qE -- "$(bounded "$line")" "$OUT" || { echo "    in: $(head -c 2000 "$OUT")" >&2; fail "expected '$line' in the output"; }
 	done
 	if [ "$want_exit" != 0 ]; then
 		assert_one_line "$ERR"
@@ -47,15 +67,42 @@ for dir in "$CASES"/*/; do
 	eval "$fn() { run_lint_case '$dir'; }"
 done
 
+# The rules come from the binary (not from grepping the source), with a floor so that a
+# change of format cannot make the loop run zero times: each rule needs a case that
+# raises it and a case (quiet=RULE) where its safe form stays quiet.
+LINT_RULES_FLOOR=30
 test_every_rule_has_a_case_both_ways() {
-	local rule
-	"$MIGRATE_BIN" help lint >/dev/null
-	for rule in $(grep -ohE '"[a-z]+(-[a-z]+)+", (E|W),' "$MIGRATE_SOURCE_ROOT/src/lint/lint.c" | cut -d'"' -f2); do
+	local rule rules n=0
+	expect_status 0 help lint --format json
+	rules=$(python3 -c 'import json,sys; print("\n".join(r["id"] for r in json.load(open(sys.argv[1]))["rules"]))' "$OUT")
+	for rule in $rules; do
+		n=$((n + 1))
 		# raised only by --observe, against a server: test_observe_* below
 		case $rule in observed-*) continue ;; esac
 		grep -qE "^rules=(.* )?$rule( |$)" "$CASES"/*/case || fail "no case raises $rule"
+		grep -qxF "quiet=$rule" "$CASES"/*/case || fail "no case shows $rule quiet on its safe form (quiet=$rule)"
 	done
+	[ "$n" -ge "$LINT_RULES_FLOOR" ] || fail "migrate help lint --format json lists $n rules, expected at least $LINT_RULES_FLOOR"
+	# the text help lists the same rules
+	expect_status 0 help lint
+	for rule in $rules; do assert_contains "$OUT" "  $rule "; done
 	[ "$(grep -lE '^rules=$' "$CASES"/*/case | wc -l)" -ge 25 ] || fail "too few clean cases"
+	# a case that raises rules pins every finding's position
+	local c
+	for c in $(grep -lE '^rules=.+' "$CASES"/*/case); do
+		grep -q '^at=' "$c" || fail "$c raises rules but pins no position (at=FILE:LINE:COL RULE)"
+	done
+}
+
+test_stdout_positions_are_matched_exactly() {
+	printf 'line=10,col=1\n' >o.txt
+	grep -qE -- "$(bounded 'line=1')" o.txt && fail "'line=1' matched 'line=10'"
+	grep -qE -- "$(bounded 'line=10')" o.txt || fail "'line=10' did not match itself"
+	grep -qE -- "$(bounded 'line=10,col=1')" o.txt || fail "'line=10,col=1' did not match itself"
+	printf 'a.b (x)\n' >o.txt
+	grep -qE -- "$(bounded 'a.b (x)')" o.txt || fail "special characters were not matched literally"
+	grep -qE -- "$(bounded 'a.c')" o.txt && fail "'.' matched any character"
+	return 0
 }
 
 test_text_format_names_lock_and_fix() {
@@ -194,8 +241,8 @@ test_lock_truth_create_index_blocks_writes() {
 	local out
 	out=$(pg_admin -d "$DB" -v VERBOSITY=verbose -c "SET lock_timeout = '100ms'; INSERT INTO users VALUES (-1, 'x')" 2>&1) &&
 		fail "the insert went through while CREATE INDEX held the table"
-	kill "$holder" 2>/dev/null
-	wait "$holder" 2>/dev/null
+	kill "$holder"
+	wait "$holder" 2>/dev/null || true # 143: killed, as meant
 	case $out in *55P03*) ;; *) fail "expected SQLSTATE 55P03, got: $out" ;; esac
 }
 
