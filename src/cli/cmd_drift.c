@@ -163,6 +163,10 @@ int mig_cmd_drift(mig_context *ctx, mig_error *err)
 		    (rc = mig_pg_origins_read(&origins, &norigins, shadow_r, err)) < 0)
 			goto done;
 	}
+	if (!ctx->cfg->drift_privileges) { /* grants are managed outside the migrations */
+		mig_snapshot_drop_attr(&expected, "privileges");
+		mig_snapshot_drop_attr(&actual, "privileges");
+	}
 	if ((rc = mig_snapshot_diff(&diff, &expected, &actual, true, err)) < 0 ||
 	    (rc = attribute(&diff, origins, norigins, live_r, err)) < 0)
 		goto done;

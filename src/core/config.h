@@ -62,6 +62,7 @@ typedef struct mig_config {
 	mig_sql_config pg;
 	mig_lint_mode lint_mode;    /* postgres.lint, default warn */
 	long long lint_min_rows;    /* postgres.lint_min_rows, default 10000 */
+	bool drift_privileges;      /* postgres.drift_privileges: drift compares grants, default true */
 
 	bool has_mongodb;
 	char *mongo_uri;

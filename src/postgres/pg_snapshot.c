@@ -31,11 +31,24 @@ struct mig_pg_reader {
 	" LEFT JOIN pg_description ds ON ds.classoid = '" cls "'::regclass"                  \
 	" AND ds.objoid = " id " AND ds.objsubid = " sub
 
+/* Who may do what with an object, as "grantee: PRIVILEGE, ...; ..." sorted by grantee:
+ * a NULL acl is read as the kind's default (acldefault), the owner's own entry is
+ * "owner" (a clone may be owned by another role), grantors are left out. */
+#define PRIVILEGES(acl, kind, owner)                                                      \
+	" (SELECT string_agg(g.line, '; ' ORDER BY g.line) FROM (SELECT"                     \
+	" CASE WHEN x.grantee = 0 THEN 'public' WHEN x.grantee = " owner " THEN 'owner'"     \
+	" ELSE pg_get_userbyid(x.grantee)::text END || ': ' || string_agg(x.privilege_type"  \
+	" || CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END, ', '"           \
+	" ORDER BY x.privilege_type) AS line"                                                \
+	" FROM aclexplode(coalesce(" acl ", acldefault('" kind "', " owner "))) x"           \
+	" GROUP BY x.grantee) g) AS privileges,"
+
 static const char snapshot_sql[] =
 	"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
 	"SET LOCAL search_path = pg_catalog;"
 	/* schemas */
 	"SELECT 'schema', n.nspname, n.nspname AS name,"
+	PRIVILEGES("n.nspacl", "n", "n.nspowner")
 	" obj_description(n.oid, 'pg_namespace') AS comment"
 	" FROM pg_namespace n WHERE" USER_NS("n") " AND" NOT_EXT("pg_namespace", "n.oid") ";"
 	/* tables, partitioned and foreign tables */
@@ -51,6 +64,7 @@ static const char snapshot_sql[] =
 	" c.relrowsecurity::text AS row_security,"
 	" c.relforcerowsecurity::text AS force_row_security,"
 	" array_to_string(c.reloptions, ', ') AS options,"
+	PRIVILEGES("c.relacl", "r", "c.relowner")
 	" ds.description AS comment" REL_FROM("c") COMMENT_JOIN("pg_class", "c.oid", "0")
 	" WHERE c.relkind IN ('r', 'p', 'f') AND" REL_OK("c") ";"
 	/* columns of tables */
@@ -101,6 +115,7 @@ static const char snapshot_sql[] =
 	" n.nspname, c.relname,"
 	" pg_get_viewdef(c.oid) AS definition,"
 	" array_to_string(c.reloptions, ', ') AS options,"
+	PRIVILEGES("c.relacl", "r", "c.relowner")
 	" obj_description(c.oid, 'pg_class') AS comment" REL_FROM("c")
 	" WHERE c.relkind IN ('v', 'm') AND" REL_OK("c") ";"
 	/* sequences: their shape, never their current value */
@@ -115,6 +130,7 @@ static const char snapshot_sql[] =
 	" WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"
 	" AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') LIMIT 1)"
 	" AS owned_by,"
+	PRIVILEGES("c.relacl", "s", "c.relowner")
 	" obj_description(c.oid, 'pg_class') AS comment"
 	" FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid"
 	" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE" REL_OK("c") ";"
@@ -132,6 +148,7 @@ static const char snapshot_sql[] =
 	" array_to_string(p.proconfig, ', ') AS config,"
 	" CASE WHEN p.prokind = 'a' THEN NULL WHEN p.prosqlbody IS NOT NULL"
 	" THEN pg_get_function_sqlbody(p.oid) ELSE p.prosrc END AS body,"
+	PRIVILEGES("p.proacl", "f", "p.proowner")
 	" obj_description(p.oid, 'pg_proc') AS comment"
 	" FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
 	" JOIN pg_language l ON l.oid = p.prolang"
@@ -163,6 +180,7 @@ static const char snapshot_sql[] =
 	" t.typcollation::regcollation::text END AS collation,"
 	" (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid)"
 	" AS subtype,"
+	PRIVILEGES("t.typacl", "T", "t.typowner")
 	" obj_description(t.oid, 'pg_type') AS comment"
 	" FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
 	" WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND EXISTS (SELECT 1"

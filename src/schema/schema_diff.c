@@ -81,6 +81,23 @@ void mig_snapshot_sort(mig_snapshot *snap)
 		qsort(snap->objects, snap->nobjects, sizeof *snap->objects, object_qcmp);
 }
 
+void mig_snapshot_drop_attr(mig_snapshot *snap, const char *key)
+{
+	for (size_t i = 0; i < snap->nobjects; i++) {
+		mig_snap_object *o = &snap->objects[i];
+		size_t kept = 0;
+		for (size_t k = 0; k < o->nattrs; k++) {
+			if (!strcmp(o->attrs[k].key, key)) {
+				free(o->attrs[k].key);
+				free(o->attrs[k].value);
+			} else {
+				o->attrs[kept++] = o->attrs[k];
+			}
+		}
+		o->nattrs = kept;
+	}
+}
+
 void mig_snapshot_clear(mig_snapshot *snap)
 {
 	for (size_t i = 0; i < snap->nobjects; i++)

@@ -10,7 +10,9 @@
 
 #include "util/error.h"
 
-/* One attribute of an object: value NULL when the catalog has none (no default...). */
+/* One attribute of an object: value NULL when the catalog has none (no default...).
+ * Schemas, tables, views, sequences, functions and types carry "privileges": who may do
+ * what, "grantee: PRIVILEGE, ...; ..." with the owner's own entry as "owner". */
 typedef struct mig_snap_attr {
 	char *key;
 	char *value;
@@ -44,6 +46,10 @@ void mig_snapshot_sort(mig_snapshot *snap);
 
 /* Releases every object; safe on a zeroed snapshot, which it leaves zeroed. */
 void mig_snapshot_clear(mig_snapshot *snap);
+
+/* Removes the attribute named key from every object (drift with
+ * postgres.drift_privileges: false leaves "privileges" out of the comparison). */
+void mig_snapshot_drop_attr(mig_snapshot *snap, const char *key);
 
 typedef enum mig_diff_kind {
 	MIG_DIFF_MISSING, /* expected, not in the actual database */

@@ -572,6 +572,124 @@ test_roundtrip_progress_only_on_a_terminal() {
 	assert_not_contains "$ERR" "[1/2]"
 	assert_eq "$(wc -c <"$ERR")" "0" "stderr off a terminal"
 	no_shadow_left
+# Each attribute the snapshot records, changed by hand: drift names it (issue 31).
+test_drift_column_added_by_hand() {
+	rich_db
+	drifted "ALTER TABLE app.users ADD COLUMN nick text"
+	expect_difference extra column app users.nick
+}
+
+test_drift_column_dropped_by_hand() {
+	rich_db
+	drifted "ALTER TABLE app.users DROP COLUMN lower_email"
+	expect_difference missing column app users.lower_email
+}
+
+test_drift_set_not_null_by_hand() {
+	rich_db
+	drifted "ALTER TABLE app.users ALTER COLUMN name SET NOT NULL"
+	expect_difference changed column app users.name not_null
+	assert_eq "$(jq -r '.differences[0] | .expected + ">" + .actual' "$OUT")" "false>true" "values"
+}
+
+test_drift_row_security_disabled() {
+	rich_db
+	drifted "ALTER TABLE app.users DISABLE ROW LEVEL SECURITY"
+	expect_difference changed table app users row_security
+	assert_eq "$(jq -r '.differences[0] | .expected + ">" + .actual' "$OUT")" "true>false" "values"
+}
+
+test_drift_policy_changed_and_dropped() {
+	rich_db
+	drifted "ALTER POLICY own ON app.users USING (true)"
+	expect_difference changed policy app users.own using
+	assert_eq "$(jq -r '.differences[0].actual' "$OUT")" "true" "actual"
+	sql "DROP POLICY own ON app.users" >/dev/null
+	expect_status 3 drift --format json
+	expect_difference missing policy app users.own
+}
+
+test_drift_view_definition_replaced() {
+	rich_db
+	drifted "CREATE OR REPLACE VIEW app.user_names AS SELECT id, name FROM app.users WHERE id > 0"
+	expect_difference changed view app user_names definition
+	assert_contains "$OUT" "WHERE (users.id > 0)"
+}
+
+test_drift_sequence_settings() {
+	rich_db
+	drifted "ALTER SEQUENCE app.ticket INCREMENT 10"
+	expect_difference changed sequence app ticket increment
+	assert_eq "$(jq -r '.differences[0] | .expected + ">" + .actual' "$OUT")" "5>10" "values"
+	sql "ALTER SEQUENCE app.ticket INCREMENT 5 CYCLE" >/dev/null
+	expect_status 3 drift --format json
+	expect_difference changed sequence app ticket cycle
+	# the current value is data, not schema
+	sql "ALTER SEQUENCE app.ticket NO CYCLE; SELECT nextval('app.ticket')" >/dev/null
+	expect_status 0 drift
+}
+
+test_drift_partition_bound_changed() {
+	rich_db
+	drifted "ALTER TABLE app.events DETACH PARTITION app.events_2024;
+ALTER TABLE app.events ATTACH PARTITION app.events_2024 FOR VALUES FROM ('2024-01-01') TO ('2024-07-01')"
+	expect_difference changed table app events_2024 partition_bound
+	assert_contains "$OUT" "TO ('2024-07-01')"
+}
+
+# Privileges are part of the snapshot: a grant or revoke by hand on a table, sequence,
+# function or schema is drift, unless postgres.drift_privileges is false.
+test_drift_privilege_revoked_on_a_table() {
+	rich_db
+	drifted "REVOKE SELECT ON app.lookup FROM app"
+	expect_difference changed table app lookup privileges
+	jq -r '.differences[0].expected' "$OUT" | grep -q '^owner: .*SELECT' || fail "expected privileges: $(jq -c . "$OUT")"
+	if jq -r '.differences[0].actual' "$OUT" | grep -q 'SELECT'; then
+		fail "the revoked SELECT is still listed: $(jq -c . "$OUT")"
+	fi
+	expect_status 3 drift
+	assert_contains "$OUT" "lookup"
+	assert_contains "$OUT" "privileges"
+}
+
+test_drift_privilege_granted_on_sequence_function_schema() {
+	rich_db
+	drifted "GRANT USAGE ON SEQUENCE app.ticket TO PUBLIC"
+	expect_difference changed sequence app ticket privileges
+	assert_contains "$OUT" "public: USAGE"
+	sql "REVOKE USAGE ON SEQUENCE app.ticket FROM PUBLIC; REVOKE EXECUTE ON FUNCTION app.add(int, int) FROM PUBLIC" >/dev/null
+	expect_status 3 drift --format json
+	expect_difference changed function app "add(a integer, b integer)" privileges
+	sql "GRANT EXECUTE ON FUNCTION app.add(int, int) TO PUBLIC; GRANT CREATE ON SCHEMA app TO PUBLIC" >/dev/null
+	expect_status 3 drift --format json
+	expect_difference changed schema app app privileges
+	assert_contains "$OUT" "public: CREATE"
+}
+
+test_drift_grant_in_a_migration_is_not_drift() {
+	new_db
+	migration core 001_t.up.sql "CREATE TABLE t (id int PRIMARY KEY); CREATE SEQUENCE s;
+REVOKE ALL ON t FROM PUBLIC; GRANT SELECT ON t TO PUBLIC; GRANT USAGE ON SEQUENCE s TO PUBLIC;"
+	write_config
+	expect_status 0 up
+	expect_status 0 drift
+	drifted "REVOKE SELECT ON t FROM PUBLIC"
+	expect_difference changed table public t privileges
+}
+
+test_drift_privileges_ignored_by_config() {
+	rich_db
+	sql "REVOKE SELECT ON app.lookup FROM app; GRANT USAGE ON SEQUENCE app.ticket TO PUBLIC" >/dev/null
+	write_config '  drift_privileges: false'
+	expect_status 0 drift
+	# any other change is still drift
+	sql "ALTER SEQUENCE app.ticket INCREMENT 10" >/dev/null
+	expect_status 3 drift --format json
+	assert_eq "$(jq '.differences | length' "$OUT")" "1" "differences"
+	expect_difference changed sequence app ticket increment
+	write_config '  drift_privileges: maybe'
+	expect_status 2 drift
+	assert_contains "$ERR" "postgres.drift_privileges"
 }
 
 run_tests
