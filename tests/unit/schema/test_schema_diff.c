@@ -77,6 +77,34 @@ static void test_changed_attribute_names_both_values(void **state)
 	mig_diff_clear(&d);
 }
 
+/* postgres.drift_privileges: false: the privileges attribute is dropped from both sides
+ * (and only it), so a revoked grant is no difference while any other change still is. */
+static void test_dropped_attribute_is_not_compared(void **state)
+{
+	(void)state;
+	mig_snapshot a = {0}, b = {0};
+	mig_diff d = {0};
+	const char *keys[] = {"privileges", "comment"};
+	const char *va[] = {"owner: SELECT; public: SELECT", "people"};
+	const char *vb[] = {"owner: SELECT", "persons"};
+	assert_int_equal(mig_snapshot_add(&a, "table", "app", "users", 2, keys, va, NULL), MIG_OK);
+	assert_int_equal(mig_snapshot_add(&b, "table", "app", "users", 2, keys, vb, NULL), MIG_OK);
+	assert_int_equal(mig_snapshot_diff(&d, &a, &b, true, NULL), MIG_OK);
+	assert_int_equal(d.n, 2);
+	assert_string_equal(d.items[0].attribute, "privileges");
+	mig_diff_clear(&d);
+	mig_snapshot_drop_attr(&a, "privileges");
+	mig_snapshot_drop_attr(&b, "privileges");
+	assert_int_equal(a.objects[0].nattrs, 1);
+	assert_string_equal(a.objects[0].attrs[0].key, "comment");
+	assert_int_equal(mig_snapshot_diff(&d, &a, &b, true, NULL), MIG_OK);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.items[0].attribute, "comment");
+	mig_snapshot_clear(&a);
+	mig_snapshot_clear(&b);
+	mig_diff_clear(&d);
+}
+
 static void test_missing_and_extra_by_name(void **state)
 {
 	(void)state;
@@ -266,6 +294,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_identical_snapshots_have_no_difference),
 		cmocka_unit_test(test_changed_attribute_names_both_values),
+		cmocka_unit_test(test_dropped_attribute_is_not_compared),
 		cmocka_unit_test(test_missing_and_extra_by_name),
 		cmocka_unit_test(test_parts_of_a_missing_table_fold_into_it),
 		cmocka_unit_test(test_attribution_and_module_filter),
