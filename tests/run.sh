@@ -58,6 +58,13 @@ run_tap() {
 		tail -20 "$out" | sed 's/^/    /'
 		failed=1
 	fi
+	# as tap_counts.py does for meson's tests: fewer results than recorded is a failure
+	local want
+	want=$(awk -v n="tap / $name" '{c = $1; $1 = ""; sub(/^ /, "")} $0 == n {print c}' tests/expected-counts)
+	if [ -n "$want" ] && [ $((passed + failed + skipped)) -lt "$want" ]; then
+		echo "  [$name] ran $((passed + failed + skipped)) tests, tests/expected-counts says $want"
+		failed=$((failed + 1))
+	fi
 	if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$out"; then
 		echo "  [$name] sanitizer report:"
 		grep -E -A5 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$out" | head -30 | sed 's/^/    /'

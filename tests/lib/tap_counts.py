@@ -40,7 +40,8 @@ def read_expected(path):
             line = line.split("#", 1)[0].strip()
             if line:
                 count, name = line.split(None, 1)
-                expected[name] = int(count)
+                if not name.startswith("tap / "):  # tests/run.sh's run_tap checks those
+                    expected[name] = int(count)
     return expected
 
 
