@@ -383,6 +383,8 @@ static bool type_change_narrows(const mig_pg_type *old, const mig_pg_type *new)
 		long new_scale = new->ntypmods > 1 ? new->typmods[1] : 0;
 		return new_scale < old_scale || new->typmods[0] - new_scale < old->typmods[0] - old_scale;
 	}
+	if (type_is(new, "inet") && type_is(old, "cidr"))
+		return false; /* every cidr value is an inet value */
 	int a = number_rank(old), b = number_rank(new);
 	if (a && b)
 		return b < a || (a == 4 && b == 5); /* bigint to double loses digits */
