@@ -9,6 +9,8 @@
 #
 #   tests/mutants.sh [COUNT [SEED]]      (default 60 mutants, seed 31)
 #   MUTANTS_FILES="src/lint/lint.c" tests/mutants.sh 10    only these files
+#   MUTANTS_FILES=... MUTANTS_LIST=survivors.tsv tests/mutants.sh   rerun given mutants
+#     (FILE<TAB>LINE<TAB>COL<TAB>FROM<TAB>TO lines, as tests/lib/mutate.py list prints)
 # Exit status 0 when at least MUTANTS_MIN_SCORE percent (default 90) were killed.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -66,7 +68,11 @@ for f in "${FILES[@]}"; do
 	run_cover "$f" || { echo "mutants: the suites for $f fail without a mutation:"; tail -30 "$work/test.log"; exit 1; }
 done
 
-python3 "$src/tests/lib/mutate.py" list "$SEED" "$COUNT" "${FILES[@]}" >"$work/mutants.tsv"
+if [ -n "${MUTANTS_LIST:-}" ]; then # rerun given mutants (FILE LINE COL FROM TO, tab-separated)
+	cp "$MUTANTS_LIST" "$work/mutants.tsv"
+else
+	python3 "$src/tests/lib/mutate.py" list "$SEED" "$COUNT" "${FILES[@]}" >"$work/mutants.tsv"
+fi
 total=0 killed=0 stillborn=0
 survivors=()
 while IFS=$'\t' read -r file line col from to; do
