@@ -572,6 +572,8 @@ test_roundtrip_progress_only_on_a_terminal() {
 	assert_not_contains "$ERR" "[1/2]"
 	assert_eq "$(wc -c <"$ERR")" "0" "stderr off a terminal"
 	no_shadow_left
+}
+
 # Each attribute the snapshot records, changed by hand: drift names it (issue 31).
 test_drift_column_added_by_hand() {
 	rich_db
