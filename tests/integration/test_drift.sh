@@ -23,6 +23,10 @@ no_shadow_left() {
 # domains, composite types, partitioned tables, identity and generated columns,
 # policies, comments, an exclusion constraint and a CREATE INDEX CONCURRENTLY file
 rich_tree() {
+	# a SQL-standard body (RETURN) from PostgreSQL 14 on; a quoted one before
+	local add_function='CREATE FUNCTION app.add(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE RETURN a + b;'
+	[ "$(pg_major)" -ge 14 ] ||
+		add_function='CREATE FUNCTION app.add(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT a + b $$;'
 	migration core 001_base.up.sql "CREATE SCHEMA app;
 CREATE TYPE app.mood AS ENUM ('sad', 'ok', 'happy');
 CREATE DOMAIN app.email AS text CHECK (VALUE ~ '@');
@@ -46,7 +50,7 @@ CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql
   AS \$\$ BEGIN NEW.name := coalesce(NEW.name, 'y'); RETURN NEW; END \$\$;
 CREATE TRIGGER users_touch BEFORE INSERT ON app.users
   FOR EACH ROW EXECUTE FUNCTION app.touch();
-CREATE FUNCTION app.add(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE RETURN a + b;
+$add_function
 CREATE PROCEDURE app.noop() LANGUAGE sql AS \$\$ SELECT 1 \$\$;
 CREATE VIEW app.user_names AS SELECT id, name FROM app.users;
 CREATE MATERIALIZED VIEW app.user_moods AS SELECT mood, count(*) AS n FROM app.users GROUP BY mood;
