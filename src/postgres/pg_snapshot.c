@@ -243,6 +243,11 @@ void mig_pg_reader_close(mig_pg_reader *r)
 	free(r);
 }
 
+int mig_pg_reader_major(const mig_pg_reader *r)
+{
+	return PQserverVersion(r->conn) / 10000;
+}
+
 /* Adds every row of one class's result: type, schema, name, then the attributes. */
 static int add_rows(mig_snapshot *snap, const PGresult *res, mig_error *err)
 {
