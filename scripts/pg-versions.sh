@@ -96,7 +96,7 @@ list)
 version)
 	known "${2:-}" || die "unknown PostgreSQL major '${2:-}' (one of ${majors[*]})"
 	if [ "$2" = 15 ]; then
-		"$debian_bindir/postgres" --version | awk '{print $NF " (Debian)"}'
+		"$debian_bindir/postgres" --version | awk '{print $3 ", Debian'"'"'s"}'
 	else
 		echo "${pinned[$2]}"
 	fi

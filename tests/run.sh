@@ -15,11 +15,11 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--pg | --pg=*)
 		if [ "$1" = --pg ]; then list=${2:?--pg takes a list of versions: 13,18 or all}; shift; else list=${1#--pg=}; fi
-		[ "$list" = all ] && list=$(scripts/pg-versions.sh list | paste -sd,)
+		known=" $(scripts/pg-versions.sh list | paste -sd' ') "
+		[ "$list" = all ] && list=$(echo $known | tr ' ' ,)
 		IFS=, read -r -a pg_versions <<<"$list"
 		for v in "${pg_versions[@]}"; do
-			scripts/pg-versions.sh list | grep -qx "$v" ||
-				{ echo "run.sh: --pg: no PostgreSQL '$v' (one of: $(scripts/pg-versions.sh list | paste -sd' '))" >&2; exit 2; }
+			[[ $known == *" $v "* ]] || { echo "run.sh: --pg: no PostgreSQL '$v' (one of:$known)" >&2; exit 2; }
 		done
 		;;
 	*) echo "usage: $0 [--pg 13,14,...|all]" >&2; exit 2 ;;
