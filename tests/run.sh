@@ -14,6 +14,25 @@ if [ "${CI:-}" = true ] && [ -n "${MIGRATE_TEST_FILTER:-}" ]; then
 	echo "tests/run.sh: MIGRATE_TEST_FILTER is refused under CI=true (it thins the suites)" >&2
 	exit 2
 fi
+# --pg 13,18 | --pg all: the plain build's PostgreSQL integration suites once more on
+# each of those server versions (scripts/pg-versions.sh fetches them once), after the
+# whole suite on Debian's 15
+pg_versions=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--pg | --pg=*)
+		if [ "$1" = --pg ]; then list=${2:?--pg takes a list of versions: 13,18 or all}; shift; else list=${1#--pg=}; fi
+		known=" $(scripts/pg-versions.sh list | paste -sd' ') "
+		[ "$list" = all ] && list=$(echo $known | tr ' ' ,)
+		IFS=, read -r -a pg_versions <<<"$list"
+		for v in "${pg_versions[@]}"; do
+			[[ $known == *" $v "* ]] || { echo "run.sh: --pg: no PostgreSQL '$v' (one of:$known)" >&2; exit 2; }
+		done
+		;;
+	*) echo "usage: $0 [--pg 13,14,...|all]" >&2; exit 2 ;;
+	esac
+	shift
+done
 
 scripts/deps.sh all
 
@@ -109,11 +128,33 @@ suite() { # LABEL BUILD_DIR [meson test options...]: every unit and integration 
 }
 TEST_JOBS=${TEST_JOBS:-3}
 
+# pg_matrix: for each --pg version, the plain build's suites that talk to PostgreSQL
+# (meson suite "pg"), each starting a server of that version of its own
+# (MIGRATE_PG_VERSION, tests/lib/with-servers.sh); one summary line per version
+pg_matrix() {
+	local v c
+	for v in "${pg_versions[@]}"; do
+		log "plain build: PostgreSQL integration suites on PostgreSQL $v ($(scripts/pg-versions.sh version "$v"))"
+		c=$work/counts-pg$v
+		: >"$c"
+		rm -f "build-test/meson-logs/pg$v.json"
+		env -u MIGRATE_PG_PORT -u MIGRATE_PG_SOCKET -u MIGRATE_TEST_MONGO_URI MIGRATE_PG_VERSION="$v" \
+			meson test -C build-test --no-rebuild --num-processes "$TEST_JOBS" --suite pg \
+			--logbase "pg$v" >"$work/meson-test.out" 2>&1 || true
+		python3 tests/lib/tap_counts.py "build-test/meson-logs/pg$v.json" "$c" \
+			--expected tests/expected-counts --only-suite pg
+		cat "$c" >>"$counts"
+		awk -v v="$v" '{p += $1; f += $2; s += $3} END {printf "PostgreSQL %s: %d passed, %d failed, %d skipped\n", v, p, f, s}' "$c" \
+			>>"$work/pg-summary"
+	done
+}
+
 log "build"
 build build-test
 build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 
 log "servers"
+[ ${#pg_versions[@]} -eq 0 ] || scripts/pg-versions.sh fetch "${pg_versions[@]}"
 eval "$(scripts/pg-server.sh start "$work/pg" fsync=off)"
 export MIGRATE_PG_PORT MIGRATE_PG_SOCKET
 if [ -n "${MIGRATE_TEST_MONGO_URI:-}" ]; then
@@ -143,6 +184,8 @@ if [ -z "${MIGRATE_TEST_MONGO_URI:-}" ]; then
 	done
 fi
 
+[ ${#pg_versions[@]} -eq 0 ] || pg_matrix
+
 # Leak detection on; any report fails the run (exit 99 cannot pass for an expected 1/2/3).
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
@@ -156,6 +199,7 @@ log "fuzzing (${FUZZ_SECONDS:=15} s per target; longer: FUZZ_SECONDS=600 tests/f
 run_tap "fuzz" env FUZZ_SECONDS="$FUZZ_SECONDS" tests/fuzz/run.sh "$work/fuzz"
 grep -E '^(ok|not ok) ' "$work/tap.out" | sed 's/^/  /'
 
+[ ! -s "$work/pg-summary" ] || { echo; cat "$work/pg-summary"; }
 read -r passed failed skipped < <(awk '{p += $1; f += $2; s += $3} END {print p + 0, f + 0, s + 0}' "$counts")
 echo
 echo "$passed passed, $failed failed, $skipped skipped"

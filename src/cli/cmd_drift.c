@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli/shadow_run.h"
+#include "postgres/pg_scratch.h"
 #include "postgres/pg_snapshot.h"
 #include "schema/snapshot_json.h"
 #include "scratch/scratch.h"
@@ -111,6 +112,28 @@ static int expected_from_cache(mig_snapshot *expected, mig_object_origin **origi
 	return rc;
 }
 
+/* Definitions are compared as each server prints them (pg_get_viewdef, function bodies
+ * ...), and the printing changes between major versions: the scratch server, where the
+ * shadow is built, must run the live one's. Asked before anything is built there. */
+static int same_major(const mig_config *cfg, const mig_pg_reader *live, mig_error *err)
+{
+	if (!cfg->pg.scratch_dsn || !*cfg->pg.scratch_dsn)
+		return MIG_OK; /* the shadow is built on the live server itself */
+	mig_pg_admin *a = NULL;
+	int rc = mig_pg_admin_connect(&a, &cfg->pg, err);
+	if (rc < 0)
+		return rc;
+	int s = mig_pg_admin_server_major(a), l = mig_pg_reader_major(live);
+	mig_pg_admin_close(a);
+	if (s == l)
+		return MIG_OK;
+	return mig_error_set(err, MIG_EUSAGE,
+			     "drift compares definitions as the server prints them: the live database runs "
+			     "PostgreSQL %d, the scratch server (postgres.scratch_dsn) %d; point scratch_dsn "
+			     "at a PostgreSQL %d server",
+			     l, s, l);
+}
+
 int mig_cmd_drift(mig_context *ctx, mig_error *err)
 {
 	const mig_args *a = &ctx->args;
@@ -136,6 +159,8 @@ int mig_cmd_drift(mig_context *ctx, mig_error *err)
 	mig_session_close(&live);
 	if (rc == MIG_OK)
 		rc = mig_engine_preflight(&run, err);
+	if (rc == MIG_OK && (rc = mig_pg_reader_open(&live_r, ctx->cfg->pg.dsn, "live", err)) == MIG_OK)
+		rc = same_major(ctx->cfg, live_r, err);
 	if (rc == MIG_OK)
 		rc = expected_from_cache(&expected, &origins, &norigins, &hit, tpl, ctx, &run, err);
 	if (rc < 0)
@@ -144,8 +169,7 @@ int mig_cmd_drift(mig_context *ctx, mig_error *err)
 		/* a second drift of this history: one snapshot, of the live database */
 		build_ms = ms_since(&t0);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		if ((rc = mig_pg_reader_open(&live_r, ctx->cfg->pg.dsn, "live", err)) < 0 ||
-		    (rc = mig_pg_snapshot_read(&actual, live_r, err)) < 0)
+		if ((rc = mig_pg_snapshot_read(&actual, live_r, err)) < 0)
 			goto done;
 	} else {
 		/* a clone of the applied versions' template: built once, then milliseconds */
@@ -158,7 +182,6 @@ int mig_cmd_drift(mig_context *ctx, mig_error *err)
 		snprintf(tpl, sizeof tpl, "%s", mig_shadow_template(shadow));
 		if ((rc = mig_pg_reader_open(&shadow_r, mig_shadow_config(shadow)->pg.dsn,
 					     "shadow", err)) < 0 ||
-		    (rc = mig_pg_reader_open(&live_r, ctx->cfg->pg.dsn, "live", err)) < 0 ||
 		    (rc = both_snapshots(&expected, &actual, shadow_r, live_r, err)) < 0 ||
 		    (rc = mig_pg_origins_read(&origins, &norigins, shadow_r, err)) < 0)
 			goto done;

@@ -188,8 +188,10 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 	}
 	bool facts = connected && s.drv->table_facts;
 	int major = 0;
-	if (facts && !base.pg_major && s.drv->table_facts(s.conn, NULL, 0, &major, err) == MIG_OK)
-		base.pg_major = major;
+	if (facts && s.drv->table_facts(s.conn, NULL, 0, &major, err) == MIG_OK)
+		base.server_major = major;
+	if (!base.pg_major)
+		base.pg_major = base.server_major; /* --pg-version wins over the server's */
 	if (a->npositional) {
 		for (int i = 0; i < a->npositional && rc == MIG_OK; i++)
 			rc = lint_file(&rep, a->positional[i], &base, err);
@@ -243,6 +245,7 @@ int mig_lint_guard_up(void *vet_ctx, mig_session *s, const mig_run *run, mig_err
 	mig_lint_report rep = {0};
 	mig_lint_context base = {.in_transaction = true, .lock_timeout_ms = cfg->pg.lock_timeout_ms};
 	int rc = s->drv->table_facts(s->conn, NULL, 0, &base.pg_major, err);
+	base.server_major = base.pg_major;
 	for (size_t i = 0; rc == MIG_OK && i < run->nitems; i++)
 		rc = lint_file(&rep, run->items[i].migration->up_path, &base, err);
 	if (rc == MIG_OK)

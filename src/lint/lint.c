@@ -43,6 +43,7 @@ enum {
 	R_DESTRUCTIVE,
 	R_OBSERVED_LOCK,
 	R_OBSERVED_REWRITE,
+	R_UNPARSED,
 	R_COUNT,
 };
 
@@ -138,6 +139,12 @@ const mig_lint_rule mig_lint_rules[] = {
 	[R_OBSERVED_REWRITE] = {"observed-unexplained-rewrite", E,
 				"a statement rewrote an existing table that no rule expected to",
 				"rewrite in batches into a new column or table instead", true},
+	/* a statement of newer syntax than libpg_query's grammar, when the server may have it */
+	[R_UNPARSED] = {"unparsed", W,
+			"a statement the linter's grammar (PostgreSQL 15's) cannot parse: not linted",
+			"review it by hand, or run `migrate lint --observe` to see what it locks on a clone; "
+			"with --pg-version 15 or older it is a syntax error",
+			false},
 	[R_COUNT] = {NULL, 0, NULL, NULL, false},
 };
 #undef E
@@ -984,7 +991,14 @@ int mig_lint_sql(mig_lint_result *out, const char *sql, size_t len, const mig_li
 	memset(out, 0, sizeof *out);
 	mig_pg_file *file = NULL;
 	mig_pg_syntax_error syntax = {0};
-	int rc = mig_pg_parse(&file, &syntax, sql, len);
+	mig_pg_unparsed *unparsed = NULL;
+	size_t nunparsed = 0;
+	/* a server no newer than the grammar refuses what it refuses: a syntax error; a newer
+	 * (or unknown) one may accept it: set aside and reported as unparsed */
+	int grammar = mig_pg_grammar_major();
+	int rc = ctx->pg_major && ctx->pg_major <= grammar
+			 ? mig_pg_parse(&file, &syntax, sql, len)
+			 : mig_pg_parse_lenient(&file, &unparsed, &nunparsed, &syntax, sql, len);
 	if (rc == MIG_ESCHEMA) {
 		out->syntax_line = syntax.line;
 		out->syntax_column = syntax.column;
@@ -1020,6 +1034,29 @@ int mig_lint_sql(mig_lint_result *out, const char *sql, size_t len, const mig_li
 	}
 	if (!w.oom && file->nstmts == 0)
 		read_ignores(&w, &ignores, &nignores, 0, len, 0, NULL);
+	for (size_t i = 0; i < nunparsed && !w.oom; i++) {
+		mig_pg_stmt at = {.line = unparsed[i].line, .column = unparsed[i].column};
+		char server[64] = "";
+		if (ctx->server_major)
+			snprintf(server, sizeof server, "; the server is PostgreSQL %d", ctx->server_major);
+		else if (ctx->pg_major)
+			snprintf(server, sizeof server, "; linting for PostgreSQL %d", ctx->pg_major);
+		add(&w, &at, R_UNPARSED, NULL, NULL,
+		    "not linted: the linter's PostgreSQL %d grammar (libpg_query) cannot parse it (%s)%s",
+		    grammar, unparsed[i].message, server);
+	}
+	/* file-wide lint-ignore comments apply to them (owner -1), statement ones cannot */
+	if (!w.oom) {
+		size_t *grown = realloc(owner, (out->nfindings + 1) * sizeof *owner);
+		if (grown) {
+			owner = grown;
+			for (size_t k = nowner; k < out->nfindings; k++)
+				owner[k] = (size_t)-1;
+			nowner = out->nfindings;
+		} else {
+			w.oom = true;
+		}
+	}
 	/* drop what is suppressed */
 	size_t kept = 0;
 	for (size_t k = 0; k < out->nfindings; k++) {
@@ -1042,6 +1079,7 @@ int mig_lint_sql(mig_lint_result *out, const char *sql, size_t len, const mig_li
 		free_list(ignores[i].rules, ignores[i].nrules);
 	free(ignores);
 	free(owner);
+	free(unparsed);
 	free_list(w.created, w.ncreated);
 	free_list(w.enum_values, w.nenum_values);
 	for (size_t i = 0; i < w.nchecks; i++) {

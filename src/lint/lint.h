@@ -36,6 +36,7 @@ typedef struct mig_lint_context {
 	bool contract;           /* `-- migrate:phase contract`: destructive statements allowed */
 	long long lock_timeout_ms; /* postgres.lock_timeout: -1 unset, 0 none */
 	int pg_major;            /* server major version (11, 15 ...); 0 when unknown: newest */
+	int server_major;        /* the connected server's, for messages; 0 when not connected */
 } mig_lint_context;
 
 typedef struct mig_lint_finding {
@@ -69,7 +70,9 @@ typedef struct mig_lint_result {
 
 /* Lints sql[0..len), which must be NUL-terminated at len. MIG_OK with out's findings
  * (possibly none); MIG_ESCHEMA with out->syntax_* set when it does not parse; MIG_EFAIL
- * when memory runs out. Release out with mig_lint_result_clear either way. */
+ * when memory runs out. When ctx->pg_major is 0 or newer than the parser's grammar
+ * (PostgreSQL 15), a statement the grammar refuses is an `unparsed` warning, not a
+ * syntax error, and the others are linted. Release out with mig_lint_result_clear either way. */
 int mig_lint_sql(mig_lint_result *out, const char *sql, size_t len, const mig_lint_context *ctx);
 
 /* The claim about the statement starting on line, or NULL. */

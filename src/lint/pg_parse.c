@@ -10,6 +10,7 @@
 
 #include "util/error.h"
 #include "lint/pg_parse.h"
+#include "util/sql_split.h"
 #include "util/strlist.h"
 
 /* ---- small readers of the tree ---- */
@@ -660,9 +661,9 @@ static size_t invalid_utf8(const char *sql, size_t len)
 	return len;
 }
 
-int mig_pg_parse(mig_pg_file **out, mig_pg_syntax_error *syntax, const char *sql, size_t len)
+/* What no PostgreSQL accepts, whatever its grammar: bytes that are not UTF-8, a NUL. */
+static int check_text(mig_pg_syntax_error *syntax, const char *sql, size_t len)
 {
-	*out = NULL;
 	size_t bad = invalid_utf8(sql, len);
 	if (bad < len) {
 		/* a UTF-8 server refuses it too; and the parse tree could not be JSON */
@@ -678,14 +679,15 @@ int mig_pg_parse(mig_pg_file **out, mig_pg_syntax_error *syntax, const char *sql
 		line_column(sql, strlen(sql), &syntax->line, &syntax->column);
 		return MIG_ESCHEMA;
 	}
-	PgQueryParseResult r = pg_query_parse(sql);
-	if (r.error) {
-		snprintf(syntax->message, sizeof syntax->message, "%s", r.error->message);
-		size_t at = r.error->cursorpos > 0 ? char_to_byte(sql, len, r.error->cursorpos) : len;
-		line_column(sql, at, &syntax->line, &syntax->column);
-		pg_query_free_parse_result(r);
-		return MIG_ESCHEMA;
-	}
+	return MIG_OK;
+}
+
+/* The typed statements of a successful parse r of text; positions are counted in orig,
+ * the file as written, of which text is a copy with whole statements blanked (or orig
+ * itself). */
+static int read_tree(mig_pg_file **out, mig_pg_syntax_error *syntax, PgQueryParseResult r,
+		     const char *text, const char *orig, size_t len)
+{
 	int rc = MIG_EFAIL;
 	json_t *root = json_loads(r.parse_tree, JSON_DECODE_ANY, NULL);
 	mig_pg_file *file = calloc(1, sizeof *file);
@@ -710,9 +712,10 @@ int mig_pg_parse(mig_pg_file **out, mig_pg_syntax_error *syntax, const char *sql
 			loc = len;
 		if (!slen || loc + slen > len)
 			slen = len - loc;
-		st->offset = skip_space_and_comments(sql, loc + slen, loc);
+		/* in text: a blanked statement before this one is white space there */
+		st->offset = skip_space_and_comments(text, loc + slen, loc);
 		st->length = loc + slen - st->offset;
-		line_column(sql, st->offset, &st->line, &st->column);
+		line_column(orig, st->offset, &st->line, &st->column);
 		if (read_stmt(st, json_object_get(raw, "stmt")) < 0)
 			goto done;
 	}
@@ -722,6 +725,97 @@ int mig_pg_parse(mig_pg_file **out, mig_pg_syntax_error *syntax, const char *sql
 done:
 	mig_pg_file_free(file);
 	json_decref(root);
+	return rc;
+}
+
+int mig_pg_parse(mig_pg_file **out, mig_pg_syntax_error *syntax, const char *sql, size_t len)
+{
+	*out = NULL;
+	if (check_text(syntax, sql, len) < 0)
+		return MIG_ESCHEMA;
+	PgQueryParseResult r = pg_query_parse(sql);
+	int rc;
+	if (r.error) {
+		snprintf(syntax->message, sizeof syntax->message, "%s", r.error->message);
+		size_t at = r.error->cursorpos > 0 ? char_to_byte(sql, len, r.error->cursorpos) : len;
+		line_column(sql, at, &syntax->line, &syntax->column);
+		rc = MIG_ESCHEMA;
+	} else {
+		rc = read_tree(out, syntax, r, sql, sql, len);
+	}
 	pg_query_free_parse_result(r);
 	return rc;
+}
+
+int mig_pg_parse_lenient(mig_pg_file **out, mig_pg_unparsed **unparsed, size_t *nunparsed,
+			 mig_pg_syntax_error *syntax, const char *sql, size_t len)
+{
+	*out = NULL;
+	*unparsed = NULL;
+	*nunparsed = 0;
+	if (check_text(syntax, sql, len) < 0)
+		return MIG_ESCHEMA;
+	mig_sql_stmt *stmts = NULL;
+	size_t nstmts = 0;
+	char *text = malloc(len + 1);
+	bool *blanked = NULL;
+	if (!text || mig_sql_split(&stmts, &nstmts, sql, len) < 0 ||
+	    (nstmts && !(blanked = calloc(nstmts, sizeof *blanked)))) {
+		free(text);
+		free(stmts);
+		return MIG_EFAIL;
+	}
+	memcpy(text, sql, len + 1);
+	int rc = MIG_EFAIL;
+	/* each round sets aside the statement the parser stopped in: at most one a statement */
+	for (;;) {
+		PgQueryParseResult r = pg_query_parse(text);
+		if (!r.error) {
+			rc = read_tree(out, syntax, r, text, sql, len);
+			pg_query_free_parse_result(r);
+			break;
+		}
+		size_t at = r.error->cursorpos > 0 ? char_to_byte(text, len, r.error->cursorpos) : len;
+		size_t k = nstmts;
+		while (k > 0 && stmts[k - 1].offset > at)
+			k--;
+		if (k == 0 || blanked[k - 1]) {
+			/* not inside a statement the splitter sees: say where, as mig_pg_parse does */
+			snprintf(syntax->message, sizeof syntax->message, "%s", r.error->message);
+			line_column(sql, at, &syntax->line, &syntax->column);
+			pg_query_free_parse_result(r);
+			rc = MIG_ESCHEMA;
+			break;
+		}
+		const mig_sql_stmt *st = &stmts[k - 1];
+		mig_pg_unparsed *grown = realloc(*unparsed, (*nunparsed + 1) * sizeof *grown);
+		if (!grown) {
+			pg_query_free_parse_result(r);
+			break;
+		}
+		*unparsed = grown;
+		mig_pg_unparsed *u = &grown[(*nunparsed)++];
+		snprintf(u->message, sizeof u->message, "%s", r.error->message);
+		line_column(sql, st->offset, &u->line, &u->column);
+		pg_query_free_parse_result(r);
+		/* blanked, line breaks kept, so every later position stays where it was */
+		for (size_t b = st->offset; b < st->offset + st->length && b < len; b++)
+			if (text[b] != '\n')
+				text[b] = ' ';
+		blanked[k - 1] = true;
+	}
+	if (rc != MIG_OK) {
+		free(*unparsed);
+		*unparsed = NULL;
+		*nunparsed = 0;
+	}
+	free(blanked);
+	free(stmts);
+	free(text);
+	return rc;
+}
+
+int mig_pg_grammar_major(void)
+{
+	return PG_VERSION_NUM / 10000;
 }

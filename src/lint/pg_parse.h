@@ -113,6 +113,24 @@ typedef struct mig_pg_syntax_error {
  * the text does not parse; MIG_EFAIL when memory runs out. */
 int mig_pg_parse(mig_pg_file **out, mig_pg_syntax_error *syntax, const char *sql, size_t len);
 
+/* A statement the grammar refused, set aside by mig_pg_parse_lenient: where it starts
+ * and the parser's message. */
+typedef struct mig_pg_unparsed {
+	unsigned line, column;
+	char message[256];
+} mig_pg_unparsed;
+
+/* Like mig_pg_parse, for a server whose grammar may be newer than PostgreSQL 15's: a
+ * statement (as mig_sql_split cuts them) the grammar refuses is set aside, recorded in
+ * *unparsed (the caller's, free(); *nunparsed of them) and the rest parsed, each at its
+ * place in the file. MIG_ESCHEMA (with *syntax, and no unparsed list) only for what no
+ * PostgreSQL reads: invalid UTF-8, a NUL byte, an error outside any statement. */
+int mig_pg_parse_lenient(mig_pg_file **out, mig_pg_unparsed **unparsed, size_t *nunparsed,
+			 mig_pg_syntax_error *syntax, const char *sql, size_t len);
+
+/* The major version of the grammar libpg_query was built from (15). */
+int mig_pg_grammar_major(void);
+
 /* Accepts NULL. */
 void mig_pg_file_free(mig_pg_file *file);
 

@@ -228,6 +228,10 @@ static int pg_connect(void **out, const mig_sql_config *cfg, mig_error *err)
 		free_conn(pc);
 		return rc;
 	}
+	if ((rc = mig_pg_check_version(PQserverVersion(pc->conn), err)) < 0) {
+		free_conn(pc);
+		return rc;
+	}
 	PQsetNoticeReceiver(pc->conn, on_notice, NULL);
 	*out = pc;
 	return MIG_OK;

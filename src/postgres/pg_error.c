@@ -57,3 +57,19 @@ int mig_pg_step_error(const mig_step *step, const char *stmt_text, const mig_sql
 	}
 	return rc;
 }
+
+int mig_pg_check_version(int version, mig_error *err)
+{
+	if (version >= MIG_PG_OLDEST_MAJOR * 10000)
+		return MIG_OK;
+	char v[32];
+	if (version <= 0)
+		snprintf(v, sizeof v, "an unknown version");
+	else if (version >= 100000)
+		snprintf(v, sizeof v, "%d.%d", version / 10000, version % 10000);
+	else
+		snprintf(v, sizeof v, "%d.%d.%d", version / 10000, version / 100 % 100, version % 100);
+	return mig_error_set(err, MIG_EFAIL,
+			     "the server runs PostgreSQL %s: migrate needs PostgreSQL %d or later", v,
+			     MIG_PG_OLDEST_MAJOR);
+}

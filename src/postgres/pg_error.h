@@ -29,4 +29,12 @@ void mig_pg_first_line(char *dst, size_t size, const char *msg);
 int mig_pg_step_error(const mig_step *step, const char *stmt_text, const mig_sql_stmt *stmt,
 		      const mig_pg_failure *f, mig_error *err);
 
+/* The oldest PostgreSQL every command works on (tests/run.sh --pg runs 13 to 18). */
+#define MIG_PG_OLDEST_MAJOR 13
+
+/* MIG_OK for a server of version (PQserverVersion: 150004, 90624) that migrate
+ * supports; else MIG_EFAIL with one line naming the server's version and the oldest
+ * supported, before anything is read or changed. */
+int mig_pg_check_version(int version, mig_error *err);
+
 #endif

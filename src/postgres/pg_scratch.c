@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "postgres/pg_error.h"
 #include "postgres/pg_scratch.h"
 
 /* Key of the session advisory lock around template builds, held on the maintenance
@@ -168,6 +169,10 @@ int mig_pg_admin_connect(mig_pg_admin **out, const mig_sql_config *cfg, mig_erro
 		first_line(msg, sizeof msg, a->conn ? PQerrorMessage(a->conn) : "out of memory");
 		mig_pg_admin_close(a);
 		return mig_error_set(err, MIG_EFAIL, "cannot connect to the scratch server: %s", msg);
+	}
+	if ((rc = mig_pg_check_version(PQserverVersion(a->conn), err)) < 0) {
+		mig_pg_admin_close(a);
+		return rc;
 	}
 	a->major = PQserverVersion(a->conn) / 10000;
 	/* the server's notices ("database ... does not exist, skipping") are noise here */

@@ -18,6 +18,9 @@ int mig_pg_reader_open(mig_pg_reader **out, const char *conninfo, const char *wh
 /* Accepts NULL. */
 void mig_pg_reader_close(mig_pg_reader *r);
 
+/* The server's major version (13 ... 18). */
+int mig_pg_reader_major(const mig_pg_reader *r);
+
 /* Reads the snapshot into *out (zeroed first; sorted) in one read-only transaction. */
 int mig_pg_snapshot_read(mig_snapshot *out, mig_pg_reader *r, mig_error *err);
 

@@ -23,6 +23,10 @@ no_shadow_left() {
 # domains, composite types, partitioned tables, identity and generated columns,
 # policies, comments, an exclusion constraint and a CREATE INDEX CONCURRENTLY file
 rich_tree() {
+	# a SQL-standard body (RETURN) from PostgreSQL 14 on; a quoted one before
+	local add_function='CREATE FUNCTION app.add(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE RETURN a + b;'
+	[ "$(pg_major)" -ge 14 ] ||
+		add_function='CREATE FUNCTION app.add(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT a + b $$;'
 	migration core 001_base.up.sql "CREATE SCHEMA app;
 CREATE TYPE app.mood AS ENUM ('sad', 'ok', 'happy');
 CREATE DOMAIN app.email AS text CHECK (VALUE ~ '@');
@@ -46,7 +50,7 @@ CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql
   AS \$\$ BEGIN NEW.name := coalesce(NEW.name, 'y'); RETURN NEW; END \$\$;
 CREATE TRIGGER users_touch BEFORE INSERT ON app.users
   FOR EACH ROW EXECUTE FUNCTION app.touch();
-CREATE FUNCTION app.add(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE RETURN a + b;
+$add_function
 CREATE PROCEDURE app.noop() LANGUAGE sql AS \$\$ SELECT 1 \$\$;
 CREATE VIEW app.user_names AS SELECT id, name FROM app.users;
 CREATE MATERIALIZED VIEW app.user_moods AS SELECT mood, count(*) AS n FROM app.users GROUP BY mood;
@@ -395,6 +399,30 @@ test_drift_on_scratch_dsn_with_another_role() {
 		pg_admin -d postgres -c "ALTER DATABASE $d WITH IS_TEMPLATE false" -c "DROP DATABASE $d" >/dev/null
 	done
 	pg_admin -d postgres -c "DROP ROLE shadow_maker" >/dev/null
+}
+
+# a scratch server of another major version than the live one prints definitions its
+# own way: refused in one line before a shadow is built there
+test_drift_refuses_a_scratch_server_of_another_major() {
+	rich_db
+	local other=13 dir exports
+	[ "$(pg_major)" != 13 ] || other=15
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/migrate-other-pg.XXXXXX")
+	chmod 755 "$dir"
+	# shellcheck disable=SC2064 # the directory is known now
+	trap "'$MIGRATE_SOURCE_ROOT/scripts/pg-server.sh' stop '$dir'; rm -rf '$dir'" EXIT
+	exports=$(MIGRATE_PG_VERSION=$other "$MIGRATE_SOURCE_ROOT/scripts/pg-server.sh" start "$dir" fsync=off) ||
+		fail "cannot start PostgreSQL $other: $exports"
+	local port
+	port=$(cat "$dir/port")
+	psql -X -q -h "$dir/socket" -p "$port" -U postgres -d postgres -c "ALTER ROLE app CREATEDB" ||
+		fail "cannot grant CREATEDB on PostgreSQL $other"
+	write_config "  scratch_dsn: \"postgres://app:$PG_PASSWORD@127.0.0.1:$port/postgres\""
+	expect_status 2 drift
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "the live database runs PostgreSQL $(pg_major), the scratch server (postgres.scratch_dsn) $other; point scratch_dsn at a PostgreSQL $(pg_major) server"
+	assert_eq "$(psql -X -A -t -h "$dir/socket" -p "$port" -U postgres -d postgres -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrate\_%'")" "0" \
+		"databases built on the other server"
 }
 
 test_roundtrip_passes_on_correct_pairs() {

@@ -218,6 +218,44 @@ test_up_guard_silent_on_empty_database() {
 	[ ! -s "$ERR" ] || { cat "$ERR" >&2; fail "up printed something on stderr"; }
 }
 
+# PostgreSQL 18 syntax (a virtual generated column) under `postgres.lint: error`: lint
+# says the grammar cannot parse it and exits 0, and up applies it, on a populated table
+# too (the guard never blocks on what it could not read). On an older server, lint
+# makes it a syntax error (13 to 15: the grammar is that server's or newer) or names
+# the server (16, 17), and the server itself refuses it.
+test_newer_syntax_under_lint_error() {
+	populated_users
+	write_config '  lint: error' '  lint_min_rows: 1' 'modules: {}'
+	migration core 001_g.up.sql 'CREATE TABLE g (a int PRIMARY KEY, b int GENERATED ALWAYS AS (a * 2) VIRTUAL);'
+	migration core 002_users.up.sql 'ALTER TABLE users ADD COLUMN id2 bigint GENERATED ALWAYS AS (id * 2) VIRTUAL;'
+	local major
+	major=$(pg_major)
+	if [ "$major" -le 15 ]; then
+		expect_status 2 lint
+		assert_contains "$OUT" '001_g.up.sql:1:'
+		assert_contains "$OUT" 'syntax error at or near "VIRTUAL"'
+		assert_one_line "$ERR"
+		expect_status 1 up
+		assert_contains "$ERR" 'core/1 failed: syntax error at or near "VIRTUAL"'
+		return
+	fi
+	expect_status 0 lint
+	assert_contains "$OUT" "migrations/postgres/core/001_g.up.sql:1:1: warning [unparsed] not linted: the linter's PostgreSQL 15 grammar (libpg_query) cannot parse it (syntax error at or near \"VIRTUAL\"); the server is PostgreSQL $major"
+	assert_contains "$OUT" "migrations/postgres/core/002_users.up.sql:1:1: warning [unparsed]"
+	assert_contains "$OUT" "0 errors, 2 warnings in 2 files"
+	if [ "$major" -lt 18 ]; then
+		expect_status 1 up
+		assert_contains "$ERR" 'core/1 failed: syntax error at or near "VIRTUAL"'
+		return
+	fi
+	expect_status 0 up
+	assert_not_contains "$ERR" "lint"
+	assert_eq "$(ledger | paste -sd' ')" "core/1 core/2" "ledger"
+	assert_eq "$(sql "INSERT INTO g VALUES (21) RETURNING b")" "42" "virtual column"
+	assert_eq "$(sql "SELECT attgenerated FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'id2'")" "v" "users.id2"
+	expect_status 0 verify
+}
+
 test_lint_config_keys() {
 	new_db
 	mkdir migrations

@@ -233,9 +233,39 @@ app_psql() { # psql as the application's user, in the test's database
 	PGPASSWORD=$PG_PASSWORD psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$MIGRATE_PG_PORT" -U app -d "$DB" "$@"
 }
 
-dump_schema() { # the schema of database $1 without its name
-	pg_dump -h "$MIGRATE_PG_SOCKET" -p "$MIGRATE_PG_PORT" -U postgres --schema-only --no-owner "$1" |
-		grep -v '^--' | grep -v '^\\\(un\)\?restrict'
+# the catalog's account of a database's schema, for servers newer than pg_dump (Debian's
+# 15 refuses to dump 16 and later): relations, columns, constraints, indexes, views,
+# functions and triggers of its user schemas
+catalog_schema_sql="SELECT x FROM (
+ SELECT 'rel ' || n.nspname || '.' || c.relname || ' ' || c.relkind::text AS x FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname !~ '^pg_toast'
+ UNION ALL SELECT 'col ' || a.attrelid::regclass::text || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+  || ' ' || a.attnotnull || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '') FROM pg_attribute a
+  JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+  WHERE a.attnum > 0 AND NOT a.attisdropped AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname !~ '^pg_toast'
+ UNION ALL SELECT 'con ' || conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(k.oid)
+  FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+ UNION ALL SELECT 'idx ' || indexdef FROM pg_indexes WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
+ UNION ALL SELECT 'view ' || schemaname || '.' || viewname || ' ' || definition FROM pg_views
+  WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
+ UNION ALL SELECT 'fn ' || pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND p.prokind IN ('f', 'p')
+ UNION ALL SELECT 'trg ' || pg_get_triggerdef(t.oid) FROM pg_trigger t WHERE NOT t.tgisinternal) s ORDER BY x"
+
+# dump_schema DB: the schema of database DB without its name, by pg_dump where it can
+# read the server, else from the catalog; fails (never prints nothing) when it cannot
+dump_schema() {
+	local out
+	if [ "$(pg_major)" -le "$(pg_dump --version | grep -oE '[0-9]+' | head -1)" ]; then
+		out=$(pg_dump -h "$MIGRATE_PG_SOCKET" -p "$MIGRATE_PG_PORT" -U postgres --schema-only --no-owner "$1") ||
+			fail "pg_dump of $1 failed"
+		printf '%s\n' "$out" | grep -v '^--' | grep -v '^\\\(un\)\?restrict'
+	else
+		pg_admin -d "$1" -c "$catalog_schema_sql" || fail "cannot read the schema of $1"
+	fi
 }
 
 ledger_rows() { # module, version, name, checksum, dirty of database $1
@@ -263,7 +293,11 @@ CREATE INDEX CONCURRENTLY users_created_idx ON users (created_at)"
 	assert_eq "$(ledger)" "" "the dry run changed nothing"
 	app_psql -f plan.sql >psql.out 2>&1 ||
 		fail "psql failed: $(cat psql.out)"
-	assert_eq "$(dump_schema "$DB")" "$(dump_schema "$by_up")" "schema"
+	local by_script_schema by_up_schema
+	by_script_schema=$(dump_schema "$DB")
+	by_up_schema=$(dump_schema "$by_up")
+	case $by_up_schema in *users*) ;; *) fail "the schema read has no users table: $by_up_schema" ;; esac
+	assert_eq "$by_script_schema" "$by_up_schema" "schema"
 	assert_eq "$(ledger_rows "$DB")" "$(ledger_rows "$by_up")" "ledger"
 	expect_status 0 status
 	assert_not_contains "$OUT" "pending"

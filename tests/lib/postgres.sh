@@ -9,6 +9,13 @@ pg_admin() {
 	psql -X -q -A -t -v ON_ERROR_STOP=1 -h "$MIGRATE_PG_SOCKET" -p "$MIGRATE_PG_PORT" -U postgres "$@"
 }
 
+# pg_major: the server's major version (13 ... 18); tests of a feature newer than the
+# oldest server of the matrix (tests/run.sh --pg) branch on it
+pg_major() {
+	[ -n "${PG_MAJOR:-}" ] || PG_MAJOR=$(($(pg_admin -d postgres -c "SHOW server_version_num") / 10000))
+	echo "$PG_MAJOR"
+}
+
 # new_db [SUFFIX]: creates a database owned by app; sets DB and DSN. A test that needs a
 # second fresh database names it with a SUFFIX.
 new_db() {

@@ -7,7 +7,10 @@ suite must not shrink unseen); so is an expected test that did not run at all, u
 it is named with --not-run. Prints the failures' lines and a summary per test; appends
 "passed failed skipped" to COUNTS.
 
-    tap_counts.py TESTLOG.json COUNTS [--expected FILE] [--not-run SUITE]...
+    tap_counts.py TESTLOG.json COUNTS [--expected FILE] [--not-run SUITE]... [--only-suite SUITE]
+
+--only-suite: the run was `meson test --suite SUITE`: only the expected tests of that
+suite must have run.
 """
 import argparse
 import json
@@ -28,6 +31,11 @@ def excused(name, not_run):
     """true when a suite of NAME was left out on purpose (meson test --no-suite)"""
     suites = name.split(" / ")[0].split("+") if " / " in name else []
     return any(s in suites for s in not_run)
+
+
+def in_suite(name, suite):
+    """true when NAME ("integration+pg / drift") belongs to SUITE"""
+    return " / " in name and suite in name.split(" / ")[0].split("+")
 
 
 def read_expected(path):
@@ -51,8 +59,11 @@ def main() -> int:
     ap.add_argument("counts")
     ap.add_argument("--expected")
     ap.add_argument("--not-run", action="append", default=[])
+    ap.add_argument("--only-suite")
     args = ap.parse_args()
     expected = read_expected(args.expected)
+    if args.only_suite:
+        expected = {n: c for n, c in expected.items() if in_suite(n, args.only_suite)}
     total_passed = total_failed = total_skipped = 0
     try:
         with open(args.log, encoding="utf-8", errors="replace") as f:

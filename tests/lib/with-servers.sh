@@ -3,7 +3,9 @@
 # the PostgreSQL and MongoDB that tests/run.sh started (MIGRATE_PG_PORT/_SOCKET,
 # MIGRATE_TEST_MONGO_URI), or, when run alone by `meson test`, a throwaway PostgreSQL
 # and the MongoDB stand-in of its own, stopped afterwards. A server that cannot start is
-# a loud failure (TAP "Bail out!"), never a pass.
+# a loud failure (TAP "Bail out!"), never a pass. The PostgreSQL started here is the
+# major MIGRATE_PG_VERSION names (13 to 18; default Debian's 15: scripts/pg-server.sh),
+# which is how `tests/run.sh --pg` runs the suites on each version.
 #   tests/lib/with-servers.sh PROGRAM [ARGS...]
 set -uo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)

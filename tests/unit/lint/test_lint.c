@@ -168,8 +168,10 @@ static void test_syntax_error(void **state)
 {
 	(void)state;
 	const char *sql = "SELECT 1;\n\n  SELEC 2;\n";
+	/* for a server no newer than the grammar's 15; newer ones: test_unparsed */
+	const mig_lint_context pg15 = {.in_transaction = true, .lock_timeout_ms = -1, .pg_major = 15};
 	mig_lint_result r;
-	assert_int_equal(mig_lint_sql(&r, sql, strlen(sql), &in_tx), MIG_ESCHEMA);
+	assert_int_equal(mig_lint_sql(&r, sql, strlen(sql), &pg15), MIG_ESCHEMA);
 	assert_int_equal(r.syntax_line, 3);
 	assert_int_equal(r.syntax_column, 3);
 	assert_non_null(strstr(r.syntax_message, "SELEC"));
@@ -177,6 +179,49 @@ static void test_syntax_error(void **state)
 	const char bad[] = "SELECT '\xff';";
 	assert_int_equal(mig_lint_sql(&r, bad, strlen(bad), &in_tx), MIG_ESCHEMA);
 	assert_non_null(strstr(r.syntax_message, "UTF8"));
+	mig_lint_result_clear(&r);
+}
+
+/* A statement the PostgreSQL 15 grammar refuses, linted for a newer or unknown server:
+ * an `unparsed` warning at the statement's place, and the statements around it linted
+ * at theirs, columns counted in characters even on a line the set-aside one shares. */
+static void test_unparsed(void **state)
+{
+	(void)state;
+	assert_int_equal(mig_pg_grammar_major(), 15);
+	const char *sql = "SELECT '\xc3\xa9\xc3\xa9'; ALTER TABLE t ADD COLUMN \"v\xc3\xa9\" int GENERATED ALWAYS AS (a) VIRTUAL;"
+			  " CREATE INDEX i ON t (a);\nSELECT JSON_OBJECT('a' VALUE 1);\n";
+	const mig_lint_context pg18 = {.in_transaction = true, .lock_timeout_ms = -1, .pg_major = 18,
+				       .server_major = 18};
+	const mig_lint_context *ctxs[] = {&in_tx, &pg18};
+	for (size_t c = 0; c < 2; c++) {
+		mig_lint_result r;
+		assert_int_equal(mig_lint_sql(&r, sql, strlen(sql), ctxs[c]), MIG_OK);
+		assert_int_equal(r.nfindings, 3);
+		assert_string_equal(r.findings[0].rule->id, "unparsed");
+		assert_int_equal(r.findings[0].line, 1);
+		assert_int_equal(r.findings[0].column, 14);
+		assert_null(r.findings[0].table);
+		assert_int_equal(r.findings[0].rule->severity, MIG_LINT_WARNING);
+		assert_non_null(strstr(r.findings[0].message, "PostgreSQL 15 grammar"));
+		assert_non_null(strstr(r.findings[0].message, "\"VIRTUAL\""));
+		assert_true((strstr(r.findings[0].message, "the server is PostgreSQL 18") != NULL) == (c == 1));
+		assert_string_equal(r.findings[1].rule->id, "require-concurrent-index-creation");
+		assert_int_equal(r.findings[1].line, 1);
+		assert_int_equal(r.findings[1].column, 81);
+		assert_string_equal(r.findings[2].rule->id, "unparsed");
+		assert_int_equal(r.findings[2].line, 2);
+		assert_int_equal(r.findings[2].column, 1);
+		/* a claim for each statement that was linted, none for the others */
+		assert_int_equal(r.nclaims, 2);
+		mig_lint_result_clear(&r);
+	}
+	/* a file-wide lint-ignore names it like any rule */
+	const char *ignored = "-- migrate:lint-ignore unparsed reviewed: PostgreSQL 18 only\n"
+			      "CREATE TABLE g (a int PRIMARY KEY, b int GENERATED ALWAYS AS (a * 2) VIRTUAL);\n";
+	mig_lint_result r;
+	assert_int_equal(mig_lint_sql(&r, ignored, strlen(ignored), &pg18), MIG_OK);
+	assert_int_equal(r.nfindings, 0);
 	mig_lint_result_clear(&r);
 }
 
@@ -215,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_context),
 		cmocka_unit_test(test_quoted_and_qualified_names),
 		cmocka_unit_test(test_syntax_error),
+		cmocka_unit_test(test_unparsed),
 		cmocka_unit_test(test_claims),
 		cmocka_unit_test(test_destructive_in_expand),
 		cmocka_unit_test(test_typed_view),

@@ -62,12 +62,28 @@ static void test_rollback_wording_and_missing_fields(void **state)
 	assert_int_equal(err.line, 0);
 }
 
+/* 13 to 18 pass; older servers are refused in one line naming both versions */
+static void test_oldest_supported_version(void **state)
+{
+	(void)state;
+	mig_error err = {0};
+	assert_int_equal(mig_pg_check_version(130023, &err), MIG_OK);
+	assert_int_equal(mig_pg_check_version(180004, &err), MIG_OK);
+	assert_int_equal(mig_pg_check_version(120022, &err), MIG_EFAIL);
+	assert_string_equal(err.message,
+			    "the server runs PostgreSQL 12.22: migrate needs PostgreSQL 13 or later");
+	assert_int_equal(mig_pg_check_version(90624, &err), MIG_EFAIL);
+	assert_non_null(strstr(err.message, "PostgreSQL 9.6.24:"));
+	assert_null(strchr(err.message, '\n'));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_statement_line_sqlstate_and_detail),
 		cmocka_unit_test(test_token_line_from_the_position),
 		cmocka_unit_test(test_rollback_wording_and_missing_fields),
+		cmocka_unit_test(test_oldest_supported_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
