@@ -8,6 +8,7 @@
 
 #include "core/config.h"
 #include "core/engine.h"
+#include "core/environment.h"
 #include "core/plan.h"
 #include "core/session.h"
 
@@ -100,6 +101,8 @@ int mig_up(mig_migrator *m, mig_up_result **out, mig_error *err)
 	int rc = mig_session_open(&s, NULL, &m->cfg->pg, MIG_SESSION_LOCK, err);
 	if (rc == MIG_OK)
 		rc = mig_engine_plan_up(&run, m->plan, &s.ledger, NULL, false, err);
+	if (rc == MIG_OK)
+		rc = mig_env_mark(&run, m->cfg->environment, err);
 	if (rc == MIG_OK)
 		rc = mig_engine_apply(&s, &run, &obs, err);
 	mig_run_clear(&run);

@@ -38,8 +38,14 @@ static int applied_run(mig_run *out, const mig_plan *plan, const mig_ledger *led
 	for (size_t i = 0; i < plan->nmodules; i++) {
 		const mig_module_plan *mod = &plan->modules[i];
 		for (size_t k = 0; k < mod->nmigrations; k++)
-			if (mig_ledger_find(ledger, mod->name, mod->migrations[k].version))
-				out->items[out->nitems++] = (mig_run_item){mod, &mod->migrations[k]};
+		{
+			const mig_applied *row =
+				mig_ledger_find(ledger, mod->name, mod->migrations[k].version);
+			/* a version recorded as skipped is replayed as skipped: its SQL never ran */
+			if (row)
+				out->items[out->nitems++] =
+					(mig_run_item){mod, &mod->migrations[k], row->skipped};
+		}
 	}
 	for (size_t i = 0; i < ledger->nrows; i++) {
 		const mig_applied *row = &ledger->rows[i];

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "cli/cmd_lint.h"
 #include "core/engine.h"
+#include "core/environment.h"
 #include "core/mongo_plan.h"
 #include "core/mongo_versions.h"
 #include "core/phase.h"
@@ -193,6 +194,8 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 	rc = mig_engine_plan_up(&run, ctx->plan, &s.ledger, a->module, a->allow_out_of_order, err);
 	if (rc == MIG_OK)
 		rc = mig_phase_filter(&run, a->phase, err);
+	if (rc == MIG_OK)
+		rc = mig_env_mark(&run, ctx->cfg->environment, err);
 	if (rc < 0)
 		goto done;
 	if (a->dry_run && a->sql) {

@@ -660,6 +660,25 @@ static int top_pair(walker *w, const char *key, const yaml_node_t *key_node,
 	}
 	if (!strcmp(key, "root"))
 		return string_value(w, value, "root", &cfg->root);
+	if (!strcmp(key, "environment")) {
+		int rc = string_value(w, value, "environment", &cfg->environment);
+		if (rc < 0)
+			return rc;
+		if (!cfg->environment[0]) { /* `${MIGRATE_ENV:-}` with nothing set: unset */
+			free(cfg->environment);
+			cfg->environment = NULL;
+			return MIG_OK;
+		}
+		if (!mig_environment_name_valid(cfg->environment)) {
+			char msg[MIG_ERROR_MAX / 2];
+			snprintf(msg, sizeof msg,
+				 "'environment' must be 1-63 letters, digits, '_' or '-', not '%.100s'",
+				 cfg->environment);
+			return mig_error_set(w->err, MIG_EUSAGE, "%s (%s:%u)", msg, w->name,
+					     line_of(value));
+		}
+		return MIG_OK;
+	}
 	if (!strcmp(key, "targets")) {
 		cfg->targets.present = true;
 		cfg->targets.line = line_of(key_node);
@@ -914,10 +933,37 @@ void mig_config_redact(const mig_config *cfg, char *text, size_t size)
 	mig_secrets_redact(&cfg->secrets, text, size);
 }
 
+bool mig_environment_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 63)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+			return false;
+	return true;
+}
+
+int mig_config_set_environment(mig_config *cfg, const char *name, mig_error *err)
+{
+	if (!mig_environment_name_valid(name))
+		return mig_error_set(err, MIG_EUSAGE,
+				     "--env takes 1-63 letters, digits, '_' or '-', not '%.100s'",
+				     name);
+	char *copy = strdup(name);
+	if (!copy)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	free(cfg->environment);
+	cfg->environment = copy;
+	return MIG_OK;
+}
+
 void mig_config_free(mig_config *cfg)
 {
 	if (!cfg)
 		return;
+	free(cfg->environment);
 	for (size_t i = 0; i < cfg->nmodules; i++) {
 		for (size_t j = 0; j < cfg->modules[i].nrequires; j++)
 			free(cfg->modules[i].requires[j]);

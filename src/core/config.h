@@ -57,6 +57,9 @@ typedef struct mig_targets_config {
 typedef struct mig_config {
 	char *path; /* the file it was loaded from ("" when parsed from memory) */
 	char *root; /* `root:` resolved against the config's directory; NULL when absent */
+	/* `environment:` (or --env): files tagged `-- migrate:env` run only where it is
+	 * named; NULL when unset (an empty value counts as unset) */
+	char *environment;
 
 	bool has_postgres;
 	mig_sql_config pg;
@@ -102,6 +105,13 @@ bool mig_config_module_enabled(const mig_config *cfg, const char *name);
 /* Replaces every secret of cfg (cfg may be NULL) found in text with "***", in place;
  * size is the capacity of text, and the result is truncated to fit. */
 void mig_config_redact(const mig_config *cfg, char *text, size_t size);
+
+/* Whether name may name an environment: 1-63 bytes of [A-Za-z0-9_-]. */
+bool mig_environment_name_valid(const char *name);
+
+/* Sets cfg's environment to name (--env), which must be valid (else MIG_EUSAGE naming
+ * it); replaces what the config said. */
+int mig_config_set_environment(mig_config *cfg, const char *name, mig_error *err);
 
 /* Whether name may name a target of kind: a schema is [A-Za-z_][A-Za-z0-9_]* of at
  * most 63 bytes; a database target any 1-200 printable non-space bytes. */

@@ -22,6 +22,14 @@ void mig_run_clear(mig_run *run)
 	memset(run, 0, sizeof *run);
 }
 
+/* The file of run->items[i]: the up file, or the down file (a skipped version's down
+ * step has none: its up file stands in, only to be checked). */
+static const char *item_path(const mig_run *run, size_t i)
+{
+	const mig_migration *m = run->items[i].migration;
+	return run->up || (run->items[i].skip && !m->down_path) ? m->up_path : m->down_path;
+}
+
 static int run_add(mig_run *run, size_t *cap, const mig_module_plan *mod,
 		   const mig_migration *m, mig_error *err)
 {
@@ -35,6 +43,7 @@ static int run_add(mig_run *run, size_t *cap, const mig_module_plan *mod,
 	}
 	run->items[run->nitems].module = mod;
 	run->items[run->nitems].migration = m;
+	run->items[run->nitems].skip = false;
 	run->nitems++;
 	return MIG_OK;
 }
@@ -129,7 +138,10 @@ int mig_engine_plan_down(mig_run *out, const mig_plan *plan, const mig_ledger *l
 			rc = mig_error_set(err, MIG_EUSAGE,
 					   "cannot roll back %s/%lld: its files are gone from '%s'",
 					   module, row->version, mod->dir);
-		else if (!m->down_path)
+		else if (row->skipped) { /* never ran: only its row goes, no .down.sql needed */
+			if ((rc = run_add(out, &cap, mod, m, err)) == MIG_OK)
+				out->items[out->nitems - 1].skip = true;
+		} else if (!m->down_path)
 			rc = mig_error_set(err, MIG_EUSAGE,
 					   "cannot roll back %s/%lld: there is no %s beside '%s'",
 					   module, row->version, plan->ext && !strcmp(plan->ext, ".json")
@@ -186,6 +198,7 @@ int mig_engine_status(mig_module_status **out, size_t *count, const mig_plan *pl
 		for (size_t k = 0; k < napplied; k++) {
 			if (applied[k].dirty)
 				st->dirty = applied[k].version;
+			st->skipped += applied[k].skipped;
 			while (j < mod->nmigrations && mod->migrations[j].version < applied[k].version)
 				j++;
 			if (j == mod->nmigrations || mod->migrations[j].version != applied[k].version) {
@@ -230,8 +243,7 @@ bool mig_sql_wants_no_transaction(const char *sql, size_t len)
 int mig_engine_preflight(const mig_run *run, mig_error *err)
 {
 	for (size_t i = 0; i < run->nitems; i++) {
-		const mig_migration *m = run->items[i].migration;
-		const char *path = run->up ? m->up_path : m->down_path;
+		const char *path = item_path(run, i);
 		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0)
 			return mig_error_set(err, MIG_EUSAGE, "cannot read migration file '%s': %s",
@@ -291,7 +303,7 @@ static int load_step(mig_step *step, char **sql, char checksum[MIG_CHECKSUM_HEX]
 {
 	const mig_module_plan *mod = run->items[i].module;
 	const mig_migration *m = run->items[i].migration;
-	const char *path = run->up ? m->up_path : m->down_path;
+	const char *path = item_path(run, i);
 	size_t len = 0;
 	checksum[0] = '\0';
 	/* a down step records no checksum, but hashing it costs next to reading it */
@@ -311,6 +323,7 @@ static int load_step(mig_step *step, char **sql, char checksum[MIG_CHECKSUM_HEX]
 		.in_transaction = !mig_sql_wants_no_transaction(*sql, len),
 		.checksum = checksum,
 		.last = i + 1 == run->nitems,
+		.skip = run->items[i].skip,
 	};
 	return MIG_OK;
 }

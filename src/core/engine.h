@@ -19,6 +19,7 @@
 typedef struct mig_run_item {
 	const mig_module_plan *module;
 	const mig_migration *migration;
+	bool skip; /* only its ledger row: see mig_step.skip (core/environment.h) */
 } mig_run_item;
 
 /* An ordered list of migrations to apply (up) or roll back (down). */
@@ -50,6 +51,7 @@ typedef struct mig_module_status {
 	size_t napplied;
 	size_t pending;
 	long long dirty;       /* the dirty version, 0 when clean */
+	size_t skipped;        /* versions recorded as skipped (`-- migrate:env`) */
 	size_t missing;        /* applied versions whose file is gone */
 	long long first_missing;
 	bool contract_pending; /* every pending version is a contract file (phase.h) */

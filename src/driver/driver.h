@@ -24,6 +24,8 @@ typedef struct mig_applied {
 	char *name;
 	char checksum[MIG_CHECKSUM_HEX]; /* "" when unknown */
 	bool dirty;                      /* a no-transaction migration began and did not end */
+	bool skipped;                    /* recorded without running: its `-- migrate:env`
+					  * excluded the environment */
 } mig_applied;
 
 /* The ledger as read once per run, sorted by module then version. */
@@ -65,6 +67,9 @@ typedef struct mig_step {
 	const char *checksum;    /* up: SHA-256 of the up file, recorded with the row */
 	bool last;               /* the last step of the run: its commit waits for the disk
 				  * and so makes every earlier commit of the run durable */
+	bool skip;               /* only the ledger row: up records it as skipped (its
+				  * `-- migrate:env` excludes the environment), down deletes
+				  * a skipped row; no SQL of the file runs */
 } mig_step;
 
 /* What lint asks about one table it has a finding on. */
@@ -91,7 +96,8 @@ typedef struct mig_sql_driver {
 	int (*ledger_prepare)(void *conn, mig_error *err);
 	/* MUST: reads every ledger row in one query; ledger->exists false when there is none. */
 	int (*ledger_read)(void *conn, mig_ledger *ledger, mig_error *err);
-	/* MUST: runs one step and records it in the ledger: in one transaction when
+	/* MUST: runs one step and records it in the ledger (a step->skip only records or
+	 * deletes the row, marked skipped): in one transaction when
 	 * step->in_transaction, else statement by statement between a dirty mark and its
 	 * clearing. A failure is MIG_EFAIL naming the file and line, the server's message
 	 * and SQLSTATE; a transactional step then leaves no trace. */

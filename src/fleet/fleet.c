@@ -11,6 +11,7 @@
 #include "fleet/fleet.h"
 #include "core/mongo_versions.h"
 #include "core/session.h"
+#include "core/environment.h"
 
 /* The plan's modules of one scope: a shallow view (free only .modules). */
 static int split_plan(mig_plan *out, const mig_plan *plan, const mig_config *cfg, bool control)
@@ -78,6 +79,8 @@ static int run_change(mig_session *s, const mig_config *cfg, const mig_plan *pla
 			return MIG_OK;
 		rc = mig_engine_plan_up(&run, plan, &s->ledger, o->module, o->allow_out_of_order,
 					err);
+		if (rc == MIG_OK)
+			rc = mig_env_mark(&run, cfg->environment, err);
 	} else {
 		if (!mig_plan_module(plan, o->module))
 			return MIG_OK;

@@ -52,7 +52,11 @@ static const char ledger_ddl[] =
 	" dirty boolean NOT NULL DEFAULT false,"
 	" applied_at timestamptz NOT NULL DEFAULT now(),"
 	" duration_ms bigint,"
-	" PRIMARY KEY (module, version));" MIG_PG_TRACK_DDL;
+	" skipped boolean NOT NULL DEFAULT false,"
+	" PRIMARY KEY (module, version));"
+	/* a ledger created before environments had no skipped column */
+	"ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS"
+	" skipped boolean NOT NULL DEFAULT false;" MIG_PG_TRACK_DDL;
 
 /* What a migration file may have SET for the rest of the session, undone after it: the
  * ledger's statements are unqualified, and each file starts where the connection did
@@ -63,8 +67,19 @@ static const char reset_role[] = "RESET ROLE";
 /* sorted as strcmp sorts, so mig_ledger_find can binary-search */
 static const char ledger_select[] =
 	"SELECT module, version, name, checksum, dirty,"
-	" (SELECT to_regclass('schema_migrations_objects') IS NOT NULL)"
+	" (SELECT to_regclass('schema_migrations_objects') IS NOT NULL), skipped"
 	" FROM schema_migrations ORDER BY module COLLATE \"C\", version";
+
+/* The same for a ledger from before the skipped column (then not complete: preparing it
+ * adds the column). */
+static const char ledger_select_legacy[] =
+	"SELECT module, version, name, checksum, dirty, false, false"
+	" FROM schema_migrations ORDER BY module COLLATE \"C\", version";
+
+/* A version whose `-- migrate:env` excludes the environment: recorded, never run. */
+static const char ledger_insert_skipped[] =
+	"INSERT INTO schema_migrations (module, version, name, checksum, duration_ms, skipped)"
+	" VALUES ($1, $2, $3, $4, 0, true)";
 
 /* module, version, name, checksum; duration measured by the server inside the same
  * transaction, from its start to this insert */
@@ -99,7 +114,7 @@ static const char ledger_mark_clean[] =
 static const char ledger_resolve_applied[] =
 	"INSERT INTO schema_migrations (module, version, name, checksum)"
 	" VALUES ($1, $2, $3, $4)"
-	" ON CONFLICT (module, version) DO UPDATE SET dirty = false";
+	" ON CONFLICT (module, version) DO UPDATE SET dirty = false, skipped = false";
 
 /* The leased lock for `postgres.lock: table`: one row, taken by an upsert that only
  * succeeds when the row is free or its lease has expired, so a crashed holder blocks
@@ -471,6 +486,11 @@ static int pg_ledger_read(void *conn, mig_ledger *ledger, mig_error *err)
 	memset(ledger, 0, sizeof *ledger);
 	PGresult *res = pc->ledger_ahead ? pc->ledger_ahead : PQexec(pc->conn, ledger_select);
 	pc->ledger_ahead = NULL;
+	const char *undefined = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (undefined && !strcmp(undefined, "42703")) { /* undefined_column: an older ledger */
+		PQclear(res);
+		res = PQexec(pc->conn, ledger_select_legacy);
+	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 		int rc = MIG_OK;
@@ -498,6 +518,7 @@ static int pg_ledger_read(void *conn, mig_ledger *ledger, mig_error *err)
 		row->name = strdup(PQgetvalue(res, i, 2));
 		snprintf(row->checksum, sizeof row->checksum, "%s", PQgetvalue(res, i, 3));
 		row->dirty = PQgetvalue(res, i, 4)[0] == 't';
+		row->skipped = PQgetvalue(res, i, 6)[0] == 't';
 		if (!row->module || !row->name) {
 			PQclear(res);
 			mig_ledger_clear(ledger);
@@ -852,6 +873,16 @@ static int pg_apply(void *conn, const mig_step *step, mig_error *err)
 	int rc = renew_lease(pc, err);
 	if (rc < 0)
 		return rc;
+	if (step->skip) { /* recorded (or its record removed), its SQL never run */
+		char v[24];
+		snprintf(v, sizeof v, "%lld", step->version);
+		const char *params[] = {step->module, v, step->name,
+					step->checksum ? step->checksum : ""};
+		return step->up ? exec_params(pc, ledger_insert_skipped, 4, params,
+					      "cannot record the skipped migration", err)
+				: exec_params(pc, ledger_delete, 2, params,
+					      "cannot delete the ledger row", err);
+	}
 	rc = split_step(step, &text, &stmts, &n, err);
 	if (rc < 0)
 		return rc;

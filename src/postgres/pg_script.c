@@ -142,6 +142,16 @@ int mig_pg_script(FILE *out, const mig_sql_config *cfg, const mig_ledger *ledger
 	guard(out, cfg, digest, ledger->nrows);
 	for (size_t i = 0; i < n; i++) {
 		const mig_step *s = &steps[i];
+		if (s->skip) { /* as pg.c's apply: the row alone, marked skipped */
+			fprintf(out,
+				"-- %s/%lld_%s (%s): skipped, its -- migrate:env excludes this environment\n"
+				"INSERT INTO schema_migrations (module, version, name, checksum, duration_ms,"
+				" skipped) VALUES (",
+				s->module, s->version, s->name, s->path);
+			key(out, s, true);
+			fputs(", 0, true);\n\n", out);
+			continue;
+		}
 		fprintf(out, "-- %s/%lld_%s (%s)%s\n", s->module, s->version, s->name, s->path,
 			s->in_transaction ? "" : ", outside a transaction");
 		if (s->in_transaction) {

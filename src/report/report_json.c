@@ -11,10 +11,11 @@ static void append_planned(json_t *list, const char *backend, const mig_run *run
 	for (size_t i = 0; list && run && i < run->nitems; i++) {
 		const mig_migration *m = run->items[i].migration;
 		json_array_append_new(
-			list, json_pack("{s:s, s:s, s:I, s:s, s:s}", "backend", backend, "module",
+			list, json_pack("{s:s, s:s, s:I, s:s, s:s, s:b}", "backend", backend, "module",
 					run->items[i].module->name, "version",
 					(json_int_t)m->version, "name", m->name, "file",
-					run->up ? m->up_path : m->down_path));
+					run->up || !m->down_path ? m->up_path : m->down_path,
+					"environment_skip", run->items[i].skip));
 	}
 }
 
@@ -62,10 +63,15 @@ static void append_results(json_t *list, const mig_run *run, const mig_run_repor
 		const mig_migration *m = run->items[i].migration;
 		const mig_step_result *res = r->items && i < r->nitems ? &r->items[i] : NULL;
 		mig_step_state st = res ? res->state : MIG_STEP_SKIPPED;
-		const char *path = run->up ? m->up_path : m->down_path;
+		const char *path = run->up || !m->down_path ? m->up_path : m->down_path;
+		/* "env_skipped": recorded without running (`-- migrate:env`); "skipped": not
+		 * reached because an earlier step failed */
 		const char *state = st == MIG_STEP_FAILED ? "failed"
-				    : st == MIG_STEP_DONE ? (run->up ? "applied" : "rolled_back")
-							  : "skipped";
+				    : st == MIG_STEP_DONE
+					    ? (run->items[i].skip && run->up ? "env_skipped"
+					       : run->up		  ? "applied"
+									  : "rolled_back")
+					    : "skipped";
 		json_t *error = json_null();
 		if (st == MIG_STEP_FAILED) {
 			error = error_json(&res->error, path);
@@ -185,13 +191,14 @@ static json_t *modules_json(const mig_module_status *rows, size_t n)
 		const mig_module_status *st = &rows[i];
 		json_array_append_new(
 			modules,
-			json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:I, s:s}", "module",
+			json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:s}", "module",
 				  st->module, "enabled", st->enabled, "applied",
 				  (json_int_t)st->applied, "latest", (json_int_t)st->latest,
 				  "applied_count", (json_int_t)st->napplied, "pending",
 				  (json_int_t)st->pending, "dirty_version",
 				  st->dirty ? json_integer(st->dirty) : json_null(), "missing",
-				  (json_int_t)st->missing, "state", state_of(st)));
+				  (json_int_t)st->missing, "skipped", (json_int_t)st->skipped,
+				  "state", state_of(st)));
 	}
 	return modules;
 }

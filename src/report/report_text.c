@@ -20,9 +20,12 @@ int mig_report_run(FILE *out, const char *backend, const mig_run *run, const mig
 			mongo ? " in PostgreSQL" : "");
 	for (size_t i = 0; i < run->nitems; i++) {
 		const mig_migration *m = run->items[i].migration;
-		fprintf(out, "would %s %s/%0*lld_%s (%s)\n", run->up ? "apply" : "roll back",
-			run->items[i].module->name, (int)m->width, m->version, m->name,
-			run->up ? m->up_path : m->down_path);
+		const char *verb = run->items[i].skip
+					   ? (run->up ? "record as skipped" : "remove skipped")
+					   : (run->up ? "apply" : "roll back");
+		fprintf(out, "would %s %s/%0*lld_%s (%s)\n", verb, run->items[i].module->name,
+			(int)m->width, m->version, m->name,
+			run->up || !m->down_path ? m->up_path : m->down_path);
 	}
 	for (size_t i = 0; mongo_run && i < mongo_run->nitems; i++) {
 		const mig_migration *m = mongo_run->items[i].migration;
@@ -56,6 +59,10 @@ static void state_text(const mig_module_status *st, char *buf, size_t size)
 		snprintf(buf, size, "pending");
 	else
 		snprintf(buf, size, "up to date");
+	if (st->skipped) {
+		size_t used = strlen(buf);
+		snprintf(buf + used, size - used, ", %zu skipped (environment)", st->skipped);
+	}
 }
 
 static void status_postgres(FILE *out, const mig_module_status *rows, size_t n,
@@ -294,7 +301,8 @@ static void reporter_begin(void *ctx, const mig_run *run, size_t i, const char *
 	const mig_module_plan *mod = run->items[i].module;
 	const mig_migration *m = run->items[i].migration;
 	if (rep->verbose && rep->out)
-		fprintf(rep->out, "-- %s\n%.*s%s", run->up ? m->up_path : m->down_path, (int)len, sql,
+		fprintf(rep->out, "-- %s\n%.*s%s", run->up || !m->down_path ? m->up_path : m->down_path,
+			(int)len, sql,
 			len && sql[len - 1] != '\n' ? "\n" : "");
 	if (rep->progress) {
 		/* redrawn in place on a terminal, so long runs show where they are */
@@ -315,7 +323,9 @@ static void reporter_end(void *ctx, const mig_run *run, size_t i, long long ms,
 		return;
 	const mig_module_plan *mod = run->items[i].module;
 	const mig_migration *m = run->items[i].migration;
-	const char *verb = run->up ? "applied" : "rolled back";
+	const char *verb = run->items[i].skip ? (run->up ? "skipped" : "unrecorded skipped")
+			   : run->up	      ? "applied"
+					      : "rolled back";
 	if (rep->color)
 		fprintf(rep->out, "\033[32m%s\033[0m", verb);
 	else

@@ -106,8 +106,9 @@ int mig_scratch_template_name(char out[MIG_SCRATCH_NAME_MAX], mig_scratch *sc,
 		free(sql);
 		if (rc < 0)
 			break;
-		snprintf(line, sizeof line, "%s %lld %s\n", run->items[i].module->name, m->version,
-			 sum);
+		/* a version skipped in this environment builds another template */
+		snprintf(line, sizeof line, "%s %lld %s%s\n", run->items[i].module->name, m->version,
+			 sum, run->items[i].skip ? " skipped" : "");
 		oom = append(&text, &len, &cap, line) < 0;
 	}
 	if (rc == MIG_OK && oom)
