@@ -102,7 +102,7 @@ int mig_up(mig_migrator *m, mig_up_result **out, mig_error *err)
 	if (rc == MIG_OK)
 		rc = mig_engine_plan_up(&run, m->plan, &s.ledger, NULL, false, err);
 	if (rc == MIG_OK)
-		rc = mig_env_mark(&run, m->cfg->environment, err);
+		rc = mig_env_mark(&run, m->cfg, err);
 	if (rc == MIG_OK)
 		rc = mig_engine_apply(&s, &run, &obs, err);
 	mig_run_clear(&run);

@@ -139,6 +139,7 @@ int mig_cmd_drift(mig_context *ctx, mig_error *err)
 	int rc = mig_session_open(&live, ctx->registry, &ctx->cfg->pg, 0, err);
 	if (rc == MIG_OK)
 		rc = applied_run(&run, ctx->plan, &live.ledger, err);
+	run.vars = ctx->cfg; /* the envsub spans render as `up` renders them */
 	mig_session_close(&live);
 	if (rc == MIG_OK)
 		rc = mig_engine_preflight(&run, err);

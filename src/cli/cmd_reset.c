@@ -59,7 +59,8 @@ int mig_cmd_reset(mig_context *ctx, mig_error *err)
 		return rc;
 	if ((rc = plan_all_down(&down, &nmodules, ctx->plan, &s.ledger, err)) < 0 ||
 	    (rc = mig_engine_plan_up(&up, ctx->plan, &empty, NULL, false, err)) < 0 ||
-	    (rc = mig_env_mark(&up, ctx->cfg->environment, err)) < 0)
+	    (rc = mig_env_mark(&down, ctx->cfg, err)) < 0 ||
+	    (rc = mig_env_mark(&up, ctx->cfg, err)) < 0)
 		goto done;
 	if (!a->force) {
 		rc = mig_error_set(err, MIG_EUSAGE,

@@ -67,7 +67,7 @@ static int gc(mig_context *ctx, mig_error *err)
 	char keep[MIG_SCRATCH_NAME_MAX];
 	int rc = mig_engine_plan_up(&run, ctx->plan, &empty, NULL, false, err);
 	if (rc == MIG_OK)
-		rc = mig_env_mark(&run, ctx->cfg->environment, err);
+		rc = mig_env_mark(&run, ctx->cfg, err);
 	if (rc == MIG_OK)
 		rc = mig_scratch_open(&sc, ctx->cfg, err);
 	if (rc == MIG_OK)

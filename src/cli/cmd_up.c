@@ -134,6 +134,13 @@ static int apply_by_module(mig_context *ctx, mig_session *s, const mig_run *run,
 		rc = obs->vet(obs->vet_ctx, s, run, err);
 	mig_observer sql_obs = *obs;
 	sql_obs.vet = NULL;
+	/* postgres.hooks over the slices: before_up with the first that runs SQL, after_up
+	 * with the one holding the last such item, after_each with every one */
+	size_t last_sql = run->nitems;
+	for (size_t k = run->nitems; k-- > 0 && last_sql == run->nitems;)
+		if (!run->items[k].skip)
+			last_sql = k;
+	bool before_done = false;
 	size_t i = 0, j = 0;
 	for (size_t m = 0; rc == MIG_OK && m < ctx->plan->nmodules; m++) {
 		const char *module = ctx->plan->modules[m].name;
@@ -141,7 +148,22 @@ static int apply_by_module(mig_context *ctx, mig_session *s, const mig_run *run,
 		if (n) {
 			mig_slice_observer so;
 			mig_observer o = mig_observer_for_slice(&so, &sql_obs, run, i);
-			mig_run slice = {.up = true, .items = run->items + i, .nitems = n};
+			mig_run slice = {.up = true, .items = run->items + i, .nitems = n,
+					 .vars = run->vars};
+			mig_hooks sh = {0};
+			if (run->hooks) {
+				sh.after_each = run->hooks->after_each;
+				bool sql = false;
+				for (size_t k = i; k < i + n && !sql; k++)
+					sql = !run->items[k].skip;
+				if (sql && !before_done) {
+					sh.before_up = run->hooks->before_up;
+					before_done = true;
+				}
+				if (last_sql >= i && last_sql < i + n)
+					sh.after_up = run->hooks->after_up;
+				slice.hooks = &sh;
+			}
 			rc = mig_engine_apply(s, &slice, &o, err);
 			i += n;
 		}
@@ -176,6 +198,7 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 	mig_mongo_results indexes = {0};
 	mig_run_report mrr;
 	mig_run_report_init(&mrr);
+	mig_hooks hooks = {0};
 	/* --format json without --dry-run: one run report at the end, whatever happens */
 	bool report = a->format == MIG_FORMAT_JSON && !a->dry_run;
 	mig_run_report rr;
@@ -186,6 +209,9 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 				   a->module);
 		goto done;
 	}
+	/* postgres.hooks, read before any connection: a missing file changes nothing */
+	if ((rc = mig_hooks_load(&hooks, ctx->cfg, mig_plan_choose_root(a->root, ctx->cfg), err)) < 0)
+		goto done;
 	/* a dry run takes no lock and creates nothing: it only reads */
 	rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg, a->dry_run ? 0 : MIG_SESSION_LOCK,
 			      err);
@@ -195,9 +221,10 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 	if (rc == MIG_OK)
 		rc = mig_phase_filter(&run, a->phase, err);
 	if (rc == MIG_OK)
-		rc = mig_env_mark(&run, ctx->cfg->environment, err);
+		rc = mig_env_mark(&run, ctx->cfg, err);
 	if (rc < 0)
 		goto done;
+	run.hooks = &hooks;
 	if (a->dry_run && a->sql) {
 		rc = mig_engine_script(ctx->out, &s, &run, err);
 		goto done;
@@ -241,6 +268,7 @@ done:
 	mig_mongo_results_clear(&indexes);
 	mig_mongo_versions_close(&mv);
 	mig_run_clear(&run);
+	mig_hooks_clear(&hooks);
 	mig_session_close(&s);
 	return rc;
 }

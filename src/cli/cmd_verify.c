@@ -28,7 +28,7 @@ int mig_cmd_verify(mig_context *ctx, mig_error *err)
 	if (ctx->cfg->has_postgres) {
 		if ((rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg, 0, err)) < 0)
 			return rc;
-		rc = mig_engine_verify_files(&problems, &nproblems, &checked, ctx->plan, &s.ledger,
+		rc = mig_engine_verify_files(&problems, &nproblems, &checked, ctx->plan, &s.ledger, ctx->cfg,
 					     err);
 		/* a ledger without its companion tables predates object tracking */
 		if (rc == MIG_OK && s.ledger.complete && s.drv->objects_missing)
@@ -46,7 +46,7 @@ int mig_cmd_verify(mig_context *ctx, mig_error *err)
 					     err);
 	if (rc == MIG_OK && mv.conn)
 		rc = mig_engine_verify_files(&mproblems, &nmproblems, &mchecked, mv.plan, &mv.ledger,
-					     err);
+					     NULL, err);
 	mig_verify_versions versions = {mproblems, nmproblems, mchecked};
 	if (rc == MIG_OK)
 		rc = mig_report_verify(ctx->out, s.drv ? s.drv->name : NULL, problems, nproblems,

@@ -52,7 +52,9 @@ const mig_command mig_commands[] = {
 	 "--dry-run --sql prints one psql script to review and run instead; --format json\n"
 	 "prints a run report at the end, whatever the outcome. A file tagged\n"
 	 "`-- migrate:env dev,test` runs only in those environments (environment: or --env);\n"
-	 "in another it is recorded as skipped, and with none set the run is refused.",
+	 "in another it is recorded as skipped, and with none set the run is refused.\n"
+	 "postgres.hooks run before_up before the first pending file, after_each inside\n"
+	 "each file's transaction and after_up after the last.",
 	 "migrate up --config config.yaml", up_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES | MIG_NEEDS_MONGO_PLAN,
 	 mig_check_up_args, mig_cmd_up},

@@ -172,6 +172,7 @@ int mig_lint_observe(mig_lint_report *rep, mig_context *ctx, const mig_session *
 	char *conninfo = NULL;
 	bool built, cloned = false;
 	int rc = applied_run(&applied, ctx->plan, &live->ledger, err);
+	applied.vars = ctx->cfg;
 	if (rc == MIG_OK)
 		rc = mig_scratch_open(&sc, ctx->cfg, err);
 	if (rc == MIG_OK)

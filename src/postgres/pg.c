@@ -53,10 +53,13 @@ static const char ledger_ddl[] =
 	" applied_at timestamptz NOT NULL DEFAULT now(),"
 	" duration_ms bigint,"
 	" skipped boolean NOT NULL DEFAULT false,"
+	" rendered_checksum text NOT NULL DEFAULT '',"
 	" PRIMARY KEY (module, version));"
-	/* a ledger created before environments had no skipped column */
+	/* a ledger created before environments and placeholders had neither column */
 	"ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS"
-	" skipped boolean NOT NULL DEFAULT false;" MIG_PG_TRACK_DDL;
+	" skipped boolean NOT NULL DEFAULT false;"
+	"ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS"
+	" rendered_checksum text NOT NULL DEFAULT '';" MIG_PG_TRACK_DDL;
 
 /* What a migration file may have SET for the rest of the session, undone after it: the
  * ledger's statements are unqualified, and each file starts where the connection did
@@ -67,13 +70,14 @@ static const char reset_role[] = "RESET ROLE";
 /* sorted as strcmp sorts, so mig_ledger_find can binary-search */
 static const char ledger_select[] =
 	"SELECT module, version, name, checksum, dirty,"
-	" (SELECT to_regclass('schema_migrations_objects') IS NOT NULL), skipped"
+	" (SELECT to_regclass('schema_migrations_objects') IS NOT NULL), skipped,"
+	" rendered_checksum"
 	" FROM schema_migrations ORDER BY module COLLATE \"C\", version";
 
-/* The same for a ledger from before the skipped column (then not complete: preparing it
- * adds the column). */
+/* The same for a ledger from before those columns (then not complete: preparing it
+ * adds them). */
 static const char ledger_select_legacy[] =
-	"SELECT module, version, name, checksum, dirty, false, false"
+	"SELECT module, version, name, checksum, dirty, false, false, ''"
 	" FROM schema_migrations ORDER BY module COLLATE \"C\", version";
 
 /* A version whose `-- migrate:env` excludes the environment: recorded, never run. */
@@ -81,11 +85,11 @@ static const char ledger_insert_skipped[] =
 	"INSERT INTO schema_migrations (module, version, name, checksum, duration_ms, skipped)"
 	" VALUES ($1, $2, $3, $4, 0, true)";
 
-/* module, version, name, checksum; duration measured by the server inside the same
- * transaction, from its start to this insert */
+/* module, version, name, checksum, rendered checksum; duration measured by the server
+ * inside the same transaction, from its start to this insert */
 static const char ledger_insert[] =
-	"INSERT INTO schema_migrations (module, version, name, checksum, duration_ms)"
-	" VALUES ($1, $2, $3, $4,"
+	"INSERT INTO schema_migrations (module, version, name, checksum, rendered_checksum,"
+	" duration_ms) VALUES ($1, $2, $3, $4, $5,"
 	" (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint)";
 
 static const char ledger_delete[] =
@@ -98,13 +102,13 @@ static const struct {
 	const char *name, *sql;
 	int nparams;
 } ledger_cmds[] = {
-	[LEDGER_INSERT] = {"migrate_ledger_insert", ledger_insert, 4},
+	[LEDGER_INSERT] = {"migrate_ledger_insert", ledger_insert, 5},
 	[LEDGER_DELETE] = {"migrate_ledger_delete", ledger_delete, 2},
 };
 
 static const char ledger_mark_dirty[] =
-	"INSERT INTO schema_migrations (module, version, name, checksum, dirty)"
-	" VALUES ($1, $2, $3, $4, true)"
+	"INSERT INTO schema_migrations (module, version, name, checksum, rendered_checksum, dirty)"
+	" VALUES ($1, $2, $3, $4, $5, true)"
 	" ON CONFLICT (module, version) DO UPDATE SET dirty = true";
 
 static const char ledger_mark_clean[] =
@@ -519,6 +523,7 @@ static int pg_ledger_read(void *conn, mig_ledger *ledger, mig_error *err)
 		snprintf(row->checksum, sizeof row->checksum, "%s", PQgetvalue(res, i, 3));
 		row->dirty = PQgetvalue(res, i, 4)[0] == 't';
 		row->skipped = PQgetvalue(res, i, 6)[0] == 't';
+		snprintf(row->rendered, sizeof row->rendered, "%s", PQgetvalue(res, i, 7));
 		if (!row->module || !row->name) {
 			PQclear(res);
 			mig_ledger_clear(ledger);
@@ -545,15 +550,15 @@ static int step_error(const mig_step *step, const char *stmt_text, const mig_sql
 
 /* The statements of a step's file as NUL-terminated strings inside *text (caller frees
  * both). */
-static int split_step(const mig_step *step, char **text, mig_sql_stmt **stmts, size_t *n,
-		      mig_error *err)
+static int split_text(const char *sql, size_t len, char **text, mig_sql_stmt **stmts,
+		      size_t *n, mig_error *err)
 {
-	*text = malloc(step->sql_len + 1);
+	*text = malloc(len + 1);
 	if (!*text)
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
-	memcpy(*text, step->sql, step->sql_len);
-	(*text)[step->sql_len] = '\0';
-	if (mig_sql_split(stmts, n, step->sql, step->sql_len) < 0) {
+	memcpy(*text, sql, len);
+	(*text)[len] = '\0';
+	if (mig_sql_split(stmts, n, sql, len) < 0) {
 		free(*text);
 		*text = NULL;
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
@@ -567,6 +572,30 @@ static int split_step(const mig_step *step, char **text, mig_sql_stmt **stmts, s
 			(*text)[end - 1] = '\0';
 	}
 	return MIG_OK;
+}
+
+static int split_step(const mig_step *step, char **text, mig_sql_stmt **stmts, size_t *n,
+		      mig_error *err)
+{
+	return split_text(step->sql, step->sql_len, text, stmts, n, err);
+}
+
+/* A hook file split into statements, as split_step splits a migration. */
+typedef struct split_hook {
+	char *text;
+	mig_sql_stmt *stmts;
+	size_t n;
+} split_hook;
+
+/* The error of hook statement j failing with res, named after the hook's file. */
+static int hook_step_error(const mig_step *step, const mig_hook *hook, const split_hook *h,
+			   size_t j, const PGresult *res, mig_error *err)
+{
+	mig_step hs = *step;
+	hs.path = hook->path;
+	hs.sql = hook->sql;
+	hs.sql_len = hook->len;
+	return step_error(&hs, h->text + h->stmts[j].offset, &h->stmts[j], res, err);
 }
 
 static void timeout_statements(const mig_sql_config *cfg, bool local, char *lock, char *stmt,
@@ -638,12 +667,14 @@ typedef struct sent_cmd {
 /* Sends BEGIN, the timeouts, every statement, the ledger change and COMMIT as one
  * pipeline and reads the results: one round trip for the whole migration. */
 static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
-				const mig_sql_stmt *stmts, size_t n, mig_error *err)
+				const mig_sql_stmt *stmts, size_t n, const split_hook *hook,
+				mig_error *err)
 {
 	char version[24], lock_sql[64], stmt_sql[64];
 	snprintf(version, sizeof version, "%lld", step->version);
 	const char *params[] = {step->module, version, step->name,
-				step->checksum ? step->checksum : ""};
+				step->checksum ? step->checksum : "",
+				step->rendered_checksum ? step->rendered_checksum : ""};
 	timeout_statements(pc->cfg, true, lock_sql, stmt_sql, sizeof lock_sql);
 
 	mig_pg_track_step ts;
@@ -656,7 +687,7 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 	}
 	/* the file's statements and the framing: BEGIN, two timeouts, synchronous_commit,
 	 * two resets, the ledger change (and its prepare), COMMIT */
-	size_t total = n + 9 + 2 * MIG_PG_TRACK_MAX_CMDS;
+	size_t total = n + (hook ? hook->n : 0) + 9 + 2 * MIG_PG_TRACK_MAX_CMDS;
 	sent_cmd *role = malloc(total * sizeof *role);
 	if (!role) {
 		mig_pg_track_step_clear(&ts);
@@ -716,6 +747,9 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 	SEND_CMDS();
 	for (size_t i = 0; i < n; i++)
 		SEND(text + stmts[i].offset, 0, NULL, (long)i);
+	/* postgres.hooks.after_each, in the same transaction: its statement j is -2 - j */
+	for (size_t j = 0; hook && j < hook->n; j++)
+		SEND(hook->text + hook->stmts[j].offset, 0, NULL, -2 - (long)j);
 	/* the ledger's commands find their tables whatever the file set; the next file
 	 * starts from the connection's search_path and role too */
 	SEND(reset_search_path, 0, NULL, -1);
@@ -739,7 +773,10 @@ drain:
 			int status = PQresultStatus(res);
 			if (role[i].prepared && status == PGRES_COMMAND_OK)
 				*role[i].prepared |= 1u << role[i].id;
-			if (status == PGRES_FATAL_ERROR && rc == MIG_OK) {
+			if (status == PGRES_FATAL_ERROR && rc == MIG_OK && role[i].stmt <= -2 && hook) {
+				rc = hook_step_error(step, step->after_each, hook,
+						     (size_t)(-2 - role[i].stmt), res, err);
+			} else if (status == PGRES_FATAL_ERROR && rc == MIG_OK) {
 				const mig_sql_stmt *s = role[i].stmt >= 0 ? &stmts[role[i].stmt] : NULL;
 				rc = step_error(step, s ? text + s->offset : NULL, s, res, err);
 			}
@@ -773,13 +810,15 @@ static int run_statements(pg_conn *pc, const mig_step *step, char *text,
 /* Runs each statement on its own (so CREATE INDEX CONCURRENTLY works), between a dirty
  * mark and its clearing: a crash halfway leaves the module visibly dirty. */
 static int apply_outside_transaction(pg_conn *pc, const mig_step *step, char *text,
-				     const mig_sql_stmt *stmts, size_t n, mig_error *err)
+				     const mig_sql_stmt *stmts, size_t n, const split_hook *hook,
+				     mig_error *err)
 {
 	char version[24], duration[24], lock_sql[64], stmt_sql[64];
 	snprintf(version, sizeof version, "%lld", step->version);
 	const char *params[] = {step->module, version, step->name,
-				step->checksum ? step->checksum : ""};
-	int rc = exec_params(pc, ledger_mark_dirty, 4, params, "cannot mark the migration dirty",
+				step->checksum ? step->checksum : "",
+				step->rendered_checksum ? step->rendered_checksum : ""};
+	int rc = exec_params(pc, ledger_mark_dirty, 5, params, "cannot mark the migration dirty",
 			     err);
 	if (rc < 0)
 		return rc;
@@ -803,6 +842,13 @@ static int apply_outside_transaction(pg_conn *pc, const mig_step *step, char *te
 	}
 	long long started = now_ms();
 	rc = run_statements(pc, step, text, stmts, n, err);
+	if (rc == MIG_OK && hook) { /* after_each: after the last statement, before the row */
+		mig_step hs = *step;
+		hs.path = step->after_each->path;
+		hs.sql = step->after_each->sql;
+		hs.sql_len = step->after_each->len;
+		rc = run_statements(pc, &hs, hook->text, hook->stmts, hook->n, err);
+	}
 	/* what the file SET (search_path, role) and the timeouts end before the ledger's
 	 * statements, as inside a transaction */
 	char reset[128];
@@ -886,15 +932,83 @@ static int pg_apply(void *conn, const mig_step *step, mig_error *err)
 	rc = split_step(step, &text, &stmts, &n, err);
 	if (rc < 0)
 		return rc;
+	split_hook hook = {0};
+	if (step->after_each && step->after_each->sql &&
+	    (rc = split_text(step->after_each->sql, step->after_each->len, &hook.text, &hook.stmts,
+			     &hook.n, err)) < 0) {
+		free(stmts);
+		free(text);
+		return rc;
+	}
+	const split_hook *h = step->after_each && step->after_each->sql ? &hook : NULL;
 	if (step->in_transaction)
-		rc = apply_in_transaction(pc, step, text, stmts, n, err);
+		rc = apply_in_transaction(pc, step, text, stmts, n, h, err);
 	else
-		rc = apply_outside_transaction(pc, step, text, stmts, n, err);
+		rc = apply_outside_transaction(pc, step, text, stmts, n, h, err);
+	free(hook.stmts);
+	free(hook.text);
 	free(stmts);
 	free(text);
 	/* a lost lease cancels the running statement: say why it stopped */
 	if (rc < 0 && renew_lease(pc, err) < 0)
 		return MIG_EFAIL;
+	return rc;
+}
+
+/* before_up / after_up: BEGIN, the timeouts, the hook's statements, COMMIT; the session
+ * then starts from its own search_path and role again, as after a migration. */
+static int pg_run_hook(void *conn, const mig_hook *hook, mig_error *err)
+{
+	pg_conn *pc = conn;
+	if (!hook->sql)
+		return MIG_OK;
+	int rc = renew_lease(pc, err);
+	if (rc < 0)
+		return rc;
+	split_hook h = {0};
+	if ((rc = split_text(hook->sql, hook->len, &h.text, &h.stmts, &h.n, err)) < 0)
+		return rc;
+	char lock_sql[64], stmt_sql[64];
+	timeout_statements(pc->cfg, true, lock_sql, stmt_sql, sizeof lock_sql);
+	rc = exec_simple(pc, "BEGIN", "cannot begin the hook's transaction", err);
+	if (rc == MIG_OK && lock_sql[0])
+		rc = exec_simple(pc, lock_sql, "cannot set lock_timeout", err);
+	if (rc == MIG_OK && stmt_sql[0])
+		rc = exec_simple(pc, stmt_sql, "cannot set statement_timeout", err);
+	mig_step pseudo = {.module = hook->name, .up = true};
+	for (size_t j = 0; rc == MIG_OK && j < h.n; j++) {
+		PGresult *res = PQexec(pc->conn, h.text + h.stmts[j].offset);
+		int status = PQresultStatus(res);
+		if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK &&
+		    status != PGRES_EMPTY_QUERY) {
+			if (!res) {
+				rc = conn_error(pc, "connection lost", err);
+			} else {
+				rc = hook_step_error(&pseudo, hook, &h, j, res, err);
+				/* "before_up/0 failed: ..." reads as "hook before_up failed: ..." */
+				const char *rest = err ? strstr(err->message, " failed: ") : NULL;
+				if (rest) {
+					char msg[sizeof err->message];
+					snprintf(msg, sizeof msg, "hook %s%s", hook->name, rest);
+					snprintf(err->message, sizeof err->message, "%s", msg);
+				}
+			}
+		}
+		PQclear(res);
+	}
+	free(h.stmts);
+	free(h.text);
+	if (rc == MIG_OK)
+		rc = exec_simple(pc, "COMMIT", "cannot commit the hook's transaction", err);
+	if (PQtransactionStatus(pc->conn) != PQTRANS_IDLE) {
+		PGresult *rb = PQexec(pc->conn, "ROLLBACK");
+		PQclear(rb);
+	}
+	if (rc == MIG_OK) {
+		char reset[64];
+		snprintf(reset, sizeof reset, "%s; %s", reset_search_path, reset_role);
+		rc = exec_simple(pc, reset, "cannot reset the session", err);
+	}
 	return rc;
 }
 
@@ -937,6 +1051,7 @@ const mig_sql_driver mig_pg_driver = {
 	.table_facts = pg_table_facts,
 	.script = mig_pg_script,
 	.targets_read = pg_targets_read,
+	.run_hook = pg_run_hook,
 };
 
 const char *const mig_pg_ledger_ddl = ledger_ddl;

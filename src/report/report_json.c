@@ -117,6 +117,32 @@ int mig_report_run_result_json_full(FILE *out, const mig_run *run, const mig_run
 				(json_int_t)(r->files_executed + (mongo_r ? mongo_r->files_executed : 0)),
 				"duration_ms",
 				(json_int_t)mig_elapsed_ms(&r->start));
+	const mig_hooks *hooks = run ? run->hooks : NULL;
+	if (doc && mig_hooks_any(hooks)) {
+		json_t *h = json_object();
+		const mig_hook *list3[] = {&hooks->before_up, &hooks->after_each, &hooks->after_up};
+		const mig_hook_result *res3[] = {&r->before_up, NULL, &r->after_up};
+		for (size_t k = 0; h && k < 3; k++) {
+			const mig_hook *hk = list3[k];
+			if (!hk->sql)
+				continue;
+			const mig_hook_result *hr = res3[k];
+			/* after_each runs inside each migration: its outcome is theirs */
+			const char *state = !hr	       ? "with_each_migration"
+					    : hr->failed ? "failed"
+					    : hr->ran    ? "ran"
+							 : "not_run";
+			json_object_set_new(
+				h, hk->name,
+				json_pack("{s:s, s:s, s:I, s:o}", "file", hk->path, "state", state, "ms",
+					  (json_int_t)(hr ? hr->ms : 0), "error",
+					  hr && hr->failed ? error_json(&hr->error, hk->path)
+							   : json_null()));
+			if (hr && hr->failed)
+				explained = true;
+		}
+		json_object_set_new(doc, "hooks", h);
+	}
 	/* a failure no migration explains: the lock, the connection, a refusal */
 	if (doc && rc < 0 && !explained && failure)
 		json_object_set_new(doc, "error", error_json(failure, NULL));
@@ -251,6 +277,8 @@ static const char *problem_name(mig_problem_kind kind)
 		return "file_gone";
 	case MIG_PROBLEM_DIRTY:
 		return "dirty";
+	case MIG_PROBLEM_RENDERED:
+		return "rendered_changed";
 	}
 	return "unknown";
 }

@@ -18,6 +18,12 @@ int mig_report_run(FILE *out, const char *backend, const mig_run *run, const mig
 	if (run->nitems == 0 && !(mongo_run && mongo_run->nitems))
 		fprintf(out, "nothing to %s%s\n", run->up ? "apply" : "roll back",
 			mongo ? " in PostgreSQL" : "");
+	const mig_hooks *hooks = NULL;
+	for (size_t i = 0; run->up && run->hooks && i < run->nitems && !hooks; i++)
+		if (!run->items[i].skip) /* hooks run only when some file runs SQL */
+			hooks = run->hooks;
+	if (hooks && hooks->before_up.sql)
+		fprintf(out, "would run hook before_up (%s)\n", hooks->before_up.path);
 	for (size_t i = 0; i < run->nitems; i++) {
 		const mig_migration *m = run->items[i].migration;
 		const char *verb = run->items[i].skip
@@ -26,7 +32,11 @@ int mig_report_run(FILE *out, const char *backend, const mig_run *run, const mig
 		fprintf(out, "would %s %s/%0*lld_%s (%s)\n", verb, run->items[i].module->name,
 			(int)m->width, m->version, m->name,
 			run->up || !m->down_path ? m->up_path : m->down_path);
+		if (hooks && hooks->after_each.sql && !run->items[i].skip)
+			fprintf(out, "  with hook after_each (%s)\n", hooks->after_each.path);
 	}
+	if (hooks && hooks->after_up.sql)
+		fprintf(out, "would run hook after_up (%s)\n", hooks->after_up.path);
 	for (size_t i = 0; mongo_run && i < mongo_run->nitems; i++) {
 		const mig_migration *m = mongo_run->items[i].migration;
 		fprintf(out, "would %s mongodb %s/%0*lld_%s (%s)\n",
@@ -219,6 +229,11 @@ static void print_problems(FILE *out, const char *backend, const mig_problem *pr
 			fprintf(out, "changed  %s %s/%lld: '%s' differs from the file that ran\n",
 				backend, p->module, p->version, p->path);
 			break;
+		case MIG_PROBLEM_RENDERED:
+			fprintf(out,
+				"rendered %s %s/%lld: '%s' is unchanged but renders differently than when it ran (a placeholder's value changed)\n",
+				backend, p->module, p->version, p->path);
+			break;
 		case MIG_PROBLEM_FILE_GONE:
 			fprintf(out, "missing  %s %s/%lld: applied, but its file is gone from '%s'\n",
 				backend, p->module, p->version, p->path);
@@ -351,10 +366,20 @@ static void reporter_retry(void *ctx, const mig_run *run, size_t i, unsigned att
 	fflush(rep->out);
 }
 
+static void reporter_hook(void *ctx, const mig_hook *hook, long long ms, const mig_error *failed)
+{
+	mig_reporter *rep = ctx;
+	if (failed || !rep->out)
+		return;
+	fprintf(rep->out, "ran hook %s (%s, %lld ms)\n", hook->name, hook->path, ms);
+	fflush(rep->out);
+}
+
 mig_observer mig_reporter_observer(mig_reporter *rep)
 {
 	return (mig_observer){.ctx = rep,
 			      .step_begin = reporter_begin,
 			      .step_end = reporter_end,
-			      .step_retry = reporter_retry};
+			      .step_retry = reporter_retry,
+			      .hook_end = reporter_hook};
 }

@@ -79,7 +79,7 @@ int mig_testdb_make(mig_testdb **out, char **printable, const mig_config *cfg,
 	if (rc == MIG_OK)
 		rc = mig_engine_plan_up(&run, plan, &empty, NULL, false, err);
 	if (rc == MIG_OK)
-		rc = mig_env_mark(&run, cfg->environment, err);
+		rc = mig_env_mark(&run, cfg, err);
 	if (rc == MIG_OK)
 		rc = mig_scratch_open(&sc, cfg, err);
 	if (rc == MIG_OK)

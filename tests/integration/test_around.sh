@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Integration tests of what sits around the versioned files (issue 28): environments
-# (`environment:`, --env, `-- migrate:env`, versions recorded as skipped).
+# (`environment:`, --env, `-- migrate:env`, versions recorded as skipped) and
+# placeholders (`-- migrate:envsub on|off` spans, `placeholders:`) and postgres.hooks.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/harness.sh"
 . "$here/../lib/postgres.sh"
@@ -155,6 +156,225 @@ test_env_ledger_from_before_environments() {
 	expect_status 0 up
 	assert_eq "$(sql "SELECT version || ':' || skipped FROM schema_migrations ORDER BY version" | tr '\n' ' ')" \
 		"1:false 2:true 3:false " "ledger"
+}
+
+test_envsub_renders_only_inside_spans() {
+	new_db
+	migration core 001_schema.up.sql '-- a $$ body outside a span keeps ${NOT_SET} as written
+CREATE FUNCTION literal() RETURNS text LANGUAGE sql AS $$ SELECT '\''${NOT_SET}'\''::text $$;
+-- migrate:envsub on
+CREATE SCHEMA ${APP_SCHEMA};
+CREATE TABLE ${APP_SCHEMA}.${TABLE:-items} (id int, note text DEFAULT '\''${GREETING}'\'');
+-- migrate:envsub off
+CREATE FUNCTION dollars() RETURNS text LANGUAGE plpgsql AS $body$
+BEGIN RETURN '\''${ALSO_NOT_SET} costs $5'\''; END $body$;'
+	write_config 'placeholders:' '  APP_SCHEMA: ${SCHEMA_FROM_ENV:-shop}' '  GREETING: hello'
+	APP_SCHEMA=ignored GREETING=ignored expect_status 0 up
+	has_table shop.items || fail "the span was not rendered with the placeholders map"
+	assert_eq "$(sql "SELECT literal()")" '${NOT_SET}' "a \$\$ body outside a span"
+	assert_eq "$(sql "SELECT dollars()")" '${ALSO_NOT_SET} costs $5' "after the span"
+	assert_eq "$(sql "SELECT column_default FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'note'")" \
+		"'hello'::text" "placeholder from the map"
+	# the ledger keeps the checksum of the file as written and of the rendered text
+	assert_eq "$(sql "SELECT checksum FROM schema_migrations")" \
+		"$(sha256sum migrations/postgres/core/001_schema.up.sql | cut -d' ' -f1)" "file checksum"
+	local rendered
+	rendered=$(sql "SELECT rendered_checksum FROM schema_migrations")
+	[ ${#rendered} -eq 64 ] || fail "no rendered checksum: '$rendered'"
+	[ "$rendered" != "$(sql "SELECT checksum FROM schema_migrations")" ] || fail "rendered == written"
+}
+
+test_envsub_environment_and_defaults() {
+	new_db
+	migration core 001_roles.up.sql '-- migrate:envsub on
+CREATE TABLE ${APP_PREFIX}_t (id int);
+CREATE TABLE ${UNSET_WITH_DEFAULT:-fallback}_t (id int);
+-- migrate:envsub off'
+	write_config
+	APP_PREFIX=env expect_status 0 up
+	has_table env_t || fail "placeholder from the environment"
+	has_table fallback_t || fail "placeholder default"
+	assert_eq "$(sql "SELECT rendered_checksum = '' FROM schema_migrations")" "f" "rendered checksum"
+	# a file without spans records no rendered checksum
+	migration core 002_plain.up.sql 'CREATE TABLE plain (id int); -- ${NOT_RENDERED}'
+	APP_PREFIX=env expect_status 0 up
+	assert_eq "$(sql "SELECT rendered_checksum FROM schema_migrations WHERE version = 2")" "" "no spans"
+}
+
+test_envsub_unset_variable_stops_the_run_before_anything() {
+	new_db
+	migration core 001_first.up.sql "CREATE TABLE first (id int);"
+	migration core 002_second.up.sql '-- second
+-- migrate:envsub on
+CREATE TABLE ok_${APP_PREFIX:-x} (id int);
+GRANT SELECT ON ok_x TO ${READER_ROLE};
+-- migrate:envsub off'
+	write_config
+	expect_status 2 up
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "placeholder 'READER_ROLE' is not set (migrations/postgres/core/002_second.up.sql:4)"
+	if has_table schema_migrations; then fail "a refused run changed the database"; fi
+	migration core 002_second.up.sql '-- migrate:envsub on
+GRANT SELECT ON first TO ${READER_ROLE?set READER_ROLE to the reporting role};
+-- migrate:envsub off'
+	expect_status 2 up
+	assert_contains "$ERR" "placeholder 'READER_ROLE': set READER_ROLE to the reporting role (migrations/postgres/core/002_second.up.sql:2)"
+	expect_status 2 up --dry-run --sql
+	assert_contains "$ERR" "placeholder 'READER_ROLE'"
+	if has_table first; then fail "a refused run changed the database"; fi
+}
+
+test_envsub_verify_sees_a_changed_variable() {
+	new_db
+	migration core 001_view.up.sql '-- migrate:envsub on
+CREATE VIEW v AS SELECT ${LIMIT_ROWS} AS lim;
+-- migrate:envsub off'
+	write_config 'placeholders:' '  LIMIT_ROWS: ${ROWS:-10}'
+	expect_status 0 up
+	expect_status 0 verify
+	assert_contains "$OUT" "verify: ok"
+	ROWS=20 expect_status 3 verify
+	assert_contains "$OUT" "rendered postgres core/1: 'migrations/postgres/core/001_view.up.sql' is unchanged but renders differently than when it ran"
+	ROWS=20 expect_status 3 verify --format json
+	assert_eq "$(jq -r '.postgres.problems[0].problem' "$OUT")" "rendered_changed" "json problem"
+	# a changed file is reported as changed, not as rendered
+	printf -- '-- edited\n' >>migrations/postgres/core/001_view.up.sql
+	ROWS=20 expect_status 3 verify
+	assert_contains "$OUT" "changed  postgres core/1"
+	assert_not_contains "$OUT" "rendered postgres"
+}
+
+test_envsub_script_holds_the_rendered_text() {
+	new_db
+	migration core 001_t.up.sql '-- migrate:envsub on
+CREATE TABLE ${NAME} (id int);
+-- migrate:envsub off'
+	write_config
+	NAME=scripted expect_status 0 up --dry-run --sql
+	assert_contains "$OUT" "CREATE TABLE scripted (id int);"
+	assert_not_contains "$OUT" '${NAME}'
+	NAME=scripted expect_status 0 lint
+	NAME=scripted expect_status 0 up
+	has_table scripted || fail "not applied"
+}
+
+# hook_tree [AFTER_EACH_SQL]: two migrations and the three hooks logging into hook_log
+hook_tree() {
+	migration core 001_first.up.sql "CREATE TABLE first (id int);"
+	migration core 002_second.up.sql "CREATE TABLE second (id int);"
+	mkdir -p migrations/hooks
+	printf '%s\n' "CREATE TABLE IF NOT EXISTS hook_log (n serial, ev text);" \
+		"INSERT INTO hook_log (ev) VALUES ('before');" >migrations/hooks/before.sql
+	printf '%s\n' "${1:-INSERT INTO hook_log (ev) VALUES ('each');}" >migrations/hooks/each.sql
+	printf '%s\n' "INSERT INTO hook_log (ev) VALUES ('after');" >migrations/hooks/after.sql
+	write_config '  hooks:' '    before_up: hooks/before.sql' '    after_each: hooks/each.sql' \
+		'    after_up: hooks/after.sql'
+}
+
+hook_log() { sql "SELECT string_agg(ev, ' ' ORDER BY n) FROM hook_log"; }
+
+test_hooks_run_around_the_pending_migrations() {
+	new_db
+	hook_tree
+	expect_status 0 up
+	assert_contains "$OUT" "ran hook before_up (migrations/hooks/before.sql"
+	assert_contains "$OUT" "ran hook after_up (migrations/hooks/after.sql"
+	assert_eq "$(hook_log)" "before each each after" "hook order"
+	# nothing pending: no hook runs
+	expect_status 0 up
+	assert_contains "$OUT" "nothing to apply"
+	assert_eq "$(hook_log)" "before each each after" "hooks with nothing pending"
+	# after_each sees its migration's work, in its transaction
+	migration core 003_third.up.sql "CREATE TABLE third (id int);"
+	printf '%s\n' "INSERT INTO hook_log (ev) SELECT 'each:' || count(*) FROM pg_tables WHERE tablename = 'third';" \
+		>migrations/hooks/each.sql
+	expect_status 0 up
+	assert_eq "$(hook_log)" "before each each after before each:1 after" "after_each inside"
+}
+
+test_hooks_before_up_failure_applies_nothing() {
+	new_db
+	hook_tree
+	printf '%s\n' "-- a comment" "SELECT 1;" "SELECT * FROM no_such_table;" >migrations/hooks/before.sql
+	expect_status 1 up
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "hook before_up failed: relation \"no_such_table\" does not exist, SQLSTATE 42P01 (migrations/hooks/before.sql:3)"
+	if has_table first; then fail "a migration ran after before_up failed"; fi
+	assert_eq "$(sql "SELECT count(*) FROM schema_migrations")" "0" "ledger"
+}
+
+test_hooks_after_each_failure_rolls_that_migration_back() {
+	new_db
+	hook_tree "DO \$\$ BEGIN IF to_regclass('second') IS NOT NULL THEN RAISE EXCEPTION 'second is not allowed'; END IF; END \$\$;"
+	expect_status 1 up
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "core/2 failed: second is not allowed, SQLSTATE P0001 (migrations/hooks/each.sql:1)"
+	has_table first || fail "the first migration was rolled back too"
+	if has_table second; then fail "the migration whose after_each failed was kept"; fi
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 " "ledger"
+	assert_eq "$(hook_log)" "before" "after_up ran after a failure"
+}
+
+test_hooks_after_up_failure_says_the_migrations_were_applied() {
+	new_db
+	hook_tree
+	printf '%s\n' "ANALYZE no_such_table;" >migrations/hooks/after.sql
+	expect_status 1 up
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "hook after_up failed: relation \"no_such_table\" does not exist"
+	assert_contains "$ERR" "(migrations/hooks/after.sql:1); the 2 migrations of this run were applied"
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 core/2 " "ledger"
+	has_table second || fail "migrations were not kept"
+}
+
+test_hooks_in_dry_runs_scripts_and_reports() {
+	new_db
+	hook_tree
+	expect_status 0 up --dry-run
+	assert_eq "$(head -1 "$OUT")" "would run hook before_up (migrations/hooks/before.sql)" "first line"
+	assert_contains "$OUT" "  with hook after_each (migrations/hooks/each.sql)"
+	assert_eq "$(tail -1 "$OUT")" "would run hook after_up (migrations/hooks/after.sql)" "last line"
+	expect_status 0 up --dry-run --sql
+	assert_contains "$OUT" "-- postgres.hooks.before_up (migrations/hooks/before.sql)"
+	assert_contains "$OUT" "-- postgres.hooks.after_each (migrations/hooks/each.sql)"
+	assert_contains "$OUT" "-- postgres.hooks.after_up (migrations/hooks/after.sql)"
+	PGPASSWORD=$PG_PASSWORD psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$MIGRATE_PG_PORT" \
+		-U app -d "$DB" -f "$OUT" >psql.out 2>&1 || fail "psql failed: $(cat psql.out)"
+	assert_eq "$(hook_log)" "before each each after" "the script's hooks"
+	new_db_again
+	expect_status 0 up --format json
+	assert_eq "$(jq -r '.hooks.before_up.state' "$OUT")" "ran" "json before_up"
+	assert_eq "$(jq -r '.hooks.after_each.state' "$OUT")" "with_each_migration" "json after_each"
+	assert_eq "$(jq -r '.hooks.after_up.file' "$OUT")" "migrations/hooks/after.sql" "json after_up"
+	printf '%s\n' "SELECT 1/0;" >migrations/hooks/after.sql
+	migration core 003_third.up.sql "CREATE TABLE third (id int);"
+	expect_status 1 up --format json
+	assert_eq "$(jq -r '.hooks.after_up.state' "$OUT")" "failed" "json after_up failed"
+	assert_eq "$(jq -r '.migrations[0].state' "$OUT")" "applied" "json migration"
+}
+
+# new_db_again: a second database for the same test
+new_db_again() {
+	DB="${DB}_2"
+	pg_admin -d postgres -c "CREATE DATABASE $DB OWNER app" >/dev/null
+	DSN="postgres://app:$PG_PASSWORD@127.0.0.1:$MIGRATE_PG_PORT/$DB"
+	sed -i "s|dsn: .*|dsn: \"$DSN\"|" config.yaml
+}
+
+test_hooks_bad_config_and_missing_files() {
+	new_db
+	hook_tree
+	rm migrations/hooks/after.sql
+	expect_status 2 up
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "migrations/hooks/after.sql"
+	if has_table schema_migrations; then fail "a refused run changed the database"; fi
+	write_config '  hooks:' '    before_up: hooks/before.sql' '    on_error: hooks/x.sql'
+	expect_status 2 up
+	assert_contains "$ERR" "unknown key 'postgres.hooks.on_error' (config.yaml:6)"
+	write_config '  hooks:' '    before_up: /etc/passwd'
+	expect_status 2 up
+	assert_contains "$ERR" "'postgres.hooks.before_up' must be a file relative to the tree root"
 }
 
 run_tests
