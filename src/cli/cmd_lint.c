@@ -221,6 +221,10 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 					continue;
 				rc = lint_file(&rep, m->up_path, &base, cfg, err);
 			}
+			/* repeatables run again whenever they change: every one is linted */
+			for (size_t k = 0; k < mod->nrepeatables && rc == MIG_OK; k++)
+				rc = lint_file(&rep, mod->repeatables[k].as_migration.up_path, &base,
+					       cfg, err);
 		}
 	}
 	if (rc == MIG_OK && a->observe)

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "core/engine.h"
 #include "core/environment.h"
+#include "core/repeatable.h"
 #include "report/report.h"
 #include "core/session.h"
 
@@ -60,7 +61,8 @@ int mig_cmd_reset(mig_context *ctx, mig_error *err)
 	if ((rc = plan_all_down(&down, &nmodules, ctx->plan, &s.ledger, err)) < 0 ||
 	    (rc = mig_engine_plan_up(&up, ctx->plan, &empty, NULL, false, err)) < 0 ||
 	    (rc = mig_env_mark(&down, ctx->cfg, err)) < 0 ||
-	    (rc = mig_env_mark(&up, ctx->cfg, err)) < 0)
+	    (rc = mig_env_mark(&up, ctx->cfg, err)) < 0 ||
+	    (rc = mig_repeatable_plan(&up, ctx->plan, &(mig_repeatable_ledger){0}, NULL, err)) < 0)
 		goto done;
 	if (!a->force) {
 		rc = mig_error_set(err, MIG_EUSAGE,

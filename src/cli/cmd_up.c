@@ -8,6 +8,7 @@
 #include "core/mongo_plan.h"
 #include "core/mongo_versions.h"
 #include "core/phase.h"
+#include "core/repeatable.h"
 #include "report/report.h"
 #include "report/report_json.h"
 #include "report/run_report.h"
@@ -199,6 +200,7 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 	mig_run_report mrr;
 	mig_run_report_init(&mrr);
 	mig_hooks hooks = {0};
+	mig_repeatable_ledger reps = {0};
 	/* --format json without --dry-run: one run report at the end, whatever happens */
 	bool report = a->format == MIG_FORMAT_JSON && !a->dry_run;
 	mig_run_report rr;
@@ -222,6 +224,8 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 		rc = mig_phase_filter(&run, a->phase, err);
 	if (rc == MIG_OK)
 		rc = mig_env_mark(&run, ctx->cfg, err);
+	if (rc == MIG_OK && (rc = mig_repeatables_read(&reps, &s, ctx->plan, err)) == MIG_OK)
+		rc = mig_repeatable_plan(&run, ctx->plan, &reps, a->module, err);
 	if (rc < 0)
 		goto done;
 	run.hooks = &hooks;
@@ -269,6 +273,7 @@ done:
 	mig_mongo_versions_close(&mv);
 	mig_run_clear(&run);
 	mig_hooks_clear(&hooks);
+	mig_repeatable_ledger_clear(&reps);
 	mig_session_close(&s);
 	return rc;
 }

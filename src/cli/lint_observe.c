@@ -31,7 +31,9 @@ static int applied_run(mig_run *out, const mig_plan *plan, const mig_ledger *led
 			/* a version recorded as skipped is replayed as skipped: its SQL never ran */
 			if (row)
 				out->items[out->nitems++] =
-					(mig_run_item){mod, &mod->migrations[k], row->skipped};
+					(mig_run_item){.module = mod,
+						       .migration = &mod->migrations[k],
+						       .skip = row->skipped};
 		}
 	}
 	for (size_t i = 0; i < ledger->nrows; i++) {

@@ -82,6 +82,25 @@ static void comment_line(mig_directives *out, const char *p, const char *end, un
 		return;
 	}
 	p = start;
+	if (take(&p, end, "migrate:after") && (p == end || p[-1] == ' ' || p[-1] == '\t')) {
+		size_t k = strlen(out->after);
+		if (!out->after_line)
+			out->after_line = line;
+		else if (k + 1 < sizeof out->after)
+			out->after[k++] = ',';
+		for (; p < end && *p != '\r'; p++) {
+			if (*p == ' ' || *p == '\t')
+				continue;
+			if (k + 1 >= sizeof out->after) {
+				out->after_too_long = true;
+				break;
+			}
+			out->after[k++] = *p;
+		}
+		out->after[k] = '\0';
+		return;
+	}
+	p = start;
 	if (take(&p, end, "migrate:phase")) {
 		if (take(&p, end, "contract") && at_end(p, end))
 			out->contract = true;

@@ -22,6 +22,11 @@ typedef struct mig_directives {
 	char env[256];
 	unsigned env_line;
 	bool env_too_long;   /* the list did not fit env */
+	/* `-- migrate:after a` lines (repeatables): the names, comma-separated, as written;
+	 * after_line is the first such line, 0 when none */
+	char after[512];
+	unsigned after_line;
+	bool after_too_long;
 } mig_directives;
 
 /* Reads the directives from the leading comment block of sql: the lines before the first

@@ -45,6 +45,7 @@ static int run_add(mig_run *run, size_t *cap, const mig_module_plan *mod,
 	run->items[run->nitems].module = mod;
 	run->items[run->nitems].migration = m;
 	run->items[run->nitems].skip = false;
+	run->items[run->nitems].repeatable = false;
 	run->nitems++;
 	return MIG_OK;
 }
@@ -353,7 +354,8 @@ static int load_step(mig_step *step, char **sql, char checksum[MIG_CHECKSUM_HEX]
 		.sql = *sql,
 		.sql_len = len,
 		.up = run->up,
-		.in_transaction = !mig_sql_wants_no_transaction(*sql, len),
+		.in_transaction = run->items[i].repeatable || !mig_sql_wants_no_transaction(*sql, len),
+		.repeatable = run->items[i].repeatable,
 		.checksum = checksum,
 		.last = i + 1 == run->nitems,
 		.skip = run->items[i].skip,

@@ -21,6 +21,7 @@ typedef struct mig_run_item {
 	const mig_module_plan *module;
 	const mig_migration *migration;
 	bool skip; /* only its ledger row: see mig_step.skip (core/environment.h) */
+	bool repeatable; /* migration is a repeatable's as_migration (core/repeatable.h) */
 } mig_run_item;
 
 /* An ordered list of migrations to apply (up) or roll back (down). */
@@ -58,6 +59,8 @@ typedef struct mig_module_status {
 	size_t pending;
 	long long dirty;       /* the dirty version, 0 when clean */
 	size_t skipped;        /* versions recorded as skipped (`-- migrate:env`) */
+	size_t repeatables;    /* repeatable migrations in the tree */
+	size_t repeatables_outdated; /* of those, new, changed or failed (core/repeatable.h) */
 	size_t missing;        /* applied versions whose file is gone */
 	long long first_missing;
 	bool contract_pending; /* every pending version is a contract file (phase.h) */
@@ -73,6 +76,9 @@ typedef enum mig_problem_kind {
 	MIG_PROBLEM_CHANGED,   /* the applied file's checksum differs from the ledger's */
 	MIG_PROBLEM_FILE_GONE, /* an applied version has no file any more */
 	MIG_PROBLEM_DIRTY,     /* a no-transaction migration did not finish */
+	MIG_PROBLEM_REPEATABLE_CHANGED, /* a repeatable's file differs from what last ran
+					 * (version 0; module and path name it) */
+	MIG_PROBLEM_REPEATABLE_FAILED,  /* a repeatable's file failed the last time it ran */
 	MIG_PROBLEM_RENDERED,  /* the file is unchanged but its envsub spans render otherwise
 				* than when it ran: a placeholder's value changed */
 } mig_problem_kind;

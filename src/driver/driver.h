@@ -44,6 +44,28 @@ void mig_ledger_clear(mig_ledger *ledger);
 const mig_applied *mig_ledger_find(const mig_ledger *ledger, const char *module,
 				   long long version);
 
+/* One row of schema_migrations_repeatable: what a repeatable migration last ran as. */
+typedef struct mig_repeatable_row {
+	char *module;
+	char *name;
+	char checksum[MIG_CHECKSUM_HEX]; /* of the file that last applied; "" when none did */
+	char rendered[MIG_CHECKSUM_HEX]; /* of its rendered text ("" without envsub spans) */
+	char failed[MIG_CHECKSUM_HEX];   /* of the file whose last attempt failed; "" after a
+					  * success */
+} mig_repeatable_row;
+
+/* The repeatables' ledger, sorted by module then name. */
+typedef struct mig_repeatable_ledger {
+	mig_repeatable_row *rows;
+	size_t nrows;
+} mig_repeatable_ledger;
+
+void mig_repeatable_ledger_clear(mig_repeatable_ledger *l);
+
+/* The row of (module, name), or NULL. Borrowed. */
+const mig_repeatable_row *mig_repeatable_ledger_find(const mig_repeatable_ledger *l,
+						     const char *module, const char *name);
+
 /* An object an applied migration created that is gone, or an index left invalid. */
 typedef struct mig_missing_object {
 	char *module;  /* "" for an invalid index */
@@ -82,6 +104,10 @@ typedef struct mig_step {
 	const mig_hook *after_each; /* up: run inside the step's transaction (or, for a
 				     * no-transaction file, after its statements) before its
 				     * ledger row; its failure fails the step. NULL: none */
+	bool repeatable;         /* a repeatable migration (version 0): always in one
+				  * transaction, recorded in schema_migrations_repeatable
+				  * (upserted), not tracked; a failure records its checksum
+				  * as failed */
 	bool skip;               /* only the ledger row: up records it as skipped (its
 				  * `-- migrate:env` excludes the environment), down deletes
 				  * a skipped row; no SQL of the file runs */
@@ -150,6 +176,10 @@ typedef struct mig_sql_driver {
 	 * A failure is MIG_EFAIL naming the hook, its file and line, the server's message and
 	 * SQLSTATE, and leaves no trace. */
 	int (*run_hook)(void *conn, const mig_hook *hook, mig_error *err);
+	/* MAY (NULL when the backend has no repeatable migrations; a tree with some is then
+	 * refused): reads schema_migrations_repeatable in one query (no rows when it does
+	 * not exist). */
+	int (*repeatables_read)(void *conn, mig_repeatable_ledger *out, mig_error *err);
 } mig_sql_driver;
 
 /* The PostgreSQL backend; only src/driver/registry.c names it. */

@@ -59,7 +59,16 @@ static const char ledger_ddl[] =
 	"ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS"
 	" skipped boolean NOT NULL DEFAULT false;"
 	"ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS"
-	" rendered_checksum text NOT NULL DEFAULT '';" MIG_PG_TRACK_DDL;
+	" rendered_checksum text NOT NULL DEFAULT '';"
+	"CREATE TABLE IF NOT EXISTS schema_migrations_repeatable ("
+	" module text NOT NULL,"
+	" name text NOT NULL,"
+	" checksum text NOT NULL DEFAULT '',"
+	" rendered_checksum text NOT NULL DEFAULT '',"
+	" failed_checksum text NOT NULL DEFAULT '',"
+	" applied_at timestamptz NOT NULL DEFAULT now(),"
+	" duration_ms bigint,"
+	" PRIMARY KEY (module, name));" MIG_PG_TRACK_DDL;
 
 /* What a migration file may have SET for the rest of the session, undone after it: the
  * ledger's statements are unqualified, and each file starts where the connection did
@@ -70,7 +79,8 @@ static const char reset_role[] = "RESET ROLE";
 /* sorted as strcmp sorts, so mig_ledger_find can binary-search */
 static const char ledger_select[] =
 	"SELECT module, version, name, checksum, dirty,"
-	" (SELECT to_regclass('schema_migrations_objects') IS NOT NULL), skipped,"
+	" (SELECT to_regclass('schema_migrations_objects') IS NOT NULL"
+	"  AND to_regclass('schema_migrations_repeatable') IS NOT NULL), skipped,"
 	" rendered_checksum"
 	" FROM schema_migrations ORDER BY module COLLATE \"C\", version";
 
@@ -95,15 +105,36 @@ static const char ledger_insert[] =
 static const char ledger_delete[] =
 	"DELETE FROM schema_migrations WHERE module = $1 AND version = $2";
 
+/* A repeatable migration's row: module, name, checksum, rendered checksum. */
+static const char ledger_repeatable[] =
+	"INSERT INTO schema_migrations_repeatable"
+	" (module, name, checksum, rendered_checksum, failed_checksum, applied_at, duration_ms)"
+	" VALUES ($1, $2, $3, $4, '', now(),"
+	" (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint)"
+	" ON CONFLICT (module, name) DO UPDATE SET checksum = EXCLUDED.checksum,"
+	" rendered_checksum = EXCLUDED.rendered_checksum, failed_checksum = '',"
+	" applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms";
+
+/* After a repeatable failed (and rolled back): module, name, the failed file's checksum. */
+static const char ledger_repeatable_failed[] =
+	"INSERT INTO schema_migrations_repeatable (module, name, failed_checksum)"
+	" VALUES ($1, $2, $3)"
+	" ON CONFLICT (module, name) DO UPDATE SET failed_checksum = EXCLUDED.failed_checksum";
+
+static const char repeatable_select[] =
+	"SELECT module, name, checksum, rendered_checksum, failed_checksum"
+	" FROM schema_migrations_repeatable ORDER BY module COLLATE \"C\", name COLLATE \"C\"";
+
 /* The ledger change each transactional migration ends with, prepared on its first use
  * in a session (pg_cmd.h), as the tracking commands are and under the same rule. */
-enum { LEDGER_INSERT, LEDGER_DELETE };
+enum { LEDGER_INSERT, LEDGER_DELETE, LEDGER_REPEATABLE };
 static const struct {
 	const char *name, *sql;
 	int nparams;
 } ledger_cmds[] = {
 	[LEDGER_INSERT] = {"migrate_ledger_insert", ledger_insert, 5},
 	[LEDGER_DELETE] = {"migrate_ledger_delete", ledger_delete, 2},
+	[LEDGER_REPEATABLE] = {"migrate_ledger_repeatable", ledger_repeatable, 4},
 };
 
 static const char ledger_mark_dirty[] =
@@ -677,10 +708,13 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 				step->rendered_checksum ? step->rendered_checksum : ""};
 	timeout_statements(pc->cfg, true, lock_sql, stmt_sql, sizeof lock_sql);
 
+	const char *rparams[] = {step->module, step->name, params[3], params[4]};
 	mig_pg_track_step ts;
 	int rc = mig_pg_track_scan(&ts, step, text, stmts, n, err);
 	if (rc < 0)
 		return rc;
+	if (step->repeatable) /* re-run at will: what it creates belongs to no version */
+		ts.creates = ts.drops = false;
 	if ((rc = mig_pg_track_begin(&pc->track, pc->conn, &ts, err)) < 0) {
 		mig_pg_track_step_clear(&ts);
 		return rc;
@@ -756,9 +790,10 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 	SEND(reset_role, 0, NULL, -1);
 	ncmds = mig_pg_track_after(cmds, &pc->track, &ts, NULL, may_prepare);
 	SEND_CMDS();
-	int lc = step->up ? LEDGER_INSERT : LEDGER_DELETE;
+	int lc = step->repeatable ? LEDGER_REPEATABLE : step->up ? LEDGER_INSERT : LEDGER_DELETE;
 	ncmds = mig_pg_fixed(cmds, 0, &pc->ledger_prepared, lc, ledger_cmds[lc].name,
-			     ledger_cmds[lc].sql, ledger_cmds[lc].nparams, params, may_prepare);
+			     ledger_cmds[lc].sql, ledger_cmds[lc].nparams,
+			     step->repeatable ? rparams : params, may_prepare);
 	SEND_CMDS();
 	SEND("COMMIT", 0, NULL, -1);
 #undef SEND
@@ -941,7 +976,7 @@ static int pg_apply(void *conn, const mig_step *step, mig_error *err)
 		return rc;
 	}
 	const split_hook *h = step->after_each && step->after_each->sql ? &hook : NULL;
-	if (step->in_transaction)
+	if (step->in_transaction || step->repeatable)
 		rc = apply_in_transaction(pc, step, text, stmts, n, h, err);
 	else
 		rc = apply_outside_transaction(pc, step, text, stmts, n, h, err);
@@ -952,6 +987,46 @@ static int pg_apply(void *conn, const mig_step *step, mig_error *err)
 	/* a lost lease cancels the running statement: say why it stopped */
 	if (rc < 0 && renew_lease(pc, err) < 0)
 		return MIG_EFAIL;
+	if (rc < 0 && step->repeatable && PQstatus(pc->conn) == CONNECTION_OK) {
+		/* for verify: this file failed (its transaction left nothing else) */
+		const char *fparams[] = {step->module, step->name,
+					 step->checksum ? step->checksum : ""};
+		mig_error ignored = {0};
+		exec_params(pc, ledger_repeatable_failed, 3, fparams, "", &ignored);
+	}
+	return rc;
+}
+
+static int pg_repeatables_read(void *conn, mig_repeatable_ledger *out, mig_error *err)
+{
+	pg_conn *pc = conn;
+	memset(out, 0, sizeof *out);
+	PGresult *res = PQexec(pc->conn, repeatable_select);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		int rc = state && !strcmp(state, "42P01") /* never created: nothing applied */
+				 ? MIG_OK
+			 : res ? result_error(res, "cannot read schema_migrations_repeatable", err)
+			       : conn_error(pc, "cannot read schema_migrations_repeatable", err);
+		PQclear(res);
+		return rc;
+	}
+	int n = PQntuples(res);
+	out->rows = calloc(n ? (size_t)n : 1, sizeof *out->rows);
+	int rc = out->rows ? MIG_OK : mig_error_set(err, MIG_EFAIL, "out of memory");
+	for (int i = 0; rc == MIG_OK && i < n; i++) {
+		mig_repeatable_row *row = &out->rows[out->nrows++];
+		row->module = strdup(PQgetvalue(res, i, 0));
+		row->name = strdup(PQgetvalue(res, i, 1));
+		snprintf(row->checksum, sizeof row->checksum, "%s", PQgetvalue(res, i, 2));
+		snprintf(row->rendered, sizeof row->rendered, "%s", PQgetvalue(res, i, 3));
+		snprintf(row->failed, sizeof row->failed, "%s", PQgetvalue(res, i, 4));
+		if (!row->module || !row->name)
+			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+	}
+	PQclear(res);
+	if (rc < 0)
+		mig_repeatable_ledger_clear(out);
 	return rc;
 }
 
@@ -1052,6 +1127,7 @@ const mig_sql_driver mig_pg_driver = {
 	.script = mig_pg_script,
 	.targets_read = pg_targets_read,
 	.run_hook = pg_run_hook,
+	.repeatables_read = pg_repeatables_read,
 };
 
 const char *const mig_pg_ledger_ddl = ledger_ddl;

@@ -176,8 +176,11 @@ int mig_pg_script(FILE *out, const mig_sql_config *cfg, const mig_ledger *ledger
 			fputs(", 0, true);\n\n", out);
 			continue;
 		}
-		fprintf(out, "-- %s/%lld_%s (%s)%s\n", s->module, s->version, s->name, s->path,
-			s->in_transaction ? "" : ", outside a transaction");
+		if (s->repeatable)
+			fprintf(out, "-- repeatable %s/%s (%s)\n", s->module, s->name, s->path);
+		else
+			fprintf(out, "-- %s/%lld_%s (%s)%s\n", s->module, s->version, s->name,
+				s->path, s->in_transaction ? "" : ", outside a transaction");
 		if (s->in_transaction) {
 			fputs("BEGIN;\n", out);
 			timeouts(out, cfg, "SET LOCAL");
@@ -187,6 +190,24 @@ int mig_pg_script(FILE *out, const mig_sql_config *cfg, const mig_ledger *ledger
 				hook_body(out, s->after_each);
 			}
 			fputs(reset_session, out);
+			if (s->repeatable) { /* as pg.c's ledger_repeatable */
+				fputs("INSERT INTO schema_migrations_repeatable (module, name, checksum,"
+				      " rendered_checksum, failed_checksum, applied_at, duration_ms)"
+				      " VALUES (", out);
+				literal(out, s->module);
+				fputs(", ", out);
+				literal(out, s->name);
+				fputs(", ", out);
+				literal(out, s->checksum ? s->checksum : "");
+				fputs(", ", out);
+				literal(out, s->rendered_checksum ? s->rendered_checksum : "");
+				fputs(", '', now(), (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint)\n"
+				      "  ON CONFLICT (module, name) DO UPDATE SET checksum = EXCLUDED.checksum,"
+				      " rendered_checksum = EXCLUDED.rendered_checksum, failed_checksum = '',"
+				      " applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms;\n"
+				      "COMMIT;\n\n", out);
+				continue;
+			}
 			fputs("INSERT INTO schema_migrations (module, version, name, checksum,"
 			      " rendered_checksum, duration_ms) VALUES (", out);
 			key(out, s, true);

@@ -16,6 +16,8 @@ static void append_planned(json_t *list, const char *backend, const mig_run *run
 					(json_int_t)m->version, "name", m->name, "file",
 					run->up || !m->down_path ? m->up_path : m->down_path,
 					"environment_skip", run->items[i].skip));
+		json_object_set_new(json_array_get(list, json_array_size(list) - 1), "repeatable",
+				    json_boolean(run->items[i].repeatable));
 	}
 }
 
@@ -89,6 +91,9 @@ static void append_results(json_t *list, const mig_run *run, const mig_run_repor
 										  ? &results[i]
 										  : NULL));
 		}
+		if (item)
+			json_object_set_new(item, "repeatable",
+					    json_boolean(run->items[i].repeatable));
 		json_array_append_new(list, item);
 	}
 }
@@ -161,7 +166,7 @@ static const char *state_of(const mig_module_status *st)
 		return "not_enabled";
 	if (st->contract_pending)
 		return "contract_pending";
-	return st->pending ? "pending" : "up_to_date";
+	return st->pending || st->repeatables_outdated ? "pending" : "up_to_date";
 }
 
 static const char *mongo_state_name(mig_mongo_state state)
@@ -217,13 +222,15 @@ static json_t *modules_json(const mig_module_status *rows, size_t n)
 		const mig_module_status *st = &rows[i];
 		json_array_append_new(
 			modules,
-			json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:s}", "module",
-				  st->module, "enabled", st->enabled, "applied",
+			json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:s}",
+				  "module", st->module, "enabled", st->enabled, "applied",
 				  (json_int_t)st->applied, "latest", (json_int_t)st->latest,
 				  "applied_count", (json_int_t)st->napplied, "pending",
 				  (json_int_t)st->pending, "dirty_version",
 				  st->dirty ? json_integer(st->dirty) : json_null(), "missing",
 				  (json_int_t)st->missing, "skipped", (json_int_t)st->skipped,
+				  "repeatables", (json_int_t)st->repeatables,
+				  "repeatables_outdated", (json_int_t)st->repeatables_outdated,
 				  "state", state_of(st)));
 	}
 	return modules;
@@ -279,6 +286,10 @@ static const char *problem_name(mig_problem_kind kind)
 		return "dirty";
 	case MIG_PROBLEM_RENDERED:
 		return "rendered_changed";
+	case MIG_PROBLEM_REPEATABLE_CHANGED:
+		return "repeatable_changed";
+	case MIG_PROBLEM_REPEATABLE_FAILED:
+		return "repeatable_failed";
 	}
 	return "unknown";
 }

@@ -29,9 +29,13 @@ int mig_report_run(FILE *out, const char *backend, const mig_run *run, const mig
 		const char *verb = run->items[i].skip
 					   ? (run->up ? "record as skipped" : "remove skipped")
 					   : (run->up ? "apply" : "roll back");
-		fprintf(out, "would %s %s/%0*lld_%s (%s)\n", verb, run->items[i].module->name,
-			(int)m->width, m->version, m->name,
-			run->up || !m->down_path ? m->up_path : m->down_path);
+		if (run->items[i].repeatable)
+			fprintf(out, "would apply repeatable %s/%s (%s)\n", run->items[i].module->name,
+				m->name, m->up_path);
+		else
+			fprintf(out, "would %s %s/%0*lld_%s (%s)\n", verb, run->items[i].module->name,
+				(int)m->width, m->version, m->name,
+				run->up || !m->down_path ? m->up_path : m->down_path);
 		if (hooks && hooks->after_each.sql && !run->items[i].skip)
 			fprintf(out, "  with hook after_each (%s)\n", hooks->after_each.path);
 	}
@@ -65,10 +69,15 @@ static void state_text(const mig_module_status *st, char *buf, size_t size)
 		snprintf(buf, size, "not enabled");
 	else if (st->contract_pending)
 		snprintf(buf, size, "contract pending");
-	else if (st->pending)
+	else if (st->pending || st->repeatables_outdated)
 		snprintf(buf, size, "pending");
 	else
 		snprintf(buf, size, "up to date");
+	if (st->repeatables_outdated) {
+		size_t used = strlen(buf);
+		snprintf(buf + used, size - used, ", %zu repeatable%s outdated",
+			 st->repeatables_outdated, st->repeatables_outdated == 1 ? "" : "s");
+	}
 	if (st->skipped) {
 		size_t used = strlen(buf);
 		snprintf(buf + used, size - used, ", %zu skipped (environment)", st->skipped);
@@ -229,6 +238,14 @@ static void print_problems(FILE *out, const char *backend, const mig_problem *pr
 			fprintf(out, "changed  %s %s/%lld: '%s' differs from the file that ran\n",
 				backend, p->module, p->version, p->path);
 			break;
+		case MIG_PROBLEM_REPEATABLE_CHANGED:
+			fprintf(out, "changed  %s repeatable %s: '%s' differs from what last ran (run 'migrate up')\n",
+				backend, p->module, p->path);
+			break;
+		case MIG_PROBLEM_REPEATABLE_FAILED:
+			fprintf(out, "failed   %s repeatable %s: '%s' failed the last time it ran\n",
+				backend, p->module, p->path);
+			break;
 		case MIG_PROBLEM_RENDERED:
 			fprintf(out,
 				"rendered %s %s/%lld: '%s' is unchanged but renders differently than when it ran (a placeholder's value changed)\n",
@@ -322,8 +339,13 @@ static void reporter_begin(void *ctx, const mig_run *run, size_t i, const char *
 	if (rep->progress) {
 		/* redrawn in place on a terminal, so long runs show where they are */
 		long long ms = mig_elapsed_ms(&rep->run_start);
-		fprintf(rep->progress, "\r\033[K[%zu/%zu] %s/%0*lld_%s  %lld.%llds", i + 1, run->nitems,
-			mod->name, (int)m->width, m->version, m->name, ms / 1000, (ms % 1000) / 100);
+		if (run->items[i].repeatable)
+			fprintf(rep->progress, "\r\033[K[%zu/%zu] repeatable %s/%s  %lld.%llds", i + 1,
+				run->nitems, mod->name, m->name, ms / 1000, (ms % 1000) / 100);
+		else
+			fprintf(rep->progress, "\r\033[K[%zu/%zu] %s/%0*lld_%s  %lld.%llds", i + 1,
+				run->nitems, mod->name, (int)m->width, m->version, m->name, ms / 1000,
+				(ms % 1000) / 100);
 		fflush(rep->progress);
 	}
 }
@@ -345,8 +367,11 @@ static void reporter_end(void *ctx, const mig_run *run, size_t i, long long ms,
 		fprintf(rep->out, "\033[32m%s\033[0m", verb);
 	else
 		fputs(verb, rep->out);
-	fprintf(rep->out, " %s%s%s/%0*lld_%s (%lld ms)\n", rep->backend ? rep->backend : "",
-		rep->backend ? " " : "", mod->name, (int)m->width, m->version, m->name, ms);
+	if (run->items[i].repeatable)
+		fprintf(rep->out, " repeatable %s/%s (%lld ms)\n", mod->name, m->name, ms);
+	else
+		fprintf(rep->out, " %s%s%s/%0*lld_%s (%lld ms)\n", rep->backend ? rep->backend : "",
+			rep->backend ? " " : "", mod->name, (int)m->width, m->version, m->name, ms);
 	fflush(rep->out);
 }
 

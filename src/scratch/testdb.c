@@ -11,6 +11,7 @@
 #include "driver/registry.h"
 #include "core/engine.h"
 #include "core/environment.h"
+#include "core/repeatable.h"
 #include "scratch/scratch.h"
 #include "scratch/testdb.h"
 
@@ -80,6 +81,8 @@ int mig_testdb_make(mig_testdb **out, char **printable, const mig_config *cfg,
 		rc = mig_engine_plan_up(&run, plan, &empty, NULL, false, err);
 	if (rc == MIG_OK)
 		rc = mig_env_mark(&run, cfg, err);
+	if (rc == MIG_OK) /* the template holds every repeatable too */
+		rc = mig_repeatable_plan(&run, plan, &(mig_repeatable_ledger){0}, NULL, err);
 	if (rc == MIG_OK)
 		rc = mig_scratch_open(&sc, cfg, err);
 	if (rc == MIG_OK)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Integration tests of what sits around the versioned files (issue 28): environments
 # (`environment:`, --env, `-- migrate:env`, versions recorded as skipped) and
-# placeholders (`-- migrate:envsub on|off` spans, `placeholders:`) and postgres.hooks.
+# placeholders (`-- migrate:envsub on|off` spans, `placeholders:`), postgres.hooks and
+# repeatable migrations (migrations/postgres/<module>/repeatable/<name>.sql).
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/harness.sh"
 . "$here/../lib/postgres.sh"
@@ -375,6 +376,164 @@ test_hooks_bad_config_and_missing_files() {
 	write_config '  hooks:' '    before_up: /etc/passwd'
 	expect_status 2 up
 	assert_contains "$ERR" "'postgres.hooks.before_up' must be a file relative to the tree root"
+}
+
+# repeatable MODULE NAME SQL: writes migrations/postgres/MODULE/repeatable/NAME.sql
+repeatable() {
+	mkdir -p "migrations/postgres/$1/repeatable"
+	printf '%s\n' "$3" >"migrations/postgres/$1/repeatable/$2.sql"
+}
+
+rep_rows() { # the repeatable ledger as "module/name" lines
+	sql "SELECT module || '/' || name FROM schema_migrations_repeatable WHERE checksum <> '' ORDER BY 1"
+}
+
+test_repeatable_applied_after_versions_when_new_or_changed() {
+	new_db
+	migration core 001_items.up.sql "CREATE TABLE items (id int, price int);"
+	migration core 001_items.down.sql "DROP TABLE items CASCADE;"
+	repeatable core items_view "CREATE OR REPLACE VIEW items_view AS SELECT id FROM items;"
+	write_config
+	expect_status 0 up
+	assert_contains "$OUT" "applied core/001_items"
+	assert_contains "$OUT" "applied repeatable core/items_view"
+	has_table items_view || fail "the repeatable did not run"
+	assert_eq "$(rep_rows)" "core/items_view" "repeatable ledger"
+	# unchanged: nothing runs
+	expect_status 0 up
+	assert_contains "$OUT" "nothing to apply"
+	expect_status 0 status
+	assert_contains "$OUT" "up to date"
+	# changed: runs again, alone
+	repeatable core items_view "CREATE OR REPLACE VIEW items_view AS SELECT id, price FROM items;"
+	expect_status 0 status
+	assert_contains "$OUT" "pending, 1 repeatable outdated"
+	expect_status 0 status --format json
+	assert_eq "$(jq -r '.postgres.modules[0].repeatables_outdated' "$OUT")" "1" "json outdated"
+	expect_status 0 up --dry-run
+	assert_eq "$(cat "$OUT")" "would apply repeatable core/items_view (migrations/postgres/core/repeatable/items_view.sql)" "dry run"
+	expect_status 0 up
+	assert_eq "$(sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items_view'")" "2" "view columns"
+	# down leaves repeatables alone
+	migration core 002_more.up.sql "CREATE TABLE more (id int);"
+	migration core 002_more.down.sql "DROP TABLE more;"
+	expect_status 0 up
+	assert_not_contains "$OUT" "repeatable"
+	expect_status 0 down --module core
+	assert_eq "$(rep_rows)" "core/items_view" "repeatable ledger after down"
+	has_table items_view || fail "down dropped the repeatable's view"
+}
+
+test_repeatable_order_follows_after_directives() {
+	new_db
+	write_config
+	migration core 001_t.up.sql "CREATE TABLE t (id int);"
+	repeatable core a_top "-- migrate:after z_base
+CREATE OR REPLACE VIEW a_top AS SELECT * FROM z_base;"
+	repeatable core m_mid "CREATE OR REPLACE VIEW m_mid AS SELECT 1 AS one;"
+	repeatable core z_base "CREATE OR REPLACE VIEW z_base AS SELECT id FROM t;"
+	expect_status 0 up --dry-run
+	assert_eq "$(grep -o 'repeatable core/[a-z_]*' "$OUT" | tr '\n' ' ')" \
+		"repeatable core/m_mid repeatable core/z_base repeatable core/a_top " "order"
+	expect_status 0 up
+	has_table a_top || fail "the dependent view was not created"
+	# a cycle is named, before anything runs
+	new_db_again
+	repeatable core z_base "-- migrate:after a_top
+CREATE OR REPLACE VIEW z_base AS SELECT id FROM t;"
+	expect_status 2 up
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "repeatable migrations of module 'core' form a cycle: a_top -> z_base -> a_top"
+	if has_table schema_migrations; then fail "a refused run changed the database"; fi
+	repeatable core z_base "-- migrate:after nothing_here
+SELECT 1;"
+	expect_status 2 up
+	assert_contains "$ERR" "'-- migrate:after nothing_here' names no repeatable migration of module 'core' (migrations/postgres/core/repeatable/z_base.sql:1)"
+}
+
+test_repeatable_failure_rolls_back_alone_and_verify_reports_it() {
+	new_db
+	write_config
+	migration core 001_t.up.sql "CREATE TABLE t (id int);"
+	repeatable core a_ok "CREATE OR REPLACE VIEW a_ok AS SELECT id FROM t;"
+	repeatable core b_bad "CREATE TABLE b_partial (id int);
+CREATE OR REPLACE VIEW b_bad AS SELECT nope FROM t;"
+	expect_status 1 up
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "column \"nope\" does not exist"
+	assert_contains "$ERR" "(migrations/postgres/core/repeatable/b_bad.sql:2)"
+	has_table t || fail "the versioned file was rolled back"
+	has_table a_ok || fail "the repeatable before it was rolled back"
+	if has_table b_partial; then fail "the failed repeatable left its first statement"; fi
+	assert_eq "$(rep_rows)" "core/a_ok" "repeatable ledger"
+	expect_status 3 verify
+	assert_contains "$OUT" "failed   postgres repeatable core: 'migrations/postgres/core/repeatable/b_bad.sql' failed the last time it ran"
+	# fixed: up applies it, verify is clean; then an edit is reported as changed
+	repeatable core b_bad "CREATE OR REPLACE VIEW b_bad AS SELECT id FROM t;"
+	expect_status 0 up
+	expect_status 0 verify
+	repeatable core a_ok "CREATE OR REPLACE VIEW a_ok AS SELECT id, id AS id2 FROM t;"
+	expect_status 3 verify
+	assert_contains "$OUT" "changed  postgres repeatable core: 'migrations/postgres/core/repeatable/a_ok.sql' differs from what last ran"
+	expect_status 3 verify --format json
+	assert_eq "$(jq -r '.postgres.problems[0].problem' "$OUT")" "repeatable_changed" "json problem"
+}
+
+test_repeatable_in_scripts_lint_and_drift() {
+	new_db
+	write_config
+	migration core 001_t.up.sql "CREATE TABLE t (id int);"
+	repeatable core v "CREATE OR REPLACE VIEW v AS SELECT id FROM t;"
+	expect_status 0 up --dry-run --sql
+	assert_contains "$OUT" "-- repeatable core/v (migrations/postgres/core/repeatable/v.sql)"
+	PGPASSWORD=$PG_PASSWORD psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$MIGRATE_PG_PORT" \
+		-U app -d "$DB" -f "$OUT" >psql.out 2>&1 || fail "psql failed: $(cat psql.out)"
+	has_table v || fail "the script did not create the view"
+	assert_eq "$(rep_rows)" "core/v" "script ledger"
+	expect_status 0 up
+	assert_contains "$OUT" "nothing to apply"
+	# drift's shadow holds the repeatable's view too
+	pg_admin -d postgres -c "ALTER ROLE app CREATEDB" >/dev/null
+	expect_status 0 drift
+	sql "DROP VIEW v" >/dev/null
+	expect_status 3 drift
+	assert_contains "$OUT" "view"
+	# lint reads repeatables (a finding in one is reported with its file)
+	repeatable core v "-- migrate:lint-ignore nothing
+CREATE OR REPLACE VIEW v AS SELECT id FROM t;
+ALTER TABLE t ADD COLUMN c int NOT NULL;"
+	run_migrate lint --all
+	assert_contains "$OUT" "migrations/postgres/core/repeatable/v.sql"
+	repeatable core "bad name" "SELECT 1;"
+	expect_status 2 status
+	assert_contains "$ERR" "bad repeatable migration name"
+}
+
+test_repeatable_in_testdb_templates_and_reset() {
+	new_db
+	migration core 001_t.up.sql "CREATE TABLE t (id int);"
+	migration core 001_t.down.sql "DROP TABLE t CASCADE;"
+	repeatable core v "CREATE OR REPLACE VIEW v AS SELECT id, '$SCRATCH' AS marker FROM t;"
+	# the superuser over the socket may create the scratch databases
+	printf 'postgres:\n  dsn: "host=%s port=%s user=postgres dbname=%s"\n' \
+		"$MIGRATE_PG_SOCKET" "$MIGRATE_PG_PORT" "$DB" >config.yaml
+	expect_status 0 testdb create --format json
+	local dsn tpl first
+	dsn=$(jq -r .dsn "$OUT")
+	tpl=$(jq -r .template "$OUT")
+	first=$(jq -r .database "$OUT")
+	assert_eq "$(psql -X -q -A -t -d "$dsn" -c "SELECT count(*) FROM v")" "0" "the clone has the view"
+	assert_eq "$(psql -X -q -A -t -d "$dsn" -c "SELECT name FROM schema_migrations_repeatable")" "v" "clone ledger"
+	# the template's hash covers the repeatable: a changed one builds another
+	repeatable core v "CREATE OR REPLACE VIEW v AS SELECT id, 'changed $SCRATCH' AS marker FROM t;"
+	expect_status 0 testdb create --format json
+	[ "$(jq -r .template "$OUT")" != "$tpl" ] || fail "a changed repeatable reused the template"
+	expect_status 0 testdb drop "$(jq -r .database "$OUT")" "$first"
+	# reset: every module down, then up with every repeatable again
+	expect_status 0 up
+	expect_status 0 reset --force
+	assert_contains "$OUT" "applied repeatable core/v"
+	has_table v || fail "reset did not re-create the repeatable's view"
 }
 
 run_tests
