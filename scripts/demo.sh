@@ -54,6 +54,10 @@ show check
 show up --dry-run
 show up
 products
+# the example's repeatable view (migrations/postgres/catalog/repeatable/product_listing.sql)
+printf '\n$ psql -c "\\d product_listing"   # created by a repeatable migration\n'
+psql -X -q -h "$MIGRATE_PG_SOCKET" -p "$MIGRATE_PG_PORT" -U postgres -d app \
+	-c "SELECT column_name FROM information_schema.columns WHERE table_name = 'product_listing' ORDER BY ordinal_position" || true
 show seed --dry-run
 show seed
 show status

@@ -54,7 +54,8 @@ const mig_command mig_commands[] = {
 	 "`-- migrate:env dev,test` runs only in those environments (environment: or --env);\n"
 	 "in another it is recorded as skipped, and with none set the run is refused.\n"
 	 "postgres.hooks run before_up before the first pending file, after_each inside\n"
-	 "each file's transaction and after_up after the last.",
+	 "each file's transaction and after_up after the last. After a module's versions,\n"
+	 "its repeatable/<name>.sql files run again when new or changed.",
 	 "migrate up --config config.yaml", up_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES | MIG_NEEDS_MONGO_PLAN,
 	 mig_check_up_args, mig_cmd_up},

@@ -12,6 +12,7 @@
 #include "core/mongo_versions.h"
 #include "core/session.h"
 #include "core/environment.h"
+#include "core/repeatable.h"
 
 /* The plan's modules of one scope: a shallow view (free only .modules). */
 static int split_plan(mig_plan *out, const mig_plan *plan, const mig_config *cfg, bool control)
@@ -88,6 +89,12 @@ static int run_change(mig_session *s, const mig_config *cfg, const mig_plan *pla
 	}
 	if (rc == MIG_OK)
 		rc = mig_env_mark(&run, cfg, err);
+	if (rc == MIG_OK && o->op == MIG_FLEET_UP) {
+		mig_repeatable_ledger reps = {0};
+		if ((rc = mig_repeatables_read(&reps, s, plan, err)) == MIG_OK)
+			rc = mig_repeatable_plan(&run, plan, &reps, o->module, err);
+		mig_repeatable_ledger_clear(&reps);
+	}
 	if (rc == MIG_OK && run.nitems) {
 		collector c = {r, false};
 		mig_observer obs = {.ctx = &c, .step_end = collect_step};

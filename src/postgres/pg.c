@@ -121,6 +121,12 @@ static const char ledger_repeatable_failed[] =
 	" VALUES ($1, $2, $3)"
 	" ON CONFLICT (module, name) DO UPDATE SET failed_checksum = EXCLUDED.failed_checksum";
 
+/* A down step of module: what its repeatables created may have gone with it, so they
+ * apply again at the next up (their rows stay, with no checksum). */
+static const char repeatables_forget[] =
+	"UPDATE schema_migrations_repeatable SET checksum = '', rendered_checksum = ''"
+	" WHERE module = $1";
+
 static const char repeatable_select[] =
 	"SELECT module, name, checksum, rendered_checksum, failed_checksum"
 	" FROM schema_migrations_repeatable ORDER BY module COLLATE \"C\", name COLLATE \"C\"";
@@ -795,6 +801,8 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 			     ledger_cmds[lc].sql, ledger_cmds[lc].nparams,
 			     step->repeatable ? rparams : params, may_prepare);
 	SEND_CMDS();
+	if (!step->up)
+		SEND(repeatables_forget, 1, params, -1);
 	SEND("COMMIT", 0, NULL, -1);
 #undef SEND
 #undef SEND_CMDS
@@ -905,8 +913,13 @@ static int apply_outside_transaction(pg_conn *pc, const mig_step *step, char *te
 	mig_pg_track_step_clear(&ts);
 	if (rc < 0)
 		return rc;
-	if (!step->up)
-		return exec_params(pc, ledger_delete, 2, params, "cannot delete the ledger row", err);
+	if (!step->up) {
+		rc = exec_params(pc, ledger_delete, 2, params, "cannot delete the ledger row", err);
+		if (rc == MIG_OK)
+			rc = exec_params(pc, repeatables_forget, 1, params,
+					 "cannot mark the module's repeatables", err);
+		return rc;
+	}
 	snprintf(duration, sizeof duration, "%lld", now_ms() - started);
 	const char *clean[] = {step->module, version, duration};
 	return exec_params(pc, ledger_mark_clean, 3, clean, "cannot clear the dirty mark", err);

@@ -414,14 +414,22 @@ test_repeatable_applied_after_versions_when_new_or_changed() {
 	assert_eq "$(cat "$OUT")" "would apply repeatable core/items_view (migrations/postgres/core/repeatable/items_view.sql)" "dry run"
 	expect_status 0 up
 	assert_eq "$(sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items_view'")" "2" "view columns"
-	# down leaves repeatables alone
+	# down leaves repeatables alone, but marks them to apply again (a down may have
+	# dropped what they created)
 	migration core 002_more.up.sql "CREATE TABLE more (id int);"
 	migration core 002_more.down.sql "DROP TABLE more;"
 	expect_status 0 up
 	assert_not_contains "$OUT" "repeatable"
 	expect_status 0 down --module core
-	assert_eq "$(rep_rows)" "core/items_view" "repeatable ledger after down"
 	has_table items_view || fail "down dropped the repeatable's view"
+	assert_eq "$(rep_rows)" "" "repeatable ledger after down"
+	expect_status 0 up
+	assert_contains "$OUT" "applied repeatable core/items_view"
+	# down to nothing (CASCADE takes the view), then up: the view is back
+	expect_status 0 down --module core --steps 2
+	if has_table items_view; then fail "CASCADE did not drop the view"; fi
+	expect_status 0 up
+	has_table items_view || fail "the repeatable was not applied again after down"
 }
 
 test_repeatable_order_follows_after_directives() {
