@@ -214,6 +214,8 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 	/* postgres.hooks, read before any connection: a missing file changes nothing */
 	if ((rc = mig_hooks_load(&hooks, ctx->cfg, mig_plan_choose_root(a->root, ctx->cfg), err)) < 0)
 		goto done;
+	/* the repeatables' ledger comes with the lock and the ledger, in one round trip */
+	ctx->cfg->pg.read_repeatables = mig_plan_has_repeatables(ctx->plan);
 	/* a dry run takes no lock and creates nothing: it only reads */
 	rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg, a->dry_run ? 0 : MIG_SESSION_LOCK,
 			      err);

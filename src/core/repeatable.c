@@ -11,38 +11,54 @@
 #include "util/checksum.h"
 #include "util/fs.h"
 
+/* What one read of a repeatable's file tells: its directives and checksums. */
+typedef struct rep_scan {
+	mig_directives dirs;
+	char sum[MIG_CHECKSUM_HEX];  /* of the file */
+	char rsum[MIG_CHECKSUM_HEX]; /* of its rendered text; "" without envsub spans */
+} rep_scan;
+
+/* Reads path once: directives, checksum, rendered checksum. */
+static int scan_file(rep_scan *out, const char *path, const mig_config *vars, mig_error *err)
+{
+	char *text = NULL, *rendered = NULL;
+	size_t len = 0, rendered_len = 0;
+	out->rsum[0] = '\0';
+	int rc = mig_read_file(&text, &len, path, MIG_SQL_MAX_BYTES, "migration file", err);
+	if (rc < 0)
+		return rc;
+	mig_directives_scan(&out->dirs, text, len);
+	if (mig_sha256_hex(out->sum, text, len) < 0)
+		rc = mig_error_set(err, MIG_EFAIL, "cannot compute the checksum of '%s'", path);
+	if (rc == MIG_OK)
+		rc = mig_engine_render(&rendered, &rendered_len, path, text, len, vars, err);
+	if (rc == MIG_OK && rendered && mig_sha256_hex(out->rsum, rendered, rendered_len) < 0)
+		rc = mig_error_set(err, MIG_EFAIL, "cannot compute the checksum of '%s'", path);
+	free(rendered);
+	free(text);
+	return rc;
+}
+
+static mig_repeatable_state state_from(const rep_scan *sc, const mig_repeatable_row *row)
+{
+	if (row && row->failed[0] && !strcmp(row->failed, sc->sum))
+		return MIG_REPEATABLE_FAILED;
+	if (!row || !row->checksum[0])
+		return MIG_REPEATABLE_NEW;
+	if (strcmp(row->checksum, sc->sum) != 0 || strcmp(row->rendered, sc->rsum) != 0)
+		return MIG_REPEATABLE_CHANGED;
+	return MIG_REPEATABLE_CURRENT;
+}
+
 int mig_repeatable_state_of(mig_repeatable_state *out, const char *module,
 			    const mig_repeatable *r, const mig_repeatable_ledger *rows,
 			    const mig_config *vars, mig_error *err)
 {
-	const char *path = r->as_migration.up_path;
-	const mig_repeatable_row *row =
-		mig_repeatable_ledger_find(rows, module, r->as_migration.name);
-	char *text = NULL, *rendered = NULL;
-	size_t len = 0, rendered_len = 0;
-	int rc = mig_read_file(&text, &len, path, MIG_SQL_MAX_BYTES, "migration file", err);
-	if (rc < 0)
-		return rc;
-	char sum[MIG_CHECKSUM_HEX], rsum[MIG_CHECKSUM_HEX] = "";
-	if (mig_sha256_hex(sum, text, len) < 0)
-		rc = mig_error_set(err, MIG_EFAIL, "cannot compute the checksum of '%s'", path);
+	rep_scan sc;
+	int rc = scan_file(&sc, r->as_migration.up_path, vars, err);
 	if (rc == MIG_OK)
-		rc = mig_engine_render(&rendered, &rendered_len, path, text, len, vars, err);
-	if (rc == MIG_OK && rendered && mig_sha256_hex(rsum, rendered, rendered_len) < 0)
-		rc = mig_error_set(err, MIG_EFAIL, "cannot compute the checksum of '%s'", path);
-	free(rendered);
-	free(text);
-	if (rc < 0)
-		return rc;
-	if (row && row->failed[0] && !strcmp(row->failed, sum))
-		*out = MIG_REPEATABLE_FAILED;
-	else if (!row || !row->checksum[0])
-		*out = MIG_REPEATABLE_NEW;
-	else if (strcmp(row->checksum, sum) != 0 || strcmp(row->rendered, rsum) != 0)
-		*out = MIG_REPEATABLE_CHANGED;
-	else
-		*out = MIG_REPEATABLE_CURRENT;
-	return MIG_OK;
+		*out = state_from(&sc, mig_repeatable_ledger_find(rows, module, r->as_migration.name));
+	return rc;
 }
 
 /* The index in mod->repeatables of the one named name (len bytes), or -1. */
@@ -56,7 +72,8 @@ static long find_named(const mig_module_plan *mod, const char *name, size_t len)
 	return -1;
 }
 
-int mig_repeatable_order(size_t **order, const mig_module_plan *mod, mig_error *err)
+static int order_of(size_t **order, const mig_module_plan *mod, const rep_scan *scans,
+		    mig_error *err)
 {
 	size_t n = mod->nrepeatables;
 	*order = NULL;
@@ -69,9 +86,7 @@ int mig_repeatable_order(size_t **order, const mig_module_plan *mod, mig_error *
 						: mig_error_set(err, MIG_EFAIL, "out of memory");
 	for (size_t i = 0; rc == MIG_OK && i < n; i++) {
 		const char *path = mod->repeatables[i].as_migration.up_path;
-		mig_directives d;
-		if ((rc = mig_directives_read(&d, path, err)) < 0)
-			break;
+		const mig_directives d = scans[i].dirs;
 		lines[i] = d.after_line;
 		if (!d.after_line)
 			continue;
@@ -162,6 +177,32 @@ int mig_repeatable_order(size_t **order, const mig_module_plan *mod, mig_error *
 	return MIG_OK;
 }
 
+/* Scans every repeatable of mod (*out: caller frees). */
+static int scan_module(rep_scan **out, const mig_module_plan *mod, const mig_config *vars,
+		       mig_error *err)
+{
+	rep_scan *scans = calloc(mod->nrepeatables ? mod->nrepeatables : 1, sizeof *scans);
+	int rc = scans ? MIG_OK : mig_error_set(err, MIG_EFAIL, "out of memory");
+	for (size_t i = 0; rc == MIG_OK && i < mod->nrepeatables; i++)
+		rc = scan_file(&scans[i], mod->repeatables[i].as_migration.up_path, vars, err);
+	if (rc < 0) {
+		free(scans);
+		return rc;
+	}
+	*out = scans;
+	return MIG_OK;
+}
+
+int mig_repeatable_order(size_t **order, const mig_module_plan *mod, mig_error *err)
+{
+	rep_scan *scans = NULL;
+	int rc = scan_module(&scans, mod, NULL, err);
+	if (rc == MIG_OK)
+		rc = order_of(order, mod, scans, err);
+	free(scans);
+	return rc;
+}
+
 static int plan_with(mig_run *run, const mig_plan *plan, const mig_repeatable_ledger *rows,
 		     const char *only_module, bool applied, mig_error *err);
 
@@ -198,23 +239,22 @@ static int plan_with(mig_run *run, const mig_plan *plan, const mig_repeatable_le
 		if (!mod->nrepeatables || (only_module && strcmp(only_module, mod->name)))
 			continue;
 		size_t *order = NULL;
-		if ((rc = mig_repeatable_order(&order, mod, err)) < 0)
-			break;
+		rep_scan *scans = NULL;
+		if ((rc = scan_module(&scans, mod, run->vars, err)) == MIG_OK)
+			rc = order_of(&order, mod, scans, err);
 		for (size_t i = 0; rc == MIG_OK && i < mod->nrepeatables; i++) {
 			const mig_repeatable *r = &mod->repeatables[order[i]];
-			mig_repeatable_state st = MIG_REPEATABLE_CURRENT;
 			const mig_repeatable_row *row =
 				mig_repeatable_ledger_find(rows, mod->name, r->as_migration.name);
-			bool take = applied && row && row->checksum[0];
-			if (!applied &&
-			    (rc = mig_repeatable_state_of(&st, mod->name, r, rows, run->vars, err)) == MIG_OK)
-				take = st != MIG_REPEATABLE_CURRENT;
-			if (rc == MIG_OK && take)
+			bool take = applied ? row && row->checksum[0]
+					    : state_from(&scans[order[i]], row) != MIG_REPEATABLE_CURRENT;
+			if (take)
 				items[n++] = (mig_run_item){.module = mod,
 							    .migration = &r->as_migration,
 							    .repeatable = true};
 		}
 		free(order);
+		free(scans);
 	}
 	while (rc == MIG_OK && k < run->nitems) /* only if run was not in plan order */
 		items[n++] = run->items[k++];

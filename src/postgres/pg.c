@@ -38,6 +38,7 @@ typedef struct pg_conn {
 	/* the ledger rows read in the same round trip as the advisory lock (pg_lock), for the
 	 * pg_ledger_read that follows it; NULL once taken */
 	PGresult *ledger_ahead;
+	PGresult *repeatables_ahead; /* schema_migrations_repeatable, read with the ledger */
 	unsigned ledger_prepared; /* bit per ledger_cmds entry prepared in this session */
 } pg_conn;
 
@@ -236,6 +237,7 @@ static void on_notice(void *arg, const PGresult *res)
 static void free_conn(pg_conn *pc)
 {
 	PQclear(pc->ledger_ahead);
+	PQclear(pc->repeatables_ahead);
 	PQfinish(pc->conn);
 	mig_pg_track_clear(&pc->track);
 	free(pc);
@@ -396,12 +398,18 @@ static int try_advisory_reading_ahead(pg_conn *pc, bool *got, mig_error *err)
 	snprintf(sql, sizeof sql, "SELECT pg_try_advisory_lock(%s)", pc->lock_key);
 	if (!PQenterPipelineMode(pc->conn))
 		return try_advisory(pc, got, err);
+	/* and the repeatables' ledger when the tree has repeatables: still one round trip */
+	bool reps = pc->cfg->read_repeatables;
 	bool sent = PQsendQueryParams(pc->conn, sql, 0, NULL, NULL, NULL, NULL, 0) &&
 		    PQpipelineSync(pc->conn) &&
 		    PQsendQueryParams(pc->conn, ledger_select, 0, NULL, NULL, NULL, NULL, 0) &&
-		    PQpipelineSync(pc->conn);
+		    PQpipelineSync(pc->conn) &&
+		    (!reps ||
+		     (PQsendQueryParams(pc->conn, repeatable_select, 0, NULL, NULL, NULL, NULL, 0) &&
+		      PQpipelineSync(pc->conn)));
 	PGresult *lock = sent ? pipeline_take(pc->conn) : NULL;
 	PGresult *ledger = sent ? pipeline_take(pc->conn) : NULL;
+	PGresult *repeatables = sent && reps ? pipeline_take(pc->conn) : NULL;
 	int rc = MIG_OK;
 	if (!PQexitPipelineMode(pc->conn) || PQresultStatus(lock) != PGRES_TUPLES_OK) {
 		rc = lock && PQresultStatus(lock) == PGRES_FATAL_ERROR
@@ -411,11 +419,13 @@ static int try_advisory_reading_ahead(pg_conn *pc, bool *got, mig_error *err)
 		*got = PQgetvalue(lock, 0, 0)[0] == 't';
 		if (*got) {
 			pc->ledger_ahead = ledger;
-			ledger = NULL;
+			pc->repeatables_ahead = repeatables;
+			ledger = repeatables = NULL;
 		}
 	}
 	PQclear(lock);
 	PQclear(ledger);
+	PQclear(repeatables);
 	return rc;
 }
 
@@ -1014,7 +1024,9 @@ static int pg_repeatables_read(void *conn, mig_repeatable_ledger *out, mig_error
 {
 	pg_conn *pc = conn;
 	memset(out, 0, sizeof *out);
-	PGresult *res = PQexec(pc->conn, repeatable_select);
+	PGresult *res = pc->repeatables_ahead ? pc->repeatables_ahead
+					      : PQexec(pc->conn, repeatable_select);
+	pc->repeatables_ahead = NULL;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 		int rc = state && !strcmp(state, "42P01") /* never created: nothing applied */
