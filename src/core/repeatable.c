@@ -50,6 +50,16 @@ static mig_repeatable_state state_from(const rep_scan *sc, const mig_repeatable_
 	return MIG_REPEATABLE_CURRENT;
 }
 
+/* Whether the file's `-- migrate:env` leaves it out where vars' environment is (a
+ * malformed list too: up names that one). */
+static bool env_excluded(const rep_scan *sc, const mig_config *vars)
+{
+	if (!sc->dirs.env_line)
+		return false;
+	const char *env = vars ? vars->environment : NULL;
+	return !env || mig_directives_env_match(&sc->dirs, env, "", NULL) != 1;
+}
+
 int mig_repeatable_state_of(mig_repeatable_state *out, const char *module,
 			    const mig_repeatable *r, const mig_repeatable_ledger *rows,
 			    const mig_config *vars, mig_error *err)
@@ -248,6 +258,25 @@ static int plan_with(mig_run *run, const mig_plan *plan, const mig_repeatable_le
 				mig_repeatable_ledger_find(rows, mod->name, r->as_migration.name);
 			bool take = applied ? row && row->checksum[0]
 					    : state_from(&scans[order[i]], row) != MIG_REPEATABLE_CURRENT;
+			/* `-- migrate:env`: as for versions, but another environment only leaves it
+			 * out (a repeatable has no history to keep complete) */
+			const mig_directives *d = &scans[order[i]].dirs;
+			const char *env = run->vars ? run->vars->environment : NULL;
+			if (take && !applied && d->env_line) {
+				int match = mig_directives_env_match(d, env, r->as_migration.up_path, err);
+				if (match < 0) {
+					rc = match;
+					break;
+				}
+				if (!env) {
+					rc = mig_error_set(err, MIG_EUSAGE,
+							   "repeatable %s/%s runs only in environment(s) '%s' and no environment is set: set 'environment:' in the config or pass --env NAME (%s:%u)",
+							   mod->name, r->as_migration.name, d->env,
+							   r->as_migration.up_path, d->env_line);
+					break;
+				}
+				take = match;
+			}
 			if (take)
 				items[n++] = (mig_run_item){.module = mod,
 							    .migration = &r->as_migration,
@@ -296,11 +325,15 @@ int mig_repeatable_mark_status(mig_module_status *rows, size_t n, const mig_plan
 		const mig_module_plan *mod = rows[i].enabled ? mig_plan_module(plan, rows[i].module)
 							     : NULL;
 		for (size_t k = 0; mod && k < mod->nrepeatables; k++) {
-			mig_repeatable_state st;
-			int rc = mig_repeatable_state_of(&st, mod->name, &mod->repeatables[k], reps,
-							 vars, err);
+			const mig_repeatable *r = &mod->repeatables[k];
+			rep_scan sc;
+			int rc = scan_file(&sc, r->as_migration.up_path, vars, err);
 			if (rc < 0)
 				return rc;
+			if (env_excluded(&sc, vars))
+				continue;
+			mig_repeatable_state st = state_from(
+				&sc, mig_repeatable_ledger_find(reps, mod->name, r->as_migration.name));
 			rows[i].repeatables++;
 			rows[i].repeatables_outdated += st != MIG_REPEATABLE_CURRENT;
 		}
@@ -316,12 +349,15 @@ int mig_repeatable_verify(mig_problem **list, size_t *count, const mig_plan *pla
 		const mig_module_plan *mod = &plan->modules[m];
 		for (size_t k = 0; k < mod->nrepeatables; k++) {
 			const mig_repeatable *r = &mod->repeatables[k];
-			mig_repeatable_state st;
-			int rc = mig_repeatable_state_of(&st, mod->name, r, reps, vars, err);
+			rep_scan sc;
+			int rc = scan_file(&sc, r->as_migration.up_path, vars, err);
 			if (rc < 0)
 				return rc;
 			const mig_repeatable_row *row =
 				mig_repeatable_ledger_find(reps, mod->name, r->as_migration.name);
+			mig_repeatable_state st = state_from(&sc, row);
+			if (env_excluded(&sc, vars) && st != MIG_REPEATABLE_FAILED)
+				continue;
 			/* one never applied is pending, as a pending version is: not a problem */
 			if (st == MIG_REPEATABLE_CURRENT ||
 			    (st == MIG_REPEATABLE_NEW && !(row && row->failed[0])))

@@ -544,4 +544,25 @@ test_repeatable_in_testdb_templates_and_reset() {
 	has_table v || fail "reset did not re-create the repeatable's view"
 }
 
+test_repeatable_limited_to_an_environment() {
+	new_db
+	migration core 001_t.up.sql "CREATE TABLE t (id int);"
+	repeatable core demo_view "-- migrate:env dev
+CREATE OR REPLACE VIEW demo_view AS SELECT id FROM t;"
+	write_config 'environment: ${MIGRATE_ENV:-}'
+	expect_status 2 up
+	assert_contains "$ERR" "repeatable core/demo_view runs only in environment(s) 'dev' and no environment is set"
+	if has_table schema_migrations; then fail "a refused run changed the database"; fi
+	MIGRATE_ENV=production expect_status 0 up
+	if has_table demo_view; then fail "a dev-only repeatable ran in production"; fi
+	assert_eq "$(rep_rows)" "" "repeatable ledger"
+	MIGRATE_ENV=production expect_status 0 status
+	assert_contains "$OUT" "up to date"
+	assert_not_contains "$OUT" "repeatable outdated"
+	MIGRATE_ENV=production expect_status 0 verify
+	MIGRATE_ENV=dev expect_status 0 up
+	assert_contains "$OUT" "applied repeatable core/demo_view"
+	has_table demo_view || fail "the repeatable did not run in dev"
+}
+
 run_tests
