@@ -750,15 +750,6 @@ static int top_pair(walker *w, const char *key, const yaml_node_t *key_node,
 			return rc;
 		if (!cfg->environment[0]) { /* `${MIGRATE_ENV:-}` with nothing set: unset */
 			free(cfg->environment);
-	free(cfg->hook_before_up);
-	free(cfg->hook_after_each);
-	free(cfg->hook_after_up);
-	for (size_t i = 0; i < cfg->nplaceholders; i++) {
-		free(cfg->placeholder_names[i]);
-		free(cfg->placeholder_values[i]);
-	}
-	free(cfg->placeholder_names);
-	free(cfg->placeholder_values);
 			cfg->environment = NULL;
 			return MIG_OK;
 		}
@@ -1057,6 +1048,15 @@ void mig_config_free(mig_config *cfg)
 	if (!cfg)
 		return;
 	free(cfg->environment);
+	free(cfg->hook_before_up);
+	free(cfg->hook_after_each);
+	free(cfg->hook_after_up);
+	for (size_t i = 0; i < cfg->nplaceholders; i++) {
+		free(cfg->placeholder_names[i]);
+		free(cfg->placeholder_values[i]);
+	}
+	free(cfg->placeholder_names);
+	free(cfg->placeholder_values);
 	for (size_t i = 0; i < cfg->nmodules; i++) {
 		for (size_t j = 0; j < cfg->modules[i].nrequires; j++)
 			free(cfg->modules[i].requires[j]);

@@ -1044,9 +1044,13 @@ static void test_environment_placeholders_and_hooks(void **state)
 	assert_string_equal(cfg->environment, "dev");
 	mig_config_free(cfg);
 	unsetenv("MIGT_ENV");
-	/* empty means unset */
-	cfg = parse_ok("environment: ${MIGT_ENV:-}\n");
+	/* empty means unset, and costs nothing else the config holds */
+	cfg = parse_ok("placeholders: {A: x}\n"
+		       "postgres: {hooks: {after_each: e.sql}}\n"
+		       "environment: ${MIGT_ENV:-}\n");
 	assert_null(cfg->environment);
+	assert_string_equal(mig_config_placeholder(cfg, "A"), "x");
+	assert_string_equal(cfg->hook_after_each, "e.sql");
 	mig_config_free(cfg);
 	unsetenv("MIGT_SCHEMA");
 	assert_contains(parse_fails("environment: prod uction\n", &err),
