@@ -565,4 +565,24 @@ CREATE OR REPLACE VIEW demo_view AS SELECT id FROM t;"
 	has_table demo_view || fail "the repeatable did not run in dev"
 }
 
+# with mongodb: configured, up goes module by module: hooks still run once around the
+# whole run and placeholders: still render
+test_hooks_and_placeholders_when_up_goes_module_by_module() {
+	new_db
+	hook_tree
+	migration catalog 001_c.up.sql '-- migrate:envsub on
+CREATE TABLE ${CAT_TABLE} (id int);
+-- migrate:envsub off'
+	mkdir -p migrations/mongodb/core
+	printf '%s\n' '{"collections": [{"name": "around_things", "indexes": [{"keys": {"a": 1}}]}]}' \
+		>migrations/mongodb/core/indexes.json
+	write_config '  hooks:' '    before_up: hooks/before.sql' '    after_each: hooks/each.sql' \
+		'    after_up: hooks/after.sql' 'placeholders:' '  CAT_TABLE: cat_things' 'mongodb:' \
+		"  uri: \"$MIGRATE_TEST_MONGO_URI\"" "  database: around_$(basename "$SCRATCH" | tr -c 'a-zA-Z0-9\n' '_')" \
+		'modules:' '  catalog: {}'
+	expect_status 0 up
+	assert_eq "$(hook_log)" "before each each each after" "hooks over the modules"
+	has_table cat_things || fail "placeholders: were not used in the module-by-module run"
+}
+
 run_tests
