@@ -54,6 +54,10 @@ show check
 show up --dry-run
 show up
 products
+# the example's repeatable view (migrations/postgres/catalog/repeatable/product_listing.sql)
+listing="SELECT string_agg(column_name, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'product_listing'"
+printf '\n$ psql -c "%s"   # a view made by a repeatable migration\n' "$listing"
+psql -X -q -A -t -h "$MIGRATE_PG_SOCKET" -p "$MIGRATE_PG_PORT" -U postgres -d app -c "$listing"
 show seed --dry-run
 show seed
 show status

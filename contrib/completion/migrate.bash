@@ -11,7 +11,7 @@ _migrate_commands="up down status verify seed check resolve baseline create test
 
 # _migrate_options COMMAND: the options COMMAND accepts, long and short.
 _migrate_options() {
-	local common="--config -c --root -r --help -h"
+	local common="--config -c --root -r --env --help -h"
 	local fleet="--target --shard --canary --parallel --max-failures"
 	case $1 in
 	up) echo "--module -m --dry-run --sql --phase --allow-out-of-order --format -f --quiet -q --verbose -v --no-lint $fleet $common" ;;
@@ -35,7 +35,7 @@ _migrate_options() {
 # _migrate_takes_value COMMAND OPTION: whether OPTION of COMMAND takes a value.
 _migrate_takes_value() {
 	case $2 in
-	--config | -c | --root | -r | --module | -m | --steps | -n | --format | -f | --name | --older-than | --pg-version | --phase) return 0 ;;
+	--config | -c | --root | -r | --env | --module | -m | --steps | -n | --format | -f | --name | --older-than | --pg-version | --phase) return 0 ;;
 	--target | --shard | --canary | --parallel | --max-failures | --from | --to) return 0 ;;
 	--version) [ "$1" = resolve ] || [ "$1" = baseline ] ;;
 	*) return 1 ;;

@@ -8,6 +8,8 @@
 
 #include "core/config.h"
 #include "core/engine.h"
+#include "core/environment.h"
+#include "core/repeatable.h"
 #include "core/plan.h"
 #include "core/session.h"
 
@@ -100,6 +102,12 @@ int mig_up(mig_migrator *m, mig_up_result **out, mig_error *err)
 	int rc = mig_session_open(&s, NULL, &m->cfg->pg, MIG_SESSION_LOCK, err);
 	if (rc == MIG_OK)
 		rc = mig_engine_plan_up(&run, m->plan, &s.ledger, NULL, false, err);
+	if (rc == MIG_OK)
+		rc = mig_env_mark(&run, m->cfg, err);
+	mig_repeatable_ledger reps = {0};
+	if (rc == MIG_OK && (rc = mig_repeatables_read(&reps, &s, m->plan, err)) == MIG_OK)
+		rc = mig_repeatable_plan(&run, m->plan, &reps, NULL, err);
+	mig_repeatable_ledger_clear(&reps);
 	if (rc == MIG_OK)
 		rc = mig_engine_apply(&s, &run, &obs, err);
 	mig_run_clear(&run);

@@ -53,6 +53,7 @@ typedef enum mig_option_id {
 	MIG_OPT_TO,           /* roundtrip --to V */
 	MIG_OPT_STOP_AFTER,   /* roundtrip --max-failures N: failed migrations, not targets */
 	MIG_OPT_MONGODB,      /* resolve, baseline: the versioned MongoDB files */
+	MIG_OPT_ENV,          /* --env NAME (every command with a config) */
 	MIG_OPT_COUNT, /* not an option: the number of ids */
 } mig_option_id;
 
@@ -63,6 +64,7 @@ typedef enum mig_option_id {
 typedef struct mig_args {
 	const char *config_path; /* --config */
 	const char *root;        /* --root */
+	const char *env;         /* --env: replaces the config's environment: */
 	const char *module;      /* --module */
 	unsigned long steps;     /* --steps, default 1 */
 	long long version;       /* --version (resolve) */

@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "core/engine.h"
 #include "core/mongo_versions.h"
+#include "core/environment.h"
 #include "report/report.h"
 #include "report/report_json.h"
 #include "report/run_report.h"
@@ -127,6 +128,8 @@ int mig_cmd_down(mig_context *ctx, mig_error *err)
 		rc = mig_engine_plan_down(&run, ctx->plan, &s.ledger, a->module, pg_steps, err);
 	if (rc == MIG_OK && mv.conn)
 		rc = mig_mongo_versions_prepare_down(&mv, a->module, mongo_steps, err);
+	if (rc == MIG_OK)
+		rc = mig_env_mark(&run, ctx->cfg, err);
 	if (rc < 0)
 		goto done;
 	if (a->dry_run) {

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "cli/shadow_run.h"
+#include "core/repeatable.h"
 #include "postgres/pg_scratch.h"
 #include "postgres/pg_snapshot.h"
 #include "schema/snapshot_json.h"
@@ -39,8 +40,16 @@ static int applied_run(mig_run *out, const mig_plan *plan, const mig_ledger *led
 	for (size_t i = 0; i < plan->nmodules; i++) {
 		const mig_module_plan *mod = &plan->modules[i];
 		for (size_t k = 0; k < mod->nmigrations; k++)
-			if (mig_ledger_find(ledger, mod->name, mod->migrations[k].version))
-				out->items[out->nitems++] = (mig_run_item){mod, &mod->migrations[k]};
+		{
+			const mig_applied *row =
+				mig_ledger_find(ledger, mod->name, mod->migrations[k].version);
+			/* a version recorded as skipped is replayed as skipped: its SQL never ran */
+			if (row)
+				out->items[out->nitems++] =
+					(mig_run_item){.module = mod,
+						       .migration = &mod->migrations[k],
+						       .skip = row->skipped};
+		}
 	}
 	for (size_t i = 0; i < ledger->nrows; i++) {
 		const mig_applied *row = &ledger->rows[i];
@@ -156,6 +165,12 @@ int mig_cmd_drift(mig_context *ctx, mig_error *err)
 	int rc = mig_session_open(&live, ctx->registry, &ctx->cfg->pg, 0, err);
 	if (rc == MIG_OK)
 		rc = applied_run(&run, ctx->plan, &live.ledger, err);
+	run.vars = ctx->cfg; /* the envsub spans render as `up` renders them */
+	/* and the repeatables that have applied, after each module's versions */
+	mig_repeatable_ledger reps = {0};
+	if (rc == MIG_OK && (rc = mig_repeatables_read(&reps, &live, ctx->plan, err)) == MIG_OK)
+		rc = mig_repeatable_plan_applied(&run, ctx->plan, &reps, err);
+	mig_repeatable_ledger_clear(&reps);
 	mig_session_close(&live);
 	if (rc == MIG_OK)
 		rc = mig_engine_preflight(&run, err);

@@ -27,13 +27,23 @@ int mig_check_lint_args(const mig_args *args, mig_error *err)
 
 /* Lints one file into rep: a file that does not parse is recorded, not an error here. */
 static int lint_file(mig_lint_report *rep, const char *path, const mig_lint_context *base,
-		     mig_error *err)
+		     const mig_config *cfg, mig_error *err)
 {
-	char *sql = NULL;
-	size_t len = 0;
+	char *sql = NULL, *rendered = NULL;
+	size_t len = 0, rendered_len = 0;
 	int rc = mig_read_file(&sql, &len, path, MIG_SQL_MAX_BYTES, "migration file", err);
 	if (rc < 0)
 		return rc;
+	/* the text as `up` would run it: envsub spans rendered, every line where it was */
+	if ((rc = mig_engine_render(&rendered, &rendered_len, path, sql, len, cfg, err)) < 0) {
+		free(sql);
+		return rc;
+	}
+	if (rendered) {
+		free(sql);
+		sql = rendered;
+		len = rendered_len;
+	}
 	mig_lint_context ctx = *base;
 	mig_directives dirs;
 	mig_directives_scan(&dirs, sql, len);
@@ -194,7 +204,7 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 		base.pg_major = base.server_major; /* --pg-version wins over the server's */
 	if (a->npositional) {
 		for (int i = 0; i < a->npositional && rc == MIG_OK; i++)
-			rc = lint_file(&rep, a->positional[i], &base, err);
+			rc = lint_file(&rep, a->positional[i], &base, cfg, err);
 	} else {
 		if ((rc = mig_plan_build(&ctx->plan, cfg, mig_plan_choose_root(a->root, cfg), err)) < 0)
 			goto done;
@@ -211,8 +221,12 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 				const mig_migration *m = &mod->migrations[k];
 				if (!all && mig_ledger_find(&s.ledger, mod->name, m->version))
 					continue;
-				rc = lint_file(&rep, m->up_path, &base, err);
+				rc = lint_file(&rep, m->up_path, &base, cfg, err);
 			}
+			/* repeatables run again whenever they change: every one is linted */
+			for (size_t k = 0; k < mod->nrepeatables && rc == MIG_OK; k++)
+				rc = lint_file(&rep, mod->repeatables[k].as_migration.up_path, &base,
+					       cfg, err);
 		}
 	}
 	if (rc == MIG_OK && a->observe)
@@ -247,7 +261,8 @@ int mig_lint_guard_up(void *vet_ctx, mig_session *s, const mig_run *run, mig_err
 	int rc = s->drv->table_facts(s->conn, NULL, 0, &base.pg_major, err);
 	base.server_major = base.pg_major;
 	for (size_t i = 0; rc == MIG_OK && i < run->nitems; i++)
-		rc = lint_file(&rep, run->items[i].migration->up_path, &base, err);
+		if (!run->items[i].skip) /* recorded, never run: nothing to warn about */
+			rc = lint_file(&rep, run->items[i].migration->up_path, &base, cfg, err);
 	if (rc == MIG_OK)
 		rc = apply_facts(&rep, s, KEEP_LARGE_ONLY, cfg->lint_min_rows, err);
 	size_t found = 0;

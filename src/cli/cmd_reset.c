@@ -7,6 +7,8 @@
 
 #include "cli/cli.h"
 #include "core/engine.h"
+#include "core/environment.h"
+#include "core/repeatable.h"
 #include "report/report.h"
 #include "core/session.h"
 
@@ -57,13 +59,22 @@ int mig_cmd_reset(mig_context *ctx, mig_error *err)
 	if (rc < 0)
 		return rc;
 	if ((rc = plan_all_down(&down, &nmodules, ctx->plan, &s.ledger, err)) < 0 ||
-	    (rc = mig_engine_plan_up(&up, ctx->plan, &empty, NULL, false, err)) < 0)
+	    (rc = mig_engine_plan_up(&up, ctx->plan, &empty, NULL, false, err)) < 0 ||
+	    (rc = mig_env_mark(&down, ctx->cfg, err)) < 0 ||
+	    (rc = mig_env_mark(&up, ctx->cfg, err)) < 0 ||
+	    (rc = mig_repeatable_plan(&up, ctx->plan, &(mig_repeatable_ledger){0}, NULL, err)) < 0)
 		goto done;
+	size_t nrep = 0; /* of up's items, repeatables: counted apart */
+	for (size_t i = 0; i < up.nitems; i++)
+		nrep += up.items[i].repeatable;
+	char reps[64] = "";
+	if (nrep)
+		snprintf(reps, sizeof reps, " and its %zu repeatable%s", nrep, nrep == 1 ? "" : "s");
 	if (!a->force) {
 		rc = mig_error_set(err, MIG_EUSAGE,
-				   "reset would roll back %zu applied version%s of %zu module%s and then apply all %zu migrations of the tree, losing the data; run 'migrate reset --force' to do it",
+				   "reset would roll back %zu applied version%s of %zu module%s and then apply all %zu migrations of the tree%s, losing the data; run 'migrate reset --force' to do it",
 				   down.nitems, down.nitems == 1 ? "" : "s", nmodules,
-				   nmodules == 1 ? "" : "s", up.nitems);
+				   nmodules == 1 ? "" : "s", up.nitems - nrep, reps);
 		goto done;
 	}
 	if ((rc = mig_engine_preflight(&down, err)) < 0 ||
@@ -75,7 +86,8 @@ int mig_cmd_reset(mig_context *ctx, mig_error *err)
 	if (rc == MIG_OK)
 		rc = mig_engine_execute(s.drv, s.conn, &up, &obs, err);
 	if (rc == MIG_OK && !a->quiet)
-		fprintf(ctx->out, "reset: rolled back %zu, applied %zu\n", down.nitems, up.nitems);
+		fprintf(ctx->out, "reset: rolled back %zu, applied %zu%s\n", down.nitems,
+			up.nitems - nrep, reps);
 done:
 	mig_run_clear(&down);
 	mig_run_clear(&up);

@@ -275,7 +275,8 @@ static int plan_items(trip *t, const mig_plan *plan, mig_error *err)
 	for (size_t i = 0; i < plan->nmodules; i++)
 		for (size_t k = 0; k < plan->modules[i].nmigrations; k++)
 			t->items[t->nitems++] =
-				(mig_run_item){&plan->modules[i], &plan->modules[i].migrations[k]};
+				(mig_run_item){.module = &plan->modules[i],
+					       .migration = &plan->modules[i].migrations[k]};
 	return MIG_OK;
 }
 

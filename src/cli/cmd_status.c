@@ -7,6 +7,7 @@
 #include "core/mongo_plan.h"
 #include "core/mongo_versions.h"
 #include "core/phase.h"
+#include "core/repeatable.h"
 #include "report/report.h"
 #include "core/session.h"
 
@@ -45,6 +46,10 @@ int mig_cmd_status(mig_context *ctx, mig_error *err)
 		rc = mig_engine_status(&rows, &n, ctx->plan, &s.ledger, err);
 		if (rc == MIG_OK)
 			rc = mig_phase_mark_status(rows, n, ctx->plan, &s.ledger, err);
+		mig_repeatable_ledger reps = {0};
+		if (rc == MIG_OK && (rc = mig_repeatables_read(&reps, &s, ctx->plan, err)) == MIG_OK)
+			rc = mig_repeatable_mark_status(rows, n, ctx->plan, &reps, ctx->cfg, err);
+		mig_repeatable_ledger_clear(&reps);
 	}
 	if (rc == MIG_OK && ctx->mongo_plan)
 		rc = mig_mongo_run(&mongo, ctx->cfg, ctx->mongo_plan, MIG_MONGO_CHECK, err);

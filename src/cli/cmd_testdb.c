@@ -6,6 +6,8 @@
 
 #include "cli/cli.h"
 #include "core/engine.h"
+#include "core/environment.h"
+#include "core/repeatable.h"
 #include "scratch/scratch.h"
 #include "scratch/snapshot_cache.h"
 #include "scratch/testdb.h"
@@ -65,6 +67,10 @@ static int gc(mig_context *ctx, mig_error *err)
 	mig_scratch_gc_result res = {0};
 	char keep[MIG_SCRATCH_NAME_MAX];
 	int rc = mig_engine_plan_up(&run, ctx->plan, &empty, NULL, false, err);
+	if (rc == MIG_OK)
+		rc = mig_env_mark(&run, ctx->cfg, err);
+	if (rc == MIG_OK) /* the template holds every repeatable too */
+		rc = mig_repeatable_plan(&run, ctx->plan, &(mig_repeatable_ledger){0}, NULL, err);
 	if (rc == MIG_OK)
 		rc = mig_scratch_open(&sc, ctx->cfg, err);
 	if (rc == MIG_OK)

@@ -4,9 +4,11 @@
 #include "cli/cli.h"
 #include "cli/cmd_lint.h"
 #include "core/engine.h"
+#include "core/environment.h"
 #include "core/mongo_plan.h"
 #include "core/mongo_versions.h"
 #include "core/phase.h"
+#include "core/repeatable.h"
 #include "report/report.h"
 #include "report/report_json.h"
 #include "report/run_report.h"
@@ -133,6 +135,13 @@ static int apply_by_module(mig_context *ctx, mig_session *s, const mig_run *run,
 		rc = obs->vet(obs->vet_ctx, s, run, err);
 	mig_observer sql_obs = *obs;
 	sql_obs.vet = NULL;
+	/* postgres.hooks over the slices: before_up with the first that runs SQL, after_up
+	 * with the one holding the last such item, after_each with every one */
+	size_t last_sql = run->nitems;
+	for (size_t k = run->nitems; k-- > 0 && last_sql == run->nitems;)
+		if (!run->items[k].skip)
+			last_sql = k;
+	bool before_done = false;
 	size_t i = 0, j = 0;
 	for (size_t m = 0; rc == MIG_OK && m < ctx->plan->nmodules; m++) {
 		const char *module = ctx->plan->modules[m].name;
@@ -140,7 +149,22 @@ static int apply_by_module(mig_context *ctx, mig_session *s, const mig_run *run,
 		if (n) {
 			mig_slice_observer so;
 			mig_observer o = mig_observer_for_slice(&so, &sql_obs, run, i);
-			mig_run slice = {.up = true, .items = run->items + i, .nitems = n};
+			mig_run slice = {.up = true, .items = run->items + i, .nitems = n,
+					 .vars = run->vars};
+			mig_hooks sh = {0};
+			if (run->hooks) {
+				sh.after_each = run->hooks->after_each;
+				bool sql = false;
+				for (size_t k = i; k < i + n && !sql; k++)
+					sql = !run->items[k].skip;
+				if (sql && !before_done) {
+					sh.before_up = run->hooks->before_up;
+					before_done = true;
+				}
+				if (last_sql >= i && last_sql < i + n)
+					sh.after_up = run->hooks->after_up;
+				slice.hooks = &sh;
+			}
 			rc = mig_engine_apply(s, &slice, &o, err);
 			i += n;
 		}
@@ -175,6 +199,8 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 	mig_mongo_results indexes = {0};
 	mig_run_report mrr;
 	mig_run_report_init(&mrr);
+	mig_hooks hooks = {0};
+	mig_repeatable_ledger reps = {0};
 	/* --format json without --dry-run: one run report at the end, whatever happens */
 	bool report = a->format == MIG_FORMAT_JSON && !a->dry_run;
 	mig_run_report rr;
@@ -185,6 +211,11 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 				   a->module);
 		goto done;
 	}
+	/* postgres.hooks, read before any connection: a missing file changes nothing */
+	if ((rc = mig_hooks_load(&hooks, ctx->cfg, mig_plan_choose_root(a->root, ctx->cfg), err)) < 0)
+		goto done;
+	/* the repeatables' ledger comes with the lock and the ledger, in one round trip */
+	ctx->cfg->pg.read_repeatables = mig_plan_has_repeatables(ctx->plan);
 	/* a dry run takes no lock and creates nothing: it only reads */
 	rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg, a->dry_run ? 0 : MIG_SESSION_LOCK,
 			      err);
@@ -193,8 +224,13 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 	rc = mig_engine_plan_up(&run, ctx->plan, &s.ledger, a->module, a->allow_out_of_order, err);
 	if (rc == MIG_OK)
 		rc = mig_phase_filter(&run, a->phase, err);
+	if (rc == MIG_OK)
+		rc = mig_env_mark(&run, ctx->cfg, err);
+	if (rc == MIG_OK && (rc = mig_repeatables_read(&reps, &s, ctx->plan, err)) == MIG_OK)
+		rc = mig_repeatable_plan(&run, ctx->plan, &reps, a->module, err);
 	if (rc < 0)
 		goto done;
+	run.hooks = &hooks;
 	if (a->dry_run && a->sql) {
 		rc = mig_engine_script(ctx->out, &s, &run, err);
 		goto done;
@@ -238,6 +274,8 @@ done:
 	mig_mongo_results_clear(&indexes);
 	mig_mongo_versions_close(&mv);
 	mig_run_clear(&run);
+	mig_hooks_clear(&hooks);
+	mig_repeatable_ledger_clear(&reps);
 	mig_session_close(&s);
 	return rc;
 }

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "core/engine.h"
+#include "core/repeatable.h"
 #include "core/mongo_plan.h"
 #include "core/mongo_versions.h"
 #include "report/report.h"
@@ -28,8 +29,13 @@ int mig_cmd_verify(mig_context *ctx, mig_error *err)
 	if (ctx->cfg->has_postgres) {
 		if ((rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg, 0, err)) < 0)
 			return rc;
-		rc = mig_engine_verify_files(&problems, &nproblems, &checked, ctx->plan, &s.ledger,
+		rc = mig_engine_verify_files(&problems, &nproblems, &checked, ctx->plan, &s.ledger, ctx->cfg,
 					     err);
+		mig_repeatable_ledger reps = {0};
+		if (rc == MIG_OK && (rc = mig_repeatables_read(&reps, &s, ctx->plan, err)) == MIG_OK)
+			rc = mig_repeatable_verify(&problems, &nproblems, ctx->plan, &reps, ctx->cfg,
+						   err);
+		mig_repeatable_ledger_clear(&reps);
 		/* a ledger without its companion tables predates object tracking */
 		if (rc == MIG_OK && s.ledger.complete && s.drv->objects_missing)
 			rc = s.drv->objects_missing(s.conn, &objects, &nobjects, err);
@@ -46,7 +52,7 @@ int mig_cmd_verify(mig_context *ctx, mig_error *err)
 					     err);
 	if (rc == MIG_OK && mv.conn)
 		rc = mig_engine_verify_files(&mproblems, &nmproblems, &mchecked, mv.plan, &mv.ledger,
-					     err);
+					     NULL, err);
 	mig_verify_versions versions = {mproblems, nmproblems, mchecked};
 	if (rc == MIG_OK)
 		rc = mig_report_verify(ctx->out, s.drv ? s.drv->name : NULL, problems, nproblems,

@@ -4,7 +4,7 @@
 
 #include "cli/cli.h"
 
-#define COMMON MIG_OPT_CONFIG, MIG_OPT_ROOT, MIG_OPT_HELP
+#define COMMON MIG_OPT_CONFIG, MIG_OPT_ROOT, MIG_OPT_ENV, MIG_OPT_HELP
 /* the options of commands that act on a fleet (a config with targets:) */
 #define FLEET MIG_OPT_TARGET, MIG_OPT_SHARD, MIG_OPT_CANARY, MIG_OPT_PARALLEL, MIG_OPT_MAX_FAILURES
 
@@ -50,7 +50,12 @@ const mig_command mig_commands[] = {
 	 "then its indexes.json converged as seed does.\n"
 	 "--phase expand stops each module before its first `-- migrate:phase contract` file;\n"
 	 "--dry-run --sql prints one psql script to review and run instead; --format json\n"
-	 "prints a run report at the end, whatever the outcome.",
+	 "prints a run report at the end, whatever the outcome. A file tagged\n"
+	 "`-- migrate:env dev,test` runs only in those environments (environment: or --env);\n"
+	 "in another it is recorded as skipped, and with none set the run is refused.\n"
+	 "postgres.hooks run before_up before the first pending file, after_each inside\n"
+	 "each file's transaction and after_up after the last. After a module's versions,\n"
+	 "its repeatable/<name>.sql files run again when new or changed.",
 	 "migrate up --config config.yaml", up_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES | MIG_NEEDS_MONGO_PLAN,
 	 mig_check_up_args, mig_cmd_up},

@@ -21,6 +21,8 @@ int mig_context_setup(mig_context *ctx, const mig_command *cmd, mig_error *err)
 	int rc = mig_config_load(&ctx->cfg, path, err);
 	if (rc < 0)
 		return rc;
+	if (ctx->args.env && (rc = mig_config_set_environment(ctx->cfg, ctx->args.env, err)) < 0)
+		return rc;
 	if ((cmd->needs & MIG_NEEDS_POSTGRES) && !ctx->cfg->has_postgres)
 		return mig_error_set(err, MIG_EUSAGE,
 				     "'migrate %s' needs a 'postgres:' section in the config (%s)",

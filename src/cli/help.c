@@ -13,7 +13,7 @@ void mig_help_overview(FILE *out)
 		     "Commands:\n");
 	for (const mig_command *c = mig_commands; c->name; c++)
 		fprintf(out, "  %-9s %s\n", c->name, c->summary);
-	fprintf(out, "\nEvery command takes --config PATH, --root DIR and -h/--help.\n"
+	fprintf(out, "\nEvery command takes --config PATH, --root DIR, --env NAME and -h/--help.\n"
 		     "Run 'migrate help <command>' for its options and an example.\n"
 		     "Exit status: 0 success, 1 runtime failure, 2 usage or configuration error,\n"
 		     "3 check/verify found the schema wrong or seed left a conflict.\n");

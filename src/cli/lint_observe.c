@@ -25,8 +25,16 @@ static int applied_run(mig_run *out, const mig_plan *plan, const mig_ledger *led
 	for (size_t i = 0; i < plan->nmodules; i++) {
 		const mig_module_plan *mod = &plan->modules[i];
 		for (size_t k = 0; k < mod->nmigrations && out->nitems < n; k++)
-			if (mig_ledger_find(ledger, mod->name, mod->migrations[k].version))
-				out->items[out->nitems++] = (mig_run_item){mod, &mod->migrations[k]};
+		{
+			const mig_applied *row =
+				mig_ledger_find(ledger, mod->name, mod->migrations[k].version);
+			/* a version recorded as skipped is replayed as skipped: its SQL never ran */
+			if (row)
+				out->items[out->nitems++] =
+					(mig_run_item){.module = mod,
+						       .migration = &mod->migrations[k],
+						       .skip = row->skipped};
+		}
 	}
 	for (size_t i = 0; i < ledger->nrows; i++) {
 		const mig_applied *row = &ledger->rows[i];
@@ -150,7 +158,7 @@ static int observe_one(mig_lint_report *rep, mig_scratch *sc, const char *clone,
 	free(sql);
 	if (rc < 0 || (f && f->syntax))
 		return rc;
-	mig_run_item item = {mod, m};
+	mig_run_item item = {.module = mod, .migration = m};
 	mig_run one = {.up = true, .items = &item, .nitems = 1};
 	rc = mig_scratch_apply(sc, clone, &one, err);
 	return rc < 0 ? prefixed(err, rc, "cannot apply to the clone", m->up_path) : rc;
@@ -166,6 +174,7 @@ int mig_lint_observe(mig_lint_report *rep, mig_context *ctx, const mig_session *
 	char *conninfo = NULL;
 	bool built, cloned = false;
 	int rc = applied_run(&applied, ctx->plan, &live->ledger, err);
+	applied.vars = ctx->cfg;
 	if (rc == MIG_OK)
 		rc = mig_scratch_open(&sc, ctx->cfg, err);
 	if (rc == MIG_OK)

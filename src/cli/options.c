@@ -15,6 +15,8 @@
 const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_CONFIG, "config", 'c', "PATH", "config file (else $APP_CONFIG, else ./config.yaml)"},
 	{MIG_OPT_ROOT, "root", 'r', "DIR", "migrations tree (else root: in the config, else ./migrations)"},
+	{MIG_OPT_ENV, "env", 0, "NAME",
+	 "the environment (else environment: in the config): selects `-- migrate:env` files"},
 	{MIG_OPT_MODULE, "module", 'm', "M", "only this module"},
 	{MIG_OPT_STEPS, "steps", 'n', "N", "how many versions to roll back (default 1)"},
 	{MIG_OPT_DRY_RUN, "dry-run", 0, NULL, "print what would run and change nothing"},
@@ -104,6 +106,9 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 		break;
 	case MIG_OPT_ROOT:
 		args->root = value;
+		break;
+	case MIG_OPT_ENV:
+		args->env = value;
 		break;
 	case MIG_OPT_MODULE:
 		args->module = value;

@@ -15,7 +15,7 @@ int mig_shadow_session_open(mig_session *s, mig_context *ctx, mig_shadow *shadow
 int mig_shadow_step(mig_session *s, const mig_module_plan *mod, const mig_migration *m,
 		    bool up, mig_error *err)
 {
-	mig_run_item item = {mod, m};
+	mig_run_item item = {.module = mod, .migration = m};
 	mig_run run = {.up = up, .items = &item, .nitems = 1};
 	int rc = mig_engine_preflight(&run, err);
 	if (rc == MIG_OK)

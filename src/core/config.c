@@ -229,11 +229,32 @@ static int connection_string(walker *w, const yaml_node_t *node, const char *key
 	return rc;
 }
 
+static int hooks_pair(walker *w, const char *key, const yaml_node_t *key_node,
+		      const yaml_node_t *value, void *ctx)
+{
+	mig_config *cfg = w->cfg;
+	(void)ctx;
+	char **slot = !strcmp(key, "before_up")    ? &cfg->hook_before_up
+		      : !strcmp(key, "after_each") ? &cfg->hook_after_each
+		      : !strcmp(key, "after_up")   ? &cfg->hook_after_up
+						   : NULL;
+	if (!slot)
+		return unknown_key(w, key_node, "postgres.hooks", key);
+	char path[64];
+	snprintf(path, sizeof path, "postgres.hooks.%s", key);
+	int rc = string_value(w, value, path, slot);
+	if (rc == MIG_OK && (!**slot || **slot == '/'))
+		rc = fail_at(w, value, "'%s' must be a file relative to the tree root", path);
+	return rc;
+}
+
 static int postgres_pair(walker *w, const char *key, const yaml_node_t *key_node,
 			 const yaml_node_t *value, void *ctx)
 {
 	mig_config *cfg = w->cfg;
 	(void)ctx;
+	if (!strcmp(key, "hooks"))
+		return each_pair(w, value, "postgres.hooks", hooks_pair, NULL);
 	if (!strcmp(key, "dsn"))
 		return connection_string(w, value, "postgres.dsn", &cfg->pg.dsn);
 	if (!strcmp(key, "scratch_dsn"))
@@ -641,6 +662,64 @@ static int check_targets(walker *w, const yaml_node_t **dsn_nodes)
 	return rc;
 }
 
+static bool placeholder_name_valid(const char *name)
+{
+	if (!(*name == '_' || (*name >= 'A' && *name <= 'Z') || (*name >= 'a' && *name <= 'z')))
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= '0' && *p <= '9')))
+			return false;
+	return strlen(name) < 256;
+}
+
+static int placeholders_pair(walker *w, const char *key, const yaml_node_t *key_node,
+			     const yaml_node_t *value, void *ctx)
+{
+	mig_config *cfg = w->cfg;
+	(void)ctx;
+	if (!placeholder_name_valid(key)) {
+		char msg[MIG_ERROR_MAX / 2];
+		snprintf(msg, sizeof msg,
+			 "placeholder name '%.100s' must be a letter or '_' then letters, digits or '_'",
+			 key);
+		return mig_error_set(w->err, MIG_EUSAGE, "%s (%s:%u)", msg, w->name,
+				     line_of(key_node));
+	}
+	char path[300];
+	snprintf(path, sizeof path, "placeholders.%s", key);
+	char *text = NULL, *name = strdup(key);
+	int rc = name ? scalar_value(w, value, path, &text)
+		      : mig_error_set(w->err, MIG_EFAIL, "out of memory");
+	size_t n = cfg->nplaceholders;
+	char **names = rc == MIG_OK ? realloc(cfg->placeholder_names, (n + 1) * sizeof *names) : NULL;
+	if (names)
+		cfg->placeholder_names = names;
+	char **values = names ? realloc(cfg->placeholder_values, (n + 1) * sizeof *values) : NULL;
+	if (values)
+		cfg->placeholder_values = values;
+	if (rc == MIG_OK && !values)
+		rc = mig_error_set(w->err, MIG_EFAIL, "out of memory");
+	if (rc < 0) {
+		free(name);
+		free(text);
+		return rc;
+	}
+	cfg->placeholder_names[n] = name;
+	cfg->placeholder_values[n] = text;
+	cfg->nplaceholders = n + 1;
+	return MIG_OK;
+}
+
+const char *mig_config_placeholder(void *ctx, const char *name)
+{
+	const mig_config *cfg = ctx;
+	for (size_t i = 0; cfg && i < cfg->nplaceholders; i++)
+		if (!strcmp(cfg->placeholder_names[i], name))
+			return cfg->placeholder_values[i];
+	return getenv(name);
+}
+
 static int top_pair(walker *w, const char *key, const yaml_node_t *key_node,
 		    const yaml_node_t *value, void *ctx)
 {
@@ -662,6 +741,30 @@ static int top_pair(walker *w, const char *key, const yaml_node_t *key_node,
 	}
 	if (!strcmp(key, "root"))
 		return string_value(w, value, "root", &cfg->root);
+	if (!strcmp(key, "placeholders")) {
+		if (empty)
+			return MIG_OK;
+		return each_pair(w, value, "placeholders", placeholders_pair, NULL);
+	}
+	if (!strcmp(key, "environment")) {
+		int rc = string_value(w, value, "environment", &cfg->environment);
+		if (rc < 0)
+			return rc;
+		if (!cfg->environment[0]) { /* `${MIGRATE_ENV:-}` with nothing set: unset */
+			free(cfg->environment);
+			cfg->environment = NULL;
+			return MIG_OK;
+		}
+		if (!mig_environment_name_valid(cfg->environment)) {
+			char msg[MIG_ERROR_MAX / 2];
+			snprintf(msg, sizeof msg,
+				 "'environment' must be 1-63 letters, digits, '_' or '-', not '%.100s'",
+				 cfg->environment);
+			return mig_error_set(w->err, MIG_EUSAGE, "%s (%s:%u)", msg, w->name,
+					     line_of(value));
+		}
+		return MIG_OK;
+	}
 	if (!strcmp(key, "targets")) {
 		cfg->targets.present = true;
 		cfg->targets.line = line_of(key_node);
@@ -917,10 +1020,46 @@ void mig_config_redact(const mig_config *cfg, char *text, size_t size)
 	mig_secrets_redact(&cfg->secrets, text, size);
 }
 
+bool mig_environment_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > 63)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+			return false;
+	return true;
+}
+
+int mig_config_set_environment(mig_config *cfg, const char *name, mig_error *err)
+{
+	if (!mig_environment_name_valid(name))
+		return mig_error_set(err, MIG_EUSAGE,
+				     "--env takes 1-63 letters, digits, '_' or '-', not '%.100s'",
+				     name);
+	char *copy = strdup(name);
+	if (!copy)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	free(cfg->environment);
+	cfg->environment = copy;
+	return MIG_OK;
+}
+
 void mig_config_free(mig_config *cfg)
 {
 	if (!cfg)
 		return;
+	free(cfg->environment);
+	free(cfg->hook_before_up);
+	free(cfg->hook_after_each);
+	free(cfg->hook_after_up);
+	for (size_t i = 0; i < cfg->nplaceholders; i++) {
+		free(cfg->placeholder_names[i]);
+		free(cfg->placeholder_values[i]);
+	}
+	free(cfg->placeholder_names);
+	free(cfg->placeholder_values);
 	for (size_t i = 0; i < cfg->nmodules; i++) {
 		for (size_t j = 0; j < cfg->modules[i].nrequires; j++)
 			free(cfg->modules[i].requires[j]);

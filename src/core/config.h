@@ -57,10 +57,18 @@ typedef struct mig_targets_config {
 typedef struct mig_config {
 	char *path; /* the file it was loaded from ("" when parsed from memory) */
 	char *root; /* `root:` resolved against the config's directory; NULL when absent */
+	/* `environment:` (or --env): files tagged `-- migrate:env` run only where it is
+	 * named; NULL when unset (an empty value counts as unset) */
+	char *environment;
+	/* `placeholders:` (name -> expanded value), for the envsub spans of migration files */
+	char **placeholder_names, **placeholder_values;
+	size_t nplaceholders;
 
 	bool has_postgres;
 	mig_sql_config pg;
 	mig_lint_mode lint_mode;    /* postgres.lint, default warn */
+	/* postgres.hooks: SQL files relative to the tree root; NULL when not configured */
+	char *hook_before_up, *hook_after_each, *hook_after_up;
 	long long lint_min_rows;    /* postgres.lint_min_rows, default 10000 */
 	bool drift_privileges;      /* postgres.drift_privileges: drift compares grants, default true */
 
@@ -103,6 +111,17 @@ bool mig_config_module_enabled(const mig_config *cfg, const char *name);
 /* Replaces every secret of cfg (cfg may be NULL) found in text with "***", in place;
  * size is the capacity of text, and the result is truncated to fit. */
 void mig_config_redact(const mig_config *cfg, char *text, size_t size);
+
+/* The value of placeholder name: from `placeholders:`, else the environment, else NULL.
+ * Borrowed. cfg is a const mig_config * (void * to serve as a mig_expand_lookup_fn). */
+const char *mig_config_placeholder(void *cfg, const char *name);
+
+/* Whether name may name an environment: 1-63 bytes of [A-Za-z0-9_-]. */
+bool mig_environment_name_valid(const char *name);
+
+/* Sets cfg's environment to name (--env), which must be valid (else MIG_EUSAGE naming
+ * it); replaces what the config said. */
+int mig_config_set_environment(mig_config *cfg, const char *name, mig_error *err);
 
 /* Whether name may name a target of kind: a schema is [A-Za-z_][A-Za-z0-9_]* of at
  * most 63 bytes; a database target any 1-200 printable non-space bytes. */

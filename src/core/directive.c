@@ -3,6 +3,8 @@
  * a phase reads a few hundred bytes of a file, not all of it. */
 #include "core/directive.h"
 
+#include "core/config.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +41,8 @@ static bool has_token(const char *p, const char *end, const char *word)
 	return false;
 }
 
-/* One comment line's text after "--". */
-static void comment_line(mig_directives *out, const char *p, const char *end)
+/* One comment line's text after "--", on line `line` of the file. */
+static void comment_line(mig_directives *out, const char *p, const char *end, unsigned line)
 {
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
@@ -63,6 +65,42 @@ static void comment_line(mig_directives *out, const char *p, const char *end)
 		return;
 	}
 	p = start;
+	if (take(&p, end, "migrate:env") && (p == end || p[-1] == ' ' || p[-1] == '\t')) {
+		size_t k = 0;
+		out->env_line = line;
+		out->env_too_long = false;
+		for (; p < end && *p != '\r'; p++) {
+			if (*p == ' ' || *p == '\t')
+				continue;
+			if (k + 1 >= sizeof out->env) {
+				out->env_too_long = true;
+				break;
+			}
+			out->env[k++] = *p;
+		}
+		out->env[k] = '\0';
+		return;
+	}
+	p = start;
+	if (take(&p, end, "migrate:after") && (p == end || p[-1] == ' ' || p[-1] == '\t')) {
+		size_t k = strlen(out->after);
+		if (!out->after_line)
+			out->after_line = line;
+		else if (k + 1 < sizeof out->after)
+			out->after[k++] = ',';
+		for (; p < end && *p != '\r'; p++) {
+			if (*p == ' ' || *p == '\t')
+				continue;
+			if (k + 1 >= sizeof out->after) {
+				out->after_too_long = true;
+				break;
+			}
+			out->after[k++] = *p;
+		}
+		out->after[k] = '\0';
+		return;
+	}
+	p = start;
 	if (take(&p, end, "migrate:phase")) {
 		if (take(&p, end, "contract") && at_end(p, end))
 			out->contract = true;
@@ -76,7 +114,9 @@ void mig_directives_scan(mig_directives *out, const char *sql, size_t len)
 	const char *p = sql, *end = sql + len;
 	if (len >= 3 && !memcmp(sql, "\xEF\xBB\xBF", 3))
 		p += 3; /* a UTF-8 byte-order mark is not part of the first line */
+	unsigned line = 0;
 	while (p < end) {
+		line++;
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *eol = nl ? nl : end;
 		const char *q = p;
@@ -85,12 +125,48 @@ void mig_directives_scan(mig_directives *out, const char *sql, size_t len)
 		if (q < eol) {
 			if (eol - q < 2 || q[0] != '-' || q[1] != '-')
 				return; /* the first line of SQL ends the block */
-			comment_line(out, q + 2, eol);
+			comment_line(out, q + 2, eol, line);
 		}
 		if (!nl)
 			break;
 		p = nl + 1;
 	}
+}
+
+int mig_directives_env_match(const mig_directives *d, const char *environment,
+			     const char *path, mig_error *err)
+{
+	if (!d->env_line)
+		return 1;
+	if (d->env_too_long)
+		return mig_error_set(err, MIG_EUSAGE,
+				     "the environment list of '-- migrate:env' is too long (%s:%u)",
+				     path, d->env_line);
+	if (!d->env[0])
+		return mig_error_set(err, MIG_EUSAGE,
+				     "'-- migrate:env' names no environment: write e.g. "
+				     "'-- migrate:env dev,test' (%s:%u)",
+				     path, d->env_line);
+	int match = 0;
+	const char *p = d->env;
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		char name[sizeof d->env];
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (!mig_environment_name_valid(name))
+			return mig_error_set(err, MIG_EUSAGE,
+					     "'-- migrate:env' names '%.100s', not an environment name "
+					     "(letters, digits, '_' or '-') (%s:%u)",
+					     name, path, d->env_line);
+		if (environment && !strcmp(name, environment))
+			match = 1;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return match;
 }
 
 int mig_directives_read(mig_directives *out, const char *path, mig_error *err)

@@ -14,12 +14,21 @@
 
 #include "util/checksum.h"
 #include "core/directive.h"
+#include "util/expand.h"
 #include "util/fs.h"
 
 void mig_run_clear(mig_run *run)
 {
 	free(run->items);
 	memset(run, 0, sizeof *run);
+}
+
+/* The file of run->items[i]: the up file, or the down file (a skipped version's down
+ * step has none: its up file stands in, only to be checked). */
+static const char *item_path(const mig_run *run, size_t i)
+{
+	const mig_migration *m = run->items[i].migration;
+	return run->up || (run->items[i].skip && !m->down_path) ? m->up_path : m->down_path;
 }
 
 static int run_add(mig_run *run, size_t *cap, const mig_module_plan *mod,
@@ -35,6 +44,8 @@ static int run_add(mig_run *run, size_t *cap, const mig_module_plan *mod,
 	}
 	run->items[run->nitems].module = mod;
 	run->items[run->nitems].migration = m;
+	run->items[run->nitems].skip = false;
+	run->items[run->nitems].repeatable = false;
 	run->nitems++;
 	return MIG_OK;
 }
@@ -129,7 +140,10 @@ int mig_engine_plan_down(mig_run *out, const mig_plan *plan, const mig_ledger *l
 			rc = mig_error_set(err, MIG_EUSAGE,
 					   "cannot roll back %s/%lld: its files are gone from '%s'",
 					   module, row->version, mod->dir);
-		else if (!m->down_path)
+		else if (row->skipped) { /* never ran: only its row goes, no .down.sql needed */
+			if ((rc = run_add(out, &cap, mod, m, err)) == MIG_OK)
+				out->items[out->nitems - 1].skip = true;
+		} else if (!m->down_path)
 			rc = mig_error_set(err, MIG_EUSAGE,
 					   "cannot roll back %s/%lld: there is no %s beside '%s'",
 					   module, row->version, plan->ext && !strcmp(plan->ext, ".json")
@@ -186,6 +200,7 @@ int mig_engine_status(mig_module_status **out, size_t *count, const mig_plan *pl
 		for (size_t k = 0; k < napplied; k++) {
 			if (applied[k].dirty)
 				st->dirty = applied[k].version;
+			st->skipped += applied[k].skipped;
 			while (j < mod->nmigrations && mod->migrations[j].version < applied[k].version)
 				j++;
 			if (j == mod->nmigrations || mod->migrations[j].version != applied[k].version) {
@@ -230,8 +245,7 @@ bool mig_sql_wants_no_transaction(const char *sql, size_t len)
 int mig_engine_preflight(const mig_run *run, mig_error *err)
 {
 	for (size_t i = 0; i < run->nitems; i++) {
-		const mig_migration *m = run->items[i].migration;
-		const char *path = run->up ? m->up_path : m->down_path;
+		const char *path = item_path(run, i);
 		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0)
 			return mig_error_set(err, MIG_EUSAGE, "cannot read migration file '%s': %s",
@@ -285,21 +299,53 @@ static int read_and_hash(char **sql, size_t *len, char hex[MIG_CHECKSUM_HEX], co
 	return MIG_OK;
 }
 
-/* Reads the file of run->items[i] into a step (the caller frees *sql). */
+int mig_engine_render(char **out, size_t *out_len, const char *path, const char *text,
+		      size_t len, const mig_config *vars, mig_error *err)
+{
+	unsigned line = 0;
+	mig_error inner = {0};
+	int rc = mig_expand_spans(out, out_len, text, len, mig_config_placeholder, (void *)vars,
+				  &line, &inner);
+	if (rc < 0)
+		return mig_error_set(err, inner.code, "%s (%s:%u)", inner.message, path, line);
+	return MIG_OK;
+}
+
+/* Reads the file of run->items[i] into a step (the caller frees *sql): rendered when it
+ * has envsub spans, with the rendered text's SHA-256 in rendered ("" otherwise). */
 static int load_step(mig_step *step, char **sql, char checksum[MIG_CHECKSUM_HEX],
-		     const mig_run *run, size_t i, mig_error *err)
+		     char rendered[MIG_CHECKSUM_HEX], const mig_run *run, size_t i,
+		     mig_error *err)
 {
 	const mig_module_plan *mod = run->items[i].module;
 	const mig_migration *m = run->items[i].migration;
-	const char *path = run->up ? m->up_path : m->down_path;
+	const char *path = item_path(run, i);
 	size_t len = 0;
 	checksum[0] = '\0';
 	/* a down step records no checksum, but hashing it costs next to reading it */
 	int rc = read_and_hash(sql, &len, checksum, path, err);
 	if (rc < 0)
 		return rc;
+	rendered[0] = '\0';
+	char *text = NULL;
+	size_t text_len = 0;
+	/* a skipped version's SQL never runs: its placeholders need not be set */
+	if (!run->items[i].skip &&
+	    (rc = mig_engine_render(&text, &text_len, path, *sql, len, run->vars, err)) < 0) {
+		free(*sql);
+		*sql = NULL;
+		return rc;
+	}
+	if (text) { /* what runs is the rendered text; the ledger keeps both hashes */
+		free(*sql);
+		*sql = text;
+		len = text_len;
+		if (mig_sha256_hex(rendered, text, text_len) < 0)
+			return mig_error_set(err, MIG_EFAIL, "cannot compute the checksum of '%s'",
+					     path);
+	}
 	if (!run->up)
-		checksum[0] = '\0';
+		checksum[0] = rendered[0] = '\0';
 	*step = (mig_step){
 		.module = mod->name,
 		.version = m->version,
@@ -308,9 +354,12 @@ static int load_step(mig_step *step, char **sql, char checksum[MIG_CHECKSUM_HEX]
 		.sql = *sql,
 		.sql_len = len,
 		.up = run->up,
-		.in_transaction = !mig_sql_wants_no_transaction(*sql, len),
+		.in_transaction = run->items[i].repeatable || !mig_sql_wants_no_transaction(*sql, len),
+		.repeatable = run->items[i].repeatable,
 		.checksum = checksum,
 		.last = i + 1 == run->nitems,
+		.skip = run->items[i].skip,
+		.rendered_checksum = rendered,
 	};
 	return MIG_OK;
 }
@@ -334,10 +383,34 @@ static void pause_ms(long long ms)
 		;
 }
 
+/* Runs the before_up or after_up hook through drv, telling obs. */
+static int run_hook(const mig_sql_driver *drv, void *conn, const mig_hook *hook,
+		    const mig_observer *obs, mig_error *err)
+{
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	int rc = drv->run_hook(conn, hook, err);
+	if (obs && obs->hook_end)
+		obs->hook_end(obs->ctx, hook, mig_elapsed_ms(&start), rc < 0 ? err : NULL);
+	return rc;
+}
+
 int mig_engine_execute_retrying(const mig_sql_driver *drv, void *conn, const mig_run *run,
 				const mig_retry_policy *policy, const mig_observer *obs,
 				mig_error *err)
 {
+	const mig_hooks *hooks = run->up ? run->hooks : NULL;
+	size_t runs_sql = 0; /* files that run SQL: skipped versions only record a row */
+	for (size_t i = 0; i < run->nitems; i++)
+		runs_sql += !run->items[i].skip;
+	if (mig_hooks_any(hooks) && !drv->run_hook)
+		return mig_error_set(err, MIG_EUSAGE, "the '%s' backend cannot run postgres.hooks",
+				     drv->name);
+	if (hooks && hooks->before_up.sql && runs_sql) {
+		int rc = run_hook(drv, conn, &hooks->before_up, obs, err);
+		if (rc < 0)
+			return rc;
+	}
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	unsigned seed = (unsigned)now.tv_nsec ^ (unsigned)getpid();
@@ -345,10 +418,12 @@ int mig_engine_execute_retrying(const mig_sql_driver *drv, void *conn, const mig
 	for (size_t i = 0; i < run->nitems; i++) {
 		mig_step step;
 		char *sql = NULL;
-		char checksum[MIG_CHECKSUM_HEX];
-		int rc = load_step(&step, &sql, checksum, run, i, err);
+		char checksum[MIG_CHECKSUM_HEX], rendered[MIG_CHECKSUM_HEX];
+		int rc = load_step(&step, &sql, checksum, rendered, run, i, err);
 		if (rc < 0)
 			return rc;
+		if (hooks && hooks->after_each.sql && !step.skip)
+			step.after_each = &hooks->after_each;
 		struct timespec start;
 		clock_gettime(CLOCK_MONOTONIC, &start);
 		if (obs && obs->step_begin)
@@ -369,6 +444,17 @@ int mig_engine_execute_retrying(const mig_sql_driver *drv, void *conn, const mig
 			obs->step_end(obs->ctx, run, i, mig_elapsed_ms(&start), rc < 0 ? err : NULL);
 		if (rc < 0)
 			return rc;
+	}
+	if (hooks && hooks->after_up.sql && runs_sql) {
+		int rc = run_hook(drv, conn, &hooks->after_up, obs, err);
+		if (rc < 0 && err) {
+			/* the migrations committed before it: say so, or the user retries them */
+			size_t used = strlen(err->message);
+			snprintf(err->message + used, sizeof err->message - used,
+				 "; the %zu migration%s of this run %s applied", run->nitems,
+				 run->nitems == 1 ? "" : "s", run->nitems == 1 ? "was" : "were");
+		}
+		return rc;
 	}
 	return MIG_OK;
 }
@@ -407,8 +493,31 @@ static int problem_add(mig_problem **list, size_t *n, mig_problem p, mig_error *
 	return MIG_OK;
 }
 
+/* Whether path, unchanged since it ran (sum), renders as it did (row->rendered). */
+static int rendered_same(bool *same, const char *path, const mig_applied *row,
+			 const mig_config *vars, mig_error *err)
+{
+	char *text = NULL, *out = NULL;
+	size_t len = 0, out_len = 0;
+	*same = true;
+	int rc = mig_read_file(&text, &len, path, MIG_SQL_MAX_BYTES, "migration file", err);
+	if (rc == MIG_OK)
+		rc = mig_engine_render(&out, &out_len, path, text, len, vars, err);
+	char sum[MIG_CHECKSUM_HEX];
+	if (rc == MIG_OK && out) {
+		if (mig_sha256_hex(sum, out, out_len) < 0)
+			rc = mig_error_set(err, MIG_EFAIL, "cannot compute the checksum of '%s'", path);
+		else
+			*same = !strcmp(sum, row->rendered);
+	}
+	free(out);
+	free(text);
+	return rc;
+}
+
 int mig_engine_verify_files(mig_problem **out, size_t *count, size_t *checked,
-			    const mig_plan *plan, const mig_ledger *ledger, mig_error *err)
+			    const mig_plan *plan, const mig_ledger *ledger, const mig_config *vars,
+			    mig_error *err)
 {
 	mig_problem *list = NULL;
 	size_t n = 0;
@@ -443,10 +552,18 @@ int mig_engine_verify_files(mig_problem **out, size_t *count, size_t *checked,
 			if ((rc = read_and_hash(NULL, NULL, sum, m->up_path, err)) < 0)
 				break;
 			/* an empty checksum was recorded by `resolve` without a file: nothing to compare */
+			bool same = true;
 			if (row->checksum[0] && strcmp(sum, row->checksum) != 0)
 				rc = problem_add(&list, &n,
 						 (mig_problem){MIG_PROBLEM_CHANGED, mod->name, row->version,
 							       m->up_path},
+						 err);
+			else if (row->rendered[0] && !row->skipped &&
+				 (rc = rendered_same(&same, m->up_path, row, vars, err)) == MIG_OK &&
+				 !same)
+				rc = problem_add(&list, &n,
+						 (mig_problem){MIG_PROBLEM_RENDERED, mod->name,
+							       row->version, m->up_path},
 						 err);
 		}
 	}
@@ -524,17 +641,28 @@ int mig_engine_script(FILE *out, mig_session *s, const mig_run *run, mig_error *
 	mig_step *steps = calloc(run->nitems ? run->nitems : 1, sizeof *steps);
 	char **texts = calloc(run->nitems ? run->nitems : 1, sizeof *texts);
 	char (*sums)[MIG_CHECKSUM_HEX] = calloc(run->nitems ? run->nitems : 1, sizeof *sums);
-	if (!steps || !texts || !sums)
+	char (*renders)[MIG_CHECKSUM_HEX] = calloc(run->nitems ? run->nitems : 1, sizeof *renders);
+	if (!steps || !texts || !sums || !renders)
 		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 	for (size_t i = 0; rc == MIG_OK && i < run->nitems; i++)
-		rc = load_step(&steps[i], &texts[i], sums[i], run, i, err);
+		rc = load_step(&steps[i], &texts[i], sums[i], renders[i], run, i, err);
+	const mig_hooks *hooks = run->hooks;
+	for (size_t i = 0; rc == MIG_OK && hooks && hooks->after_each.sql && i < run->nitems; i++)
+		if (!steps[i].skip)
+			steps[i].after_each = &hooks->after_each;
+	bool runs_sql = false;
+	for (size_t i = 0; i < run->nitems; i++)
+		runs_sql = runs_sql || !run->items[i].skip;
 	if (rc == MIG_OK)
-		rc = s->drv->script(out, s->cfg, &s->ledger, steps, run->nitems, err);
+		rc = s->drv->script(out, s->cfg, &s->ledger, steps, run->nitems,
+				    hooks && runs_sql ? &hooks->before_up : NULL,
+				    hooks && runs_sql ? &hooks->after_up : NULL, err);
 	for (size_t i = 0; texts && i < run->nitems; i++)
 		free(texts[i]);
 	free(texts);
 	free(steps);
 	free(sums);
+	free(renders);
 	return rc;
 }
 

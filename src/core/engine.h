@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "driver/driver.h"
+#include "core/hooks.h"
 #include "core/plan.h"
 #include "core/session.h"
 
@@ -19,6 +20,8 @@
 typedef struct mig_run_item {
 	const mig_module_plan *module;
 	const mig_migration *migration;
+	bool skip; /* only its ledger row: see mig_step.skip (core/environment.h) */
+	bool repeatable; /* migration is a repeatable's as_migration (core/repeatable.h) */
 } mig_run_item;
 
 /* An ordered list of migrations to apply (up) or roll back (down). */
@@ -26,6 +29,11 @@ typedef struct mig_run {
 	bool up;
 	mig_run_item *items;
 	size_t nitems;
+	/* where the `-- migrate:envsub` spans of its files take their values (placeholders:,
+	 * then the environment; set by mig_env_mark); NULL: the environment alone */
+	const mig_config *vars;
+	/* postgres.hooks to run around an up run (core/hooks.h); NULL: none */
+	const mig_hooks *hooks;
 } mig_run;
 
 void mig_run_clear(mig_run *run);
@@ -50,6 +58,9 @@ typedef struct mig_module_status {
 	size_t napplied;
 	size_t pending;
 	long long dirty;       /* the dirty version, 0 when clean */
+	size_t skipped;        /* versions recorded as skipped (`-- migrate:env`) */
+	size_t repeatables;    /* repeatable migrations in the tree */
+	size_t repeatables_outdated; /* of those, new, changed or failed (core/repeatable.h) */
 	size_t missing;        /* applied versions whose file is gone */
 	long long first_missing;
 	bool contract_pending; /* every pending version is a contract file (phase.h) */
@@ -65,6 +76,11 @@ typedef enum mig_problem_kind {
 	MIG_PROBLEM_CHANGED,   /* the applied file's checksum differs from the ledger's */
 	MIG_PROBLEM_FILE_GONE, /* an applied version has no file any more */
 	MIG_PROBLEM_DIRTY,     /* a no-transaction migration did not finish */
+	MIG_PROBLEM_REPEATABLE_CHANGED, /* a repeatable's file differs from what last ran
+					 * (version 0; module and path name it) */
+	MIG_PROBLEM_REPEATABLE_FAILED,  /* a repeatable's file failed the last time it ran */
+	MIG_PROBLEM_RENDERED,  /* the file is unchanged but its envsub spans render otherwise
+				* than when it ran: a placeholder's value changed */
 } mig_problem_kind;
 
 typedef struct mig_problem {
@@ -75,10 +91,18 @@ typedef struct mig_problem {
 } mig_problem;
 
 /* Compares every applied version of the plan's modules with its file (reading and
- * hashing only applied files). *out (caller frees) lists what is wrong; *checked counts
- * the applied versions looked at. */
+ * hashing only applied files), and a file with envsub spans rendered with vars'
+ * placeholders (NULL: the environment alone) with the rendered text that ran. *out
+ * (caller frees) lists what is wrong; *checked counts the applied versions looked at. */
 int mig_engine_verify_files(mig_problem **out, size_t *count, size_t *checked,
-			    const mig_plan *plan, const mig_ledger *ledger, mig_error *err);
+			    const mig_plan *plan, const mig_ledger *ledger, const mig_config *vars,
+			    mig_error *err);
+
+/* Renders the envsub spans of the file at path (text, len) with vars' placeholders
+ * (util/expand.h): *out NULL when it has none, else the caller's. An unset placeholder
+ * is MIG_EUSAGE naming it, the file and the line. */
+int mig_engine_render(char **out, size_t *out_len, const char *path, const char *text,
+		      size_t len, const mig_config *vars, mig_error *err);
 
 /* Checks, before anything runs, that every file of run can be opened and is a regular
  * file within MIG_SQL_MAX_BYTES (MIG_EUSAGE naming it), so a bad file late in a run
@@ -105,6 +129,9 @@ typedef struct mig_observer {
 	 * waiting wait_ms for attempt `attempt` of at most `attempts` */
 	void (*step_retry)(void *ctx, const mig_run *run, size_t i, unsigned attempt,
 			   unsigned attempts, long long wait_ms, const mig_error *why);
+	/* after the before_up or after_up hook ran for ms; failed is its error, else NULL
+	 * (after_each belongs to its step) */
+	void (*hook_end)(void *ctx, const mig_hook *hook, long long ms, const mig_error *failed);
 } mig_observer;
 
 /* An observer of a slice of a run (items offset.. of whole) that tells inner about them as
@@ -133,7 +160,10 @@ typedef struct mig_retry_policy {
 long long mig_retry_wait_ms(const mig_retry_policy *p, unsigned k, unsigned *seed);
 
 /* Reads each file of run, records checksums, runs it through drv, stops at the first
- * failure. Returns MIG_OK or the failure's code with err naming file and line. */
+ * failure. With run->hooks (up only): before_up first when a file will run SQL,
+ * after_each with each such file, after_up after the last (its failure says how many
+ * migrations were applied). Returns MIG_OK or the failure's code with err naming file
+ * and line. */
 int mig_engine_execute(const mig_sql_driver *drv, void *conn, const mig_run *run,
 		       const mig_observer *obs, mig_error *err);
 

@@ -45,3 +45,33 @@ void mig_missing_objects_free(mig_missing_object *objects, size_t n)
 	}
 	free(objects);
 }
+
+void mig_repeatable_ledger_clear(mig_repeatable_ledger *l)
+{
+	for (size_t i = 0; i < l->nrows; i++) {
+		free(l->rows[i].module);
+		free(l->rows[i].name);
+	}
+	free(l->rows);
+	memset(l, 0, sizeof *l);
+}
+
+const mig_repeatable_row *mig_repeatable_ledger_find(const mig_repeatable_ledger *l,
+						     const char *module, const char *name)
+{
+	size_t lo = 0, hi = l->nrows;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const mig_repeatable_row *row = &l->rows[mid];
+		int c = strcmp(row->module, module);
+		if (c == 0)
+			c = strcmp(row->name, name);
+		if (c == 0)
+			return row;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}

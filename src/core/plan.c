@@ -152,8 +152,77 @@ static void free_module(mig_module_plan *mod)
 		free(mod->migrations[i].down_path);
 	}
 	free(mod->migrations);
+	for (size_t i = 0; i < mod->nrepeatables; i++) {
+		free(mod->repeatables[i].as_migration.name);
+		free(mod->repeatables[i].as_migration.up_path);
+	}
+	free(mod->repeatables);
 	free(mod->name);
 	free(mod->dir);
+}
+
+static int compare_repeatables(const void *a, const void *b)
+{
+	return strcmp(((const mig_repeatable *)a)->as_migration.name,
+		      ((const mig_repeatable *)b)->as_migration.name);
+}
+
+/* <dir>/repeatable/: every <name>.sql ([A-Za-z0-9_-]+), sorted by name. Another .sql
+ * name is MIG_EUSAGE naming it; other files are ignored; no directory, no repeatables. */
+static int scan_repeatables(mig_module_plan *mod, mig_error *err)
+{
+	char *dir = mig_path_join(mod->dir, "repeatable");
+	if (!dir)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	DIR *d = opendir(dir);
+	if (!d) {
+		int rc = errno == ENOENT || errno == ENOTDIR
+				 ? MIG_OK
+				 : mig_error_set(err, MIG_EUSAGE, "cannot read '%s': %s", dir,
+						 strerror(errno));
+		free(dir);
+		return rc;
+	}
+	int rc = MIG_OK;
+	size_t cap = 0;
+	struct dirent *de;
+	while (rc == MIG_OK && (de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len < 4 || strcmp(de->d_name + len - 4, ".sql") != 0)
+			continue;
+		char *name = strndup(de->d_name, len - 4);
+		char *path = mig_path_join(dir, de->d_name);
+		if (!name || !path) {
+			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+		} else if (!mig_migration_name_valid(name)) {
+			rc = mig_error_set(err, MIG_EUSAGE,
+					   "bad repeatable migration name '%s': use [A-Za-z0-9_-]+.sql",
+					   path);
+		} else if (mod->nrepeatables == cap) {
+			size_t grown_cap = cap ? cap * 2 : 16;
+			mig_repeatable *grown =
+				realloc(mod->repeatables, grown_cap * sizeof *grown);
+			if (!grown)
+				rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+			else {
+				mod->repeatables = grown;
+				cap = grown_cap;
+			}
+		}
+		if (rc == MIG_OK) {
+			mod->repeatables[mod->nrepeatables++] =
+				(mig_repeatable){{.name = name, .up_path = path}};
+			continue;
+		}
+		free(name);
+		free(path);
+	}
+	closedir(d);
+	free(dir);
+	if (mod->nrepeatables)
+		qsort(mod->repeatables, mod->nrepeatables, sizeof *mod->repeatables,
+		      compare_repeatables);
+	return rc;
 }
 
 /* Pairs sorted entries into migrations, refusing duplicates and orphan down files. */
@@ -286,6 +355,8 @@ static int plan_module(void *ctx, const char *module, const char *dir, size_t in
 		return rc;
 	rc = pair_entries(mod, entries, n, plan->ext, err);
 	free_entries(entries, n);
+	if (rc == MIG_OK)
+		rc = scan_repeatables(mod, err);
 	return rc;
 }
 

@@ -44,11 +44,20 @@ typedef struct mig_migration {
 	char *down_path; /* NULL when there is no .down.sql */
 } mig_migration;
 
+/* A repeatable migration: <dir>/repeatable/<name>.sql, applied by `up` after the
+ * module's versioned files whenever it is new or changed. Its `as_migration` (version 0,
+ * no down file) lets the engine run it as it runs a versioned file. */
+typedef struct mig_repeatable {
+	mig_migration as_migration; /* .name and .up_path are the repeatable's */
+} mig_repeatable;
+
 typedef struct mig_module_plan {
 	char *name;
 	char *dir;                 /* <root>/postgres/<name>; may not exist */
 	mig_migration *migrations; /* ascending by version */
 	size_t nmigrations;
+	mig_repeatable *repeatables; /* <dir>/repeatable/<name>.sql, in name order */
+	size_t nrepeatables;
 } mig_module_plan;
 
 typedef struct mig_plan {

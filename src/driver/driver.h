@@ -15,7 +15,7 @@
 
 /* Bumped whenever a slot is added, removed or changes meaning; the registry refuses a
  * driver built for another version. */
-#define MIG_SQL_DRIVER_VERSION 3
+#define MIG_SQL_DRIVER_VERSION 4
 
 /* One row of schema_migrations. */
 typedef struct mig_applied {
@@ -24,6 +24,10 @@ typedef struct mig_applied {
 	char *name;
 	char checksum[MIG_CHECKSUM_HEX]; /* "" when unknown */
 	bool dirty;                      /* a no-transaction migration began and did not end */
+	char rendered[MIG_CHECKSUM_HEX]; /* SHA-256 of the text as rendered (envsub spans);
+					  * "" when the file had none */
+	bool skipped;                    /* recorded without running: its `-- migrate:env`
+					  * excluded the environment */
 } mig_applied;
 
 /* The ledger as read once per run, sorted by module then version. */
@@ -40,6 +44,28 @@ void mig_ledger_clear(mig_ledger *ledger);
 const mig_applied *mig_ledger_find(const mig_ledger *ledger, const char *module,
 				   long long version);
 
+/* One row of schema_migrations_repeatable: what a repeatable migration last ran as. */
+typedef struct mig_repeatable_row {
+	char *module;
+	char *name;
+	char checksum[MIG_CHECKSUM_HEX]; /* of the file that last applied; "" when none did */
+	char rendered[MIG_CHECKSUM_HEX]; /* of its rendered text ("" without envsub spans) */
+	char failed[MIG_CHECKSUM_HEX];   /* of the file whose last attempt failed; "" after a
+					  * success */
+} mig_repeatable_row;
+
+/* The repeatables' ledger, sorted by module then name. */
+typedef struct mig_repeatable_ledger {
+	mig_repeatable_row *rows;
+	size_t nrows;
+} mig_repeatable_ledger;
+
+void mig_repeatable_ledger_clear(mig_repeatable_ledger *l);
+
+/* The row of (module, name), or NULL. Borrowed. */
+const mig_repeatable_row *mig_repeatable_ledger_find(const mig_repeatable_ledger *l,
+						     const char *module, const char *name);
+
 /* An object an applied migration created that is gone, or an index left invalid. */
 typedef struct mig_missing_object {
 	char *module;  /* "" for an invalid index */
@@ -52,6 +78,14 @@ typedef struct mig_missing_object {
 
 void mig_missing_objects_free(mig_missing_object *objects, size_t n);
 
+/* A file of postgres.hooks as the run will send it (read and rendered up front). */
+typedef struct mig_hook {
+	const char *name; /* "before_up", "after_each" or "after_up" */
+	const char *path; /* for messages */
+	const char *sql;  /* NULL when this hook is not configured */
+	size_t len;
+} mig_hook;
+
 /* One migration file to run, up or down. */
 typedef struct mig_step {
 	const char *module;
@@ -63,8 +97,20 @@ typedef struct mig_step {
 	bool up;                 /* up: insert the ledger row; down: delete it */
 	bool in_transaction;     /* false for `-- migrate:run-in-tx false` files */
 	const char *checksum;    /* up: SHA-256 of the up file, recorded with the row */
+	const char *rendered_checksum; /* up: SHA-256 of sql as rendered from the file's
+					* envsub spans, recorded too; "" without spans */
 	bool last;               /* the last step of the run: its commit waits for the disk
 				  * and so makes every earlier commit of the run durable */
+	const mig_hook *after_each; /* up: run inside the step's transaction (or, for a
+				     * no-transaction file, after its statements) before its
+				     * ledger row; its failure fails the step. NULL: none */
+	bool repeatable;         /* a repeatable migration (version 0): always in one
+				  * transaction, recorded in schema_migrations_repeatable
+				  * (upserted), not tracked; a failure records its checksum
+				  * as failed */
+	bool skip;               /* only the ledger row: up records it as skipped (its
+				  * `-- migrate:env` excludes the environment), down deletes
+				  * a skipped row; no SQL of the file runs */
 } mig_step;
 
 /* What lint asks about one table it has a finding on. */
@@ -91,7 +137,8 @@ typedef struct mig_sql_driver {
 	int (*ledger_prepare)(void *conn, mig_error *err);
 	/* MUST: reads every ledger row in one query; ledger->exists false when there is none. */
 	int (*ledger_read)(void *conn, mig_ledger *ledger, mig_error *err);
-	/* MUST: runs one step and records it in the ledger: in one transaction when
+	/* MUST: runs one step and records it in the ledger (a step->skip only records or
+	 * deletes the row, marked skipped): in one transaction when
 	 * step->in_transaction, else statement by statement between a dirty mark and its
 	 * clearing. A failure is MIG_EFAIL naming the file and line, the server's message
 	 * and SQLSTATE; a transactional step then leaves no trace. */
@@ -112,16 +159,27 @@ typedef struct mig_sql_driver {
 			   mig_error *err);
 	/* MAY (NULL when the backend cannot): writes to out one script for the backend's
 	 * own client that applies steps (all up) as apply would, ledger rows and checksums
-	 * included, after a guard that stops it unless the ledger still holds exactly
+	 * included, with the hooks before_up and after_up (NULL or sql NULL: none) around
+	 * them, after a guard that stops it unless the ledger still holds exactly
 	 * `ledger`. Touches no database. */
 	int (*script)(FILE *out, const mig_sql_config *cfg, const mig_ledger *ledger,
-		      const mig_step *steps, size_t n, mig_error *err);
+		      const mig_step *steps, size_t n, const mig_hook *before_up,
+		      const mig_hook *after_up, mig_error *err);
 	/* MAY (NULL when the backend has no fleets): runs a config's `targets.query` and
 	 * hands back its rows as text, row-major (*cells holds nrows * ncols strings;
 	 * free each and the array). A failing query, or a NULL cell, is MIG_EUSAGE naming
 	 * the server's message or the row. */
 	int (*targets_read)(void *conn, const char *query, char ***cells, size_t *nrows,
 			    size_t *ncols, mig_error *err);
+	/* MAY (NULL when the backend has no hooks; a config with hooks is then refused): runs
+	 * a before_up or after_up hook file in one transaction of its own, recording nothing.
+	 * A failure is MIG_EFAIL naming the hook, its file and line, the server's message and
+	 * SQLSTATE, and leaves no trace. */
+	int (*run_hook)(void *conn, const mig_hook *hook, mig_error *err);
+	/* MAY (NULL when the backend has no repeatable migrations; a tree with some is then
+	 * refused): reads schema_migrations_repeatable in one query (no rows when it does
+	 * not exist). */
+	int (*repeatables_read)(void *conn, mig_repeatable_ledger *out, mig_error *err);
 } mig_sql_driver;
 
 /* The PostgreSQL backend; only src/driver/registry.c names it. */

@@ -4,6 +4,8 @@
 #ifndef MIGRATE_SQL_CONFIG_H
 #define MIGRATE_SQL_CONFIG_H
 
+#include <stdbool.h>
+
 typedef enum mig_lock_mode {
 	MIG_LOCK_ADVISORY, /* pg_try_advisory_lock polling: needs a session-pooled connection */
 	MIG_LOCK_TABLE,    /* a leased row in schema_migrations_lock: works through PgBouncer */
@@ -25,6 +27,9 @@ typedef struct mig_sql_config {
 	/* a fleet's `kind: schema` target: search_path, ledger and lock live in this schema
 	 * (created when the ledger is); NULL for the database's default. Borrowed. */
 	const char *schema;
+	/* the tree has repeatable migrations: the driver may read their ledger together
+	 * with its own (set by up before connecting) */
+	bool read_repeatables;
 } mig_sql_config;
 
 #endif

@@ -11,6 +11,8 @@
 #include "fleet/fleet.h"
 #include "core/mongo_versions.h"
 #include "core/session.h"
+#include "core/environment.h"
+#include "core/repeatable.h"
 
 /* The plan's modules of one scope: a shallow view (free only .modules). */
 static int split_plan(mig_plan *out, const mig_plan *plan, const mig_config *cfg, bool control)
@@ -85,6 +87,14 @@ static int run_change(mig_session *s, const mig_config *cfg, const mig_plan *pla
 		if (rc == MIG_OK)
 			rc = mig_engine_plan_down(&run, plan, &s->ledger, o->module, o->steps, err);
 	}
+	if (rc == MIG_OK)
+		rc = mig_env_mark(&run, cfg, err);
+	if (rc == MIG_OK && o->op == MIG_FLEET_UP) {
+		mig_repeatable_ledger reps = {0};
+		if ((rc = mig_repeatables_read(&reps, s, plan, err)) == MIG_OK)
+			rc = mig_repeatable_plan(&run, plan, &reps, o->module, err);
+		mig_repeatable_ledger_clear(&reps);
+	}
 	if (rc == MIG_OK && run.nitems) {
 		collector c = {r, false};
 		mig_observer obs = {.ctx = &c, .step_end = collect_step};
@@ -115,13 +125,14 @@ static int run_status_of(const mig_plan *plan, const mig_ledger *ledger, mig_fle
 	return rc;
 }
 
-static int run_verify(mig_session *s, const mig_plan *plan, mig_fleet_result *r,
-		      mig_error *err)
+static int run_verify(mig_session *s, const mig_config *cfg, const mig_plan *plan,
+		      mig_fleet_result *r, mig_error *err)
 {
 	mig_problem *problems = NULL;
 	mig_missing_object *objects = NULL;
 	size_t nproblems = 0, checked = 0, nobjects = 0;
-	int rc = mig_engine_verify_files(&problems, &nproblems, &checked, plan, &s->ledger, err);
+	int rc = mig_engine_verify_files(&problems, &nproblems, &checked, plan, &s->ledger,
+					 cfg, err);
 	if (rc == MIG_OK && s->ledger.complete && s->drv->objects_missing)
 		rc = s->drv->objects_missing(s->conn, &objects, &nobjects, err);
 	r->problems += nproblems + nobjects;
@@ -197,7 +208,8 @@ static int versions_run(mig_mongo_versions *mv, mig_fleet_op op, mig_fleet_resul
 	} else if (op == MIG_FLEET_VERIFY) {
 		mig_problem *problems = NULL;
 		size_t n = 0, checked = 0;
-		rc = mig_engine_verify_files(&problems, &n, &checked, mv->plan, &mv->ledger, err);
+		rc = mig_engine_verify_files(&problems, &n, &checked, mv->plan, &mv->ledger, NULL,
+					     err);
 		r->problems += n;
 		if (n)
 			r->behind = true;
@@ -239,7 +251,7 @@ static void run_one(const fleet *f, const mig_plan *plan, const mig_target *targ
 			rc = run_status_of(plan, &s.ledger, r, &err);
 			break;
 		case MIG_FLEET_VERIFY:
-			rc = run_verify(&s, plan, r, &err);
+			rc = run_verify(&s, f->cfg, plan, r, &err);
 			break;
 		case MIG_FLEET_SEED:
 			break;

@@ -38,6 +38,7 @@ typedef struct pg_conn {
 	/* the ledger rows read in the same round trip as the advisory lock (pg_lock), for the
 	 * pg_ledger_read that follows it; NULL once taken */
 	PGresult *ledger_ahead;
+	PGresult *repeatables_ahead; /* schema_migrations_repeatable, read with the ledger */
 	unsigned ledger_prepared; /* bit per ledger_cmds entry prepared in this session */
 } pg_conn;
 
@@ -52,7 +53,23 @@ static const char ledger_ddl[] =
 	" dirty boolean NOT NULL DEFAULT false,"
 	" applied_at timestamptz NOT NULL DEFAULT now(),"
 	" duration_ms bigint,"
-	" PRIMARY KEY (module, version));" MIG_PG_TRACK_DDL;
+	" skipped boolean NOT NULL DEFAULT false,"
+	" rendered_checksum text NOT NULL DEFAULT '',"
+	" PRIMARY KEY (module, version));"
+	/* a ledger created before environments and placeholders had neither column */
+	"ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS"
+	" skipped boolean NOT NULL DEFAULT false;"
+	"ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS"
+	" rendered_checksum text NOT NULL DEFAULT '';"
+	"CREATE TABLE IF NOT EXISTS schema_migrations_repeatable ("
+	" module text NOT NULL,"
+	" name text NOT NULL,"
+	" checksum text NOT NULL DEFAULT '',"
+	" rendered_checksum text NOT NULL DEFAULT '',"
+	" failed_checksum text NOT NULL DEFAULT '',"
+	" applied_at timestamptz NOT NULL DEFAULT now(),"
+	" duration_ms bigint,"
+	" PRIMARY KEY (module, name));" MIG_PG_TRACK_DDL;
 
 /* What a migration file may have SET for the rest of the session, undone after it: the
  * ledger's statements are unqualified, and each file starts where the connection did
@@ -63,33 +80,73 @@ static const char reset_role[] = "RESET ROLE";
 /* sorted as strcmp sorts, so mig_ledger_find can binary-search */
 static const char ledger_select[] =
 	"SELECT module, version, name, checksum, dirty,"
-	" (SELECT to_regclass('schema_migrations_objects') IS NOT NULL)"
+	" (SELECT to_regclass('schema_migrations_objects') IS NOT NULL"
+	"  AND to_regclass('schema_migrations_repeatable') IS NOT NULL), skipped,"
+	" rendered_checksum"
 	" FROM schema_migrations ORDER BY module COLLATE \"C\", version";
 
-/* module, version, name, checksum; duration measured by the server inside the same
- * transaction, from its start to this insert */
+/* The same for a ledger from before those columns (then not complete: preparing it
+ * adds them). */
+static const char ledger_select_legacy[] =
+	"SELECT module, version, name, checksum, dirty, false, false, ''"
+	" FROM schema_migrations ORDER BY module COLLATE \"C\", version";
+
+/* A version whose `-- migrate:env` excludes the environment: recorded, never run. */
+static const char ledger_insert_skipped[] =
+	"INSERT INTO schema_migrations (module, version, name, checksum, duration_ms, skipped)"
+	" VALUES ($1, $2, $3, $4, 0, true)";
+
+/* module, version, name, checksum, rendered checksum; duration measured by the server
+ * inside the same transaction, from its start to this insert */
 static const char ledger_insert[] =
-	"INSERT INTO schema_migrations (module, version, name, checksum, duration_ms)"
-	" VALUES ($1, $2, $3, $4,"
+	"INSERT INTO schema_migrations (module, version, name, checksum, rendered_checksum,"
+	" duration_ms) VALUES ($1, $2, $3, $4, $5,"
 	" (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint)";
 
 static const char ledger_delete[] =
 	"DELETE FROM schema_migrations WHERE module = $1 AND version = $2";
 
+/* A repeatable migration's row: module, name, checksum, rendered checksum. */
+static const char ledger_repeatable[] =
+	"INSERT INTO schema_migrations_repeatable"
+	" (module, name, checksum, rendered_checksum, failed_checksum, applied_at, duration_ms)"
+	" VALUES ($1, $2, $3, $4, '', now(),"
+	" (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint)"
+	" ON CONFLICT (module, name) DO UPDATE SET checksum = EXCLUDED.checksum,"
+	" rendered_checksum = EXCLUDED.rendered_checksum, failed_checksum = '',"
+	" applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms";
+
+/* After a repeatable failed (and rolled back): module, name, the failed file's checksum. */
+static const char ledger_repeatable_failed[] =
+	"INSERT INTO schema_migrations_repeatable (module, name, failed_checksum)"
+	" VALUES ($1, $2, $3)"
+	" ON CONFLICT (module, name) DO UPDATE SET failed_checksum = EXCLUDED.failed_checksum";
+
+/* A down step of module: what its repeatables created may have gone with it, so they
+ * apply again at the next up (their rows stay, with no checksum). */
+static const char repeatables_forget[] =
+	"UPDATE schema_migrations_repeatable SET checksum = '', rendered_checksum = ''"
+	" WHERE module = $1";
+
+static const char repeatable_select[] =
+	"SELECT module, name, checksum, rendered_checksum, failed_checksum"
+	" FROM schema_migrations_repeatable ORDER BY module COLLATE \"C\", name COLLATE \"C\"";
+
 /* The ledger change each transactional migration ends with, prepared on its first use
  * in a session (pg_cmd.h), as the tracking commands are and under the same rule. */
-enum { LEDGER_INSERT, LEDGER_DELETE };
+enum { LEDGER_INSERT, LEDGER_DELETE, LEDGER_REPEATABLE };
 static const struct {
 	const char *name, *sql;
 	int nparams;
 } ledger_cmds[] = {
-	[LEDGER_INSERT] = {"migrate_ledger_insert", ledger_insert, 4},
+	[LEDGER_INSERT] = {"migrate_ledger_insert", ledger_insert, 5},
 	[LEDGER_DELETE] = {"migrate_ledger_delete", ledger_delete, 2},
+	[LEDGER_REPEATABLE] = {"migrate_ledger_repeatable", ledger_repeatable, 4},
 };
 
 static const char ledger_mark_dirty[] =
-	"INSERT INTO schema_migrations (module, version, name, checksum, dirty)"
-	" VALUES ($1, $2, $3, $4, true)"
+	"INSERT INTO schema_migrations (module, version, name, checksum, rendered_checksum, dirty)"
+	" VALUES ($1, $2, $3, $4, $5, true)"
 	" ON CONFLICT (module, version) DO UPDATE SET dirty = true";
 
 static const char ledger_mark_clean[] =
@@ -99,7 +156,7 @@ static const char ledger_mark_clean[] =
 static const char ledger_resolve_applied[] =
 	"INSERT INTO schema_migrations (module, version, name, checksum)"
 	" VALUES ($1, $2, $3, $4)"
-	" ON CONFLICT (module, version) DO UPDATE SET dirty = false";
+	" ON CONFLICT (module, version) DO UPDATE SET dirty = false, skipped = false";
 
 /* The leased lock for `postgres.lock: table`: one row, taken by an upsert that only
  * succeeds when the row is free or its lease has expired, so a crashed holder blocks
@@ -180,6 +237,7 @@ static void on_notice(void *arg, const PGresult *res)
 static void free_conn(pg_conn *pc)
 {
 	PQclear(pc->ledger_ahead);
+	PQclear(pc->repeatables_ahead);
 	PQfinish(pc->conn);
 	mig_pg_track_clear(&pc->track);
 	free(pc);
@@ -344,12 +402,18 @@ static int try_advisory_reading_ahead(pg_conn *pc, bool *got, mig_error *err)
 	snprintf(sql, sizeof sql, "SELECT pg_try_advisory_lock(%s)", pc->lock_key);
 	if (!PQenterPipelineMode(pc->conn))
 		return try_advisory(pc, got, err);
+	/* and the repeatables' ledger when the tree has repeatables: still one round trip */
+	bool reps = pc->cfg->read_repeatables;
 	bool sent = PQsendQueryParams(pc->conn, sql, 0, NULL, NULL, NULL, NULL, 0) &&
 		    PQpipelineSync(pc->conn) &&
 		    PQsendQueryParams(pc->conn, ledger_select, 0, NULL, NULL, NULL, NULL, 0) &&
-		    PQpipelineSync(pc->conn);
+		    PQpipelineSync(pc->conn) &&
+		    (!reps ||
+		     (PQsendQueryParams(pc->conn, repeatable_select, 0, NULL, NULL, NULL, NULL, 0) &&
+		      PQpipelineSync(pc->conn)));
 	PGresult *lock = sent ? pipeline_take(pc->conn) : NULL;
 	PGresult *ledger = sent ? pipeline_take(pc->conn) : NULL;
+	PGresult *repeatables = sent && reps ? pipeline_take(pc->conn) : NULL;
 	int rc = MIG_OK;
 	if (!PQexitPipelineMode(pc->conn) || PQresultStatus(lock) != PGRES_TUPLES_OK) {
 		rc = lock && PQresultStatus(lock) == PGRES_FATAL_ERROR
@@ -359,11 +423,13 @@ static int try_advisory_reading_ahead(pg_conn *pc, bool *got, mig_error *err)
 		*got = PQgetvalue(lock, 0, 0)[0] == 't';
 		if (*got) {
 			pc->ledger_ahead = ledger;
-			ledger = NULL;
+			pc->repeatables_ahead = repeatables;
+			ledger = repeatables = NULL;
 		}
 	}
 	PQclear(lock);
 	PQclear(ledger);
+	PQclear(repeatables);
 	return rc;
 }
 
@@ -475,6 +541,11 @@ static int pg_ledger_read(void *conn, mig_ledger *ledger, mig_error *err)
 	memset(ledger, 0, sizeof *ledger);
 	PGresult *res = pc->ledger_ahead ? pc->ledger_ahead : PQexec(pc->conn, ledger_select);
 	pc->ledger_ahead = NULL;
+	const char *undefined = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (undefined && !strcmp(undefined, "42703")) { /* undefined_column: an older ledger */
+		PQclear(res);
+		res = PQexec(pc->conn, ledger_select_legacy);
+	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 		int rc = MIG_OK;
@@ -502,6 +573,8 @@ static int pg_ledger_read(void *conn, mig_ledger *ledger, mig_error *err)
 		row->name = strdup(PQgetvalue(res, i, 2));
 		snprintf(row->checksum, sizeof row->checksum, "%s", PQgetvalue(res, i, 3));
 		row->dirty = PQgetvalue(res, i, 4)[0] == 't';
+		row->skipped = PQgetvalue(res, i, 6)[0] == 't';
+		snprintf(row->rendered, sizeof row->rendered, "%s", PQgetvalue(res, i, 7));
 		if (!row->module || !row->name) {
 			PQclear(res);
 			mig_ledger_clear(ledger);
@@ -528,15 +601,15 @@ static int step_error(const mig_step *step, const char *stmt_text, const mig_sql
 
 /* The statements of a step's file as NUL-terminated strings inside *text (caller frees
  * both). */
-static int split_step(const mig_step *step, char **text, mig_sql_stmt **stmts, size_t *n,
-		      mig_error *err)
+static int split_text(const char *sql, size_t len, char **text, mig_sql_stmt **stmts,
+		      size_t *n, mig_error *err)
 {
-	*text = malloc(step->sql_len + 1);
+	*text = malloc(len + 1);
 	if (!*text)
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
-	memcpy(*text, step->sql, step->sql_len);
-	(*text)[step->sql_len] = '\0';
-	if (mig_sql_split(stmts, n, step->sql, step->sql_len) < 0) {
+	memcpy(*text, sql, len);
+	(*text)[len] = '\0';
+	if (mig_sql_split(stmts, n, sql, len) < 0) {
 		free(*text);
 		*text = NULL;
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
@@ -550,6 +623,30 @@ static int split_step(const mig_step *step, char **text, mig_sql_stmt **stmts, s
 			(*text)[end - 1] = '\0';
 	}
 	return MIG_OK;
+}
+
+static int split_step(const mig_step *step, char **text, mig_sql_stmt **stmts, size_t *n,
+		      mig_error *err)
+{
+	return split_text(step->sql, step->sql_len, text, stmts, n, err);
+}
+
+/* A hook file split into statements, as split_step splits a migration. */
+typedef struct split_hook {
+	char *text;
+	mig_sql_stmt *stmts;
+	size_t n;
+} split_hook;
+
+/* The error of hook statement j failing with res, named after the hook's file. */
+static int hook_step_error(const mig_step *step, const mig_hook *hook, const split_hook *h,
+			   size_t j, const PGresult *res, mig_error *err)
+{
+	mig_step hs = *step;
+	hs.path = hook->path;
+	hs.sql = hook->sql;
+	hs.sql_len = hook->len;
+	return step_error(&hs, h->text + h->stmts[j].offset, &h->stmts[j], res, err);
 }
 
 static void timeout_statements(const mig_sql_config *cfg, bool local, char *lock, char *stmt,
@@ -621,25 +718,30 @@ typedef struct sent_cmd {
 /* Sends BEGIN, the timeouts, every statement, the ledger change and COMMIT as one
  * pipeline and reads the results: one round trip for the whole migration. */
 static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
-				const mig_sql_stmt *stmts, size_t n, mig_error *err)
+				const mig_sql_stmt *stmts, size_t n, const split_hook *hook,
+				mig_error *err)
 {
 	char version[24], lock_sql[64], stmt_sql[64];
 	snprintf(version, sizeof version, "%lld", step->version);
 	const char *params[] = {step->module, version, step->name,
-				step->checksum ? step->checksum : ""};
+				step->checksum ? step->checksum : "",
+				step->rendered_checksum ? step->rendered_checksum : ""};
 	timeout_statements(pc->cfg, true, lock_sql, stmt_sql, sizeof lock_sql);
 
+	const char *rparams[] = {step->module, step->name, params[3], params[4]};
 	mig_pg_track_step ts;
 	int rc = mig_pg_track_scan(&ts, step, text, stmts, n, err);
 	if (rc < 0)
 		return rc;
+	if (step->repeatable) /* re-run at will: what it creates belongs to no version */
+		ts.creates = ts.drops = false;
 	if ((rc = mig_pg_track_begin(&pc->track, pc->conn, &ts, err)) < 0) {
 		mig_pg_track_step_clear(&ts);
 		return rc;
 	}
 	/* the file's statements and the framing: BEGIN, two timeouts, synchronous_commit,
 	 * two resets, the ledger change (and its prepare), COMMIT */
-	size_t total = n + 9 + 2 * MIG_PG_TRACK_MAX_CMDS;
+	size_t total = n + (hook ? hook->n : 0) + 9 + 2 * MIG_PG_TRACK_MAX_CMDS;
 	sent_cmd *role = malloc(total * sizeof *role);
 	if (!role) {
 		mig_pg_track_step_clear(&ts);
@@ -699,16 +801,22 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 	SEND_CMDS();
 	for (size_t i = 0; i < n; i++)
 		SEND(text + stmts[i].offset, 0, NULL, (long)i);
+	/* postgres.hooks.after_each, in the same transaction: its statement j is -2 - j */
+	for (size_t j = 0; hook && j < hook->n; j++)
+		SEND(hook->text + hook->stmts[j].offset, 0, NULL, -2 - (long)j);
 	/* the ledger's commands find their tables whatever the file set; the next file
 	 * starts from the connection's search_path and role too */
 	SEND(reset_search_path, 0, NULL, -1);
 	SEND(reset_role, 0, NULL, -1);
 	ncmds = mig_pg_track_after(cmds, &pc->track, &ts, NULL, may_prepare);
 	SEND_CMDS();
-	int lc = step->up ? LEDGER_INSERT : LEDGER_DELETE;
+	int lc = step->repeatable ? LEDGER_REPEATABLE : step->up ? LEDGER_INSERT : LEDGER_DELETE;
 	ncmds = mig_pg_fixed(cmds, 0, &pc->ledger_prepared, lc, ledger_cmds[lc].name,
-			     ledger_cmds[lc].sql, ledger_cmds[lc].nparams, params, may_prepare);
+			     ledger_cmds[lc].sql, ledger_cmds[lc].nparams,
+			     step->repeatable ? rparams : params, may_prepare);
 	SEND_CMDS();
+	if (!step->up)
+		SEND(repeatables_forget, 1, params, -1);
 	SEND("COMMIT", 0, NULL, -1);
 #undef SEND
 #undef SEND_CMDS
@@ -722,7 +830,10 @@ drain:
 			int status = PQresultStatus(res);
 			if (role[i].prepared && status == PGRES_COMMAND_OK)
 				*role[i].prepared |= 1u << role[i].id;
-			if (status == PGRES_FATAL_ERROR && rc == MIG_OK) {
+			if (status == PGRES_FATAL_ERROR && rc == MIG_OK && role[i].stmt <= -2 && hook) {
+				rc = hook_step_error(step, step->after_each, hook,
+						     (size_t)(-2 - role[i].stmt), res, err);
+			} else if (status == PGRES_FATAL_ERROR && rc == MIG_OK) {
 				const mig_sql_stmt *s = role[i].stmt >= 0 ? &stmts[role[i].stmt] : NULL;
 				rc = step_error(step, s ? text + s->offset : NULL, s, res, err);
 			}
@@ -756,13 +867,15 @@ static int run_statements(pg_conn *pc, const mig_step *step, char *text,
 /* Runs each statement on its own (so CREATE INDEX CONCURRENTLY works), between a dirty
  * mark and its clearing: a crash halfway leaves the module visibly dirty. */
 static int apply_outside_transaction(pg_conn *pc, const mig_step *step, char *text,
-				     const mig_sql_stmt *stmts, size_t n, mig_error *err)
+				     const mig_sql_stmt *stmts, size_t n, const split_hook *hook,
+				     mig_error *err)
 {
 	char version[24], duration[24], lock_sql[64], stmt_sql[64];
 	snprintf(version, sizeof version, "%lld", step->version);
 	const char *params[] = {step->module, version, step->name,
-				step->checksum ? step->checksum : ""};
-	int rc = exec_params(pc, ledger_mark_dirty, 4, params, "cannot mark the migration dirty",
+				step->checksum ? step->checksum : "",
+				step->rendered_checksum ? step->rendered_checksum : ""};
+	int rc = exec_params(pc, ledger_mark_dirty, 5, params, "cannot mark the migration dirty",
 			     err);
 	if (rc < 0)
 		return rc;
@@ -786,6 +899,13 @@ static int apply_outside_transaction(pg_conn *pc, const mig_step *step, char *te
 	}
 	long long started = now_ms();
 	rc = run_statements(pc, step, text, stmts, n, err);
+	if (rc == MIG_OK && hook) { /* after_each: after the last statement, before the row */
+		mig_step hs = *step;
+		hs.path = step->after_each->path;
+		hs.sql = step->after_each->sql;
+		hs.sql_len = step->after_each->len;
+		rc = run_statements(pc, &hs, hook->text, hook->stmts, hook->n, err);
+	}
 	/* what the file SET (search_path, role) and the timeouts end before the ledger's
 	 * statements, as inside a transaction */
 	char reset[128];
@@ -807,8 +927,13 @@ static int apply_outside_transaction(pg_conn *pc, const mig_step *step, char *te
 	mig_pg_track_step_clear(&ts);
 	if (rc < 0)
 		return rc;
-	if (!step->up)
-		return exec_params(pc, ledger_delete, 2, params, "cannot delete the ledger row", err);
+	if (!step->up) {
+		rc = exec_params(pc, ledger_delete, 2, params, "cannot delete the ledger row", err);
+		if (rc == MIG_OK)
+			rc = exec_params(pc, repeatables_forget, 1, params,
+					 "cannot mark the module's repeatables", err);
+		return rc;
+	}
 	snprintf(duration, sizeof duration, "%lld", now_ms() - started);
 	const char *clean[] = {step->module, version, duration};
 	return exec_params(pc, ledger_mark_clean, 3, clean, "cannot clear the dirty mark", err);
@@ -856,18 +981,138 @@ static int pg_apply(void *conn, const mig_step *step, mig_error *err)
 	int rc = renew_lease(pc, err);
 	if (rc < 0)
 		return rc;
+	if (step->skip) { /* recorded (or its record removed), its SQL never run */
+		char v[24];
+		snprintf(v, sizeof v, "%lld", step->version);
+		const char *params[] = {step->module, v, step->name,
+					step->checksum ? step->checksum : ""};
+		return step->up ? exec_params(pc, ledger_insert_skipped, 4, params,
+					      "cannot record the skipped migration", err)
+				: exec_params(pc, ledger_delete, 2, params,
+					      "cannot delete the ledger row", err);
+	}
 	rc = split_step(step, &text, &stmts, &n, err);
 	if (rc < 0)
 		return rc;
-	if (step->in_transaction)
-		rc = apply_in_transaction(pc, step, text, stmts, n, err);
+	split_hook hook = {0};
+	if (step->after_each && step->after_each->sql &&
+	    (rc = split_text(step->after_each->sql, step->after_each->len, &hook.text, &hook.stmts,
+			     &hook.n, err)) < 0) {
+		free(stmts);
+		free(text);
+		return rc;
+	}
+	const split_hook *h = step->after_each && step->after_each->sql ? &hook : NULL;
+	if (step->in_transaction || step->repeatable)
+		rc = apply_in_transaction(pc, step, text, stmts, n, h, err);
 	else
-		rc = apply_outside_transaction(pc, step, text, stmts, n, err);
+		rc = apply_outside_transaction(pc, step, text, stmts, n, h, err);
+	free(hook.stmts);
+	free(hook.text);
 	free(stmts);
 	free(text);
 	/* a lost lease cancels the running statement: say why it stopped */
 	if (rc < 0 && renew_lease(pc, err) < 0)
 		return MIG_EFAIL;
+	if (rc < 0 && step->repeatable && PQstatus(pc->conn) == CONNECTION_OK) {
+		/* for verify: this file failed (its transaction left nothing else) */
+		const char *fparams[] = {step->module, step->name,
+					 step->checksum ? step->checksum : ""};
+		mig_error ignored = {0};
+		exec_params(pc, ledger_repeatable_failed, 3, fparams, "", &ignored);
+	}
+	return rc;
+}
+
+static int pg_repeatables_read(void *conn, mig_repeatable_ledger *out, mig_error *err)
+{
+	pg_conn *pc = conn;
+	memset(out, 0, sizeof *out);
+	PGresult *res = pc->repeatables_ahead ? pc->repeatables_ahead
+					      : PQexec(pc->conn, repeatable_select);
+	pc->repeatables_ahead = NULL;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		int rc = state && !strcmp(state, "42P01") /* never created: nothing applied */
+				 ? MIG_OK
+			 : res ? result_error(res, "cannot read schema_migrations_repeatable", err)
+			       : conn_error(pc, "cannot read schema_migrations_repeatable", err);
+		PQclear(res);
+		return rc;
+	}
+	int n = PQntuples(res);
+	out->rows = calloc(n ? (size_t)n : 1, sizeof *out->rows);
+	int rc = out->rows ? MIG_OK : mig_error_set(err, MIG_EFAIL, "out of memory");
+	for (int i = 0; rc == MIG_OK && i < n; i++) {
+		mig_repeatable_row *row = &out->rows[out->nrows++];
+		row->module = strdup(PQgetvalue(res, i, 0));
+		row->name = strdup(PQgetvalue(res, i, 1));
+		snprintf(row->checksum, sizeof row->checksum, "%s", PQgetvalue(res, i, 2));
+		snprintf(row->rendered, sizeof row->rendered, "%s", PQgetvalue(res, i, 3));
+		snprintf(row->failed, sizeof row->failed, "%s", PQgetvalue(res, i, 4));
+		if (!row->module || !row->name)
+			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+	}
+	PQclear(res);
+	if (rc < 0)
+		mig_repeatable_ledger_clear(out);
+	return rc;
+}
+
+/* before_up / after_up: BEGIN, the timeouts, the hook's statements, COMMIT; the session
+ * then starts from its own search_path and role again, as after a migration. */
+static int pg_run_hook(void *conn, const mig_hook *hook, mig_error *err)
+{
+	pg_conn *pc = conn;
+	if (!hook->sql)
+		return MIG_OK;
+	int rc = renew_lease(pc, err);
+	if (rc < 0)
+		return rc;
+	split_hook h = {0};
+	if ((rc = split_text(hook->sql, hook->len, &h.text, &h.stmts, &h.n, err)) < 0)
+		return rc;
+	char lock_sql[64], stmt_sql[64];
+	timeout_statements(pc->cfg, true, lock_sql, stmt_sql, sizeof lock_sql);
+	rc = exec_simple(pc, "BEGIN", "cannot begin the hook's transaction", err);
+	if (rc == MIG_OK && lock_sql[0])
+		rc = exec_simple(pc, lock_sql, "cannot set lock_timeout", err);
+	if (rc == MIG_OK && stmt_sql[0])
+		rc = exec_simple(pc, stmt_sql, "cannot set statement_timeout", err);
+	mig_step pseudo = {.module = hook->name, .up = true};
+	for (size_t j = 0; rc == MIG_OK && j < h.n; j++) {
+		PGresult *res = PQexec(pc->conn, h.text + h.stmts[j].offset);
+		int status = PQresultStatus(res);
+		if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK &&
+		    status != PGRES_EMPTY_QUERY) {
+			if (!res) {
+				rc = conn_error(pc, "connection lost", err);
+			} else {
+				rc = hook_step_error(&pseudo, hook, &h, j, res, err);
+				/* "before_up/0 failed: ..." reads as "hook before_up failed: ..." */
+				const char *rest = err ? strstr(err->message, " failed: ") : NULL;
+				if (rest) {
+					char msg[sizeof err->message];
+					snprintf(msg, sizeof msg, "hook %s%s", hook->name, rest);
+					snprintf(err->message, sizeof err->message, "%s", msg);
+				}
+			}
+		}
+		PQclear(res);
+	}
+	free(h.stmts);
+	free(h.text);
+	if (rc == MIG_OK)
+		rc = exec_simple(pc, "COMMIT", "cannot commit the hook's transaction", err);
+	if (PQtransactionStatus(pc->conn) != PQTRANS_IDLE) {
+		PGresult *rb = PQexec(pc->conn, "ROLLBACK");
+		PQclear(rb);
+	}
+	if (rc == MIG_OK) {
+		char reset[64];
+		snprintf(reset, sizeof reset, "%s; %s", reset_search_path, reset_role);
+		rc = exec_simple(pc, reset, "cannot reset the session", err);
+	}
 	return rc;
 }
 
@@ -910,6 +1155,8 @@ const mig_sql_driver mig_pg_driver = {
 	.table_facts = pg_table_facts,
 	.script = mig_pg_script,
 	.targets_read = pg_targets_read,
+	.run_hook = pg_run_hook,
+	.repeatables_read = pg_repeatables_read,
 };
 
 const char *const mig_pg_ledger_ddl = ledger_ddl;

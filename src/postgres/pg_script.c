@@ -126,11 +126,34 @@ static void key(FILE *out, const mig_step *step, bool with_name)
 		literal(out, step->name);
 		fputs(", ", out);
 		literal(out, step->checksum ? step->checksum : "");
+		fputs(", ", out);
+		literal(out, step->rendered_checksum ? step->rendered_checksum : "");
 	}
 }
 
+/* The text of a hook as body() writes a file's. */
+static void hook_body(FILE *out, const mig_hook *hook)
+{
+	mig_step as_step = {.sql = hook->sql, .sql_len = hook->len};
+	body(out, &as_step);
+}
+
+/* before_up / after_up: its own transaction, as pg.c's run_hook */
+static void hook_transaction(FILE *out, const mig_sql_config *cfg, const mig_hook *hook)
+{
+	if (!hook || !hook->sql)
+		return;
+	fprintf(out, "-- postgres.hooks.%s (%s)\nBEGIN;\n", hook->name, hook->path);
+	timeouts(out, cfg, "SET LOCAL");
+	hook_body(out, hook);
+	fputs("COMMIT;\n", out);
+	fputs(reset_session, out);
+	fputc('\n', out);
+}
+
 int mig_pg_script(FILE *out, const mig_sql_config *cfg, const mig_ledger *ledger,
-		  const mig_step *steps, size_t n, mig_error *err)
+		  const mig_step *steps, size_t n, const mig_hook *before_up,
+		  const mig_hook *after_up, mig_error *err)
 {
 	char digest[MIG_CHECKSUM_HEX];
 	int rc = ledger_digest(digest, ledger, err);
@@ -140,29 +163,69 @@ int mig_pg_script(FILE *out, const mig_sql_config *cfg, const mig_ledger *ledger
 		     "-- run with: psql -v ON_ERROR_STOP=1 -f FILE\n",
 		n, n == 1 ? "" : "s");
 	guard(out, cfg, digest, ledger->nrows);
+	hook_transaction(out, cfg, before_up);
 	for (size_t i = 0; i < n; i++) {
 		const mig_step *s = &steps[i];
-		fprintf(out, "-- %s/%lld_%s (%s)%s\n", s->module, s->version, s->name, s->path,
-			s->in_transaction ? "" : ", outside a transaction");
+		if (s->skip) { /* as pg.c's apply: the row alone, marked skipped */
+			fprintf(out,
+				"-- %s/%lld_%s (%s): skipped, its -- migrate:env excludes this environment\n"
+				"INSERT INTO schema_migrations (module, version, name, checksum,"
+				" rendered_checksum, duration_ms, skipped) VALUES (",
+				s->module, s->version, s->name, s->path);
+			key(out, s, true);
+			fputs(", 0, true);\n\n", out);
+			continue;
+		}
+		if (s->repeatable)
+			fprintf(out, "-- repeatable %s/%s (%s)\n", s->module, s->name, s->path);
+		else
+			fprintf(out, "-- %s/%lld_%s (%s)%s\n", s->module, s->version, s->name,
+				s->path, s->in_transaction ? "" : ", outside a transaction");
 		if (s->in_transaction) {
 			fputs("BEGIN;\n", out);
 			timeouts(out, cfg, "SET LOCAL");
 			body(out, s);
+			if (s->after_each && s->after_each->sql) {
+				fprintf(out, "-- postgres.hooks.after_each (%s)\n", s->after_each->path);
+				hook_body(out, s->after_each);
+			}
 			fputs(reset_session, out);
-			fputs("INSERT INTO schema_migrations (module, version, name, checksum, duration_ms)"
-			      " VALUES (", out);
+			if (s->repeatable) { /* as pg.c's ledger_repeatable */
+				fputs("INSERT INTO schema_migrations_repeatable (module, name, checksum,"
+				      " rendered_checksum, failed_checksum, applied_at, duration_ms)"
+				      " VALUES (", out);
+				literal(out, s->module);
+				fputs(", ", out);
+				literal(out, s->name);
+				fputs(", ", out);
+				literal(out, s->checksum ? s->checksum : "");
+				fputs(", ", out);
+				literal(out, s->rendered_checksum ? s->rendered_checksum : "");
+				fputs(", '', now(), (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint)\n"
+				      "  ON CONFLICT (module, name) DO UPDATE SET checksum = EXCLUDED.checksum,"
+				      " rendered_checksum = EXCLUDED.rendered_checksum, failed_checksum = '',"
+				      " applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms;\n"
+				      "COMMIT;\n\n", out);
+				continue;
+			}
+			fputs("INSERT INTO schema_migrations (module, version, name, checksum,"
+			      " rendered_checksum, duration_ms) VALUES (", out);
 			key(out, s, true);
 			fputs(", (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint);\n"
 			      "COMMIT;\n\n", out);
 			continue;
 		}
 		/* dirty until the last statement succeeds, as `migrate up` marks it */
-		fputs("INSERT INTO schema_migrations (module, version, name, checksum, dirty) VALUES (",
-		      out);
+		fputs("INSERT INTO schema_migrations (module, version, name, checksum, rendered_checksum,"
+		      " dirty) VALUES (", out);
 		key(out, s, true);
 		fputs(", true)\n  ON CONFLICT (module, version) DO UPDATE SET dirty = true;\n", out);
 		timeouts(out, cfg, "SET");
 		body(out, s);
+		if (s->after_each && s->after_each->sql) {
+			fprintf(out, "-- postgres.hooks.after_each (%s)\n", s->after_each->path);
+			hook_body(out, s->after_each);
+		}
 		fputs(reset_session, out);
 		if (cfg->lock_timeout_ms >= 0)
 			fputs("RESET lock_timeout;\n", out);
@@ -174,6 +237,7 @@ int mig_pg_script(FILE *out, const mig_sql_config *cfg, const mig_ledger *ledger
 		literal(out, s->module);
 		fprintf(out, " AND version = %lld;\n\n", s->version);
 	}
+	hook_transaction(out, cfg, after_up);
 	if (fflush(out) != 0 || ferror(out))
 		return mig_error_set(err, MIG_EFAIL, "cannot write the script");
 	return MIG_OK;

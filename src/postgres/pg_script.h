@@ -14,6 +14,7 @@ long long mig_pg_lock_key(const mig_sql_config *cfg);
 
 /* The driver's `script` slot (see driver.h). */
 int mig_pg_script(FILE *out, const mig_sql_config *cfg, const mig_ledger *ledger,
-		  const mig_step *steps, size_t n, mig_error *err);
+		  const mig_step *steps, size_t n, const mig_hook *before_up,
+		  const mig_hook *after_up, mig_error *err);
 
 #endif

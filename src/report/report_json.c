@@ -11,10 +11,13 @@ static void append_planned(json_t *list, const char *backend, const mig_run *run
 	for (size_t i = 0; list && run && i < run->nitems; i++) {
 		const mig_migration *m = run->items[i].migration;
 		json_array_append_new(
-			list, json_pack("{s:s, s:s, s:I, s:s, s:s}", "backend", backend, "module",
+			list, json_pack("{s:s, s:s, s:I, s:s, s:s, s:b}", "backend", backend, "module",
 					run->items[i].module->name, "version",
 					(json_int_t)m->version, "name", m->name, "file",
-					run->up ? m->up_path : m->down_path));
+					run->up || !m->down_path ? m->up_path : m->down_path,
+					"environment_skip", run->items[i].skip));
+		json_object_set_new(json_array_get(list, json_array_size(list) - 1), "repeatable",
+				    json_boolean(run->items[i].repeatable));
 	}
 }
 
@@ -62,10 +65,15 @@ static void append_results(json_t *list, const mig_run *run, const mig_run_repor
 		const mig_migration *m = run->items[i].migration;
 		const mig_step_result *res = r->items && i < r->nitems ? &r->items[i] : NULL;
 		mig_step_state st = res ? res->state : MIG_STEP_SKIPPED;
-		const char *path = run->up ? m->up_path : m->down_path;
+		const char *path = run->up || !m->down_path ? m->up_path : m->down_path;
+		/* "env_skipped": recorded without running (`-- migrate:env`); "skipped": not
+		 * reached because an earlier step failed */
 		const char *state = st == MIG_STEP_FAILED ? "failed"
-				    : st == MIG_STEP_DONE ? (run->up ? "applied" : "rolled_back")
-							  : "skipped";
+				    : st == MIG_STEP_DONE
+					    ? (run->items[i].skip && run->up ? "env_skipped"
+					       : run->up		  ? "applied"
+									  : "rolled_back")
+					    : "skipped";
 		json_t *error = json_null();
 		if (st == MIG_STEP_FAILED) {
 			error = error_json(&res->error, path);
@@ -83,6 +91,9 @@ static void append_results(json_t *list, const mig_run *run, const mig_run_repor
 										  ? &results[i]
 										  : NULL));
 		}
+		if (item)
+			json_object_set_new(item, "repeatable",
+					    json_boolean(run->items[i].repeatable));
 		json_array_append_new(list, item);
 	}
 }
@@ -111,6 +122,32 @@ int mig_report_run_result_json_full(FILE *out, const mig_run *run, const mig_run
 				(json_int_t)(r->files_executed + (mongo_r ? mongo_r->files_executed : 0)),
 				"duration_ms",
 				(json_int_t)mig_elapsed_ms(&r->start));
+	const mig_hooks *hooks = run ? run->hooks : NULL;
+	if (doc && mig_hooks_any(hooks)) {
+		json_t *h = json_object();
+		const mig_hook *list3[] = {&hooks->before_up, &hooks->after_each, &hooks->after_up};
+		const mig_hook_result *res3[] = {&r->before_up, NULL, &r->after_up};
+		for (size_t k = 0; h && k < 3; k++) {
+			const mig_hook *hk = list3[k];
+			if (!hk->sql)
+				continue;
+			const mig_hook_result *hr = res3[k];
+			/* after_each runs inside each migration: its outcome is theirs */
+			const char *state = !hr	       ? "with_each_migration"
+					    : hr->failed ? "failed"
+					    : hr->ran    ? "ran"
+							 : "not_run";
+			json_object_set_new(
+				h, hk->name,
+				json_pack("{s:s, s:s, s:I, s:o}", "file", hk->path, "state", state, "ms",
+					  (json_int_t)(hr ? hr->ms : 0), "error",
+					  hr && hr->failed ? error_json(&hr->error, hk->path)
+							   : json_null()));
+			if (hr && hr->failed)
+				explained = true;
+		}
+		json_object_set_new(doc, "hooks", h);
+	}
 	/* a failure no migration explains: the lock, the connection, a refusal */
 	if (doc && rc < 0 && !explained && failure)
 		json_object_set_new(doc, "error", error_json(failure, NULL));
@@ -129,7 +166,7 @@ static const char *state_of(const mig_module_status *st)
 		return "not_enabled";
 	if (st->contract_pending)
 		return "contract_pending";
-	return st->pending ? "pending" : "up_to_date";
+	return st->pending || st->repeatables_outdated ? "pending" : "up_to_date";
 }
 
 static const char *mongo_state_name(mig_mongo_state state)
@@ -185,13 +222,16 @@ static json_t *modules_json(const mig_module_status *rows, size_t n)
 		const mig_module_status *st = &rows[i];
 		json_array_append_new(
 			modules,
-			json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:I, s:s}", "module",
-				  st->module, "enabled", st->enabled, "applied",
+			json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:s}",
+				  "module", st->module, "enabled", st->enabled, "applied",
 				  (json_int_t)st->applied, "latest", (json_int_t)st->latest,
 				  "applied_count", (json_int_t)st->napplied, "pending",
 				  (json_int_t)st->pending, "dirty_version",
 				  st->dirty ? json_integer(st->dirty) : json_null(), "missing",
-				  (json_int_t)st->missing, "state", state_of(st)));
+				  (json_int_t)st->missing, "skipped", (json_int_t)st->skipped,
+				  "repeatables", (json_int_t)st->repeatables,
+				  "repeatables_outdated", (json_int_t)st->repeatables_outdated,
+				  "state", state_of(st)));
 	}
 	return modules;
 }
@@ -244,6 +284,12 @@ static const char *problem_name(mig_problem_kind kind)
 		return "file_gone";
 	case MIG_PROBLEM_DIRTY:
 		return "dirty";
+	case MIG_PROBLEM_RENDERED:
+		return "rendered_changed";
+	case MIG_PROBLEM_REPEATABLE_CHANGED:
+		return "repeatable_changed";
+	case MIG_PROBLEM_REPEATABLE_FAILED:
+		return "repeatable_failed";
 	}
 	return "unknown";
 }

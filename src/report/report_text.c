@@ -18,12 +18,29 @@ int mig_report_run(FILE *out, const char *backend, const mig_run *run, const mig
 	if (run->nitems == 0 && !(mongo_run && mongo_run->nitems))
 		fprintf(out, "nothing to %s%s\n", run->up ? "apply" : "roll back",
 			mongo ? " in PostgreSQL" : "");
+	const mig_hooks *hooks = NULL;
+	for (size_t i = 0; run->up && run->hooks && i < run->nitems && !hooks; i++)
+		if (!run->items[i].skip) /* hooks run only when some file runs SQL */
+			hooks = run->hooks;
+	if (hooks && hooks->before_up.sql)
+		fprintf(out, "would run hook before_up (%s)\n", hooks->before_up.path);
 	for (size_t i = 0; i < run->nitems; i++) {
 		const mig_migration *m = run->items[i].migration;
-		fprintf(out, "would %s %s/%0*lld_%s (%s)\n", run->up ? "apply" : "roll back",
-			run->items[i].module->name, (int)m->width, m->version, m->name,
-			run->up ? m->up_path : m->down_path);
+		const char *verb = run->items[i].skip
+					   ? (run->up ? "record as skipped" : "remove skipped")
+					   : (run->up ? "apply" : "roll back");
+		if (run->items[i].repeatable)
+			fprintf(out, "would apply repeatable %s/%s (%s)\n", run->items[i].module->name,
+				m->name, m->up_path);
+		else
+			fprintf(out, "would %s %s/%0*lld_%s (%s)\n", verb, run->items[i].module->name,
+				(int)m->width, m->version, m->name,
+				run->up || !m->down_path ? m->up_path : m->down_path);
+		if (hooks && hooks->after_each.sql && !run->items[i].skip)
+			fprintf(out, "  with hook after_each (%s)\n", hooks->after_each.path);
 	}
+	if (hooks && hooks->after_up.sql)
+		fprintf(out, "would run hook after_up (%s)\n", hooks->after_up.path);
 	for (size_t i = 0; mongo_run && i < mongo_run->nitems; i++) {
 		const mig_migration *m = mongo_run->items[i].migration;
 		fprintf(out, "would %s mongodb %s/%0*lld_%s (%s)\n",
@@ -52,10 +69,19 @@ static void state_text(const mig_module_status *st, char *buf, size_t size)
 		snprintf(buf, size, "not enabled");
 	else if (st->contract_pending)
 		snprintf(buf, size, "contract pending");
-	else if (st->pending)
+	else if (st->pending || st->repeatables_outdated)
 		snprintf(buf, size, "pending");
 	else
 		snprintf(buf, size, "up to date");
+	if (st->repeatables_outdated) {
+		size_t used = strlen(buf);
+		snprintf(buf + used, size - used, ", %zu repeatable%s outdated",
+			 st->repeatables_outdated, st->repeatables_outdated == 1 ? "" : "s");
+	}
+	if (st->skipped) {
+		size_t used = strlen(buf);
+		snprintf(buf + used, size - used, ", %zu skipped (environment)", st->skipped);
+	}
 }
 
 static void status_postgres(FILE *out, const mig_module_status *rows, size_t n,
@@ -212,6 +238,19 @@ static void print_problems(FILE *out, const char *backend, const mig_problem *pr
 			fprintf(out, "changed  %s %s/%lld: '%s' differs from the file that ran\n",
 				backend, p->module, p->version, p->path);
 			break;
+		case MIG_PROBLEM_REPEATABLE_CHANGED:
+			fprintf(out, "changed  %s repeatable %s: '%s' differs from what last ran (run 'migrate up')\n",
+				backend, p->module, p->path);
+			break;
+		case MIG_PROBLEM_REPEATABLE_FAILED:
+			fprintf(out, "failed   %s repeatable %s: '%s' failed the last time it ran\n",
+				backend, p->module, p->path);
+			break;
+		case MIG_PROBLEM_RENDERED:
+			fprintf(out,
+				"rendered %s %s/%lld: '%s' is unchanged but renders differently than when it ran (a placeholder's value changed)\n",
+				backend, p->module, p->version, p->path);
+			break;
 		case MIG_PROBLEM_FILE_GONE:
 			fprintf(out, "missing  %s %s/%lld: applied, but its file is gone from '%s'\n",
 				backend, p->module, p->version, p->path);
@@ -294,13 +333,19 @@ static void reporter_begin(void *ctx, const mig_run *run, size_t i, const char *
 	const mig_module_plan *mod = run->items[i].module;
 	const mig_migration *m = run->items[i].migration;
 	if (rep->verbose && rep->out)
-		fprintf(rep->out, "-- %s\n%.*s%s", run->up ? m->up_path : m->down_path, (int)len, sql,
+		fprintf(rep->out, "-- %s\n%.*s%s", run->up || !m->down_path ? m->up_path : m->down_path,
+			(int)len, sql,
 			len && sql[len - 1] != '\n' ? "\n" : "");
 	if (rep->progress) {
 		/* redrawn in place on a terminal, so long runs show where they are */
 		long long ms = mig_elapsed_ms(&rep->run_start);
-		fprintf(rep->progress, "\r\033[K[%zu/%zu] %s/%0*lld_%s  %lld.%llds", i + 1, run->nitems,
-			mod->name, (int)m->width, m->version, m->name, ms / 1000, (ms % 1000) / 100);
+		if (run->items[i].repeatable)
+			fprintf(rep->progress, "\r\033[K[%zu/%zu] repeatable %s/%s  %lld.%llds", i + 1,
+				run->nitems, mod->name, m->name, ms / 1000, (ms % 1000) / 100);
+		else
+			fprintf(rep->progress, "\r\033[K[%zu/%zu] %s/%0*lld_%s  %lld.%llds", i + 1,
+				run->nitems, mod->name, (int)m->width, m->version, m->name, ms / 1000,
+				(ms % 1000) / 100);
 		fflush(rep->progress);
 	}
 }
@@ -315,13 +360,18 @@ static void reporter_end(void *ctx, const mig_run *run, size_t i, long long ms,
 		return;
 	const mig_module_plan *mod = run->items[i].module;
 	const mig_migration *m = run->items[i].migration;
-	const char *verb = run->up ? "applied" : "rolled back";
+	const char *verb = run->items[i].skip ? (run->up ? "skipped" : "unrecorded skipped")
+			   : run->up	      ? "applied"
+					      : "rolled back";
 	if (rep->color)
 		fprintf(rep->out, "\033[32m%s\033[0m", verb);
 	else
 		fputs(verb, rep->out);
-	fprintf(rep->out, " %s%s%s/%0*lld_%s (%lld ms)\n", rep->backend ? rep->backend : "",
-		rep->backend ? " " : "", mod->name, (int)m->width, m->version, m->name, ms);
+	if (run->items[i].repeatable)
+		fprintf(rep->out, " repeatable %s/%s (%lld ms)\n", mod->name, m->name, ms);
+	else
+		fprintf(rep->out, " %s%s%s/%0*lld_%s (%lld ms)\n", rep->backend ? rep->backend : "",
+			rep->backend ? " " : "", mod->name, (int)m->width, m->version, m->name, ms);
 	fflush(rep->out);
 }
 
@@ -341,10 +391,20 @@ static void reporter_retry(void *ctx, const mig_run *run, size_t i, unsigned att
 	fflush(rep->out);
 }
 
+static void reporter_hook(void *ctx, const mig_hook *hook, long long ms, const mig_error *failed)
+{
+	mig_reporter *rep = ctx;
+	if (failed || !rep->out)
+		return;
+	fprintf(rep->out, "ran hook %s (%s, %lld ms)\n", hook->name, hook->path, ms);
+	fflush(rep->out);
+}
+
 mig_observer mig_reporter_observer(mig_reporter *rep)
 {
 	return (mig_observer){.ctx = rep,
 			      .step_begin = reporter_begin,
 			      .step_end = reporter_end,
-			      .step_retry = reporter_retry};
+			      .step_retry = reporter_retry,
+			      .hook_end = reporter_hook};
 }

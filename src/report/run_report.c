@@ -69,8 +69,22 @@ static void on_end(void *ctx, const mig_run *run, size_t i, long long ms,
 		res->error = *failed;
 }
 
+static void on_hook(void *ctx, const mig_hook *hook, long long ms, const mig_error *failed)
+{
+	mig_run_report *r = ctx;
+	mig_hook_result *h = !strcmp(hook->name, "before_up") ? &r->before_up : &r->after_up;
+	h->ran = true;
+	h->ms = ms;
+	h->failed = failed != NULL;
+	if (failed)
+		h->error = *failed;
+}
+
 mig_observer mig_run_report_observer(mig_run_report *r)
 {
-	return (mig_observer){
-		.ctx = r, .step_begin = on_begin, .step_end = on_end, .step_retry = on_retry};
+	return (mig_observer){.ctx = r,
+			      .step_begin = on_begin,
+			      .step_end = on_end,
+			      .step_retry = on_retry,
+			      .hook_end = on_hook};
 }

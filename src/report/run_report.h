@@ -24,9 +24,18 @@ typedef struct mig_step_result {
 	long long retry_until_ms; /* since begin: when the latest retry's wait ends */
 } mig_step_result;
 
+/* How the before_up or after_up hook went. */
+typedef struct mig_hook_result {
+	bool ran;
+	long long ms;
+	bool failed;
+	mig_error error;
+} mig_hook_result;
+
 typedef struct mig_run_report {
 	mig_step_result *items; /* one per run item, allocated at the first step (NULL before) */
 	size_t nitems;
+	mig_hook_result before_up, after_up;
 	size_t files_executed;
 	struct timespec start;
 } mig_run_report;

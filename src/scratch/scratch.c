@@ -100,14 +100,21 @@ int mig_scratch_template_name(char out[MIG_SCRATCH_NAME_MAX], mig_scratch *sc,
 		rc = mig_read_file(&sql, &n, m->up_path, MIG_SQL_MAX_BYTES, "migration file", err);
 		if (rc < 0)
 			break;
-		if (mig_sha256_hex(sum, sql, n) < 0)
+		/* the text as it will run: a changed placeholder builds another template */
+		char *rendered = NULL;
+		size_t rn = 0;
+		if (!run->items[i].skip)
+			rc = mig_engine_render(&rendered, &rn, m->up_path, sql, n, run->vars, err);
+		if (rc == MIG_OK && mig_sha256_hex(sum, rendered ? rendered : sql, rendered ? rn : n) < 0)
 			rc = mig_error_set(err, MIG_EFAIL, "cannot compute the checksum of '%s'",
 					   m->up_path);
+		free(rendered);
 		free(sql);
 		if (rc < 0)
 			break;
-		snprintf(line, sizeof line, "%s %lld %s\n", run->items[i].module->name, m->version,
-			 sum);
+		/* a version skipped in this environment builds another template */
+		snprintf(line, sizeof line, "%s %lld %s%s\n", run->items[i].module->name, m->version,
+			 sum, run->items[i].skip ? " skipped" : "");
 		oom = append(&text, &len, &cap, line) < 0;
 	}
 	if (rc == MIG_OK && oom)

@@ -10,6 +10,8 @@
 #include "driver/doc_driver.h"
 #include "driver/registry.h"
 #include "core/engine.h"
+#include "core/environment.h"
+#include "core/repeatable.h"
 #include "scratch/scratch.h"
 #include "scratch/testdb.h"
 
@@ -77,6 +79,10 @@ int mig_testdb_make(mig_testdb **out, char **printable, const mig_config *cfg,
 	int rc = db ? MIG_OK : mig_error_set(err, MIG_EFAIL, "out of memory");
 	if (rc == MIG_OK)
 		rc = mig_engine_plan_up(&run, plan, &empty, NULL, false, err);
+	if (rc == MIG_OK)
+		rc = mig_env_mark(&run, cfg, err);
+	if (rc == MIG_OK) /* the template holds every repeatable too */
+		rc = mig_repeatable_plan(&run, plan, &(mig_repeatable_ledger){0}, NULL, err);
 	if (rc == MIG_OK)
 		rc = mig_scratch_open(&sc, cfg, err);
 	if (rc == MIG_OK)

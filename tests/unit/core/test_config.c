@@ -1015,6 +1015,56 @@ static void test_target_name_rules(void **state)
 	assert_false(mig_target_name_valid(MIG_TARGET_DATABASE, ""));
 }
 
+/* environment:, placeholders: and postgres.hooks (issue 28) */
+static void test_environment_placeholders_and_hooks(void **state)
+{
+	(void)state;
+	setenv("MIGT_ENV", "staging", 1);
+	setenv("MIGT_SCHEMA", "from_env", 1);
+	mig_config *cfg = parse_ok("environment: ${MIGT_ENV}\n"
+				   "placeholders:\n"
+				   "  SCHEMA: ${MIGT_SCHEMA}\n"
+				   "  ROLE: reader\n"
+				   "postgres:\n"
+				   "  hooks: {before_up: hooks/b.sql, after_up: hooks/a.sql}\n");
+	assert_string_equal(cfg->environment, "staging");
+	assert_int_equal(cfg->nplaceholders, 2);
+	assert_string_equal(mig_config_placeholder(cfg, "SCHEMA"), "from_env");
+	assert_string_equal(mig_config_placeholder(cfg, "ROLE"), "reader");
+	/* a name not in the map comes from the environment */
+	assert_string_equal(mig_config_placeholder(cfg, "MIGT_ENV"), "staging");
+	assert_null(mig_config_placeholder(cfg, "MIGT_SURELY_UNSET_42"));
+	assert_string_equal(cfg->hook_before_up, "hooks/b.sql");
+	assert_null(cfg->hook_after_each);
+	assert_string_equal(cfg->hook_after_up, "hooks/a.sql");
+	mig_error err;
+	assert_int_equal(mig_config_set_environment(cfg, "dev", &err), MIG_OK);
+	assert_string_equal(cfg->environment, "dev");
+	assert_int_equal(mig_config_set_environment(cfg, "", &err), MIG_EUSAGE);
+	assert_string_equal(cfg->environment, "dev");
+	mig_config_free(cfg);
+	unsetenv("MIGT_ENV");
+	/* empty means unset, and costs nothing else the config holds */
+	cfg = parse_ok("placeholders: {A: x}\n"
+		       "postgres: {hooks: {after_each: e.sql}}\n"
+		       "environment: ${MIGT_ENV:-}\n");
+	assert_null(cfg->environment);
+	assert_string_equal(mig_config_placeholder(cfg, "A"), "x");
+	assert_string_equal(cfg->hook_after_each, "e.sql");
+	mig_config_free(cfg);
+	unsetenv("MIGT_SCHEMA");
+	assert_contains(parse_fails("environment: prod uction\n", &err),
+			"'environment' must be 1-63 letters, digits, '_' or '-', not 'prod uction' (t.yaml:1)");
+	assert_contains(parse_fails("placeholders:\n  9bad: x\n", &err),
+			"placeholder name '9bad' must be a letter or '_'");
+	assert_contains(parse_fails("placeholders:\n  A: ${MIGT_NOPE_9}\n", &err),
+			"'MIGT_NOPE_9' is not set in 'placeholders.A' (t.yaml:2)");
+	assert_contains(parse_fails("postgres:\n  hooks: {after_all: x.sql}\n", &err),
+			"unknown key 'postgres.hooks.after_all' (t.yaml:2)");
+	assert_contains(parse_fails("postgres:\n  hooks: {before_up: /abs.sql}\n", &err),
+			"'postgres.hooks.before_up' must be a file relative to the tree root (t.yaml:2)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1069,6 +1119,7 @@ int main(void)
 		cmocka_unit_test(test_targets_errors),
 		cmocka_unit_test(test_target_password_never_in_an_error),
 		cmocka_unit_test(test_target_name_rules),
+		cmocka_unit_test(test_environment_placeholders_and_hooks),
 	};
 	return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
 }

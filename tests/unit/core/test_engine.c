@@ -298,7 +298,9 @@ static void test_execute_stops_at_first_failure(void **state)
 			       {.version = 2, .width = 3, .name = "b", .up_path = p2},
 			       {.version = 3, .width = 3, .name = "c", .up_path = p3}};
 	mig_module_plan mod = {.name = "core", .migrations = ms, .nmigrations = 3};
-	mig_run_item items[3] = {{&mod, &ms[0]}, {&mod, &ms[1]}, {&mod, &ms[2]}};
+	mig_run_item items[3] = {{.module = &mod, .migration = &ms[0]},
+				 {.module = &mod, .migration = &ms[1]},
+				 {.module = &mod, .migration = &ms[2]}};
 	mig_run run = {.up = true, .items = items, .nitems = 3};
 	mig_sql_driver drv = {.version = MIG_SQL_DRIVER_VERSION, .name = "fake", .apply = fake_apply};
 	fake f = {.fail_version = 2};

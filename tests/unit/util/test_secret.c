@@ -296,6 +296,67 @@ static void test_expand_keeps_dollar_without_brace(void **state)
 	free(s);
 }
 
+static void test_expand_required_variable(void **state)
+{
+	(void)state;
+	setenv("MIGT_SET", "v", 1);
+	char *s = expand_ok("${MIGT_SET?needed}");
+	assert_string_equal(s, "v");
+	free(s);
+	unsetenv("MIGT_SET");
+	expect_expand_error("${MIGT_SET?set it to the role}",
+			    "environment variable 'MIGT_SET': set it to the role");
+	expect_expand_error("${MIGT_SET?}", "environment variable 'MIGT_SET' is not set");
+}
+
+/* lookup for the span tests: A=1, everything else unset */
+static const char *span_lookup(void *ctx, const char *name)
+{
+	(void)ctx;
+	return strcmp(name, "A") ? NULL : "1";
+}
+
+static void test_expand_spans_only_between_markers(void **state)
+{
+	(void)state;
+	const char *text = "x ${B} $$ ${A}\n"
+			   "  -- migrate:envsub on  \r\n"
+			   "y ${A} ${B:-2} $$\n"
+			   "-- migrate:envsub off\n"
+			   "z ${A}";
+	char *out = NULL;
+	size_t n = 0;
+	unsigned line = 99;
+	mig_error err = {0};
+	assert_int_equal(mig_expand_spans(&out, &n, text, strlen(text), span_lookup, NULL, &line,
+					  &err),
+			 MIG_OK);
+	const char *want = "x ${B} $$ ${A}\n"
+			   "  -- migrate:envsub on  \r\n"
+			   "y 1 2 $$\n"
+			   "-- migrate:envsub off\n"
+			   "z ${A}";
+	assert_non_null(out);
+	assert_int_equal(n, strlen(want));
+	assert_string_equal(out, want);
+	free(out);
+	/* no span: nothing copied */
+	out = (char *)"junk";
+	assert_int_equal(mig_expand_spans(&out, &n, "a ${B}\n-- migrate:envsub\n", 22, span_lookup,
+					  NULL, &line, &err),
+			 MIG_OK);
+	assert_null(out);
+	/* an unset placeholder names its line; an unclosed span runs to the end */
+	const char *bad = "-- migrate:envsub on\nok ${A}\n\nbad ${B}\n";
+	out = (char *)"junk";
+	assert_int_equal(mig_expand_spans(&out, &n, bad, strlen(bad), span_lookup, NULL, &line,
+					  &err),
+			 MIG_EUSAGE);
+	assert_null(out);
+	assert_int_equal(line, 4);
+	assert_contains(err.message, "placeholder 'B' is not set");
+}
+
 static void test_expand_value_is_not_expanded_again(void **state)
 {
 	(void)state;
@@ -459,6 +520,8 @@ int main(void)
 		cmocka_unit_test(test_expand_empty_default),
 		cmocka_unit_test(test_expand_keeps_dollar_without_brace),
 		cmocka_unit_test(test_expand_value_is_not_expanded_again),
+		cmocka_unit_test(test_expand_required_variable),
+		cmocka_unit_test(test_expand_spans_only_between_markers),
 		cmocka_unit_test(test_expand_unset_variable_names_it),
 		cmocka_unit_test(test_expand_unclosed_brace),
 		cmocka_unit_test(test_expand_bad_names),
