@@ -1,7 +1,7 @@
 /* The lint rule engine: walks a file's statements in order, remembering what the file
  * itself created, validated and set, and records a finding for each statement that would
  * lock, rewrite or break an existing table; then drops what `-- migrate:lint-ignore`
- * comments suppress. The rule table below is the single list of rules. */
+ * comments suppress. The rules themselves are data: src/lint/lint_rules.c. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,154 +9,12 @@
 #include <strings.h>
 
 #include "lint/lint.h"
+#include "lint/lint_rules.h"
+#include "lint/lint_types.h"
 #include "lint/pg_parse.h"
 #include "util/strlist.h"
 
-enum {
-	R_INDEX,
-	R_CONCURRENTLY_IN_TX,
-	R_DROP_INDEX,
-	R_FIELD_DEFAULT,
-	R_REQUIRED_FIELD,
-	R_SET_NOT_NULL,
-	R_FOREIGN_KEY,
-	R_CHECK_NOT_VALID,
-	R_UNIQUE,
-	R_COLUMN_TYPE,
-	R_RENAME_TABLE,
-	R_RENAME_COLUMN,
-	R_DROP_TABLE,
-	R_DROP_COLUMN,
-	R_TRUNCATE,
-	R_VACUUM_FULL,
-	R_CLUSTER,
-	R_REINDEX,
-	R_ENUM_VALUE,
-	R_LOCK_TIMEOUT,
-	R_UPDATE_ALL,
-	R_DELETE_ALL,
-	R_PRIMARY_KEY,
-	R_BIGINT,
-	R_IDENTITY,
-	R_IGNORE_REASON,
-	R_IGNORE_UNKNOWN,
-	R_DESTRUCTIVE,
-	R_OBSERVED_LOCK,
-	R_OBSERVED_REWRITE,
-	R_UNPARSED,
-	R_COUNT,
-};
 
-#define E MIG_LINT_ERROR
-#define W MIG_LINT_WARNING
-const mig_lint_rule mig_lint_rules[] = {
-	[R_INDEX] = {"require-concurrent-index-creation", E,
-		     "CREATE INDEX without CONCURRENTLY on an existing table",
-		     "CREATE INDEX CONCURRENTLY in a `-- migrate:run-in-tx false` file", false},
-	[R_CONCURRENTLY_IN_TX] = {"ban-concurrent-index-creation-in-transaction", E,
-				  "CONCURRENTLY in a file that runs in a transaction: it fails",
-				  "put `-- migrate:run-in-tx false` on the file's first line", false},
-	[R_DROP_INDEX] = {"require-concurrent-index-deletion", W, "DROP INDEX without CONCURRENTLY",
-			  "DROP INDEX CONCURRENTLY in a `-- migrate:run-in-tx false` file", false},
-	[R_FIELD_DEFAULT] = {"adding-field-with-default", E,
-			     "ADD COLUMN with a volatile default or a stored generated value",
-			     "add the column without a default, set the default, backfill in batches",
-			     true},
-	[R_REQUIRED_FIELD] = {"adding-required-field", E,
-			      "ADD COLUMN NOT NULL without a default: fails on a non-empty table",
-			      "add it nullable or with a constant default", false},
-	[R_SET_NOT_NULL] = {"adding-not-nullable-field", E,
-			    "SET NOT NULL without a validated CHECK (col IS NOT NULL): scans under ACCESS EXCLUSIVE",
-			    "ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c; then SET NOT NULL",
-			    false},
-	[R_FOREIGN_KEY] = {"adding-foreign-key-constraint", E,
-			   "foreign key added without NOT VALID: validates every row while locked",
-			   "ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a later statement",
-			   false},
-	[R_CHECK_NOT_VALID] = {"constraint-missing-not-valid", E,
-			       "CHECK constraint added without NOT VALID: scans under ACCESS EXCLUSIVE",
-			       "ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a later statement",
-			       false},
-	[R_UNIQUE] = {"disallowed-unique-constraint", E,
-		      "UNIQUE or PRIMARY KEY added without USING INDEX: builds the index under ACCESS EXCLUSIVE",
-		      "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX", false},
-	[R_COLUMN_TYPE] = {"changing-column-type", E, "ALTER COLUMN TYPE that rewrites the table",
-			   "add a new column, backfill it in batches, switch readers, drop the old one",
-			   true},
-	[R_RENAME_TABLE] = {"renaming-table", W, "RENAME of a table breaks the running code",
-			    "create a view under the old name, or expand/contract over two deploys", false},
-	[R_RENAME_COLUMN] = {"renaming-column", W, "RENAME of a column breaks the running code",
-			     "add the new column, write both, switch readers, then drop the old one",
-			     false},
-	[R_DROP_TABLE] = {"ban-drop-table", E, "DROP TABLE of an existing table loses its data",
-			  "stop using it first and drop it in a later contract migration (lint-ignore with a reason)",
-			  false},
-	[R_DROP_COLUMN] = {"ban-drop-column", E, "DROP COLUMN breaks code that still reads it",
-			   "stop reading it first and drop it in a later contract migration (lint-ignore with a reason)",
-			   false},
-	[R_TRUNCATE] = {"ban-truncate", E, "TRUNCATE of an existing table loses its data",
-			"DELETE in batches, or lint-ignore with a reason", false},
-	[R_VACUUM_FULL] = {"ban-vacuum-full", E, "VACUUM FULL rewrites the table under ACCESS EXCLUSIVE",
-			   "plain VACUUM, or pg_repack outside the migration", true},
-	[R_CLUSTER] = {"ban-cluster", E, "CLUSTER rewrites the table under ACCESS EXCLUSIVE",
-		       "pg_repack outside the migration", true},
-	[R_REINDEX] = {"require-concurrent-reindex", E, "REINDEX without CONCURRENTLY",
-		       "REINDEX ... CONCURRENTLY in a `-- migrate:run-in-tx false` file", false},
-	[R_ENUM_VALUE] = {"enum-value-used-in-transaction", E,
-			  "ALTER TYPE ... ADD VALUE used in the same transaction: it fails",
-			  "add the value in its own migration, use it in a later one", false},
-	[R_LOCK_TIMEOUT] = {"require-lock-timeout", W,
-			    "ACCESS EXCLUSIVE on an existing table with no lock_timeout: queues every query behind it",
-			    "set postgres.lock_timeout in the config, or SET lock_timeout = '5s' first",
-			    false},
-	[R_UPDATE_ALL] = {"update-without-where", E,
-			  "UPDATE without WHERE on an existing table: locks and rewrites every row",
-			  "backfill in batches by key range, outside the schema migration", false},
-	[R_DELETE_ALL] = {"delete-without-where", E,
-			  "DELETE without WHERE on an existing table: locks every row",
-			  "delete in batches by key range, or lint-ignore with a reason", false},
-	[R_PRIMARY_KEY] = {"require-primary-key", W, "new table without a primary key",
-			   "add `id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY`", false},
-	[R_BIGINT] = {"prefer-bigint-over-int", W, "int or smallint key column: runs out at 2^31",
-		      "use bigint", false},
-	[R_IDENTITY] = {"prefer-identity", W, "serial key column",
-			"use bigint GENERATED ALWAYS AS IDENTITY", false},
-	[R_IGNORE_REASON] = {"lint-ignore-without-reason", E,
-			     "a migrate:lint-ignore directive without a reason",
-			     "write why after the rule list: `-- migrate:lint-ignore RULE reason`", false},
-	[R_IGNORE_UNKNOWN] = {"lint-ignore-unknown-rule", E,
-			      "a migrate:lint-ignore directive naming no known rule",
-			      "use a rule id from the README's lint section", false},
-	[R_DESTRUCTIVE] = {"destructive-in-expand", E,
-			   "DROP TABLE/COLUMN, RENAME, SET NOT NULL or a narrowing type change in an expand file: "
-			   "breaks the application still running",
-			   "move it to a later file whose leading comments hold `-- migrate:phase contract`",
-			   false},
-	/* raised by `lint --observe` only (src/cli/lint_observe.c), never by mig_lint_sql */
-	[R_OBSERVED_LOCK] = {"observed-unexplained-lock", E,
-			     "a statement took ACCESS EXCLUSIVE on an existing table that no rule expected",
-			     "read what the statement does; split it or lint-ignore it with a reason", false},
-	[R_OBSERVED_REWRITE] = {"observed-unexplained-rewrite", E,
-				"a statement rewrote an existing table that no rule expected to",
-				"rewrite in batches into a new column or table instead", true},
-	/* a statement of newer syntax than libpg_query's grammar, when the server may have it */
-	[R_UNPARSED] = {"unparsed", W,
-			"a statement the linter's grammar (PostgreSQL 15's) cannot parse: not linted",
-			"review it by hand, or run `migrate lint --observe` to see what it locks on a clone; "
-			"with --pg-version 15 or older it is a syntax error",
-			false},
-	[R_COUNT] = {NULL, 0, NULL, NULL, false},
-};
-#undef E
-#undef W
-
-const mig_lint_rule *mig_lint_rule_find(const char *id)
-{
-	for (const mig_lint_rule *r = mig_lint_rules; r->id; r++)
-		if (!strcmp(r->id, id))
-			return r;
-	return NULL;
-}
 
 /* ---- what the file has done so far ---- */
 
@@ -281,127 +139,6 @@ static void add(walk *w, const mig_pg_stmt *st, int rule, const char *lock_mode,
 	r->nfindings++;
 }
 
-/* ---- types ---- */
-
-static bool type_is(const mig_pg_type *t, const char *name)
-{
-	return t->name && !strcmp(t->name, name);
-}
-
-static bool is_string_type(const mig_pg_type *t)
-{
-	return type_is(t, "text") || type_is(t, "varchar") || type_is(t, "bpchar");
-}
-
-static bool is_small_int(const mig_pg_type *t)
-{
-	return !t->array && (type_is(t, "int4") || type_is(t, "int2") || type_is(t, "int") ||
-			     type_is(t, "integer") || type_is(t, "smallint"));
-}
-
-static bool is_serial(const mig_pg_type *t)
-{
-	return type_is(t, "serial") || type_is(t, "serial4") || type_is(t, "bigserial") ||
-	       type_is(t, "serial8") || type_is(t, "smallserial") || type_is(t, "serial2");
-}
-
-/* Whether changing a column from old (NULL when unknown) to new rewrites the table.
- * PostgreSQL skips the rewrite for binary-coercible changes: varchar(n) to text or to
- * a longer or unlimited varchar, text to varchar, numeric to a larger precision. */
-static bool type_change_rewrites(const mig_pg_type *old, const mig_pg_type *new, bool has_using)
-{
-	if (has_using)
-		return true;
-	if (!old) /* unknown: a change to a string type is taken for a widening */
-		return !(is_string_type(new) && !type_is(new, "bpchar"));
-	if (old->array != new->array)
-		return true;
-	if (type_is(new, "text"))
-		return !(type_is(old, "varchar") || type_is(old, "text"));
-	if (type_is(new, "varchar")) {
-		if (type_is(old, "text"))
-			return new->ntypmods > 0;
-		if (!type_is(old, "varchar"))
-			return true;
-		return new->ntypmods && (!old->ntypmods || new->typmods[0] < old->typmods[0]);
-	}
-	if (type_is(new, "numeric") && type_is(old, "numeric")) {
-		if (!new->ntypmods)
-			return false;
-		if (!old->ntypmods)
-			return true;
-		long old_scale = old->ntypmods > 1 ? old->typmods[1] : 0;
-		long new_scale = new->ntypmods > 1 ? new->typmods[1] : 0;
-		return new_scale != old_scale || new->typmods[0] < old->typmods[0];
-	}
-	if (type_is(new, "inet") && type_is(old, "cidr"))
-		return false;
-	if (!old->name || !new->name || strcmp(old->name, new->name))
-		return true;
-	/* the same type: only a shorter or different modifier rewrites */
-	return new->ntypmods != old->ntypmods ||
-	       (new->ntypmods && new->typmods[0] != old->typmods[0]);
-}
-
-/* The rank of an integer or floating type by what it holds (0: not one). */
-static int number_rank(const mig_pg_type *t)
-{
-	if (type_is(t, "int2") || type_is(t, "smallint"))
-		return 1;
-	if (type_is(t, "int4") || type_is(t, "int") || type_is(t, "integer"))
-		return 2;
-	if (type_is(t, "float4"))
-		return 3;
-	if (type_is(t, "int8") || type_is(t, "bigint"))
-		return 4;
-	if (type_is(t, "float8"))
-		return 5;
-	if (type_is(t, "numeric") && !t->ntypmods)
-		return 6;
-	return 0;
-}
-
-/* Whether a change from old (NULL when the file does not say) to new may refuse or
- * lose values the running application writes: a shorter string, a smaller number, or a
- * change to another kind of type (anything but an unbounded string). Unknown old types
- * count as narrowed by a bounded new one: varchar(n), char(n), numeric(p,s), smallint,
- * integer, real. */
-static bool type_change_narrows(const mig_pg_type *old, const mig_pg_type *new)
-{
-	bool unbounded_string = (type_is(new, "text") || type_is(new, "varchar")) && !new->ntypmods;
-	if (!new->name || (unbounded_string && (!old || !old->array || new->array)))
-		return false;
-	if (!old)
-		return new->ntypmods > 0 || type_is(new, "bpchar") || (number_rank(new) > 0 &&
-		       number_rank(new) < 4);
-	if (old->array != new->array)
-		return true;
-	if (is_string_type(new) && is_string_type(old)) {
-		if (!old->ntypmods && !type_is(old, "bpchar"))
-			return true; /* unbounded to bounded */
-		return new->ntypmods && old->ntypmods && new->typmods[0] < old->typmods[0];
-	}
-	if (type_is(new, "numeric") && type_is(old, "numeric")) {
-		if (!new->ntypmods)
-			return false;
-		if (!old->ntypmods)
-			return true;
-		long old_scale = old->ntypmods > 1 ? old->typmods[1] : 0;
-		long new_scale = new->ntypmods > 1 ? new->typmods[1] : 0;
-		return new_scale < old_scale || new->typmods[0] - new_scale < old->typmods[0] - old_scale;
-	}
-	if (type_is(new, "inet") && type_is(old, "cidr"))
-		return false; /* every cidr value is an inet value */
-	int a = number_rank(old), b = number_rank(new);
-	if (a && b)
-		return b < a || (a == 4 && b == 5); /* bigint to double loses digits */
-	if (a && type_is(new, "numeric")) /* to numeric(p,s) */
-		return true;
-	if (old->name && !strcmp(old->name, new->name))
-		return new->ntypmods && (!old->ntypmods || new->typmods[0] < old->typmods[0]);
-	return true;
-}
-
 static const mig_pg_type *column_type(const walk *w, const char *table, const char *column)
 {
 	for (size_t i = w->ncolumns; i-- > 0;)
@@ -444,10 +181,10 @@ static bool validated_not_null(const walk *w, const char *table, const char *col
 
 static void key_column_rules(walk *w, const mig_pg_stmt *st, const mig_pg_action *col)
 {
-	if (is_serial(&col->type))
+	if (mig_lint_type_is_serial(&col->type))
 		add(w, st, R_IDENTITY, NULL, NULL, "key column \"%s\" of \"%s\" is %s", col->column,
 		    st->relation, col->type.name);
-	else if (is_small_int(&col->type))
+	else if (mig_lint_type_is_small_int(&col->type))
 		add(w, st, R_BIGINT, NULL, NULL, "key column \"%s\" of \"%s\" is %s", col->column,
 		    st->relation, col->type.name);
 }
@@ -611,11 +348,11 @@ static void alter_table(walk *w, const mig_pg_stmt *st)
 			break;
 		case MIG_PG_ACT_ALTER_TYPE: {
 			const mig_pg_type *old = a->column ? column_type(w, t, a->column) : NULL;
-			if (!fresh && type_change_rewrites(old, &a->type, a->has_using))
+			if (!fresh && mig_lint_type_change_rewrites(old, &a->type, a->has_using))
 				add(w, st, R_COLUMN_TYPE, "ACCESS EXCLUSIVE", t,
 				    "changing the type of \"%s\" to %s rewrites \"%s\"",
 				    a->column ? a->column : "?", a->type.name ? a->type.name : "?", t);
-			if (!fresh && type_change_narrows(old, &a->type))
+			if (!fresh && mig_lint_type_change_narrows(old, &a->type))
 				destructive(w, st, t, "narrowing the type of \"%s\" of \"%s\" to %s",
 					    a->column ? a->column : "?", t,
 					    a->type.name ? a->type.name : "?");

@@ -1,0 +1,41 @@
+/* The index of each lint rule in mig_lint_rules[] (src/lint/lint_rules.c), for the engine
+ * that raises them (src/lint/lint.c). Private to src/lint/. */
+#ifndef MIGRATE_LINT_RULES_H
+#define MIGRATE_LINT_RULES_H
+
+enum {
+	R_INDEX,
+	R_CONCURRENTLY_IN_TX,
+	R_DROP_INDEX,
+	R_FIELD_DEFAULT,
+	R_REQUIRED_FIELD,
+	R_SET_NOT_NULL,
+	R_FOREIGN_KEY,
+	R_CHECK_NOT_VALID,
+	R_UNIQUE,
+	R_COLUMN_TYPE,
+	R_RENAME_TABLE,
+	R_RENAME_COLUMN,
+	R_DROP_TABLE,
+	R_DROP_COLUMN,
+	R_TRUNCATE,
+	R_VACUUM_FULL,
+	R_CLUSTER,
+	R_REINDEX,
+	R_ENUM_VALUE,
+	R_LOCK_TIMEOUT,
+	R_UPDATE_ALL,
+	R_DELETE_ALL,
+	R_PRIMARY_KEY,
+	R_BIGINT,
+	R_IDENTITY,
+	R_IGNORE_REASON,
+	R_IGNORE_UNKNOWN,
+	R_DESTRUCTIVE,
+	R_OBSERVED_LOCK,
+	R_OBSERVED_REWRITE,
+	R_UNPARSED,
+	R_COUNT,
+};
+
+#endif
