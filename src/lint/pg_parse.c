@@ -581,6 +581,15 @@ static size_t skip_space_and_comments(const char *sql, size_t len, size_t pos)
 	return pos;
 }
 
+/* A parser message quotes the text near the error, which may run over lines: findings
+ * and errors are one line each, so control characters become spaces. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
+			*s = ' ';
+}
+
 static void line_column(const char *sql, size_t pos, unsigned *line, unsigned *column)
 {
 	unsigned l = 1, c = 1;
@@ -737,6 +746,7 @@ int mig_pg_parse(mig_pg_file **out, mig_pg_syntax_error *syntax, const char *sql
 	int rc;
 	if (r.error) {
 		snprintf(syntax->message, sizeof syntax->message, "%s", r.error->message);
+		one_line(syntax->message);
 		size_t at = r.error->cursorpos > 0 ? char_to_byte(sql, len, r.error->cursorpos) : len;
 		line_column(sql, at, &syntax->line, &syntax->column);
 		rc = MIG_ESCHEMA;
@@ -782,6 +792,7 @@ int mig_pg_parse_lenient(mig_pg_file **out, mig_pg_unparsed **unparsed, size_t *
 		if (k == 0 || blanked[k - 1]) {
 			/* not inside a statement the splitter sees: say where, as mig_pg_parse does */
 			snprintf(syntax->message, sizeof syntax->message, "%s", r.error->message);
+			one_line(syntax->message);
 			line_column(sql, at, &syntax->line, &syntax->column);
 			pg_query_free_parse_result(r);
 			rc = MIG_ESCHEMA;
@@ -796,6 +807,7 @@ int mig_pg_parse_lenient(mig_pg_file **out, mig_pg_unparsed **unparsed, size_t *
 		*unparsed = grown;
 		mig_pg_unparsed *u = &grown[(*nunparsed)++];
 		snprintf(u->message, sizeof u->message, "%s", r.error->message);
+		one_line(u->message);
 		line_column(sql, st->offset, &u->line, &u->column);
 		pg_query_free_parse_result(r);
 		/* blanked, line breaks kept, so every later position stays where it was */
