@@ -1020,18 +1020,6 @@ void mig_config_redact(const mig_config *cfg, char *text, size_t size)
 	mig_secrets_redact(&cfg->secrets, text, size);
 }
 
-bool mig_environment_name_valid(const char *name)
-{
-	size_t n = strlen(name);
-	if (n == 0 || n > 63)
-		return false;
-	for (const char *p = name; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
-			return false;
-	return true;
-}
-
 int mig_config_set_environment(mig_config *cfg, const char *name, mig_error *err)
 {
 	if (!mig_environment_name_valid(name))

@@ -116,9 +116,6 @@ void mig_config_redact(const mig_config *cfg, char *text, size_t size);
  * Borrowed. cfg is a const mig_config * (void * to serve as a mig_expand_lookup_fn). */
 const char *mig_config_placeholder(void *cfg, const char *name);
 
-/* Whether name may name an environment: 1-63 bytes of [A-Za-z0-9_-]. */
-bool mig_environment_name_valid(const char *name);
-
 /* Sets cfg's environment to name (--env), which must be valid (else MIG_EUSAGE naming
  * it); replaces what the config said. */
 int mig_config_set_environment(mig_config *cfg, const char *name, mig_error *err);

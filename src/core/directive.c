@@ -4,6 +4,7 @@
 #include "core/directive.h"
 
 #include "core/config.h"
+#include "util/names.h"
 
 #include <errno.h>
 #include <stdio.h>
