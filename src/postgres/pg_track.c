@@ -177,9 +177,12 @@ static const char objects_named_sql[] =
  * (or a later up) that re-creates an object gives it back to the migration that first
  * created it, so that the next drop of it is measured as a drop. */
 #define NEW_OBJECTS "WITH new AS (" OBJECTS(ABOVE_WATERMARK) ")"
+/* (the catalogs' names are in collation "C", the tracked ones in the database's: the
+ * comparison says which, so that the index on (schema, name) serves it) */
 #define REATTACH                                                                           \
 	" UPDATE schema_migrations_objects o SET oid = w.oid FROM new w"                   \
-	" WHERE o.schema = w.schema AND o.name = w.name AND o.kind = w.kind"               \
+	" WHERE o.schema = w.schema COLLATE \"default\" AND o.name = w.name COLLATE \"default\"" \
+	" AND o.kind = w.kind"                                                             \
 	" AND o.oid <> w.oid AND NOT (o.module = $1 AND o.version = $2)"                    \
 	" AND o.dropped_version IS NULL AND NOT" EXISTS_BY_OID
 static const char objects_insert_tmpl[] =
