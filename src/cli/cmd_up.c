@@ -18,6 +18,9 @@ int mig_check_up_args(const mig_args *args, mig_error *err)
 		return mig_error_set(err, MIG_EUSAGE, "'up --sql' goes with --dry-run");
 	if (args->sql && args->format == MIG_FORMAT_JSON)
 		return mig_error_set(err, MIG_EUSAGE, "'up --dry-run --sql' prints SQL, not JSON");
+	if (args->has_to && !args->module)
+		return mig_error_set(err, MIG_EUSAGE,
+				     "'up --to V' goes with --module M: a version belongs to one module");
 	return MIG_OK;
 }
 
@@ -185,12 +188,16 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 				   a->module);
 		goto done;
 	}
+	if (a->has_to && (rc = mig_engine_check_to(ctx->plan, a->module, a->to_version, err)) < 0)
+		goto done;
 	/* a dry run takes no lock and creates nothing: it only reads */
 	rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg, a->dry_run ? 0 : MIG_SESSION_LOCK,
 			      err);
 	if (rc < 0)
 		goto done;
 	rc = mig_engine_plan_up(&run, ctx->plan, &s.ledger, a->module, a->allow_out_of_order, err);
+	if (rc == MIG_OK && a->has_to)
+		mig_engine_stop_at(&run, a->to_version);
 	if (rc == MIG_OK)
 		rc = mig_phase_filter(&run, a->phase, err);
 	if (rc < 0)
@@ -219,8 +226,12 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 		rc = apply_by_module(ctx, &s, &run, &mv, &indexes, &obs, &mobs,
 				     !report && !a->quiet, err);
 	bool indexes_changed = indexes.created || indexes.changed;
-	if (rc == MIG_OK && run.nitems == 0 && mv.run.nitems == 0 && !indexes_changed && !a->quiet &&
-	    !report)
+	bool nothing = rc == MIG_OK && run.nitems == 0 && mv.run.nitems == 0 && !indexes_changed &&
+		       !a->quiet && !report;
+	if (nothing && a->has_to)
+		fprintf(ctx->out, "nothing to apply: module '%s' is at version %lld or past it\n",
+			a->module, a->to_version);
+	else if (nothing)
 		fprintf(ctx->out, "nothing to apply: %s\n",
 			a->module ? "the module is up to date" : "every module is up to date");
 done:

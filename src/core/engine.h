@@ -36,6 +36,14 @@ void mig_run_clear(mig_run *run);
 int mig_engine_plan_up(mig_run *out, const mig_plan *plan, const mig_ledger *ledger,
 		       const char *only_module, bool allow_out_of_order, mig_error *err);
 
+/* `up --module M --to V`: MIG_OK when V is one of module's versions in plan, else
+ * MIG_EUSAGE naming the versions it has (checked before anything is changed). */
+int mig_engine_check_to(const mig_plan *plan, const char *module, long long to,
+			mig_error *err);
+
+/* Keeps in run (an up) only the versions up to `to`. Cannot fail. */
+void mig_engine_stop_at(mig_run *run, long long to);
+
 /* The `steps` highest applied versions of module, highest first. A module that does not
  * run, a dirty module, or an applied version without its .down.sql is an error. */
 int mig_engine_plan_down(mig_run *out, const mig_plan *plan, const mig_ledger *ledger,

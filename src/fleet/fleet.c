@@ -78,6 +78,8 @@ static int run_change(mig_session *s, const mig_config *cfg, const mig_plan *pla
 			return MIG_OK;
 		rc = mig_engine_plan_up(&run, plan, &s->ledger, o->module, o->allow_out_of_order,
 					err);
+		if (rc == MIG_OK && o->has_to)
+			mig_engine_stop_at(&run, o->to);
 	} else {
 		if (!mig_plan_module(plan, o->module))
 			return MIG_OK;

@@ -93,6 +93,8 @@ typedef struct mig_fleet_options {
 	unsigned long max_failures; /* stop starting new targets after this many failed */
 	const char *module;         /* --module (up: only it; down: required) */
 	unsigned long steps;        /* down */
+	bool has_to;                /* up --module M --to V: M's versions up to `to` only */
+	long long to;
 	bool allow_out_of_order;
 	bool dry_run;               /* seed */
 	/* drift: checks one target (NULL: the control database) on its open session s,
