@@ -129,8 +129,11 @@ static int run_verify(mig_session *s, const mig_plan *plan, mig_fleet_result *r,
 	r->problems += nproblems + nobjects;
 	if (r->problems)
 		r->behind = true;
-	free(problems);
-	mig_missing_objects_free(objects, nobjects);
+	/* kept for the report, which names each one under its target */
+	r->files = problems;
+	r->nfiles = nproblems;
+	r->objects = objects;
+	r->nobjects = nobjects;
 	return rc;
 }
 
@@ -400,14 +403,19 @@ int mig_fleet_run(mig_fleet_report *out, const mig_config *cfg, const mig_regist
 	return rc;
 }
 
+static void result_clear(mig_fleet_result *r)
+{
+	free(r->applied);
+	mig_diff_clear(&r->drift);
+	free(r->files);
+	mig_missing_objects_free(r->objects, r->nobjects);
+}
+
 void mig_fleet_report_clear(mig_fleet_report *r)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		free(r->results[i].applied);
-		mig_diff_clear(&r->results[i].drift);
-	}
+	for (size_t i = 0; i < r->n; i++)
+		result_clear(&r->results[i]);
 	free(r->results);
-	free(r->control.applied);
-	mig_diff_clear(&r->control.drift);
+	result_clear(&r->control);
 	memset(r, 0, sizeof *r);
 }

@@ -79,6 +79,10 @@ typedef struct mig_fleet_result {
 	size_t napplied;
 	size_t pending;   /* status: versions not applied (and dirty or missing-file modules) */
 	size_t problems;  /* verify: problems found; seed: conflicts */
+	mig_problem *files;          /* verify: the applied files' problems (owned; strings */
+	size_t nfiles;               /* borrowed from the plan) */
+	mig_missing_object *objects; /* verify: missing objects and invalid indexes (owned) */
+	size_t nobjects;
 	size_t created;   /* seed: collections and indexes created */
 	bool behind;      /* status/verify/seed/drift: not up to date, or something is wrong */
 	mig_diff drift;   /* drift: the differences (mig_fleet_report_clear frees them) */
