@@ -19,6 +19,7 @@ drops one tracked object by hand and asserts that `verify` names exactly that ob
 A failure prints its seed; `write SEED DIR` writes that history for reading.
 
 usage:
+  gen_history.py write-range FIRST COUNT DIR     (DIR/tSEED for each)
   gen_history.py run --seeds N [--first S] [--seed-file F] [--steps K] [--drift-every D]
                      [--workers W] [--keep DIR]
   gen_history.py write SEED DIR
@@ -722,7 +723,8 @@ class Failure(Exception):
 
 
 class Runner:
-    def __init__(self, worker, keep):
+    def __init__(self, worker, keep, break_downs=False):
+        self.break_downs = break_downs
         self.bin = os.environ["MIGRATE_BIN"]
         self.socket = os.environ["MIGRATE_PG_SOCKET"]
         self.port = os.environ["MIGRATE_PG_PORT"]
@@ -766,6 +768,14 @@ class Runner:
         shutil.rmtree(tree, ignore_errors=True)
         os.makedirs(tree)
         write_tree(history, tree)
+        if self.break_downs:
+            # the harness's own test: downs that put back nothing their up dropped
+            for module, migs in history.items():
+                for v, (name, _, _) in enumerate(migs, 1):
+                    if name in ("drop", "drop_column"):
+                        with open(os.path.join(tree, "migrations", "postgres", module,
+                                               f"{v:03d}_{name}.down.sql"), "w") as f:
+                            f.write("SELECT 1;\n")
         with open(os.path.join(tree, "config.yaml"), "w") as f:
             # the superuser over the trusted socket (no password round), acting as the
             # worker's role: what it creates, templates included, is the worker's
@@ -889,8 +899,8 @@ class Runner:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def run_seeds(seeds, steps, drift_every, worker, keep, out):
-    runner = Runner(worker, keep)
+def run_seeds(seeds, steps, drift_every, worker, keep, out, break_downs=False):
+    runner = Runner(worker, keep, break_downs)
     failed = 0
     done = 0
     try:
@@ -898,6 +908,9 @@ def run_seeds(seeds, steps, drift_every, worker, keep, out):
             try:
                 runner.run(seed, steps, drift_every)
                 done += 1
+                if done % 25 == 0:
+                    out.write(f"# worker {worker}: {done} passed\n")
+                    out.flush()
             except Failure as e:
                 failed += 1
                 out.write(f"FAILED {e}\n")
@@ -912,8 +925,13 @@ def run_seeds(seeds, steps, drift_every, worker, keep, out):
 
 
 def main(argv):
-    if len(argv) >= 3 and argv[0] == "write":
+    if len(argv) == 3 and argv[0] == "write":
         write_tree(generate(int(argv[1])), argv[2])
+        return 0
+    if len(argv) == 4 and argv[0] == "write-range":
+        first, count = int(argv[1]), int(argv[2])
+        for seed in range(first, first + count):
+            write_tree(generate(seed), os.path.join(argv[3], f"t{seed}"))
         return 0
     import argparse
     p = argparse.ArgumentParser()
@@ -925,6 +943,8 @@ def main(argv):
     p.add_argument("--drift-every", type=int, default=1, help="drift after every D-th step (0: never)")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--keep", default=None, help="where failing trees are kept")
+    p.add_argument("--break-downs", action="store_true",
+                   help="self-test: downs of drops restore nothing, so histories must fail")
     a = p.parse_args(argv)
     seeds = []
     if a.seed_file:
@@ -947,7 +967,8 @@ def main(argv):
             os.close(rfd)
             with os.fdopen(wfd, "w") as res:
                 try:
-                    done, failed = run_seeds(part, a.steps, a.drift_every, w + 1, a.keep, sys.stdout)
+                    done, failed = run_seeds(part, a.steps, a.drift_every, w + 1, a.keep, sys.stdout,
+                                             a.break_downs)
                 except Failure as e:
                     print(f"FAILED worker {w + 1}: {e}", flush=True)
                     done, failed = 0, len(part)
