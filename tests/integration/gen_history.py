@@ -728,8 +728,9 @@ class Runner:
         self.bin = os.environ["MIGRATE_BIN"]
         self.socket = os.environ["MIGRATE_PG_SOCKET"]
         self.port = os.environ["MIGRATE_PG_PORT"]
-        self.role = f"hist_w{worker}"
-        self.db = f"hist_w{worker}"
+        # one role and database per worker of this run: runs side by side do not meet
+        self.role = f"hist_{os.getppid() if worker else os.getpid()}_w{worker}"
+        self.db = self.role
         self.keep = keep
         self.dir = tempfile.mkdtemp(prefix=f"migrate-history-w{worker}.")
         self.psql_admin(f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)", db="postgres")
@@ -755,7 +756,10 @@ class Runner:
             f" ON r.oid = d.datdba WHERE r.rolname = '{self.role}' AND datname <> '{self.db}'",
             db="postgres")
         for name in rows.split():
-            self.psql_admin(f"ALTER DATABASE {name} IS_TEMPLATE false", db="postgres")
+            try:
+                self.psql_admin(f"ALTER DATABASE {name} IS_TEMPLATE false", db="postgres")
+            except Failure:
+                pass  # a database left invalid by an interrupted drop: dropped as it is
             self.psql_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", db="postgres")
 
     def reset(self, history):
