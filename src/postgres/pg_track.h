@@ -84,9 +84,11 @@ void mig_pg_track_step_clear(mig_pg_track_step *s);
  * -1 when memory runs out. */
 int mig_pg_drop_names(char **named, const char *stmt);
 
-/* Reads, once per session, which tracked objects are gone already (a round trip): a
- * later drop check does not count them as its migration's drops. Call before a step
- * with s->drops, outside a pipeline. MIG_OK or MIG_EFAIL. */
+/* Once per session (a round trip, a pass over the tracked objects): tracked objects
+ * whose OID is gone but whose name exists again take that object's OID; those gone
+ * altogether are kept in t->gone, and a later drop check does not count them as its
+ * migration's drops. Call before a step with s->drops, outside a pipeline. MIG_OK or
+ * MIG_EFAIL. */
 int mig_pg_track_begin(mig_pg_track *t, PGconn *conn, const mig_pg_track_step *s,
 		       mig_error *err);
 
