@@ -70,9 +70,10 @@ const mig_command mig_commands[] = {
 	 "migrate status --format json", status_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_MONGO_PLAN, NULL, mig_cmd_status},
 	{"verify", "check that the databases match the migrations", "[--format text|json]",
-	 "PostgreSQL: every applied file still exists unchanged (SHA-256) and no module is\n"
-	 "dirty. MongoDB: every collection and index of indexes.json exists with its spec.\n"
-	 "Exits 3 naming each difference.",
+	 "PostgreSQL: every applied file still exists unchanged (SHA-256), no module is\n"
+	 "dirty, and every object the applied migrations created and did not drop still\n"
+	 "exists. MongoDB: every collection and index of indexes.json exists with its spec.\n"
+	 "Exits 3 naming each difference (over a fleet, each under its target).",
 	 "migrate verify --format json", verify_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_MONGO_PLAN, NULL, mig_cmd_verify},
 	{"seed", "create the MongoDB collections and indexes of indexes.json",
