@@ -182,6 +182,8 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 	bool report = a->format == MIG_FORMAT_JSON && !a->dry_run;
 	mig_run_report rr;
 	mig_run_report_init(&rr);
+	/* stdout carries the JSON: a retry is said on stderr as it happens, as in text */
+	rr.notes = report && !a->quiet ? stderr : NULL;
 	int rc = MIG_OK;
 	if (a->module && !mig_plan_module(ctx->plan, a->module)) {
 		rc = mig_error_set(err, MIG_EUSAGE, "module '%s' is not enabled in the config",

@@ -348,11 +348,17 @@ static void reporter_retry(void *ctx, const mig_run *run, size_t i, unsigned att
 		fputs("\r\033[K", rep->progress);
 	if (!rep->out)
 		return;
+	mig_report_retry(rep->out, run, i, attempt, attempts, wait_ms);
+}
+
+void mig_report_retry(FILE *out, const mig_run *run, size_t i, unsigned attempt,
+		      unsigned attempts, long long wait_ms)
+{
 	const mig_module_plan *mod = run->items[i].module;
 	const mig_migration *m = run->items[i].migration;
-	fprintf(rep->out, "retrying %s/%lld after lock timeout (attempt %u/%u, waiting %lld.%llds)\n",
+	fprintf(out, "retrying %s/%lld after lock timeout (attempt %u/%u, waiting %lld.%llds)\n",
 		mod->name, m->version, attempt, attempts, wait_ms / 1000, (wait_ms % 1000) / 100);
-	fflush(rep->out);
+	fflush(out);
 }
 
 mig_observer mig_reporter_observer(mig_reporter *rep)

@@ -92,6 +92,9 @@ test_lock_timeout_is_retried_and_reported() {
 	local releaser=$!
 	expect_status 0 up --format json
 	wait "$releaser"
+	# said as it happens on stderr, as in text; stdout is the JSON document alone
+	assert_contains "$ERR" "retrying core/2 after lock timeout (attempt 2/6, waiting "
+	/usr/bin/python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$OUT" || fail "stdout is not one JSON document"
 	assert_eq "$(json_get '.ok')" "true" "ok"
 	assert_eq "$(json_get '.migrations[0].state')" "applied" "state"
 	[ "$(json_get '.migrations[0].attempts')" -ge 2 ] || fail "attempts: $(cat "$OUT")"
