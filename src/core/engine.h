@@ -60,7 +60,7 @@ typedef struct mig_module_status {
 	long long dirty;       /* the dirty version, 0 when clean */
 	size_t missing;        /* applied versions whose file is gone */
 	long long first_missing;
-	bool contract_pending; /* every pending version is a contract file (phase.h) */
+	bool contract_pending; /* the next pending version is a contract file (phase.h) */
 } mig_module_status;
 
 /* One entry per module of plan, then one per ledger module not in plan (*out is the
