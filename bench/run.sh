@@ -56,6 +56,16 @@ if [ ! -f "$BUILD/build.ninja" ]; then
 fi
 ninja -C "$BUILD" migrate migrate-mongodb.so >/dev/null || die "build failed"
 MIG=$(cd "$BUILD" && pwd)/migrate
+# the same release build without object tracking (meson -Dbench_no_tracking, for this
+# figure only): what tracking costs `up`
+NT_BUILD=$BUILD-notrack
+if [ ! -f "$NT_BUILD/build.ninja" ]; then
+	meson setup "$NT_BUILD" "$src" --buildtype=release -Dbench_no_tracking=true \
+		>"${TMPDIR:-/tmp}/migrate-bench-setup.log" 2>&1 ||
+		{ cat "${TMPDIR:-/tmp}/migrate-bench-setup.log" >&2; die "meson setup (no tracking) failed"; }
+fi
+ninja -C "$NT_BUILD" migrate >/dev/null || die "build (no tracking) failed"
+MIG_NT=$(cd "$NT_BUILD" && pwd)/migrate
 
 # ---- servers ----------------------------------------------------------------------------
 WORK=${BENCH_WORK:-$(mktemp -d /tmp/migrate-bench.XXXXXX)}
@@ -199,14 +209,22 @@ up_psql() { # SET
 	timed "up_${1}_p" 1 psql_file "$G/$1.psql"
 	expect_ledger "$N" "psql up $1"
 }
+up_untracked() { # SET: the build without object tracking
+	reset_db
+	timed "up_${1}_nt" 1 "$MIG_NT" up --config "$G/$1.yaml" >/dev/null
+	expect_ledger "$N" "migrate (no tracking) up $1"
+}
 for set in table insert mixed; do
 	for ((r = 1; r <= RUNS; r++)); do
 		log "up $N $set: run $r/$RUNS"
+		# the mixed set also runs the untracked build, right before or after migrate
 		if ((r % 2)); then
 			up_migrate "$set"
+			[ "$set" != mixed ] || up_untracked "$set"
 			up_psql "$set"
 		else
 			up_psql "$set"
+			[ "$set" != mixed ] || up_untracked "$set"
 			up_migrate "$set"
 		fi
 		# psql's framing alone (statements replaced by SELECT 1): the most that any
@@ -351,6 +369,10 @@ done
 for k in up_table up_insert up_mixed noop noop_floor status down status_big version check; do
 	declare "R_$k=$(pair_ratio "${k}_m" "${k}_p")"
 done
+# what object tracking costs: migrate / the same build without it, minus one, per run
+TRACK_COST=$(paste "$WORK/s/up_mixed_m" "$WORK/s/up_mixed_nt" | awk '{print ($2 > 0 ? ($1 / $2 - 1) * 100 : 0)}' |
+	sort -g | awk '{a[NR] = $1} END { m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%+.1f", m }')
+M_up_mixed_nt=$(median_ms up_mixed_nt)
 # the floor of a one-round-trip client: 1 - (psql's framing alone / psql), per run
 for k in up_table up_mixed; do
 	declare "F_$k=$(paste "$WORK/s/${k}_framing" "$WORK/s/${k}_p" | awk '{print ($2 > 0 ? 1 - $1 / $2 : 0)}' |
@@ -366,6 +388,7 @@ echo "runs per figure: $RUNS (median; fast figures: mean of $REPS invocations pe
 for k in up_table up_insert up_mixed noop noop_floor status down status_big; do
 	printf '  %-10s migrate: %s | psql: %s\n' "$k" "$(samples_ms "${k}_m")" "$(samples_ms "${k}_p")"
 done
+printf '  %-10s migrate without object tracking: %s\n' up_mixed "$(samples_ms up_mixed_nt)"
 echo "round trips (strace, send bursts answered by a receive): migrate fixed cost of a run ${RT[m_fixed_table]}, no-op up ${RT[m_noop]}, status ${RT[m_status]}; psql -c ${RT[p_noop]}; psql per migration: table+index ${RT[p_table]}, one-statement ${RT[p_insert]}"
 echo "a no-op up sends: $(strace_queries "$WORK/noop-up.strace" | cut -c1-60 | paste -sd'|' | sed 's/|/ | /g')"
 echo "up of $BIG: ${UP_BIG_S} s. Peak RSS is mostly shared libraries: 'migrate --version' $RSS_VERSION MiB; bench/floor.c (bare libpq: connect, ledger query at $BIG) $RSS_FLOOR MiB"
@@ -377,6 +400,7 @@ f1() { printf '%-44s %12s %8s %16s %5s\n' "$@"; }
 f1 "FIGURE" "VALUE" "RATIO" "TARGET" "MET?"
 f1 "up $N mixed (ALTER, DO, functions)" "$M_up_mixed ms" "${R_up_mixed}x" "<= 0.90x psql" "$(le "$R_up_mixed" 0.90)"
 f1 "  floor: psql's work minus its framing" "-" "${F_up_mixed}x" "-" "-"
+f1 "  object tracking's share of it" "$M_up_mixed_nt ms" "${TRACK_COST}%" "<= 3% untracked" "$(le "$TRACK_COST" 3)"
 f1 "up $N table+index, from empty" "$M_up_table ms" "${R_up_table}x" "<= 0.85x psql" "$(le "$R_up_table" 0.85)"
 f1 "  floor: psql's work minus its framing" "-" "${F_up_table}x" "-" "-"
 f1 "up $N one-statement, from empty" "$M_up_insert ms" "${R_up_insert}x" "<= 0.60x psql" "$(le "$R_up_insert" 0.60)"

@@ -14,7 +14,7 @@ _migrate_options() {
 	local common="--config -c --root -r --env --help -h"
 	local fleet="--target --shard --canary --parallel --max-failures"
 	case $1 in
-	up) echo "--module -m --dry-run --sql --phase --allow-out-of-order --format -f --quiet -q --verbose -v --no-lint $fleet $common" ;;
+	up) echo "--module -m --to --dry-run --sql --phase --allow-out-of-order --format -f --quiet -q --verbose -v --no-lint $fleet $common" ;;
 	down) echo "--module -m --steps -n --dry-run --format -f --quiet -q --verbose -v $fleet $common" ;;
 	baseline) echo "--module -m --version --mongodb --dry-run --quiet -q $common" ;;
 	status) echo "--format -f $fleet $common" ;;
@@ -103,7 +103,7 @@ _migrate_value() {
 		COMPREPLY=($(compgen -d -- "$cur"))
 		;;
 	*)
-		COMPREPLY=() # --steps N, --version V: nothing to offer
+		COMPREPLY=() # --steps N, --version V, --to V: nothing to offer
 		;;
 	esac
 }

@@ -72,7 +72,7 @@ typedef struct mig_args {
 	bool dry_run, allow_out_of_order, applied, rolled_back, help, quiet, verbose, prune;
 	bool mongodb; /* --mongodb (resolve, baseline) */
 	bool pending, require_down; /* roundtrip */
-	bool has_from, has_to;      /* roundtrip --from V, --to V */
+	bool has_from, has_to;      /* roundtrip --from V, --to V; up --module M --to V */
 	long long from_version, to_version;
 	unsigned long stop_after;   /* roundtrip --max-failures, 0 when absent (no limit) */
 	mig_format format;

@@ -109,6 +109,8 @@ int mig_cmd_down(mig_context *ctx, mig_error *err)
 	mig_run_report rr, mrr;
 	mig_run_report_init(&rr);
 	mig_run_report_init(&mrr);
+	/* stdout carries the JSON: a retry is said on stderr as it happens, as in text */
+	rr.notes = report && !a->quiet ? stderr : NULL;
 	int rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg, a->dry_run ? 0 : MIG_SESSION_LOCK, err);
 	if (rc < 0)
 		goto done;

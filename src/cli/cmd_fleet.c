@@ -33,9 +33,13 @@ static int run_fleet(mig_context *ctx, mig_fleet_op op, mig_error *err)
 	    !mig_plan_module(ctx->plan, a->module))
 		return mig_error_set(err, MIG_EUSAGE, "module '%s' is not enabled in the config",
 				     a->module);
+	int rc;
+	if (op == MIG_FLEET_UP && a->has_to &&
+	    (rc = mig_engine_check_to(ctx->plan, a->module, a->to_version, err)) < 0)
+		return rc;
 	mig_fleet_filter filter = {a->targets, a->ntargets, a->shard, a->shards};
 	mig_fleet_targets targets;
-	int rc = mig_fleet_targets_read(&targets, cfg, ctx->registry, &filter, &cfg->secrets, err);
+	rc = mig_fleet_targets_read(&targets, cfg, ctx->registry, &filter, &cfg->secrets, err);
 	if (rc < 0)
 		return rc;
 	mig_plan none = {0};
@@ -52,6 +56,8 @@ static int run_fleet(mig_context *ctx, mig_fleet_op op, mig_error *err)
 		.max_failures = a->max_failures ? a->max_failures : 1,
 		.module = a->module,
 		.steps = a->steps,
+		.has_to = a->has_to,
+		.to = a->to_version,
 		.allow_out_of_order = a->allow_out_of_order,
 		.dry_run = a->dry_run,
 		.mongo_versions = versions.plan,

@@ -20,6 +20,9 @@ int mig_check_up_args(const mig_args *args, mig_error *err)
 		return mig_error_set(err, MIG_EUSAGE, "'up --sql' goes with --dry-run");
 	if (args->sql && args->format == MIG_FORMAT_JSON)
 		return mig_error_set(err, MIG_EUSAGE, "'up --dry-run --sql' prints SQL, not JSON");
+	if (args->has_to && !args->module)
+		return mig_error_set(err, MIG_EUSAGE,
+				     "'up --to V' goes with --module M: a version belongs to one module");
 	return MIG_OK;
 }
 
@@ -205,12 +208,16 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 	bool report = a->format == MIG_FORMAT_JSON && !a->dry_run;
 	mig_run_report rr;
 	mig_run_report_init(&rr);
+	/* stdout carries the JSON: a retry is said on stderr as it happens, as in text */
+	rr.notes = report && !a->quiet ? stderr : NULL;
 	int rc = MIG_OK;
 	if (a->module && !mig_plan_module(ctx->plan, a->module)) {
 		rc = mig_error_set(err, MIG_EUSAGE, "module '%s' is not enabled in the config",
 				   a->module);
 		goto done;
 	}
+	if (a->has_to && (rc = mig_engine_check_to(ctx->plan, a->module, a->to_version, err)) < 0)
+		goto done;
 	/* postgres.hooks, read before any connection: a missing file changes nothing */
 	if ((rc = mig_hooks_load(&hooks, ctx->cfg, mig_plan_choose_root(a->root, ctx->cfg), err)) < 0)
 		goto done;
@@ -222,6 +229,8 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 	if (rc < 0)
 		goto done;
 	rc = mig_engine_plan_up(&run, ctx->plan, &s.ledger, a->module, a->allow_out_of_order, err);
+	if (rc == MIG_OK && a->has_to)
+		mig_engine_stop_at(&run, a->to_version);
 	if (rc == MIG_OK)
 		rc = mig_phase_filter(&run, a->phase, err);
 	if (rc == MIG_OK)
@@ -255,8 +264,12 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 		rc = apply_by_module(ctx, &s, &run, &mv, &indexes, &obs, &mobs,
 				     !report && !a->quiet, err);
 	bool indexes_changed = indexes.created || indexes.changed;
-	if (rc == MIG_OK && run.nitems == 0 && mv.run.nitems == 0 && !indexes_changed && !a->quiet &&
-	    !report)
+	bool nothing = rc == MIG_OK && run.nitems == 0 && mv.run.nitems == 0 && !indexes_changed &&
+		       !a->quiet && !report;
+	if (nothing && a->has_to)
+		fprintf(ctx->out, "nothing to apply: module '%s' is at version %lld or past it\n",
+			a->module, a->to_version);
+	else if (nothing)
 		fprintf(ctx->out, "nothing to apply: %s\n",
 			a->module ? "the module is up to date" : "every module is up to date");
 done:

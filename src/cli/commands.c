@@ -9,7 +9,7 @@
 #define FLEET MIG_OPT_TARGET, MIG_OPT_SHARD, MIG_OPT_CANARY, MIG_OPT_PARALLEL, MIG_OPT_MAX_FAILURES
 
 static const mig_option_id up_options[] = {
-	MIG_OPT_MODULE, MIG_OPT_DRY_RUN, MIG_OPT_ALLOW_OUT_OF_ORDER, MIG_OPT_FORMAT,
+	MIG_OPT_MODULE, MIG_OPT_TO, MIG_OPT_DRY_RUN, MIG_OPT_ALLOW_OUT_OF_ORDER, MIG_OPT_FORMAT,
 	MIG_OPT_QUIET, MIG_OPT_VERBOSE, MIG_OPT_NO_LINT, MIG_OPT_PHASE, MIG_OPT_SQL, FLEET, COMMON,
 	MIG_OPT_END};
 static const mig_option_id down_options[] = {
@@ -43,11 +43,13 @@ static const mig_option_id help_options[] = {MIG_OPT_FORMAT, MIG_OPT_HELP, MIG_O
 
 const mig_command mig_commands[] = {
 	{"up", "apply every pending migration",
-	 "[--module M] [--phase expand|contract] [--dry-run [--sql]] [--allow-out-of-order] [--format json]",
+	 "[--module M [--to V]] [--phase expand|contract] [--dry-run [--sql]] [--allow-out-of-order] [--format json]",
 	 "Applies the pending versions of every enabled module, core first, each file in one\n"
 	 "transaction together with its schema_migrations row; stops at the first failure.\n"
 	 "With mongodb:, module by module: its SQL files, its MongoDB files (NNN_name.up.json),\n"
 	 "then its indexes.json converged as seed does.\n"
+	 "--module M --to V applies M's pending versions up to V only (V must be one of M's\n"
+	 "versions; when M is already at or past V there is nothing to apply).\n"
 	 "--phase expand stops each module before its first `-- migrate:phase contract` file;\n"
 	 "--dry-run --sql prints one psql script to review and run instead; --format json\n"
 	 "prints a run report at the end, whatever the outcome. A file tagged\n"
@@ -73,9 +75,10 @@ const mig_command mig_commands[] = {
 	 "migrate status --format json", status_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_MONGO_PLAN, NULL, mig_cmd_status},
 	{"verify", "check that the databases match the migrations", "[--format text|json]",
-	 "PostgreSQL: every applied file still exists unchanged (SHA-256) and no module is\n"
-	 "dirty. MongoDB: every collection and index of indexes.json exists with its spec.\n"
-	 "Exits 3 naming each difference.",
+	 "PostgreSQL: every applied file still exists unchanged (SHA-256), no module is\n"
+	 "dirty, and every object the applied migrations created and did not drop still\n"
+	 "exists. MongoDB: every collection and index of indexes.json exists with its spec.\n"
+	 "Exits 3 naming each difference (over a fleet, each under its target).",
 	 "migrate verify --format json", verify_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_MONGO_PLAN, NULL, mig_cmd_verify},
 	{"seed", "create the MongoDB collections and indexes of indexes.json",

@@ -54,7 +54,7 @@ const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_MAX_FAILURES, "max-failures", 0, "F",
 	 "fleets: start no new target after F failed (default 1)"},
 	{MIG_OPT_FROM, "from", 0, "V", "only versions from V on (each module's)"},
-	{MIG_OPT_TO, "to", 0, "V", "only versions up to V (each module's)"},
+	{MIG_OPT_TO, "to", 0, "V", "only versions up to V (each module's; up: of --module M)"},
 	{MIG_OPT_STOP_AFTER, "max-failures", 0, "N",
 	 "stop after N migrations failed (default: no limit; the rest are not tested)"},
 	{MIG_OPT_MONGODB, "mongodb", 0, NULL,

@@ -115,6 +115,34 @@ int mig_engine_plan_up(mig_run *out, const mig_plan *plan, const mig_ledger *led
 	return MIG_OK;
 }
 
+int mig_engine_check_to(const mig_plan *plan, const char *module, long long to,
+			mig_error *err)
+{
+	const mig_module_plan *mod = mig_plan_module(plan, module);
+	if (!mod)
+		return mig_error_set(err, MIG_EUSAGE, "module '%s' is not enabled in the config",
+				     module);
+	for (size_t j = 0; j < mod->nmigrations; j++)
+		if (mod->migrations[j].version == to)
+			return MIG_OK;
+	if (!mod->nmigrations)
+		return mig_error_set(err, MIG_EUSAGE, "--to %lld: module '%s' has no versions (%s)",
+				     to, module, mod->dir);
+	return mig_error_set(err, MIG_EUSAGE,
+			     "--to %lld: module '%s' has no version %lld (its versions run from %lld to %lld in %s)",
+			     to, module, to, mod->migrations[0].version,
+			     mod->migrations[mod->nmigrations - 1].version, mod->dir);
+}
+
+void mig_engine_stop_at(mig_run *run, long long to)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < run->nitems; i++)
+		if (run->items[i].migration->version <= to)
+			run->items[kept++] = run->items[i];
+	run->nitems = kept;
+}
+
 int mig_engine_plan_down(mig_run *out, const mig_plan *plan, const mig_ledger *ledger,
 			 const char *module, unsigned long steps, mig_error *err)
 {

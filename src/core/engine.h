@@ -44,6 +44,14 @@ void mig_run_clear(mig_run *run);
 int mig_engine_plan_up(mig_run *out, const mig_plan *plan, const mig_ledger *ledger,
 		       const char *only_module, bool allow_out_of_order, mig_error *err);
 
+/* `up --module M --to V`: MIG_OK when V is one of module's versions in plan, else
+ * MIG_EUSAGE naming the versions it has (checked before anything is changed). */
+int mig_engine_check_to(const mig_plan *plan, const char *module, long long to,
+			mig_error *err);
+
+/* Keeps in run (an up) only the versions up to `to`. Cannot fail. */
+void mig_engine_stop_at(mig_run *run, long long to);
+
 /* The `steps` highest applied versions of module, highest first. A module that does not
  * run, a dirty module, or an applied version without its .down.sql is an error. */
 int mig_engine_plan_down(mig_run *out, const mig_plan *plan, const mig_ledger *ledger,
@@ -63,7 +71,7 @@ typedef struct mig_module_status {
 	size_t repeatables_outdated; /* of those, new, changed or failed (core/repeatable.h) */
 	size_t missing;        /* applied versions whose file is gone */
 	long long first_missing;
-	bool contract_pending; /* every pending version is a contract file (phase.h) */
+	bool contract_pending; /* the next pending version is a contract file (phase.h) */
 } mig_module_status;
 
 /* One entry per module of plan, then one per ledger module not in plan (*out is the

@@ -42,8 +42,10 @@ int mig_phase_mark_status(mig_module_status *rows, size_t n, const mig_plan *pla
 		const mig_module_plan *mod = st->enabled ? mig_plan_module(plan, st->module) : NULL;
 		if (!mod || !st->pending)
 			continue;
-		bool all = true;
-		for (size_t j = 0; j < mod->nmigrations && all; j++) {
+		/* the next version to run decides: when it is a contract file, the expand
+		 * phase is done (`up --phase expand` has nothing left to apply), whatever
+		 * follows it */
+		for (size_t j = 0; j < mod->nmigrations; j++) {
 			const mig_migration *m = &mod->migrations[j];
 			if (mig_ledger_find(ledger, mod->name, m->version))
 				continue;
@@ -51,9 +53,9 @@ int mig_phase_mark_status(mig_module_status *rows, size_t n, const mig_plan *pla
 			int rc = mig_directives_read(&d, m->up_path, err);
 			if (rc < 0)
 				return rc;
-			all = d.contract;
+			st->contract_pending = d.contract;
+			break;
 		}
-		st->contract_pending = all;
 	}
 	return MIG_OK;
 }

@@ -1,7 +1,7 @@
 /* Expand and contract phases: a file whose leading comment block holds
  * `-- migrate:phase contract` belongs to the contract phase, every other to expand.
  * `up --phase expand` stops each module before its first pending contract version;
- * status shows a module waiting only on contract versions as `contract pending`. */
+ * status shows a module whose next version is a contract one as `contract pending`. */
 #ifndef MIGRATE_PHASE_H
 #define MIGRATE_PHASE_H
 
@@ -26,8 +26,9 @@ struct mig_ledger;
  * contract one). Does nothing unless phase is MIG_PHASE_EXPAND. */
 int mig_phase_filter(struct mig_run *run, mig_phase phase, mig_error *err);
 
-/* Sets contract_pending on each status row whose pending versions are all contract
- * files (reading the leading comment block of those pending files only). */
+/* Sets contract_pending on each status row whose next pending version is a contract
+ * file: the expand phase is done, the contract runs next (reading the leading comment
+ * block of that file only). */
 int mig_phase_mark_status(struct mig_module_status *rows, size_t n, const struct mig_plan *plan,
 			  const struct mig_ledger *ledger, mig_error *err);
 

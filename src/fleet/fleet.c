@@ -80,6 +80,8 @@ static int run_change(mig_session *s, const mig_config *cfg, const mig_plan *pla
 			return MIG_OK;
 		rc = mig_engine_plan_up(&run, plan, &s->ledger, o->module, o->allow_out_of_order,
 					err);
+		if (rc == MIG_OK && o->has_to)
+			mig_engine_stop_at(&run, o->to);
 	} else {
 		if (!mig_plan_module(plan, o->module))
 			return MIG_OK;
@@ -138,8 +140,11 @@ static int run_verify(mig_session *s, const mig_config *cfg, const mig_plan *pla
 	r->problems += nproblems + nobjects;
 	if (r->problems)
 		r->behind = true;
-	free(problems);
-	mig_missing_objects_free(objects, nobjects);
+	/* kept for the report, which names each one under its target */
+	r->files = problems;
+	r->nfiles = nproblems;
+	r->objects = objects;
+	r->nobjects = nobjects;
 	return rc;
 }
 
@@ -410,14 +415,19 @@ int mig_fleet_run(mig_fleet_report *out, const mig_config *cfg, const mig_regist
 	return rc;
 }
 
+static void result_clear(mig_fleet_result *r)
+{
+	free(r->applied);
+	mig_diff_clear(&r->drift);
+	free(r->files);
+	mig_missing_objects_free(r->objects, r->nobjects);
+}
+
 void mig_fleet_report_clear(mig_fleet_report *r)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		free(r->results[i].applied);
-		mig_diff_clear(&r->results[i].drift);
-	}
+	for (size_t i = 0; i < r->n; i++)
+		result_clear(&r->results[i]);
 	free(r->results);
-	free(r->control.applied);
-	mig_diff_clear(&r->control.drift);
+	result_clear(&r->control);
 	memset(r, 0, sizeof *r);
 }

@@ -79,6 +79,10 @@ typedef struct mig_fleet_result {
 	size_t napplied;
 	size_t pending;   /* status: versions not applied (and dirty or missing-file modules) */
 	size_t problems;  /* verify: problems found; seed: conflicts */
+	mig_problem *files;          /* verify: the applied files' problems (owned; strings */
+	size_t nfiles;               /* borrowed from the plan) */
+	mig_missing_object *objects; /* verify: missing objects and invalid indexes (owned) */
+	size_t nobjects;
 	size_t created;   /* seed: collections and indexes created */
 	bool behind;      /* status/verify/seed/drift: not up to date, or something is wrong */
 	mig_diff drift;   /* drift: the differences (mig_fleet_report_clear frees them) */
@@ -93,6 +97,8 @@ typedef struct mig_fleet_options {
 	unsigned long max_failures; /* stop starting new targets after this many failed */
 	const char *module;         /* --module (up: only it; down: required) */
 	unsigned long steps;        /* down */
+	bool has_to;                /* up --module M --to V: M's versions up to `to` only */
+	long long to;
 	bool allow_out_of_order;
 	bool dry_run;               /* seed */
 	/* drift: checks one target (NULL: the control database) on its open session s,

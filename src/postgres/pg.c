@@ -80,7 +80,7 @@ static const char reset_role[] = "RESET ROLE";
 /* sorted as strcmp sorts, so mig_ledger_find can binary-search */
 static const char ledger_select[] =
 	"SELECT module, version, name, checksum, dirty,"
-	" (SELECT to_regclass('schema_migrations_objects') IS NOT NULL"
+	" (SELECT to_regclass('" MIG_PG_TRACK_LAST_DDL "') IS NOT NULL"
 	"  AND to_regclass('schema_migrations_repeatable') IS NOT NULL), skipped,"
 	" rendered_checksum"
 	" FROM schema_migrations ORDER BY module COLLATE \"C\", version";
@@ -271,7 +271,7 @@ static int pg_connect(void **out, const mig_sql_config *cfg, mig_error *err)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(pc->holder, sizeof pc->holder, "%ld:%lx", (long)getpid(),
 		 (unsigned long)ts.tv_nsec ^ (unsigned long)(uintptr_t)pc);
-	int rc = mig_pg_track_init(&pc->track, err);
+	int rc = mig_pg_track_init(&pc->track, cfg->schema, err);
 	if (rc < 0) {
 		free(pc);
 		return rc;
@@ -1132,7 +1132,7 @@ static int pg_objects_missing(void *conn, mig_missing_object **out, size_t *coun
 			      mig_error *err)
 {
 	pg_conn *pc = conn;
-	return mig_pg_track_missing(out, count, pc->conn, err);
+	return mig_pg_track_missing(out, count, &pc->track, pc->conn, err);
 }
 
 static int pg_table_facts(void *conn, mig_table_fact *facts, size_t n, int *server_major,

@@ -15,7 +15,8 @@
 #include "util/sql_split.h"
 
 /* What each migration created; dropped_* names the applied migration that dropped it
- * again, so verify does not report it. Part of the ledger's DDL. */
+ * again, so verify does not report it. Part of the ledger's DDL. The index on (schema,
+ * name) finds the tracked objects a re-created object belongs to. */
 #define MIG_PG_TRACK_DDL                                                                   \
 	"CREATE TABLE IF NOT EXISTS schema_migrations_objects ("                           \
 	" module text NOT NULL,"                                                           \
@@ -26,12 +27,21 @@
 	" oid oid NOT NULL,"                                                               \
 	" dropped_module text,"                                                            \
 	" dropped_version bigint,"                                                         \
-	" PRIMARY KEY (module, version, kind, schema, name))"
+	" PRIMARY KEY (module, version, kind, schema, name));"                             \
+	"CREATE INDEX IF NOT EXISTS schema_migrations_objects_name"                        \
+	" ON schema_migrations_objects (schema, name)"
+
+/* The relation whose presence says the ledger has every table and index above (its
+ * absence: an older migrate made it; the DDL above brings it up to date). */
+#define MIG_PG_TRACK_LAST_DDL "schema_migrations_objects_name"
 
 /* The tracking state of one session. */
 typedef struct mig_pg_track {
-	char *insert_from_guc, *insert_from_param;   /* created objects, watermark as GUC / $3 */
-	char *dropped_from_guc, *dropped_from_param; /* measured drops, gated / always */
+	char *insert_from_guc, *insert_from_param;     /* created objects, watermark as GUC / $3 */
+	char *reattach_from_guc, *reattach_from_param; /* re-created by a down, the same */
+	char *dropped_from_guc, *dropped_from_param;   /* measured drops, gated / always */
+	char *renamed; /* names and schemas followed after a file that may rename */
+	char *missing; /* verify's query */
 	unsigned prepared; /* bit per statement of pg_track.c prepared in this session */
 	bool have_gone; /* gone holds the objects already gone when this session began */
 	char *gone;     /* their OIDs, comma-separated ("" for none) */
@@ -41,7 +51,8 @@ typedef struct mig_pg_track {
 typedef struct mig_pg_track_step {
 	bool up;
 	bool creates; /* some statement may create an object */
-	bool drops;   /* some statement may drop one */
+	bool drops;   /* some statement may drop one (up files only) */
+	bool renames; /* some statement may rename one or move it to another schema */
 	char *named;  /* "kind\tschema\tname\n" per object its DROP statements name, or NULL */
 	bool forgets_prepared; /* some statement may DEALLOCATE or DISCARD prepared ones */
 	char version[24];
@@ -53,8 +64,10 @@ typedef struct mig_pg_track_step {
 /* Most commands one call below returns. */
 #define MIG_PG_TRACK_MAX_CMDS 4
 
-/* Formats the session's statements; MIG_OK or MIG_EFAIL (out of memory). */
-int mig_pg_track_init(mig_pg_track *t, mig_error *err);
+/* Formats the session's statements; with schema (a fleet's schema target, a valid
+ * identifier), they record and check that schema's objects only. MIG_OK or MIG_EFAIL
+ * (out of memory). */
+int mig_pg_track_init(mig_pg_track *t, const char *schema, mig_error *err);
 void mig_pg_track_clear(mig_pg_track *t);
 
 /* Decides what tracking step needs from its statements (text as pg.c splits it: each
@@ -71,9 +84,11 @@ void mig_pg_track_step_clear(mig_pg_track_step *s);
  * -1 when memory runs out. */
 int mig_pg_drop_names(char **named, const char *stmt);
 
-/* Reads, once per session, which tracked objects are gone already (a round trip): a
- * later drop check does not count them as its migration's drops. Call before a step
- * with s->drops, outside a pipeline. MIG_OK or MIG_EFAIL. */
+/* Once per session (a round trip, a pass over the tracked objects): tracked objects
+ * whose OID is gone but whose name exists again take that object's OID; those gone
+ * altogether are kept in t->gone, and a later drop check does not count them as its
+ * migration's drops. Call before a step with s->drops, outside a pipeline. MIG_OK or
+ * MIG_EFAIL. */
 int mig_pg_track_begin(mig_pg_track *t, PGconn *conn, const mig_pg_track_step *s,
 		       mig_error *err);
 
@@ -96,7 +111,7 @@ size_t mig_pg_track_after(mig_pg_cmd *out, mig_pg_track *t, mig_pg_track_step *s
 /* Tracked objects of applied migrations that no applied migration dropped and that no
  * longer exist, and invalid indexes. *out is the caller's (mig_missing_objects_free).
  * MIG_OK or MIG_EFAIL. */
-int mig_pg_track_missing(mig_missing_object **out, size_t *count, PGconn *conn,
-			 mig_error *err);
+int mig_pg_track_missing(mig_missing_object **out, size_t *count, const mig_pg_track *t,
+			 PGconn *conn, mig_error *err);
 
 #endif

@@ -34,6 +34,16 @@ int mig_report_status_full(FILE *out, const char *backend, const mig_module_stat
 int mig_report_seed(FILE *out, const mig_mongo_results *r, bool dry_run, bool quiet,
 		    mig_format format, mig_error *err);
 
+/* The line that says a migration is tried again after a lock timeout (flushed). */
+void mig_report_retry(FILE *out, const mig_run *run, size_t i, unsigned attempt,
+		      unsigned attempts, long long wait_ms);
+
+/* One line per SQL problem and missing object, as verify prints them, each after
+ * indent (a fleet prints them under their target). */
+void mig_report_sql_problems(FILE *out, const char *indent, const char *backend,
+			     const mig_problem *problems, size_t nproblems,
+			     const mig_missing_object *objects, size_t nobjects);
+
 /* What verify found about the versioned MongoDB files (checksums, files gone, dirty). */
 typedef struct mig_verify_versions {
 	const mig_problem *problems;

@@ -52,6 +52,9 @@ static void target_line(FILE *out, mig_fleet_op op, const mig_fleet_result *r)
 				r->problems == 1 ? "" : "s", r->ms);
 		else
 			fprintf(out, "ok (%lld ms)\n", r->ms);
+		/* each one named, under its target, as verify names them for one database */
+		mig_report_sql_problems(out, "    ", "postgres", r->files, r->nfiles, r->objects,
+					r->nobjects);
 		break;
 	case MIG_FLEET_SEED:
 		fprintf(out, "%zu created, %zu conflict%s (%lld ms)\n", r->created, r->problems,

@@ -3,6 +3,7 @@
  * `scope: control`, "control" with a target's shape. */
 #include "report/report_fleet.h"
 
+#include "report/report_json.h"
 #include "schema/snapshot_json.h"
 #include "util/json_out.h"
 
@@ -41,6 +42,10 @@ static json_t *result_json(const mig_fleet_result *r, mig_fleet_op op)
 		json_object_set_new(doc, "drift", json_boolean(r->drift.n > 0));
 		json_object_set_new(doc, "differences", mig_diff_to_json(&r->drift));
 	}
+	/* verify: what the count counts, as verify reports it for one database */
+	if (doc && op == MIG_FLEET_VERIFY && r->state == MIG_TARGET_OK)
+		json_object_set_new(doc, "postgres", mig_report_sql_problems_json(
+							     r->files, r->nfiles, r->objects, r->nobjects));
 	if (doc && op == MIG_FLEET_SEED && r->state == MIG_TARGET_OK)
 		json_object_set_new(doc, "created", json_integer((json_int_t)r->created));
 	return doc;

@@ -305,6 +305,21 @@ static json_t *problems_json(const mig_problem *problems, size_t nproblems)
 	return list;
 }
 
+json_t *mig_report_sql_problems_json(const mig_problem *problems, size_t nproblems,
+				     const mig_missing_object *objects, size_t nobjects)
+{
+	json_t *missing = json_array();
+	for (size_t i = 0; missing && i < nobjects; i++) {
+		const mig_missing_object *o = &objects[i];
+		json_array_append_new(missing,
+				      json_pack("{s:s, s:I, s:s, s:s, s:s}", "module", o->module,
+						"version", (json_int_t)o->version, "kind", o->kind,
+						"schema", o->schema, "name", o->name));
+	}
+	return json_pack("{s:o, s:o}", "problems", problems_json(problems, nproblems), "objects",
+			 missing);
+}
+
 int mig_report_verify_json(FILE *out, const char *backend, const mig_problem *problems, size_t nproblems,
 			   size_t checked, const mig_missing_object *objects,
 		      size_t nobjects, const mig_mongo_results *mongo,
@@ -319,23 +334,10 @@ int mig_report_verify_json(FILE *out, const char *backend, const mig_problem *pr
 					      "problems",
 					      problems_json(versions->problems, versions->nproblems)));
 	if (doc && backend) {
-		json_t *list = json_array();
-		for (size_t i = 0; list && i < nproblems; i++)
-			json_array_append_new(
-				list, json_pack("{s:s, s:I, s:s, s:s}", "module", problems[i].module,
-						"version", (json_int_t)problems[i].version, "problem",
-						problem_name(problems[i].kind), "path", problems[i].path));
-		json_t *missing = json_array();
-		for (size_t i = 0; missing && i < nobjects; i++) {
-			const mig_missing_object *o = &objects[i];
-			json_array_append_new(
-				missing, json_pack("{s:s, s:I, s:s, s:s, s:s}", "module", o->module,
-						   "version", (json_int_t)o->version, "kind", o->kind,
-						   "schema", o->schema, "name", o->name));
-		}
-		json_object_set_new(doc, backend,
-				    json_pack("{s:I, s:o, s:o}", "checked", (json_int_t)checked,
-					      "problems", list, "objects", missing));
+		json_t *sql = mig_report_sql_problems_json(problems, nproblems, objects, nobjects);
+		if (sql)
+			json_object_set_new(sql, "checked", json_integer((json_int_t)checked));
+		json_object_set_new(doc, backend, sql);
 	}
 	if (doc && mongo)
 		json_object_set_new(doc, "mongodb", mongo_json(mongo));

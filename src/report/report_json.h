@@ -33,6 +33,11 @@ int mig_report_status_json_full(FILE *out, const char *backend, const mig_module
 				const mig_module_status *mongo_rows, size_t mongo_n,
 				mig_error *err);
 int mig_report_seed_json(FILE *out, const mig_mongo_results *r, bool dry_run, mig_error *err);
+/* {"problems": [...], "objects": [...]}: verify's SQL findings (a new reference; NULL
+ * when memory runs out). */
+struct json_t;
+struct json_t *mig_report_sql_problems_json(const mig_problem *problems, size_t nproblems,
+					    const mig_missing_object *objects, size_t nobjects);
 int mig_report_verify_json(FILE *out, const char *backend, const mig_problem *problems, size_t nproblems,
 			   size_t checked, const mig_missing_object *objects,
 		      size_t nobjects, const mig_mongo_results *mongo,

@@ -228,15 +228,15 @@ int mig_report_seed(FILE *out, const mig_mongo_results *r, bool dry_run, bool qu
 	return MIG_OK;
 }
 
-static void print_problems(FILE *out, const char *backend, const mig_problem *problems,
-			   size_t nproblems)
+static void print_problems(FILE *out, const char *indent, const char *backend,
+			   const mig_problem *problems, size_t nproblems)
 {
 	for (size_t i = 0; i < nproblems; i++) {
 		const mig_problem *p = &problems[i];
 		switch (p->kind) {
 		case MIG_PROBLEM_CHANGED:
-			fprintf(out, "changed  %s %s/%lld: '%s' differs from the file that ran\n",
-				backend, p->module, p->version, p->path);
+			fprintf(out, "%schanged  %s %s/%lld: '%s' differs from the file that ran\n",
+				indent, backend, p->module, p->version, p->path);
 			break;
 		case MIG_PROBLEM_REPEATABLE_CHANGED:
 			fprintf(out, "changed  %s repeatable %s: '%s' differs from what last ran (run 'migrate up')\n",
@@ -252,15 +252,37 @@ static void print_problems(FILE *out, const char *backend, const mig_problem *pr
 				backend, p->module, p->version, p->path);
 			break;
 		case MIG_PROBLEM_FILE_GONE:
-			fprintf(out, "missing  %s %s/%lld: applied, but its file is gone from '%s'\n",
-				backend, p->module, p->version, p->path);
+			fprintf(out, "%smissing  %s %s/%lld: applied, but its file is gone from '%s'\n",
+				indent, backend, p->module, p->version, p->path);
 			break;
 		case MIG_PROBLEM_DIRTY:
-			fprintf(out, "dirty    %s %s/%lld: began without a transaction and did not finish\n",
-				backend, p->module, p->version);
+			fprintf(out, "%sdirty    %s %s/%lld: began without a transaction and did not finish\n",
+				indent, backend, p->module, p->version);
 			break;
 		}
 	}
+}
+
+static void print_objects(FILE *out, const char *indent, const char *backend,
+			  const mig_missing_object *objects, size_t nobjects)
+{
+	for (size_t i = 0; i < nobjects; i++) {
+		const mig_missing_object *o = &objects[i];
+		if (!*o->module)
+			fprintf(out, "%sinvalid  %s index %s.%s: left by a failed CREATE INDEX CONCURRENTLY? drop and recreate it\n",
+				indent, backend, o->schema, o->name);
+		else
+			fprintf(out, "%smissing  %s %s %s.%s (created by %s/%lld)\n", indent, backend,
+				o->kind, o->schema, o->name, o->module, o->version);
+	}
+}
+
+void mig_report_sql_problems(FILE *out, const char *indent, const char *backend,
+			     const mig_problem *problems, size_t nproblems,
+			     const mig_missing_object *objects, size_t nobjects)
+{
+	print_problems(out, indent, backend, problems, nproblems);
+	print_objects(out, indent, backend, objects, nobjects);
 }
 
 int mig_report_verify(FILE *out, const char *backend, const mig_problem *problems, size_t nproblems,
@@ -271,18 +293,10 @@ int mig_report_verify(FILE *out, const char *backend, const mig_problem *problem
 	if (format == MIG_FORMAT_JSON)
 		return mig_report_verify_json(out, backend, problems, nproblems, checked, objects,
 					      nobjects, mongo, versions, err);
-	print_problems(out, backend, problems, nproblems);
+	print_problems(out, "", backend, problems, nproblems);
 	if (versions)
-		print_problems(out, "mongodb", versions->problems, versions->nproblems);
-	for (size_t i = 0; i < nobjects; i++) {
-		const mig_missing_object *o = &objects[i];
-		if (!*o->module)
-			fprintf(out, "invalid  %s index %s.%s: left by a failed CREATE INDEX CONCURRENTLY? drop and recreate it\n",
-				backend, o->schema, o->name);
-		else
-			fprintf(out, "missing  %s %s %s.%s (created by %s/%lld)\n", backend, o->kind,
-				o->schema, o->name, o->module, o->version);
-	}
+		print_problems(out, "", "mongodb", versions->problems, versions->nproblems);
+	print_objects(out, "", backend, objects, nobjects);
 	size_t bad = nproblems + nobjects + (versions ? versions->nproblems : 0);
 	if (versions)
 		checked += versions->checked;
@@ -384,11 +398,17 @@ static void reporter_retry(void *ctx, const mig_run *run, size_t i, unsigned att
 		fputs("\r\033[K", rep->progress);
 	if (!rep->out)
 		return;
+	mig_report_retry(rep->out, run, i, attempt, attempts, wait_ms);
+}
+
+void mig_report_retry(FILE *out, const mig_run *run, size_t i, unsigned attempt,
+		      unsigned attempts, long long wait_ms)
+{
 	const mig_module_plan *mod = run->items[i].module;
 	const mig_migration *m = run->items[i].migration;
-	fprintf(rep->out, "retrying %s/%lld after lock timeout (attempt %u/%u, waiting %lld.%llds)\n",
+	fprintf(out, "retrying %s/%lld after lock timeout (attempt %u/%u, waiting %lld.%llds)\n",
 		mod->name, m->version, attempt, attempts, wait_ms / 1000, (wait_ms % 1000) / 100);
-	fflush(rep->out);
+	fflush(out);
 }
 
 static void reporter_hook(void *ctx, const mig_hook *hook, long long ms, const mig_error *failed)

@@ -2,6 +2,7 @@
  * the error of each migration, so the JSON document can be written once at the end,
  * whatever the outcome. */
 #include "report/run_report.h"
+#include "report/report.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +46,10 @@ static void on_begin(void *ctx, const mig_run *run, size_t i, const char *sql, s
 static void on_retry(void *ctx, const mig_run *run, size_t i, unsigned attempt,
 		     unsigned attempts, long long wait_ms, const mig_error *why)
 {
-	(void)attempts;
 	(void)why;
+	mig_run_report *r = ctx;
+	if (r->notes)
+		mig_report_retry(r->notes, run, i, attempt, attempts, wait_ms);
 	mig_step_result *res = item(ctx, run, i);
 	if (!res)
 		return;

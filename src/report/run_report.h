@@ -4,6 +4,7 @@
 #define MIGRATE_RUN_REPORT_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "core/engine.h"
@@ -38,6 +39,8 @@ typedef struct mig_run_report {
 	mig_hook_result before_up, after_up;
 	size_t files_executed;
 	struct timespec start;
+	FILE *notes; /* where each lock-timeout retry is said as it happens (stderr while
+		      * stdout carries the JSON), or NULL */
 } mig_run_report;
 
 /* Starts the clock of the run. */

@@ -297,10 +297,14 @@ int mig_diff_attribute(mig_diff *diff, const mig_object_origin *origins, size_t 
 		if (kind)
 			o = origin_find(origins, n, kind, d->schema, d->name, strlen(d->name));
 		else if (dot) {
-			/* an index by its own name first, then whatever holds it */
+			/* an index or a trigger by its own name first (a trigger's is
+			 * "table.trigger", as here), then whatever holds it */
 			if (!strcmp(d->object_type, "index"))
 				o = origin_find(origins, n, "index", d->schema, dot + 1,
 						strlen(dot + 1));
+			else if (!strcmp(d->object_type, "trigger"))
+				o = origin_find(origins, n, "trigger", d->schema, d->name,
+						strlen(d->name));
 			for (const char *h = "table"; !o && h;
 			     h = !strcmp(h, "table") ? "materialized view"
 			       : !strcmp(h, "materialized view") ? "view" : NULL)

@@ -465,6 +465,16 @@ test_roundtrip_down_drops_too_much() {
 	no_shadow_left
 }
 
+# through one pipe (a CI log), the line that sums a run up comes after what it sums up
+test_roundtrip_summary_follows_its_details_on_one_pipe() {
+	bad_down_tree b "CREATE TABLE app.b (x int);" "DROP TABLE app.b; DROP INDEX app.users_name_idx;"
+	local rc=0
+	"$MIGRATE_BIN" roundtrip >both.out 2>&1 </dev/null || rc=$?
+	assert_eq "$rc" "3" "exit status"
+	assert_eq "$(tail -1 both.out)" "migrate: roundtrip: 1 of 3 migrations failed" "last line"
+	grep -q "down does not restore  core/3_b" both.out || fail "no detail: $(cat both.out)"
+}
+
 test_roundtrip_down_fails() {
 	bad_down_tree c "CREATE TABLE app.c (x int);" "DROP TABLE app.not_there;"
 	expect_status 3 roundtrip --format json

@@ -428,4 +428,62 @@ test_drift_over_a_database_fleet() {
 	assert_not_contains "$OUT" "$PG_PASSWORD"
 }
 
+# Issue 24: schema targets migrated side by side each record only their own objects
+# (each migration holds its transaction open while the others create theirs), and
+# verify names each problem under its target.
+test_schema_fleet_in_parallel_tracks_and_verifies_each_target_alone() {
+	new_db
+	migration core 001_items.up.sql "CREATE TABLE items (id int PRIMARY KEY, a int); CREATE INDEX items_a ON items (a); SELECT pg_sleep(0.3);"
+	migration core 002_more.up.sql "CREATE INDEX items_a1 ON items ((a + 1)); CREATE VIEW items_v AS SELECT a FROM items; SELECT pg_sleep(0.3);"
+	{
+		printf 'postgres:\n  dsn: "%s"\n  lock_wait: 30s\n' "$DSN"
+		printf 'targets:\n  kind: schema\n  list:\n'
+		local i
+		for i in 1 2 3 4 5 6 7 8; do
+			printf '    - { name: s%d }\n' "$i"
+		done
+	} >config.yaml
+	expect_status 0 up --parallel 4
+	assert_eq "$(grep -c '^s[1-8]: applied 2 (core/1, core/2)' "$OUT")" "8" "targets migrated"
+	local i
+	for i in 1 2 3 4 5 6 7 8; do
+		assert_eq "$(sql "SELECT count(*) FILTER (WHERE schema <> 's$i') || ' ' || count(*) FROM s$i.schema_migrations_objects")" \
+			"0 5" "s$i's tracked objects (others', all)"
+	done
+	expect_status 0 verify --parallel 4
+	sql "DROP INDEX s5.items_a" >/dev/null
+	expect_status 3 verify --parallel 4
+	assert_contains "$OUT" "s5: 1 problem"
+	assert_eq "$(grep -A1 '^s5: ' "$OUT" | tail -1)" "    missing  postgres index s5.items_a (created by core/1)" "s5's problem"
+	assert_eq "$(grep -c ': [0-9]* problem' "$OUT")" "1" "targets with problems"
+	assert_eq "$(grep -c '^    ' "$OUT")" "1" "problem lines"
+	assert_contains "$OUT" "fleet: 8 targets, 8 ok, 0 failed, 0 skipped, 1 with problems"
+	assert_contains "$ERR" "1 target with problems"
+	expect_status 3 verify --format json
+	/usr/bin/python3 - "$OUT" <<'PY' || fail "json: $(cat "$OUT")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+found = {t["name"]: [(o["kind"], o["schema"], o["name"]) for o in t["postgres"]["objects"]] for t in d["targets"]}
+assert found["s5"] == [("index", "s5", "items_a")], found
+assert all(not v for k, v in found.items() if k != "s5"), found
+assert [t["problems"] for t in d["targets"] if t["name"] == "s5"] == [1]
+PY
+}
+
+test_schema_fleet_up_to_a_version() {
+	new_db
+	fleet_tree
+	schema_fleet 6
+	expect_status 2 up --module core --to 7
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "--to 7: module 'core' has no version 7"
+	assert_eq "$(rows t01)" "0" "nothing ran"
+	expect_status 0 up --parallel 3 --module core --to 2
+	assert_eq "$(grep -c '^t0[1-6]: applied 2 (core/1, core/2)' "$OUT")" "6" "targets at version 2"
+	expect_status 0 up --parallel 3 --module core --to 2
+	assert_eq "$(grep -c ': up to date' "$OUT")" "6" "no-op lines"
+	expect_status 0 up --parallel 3
+	assert_eq "$(grep -c '^t0[1-6]: applied 1 (core/3)' "$OUT")" "6" "the rest"
+}
+
 run_tests

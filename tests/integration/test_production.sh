@@ -92,6 +92,9 @@ test_lock_timeout_is_retried_and_reported() {
 	local releaser=$!
 	expect_status 0 up --format json
 	wait "$releaser"
+	# said as it happens on stderr, as in text; stdout is the JSON document alone
+	assert_contains "$ERR" "retrying core/2 after lock timeout (attempt 2/6, waiting "
+	/usr/bin/python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$OUT" || fail "stdout is not one JSON document"
 	assert_eq "$(json_get '.ok')" "true" "ok"
 	assert_eq "$(json_get '.migrations[0].state')" "applied" "state"
 	[ "$(json_get '.migrations[0].attempts')" -ge 2 ] || fail "attempts: $(cat "$OUT")"
@@ -187,11 +190,12 @@ test_expand_then_contract_phases() {
 	assert_eq "$(ledger | tr '\n' ' ')" "catalog/1 core/1 core/2 " "after expand"
 	expect_status 0 status
 	assert_contains "$OUT" "contract pending"
-	assert_eq "$(grep -c 'contract pending' "$OUT")" "1" "only catalog waits only on contract"
+	# the next version of each module is a contract file: expand is done for both
+	assert_eq "$(grep -c 'contract pending' "$OUT")" "2" "both modules wait on their contract"
 	expect_status 0 status --format json
 	assert_eq "$(json_get '.postgres.modules[] | select(.module == "catalog") | .state' 2>/dev/null || jq -r '.. | objects | select(.module? == "catalog") | .state' "$OUT")" "contract_pending" "json state"
-	# core still has an expand version after its contract one: plain pending
-	assert_eq "$(jq -r '.. | objects | select(.module? == "core") | .state' "$OUT")" "pending" "core"
+	# core has an expand version after its contract one: the contract still runs next
+	assert_eq "$(jq -r '.. | objects | select(.module? == "core") | .state' "$OUT")" "contract_pending" "core"
 	# a second expand run has nothing more to do
 	expect_status 0 up --phase expand
 	assert_eq "$(ledger | tr '\n' ' ')" "catalog/1 core/1 core/2 " "expand is idempotent"
@@ -223,7 +227,12 @@ ALTER TABLE users DROP COLUMN name;"
 	migration core 003_more.up.sql "CREATE TABLE more (id int);"
 	if "$app" --config config.yaml >app.out 2>app.err; then fail "app started with an expand version pending"; fi
 	assert_contains app.err "pending migrations exist: core (3)"
-	rm migrations/postgres/core/000_before.up.sql migrations/postgres/core/003_more.up.sql
+	# an expand version after the contract one: the contract still runs next, as status says
+	rm migrations/postgres/core/000_before.up.sql
+	"$app" --config config.yaml >app.out 2>app.err || fail "app refused with the contract next: $(cat app.err)"
+	expect_status 0 status
+	assert_contains "$OUT" "contract pending"
+	rm migrations/postgres/core/003_more.up.sql
 	# plain up applies everything as before
 	expect_status 0 up
 	assert_eq "$(ledger | tr '\n' ' ')" "core/1 core/2 " "plain up"

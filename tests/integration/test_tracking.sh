@@ -129,7 +129,8 @@ test_renamed_table_is_not_dropped_by_its_old_name() {
 	assert_eq "$(sql "SELECT count(*) FROM schema_migrations_objects WHERE dropped_version IS NOT NULL")" "0" "drops"
 	sql "DROP TABLE new_name" >/dev/null
 	expect_status 3 verify
-	assert_contains "$OUT" "missing  postgres table public.old_name (created by app/1)"
+	# the tracked name followed the rename
+	assert_contains "$OUT" "missing  postgres table public.new_name (created by app/1)"
 }
 
 test_object_recreated_with_the_same_name() {
@@ -213,6 +214,253 @@ test_migration_that_drops_nothing_reads_no_tracked_object() {
 	after=$(objects_stat seq_scan $((before + 1)))
 	assert_eq "$((after - before))" "1" "sequential scans of schema_migrations_objects during up"
 	expect_status 0 verify
+}
+
+# Issue 24, first reproduction: an owned sequence and a primary key's index dropped with
+# their column, re-created by the down under new OIDs, dropped again by the re-up.
+serial_history() {
+	migration core 001_t.up.sql "CREATE TABLE t (id serial PRIMARY KEY, v text);"
+	migration core 001_t.down.sql "DROP TABLE t;"
+	migration core 002_drop_id.up.sql "ALTER TABLE t DROP COLUMN id;"
+	migration core 002_drop_id.down.sql "ALTER TABLE t ADD COLUMN id serial PRIMARY KEY;"
+	write_config
+}
+
+test_serial_column_dropped_then_readded_by_the_down() {
+	new_db
+	serial_history
+	expect_status 0 up
+	expect_status 0 verify
+	local round
+	for round in 1 2 3; do
+		expect_status 0 down --module core
+		expect_status 0 verify
+		expect_status 0 up
+		expect_status 0 verify
+		assert_not_contains "$OUT" "missing"
+	done
+}
+
+# the same drops and re-creations by hand, then the migration that drops them again
+test_serial_column_recreated_by_hand_then_dropped_by_the_migration() {
+	new_db
+	migration core 001_t.up.sql "CREATE TABLE t (id serial PRIMARY KEY, v text);"
+	write_config
+	expect_status 0 up
+	sql "ALTER TABLE t DROP COLUMN id; ALTER TABLE t ADD COLUMN id serial PRIMARY KEY" >/dev/null
+	expect_status 0 verify
+	migration core 002_drop_id.up.sql "ALTER TABLE t DROP COLUMN id;"
+	expect_status 0 up
+	expect_status 0 verify
+	assert_eq "$(sql "SELECT string_agg(name || ':' || coalesce(dropped_version::text, '-'), ',' ORDER BY name) FROM schema_migrations_objects")" \
+		"t:-,t_id_seq:2,t_pkey:2" "drops"
+}
+
+# after the round trip, what a hand drops is still named, and only that
+test_serial_round_trip_then_hand_drops_are_named() {
+	new_db
+	serial_history
+	expect_status 0 up
+	expect_status 0 down --module core
+	expect_status 0 up
+	expect_status 0 down --module core
+	# the down re-created the key and the sequence: both belong to core/1 again
+	sql "ALTER TABLE t DROP CONSTRAINT t_pkey" >/dev/null
+	expect_status 3 verify
+	assert_contains "$OUT" "missing  postgres index public.t_pkey (created by core/1)"
+	assert_eq "$(grep -c missing "$OUT")" "1" "problems"
+	sql "ALTER TABLE t ADD PRIMARY KEY (id)" >/dev/null
+	expect_status 0 verify
+	sql "ALTER TABLE t ALTER COLUMN id DROP DEFAULT; DROP SEQUENCE t_id_seq" >/dev/null
+	expect_status 3 verify
+	assert_contains "$OUT" "missing  postgres sequence public.t_id_seq (created by core/1)"
+	assert_eq "$(grep -c missing "$OUT")" "1" "problems"
+	sql "SET ROLE app; CREATE SEQUENCE t_id_seq OWNED BY t.id; ALTER TABLE t ALTER COLUMN id SET DEFAULT nextval('t_id_seq')" >/dev/null
+	expect_status 0 verify
+	expect_status 0 up
+	expect_status 0 verify
+	# 002 dropped the key and the sequence: the table alone is named
+	sql "DROP TABLE t" >/dev/null
+	expect_status 3 verify
+	assert_contains "$OUT" "missing  postgres table public.t (created by core/1)"
+	assert_eq "$(grep -c missing "$OUT")" "1" "problems"
+}
+
+# Issue 24, second reproduction: a table with its primary key dropped by DROP TABLE IF
+# EXISTS (the index goes with it, unnamed), re-created by the down.
+if_exists_history() {
+	migration core 001_h.up.sql "CREATE TABLE h (d bigint, c boolean, PRIMARY KEY (d));"
+	migration core 001_h.down.sql "DROP TABLE IF EXISTS h;"
+	migration core 002_rm_h.up.sql "DROP TABLE IF EXISTS h;"
+	migration core 002_rm_h.down.sql "CREATE TABLE IF NOT EXISTS h (d bigint, c boolean, PRIMARY KEY (d));"
+	write_config
+}
+
+test_table_dropped_if_exists_then_recreated_by_the_down() {
+	new_db
+	if_exists_history
+	expect_status 0 up
+	expect_status 0 verify
+	local round
+	for round in 1 2 3; do
+		expect_status 0 down --module core
+		expect_status 0 verify
+		expect_status 0 up
+		expect_status 0 verify
+		assert_not_contains "$OUT" "missing"
+	done
+	expect_status 0 down --steps 2 --module core
+	expect_status 0 verify
+	expect_status 0 up
+	expect_status 0 verify
+}
+
+test_table_recreated_by_hand_then_dropped_if_exists() {
+	new_db
+	migration core 001_h.up.sql "CREATE TABLE h (d bigint, c boolean, PRIMARY KEY (d));"
+	write_config
+	expect_status 0 up
+	sql "DROP TABLE h; CREATE TABLE h (d bigint, c boolean, PRIMARY KEY (d))" >/dev/null
+	expect_status 0 verify
+	migration core 002_rm_h.up.sql "DROP TABLE IF EXISTS h;"
+	expect_status 0 up
+	expect_status 0 verify
+	assert_eq "$(sql "SELECT string_agg(name || ':' || coalesce(dropped_version::text, '-'), ',' ORDER BY name) FROM schema_migrations_objects")" \
+		"h:2,h_pkey:2" "drops"
+}
+
+test_table_recreated_by_the_down_then_dropped_by_hand() {
+	new_db
+	if_exists_history
+	expect_status 0 up
+	expect_status 0 down --module core
+	expect_status 0 up
+	expect_status 0 down --module core
+	sql "ALTER TABLE h DROP CONSTRAINT h_pkey" >/dev/null
+	expect_status 3 verify
+	assert_contains "$OUT" "missing  postgres index public.h_pkey (created by core/1)"
+	assert_eq "$(grep -c missing "$OUT")" "1" "problems"
+	sql "DROP TABLE h" >/dev/null
+	expect_status 3 verify
+	assert_contains "$OUT" "missing  postgres index public.h_pkey (created by core/1)"
+	assert_contains "$OUT" "missing  postgres table public.h (created by core/1)"
+	assert_eq "$(grep -c missing "$OUT")" "2" "problems"
+}
+
+# A renamed table, dropped, then re-created by the down under the new name: the tracked
+# name followed the rename, so the re-created table is the one core/1 created.
+test_renamed_then_dropped_then_recreated_by_the_down() {
+	new_db
+	migration core 001_t.up.sql "CREATE TABLE t (a int); CREATE INDEX t_a ON t (a);"
+	migration core 002_rename.up.sql "ALTER TABLE t RENAME TO u; ALTER INDEX t_a RENAME TO u_a;"
+	migration core 002_rename.down.sql "ALTER TABLE u RENAME TO t; ALTER INDEX u_a RENAME TO t_a;"
+	migration core 003_drop.up.sql "DROP TABLE u;"
+	migration core 003_drop.down.sql "CREATE TABLE u (a int); CREATE INDEX u_a ON u (a);"
+	write_config
+	expect_status 0 up
+	expect_status 0 verify
+	expect_status 0 down --module core
+	expect_status 0 verify
+	expect_status 0 down --module core
+	expect_status 0 verify
+	assert_eq "$(sql "SELECT string_agg(name, ',' ORDER BY name) FROM schema_migrations_objects")" "t,t_a" "tracked names"
+	expect_status 0 up
+	expect_status 0 verify
+	expect_status 0 down --steps 2 --module core
+	sql "DROP INDEX t_a" >/dev/null
+	expect_status 3 verify
+	assert_contains "$OUT" "missing  postgres index public.t_a (created by core/1)"
+	assert_eq "$(grep -c missing "$OUT")" "1" "problems"
+}
+
+# What goes with a table: its trigger, a view and a function on its row type (CASCADE),
+# an identity sequence and a unique constraint's index; an index rebuilt by a type
+# change; a schema renamed. Each migration goes down and up again, twice, with verify
+# clean throughout; then each object dropped by hand is named, alone.
+implicit_history() {
+	migration core 001_t.up.sql "$(cat <<'SQL'
+CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY, a int, b text, CONSTRAINT t_b_key UNIQUE (b));
+CREATE INDEX t_a ON t (a);
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE VIEW t_v AS SELECT b FROM t;
+CREATE FUNCTION t_label(r t) RETURNS text LANGUAGE sql AS $$ SELECT r.b $$;
+CREATE TYPE mood AS ENUM ('ok', 'meh');
+CREATE SCHEMA s;
+CREATE TABLE s.x (a int PRIMARY KEY);
+SQL
+)"
+	migration core 002_type.up.sql "ALTER TABLE t ALTER COLUMN a TYPE bigint;"
+	migration core 002_type.down.sql "ALTER TABLE t ALTER COLUMN a TYPE int;"
+	migration core 003_drop_id.up.sql "ALTER TABLE t DROP COLUMN id, DROP CONSTRAINT t_b_key;"
+	migration core 003_drop_id.down.sql "ALTER TABLE t ADD COLUMN id int GENERATED ALWAYS AS IDENTITY, ADD CONSTRAINT t_b_key UNIQUE (b);"
+	migration core 004_schema.up.sql "ALTER SCHEMA s RENAME TO s2;"
+	migration core 004_schema.down.sql "ALTER SCHEMA s2 RENAME TO s;"
+	migration core 005_cascade.up.sql "DROP TABLE t CASCADE; DROP TYPE mood; DROP TABLE s2.x;"
+	migration core 005_cascade.down.sql "$(cat <<'SQL'
+CREATE TABLE s2.x (a int PRIMARY KEY);
+CREATE TYPE mood AS ENUM ('ok', 'meh');
+CREATE TABLE t (a bigint, b text);
+CREATE INDEX t_a ON t (a);
+CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE VIEW t_v AS SELECT b FROM t;
+CREATE FUNCTION t_label(r t) RETURNS text LANGUAGE sql AS $$ SELECT r.b $$;
+SQL
+)"
+	write_config
+}
+
+test_implicit_drops_survive_round_trips() {
+	new_db
+	implicit_history
+	expect_status 0 up
+	expect_status 0 verify
+	local round steps
+	for round in 1 2; do
+		for steps in 1 2 3 4; do
+			expect_status 0 down --module core --steps "$steps"
+			expect_status 0 verify
+			expect_status 0 up
+			expect_status 0 verify
+		done
+	done
+	# 005 dropped the table and what went with it; the function and the schema stay
+	assert_eq "$(sql "SELECT string_agg(kind || ' ' || schema || '.' || name, ', ' ORDER BY kind, schema, name) FROM schema_migrations_objects WHERE dropped_version IS NULL")" \
+		"function public.touch()" "still there"
+}
+
+test_implicit_drops_round_trip_then_hand_drops_are_named() {
+	new_db
+	implicit_history
+	expect_status 0 up
+	expect_status 0 down --module core --steps 4
+	expect_status 0 up
+	expect_status 0 down --module core --steps 3
+	expect_status 0 verify
+	# each drop on a copy of this database
+	local base=$DB drop want count n=0
+	while IFS='|' read -r drop want count; do
+		n=$((n + 1))
+		DB=${base}_$n
+		pg_admin -d postgres -c "CREATE DATABASE $DB TEMPLATE $base OWNER app" >/dev/null
+		DSN="postgres://app:$PG_PASSWORD@127.0.0.1:$MIGRATE_PG_PORT/$DB"
+		write_config
+		expect_status 0 verify
+		sql "$drop" >/dev/null
+		expect_status 3 verify
+		assert_contains "$OUT" "missing  postgres $want"
+		assert_eq "$(grep -c missing "$OUT")" "$count" "problems after $drop"
+	done <<'LIST'
+DROP TRIGGER t_touch ON t|trigger public.t.t_touch (created by core/1)|1
+DROP INDEX t_a|index public.t_a (created by core/2)|1
+ALTER TABLE t DROP CONSTRAINT t_b_key|index public.t_b_key (created by core/1)|1
+DROP VIEW t_v|view public.t_v (created by core/1)|1
+DROP FUNCTION t_label(t)|function public.t_label(r t) (created by core/1)|1
+DROP TYPE mood|type public.mood (created by core/1)|1
+ALTER TABLE t ALTER COLUMN id DROP IDENTITY|sequence public.t_id_seq (created by core/1)|1
+DROP TABLE s.x|table s.x (created by core/1)|2
+LIST
+	assert_eq "$n" "8" "drops tried"
 }
 
 run_tests

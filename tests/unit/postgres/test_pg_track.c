@@ -44,6 +44,8 @@ static void test_kinds(void **state)
 	check("DROP FOREIGN TABLE f", "table||f;");
 	check("DROP PROCEDURE p()", "function||p;");
 	check("DROP SCHEMA IF EXISTS s CASCADE", "schema||s;");
+	check("DROP TRIGGER x ON t", "trigger||t.x;");
+	check("DROP TRIGGER IF EXISTS \"X\" ON s.t CASCADE", "trigger|s|t.X;");
 }
 
 static void test_names(void **state)
@@ -67,7 +69,8 @@ static void test_refused(void **state)
 {
 	(void)state;
 	check("ALTER TABLE t DROP COLUMN c", "");
-	check("DROP TRIGGER x ON t", "");
+	check("DROP TRIGGER x ON t, u", "");
+	check("DROP TRIGGER x", "");
 	check("DROP OWNED BY app", "");
 	check("DROP TABLE", "");
 	check("DROP TABLE t(", "");
@@ -193,6 +196,44 @@ static void test_scan(void **state)
 	assert_false(creates);
 	assert_false(drops);
 	assert_null(named);
+	/* a down file's creations are looked at (what it re-creates is re-attached), its
+	 * drops are not (its migration's objects are forgotten with it) */
+	scan("ALTER TABLE t ADD COLUMN id serial PRIMARY KEY;", false, &creates, &drops, &named);
+	assert_true(creates);
+	assert_false(drops);
+	scan("DROP INDEX t_a; CREATE INDEX t_a ON t (b);", false, &creates, &drops, &named);
+	assert_true(creates);
+	assert_false(drops);
+	assert_null(named);
+	scan("DROP INDEX t_a;", true, &creates, &drops, &named);
+	assert_false(creates);
+	assert_true(drops);
+	free(named);
+}
+
+static bool renames(const char *sql, bool up)
+{
+	mig_pg_track_step s;
+	scan_step(sql, up, &s);
+	bool renames = s.renames;
+	mig_pg_track_step_clear(&s);
+	return renames;
+}
+
+/* Files that may rename an object or move it to another schema are told apart: they
+ * pay a pass over the tracked objects; others do not. */
+static void test_renames(void **state)
+{
+	(void)state;
+	assert_true(renames("ALTER TABLE t RENAME TO u;", true));
+	assert_true(renames("alter index t_a rename to u_a;", false));
+	assert_true(renames("ALTER TABLE t SET SCHEMA s2;", true));
+	assert_true(renames("ALTER SCHEMA s RENAME TO s2;", true));
+	assert_true(renames("DO $$ BEGIN EXECUTE 'ALTER TYPE e RENAME TO f'; END $$;", true));
+	assert_false(renames("ALTER TABLE t ADD COLUMN renamed int;", true));
+	assert_false(renames("SET SCHEMA 'app'; CREATE TABLE t (a int);", true));
+	assert_false(renames("INSERT INTO log VALUES ('rename');", true));
+	assert_false(renames("CREATE SCHEMA s; ALTER TABLE t SET (fillfactor = 70);", true));
 }
 
 int main(void)
@@ -203,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_scan),
 		cmocka_unit_test(test_forgets_prepared),
+		cmocka_unit_test(test_renames),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -211,6 +211,40 @@ static void test_attribution_and_module_filter(void **state)
 	mig_diff_clear(&d);
 }
 
+/* A trigger is attributed to the migration that created it ("table.trigger", as
+ * tracking names it), else to its table's. */
+static void test_trigger_attribution(void **state)
+{
+	(void)state;
+	mig_snapshot a = {0}, b = {0};
+	mig_diff d = {0};
+	base(&a);
+	base(&b);
+	add(&a, "trigger", "app", "users.users_touch", "definition", "BEFORE UPDATE");
+	add(&b, "trigger", "app", "users.users_touch", "definition", "AFTER UPDATE");
+	add(&a, "trigger", "app", "users.users_old", "definition", "BEFORE UPDATE");
+	add(&b, "trigger", "app", "users.users_old", "definition", "AFTER UPDATE");
+	mig_snapshot_sort(&a);
+	mig_snapshot_sort(&b);
+	assert_int_equal(mig_snapshot_diff(&d, &a, &b, true, NULL), MIG_OK);
+	assert_int_equal(d.n, 2);
+	mig_object_origin o[] = {
+		{"table", "app", "users", "core", 1},
+		{"trigger", "app", "users.users_touch", "audit", 3},
+	};
+	assert_int_equal(mig_diff_attribute(&d, o, 2, NULL), MIG_OK);
+	for (size_t i = 0; i < d.n; i++) {
+		const mig_difference *x = &d.items[i];
+		if (!strcmp(x->name, "users.users_touch"))
+			assert_true(!strcmp(x->module, "audit") && x->version == 3);
+		else
+			assert_true(!strcmp(x->module, "core") && x->version == 1);
+	}
+	mig_snapshot_clear(&a);
+	mig_snapshot_clear(&b);
+	mig_diff_clear(&d);
+}
+
 static void test_json_shape(void **state)
 {
 	(void)state;
@@ -295,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_identical_snapshots_have_no_difference),
 		cmocka_unit_test(test_changed_attribute_names_both_values),
 		cmocka_unit_test(test_dropped_attribute_is_not_compared),
+		cmocka_unit_test(test_trigger_attribution),
 		cmocka_unit_test(test_missing_and_extra_by_name),
 		cmocka_unit_test(test_parts_of_a_missing_table_fold_into_it),
 		cmocka_unit_test(test_attribution_and_module_filter),
