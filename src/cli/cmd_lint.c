@@ -11,6 +11,7 @@
 #include "core/engine.h"
 #include "util/fs.h"
 #include "lint/lint.h"
+#include "lint/lint_model.h"
 #include "lint/lint_report.h"
 
 int mig_check_lint_args(const mig_args *args, mig_error *err)
@@ -23,6 +24,30 @@ int mig_check_lint_args(const mig_args *args, mig_error *err)
 				     "'lint --observe' observes the pending files on a clone of the "
 				     "database: drop %s", args->all ? "--all" : "the files named");
 	return MIG_OK;
+}
+
+/* Reads a file of the history into the model (no findings). */
+static int model_file(mig_lint_model *model, const char *path, const mig_config *cfg,
+		      mig_error *err)
+{
+	char *sql = NULL, *rendered = NULL;
+	size_t len = 0, rendered_len = 0;
+	int rc = mig_read_file(&sql, &len, path, MIG_SQL_MAX_BYTES, "migration file", err);
+	if (rc < 0)
+		return rc;
+	/* as `up` runs it, like lint_file */
+	if ((rc = mig_engine_render(&rendered, &rendered_len, path, sql, len, cfg, err)) < 0) {
+		free(sql);
+		return rc;
+	}
+	if (rendered) {
+		free(sql);
+		sql = rendered;
+		len = rendered_len;
+	}
+	rc = mig_lint_model_apply_sql(model, sql, len);
+	free(sql);
+	return rc < 0 ? mig_error_set(err, MIG_EFAIL, "out of memory reading '%s'", path) : MIG_OK;
 }
 
 /* Lints one file into rep: a file that does not parse is recorded, not an error here. */
@@ -120,6 +145,9 @@ static int apply_facts(mig_lint_report *rep, const mig_session *s, keep_rule kee
 			bool drop = keep == KEEP_LARGE_ONLY
 					    ? !fact || !fact->exists || fact->rows < (double)min_rows
 					    : fact && !fact->exists;
+			/* the model said it does not exist: the database knows better */
+			if (keep == KEEP_UNLESS_MISSING && !strcmp(f->rule->id, "unknown-object"))
+				drop = fact && fact->exists;
 			if (drop) {
 				free(f->message);
 				free(f->lock);
@@ -202,7 +230,15 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 		base.server_major = major;
 	if (!base.pg_major)
 		base.pg_major = base.server_major; /* --pg-version wins over the server's */
+	/* the schema model: the files named form one run; else the plan's history (every file
+	 * before the first pending one, in plan order) then the pending files as the run.
+	 * With --all every file is judged as its own deploy: nothing is new to the next file. */
+	if (!(base.model = mig_lint_model_new(!a->npositional))) {
+		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+		goto done;
+	}
 	if (a->npositional) {
+		mig_lint_model_set_run(base.model, true);
 		for (int i = 0; i < a->npositional && rc == MIG_OK; i++)
 			rc = lint_file(&rep, a->positional[i], &base, cfg, err);
 	} else {
@@ -215,13 +251,15 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 		}
 		for (size_t i = 0; i < ctx->plan->nmodules && rc == MIG_OK; i++) {
 			const mig_module_plan *mod = &ctx->plan->modules[i];
-			if (a->module && strcmp(a->module, mod->name))
-				continue;
+			bool selected = !a->module || !strcmp(a->module, mod->name);
 			for (size_t k = 0; k < mod->nmigrations && rc == MIG_OK; k++) {
 				const mig_migration *m = &mod->migrations[k];
-				if (!all && mig_ledger_find(&s.ledger, mod->name, m->version))
-					continue;
-				rc = lint_file(&rep, m->up_path, &base, cfg, err);
+				bool applied = !all && mig_ledger_find(&s.ledger, mod->name, m->version);
+				mig_lint_model_set_run(base.model, !all && !applied);
+				if (applied || !selected)
+					rc = model_file(base.model, m->up_path, cfg, err);
+				else
+					rc = lint_file(&rep, m->up_path, &base, cfg, err);
 			}
 			/* repeatables run again whenever they change: every one is linted */
 			for (size_t k = 0; k < mod->nrepeatables && rc == MIG_OK; k++)
@@ -244,6 +282,7 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 	if (rc == MIG_OK)
 		rc = outcome(&rep, err);
 done:
+	mig_lint_model_free(base.model);
 	mig_lint_report_clear(&rep);
 	mig_session_close(&s);
 	return rc;

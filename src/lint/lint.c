@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "lint/lint.h"
+#include "lint/lint_model.h"
 #include "lint/pg_parse.h"
 #include "util/strlist.h"
 
@@ -44,6 +45,8 @@ enum {
 	R_OBSERVED_LOCK,
 	R_OBSERVED_REWRITE,
 	R_UNPARSED,
+	R_UNKNOWN_OBJECT,
+	R_DROP_DEPENDENTS,
 	R_COUNT,
 };
 
@@ -145,6 +148,14 @@ const mig_lint_rule mig_lint_rules[] = {
 			"review it by hand, or run `migrate lint --observe` to see what it locks on a clone; "
 			"with --pg-version 15 or older it is a syntax error",
 			false},
+	/* raised from the schema model (lint_model.c) */
+	[R_UNKNOWN_OBJECT] = {"unknown-object", E,
+			      "ALTER, RENAME or DROP of a table, column or view no earlier migration creates: it fails",
+			      "fix the name, or use IF EXISTS where it may be absent", false},
+	[R_DROP_DEPENDENTS] = {"drop-with-dependents", E,
+			       "DROP of a table, view or column that views or foreign keys depend on: "
+			       "fails, or CASCADE drops them too",
+			       "drop or change the dependents first, in the same contract migration", false},
 	[R_COUNT] = {NULL, 0, NULL, NULL, false},
 };
 #undef E
@@ -201,7 +212,7 @@ static bool created(const walk *w, const char *name)
 	for (size_t i = 0; i < w->ncreated; i++)
 		if (!strcmp(bare(w->created[i]), bare(name)))
 			return true;
-	return false;
+	return mig_lint_model_fresh(w->ctx->model, name); /* by an earlier file of the run */
 }
 
 static void remember(walk *w, char ***list, size_t *n, const char *s)
@@ -408,7 +419,7 @@ static const mig_pg_type *column_type(const walk *w, const char *table, const ch
 		if (!strcmp(bare(w->columns[i].table), bare(table)) &&
 		    !strcmp(w->columns[i].column, column))
 			return w->columns[i].type;
-	return NULL;
+	return mig_lint_model_column_type(w->ctx->model, table, column);
 }
 
 static void remember_column(walk *w, const char *table, const char *column, const mig_pg_type *t)
@@ -624,8 +635,8 @@ static void alter_table(walk *w, const mig_pg_stmt *st)
 			break;
 		}
 		case MIG_PG_ACT_SET_NOT_NULL:
-			if (fresh || !a->column)
-				break;
+			if (fresh || !a->column || mig_lint_model_not_null(w->ctx->model, t, a->column))
+				break; /* new, or NOT NULL already: nothing to scan or break */
 			destructive(w, st, t, "SET NOT NULL on \"%s\" of \"%s\"", a->column, t);
 			if (w->ctx->pg_major && w->ctx->pg_major < 12)
 				add(w, st, R_SET_NOT_NULL, "ACCESS EXCLUSIVE", t,
@@ -1018,8 +1029,12 @@ int mig_lint_sql(mig_lint_result *out, const char *sql, size_t len, const mig_li
 		read_ignores(&w, &ignores, &nignores, prev_end, st->offset, i, st);
 		prev_end = st->offset + st->length;
 		size_t before = out->nfindings;
+		if (ctx->model && mig_lint_model_check(ctx->model, st, out) < 0)
+			w.oom = true;
 		lint_stmt(&w, st);
 		claim(&w, st, before);
+		if (ctx->model && mig_lint_model_apply(ctx->model, st) < 0)
+			w.oom = true;
 		size_t *grown = realloc(owner, (out->nfindings + 1) * sizeof *owner);
 		if (!grown) {
 			w.oom = true;

@@ -35,12 +35,18 @@ run_lint_case() {
 		esac
 	done <"$dir/case"
 	[ -n "$want_exit" ] || fail "$dir/case: no exit="
-	for f in "$dir"/*.sql; do
-		cp "$f" .
-		files+=("$(basename "$f")")
-	done
+	# a tree case (config.yaml and migrations/) is linted as a tree: the model reads its
+	# history; otherwise the case's *.sql files are named, as one run
+	if [ -d "$dir/migrations" ]; then
+		cp -R "$dir/config.yaml" "$dir/migrations" .
+	else
+		for f in "$dir"/*.sql; do
+			cp "$f" .
+			files+=("$(basename "$f")")
+		done
+	fi
 	# shellcheck disable=SC2086 # args is a list of words
-	expect_status "$want_exit" lint --format github $args "${files[@]}"
+	expect_status "$want_exit" lint --format github $args ${files[@]+"${files[@]}"}
 	got=$({ grep -oE 'title=[a-z-]+::' "$OUT" || true; } | sed 's/^title=//; s/::$//' | sort -u | tr '\n' ' ')
 	want_rules=$(printf '%s\n' $want_rules | sort -u | tr '\n' ' ')
 	assert_eq "${got% }" "${want_rules% }" "rules raised"
