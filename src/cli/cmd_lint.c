@@ -145,9 +145,10 @@ static int apply_facts(mig_lint_report *rep, const mig_session *s, keep_rule kee
 			bool drop = keep == KEEP_LARGE_ONLY
 					    ? !fact || !fact->exists || fact->rows < (double)min_rows
 					    : fact && !fact->exists;
-			/* the model said it does not exist: the database knows better */
-			if (keep == KEEP_UNLESS_MISSING && !strcmp(f->rule->id, "unknown-object"))
-				drop = fact && fact->exists;
+			/* the model said no migration creates it: the database knows better (a
+			 * table made outside the migrations); up's guard leaves it to the server */
+			if (!strcmp(f->rule->id, "unknown-object"))
+				drop = keep == KEEP_LARGE_ONLY || (fact && fact->exists);
 			if (drop) {
 				free(f->message);
 				free(f->lock);
@@ -299,9 +300,24 @@ int mig_lint_guard_up(void *vet_ctx, mig_session *s, const mig_run *run, mig_err
 	mig_lint_context base = {.in_transaction = true, .lock_timeout_ms = cfg->pg.lock_timeout_ms};
 	int rc = s->drv->table_facts(s->conn, NULL, 0, &base.pg_major, err);
 	base.server_major = base.pg_major;
+	/* the schema model: the plan's other files are the history, the run's files the run */
+	if (rc == MIG_OK && !(base.model = mig_lint_model_new(ctx->plan != NULL)))
+		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+	for (size_t i = 0; rc == MIG_OK && ctx->plan && i < ctx->plan->nmodules; i++) {
+		const mig_module_plan *mod = &ctx->plan->modules[i];
+		for (size_t k = 0; rc == MIG_OK && k < mod->nmigrations; k++) {
+			bool in_run = false;
+			for (size_t j = 0; j < run->nitems && !in_run; j++)
+				in_run = run->items[j].migration == &mod->migrations[k];
+			if (!in_run)
+				rc = model_file(base.model, mod->migrations[k].up_path, cfg, err);
+		}
+	}
+	mig_lint_model_set_run(base.model, true);
 	for (size_t i = 0; rc == MIG_OK && i < run->nitems; i++)
 		if (!run->items[i].skip) /* recorded, never run: nothing to warn about */
 			rc = lint_file(&rep, run->items[i].migration->up_path, &base, cfg, err);
+	mig_lint_model_free(base.model);
 	if (rc == MIG_OK)
 		rc = apply_facts(&rep, s, KEEP_LARGE_ONLY, cfg->lint_min_rows, err);
 	size_t found = 0;

@@ -155,7 +155,8 @@ void mig_lint_model_free(mig_lint_model *m)
 
 void mig_lint_model_set_run(mig_lint_model *m, bool in_run)
 {
-	m->in_run = in_run;
+	if (m)
+		m->in_run = in_run;
 }
 
 /* ---- lookups ---- */

@@ -177,6 +177,52 @@ test_pending_files_only() {
 	assert_contains "$OUT" "in 4 files"
 }
 
+# The schema model with the database: the applied files are the history, the pending ones
+# the run; what the database has and no migration made is not 'unknown'.
+test_model_pending_history() {
+	new_db
+	write_config 'modules: {}'
+	migration core 001_init.up.sql 'CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email varchar(20) NOT NULL, nick varchar(10));'
+	expect_status 0 up
+	sql "CREATE TABLE made_by_hand (id bigint PRIMARY KEY, note text); ALTER TABLE made_by_hand OWNER TO app" >/dev/null
+	migration core 002_widen.up.sql "SET lock_timeout = '5s';
+ALTER TABLE users ALTER COLUMN email TYPE varchar(80);
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+ALTER TABLE made_by_hand ALTER COLUMN note SET DEFAULT '';"
+	expect_status 0 lint
+	assert_contains "$OUT" "no findings in 1 file"
+	migration core 003_typo.up.sql "SET lock_timeout = '5s';
+-- migrate:lint-ignore renaming-column,destructive-in-expand the app reads both names
+ALTER TABLE users RENAME COLUMN nik TO nickname;"
+	expect_status 3 lint
+	assert_contains "$OUT" '003_typo.up.sql:3:1: error [unknown-object] RENAME COLUMN "nik": table "users" has no column "nik"'
+	expect_status 3 lint --format json
+	python3 - "$OUT" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert [f["rule"] for f in doc["findings"]] == ["unknown-object"], doc
+PY
+}
+
+# up's guard uses the model too: widening a varchar of a large table is no finding.
+test_up_guard_model_widening() {
+	new_db
+	write_config '  lint: error' '  lint_min_rows: 100' 'modules: {}'
+	migration core 001_init.up.sql 'CREATE TABLE accounts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, nick varchar(20));
+INSERT INTO accounts (nick) SELECT g::text FROM generate_series(1, 5000) g;
+ANALYZE accounts;'
+	expect_status 0 up
+	migration core 002_widen.up.sql "SET lock_timeout = '5s'; ALTER TABLE accounts ALTER COLUMN nick TYPE varchar(40);"
+	expect_status 0 up
+	assert_not_contains "$ERR" "lint"
+	[ "$(sql "SELECT character_maximum_length FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'nick'")" = 40 ] ||
+		fail "the column was not widened"
+	migration core 003_narrow.up.sql "SET lock_timeout = '5s'; ALTER TABLE accounts ALTER COLUMN nick TYPE varchar(10);"
+	expect_status 2 up
+	assert_contains "$ERR" "[changing-column-type]"
+	assert_contains "$ERR" "nothing applied"
+}
+
 populated_users() {
 	new_db
 	sql "CREATE TABLE users (id bigint PRIMARY KEY, email text); INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 20000) g; ANALYZE users; ALTER TABLE users OWNER TO app" >/dev/null
