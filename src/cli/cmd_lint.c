@@ -88,6 +88,127 @@ static int lint_file(mig_lint_report *rep, const char *path, const mig_lint_cont
 	return MIG_OK;
 }
 
+/* lint --data: the probes of each linted file (file: its index in the report). */
+typedef struct probe_set {
+	struct {
+		size_t file;
+		mig_lint_probe *probes;
+		size_t n;
+	} *files;
+	size_t nfiles;
+} probe_set;
+
+static void probe_set_clear(probe_set *ps)
+{
+	for (size_t i = 0; i < ps->nfiles; i++)
+		mig_lint_probes_free(ps->files[i].probes, ps->files[i].n);
+	free(ps->files);
+}
+
+/* Takes the probes the model recorded while linting the report's last file. */
+static int collect_probes(probe_set *ps, const mig_lint_report *rep, mig_lint_model *model,
+			  mig_error *err)
+{
+	mig_lint_probe *probes;
+	size_t n;
+	mig_lint_model_take_probes(model, &probes, &n);
+	if (!n)
+		return MIG_OK;
+	void *grown = realloc(ps->files, (ps->nfiles + 1) * sizeof *ps->files);
+	if (!grown) {
+		mig_lint_probes_free(probes, n);
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	}
+	ps->files = grown;
+	ps->files[ps->nfiles].file = rep->nfiles - 1;
+	ps->files[ps->nfiles].probes = probes;
+	ps->files[ps->nfiles++].n = n;
+	return MIG_OK;
+}
+
+static int add_data_finding(mig_lint_result *r, const mig_lint_probe *p, bool fail,
+			    const char *detail)
+{
+	mig_lint_finding *grown = realloc(r->findings, (r->nfindings + 1) * sizeof *grown);
+	if (!grown)
+		return -1;
+	r->findings = grown;
+	mig_lint_finding f = {.rule = mig_lint_rule_find(fail ? "data-would-fail" : "data-not-checked"),
+			      .line = p->line, .column = p->column, .rows = -1};
+	size_t size = strlen(detail) + 32;
+	f.message = malloc(size);
+	f.table = strdup(p->table);
+	if (!f.message || !f.table) {
+		free(f.message);
+		free(f.table);
+		return -1;
+	}
+	snprintf(f.message, size, "%s: %s", fail ? "would fail" : "not checked", detail);
+	r->findings[r->nfindings++] = f;
+	return 0;
+}
+
+static int by_line(const void *a, const void *b)
+{
+	const mig_lint_finding *x = a, *y = b;
+	return x->line != y->line ? (x->line < y->line ? -1 : 1) : (x->column > y->column) - (x->column < y->column);
+}
+
+/* Runs every probe in one read-only transaction and records what they found. */
+static int run_probes(mig_lint_report *rep, probe_set *ps, const mig_session *s,
+		      long long timeout_ms, mig_error *err)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < ps->nfiles; i++)
+		total += ps->files[i].n;
+	if (!total)
+		return MIG_OK;
+	mig_data_probe *dp = calloc(total, sizeof *dp);
+	if (!dp)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	size_t k = 0, nrun = 0;
+	for (size_t i = 0; i < ps->nfiles; i++)
+		for (size_t j = 0; j < ps->files[i].n; j++, k++) {
+			const mig_lint_probe *p = &ps->files[i].probes[j];
+			dp[k] = (mig_data_probe){.kind = p->kind, .table = p->table, .columns = p->columns,
+						 .ncolumns = p->ncolumns, .ref_table = p->ref_table,
+						 .ref_columns = p->ref_columns,
+						 .nref_columns = p->nref_columns,
+						 .outcome = MIG_PROBE_NOT_CHECKED};
+			if (p->not_checked)
+				snprintf(dp[k].detail, sizeof dp[k].detail, "%s", p->not_checked);
+			else
+				nrun++;
+		}
+	/* the probes to run first, together; the others keep their reason */
+	mig_data_probe *torun = calloc(nrun ? nrun : 1, sizeof *torun);
+	int rc = torun ? MIG_OK : mig_error_set(err, MIG_EFAIL, "out of memory");
+	size_t r = 0;
+	k = 0;
+	for (size_t i = 0; rc == MIG_OK && i < ps->nfiles; i++)
+		for (size_t j = 0; j < ps->files[i].n; j++, k++)
+			if (!ps->files[i].probes[j].not_checked)
+				torun[r++] = dp[k];
+	if (rc == MIG_OK && nrun)
+		rc = s->drv->data_probe(s->conn, torun, nrun, timeout_ms, err);
+	k = r = 0;
+	for (size_t i = 0; rc == MIG_OK && i < ps->nfiles; i++) {
+		mig_lint_result *res = &rep->files[ps->files[i].file].result;
+		for (size_t j = 0; j < ps->files[i].n && rc == MIG_OK; j++, k++) {
+			const mig_lint_probe *p = &ps->files[i].probes[j];
+			const mig_data_probe *d = p->not_checked ? &dp[k] : &torun[r++];
+			if (d->outcome != MIG_PROBE_PASSES &&
+			    add_data_finding(res, p, d->outcome == MIG_PROBE_WOULD_FAIL, d->detail) < 0)
+				rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+		}
+		if (res->nfindings > 1)
+			qsort(res->findings, res->nfindings, sizeof *res->findings, by_line);
+	}
+	free(torun);
+	free(dp);
+	return rc;
+}
+
 typedef enum keep_rule {
 	KEEP_UNLESS_MISSING, /* lint: drop findings on tables the database does not have yet */
 	KEEP_LARGE_ONLY,     /* up: keep only findings on existing tables of >= min_rows */
@@ -198,6 +319,7 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 	const mig_args *a = &ctx->args;
 	mig_session s = {0};
 	mig_lint_report rep = {0};
+	probe_set probes = {0};
 	bool connected = false, all = a->all;
 	int rc = MIG_OK;
 	if (config_wanted(a) &&
@@ -215,13 +337,17 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 			*err = conn_err;
 			return mig_error_set(err, MIG_EFAIL, "'lint --observe' needs the database: %s",
 					     conn_err.message);
+		} else if (a->data) {
+			*err = conn_err;
+			return mig_error_set(err, MIG_EFAIL, "'lint --data' needs the database: %s",
+					     conn_err.message);
 		} else if (!all && !a->npositional) {
 			fprintf(stderr, "migrate: note: %s: linting every file\n", conn_err.message);
 			all = true;
 		}
-	} else if (a->observe) {
-		return mig_error_set(err, MIG_EUSAGE,
-				     "'lint --observe' needs a postgres: section in the config");
+	} else if (a->observe || a->data) {
+		return mig_error_set(err, MIG_EUSAGE, "'lint --%s' needs a postgres: section in the config",
+				     a->observe ? "observe" : "data");
 	} else {
 		all = true;
 	}
@@ -238,10 +364,19 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 		goto done;
 	}
+	if (a->data) {
+		if (!s.drv->data_probe) {
+			rc = mig_error_set(err, MIG_EUSAGE, "'lint --data': the %s backend cannot probe rows",
+					   s.drv->name);
+			goto done;
+		}
+		mig_lint_model_want_probes(base.model);
+	}
 	if (a->npositional) {
 		mig_lint_model_set_run(base.model, true);
 		for (int i = 0; i < a->npositional && rc == MIG_OK; i++)
-			rc = lint_file(&rep, a->positional[i], &base, cfg, err);
+			if ((rc = lint_file(&rep, a->positional[i], &base, cfg, err)) == MIG_OK)
+				rc = collect_probes(&probes, &rep, base.model, err);
 	} else {
 		if ((rc = mig_plan_build(&ctx->plan, cfg, mig_plan_choose_root(a->root, cfg), err)) < 0)
 			goto done;
@@ -259,8 +394,8 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 				mig_lint_model_set_run(base.model, !all && !applied);
 				if (applied || !selected)
 					rc = model_file(base.model, m->up_path, cfg, err);
-				else
-					rc = lint_file(&rep, m->up_path, &base, cfg, err);
+				else if ((rc = lint_file(&rep, m->up_path, &base, cfg, err)) == MIG_OK)
+					rc = collect_probes(&probes, &rep, base.model, err);
 			}
 			/* repeatables run again whenever they change: every one is linted */
 			for (size_t k = 0; k < mod->nrepeatables && rc == MIG_OK; k++)
@@ -270,6 +405,8 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 	}
 	if (rc == MIG_OK && a->observe)
 		rc = mig_lint_observe(&rep, ctx, &s, err);
+	if (rc == MIG_OK && a->data)
+		rc = run_probes(&rep, &probes, &s, cfg->lint_probe_timeout_ms, err);
 	if (rc == MIG_OK && facts)
 		rc = apply_facts(&rep, &s, KEEP_UNLESS_MISSING, 0, err);
 	if (rc < 0)
@@ -283,6 +420,7 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 	if (rc == MIG_OK)
 		rc = outcome(&rep, err);
 done:
+	probe_set_clear(&probes);
 	mig_lint_model_free(base.model);
 	mig_lint_report_clear(&rep);
 	mig_session_close(&s);

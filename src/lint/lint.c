@@ -47,6 +47,8 @@ enum {
 	R_UNPARSED,
 	R_UNKNOWN_OBJECT,
 	R_DROP_DEPENDENTS,
+	R_DATA_FAIL,
+	R_DATA_NOT_CHECKED,
 	R_COUNT,
 };
 
@@ -156,6 +158,14 @@ const mig_lint_rule mig_lint_rules[] = {
 			       "DROP of a table, view or column that views or foreign keys depend on: "
 			       "fails, or CASCADE drops them too",
 			       "drop or change the dependents first, in the same contract migration", false},
+	/* raised by `lint --data` only (src/cli/cmd_lint.c), from probes of the live rows */
+	[R_DATA_FAIL] = {"data-would-fail", E,
+			 "the rows already there make the statement fail: NULLs, duplicates, orphans",
+			 "fix the rows first (backfill, dedupe, delete orphans), in a migration before it",
+			 false},
+	[R_DATA_NOT_CHECKED] = {"data-not-checked", W,
+				"lint --data could not probe the rows the statement meets",
+				"run the probe's query by hand, or raise postgres.lint_probe_timeout", false},
 	[R_COUNT] = {NULL, 0, NULL, NULL, false},
 };
 #undef E

@@ -14,6 +14,7 @@ typedef struct mcol {
 	char *name;
 	mig_pg_type type; /* name owned */
 	bool not_null;
+	bool fresh;       /* added by the run */
 } mcol;
 
 typedef struct mtable {
@@ -48,7 +49,9 @@ typedef struct mview {
 } mview;
 
 struct mig_lint_model {
-	bool authoritative, in_run;
+	bool authoritative, in_run, want_probes;
+	mig_lint_probe *probes;
+	size_t nprobes;
 	mtable *tables;
 	size_t ntables;
 	mindex *indexes;
@@ -150,6 +153,7 @@ void mig_lint_model_free(mig_lint_model *m)
 	for (size_t i = 0; i < m->nviews; i++)
 		view_clear(&m->views[i]);
 	free(m->views);
+	mig_lint_probes_free(m->probes, m->nprobes);
 	free(m);
 }
 
@@ -213,7 +217,7 @@ bool mig_lint_model_fresh(const mig_lint_model *m, const char *name)
 
 /* ---- applying statements ---- */
 
-static int add_column(mtable *t, const mig_pg_action *a)
+static int add_column(mtable *t, const mig_pg_action *a, bool fresh)
 {
 	if (!a->column)
 		return 0;
@@ -229,6 +233,7 @@ static int add_column(mtable *t, const mig_pg_action *a)
 	c->type = a->type;
 	c->type.name = a->type.name ? strdup(a->type.name) : NULL;
 	c->not_null = a->not_null || a->primary_key;
+	c->fresh = fresh;
 	return a->type.name && !c->type.name ? -1 : 0;
 }
 
@@ -411,7 +416,7 @@ static int create_table(mig_lint_model *m, const mig_pg_stmt *st)
 	t->fresh = m->in_run;
 	for (size_t i = 0; i < st->nactions; i++) {
 		const mig_pg_action *a = &st->actions[i];
-		if (a->kind == MIG_PG_ACT_COLUMN && add_column(t, a) < 0)
+		if (a->kind == MIG_PG_ACT_COLUMN && add_column(t, a, m->in_run) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < st->nactions; i++) {
@@ -458,7 +463,7 @@ static int alter_table(mig_lint_model *m, const mig_pg_stmt *st)
 		mcol *c = col_of(t, a->column);
 		switch (a->kind) {
 		case MIG_PG_ACT_COLUMN:
-			if ((t && add_column(t, a) < 0) || add_fk(m, st->relation, a) < 0)
+			if ((t && add_column(t, a, m->in_run) < 0) || add_fk(m, st->relation, a) < 0)
 				return -1;
 			break;
 		case MIG_PG_ACT_DROP_COLUMN:
@@ -575,6 +580,99 @@ int mig_lint_model_apply_sql(mig_lint_model *m, const char *sql, size_t len)
 			rc = MIG_EFAIL;
 	mig_pg_file_free(file);
 	return rc;
+}
+
+static bool added_before(const mig_pg_stmt *st, size_t before, const char *column);
+
+/* ---- lint --data: the probes a statement needs ---- */
+
+void mig_lint_model_want_probes(mig_lint_model *m)
+{
+	m->want_probes = true;
+}
+
+void mig_lint_model_take_probes(mig_lint_model *m, mig_lint_probe **out, size_t *n)
+{
+	*out = m->probes;
+	*n = m->nprobes;
+	m->probes = NULL;
+	m->nprobes = 0;
+}
+
+void mig_lint_probes_free(mig_lint_probe *probes, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(probes[i].table);
+		free(probes[i].ref_table);
+		free_list(probes[i].columns, probes[i].ncolumns);
+		free_list(probes[i].ref_columns, probes[i].nref_columns);
+	}
+	free(probes);
+}
+
+/* Records a probe of kind on st's table over columns (ref: a foreign key's action). */
+static int probe(mig_lint_model *m, const mig_pg_stmt *st, mig_probe_kind kind,
+		 char *const *columns, size_t ncolumns, const mig_pg_action *ref)
+{
+	const mtable *t = table_of(m, st->relation);
+	if (grow(&m->probes, &m->nprobes, sizeof *m->probes) < 0)
+		return -1;
+	mig_lint_probe *p = &m->probes[m->nprobes - 1];
+	p->kind = kind;
+	p->line = st->line;
+	p->column = st->column;
+	if (!(p->table = strdup(st->relation)) || copy_list(&p->columns, &p->ncolumns, columns, ncolumns) < 0)
+		return -1;
+	for (size_t i = 0; i < ncolumns; i++) {
+		const mcol *c = col_of(t, columns[i]);
+		if (c && c->fresh)
+			p->not_checked = "a column it needs is added by this run";
+	}
+	if (ref) {
+		if (!(p->ref_table = strdup(ref->ref_table)) ||
+		    copy_list(&p->ref_columns, &p->nref_columns, ref->ref_keys, ref->nref_keys) < 0)
+			return -1;
+		const mtable *rt = table_of(m, ref->ref_table);
+		if (rt && rt->fresh)
+			p->not_checked = "the table it references is created by this run";
+	}
+	return 0;
+}
+
+/* The probes st needs: the statements that fail on rows already there. Tables the run
+ * creates have none. Not probed: CHECK, VALIDATE CONSTRAINT, type changes (casts). */
+static int plan_probes(mig_lint_model *m, const mig_pg_stmt *st)
+{
+	const mtable *t = table_of(m, st->relation);
+	if (!st->relation || (t && t->fresh))
+		return 0;
+	if (st->kind == MIG_PG_CREATE_INDEX)
+		return st->unique && st->ncolumns && !st->has_where
+			       ? probe(m, st, MIG_PROBE_UNIQUE, st->columns, st->ncolumns, NULL)
+			       : 0;
+	if (st->kind != MIG_PG_ALTER_TABLE)
+		return 0;
+	for (size_t i = 0; i < st->nactions; i++) {
+		const mig_pg_action *a = &st->actions[i];
+		if (a->kind == MIG_PG_ACT_SET_NOT_NULL && a->column && !added_before(st, i, a->column) &&
+		    !mig_lint_model_not_null(m, st->relation, a->column)) {
+			if (probe(m, st, MIG_PROBE_NOT_NULL, &a->column, 1, NULL) < 0)
+				return -1;
+		} else if (a->kind == MIG_PG_ACT_CONSTRAINT && !a->using_index && a->nkeys &&
+			   (a->contype == MIG_PG_CON_PRIMARY || a->contype == MIG_PG_CON_UNIQUE)) {
+			for (size_t k = 0; a->contype == MIG_PG_CON_PRIMARY && k < a->nkeys; k++)
+				if (!mig_lint_model_not_null(m, st->relation, a->keys[k]) &&
+				    probe(m, st, MIG_PROBE_NOT_NULL, &a->keys[k], 1, NULL) < 0)
+					return -1;
+			if (probe(m, st, MIG_PROBE_UNIQUE, a->keys, a->nkeys, NULL) < 0)
+				return -1;
+		} else if (a->kind == MIG_PG_ACT_CONSTRAINT && a->contype == MIG_PG_CON_FOREIGN &&
+			   !a->not_valid && a->nkeys && a->ref_table) {
+			if (probe(m, st, MIG_PROBE_FOREIGN, a->keys, a->nkeys, a) < 0)
+				return -1;
+		}
+	}
+	return 0;
 }
 
 /* ---- findings ---- */
@@ -708,9 +806,11 @@ static int check_alter(const mig_lint_model *m, const mig_pg_stmt *st, mig_lint_
 	return 0;
 }
 
-int mig_lint_model_check(const mig_lint_model *m, const mig_pg_stmt *st, mig_lint_result *out)
+int mig_lint_model_check(mig_lint_model *m, const mig_pg_stmt *st, mig_lint_result *out)
 {
 	char deps[1024];
+	if (m->want_probes && plan_probes(m, st) < 0)
+		return -1;
 	switch (st->kind) {
 	case MIG_PG_ALTER_TABLE:
 		if (!st->relation)

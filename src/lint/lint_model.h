@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "driver/driver.h"
 #include "lint/lint.h"
 #include "lint/pg_parse.h"
 
@@ -45,7 +46,26 @@ bool mig_lint_model_not_null(const mig_lint_model *m, const char *table, const c
 bool mig_lint_model_fresh(const mig_lint_model *m, const char *table);
 
 /* Adds to out the findings the model makes about st before it runs (unknown-object,
- * drop-with-dependents). -1 when memory runs out. */
-int mig_lint_model_check(const mig_lint_model *m, const mig_pg_stmt *st, mig_lint_result *out);
+ * drop-with-dependents), and, when probes are wanted, records the data probes st needs.
+ * -1 when memory runs out. */
+int mig_lint_model_check(mig_lint_model *m, const mig_pg_stmt *st, mig_lint_result *out);
+
+/* lint --data: a check of existing rows that a statement of the run needs. */
+typedef struct mig_lint_probe {
+	mig_probe_kind kind;
+	unsigned line, column;   /* of the statement */
+	char *table, *ref_table; /* as written */
+	char **columns, **ref_columns;
+	size_t ncolumns, nref_columns;
+	const char *not_checked; /* static: why no probe can tell (a column the run adds), or NULL */
+} mig_lint_probe;
+
+/* From now on, mig_lint_model_check records the probes of the statements it sees. */
+void mig_lint_model_want_probes(mig_lint_model *m);
+
+/* Hands over the probes recorded since the last call (*out: mig_lint_probes_free). */
+void mig_lint_model_take_probes(mig_lint_model *m, mig_lint_probe **out, size_t *n);
+
+void mig_lint_probes_free(mig_lint_probe *probes, size_t n);
 
 #endif

@@ -548,7 +548,16 @@ static int read_stmt(mig_pg_stmt *st, const json_t *node)
 		st->kind = MIG_PG_CREATE_INDEX;
 		st->concurrently = get_bool(n, "concurrent");
 		st->unique = get_bool(n, "unique");
+		st->has_where = json_object_get(n, "whereClause") != NULL;
 		st->name = dup(get_str(n, "idxname"));
+		/* its columns when every element is a plain column (else none) */
+		bool plain = true;
+		json_array_foreach(json_object_get(n, "indexParams"), i, item)
+			plain = plain && get_str(as(item, "IndexElem"), "name");
+		json_array_foreach(json_object_get(n, "indexParams"), i, item)
+			if (plain && mig_strlist_push(&st->columns, &st->ncolumns,
+						      get_str(as(item, "IndexElem"), "name")) < 0)
+				return -1;
 		return set_relation(st, json_object_get(n, "relation"));
 	} else if (!strcmp(type, "DropStmt")) {
 		const char *what = get_str(n, "removeType");

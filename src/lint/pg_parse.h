@@ -105,7 +105,8 @@ typedef struct mig_pg_stmt {
 	size_t nactions;
 	char **strings;        /* every string constant the statement uses */
 	size_t nstrings;
-	char **columns;        /* CREATE_VIEW: every column name its query mentions */
+	char **columns;        /* CREATE_VIEW: every column name its query mentions;
+				* CREATE_INDEX: its columns, when all are plain columns */
 	size_t ncolumns;
 	bool star;             /* CREATE_VIEW: its query uses `*` */
 	bool missing_ok;       /* IF EXISTS (DROP, ALTER TABLE, RENAME) */
