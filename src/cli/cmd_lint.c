@@ -1,6 +1,7 @@
 /* `migrate lint`: the lint rules over the pending files (or every file, or the files
  * named), sharpened by what the database says about each table; and the same check as
  * `up`'s guard, which only speaks about tables that exist and are large. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -399,8 +400,9 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 			}
 			/* repeatables run again whenever they change: every one is linted */
 			for (size_t k = 0; k < mod->nrepeatables && rc == MIG_OK; k++)
-				rc = lint_file(&rep, mod->repeatables[k].as_migration.up_path, &base,
-					       cfg, err);
+				if ((rc = lint_file(&rep, mod->repeatables[k].as_migration.up_path, &base,
+						    cfg, err)) == MIG_OK)
+					rc = collect_probes(&probes, &rep, base.model, err);
 		}
 	}
 	if (rc == MIG_OK && a->observe)
@@ -431,10 +433,12 @@ int mig_lint_guard_up(void *vet_ctx, mig_session *s, const mig_run *run, mig_err
 {
 	mig_context *ctx = vet_ctx;
 	const mig_config *cfg = ctx->cfg;
-	if (ctx->args.no_lint || !cfg || cfg->lint_mode == MIG_LINT_OFF || !run->nitems ||
+	bool data = cfg && cfg->lint_data && s->drv->data_probe;
+	if (ctx->args.no_lint || !cfg || (cfg->lint_mode == MIG_LINT_OFF && !data) || !run->nitems ||
 	    !s->drv->table_facts)
 		return MIG_OK;
 	mig_lint_report rep = {0};
+	probe_set probes = {0};
 	mig_lint_context base = {.in_transaction = true, .lock_timeout_ms = cfg->pg.lock_timeout_ms};
 	int rc = s->drv->table_facts(s->conn, NULL, 0, &base.pg_major, err);
 	base.server_major = base.pg_major;
@@ -452,29 +456,50 @@ int mig_lint_guard_up(void *vet_ctx, mig_session *s, const mig_run *run, mig_err
 		}
 	}
 	mig_lint_model_set_run(base.model, true);
+	if (data && base.model)
+		mig_lint_model_want_probes(base.model);
 	for (size_t i = 0; rc == MIG_OK && i < run->nitems; i++)
-		if (!run->items[i].skip) /* recorded, never run: nothing to warn about */
-			rc = lint_file(&rep, run->items[i].migration->up_path, &base, cfg, err);
+		if (!run->items[i].skip && /* recorded, never run: nothing to warn about */
+		    (rc = lint_file(&rep, run->items[i].migration->up_path, &base, cfg, err)) == MIG_OK)
+			rc = collect_probes(&probes, &rep, base.model, err);
 	mig_lint_model_free(base.model);
 	if (rc == MIG_OK)
-		rc = apply_facts(&rep, s, KEEP_LARGE_ONLY, cfg->lint_min_rows, err);
-	size_t found = 0;
+		rc = apply_facts(&rep, s, KEEP_LARGE_ONLY,
+				 cfg->lint_mode == MIG_LINT_OFF ? LLONG_MAX : cfg->lint_min_rows, err);
+	/* postgres.lint_data: on: the rows every statement meets, whatever the table's size */
+	if (rc == MIG_OK && data)
+		rc = run_probes(&rep, &probes, s, cfg->lint_probe_timeout_ms, err);
+	probe_set_clear(&probes);
+	size_t found = 0, failing = 0;
 	bool refuse = cfg->lint_mode == MIG_LINT_REFUSE;
 	for (size_t i = 0; rc == MIG_OK && i < rep.nfiles; i++) {
 		const mig_lint_report_file *f = &rep.files[i];
 		for (size_t k = 0; k < f->result.nfindings; k++) {
 			const mig_lint_finding *x = &f->result.findings[k];
-			found++;
-			if (ctx->args.quiet && !refuse)
+			bool probed = !strncmp(x->rule->id, "data-", 5);
+			failing += !strcmp(x->rule->id, "data-would-fail");
+			found += !probed;
+			if (ctx->args.quiet && !refuse && !probed)
 				continue;
-			fprintf(stderr, "migrate: lint: %s:%u:%u: %s [%s] %s (%s; ~%.0f rows)\n", f->path,
-				x->line, x->column, x->rule->severity == MIG_LINT_ERROR ? "error" : "warning",
-				x->rule->id, x->message, x->lock ? x->lock : "no lock", x->rows);
+			if (probed)
+				fprintf(stderr, "migrate: lint: %s:%u:%u: %s [%s] %s\n", f->path, x->line,
+					x->column, x->rule->severity == MIG_LINT_ERROR ? "error" : "warning",
+					x->rule->id, x->message);
+			else
+				fprintf(stderr, "migrate: lint: %s:%u:%u: %s [%s] %s (%s; ~%.0f rows)\n",
+					f->path, x->line, x->column,
+					x->rule->severity == MIG_LINT_ERROR ? "error" : "warning", x->rule->id,
+					x->message, x->lock ? x->lock : "no lock", x->rows);
 			fprintf(stderr, "migrate: lint:   fix: %s\n", x->rule->fix);
 		}
 	}
 	mig_lint_report_clear(&rep);
-	if (rc == MIG_OK && found && refuse)
+	if (rc == MIG_OK && failing)
+		rc = mig_error_set(err, MIG_ESCHEMA,
+				   "%zu statement%s would fail on the rows already there "
+				   "(postgres.lint_data: on): nothing applied",
+				   failing, failing == 1 ? "" : "s");
+	else if (rc == MIG_OK && found && refuse)
 		rc = mig_error_set(err, MIG_EUSAGE,
 				   "lint found %zu risky statement%s on large tables (postgres.lint: error): "
 				   "nothing applied; fix, add '-- migrate:lint-ignore RULE reason', or run "

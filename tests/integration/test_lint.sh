@@ -354,6 +354,25 @@ ALTER TABLE accounts ADD CONSTRAINT accounts_code_key UNIQUE (code);"
 	(((t1 - t0) / 1000 < 10000)) || fail "lint --data waited $(((t1 - t0) / 1000)) ms"
 }
 
+# postgres.lint_data: on: up probes first and applies nothing when a statement would fail.
+test_data_up_guard() {
+	data_tree
+	write_config '  lint: off' '  lint_data: on' 'modules: {}'
+	migration core 002_nn.up.sql "$IGNORE_HEADER
+ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;"
+	expect_status 3 up
+	assert_contains "$ERR" 'migrate: lint: migrations/postgres/core/002_nn.up.sql:4:1: error [data-would-fail] would fail: 3 rows of accounts have NULL email (id 2, 4, 6)'
+	assert_contains "$ERR" "1 statement would fail on the rows already there (postgres.lint_data: on): nothing applied"
+	[ "$(sql "SELECT count(*) FROM schema_migrations WHERE version = 2")" = 0 ] || fail "002 was applied"
+	sql "UPDATE accounts SET email = 'x' || id WHERE email IS NULL" >/dev/null
+	expect_status 0 up
+	[ "$(sql "SELECT is_nullable FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'email'")" = NO ] ||
+		fail "SET NOT NULL did not run"
+	write_config '  lint_data: maybe' 'modules: {}'
+	expect_status 2 status
+	assert_contains "$ERR" "'postgres.lint_data' must be off or on, not 'maybe'"
+}
+
 test_data_needs_database() {
 	printf 'modules: {}\n' >config.yaml
 	migration core 001_a.up.sql 'SELECT 1;'
