@@ -74,10 +74,19 @@ cd "$WORK" # no config.yaml here: the cases are linted as the test runner does
 for dir in "$src"/tests/lint/cases/*/; do
 	name=$(basename "$dir")
 	args=$(sed -n 's/^args=//p' "$dir/case")
-	# shellcheck disable=SC2086 # args is a list of words
-	mr=$("$MIG" lint --format github $args "$dir"*.sql 2>/dev/null | grep -oE 'title=[a-z -]+::' |
-		sed 's/^title=//; s/::$//; s/ /-/g' | sort -u | paste -sd' ' || true)
-	sr=$("$SQUAWK" --reporter gcc "$dir"*.sql 2>/dev/null | grep -oE ' (warning|error): [a-z-]+' |
+	# a tree case (config.yaml, migrations/) is linted as a tree by migrate, its files by squawk
+	if [ -d "$dir/migrations" ]; then
+		mapfile -t sqls < <(find "$dir/migrations" -name '*.sql' | sort)
+		# shellcheck disable=SC2086 # args is a list of words
+		mr=$(cd "$dir" && "$MIG" lint --format github $args 2>/dev/null | grep -oE 'title=[a-z -]+::' |
+			sed 's/^title=//; s/::$//; s/ /-/g' | sort -u | paste -sd' ' || true)
+	else
+		sqls=("$dir"*.sql)
+		# shellcheck disable=SC2086 # args is a list of words
+		mr=$("$MIG" lint --format github $args "${sqls[@]}" 2>/dev/null | grep -oE 'title=[a-z -]+::' |
+			sed 's/^title=//; s/::$//; s/ /-/g' | sort -u | paste -sd' ' || true)
+	fi
+	sr=$("$SQUAWK" --reporter gcc "${sqls[@]}" 2>/dev/null | grep -oE ' (warning|error): [a-z-]+' |
 		awk '{print $2}' | grep -vxE 'prefer-robust-stmts|require-statement-timeout' |
 		sort -u | paste -sd' ' || true)
 	printf '| %s | %s | %s |\n' "$name" "${mr:--}" "${sr:--}"

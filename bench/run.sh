@@ -472,6 +472,10 @@ MIG=$MIG G=$G MIGRATE_PG_PORT=$MIGRATE_PG_PORT MIGRATE_PG_SOCKET=$MIGRATE_PG_SOC
 # ---- lint, side by side with squawk (bench/lint.sh) ---------------------------------------
 BENCH_RUNS=$RUNS "$here/lint.sh" "$MIG" "$G"
 
+# ---- lint --data on a 1,000,000-row table against the psql probe (bench/lint_data.sh) -----
+MIGRATE_PG_PORT=$MIGRATE_PG_PORT MIGRATE_PG_SOCKET=$MIGRATE_PG_SOCKET \
+	bash "$here/lint_data.sh" "$MIG" "$RUNS" || die "lint --data figure failed"
+
 
 # ---- fleets (issue 15): one command over 200 schemas + 20 databases vs a shell loop ------
 [ "${BENCH_FLEET:-1}" = 0 ] || "$here/fleet.sh" "$MIG" "$WORK"

@@ -27,7 +27,7 @@ _migrate_options() {
 	reset) echo "--force --quiet -q --verbose -v $common" ;;
 	drift) echo "--module -m --format -f --quiet -q $fleet $common" ;;
 	roundtrip) echo "--module -m --from --to --pending --require-down --max-failures --format -f --quiet -q $common" ;;
-	lint) echo "--module -m --all --observe --pg-version --format -f $common" ;;
+	lint) echo "--module -m --all --observe --data --pg-version --format -f $common" ;;
 	help) echo "--format -f --help -h" ;;
 	esac
 }

@@ -39,6 +39,7 @@ typedef enum mig_option_id {
 	MIG_OPT_REQUIRE_DOWN,
 	MIG_OPT_ALL,
 	MIG_OPT_OBSERVE,
+	MIG_OPT_DATA,
 	MIG_OPT_PG_VERSION,
 	MIG_OPT_NO_LINT,
 	MIG_OPT_PRUNE,
@@ -80,6 +81,7 @@ typedef struct mig_args {
 	long long older_than_ms;    /* --older-than (testdb gc), default 24 h */
 	bool force;                 /* --force (reset) */
 	bool all, observe, no_lint; /* lint --all, --observe; up --no-lint */
+	bool data;                  /* lint --data */
 	int pg_version;             /* lint --pg-version: a major version, 0 when not given */
 	mig_phase phase; /* --phase expand|contract (up) */
 	bool sql;        /* --sql (up --dry-run) */

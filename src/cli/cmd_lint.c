@@ -1,6 +1,7 @@
 /* `migrate lint`: the lint rules over the pending files (or every file, or the files
  * named), sharpened by what the database says about each table; and the same check as
  * `up`'s guard, which only speaks about tables that exist and are large. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "core/engine.h"
 #include "util/fs.h"
 #include "lint/lint.h"
+#include "lint/lint_model.h"
 #include "lint/lint_report.h"
 
 int mig_check_lint_args(const mig_args *args, mig_error *err)
@@ -23,6 +25,30 @@ int mig_check_lint_args(const mig_args *args, mig_error *err)
 				     "'lint --observe' observes the pending files on a clone of the "
 				     "database: drop %s", args->all ? "--all" : "the files named");
 	return MIG_OK;
+}
+
+/* Reads a file of the history into the model (no findings). */
+static int model_file(mig_lint_model *model, const char *path, const mig_config *cfg,
+		      mig_error *err)
+{
+	char *sql = NULL, *rendered = NULL;
+	size_t len = 0, rendered_len = 0;
+	int rc = mig_read_file(&sql, &len, path, MIG_SQL_MAX_BYTES, "migration file", err);
+	if (rc < 0)
+		return rc;
+	/* as `up` runs it, like lint_file */
+	if ((rc = mig_engine_render(&rendered, &rendered_len, path, sql, len, cfg, err)) < 0) {
+		free(sql);
+		return rc;
+	}
+	if (rendered) {
+		free(sql);
+		sql = rendered;
+		len = rendered_len;
+	}
+	rc = mig_lint_model_apply_sql(model, sql, len);
+	free(sql);
+	return rc < 0 ? mig_error_set(err, MIG_EFAIL, "out of memory reading '%s'", path) : MIG_OK;
 }
 
 /* Lints one file into rep: a file that does not parse is recorded, not an error here. */
@@ -61,6 +87,127 @@ static int lint_file(mig_lint_report *rep, const char *path, const mig_lint_cont
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
 	}
 	return MIG_OK;
+}
+
+/* lint --data: the probes of each linted file (file: its index in the report). */
+typedef struct probe_set {
+	struct {
+		size_t file;
+		mig_lint_probe *probes;
+		size_t n;
+	} *files;
+	size_t nfiles;
+} probe_set;
+
+static void probe_set_clear(probe_set *ps)
+{
+	for (size_t i = 0; i < ps->nfiles; i++)
+		mig_lint_probes_free(ps->files[i].probes, ps->files[i].n);
+	free(ps->files);
+}
+
+/* Takes the probes the model recorded while linting the report's last file. */
+static int collect_probes(probe_set *ps, const mig_lint_report *rep, mig_lint_model *model,
+			  mig_error *err)
+{
+	mig_lint_probe *probes;
+	size_t n;
+	mig_lint_model_take_probes(model, &probes, &n);
+	if (!n)
+		return MIG_OK;
+	void *grown = realloc(ps->files, (ps->nfiles + 1) * sizeof *ps->files);
+	if (!grown) {
+		mig_lint_probes_free(probes, n);
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	}
+	ps->files = grown;
+	ps->files[ps->nfiles].file = rep->nfiles - 1;
+	ps->files[ps->nfiles].probes = probes;
+	ps->files[ps->nfiles++].n = n;
+	return MIG_OK;
+}
+
+static int add_data_finding(mig_lint_result *r, const mig_lint_probe *p, bool fail,
+			    const char *detail)
+{
+	mig_lint_finding *grown = realloc(r->findings, (r->nfindings + 1) * sizeof *grown);
+	if (!grown)
+		return -1;
+	r->findings = grown;
+	mig_lint_finding f = {.rule = mig_lint_rule_find(fail ? "data-would-fail" : "data-not-checked"),
+			      .line = p->line, .column = p->column, .rows = -1};
+	size_t size = strlen(detail) + 32;
+	f.message = malloc(size);
+	f.table = strdup(p->table);
+	if (!f.message || !f.table) {
+		free(f.message);
+		free(f.table);
+		return -1;
+	}
+	snprintf(f.message, size, "%s: %s", fail ? "would fail" : "not checked", detail);
+	r->findings[r->nfindings++] = f;
+	return 0;
+}
+
+static int by_line(const void *a, const void *b)
+{
+	const mig_lint_finding *x = a, *y = b;
+	return x->line != y->line ? (x->line < y->line ? -1 : 1) : (x->column > y->column) - (x->column < y->column);
+}
+
+/* Runs every probe in one read-only transaction and records what they found. */
+static int run_probes(mig_lint_report *rep, probe_set *ps, const mig_session *s,
+		      long long timeout_ms, mig_error *err)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < ps->nfiles; i++)
+		total += ps->files[i].n;
+	if (!total)
+		return MIG_OK;
+	mig_data_probe *dp = calloc(total, sizeof *dp);
+	if (!dp)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	size_t k = 0, nrun = 0;
+	for (size_t i = 0; i < ps->nfiles; i++)
+		for (size_t j = 0; j < ps->files[i].n; j++, k++) {
+			const mig_lint_probe *p = &ps->files[i].probes[j];
+			dp[k] = (mig_data_probe){.kind = p->kind, .table = p->table, .columns = p->columns,
+						 .ncolumns = p->ncolumns, .ref_table = p->ref_table,
+						 .ref_columns = p->ref_columns,
+						 .nref_columns = p->nref_columns,
+						 .outcome = MIG_PROBE_NOT_CHECKED};
+			if (p->not_checked)
+				snprintf(dp[k].detail, sizeof dp[k].detail, "%s", p->not_checked);
+			else
+				nrun++;
+		}
+	/* the probes to run first, together; the others keep their reason */
+	mig_data_probe *torun = calloc(nrun ? nrun : 1, sizeof *torun);
+	int rc = torun ? MIG_OK : mig_error_set(err, MIG_EFAIL, "out of memory");
+	size_t r = 0;
+	k = 0;
+	for (size_t i = 0; rc == MIG_OK && i < ps->nfiles; i++)
+		for (size_t j = 0; j < ps->files[i].n; j++, k++)
+			if (!ps->files[i].probes[j].not_checked)
+				torun[r++] = dp[k];
+	if (rc == MIG_OK && nrun)
+		rc = s->drv->data_probe(s->conn, torun, nrun, timeout_ms, err);
+	k = r = 0;
+	for (size_t i = 0; rc == MIG_OK && i < ps->nfiles; i++) {
+		mig_lint_result *res = &rep->files[ps->files[i].file].result;
+		for (size_t j = 0; j < ps->files[i].n && rc == MIG_OK; j++, k++) {
+			const mig_lint_probe *p = &ps->files[i].probes[j];
+			const mig_data_probe *d = p->not_checked ? &dp[k] : &torun[r++];
+			if (d->outcome != MIG_PROBE_PASSES &&
+			    add_data_finding(res, p, d->outcome == MIG_PROBE_WOULD_FAIL, d->detail) < 0)
+				rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+		}
+		if (res->nfindings > 1)
+			qsort(res->findings, res->nfindings, sizeof *res->findings, by_line);
+	}
+	free(torun);
+	free(dp);
+	return rc;
 }
 
 typedef enum keep_rule {
@@ -120,6 +267,10 @@ static int apply_facts(mig_lint_report *rep, const mig_session *s, keep_rule kee
 			bool drop = keep == KEEP_LARGE_ONLY
 					    ? !fact || !fact->exists || fact->rows < (double)min_rows
 					    : fact && !fact->exists;
+			/* the model said no migration creates it: the database knows better (a
+			 * table made outside the migrations); up's guard leaves it to the server */
+			if (!strcmp(f->rule->id, "unknown-object"))
+				drop = keep == KEEP_LARGE_ONLY || (fact && fact->exists);
 			if (drop) {
 				free(f->message);
 				free(f->lock);
@@ -169,6 +320,7 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 	const mig_args *a = &ctx->args;
 	mig_session s = {0};
 	mig_lint_report rep = {0};
+	probe_set probes = {0};
 	bool connected = false, all = a->all;
 	int rc = MIG_OK;
 	if (config_wanted(a) &&
@@ -186,13 +338,17 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 			*err = conn_err;
 			return mig_error_set(err, MIG_EFAIL, "'lint --observe' needs the database: %s",
 					     conn_err.message);
+		} else if (a->data) {
+			*err = conn_err;
+			return mig_error_set(err, MIG_EFAIL, "'lint --data' needs the database: %s",
+					     conn_err.message);
 		} else if (!all && !a->npositional) {
 			fprintf(stderr, "migrate: note: %s: linting every file\n", conn_err.message);
 			all = true;
 		}
-	} else if (a->observe) {
-		return mig_error_set(err, MIG_EUSAGE,
-				     "'lint --observe' needs a postgres: section in the config");
+	} else if (a->observe || a->data) {
+		return mig_error_set(err, MIG_EUSAGE, "'lint --%s' needs a postgres: section in the config",
+				     a->observe ? "observe" : "data");
 	} else {
 		all = true;
 	}
@@ -202,9 +358,26 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 		base.server_major = major;
 	if (!base.pg_major)
 		base.pg_major = base.server_major; /* --pg-version wins over the server's */
+	/* the schema model: the files named form one run; else the plan's history (every file
+	 * before the first pending one, in plan order) then the pending files as the run.
+	 * With --all every file is judged as its own deploy: nothing is new to the next file. */
+	if (!(base.model = mig_lint_model_new(!a->npositional))) {
+		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+		goto done;
+	}
+	if (a->data) {
+		if (!s.drv->data_probe) {
+			rc = mig_error_set(err, MIG_EUSAGE, "'lint --data': the %s backend cannot probe rows",
+					   s.drv->name);
+			goto done;
+		}
+		mig_lint_model_want_probes(base.model);
+	}
 	if (a->npositional) {
+		mig_lint_model_set_run(base.model, true);
 		for (int i = 0; i < a->npositional && rc == MIG_OK; i++)
-			rc = lint_file(&rep, a->positional[i], &base, cfg, err);
+			if ((rc = lint_file(&rep, a->positional[i], &base, cfg, err)) == MIG_OK)
+				rc = collect_probes(&probes, &rep, base.model, err);
 	} else {
 		if ((rc = mig_plan_build(&ctx->plan, cfg, mig_plan_choose_root(a->root, cfg), err)) < 0)
 			goto done;
@@ -215,22 +388,27 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 		}
 		for (size_t i = 0; i < ctx->plan->nmodules && rc == MIG_OK; i++) {
 			const mig_module_plan *mod = &ctx->plan->modules[i];
-			if (a->module && strcmp(a->module, mod->name))
-				continue;
+			bool selected = !a->module || !strcmp(a->module, mod->name);
 			for (size_t k = 0; k < mod->nmigrations && rc == MIG_OK; k++) {
 				const mig_migration *m = &mod->migrations[k];
-				if (!all && mig_ledger_find(&s.ledger, mod->name, m->version))
-					continue;
-				rc = lint_file(&rep, m->up_path, &base, cfg, err);
+				bool applied = !all && mig_ledger_find(&s.ledger, mod->name, m->version);
+				mig_lint_model_set_run(base.model, !all && !applied);
+				if (applied || !selected)
+					rc = model_file(base.model, m->up_path, cfg, err);
+				else if ((rc = lint_file(&rep, m->up_path, &base, cfg, err)) == MIG_OK)
+					rc = collect_probes(&probes, &rep, base.model, err);
 			}
 			/* repeatables run again whenever they change: every one is linted */
 			for (size_t k = 0; k < mod->nrepeatables && rc == MIG_OK; k++)
-				rc = lint_file(&rep, mod->repeatables[k].as_migration.up_path, &base,
-					       cfg, err);
+				if ((rc = lint_file(&rep, mod->repeatables[k].as_migration.up_path, &base,
+						    cfg, err)) == MIG_OK)
+					rc = collect_probes(&probes, &rep, base.model, err);
 		}
 	}
 	if (rc == MIG_OK && a->observe)
 		rc = mig_lint_observe(&rep, ctx, &s, err);
+	if (rc == MIG_OK && a->data)
+		rc = run_probes(&rep, &probes, &s, cfg->lint_probe_timeout_ms, err);
 	if (rc == MIG_OK && facts)
 		rc = apply_facts(&rep, &s, KEEP_UNLESS_MISSING, 0, err);
 	if (rc < 0)
@@ -244,6 +422,8 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 	if (rc == MIG_OK)
 		rc = outcome(&rep, err);
 done:
+	probe_set_clear(&probes);
+	mig_lint_model_free(base.model);
 	mig_lint_report_clear(&rep);
 	mig_session_close(&s);
 	return rc;
@@ -253,35 +433,73 @@ int mig_lint_guard_up(void *vet_ctx, mig_session *s, const mig_run *run, mig_err
 {
 	mig_context *ctx = vet_ctx;
 	const mig_config *cfg = ctx->cfg;
-	if (ctx->args.no_lint || !cfg || cfg->lint_mode == MIG_LINT_OFF || !run->nitems ||
+	bool data = cfg && cfg->lint_data && s->drv->data_probe;
+	if (ctx->args.no_lint || !cfg || (cfg->lint_mode == MIG_LINT_OFF && !data) || !run->nitems ||
 	    !s->drv->table_facts)
 		return MIG_OK;
 	mig_lint_report rep = {0};
+	probe_set probes = {0};
 	mig_lint_context base = {.in_transaction = true, .lock_timeout_ms = cfg->pg.lock_timeout_ms};
 	int rc = s->drv->table_facts(s->conn, NULL, 0, &base.pg_major, err);
 	base.server_major = base.pg_major;
+	/* the schema model: the plan's other files are the history, the run's files the run */
+	if (rc == MIG_OK && !(base.model = mig_lint_model_new(ctx->plan != NULL)))
+		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+	for (size_t i = 0; rc == MIG_OK && ctx->plan && i < ctx->plan->nmodules; i++) {
+		const mig_module_plan *mod = &ctx->plan->modules[i];
+		for (size_t k = 0; rc == MIG_OK && k < mod->nmigrations; k++) {
+			bool in_run = false;
+			for (size_t j = 0; j < run->nitems && !in_run; j++)
+				in_run = run->items[j].migration == &mod->migrations[k];
+			if (!in_run)
+				rc = model_file(base.model, mod->migrations[k].up_path, cfg, err);
+		}
+	}
+	mig_lint_model_set_run(base.model, true);
+	if (data && base.model)
+		mig_lint_model_want_probes(base.model);
 	for (size_t i = 0; rc == MIG_OK && i < run->nitems; i++)
-		if (!run->items[i].skip) /* recorded, never run: nothing to warn about */
-			rc = lint_file(&rep, run->items[i].migration->up_path, &base, cfg, err);
+		if (!run->items[i].skip && /* recorded, never run: nothing to warn about */
+		    (rc = lint_file(&rep, run->items[i].migration->up_path, &base, cfg, err)) == MIG_OK)
+			rc = collect_probes(&probes, &rep, base.model, err);
+	mig_lint_model_free(base.model);
 	if (rc == MIG_OK)
-		rc = apply_facts(&rep, s, KEEP_LARGE_ONLY, cfg->lint_min_rows, err);
-	size_t found = 0;
+		rc = apply_facts(&rep, s, KEEP_LARGE_ONLY,
+				 cfg->lint_mode == MIG_LINT_OFF ? LLONG_MAX : cfg->lint_min_rows, err);
+	/* postgres.lint_data: on: the rows every statement meets, whatever the table's size */
+	if (rc == MIG_OK && data)
+		rc = run_probes(&rep, &probes, s, cfg->lint_probe_timeout_ms, err);
+	probe_set_clear(&probes);
+	size_t found = 0, failing = 0;
 	bool refuse = cfg->lint_mode == MIG_LINT_REFUSE;
 	for (size_t i = 0; rc == MIG_OK && i < rep.nfiles; i++) {
 		const mig_lint_report_file *f = &rep.files[i];
 		for (size_t k = 0; k < f->result.nfindings; k++) {
 			const mig_lint_finding *x = &f->result.findings[k];
-			found++;
-			if (ctx->args.quiet && !refuse)
+			bool probed = !strncmp(x->rule->id, "data-", 5);
+			failing += !strcmp(x->rule->id, "data-would-fail");
+			found += !probed;
+			if (ctx->args.quiet && !refuse && !probed)
 				continue;
-			fprintf(stderr, "migrate: lint: %s:%u:%u: %s [%s] %s (%s; ~%.0f rows)\n", f->path,
-				x->line, x->column, x->rule->severity == MIG_LINT_ERROR ? "error" : "warning",
-				x->rule->id, x->message, x->lock ? x->lock : "no lock", x->rows);
+			if (probed)
+				fprintf(stderr, "migrate: lint: %s:%u:%u: %s [%s] %s\n", f->path, x->line,
+					x->column, x->rule->severity == MIG_LINT_ERROR ? "error" : "warning",
+					x->rule->id, x->message);
+			else
+				fprintf(stderr, "migrate: lint: %s:%u:%u: %s [%s] %s (%s; ~%.0f rows)\n",
+					f->path, x->line, x->column,
+					x->rule->severity == MIG_LINT_ERROR ? "error" : "warning", x->rule->id,
+					x->message, x->lock ? x->lock : "no lock", x->rows);
 			fprintf(stderr, "migrate: lint:   fix: %s\n", x->rule->fix);
 		}
 	}
 	mig_lint_report_clear(&rep);
-	if (rc == MIG_OK && found && refuse)
+	if (rc == MIG_OK && failing)
+		rc = mig_error_set(err, MIG_ESCHEMA,
+				   "%zu statement%s would fail on the rows already there "
+				   "(postgres.lint_data: on): nothing applied",
+				   failing, failing == 1 ? "" : "s");
+	else if (rc == MIG_OK && found && refuse)
 		rc = mig_error_set(err, MIG_EUSAGE,
 				   "lint found %zu risky statement%s on large tables (postgres.lint: error): "
 				   "nothing applied; fix, add '-- migrate:lint-ignore RULE reason', or run "

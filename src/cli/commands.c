@@ -37,7 +37,7 @@ static const mig_option_id roundtrip_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_FROM, MIG_OPT_TO, MIG_OPT_PENDING, MIG_OPT_REQUIRE_DOWN,
 	MIG_OPT_STOP_AFTER, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id lint_options[] = {
-	MIG_OPT_MODULE, MIG_OPT_ALL, MIG_OPT_OBSERVE, MIG_OPT_PG_VERSION, MIG_OPT_FORMAT,
+	MIG_OPT_MODULE, MIG_OPT_ALL, MIG_OPT_OBSERVE, MIG_OPT_DATA, MIG_OPT_PG_VERSION, MIG_OPT_FORMAT,
 	COMMON, MIG_OPT_END};
 static const mig_option_id help_options[] = {MIG_OPT_FORMAT, MIG_OPT_HELP, MIG_OPT_END};
 
@@ -160,7 +160,7 @@ const mig_command mig_commands[] = {
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, mig_check_roundtrip_args,
 	 mig_cmd_roundtrip},
 	{"lint", "find migrations that would lock or rewrite a live table",
-	 "[--module M] [--all] [FILE...] [--observe] [--pg-version V] [--format text|json|github]",
+	 "[--module M] [--all] [FILE...] [--observe] [--data] [--pg-version V] [--format text|json|github]",
 	 "Parses the pending files of the enabled modules (every file with --all, or when no\n"
 	 "database is configured or reachable, or the FILEs named) with PostgreSQL's grammar and\n"
 	 "reports each statement that would lock, rewrite or break an existing table: rule,\n"
@@ -169,6 +169,9 @@ const mig_command mig_commands[] = {
 	 "--observe runs each pending file on a clone of the applied schema (rolled back, then\n"
 	 "applied there for the next file) and reports the locks and rewrites the server saw;\n"
 	 "one that no rule expected is an error. The live database is never changed.\n"
+	 "--data probes the rows the pending statements will meet (SET NOT NULL over NULLs, a\n"
+	 "unique key over duplicates, a foreign key over orphans): READ ONLY, ACCESS SHARE only,\n"
+	 "bounded by postgres.lint_probe_timeout (5s); a statement that would fail is an error.\n"
 	 "Exits 3 on a finding of severity error, 2 on a file that does not parse.",
 	 "migrate lint --all --format github", lint_options, 1000, 0, mig_check_lint_args,
 	 mig_cmd_lint},

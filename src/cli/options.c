@@ -39,6 +39,8 @@ const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_ALL, "all", 0, NULL, "every file, not only the pending ones"},
 	{MIG_OPT_OBSERVE, "observe", 0, NULL,
 	 "also run each pending file on a clone of the applied schema: locks and rewrites seen"},
+	{MIG_OPT_DATA, "data", 0, NULL,
+	 "also probe the live rows each pending statement will meet (NULLs, duplicates, orphans)"},
 	{MIG_OPT_PG_VERSION, "pg-version", 0, "V",
 	 "the server's major version for version-aware rules (else the connected server's)"},
 	{MIG_OPT_NO_LINT, "no-lint", 0, NULL, "skip the lint check of postgres.lint for this run"},
@@ -186,6 +188,9 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 		break;
 	case MIG_OPT_OBSERVE:
 		args->observe = true;
+		break;
+	case MIG_OPT_DATA:
+		args->data = true;
 		break;
 	case MIG_OPT_NO_LINT:
 		args->no_lint = true;

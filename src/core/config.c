@@ -311,6 +311,20 @@ static int postgres_pair(walker *w, const char *key, const yaml_node_t *key_node
 	}
 	if (!strcmp(key, "drift_privileges"))
 		return bool_value(w, value, "postgres.drift_privileges", &cfg->drift_privileges);
+	if (!strcmp(key, "lint_data")) {
+		char *mode;
+		int rc = string_value(w, value, "postgres.lint_data", &mode);
+		if (rc < 0)
+			return rc;
+		if (!strcmp(mode, "on") || !strcmp(mode, "off"))
+			cfg->lint_data = !strcmp(mode, "on");
+		else
+			rc = fail_at(w, value, "'postgres.lint_data' must be off or on, not '%.100s'", mode);
+		free(mode);
+		return rc;
+	}
+	if (!strcmp(key, "lint_probe_timeout"))
+		return duration_value(w, value, "postgres.lint_probe_timeout", &cfg->lint_probe_timeout_ms);
 	if (!strcmp(key, "lint_min_rows")) {
 		char *text;
 		int rc = string_value(w, value, "postgres.lint_min_rows", &text);
@@ -884,6 +898,7 @@ int mig_config_parse(mig_config **out, const char *text, size_t len, const char 
 	cfg->lint_mode = MIG_LINT_WARN;
 	cfg->lint_min_rows = 10000;
 	cfg->drift_privileges = true;
+	cfg->lint_probe_timeout_ms = 5000;
 	cfg->path = strdup(name);
 	if (!cfg->path || !yaml_parser_initialize(&parser)) {
 		free(cfg->path);

@@ -71,6 +71,8 @@ typedef struct mig_config {
 	char *hook_before_up, *hook_after_each, *hook_after_up;
 	long long lint_min_rows;    /* postgres.lint_min_rows, default 10000 */
 	bool drift_privileges;      /* postgres.drift_privileges: drift compares grants, default true */
+	long long lint_probe_timeout_ms; /* postgres.lint_probe_timeout, default 5s */
+	bool lint_data;             /* postgres.lint_data: on: up probes the rows (lint --data) */
 
 	bool has_mongodb;
 	char *mongo_uri;

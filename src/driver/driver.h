@@ -120,6 +120,31 @@ typedef struct mig_table_fact {
 	double rows;      /* out: the planner's estimate of its rows; -1 when it does not exist */
 } mig_table_fact;
 
+/* lint --data: one check of the rows a pending statement will meet. */
+typedef enum mig_probe_kind {
+	MIG_PROBE_NOT_NULL, /* SET NOT NULL, PRIMARY KEY: rows whose columns[0] is NULL */
+	MIG_PROBE_UNIQUE,   /* UNIQUE, PRIMARY KEY, unique index: duplicate values of columns */
+	MIG_PROBE_FOREIGN,  /* FOREIGN KEY: rows whose columns match no row of ref_table */
+} mig_probe_kind;
+
+typedef enum mig_probe_outcome {
+	MIG_PROBE_PASSES,
+	MIG_PROBE_WOULD_FAIL,
+	MIG_PROBE_NOT_CHECKED,
+} mig_probe_outcome;
+
+typedef struct mig_data_probe {
+	mig_probe_kind kind;
+	const char *table;            /* in: as written in SQL; borrowed */
+	char *const *columns;         /* in: column names; borrowed */
+	size_t ncolumns;
+	const char *ref_table;        /* FOREIGN: the referenced table */
+	char *const *ref_columns;     /* FOREIGN: its columns (none: its primary key) */
+	size_t nref_columns;
+	mig_probe_outcome outcome;    /* out */
+	char detail[512];             /* out: `3 rows of users have NULL email (id 17, 42, 99)` */
+} mig_data_probe;
+
 typedef struct mig_sql_driver {
 	int version;      /* MIG_SQL_DRIVER_VERSION */
 	const char *name; /* the registry name, and the backend named in reports */
@@ -180,6 +205,12 @@ typedef struct mig_sql_driver {
 	 * refused): reads schema_migrations_repeatable in one query (no rows when it does
 	 * not exist). */
 	int (*repeatables_read)(void *conn, mig_repeatable_ledger *out, mig_error *err);
+	/* MAY (NULL when the backend cannot): runs probes[0..n) in one read-only
+	 * transaction that takes no lock stronger than ACCESS SHARE, each bounded by
+	 * timeout_ms and a short lock_timeout; fills each probe's outcome and detail. An
+	 * error is returned only when the transaction itself cannot be run. */
+	int (*data_probe)(void *conn, mig_data_probe *probes, size_t n, long long timeout_ms,
+			  mig_error *err);
 } mig_sql_driver;
 
 /* The PostgreSQL backend; only src/driver/registry.c names it. */

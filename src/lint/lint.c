@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "lint/lint.h"
+#include "lint/lint_model.h"
 #include "lint/lint_rules.h"
 #include "lint/lint_types.h"
 #include "lint/pg_parse.h"
@@ -59,7 +60,7 @@ static bool created(const walk *w, const char *name)
 	for (size_t i = 0; i < w->ncreated; i++)
 		if (!strcmp(bare(w->created[i]), bare(name)))
 			return true;
-	return false;
+	return mig_lint_model_fresh(w->ctx->model, name); /* by an earlier file of the run */
 }
 
 static void remember(walk *w, char ***list, size_t *n, const char *s)
@@ -145,7 +146,7 @@ static const mig_pg_type *column_type(const walk *w, const char *table, const ch
 		if (!strcmp(bare(w->columns[i].table), bare(table)) &&
 		    !strcmp(w->columns[i].column, column))
 			return w->columns[i].type;
-	return NULL;
+	return mig_lint_model_column_type(w->ctx->model, table, column);
 }
 
 static void remember_column(walk *w, const char *table, const char *column, const mig_pg_type *t)
@@ -361,8 +362,8 @@ static void alter_table(walk *w, const mig_pg_stmt *st)
 			break;
 		}
 		case MIG_PG_ACT_SET_NOT_NULL:
-			if (fresh || !a->column)
-				break;
+			if (fresh || !a->column || mig_lint_model_not_null(w->ctx->model, t, a->column))
+				break; /* new, or NOT NULL already: nothing to scan or break */
 			destructive(w, st, t, "SET NOT NULL on \"%s\" of \"%s\"", a->column, t);
 			if (w->ctx->pg_major && w->ctx->pg_major < 12)
 				add(w, st, R_SET_NOT_NULL, "ACCESS EXCLUSIVE", t,
@@ -755,8 +756,12 @@ int mig_lint_sql(mig_lint_result *out, const char *sql, size_t len, const mig_li
 		read_ignores(&w, &ignores, &nignores, prev_end, st->offset, i, st);
 		prev_end = st->offset + st->length;
 		size_t before = out->nfindings;
+		if (ctx->model && mig_lint_model_check(ctx->model, st, out) < 0)
+			w.oom = true;
 		lint_stmt(&w, st);
 		claim(&w, st, before);
+		if (ctx->model && mig_lint_model_apply(ctx->model, st) < 0)
+			w.oom = true;
 		size_t *grown = realloc(owner, (out->nfindings + 1) * sizeof *owner);
 		if (!grown) {
 			w.oom = true;

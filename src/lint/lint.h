@@ -11,6 +11,8 @@
 
 #include "util/error.h"
 
+typedef struct mig_lint_model mig_lint_model; /* lint_model.h */
+
 typedef enum mig_lint_severity { MIG_LINT_WARNING, MIG_LINT_ERROR } mig_lint_severity;
 
 typedef struct mig_lint_rule {
@@ -37,6 +39,8 @@ typedef struct mig_lint_context {
 	long long lock_timeout_ms; /* postgres.lock_timeout: -1 unset, 0 none */
 	int pg_major;            /* server major version (11, 15 ...); 0 when unknown: newest */
 	int server_major;        /* the connected server's, for messages; 0 when not connected */
+	mig_lint_model *model;   /* the schema before the file (lint_model.h), updated as the
+				  * file goes; NULL: only what the file itself does is known */
 } mig_lint_context;
 
 typedef struct mig_lint_finding {

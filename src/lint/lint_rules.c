@@ -105,6 +105,22 @@ const mig_lint_rule mig_lint_rules[] = {
 			"review it by hand, or run `migrate lint --observe` to see what it locks on a clone; "
 			"with --pg-version 15 or older it is a syntax error",
 			false},
+	/* raised from the schema model (lint_model.c) */
+	[R_UNKNOWN_OBJECT] = {"unknown-object", E,
+			      "ALTER, RENAME or DROP of a table, column or view no earlier migration creates: it fails",
+			      "fix the name, or use IF EXISTS where it may be absent", false},
+	[R_DROP_DEPENDENTS] = {"drop-with-dependents", E,
+			       "DROP of a table, view or column that views or foreign keys depend on: "
+			       "fails, or CASCADE drops them too",
+			       "drop or change the dependents first, in the same contract migration", false},
+	/* raised by `lint --data` only (src/cli/cmd_lint.c), from probes of the live rows */
+	[R_DATA_FAIL] = {"data-would-fail", E,
+			 "the rows already there make the statement fail: NULLs, duplicates, orphans",
+			 "fix the rows first (backfill, dedupe, delete orphans), in a migration before it",
+			 false},
+	[R_DATA_NOT_CHECKED] = {"data-not-checked", W,
+				"lint --data could not probe the rows the statement meets",
+				"run the probe's query by hand, or raise postgres.lint_probe_timeout", false},
 	[R_COUNT] = {NULL, 0, NULL, NULL, false},
 };
 #undef E

@@ -206,6 +206,32 @@ static mig_pg_constraint constraint_kind(const char *contype)
 	return MIG_PG_CON_OTHER;
 }
 
+static bool in_strlist(char *const *list, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i], s))
+			return true;
+	return false;
+}
+
+/* A foreign key's referenced table and columns (nothing for other constraints). */
+static int read_reference(mig_pg_action *a, const json_t *c)
+{
+	const json_t *pk = json_object_get(c, "pktable");
+	if (!pk)
+		return 0;
+	if (!(a->ref_table = range_var_name(pk)))
+		return -1;
+	size_t i;
+	json_t *k;
+	json_array_foreach(json_object_get(c, "pk_attrs"), i, k) {
+		const char *col = get_str(as(k, "String"), "sval");
+		if (col && mig_strlist_push(&a->ref_keys, &a->nref_keys, col) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* A table constraint: {"Constraint": {...}}. */
 static int read_constraint(mig_pg_action *a, const json_t *c)
 {
@@ -225,12 +251,13 @@ static int read_constraint(mig_pg_action *a, const json_t *c)
 	}
 	size_t i;
 	json_t *k;
-	json_array_foreach(json_object_get(c, "keys"), i, k) {
+	json_array_foreach(json_object_get(c, a->contype == MIG_PG_CON_FOREIGN ? "fk_attrs" : "keys"),
+			   i, k) {
 		const char *col = get_str(as(k, "String"), "sval");
 		if (col && mig_strlist_push(&a->keys, &a->nkeys, col) < 0)
 			return -1;
 	}
-	return 0;
+	return read_reference(a, c);
 }
 
 /* A column: {"ColumnDef": {...}} with its inline constraints. */
@@ -272,6 +299,8 @@ static int read_column(mig_pg_action *a, const json_t *cd)
 			a->references = true;
 			a->contype = MIG_PG_CON_FOREIGN;
 			a->not_valid = get_bool(c, "skip_validation");
+			if (!a->ref_table && read_reference(a, c) < 0)
+				return -1;
 		} else if (!strcmp(t, "CONSTR_CHECK")) {
 			if (a->contype == MIG_PG_CON_NONE)
 				a->contype = MIG_PG_CON_CHECK;
@@ -298,6 +327,7 @@ static int read_alter_cmd(mig_pg_action *a, const json_t *cmd)
 		return read_constraint(a, as(def, "Constraint"));
 	if (name && !(a->column = strdup(name)))
 		return -1;
+	a->missing_ok = get_bool(cmd, "missing_ok");
 	if (!strcmp(sub, "AT_DropColumn"))
 		a->kind = MIG_PG_ACT_DROP_COLUMN;
 	else if (!strcmp(sub, "AT_AlterColumnType")) {
@@ -311,7 +341,13 @@ static int read_alter_cmd(mig_pg_action *a, const json_t *cmd)
 		a->kind = MIG_PG_ACT_VALIDATE;
 		a->conname = a->column; /* the name is the constraint's */
 		a->column = NULL;
-	} else if (!strcmp(sub, "AT_ColumnDefault"))
+	} else if (!strcmp(sub, "AT_DropConstraint")) {
+		a->kind = MIG_PG_ACT_DROP_CONSTRAINT;
+		a->conname = a->column; /* the name is the constraint's */
+		a->column = NULL;
+	} else if (!strcmp(sub, "AT_DropNotNull"))
+		a->kind = MIG_PG_ACT_DROP_NOT_NULL;
+	else if (!strcmp(sub, "AT_ColumnDefault"))
 		a->kind = MIG_PG_ACT_SET_DEFAULT;
 	else {
 		a->kind = MIG_PG_ACT_OTHER;
@@ -402,6 +438,71 @@ static bool has_defelem(const json_t *list, const char *name)
 	return false;
 }
 
+/* Whether a node of that type is anywhere under node. */
+static bool has_key(const json_t *node, const char *type)
+{
+	if (json_is_array(node)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(node, i, v)
+			if (has_key(v, type))
+				return true;
+		return false;
+	}
+	if (!json_is_object(node))
+		return false;
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)node, key, v)
+		if (!strcmp(key, type) || has_key(v, type))
+			return true;
+	return false;
+}
+
+/* A view's query: every table it reads (RangeVar) into relations, every column name it
+ * mentions (the last part of a ColumnRef) into columns, star when it uses `*`. */
+static int read_view_query(mig_pg_stmt *st, const json_t *node)
+{
+	if (json_is_array(node)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(node, i, v)
+			if (read_view_query(st, v) < 0)
+				return -1;
+		return 0;
+	}
+	if (!json_is_object(node))
+		return 0;
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)node, key, v) {
+		if (!strcmp(key, "RangeVar")) {
+			char *name = range_var_name(v);
+			int rc = name && !in_strlist(st->relations, st->nrelations, name)
+					 ? mig_strlist_push(&st->relations, &st->nrelations, name)
+					 : 0;
+			free(name);
+			if (rc < 0)
+				return -1;
+			continue;
+		}
+		if (!strcmp(key, "ColumnRef")) {
+			const json_t *fields = json_object_get(v, "fields");
+			const json_t *last = json_array_get(fields, json_array_size(fields) - 1);
+			const char *col = get_str(as(last, "String"), "sval");
+			if (as(last, "A_Star"))
+				st->star = true;
+			else if (col && !in_strlist(st->columns, st->ncolumns, col) &&
+				 mig_strlist_push(&st->columns, &st->ncolumns, col) < 0)
+				return -1;
+			continue;
+		}
+		if (read_view_query(st, v) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Fills st from one {"<Kind>Stmt": {...}} node. */
 static int read_stmt(mig_pg_stmt *st, const json_t *node)
 {
@@ -435,21 +536,39 @@ static int read_stmt(mig_pg_stmt *st, const json_t *node)
 		/* PARTITION OF / INHERITS: the key may come from elsewhere; not a new plain table */
 		if (json_object_get(n, "partbound") || json_array_size(json_object_get(n, "inhRelations")))
 			st->full = true;
+		/* LIKE, OF type: columns no parse shows */
+		st->opaque = st->full || has_key(json_object_get(n, "tableElts"), "TableLikeClause") ||
+			     json_object_get(n, "ofTypename") != NULL;
 	} else if (!strcmp(type, "CreateTableAsStmt")) {
 		st->kind = MIG_PG_CREATE_TABLE;
 		st->full = true; /* its columns come from a query: no key to check */
+		st->opaque = true;
 		return set_relation(st, json_object_get(json_object_get(n, "into"), "rel"));
 	} else if (!strcmp(type, "IndexStmt")) {
 		st->kind = MIG_PG_CREATE_INDEX;
 		st->concurrently = get_bool(n, "concurrent");
+		st->unique = get_bool(n, "unique");
+		st->has_where = json_object_get(n, "whereClause") != NULL;
 		st->name = dup(get_str(n, "idxname"));
+		/* its columns when every element is a plain column (else none) */
+		bool plain = true;
+		json_array_foreach(json_object_get(n, "indexParams"), i, item)
+			plain = plain && get_str(as(item, "IndexElem"), "name");
+		json_array_foreach(json_object_get(n, "indexParams"), i, item)
+			if (plain && mig_strlist_push(&st->columns, &st->ncolumns,
+						      get_str(as(item, "IndexElem"), "name")) < 0)
+				return -1;
 		return set_relation(st, json_object_get(n, "relation"));
 	} else if (!strcmp(type, "DropStmt")) {
 		const char *what = get_str(n, "removeType");
-		if (!what || (strcmp(what, "OBJECT_INDEX") && strcmp(what, "OBJECT_TABLE")))
+		if (!what || (strcmp(what, "OBJECT_INDEX") && strcmp(what, "OBJECT_TABLE") &&
+			      strcmp(what, "OBJECT_VIEW")))
 			return 0;
-		st->kind = !strcmp(what, "OBJECT_INDEX") ? MIG_PG_DROP_INDEX : MIG_PG_DROP_TABLE;
+		st->kind = !strcmp(what, "OBJECT_INDEX")  ? MIG_PG_DROP_INDEX
+			   : !strcmp(what, "OBJECT_VIEW") ? MIG_PG_DROP_VIEW
+							  : MIG_PG_DROP_TABLE;
 		st->concurrently = get_bool(n, "concurrent");
+		st->missing_ok = get_bool(n, "missing_ok");
 		json_array_foreach(json_object_get(n, "objects"), i, item) {
 			char *name = qualified_name(json_object_get(as(item, "List"), "items"));
 			if (!name)
@@ -466,6 +585,7 @@ static int read_stmt(mig_pg_stmt *st, const json_t *node)
 		if (!objtype || strcmp(objtype, "OBJECT_TABLE"))
 			return 0;
 		st->kind = MIG_PG_ALTER_TABLE;
+		st->missing_ok = get_bool(n, "missing_ok");
 		if (set_relation(st, json_object_get(n, "relation")) < 0)
 			return -1;
 		json_array_foreach(json_object_get(n, "cmds"), i, item)
@@ -483,6 +603,7 @@ static int read_stmt(mig_pg_stmt *st, const json_t *node)
 		else
 			return 0;
 		st->name = dup(get_str(n, "newname"));
+		st->missing_ok = get_bool(n, "missing_ok");
 		if (st->kind == MIG_PG_RENAME_COLUMN && push_action(st, &a) == 0)
 			a->column = dup(get_str(n, "subname"));
 		return set_relation(st, json_object_get(n, "relation"));
@@ -539,7 +660,19 @@ static int read_stmt(mig_pg_stmt *st, const json_t *node)
 		/* RESET and SET ... TO DEFAULT go back to the server's setting */
 		st->set_to_zero = zero_value(v) || (kind && strcmp(kind, "VAR_SET_VALUE"));
 	} else if (!strcmp(type, "SelectStmt")) {
-		return read_set_config(st, n);
+		if (read_set_config(st, n) < 0)
+			return -1;
+		st->opaque = st->kind != MIG_PG_SET && has_key(n, "FuncCall");
+	} else if (!strcmp(type, "ViewStmt")) {
+		st->kind = MIG_PG_CREATE_VIEW;
+		if (set_relation(st, json_object_get(n, "view")) < 0)
+			return -1;
+		return read_view_query(st, json_object_get(n, "query"));
+	} else if (!strcmp(type, "DoStmt") || !strcmp(type, "CallStmt") ||
+		   !strcmp(type, "ExecuteStmt") ||
+		   !strcmp(type, "ImportForeignSchemaStmt") || !strcmp(type, "CreateForeignTableStmt") ||
+		   (!strcmp(type, "CreateSchemaStmt") && json_array_size(json_object_get(n, "schemaElts")))) {
+		st->opaque = true;
 	} else if (!strcmp(type, "TransactionStmt")) {
 		const char *kind = get_str(n, "kind");
 		if (kind && (!strcmp(kind, "TRANS_STMT_BEGIN") || !strcmp(kind, "TRANS_STMT_START")))
@@ -631,7 +764,14 @@ static void stmt_clear(mig_pg_stmt *st)
 		for (size_t k = 0; k < a->nkeys; k++)
 			free(a->keys[k]);
 		free(a->keys);
+		free(a->ref_table);
+		for (size_t k = 0; k < a->nref_keys; k++)
+			free(a->ref_keys[k]);
+		free(a->ref_keys);
 	}
+	for (size_t i = 0; i < st->ncolumns; i++)
+		free(st->columns[i]);
+	free(st->columns);
 	free(st->actions);
 	for (size_t i = 0; i < st->nstrings; i++)
 		free(st->strings[i]);

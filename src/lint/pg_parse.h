@@ -28,6 +28,9 @@ typedef enum mig_pg_kind {
 	MIG_PG_SET,       /* SET [LOCAL] name ..., or SELECT set_config('name', ...) */
 	MIG_PG_BEGIN,
 	MIG_PG_COMMIT,    /* COMMIT or ROLLBACK */
+	MIG_PG_CREATE_VIEW, /* CREATE [OR REPLACE] VIEW: relations = the tables it reads,
+			     * columns = the column names it mentions, star = it uses `*` */
+	MIG_PG_DROP_VIEW,   /* relations = the views named */
 } mig_pg_kind;
 
 typedef enum mig_pg_action_kind {
@@ -41,6 +44,8 @@ typedef enum mig_pg_action_kind {
 	MIG_PG_ACT_SET_DEFAULT,     /* ALTER COLUMN SET/DROP DEFAULT: metadata only */
 	MIG_PG_ACT_LIGHT,           /* a sub-command taking less than ACCESS EXCLUSIVE
 				     * (SET STATISTICS, SET (fillfactor...), ...) */
+	MIG_PG_ACT_DROP_NOT_NULL,   /* ALTER COLUMN DROP NOT NULL */
+	MIG_PG_ACT_DROP_CONSTRAINT, /* DROP CONSTRAINT conname */
 } mig_pg_action_kind;
 
 typedef enum mig_pg_constraint {
@@ -76,8 +81,12 @@ typedef struct mig_pg_action {
 	bool not_valid;        /* NOT VALID */
 	bool using_index;      /* UNIQUE/PRIMARY KEY USING INDEX */
 	char *not_null_check;  /* CHECK (col IS NOT NULL): col; else NULL */
-	char **keys;           /* PRIMARY KEY / UNIQUE columns */
+	char **keys;           /* PRIMARY KEY / UNIQUE / FOREIGN KEY columns */
 	size_t nkeys;
+	char *ref_table;       /* FOREIGN KEY (or inline REFERENCES): the table referenced */
+	char **ref_keys;       /* ... and its columns as written (none: its primary key) */
+	size_t nref_keys;
+	bool missing_ok;       /* DROP COLUMN / DROP CONSTRAINT IF EXISTS */
 } mig_pg_action;
 
 typedef struct mig_pg_stmt {
@@ -96,6 +105,14 @@ typedef struct mig_pg_stmt {
 	size_t nactions;
 	char **strings;        /* every string constant the statement uses */
 	size_t nstrings;
+	char **columns;        /* CREATE_VIEW: every column name its query mentions;
+				* CREATE_INDEX: its columns, when all are plain columns */
+	size_t ncolumns;
+	bool star;             /* CREATE_VIEW: its query uses `*` */
+	bool missing_ok;       /* IF EXISTS (DROP, ALTER TABLE, RENAME) */
+	bool unique;           /* CREATE UNIQUE INDEX */
+	bool opaque;           /* may create or change tables in ways no parse shows: DO, CALL,
+				* CREATE EXTENSION, EXECUTE, a SELECT calling functions ... */
 } mig_pg_stmt;
 
 typedef struct mig_pg_file {

@@ -15,6 +15,7 @@
 #include "driver/driver.h"
 #include "postgres/pg_error.h"
 #include "postgres/pg_lint.h"
+#include "postgres/pg_probe.h"
 #include "postgres/pg_lease.h"
 #include "postgres/pg_script.h"
 #include "postgres/pg_track.h"
@@ -1141,6 +1142,12 @@ static int pg_table_facts(void *conn, mig_table_fact *facts, size_t n, int *serv
 	return mig_pg_table_facts(((pg_conn *)conn)->conn, facts, n, server_major, err);
 }
 
+static int pg_data_probe(void *conn, mig_data_probe *probes, size_t n, long long timeout_ms,
+			 mig_error *err)
+{
+	return mig_pg_data_probe(((pg_conn *)conn)->conn, probes, n, timeout_ms, err);
+}
+
 const mig_sql_driver mig_pg_driver = {
 	.version = MIG_SQL_DRIVER_VERSION,
 	.name = "postgres",
@@ -1157,6 +1164,7 @@ const mig_sql_driver mig_pg_driver = {
 	.targets_read = pg_targets_read,
 	.run_hook = pg_run_hook,
 	.repeatables_read = pg_repeatables_read,
+	.data_probe = pg_data_probe,
 };
 
 const char *const mig_pg_ledger_ddl = ledger_ddl;

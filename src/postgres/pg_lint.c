@@ -59,6 +59,35 @@ static const char facts_sql[] =
 	" FROM unnest($1::text[]) WITH ORDINALITY AS t(name, ord)"
 	" LEFT JOIN pg_class c ON c.oid = to_regclass(t.name)";
 
+/* The same from the catalog alone (pg_relation_size takes ACCESS SHARE on the table: a
+ * session holding ACCESS EXCLUSIVE would make lint wait behind it). */
+static const char facts_catalog_sql[] =
+	"SELECT t.ord, c.oid IS NOT NULL,"
+	" CASE WHEN c.oid IS NULL THEN -1 WHEN c.reltuples >= 0 THEN c.reltuples"
+	" ELSE c.relpages * current_setting('block_size')::float8 / 64.0 END"
+	" FROM unnest($1::text[]) WITH ORDINALITY AS t(name, ord)"
+	" LEFT JOIN pg_class c ON c.oid = to_regclass(t.name)";
+
+/* The facts query, waiting at most 500 ms for a table's lock; then from the catalog. */
+static PGresult *facts_query(PGconn *conn, const char *const *params)
+{
+	if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+		return PQexecParams(conn, facts_sql, 1, NULL, params, NULL, NULL, 0);
+	PGresult *res = PQexec(conn, "BEGIN READ ONLY; SET LOCAL lock_timeout = '500ms'");
+	bool begun = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	if (!begun)
+		return PQexecParams(conn, facts_sql, 1, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(conn, facts_sql, 1, NULL, params, NULL, NULL, 0);
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	bool locked = PQresultStatus(res) != PGRES_TUPLES_OK && state && !strcmp(state, "55P03");
+	PQclear(PQexec(conn, "ROLLBACK"));
+	if (!locked)
+		return res;
+	PQclear(res);
+	return PQexecParams(conn, facts_catalog_sql, 1, NULL, params, NULL, NULL, 0);
+}
+
 int mig_pg_table_facts(PGconn *conn, mig_table_fact *facts, size_t n, int *server_major,
 		       mig_error *err)
 {
@@ -69,7 +98,7 @@ int mig_pg_table_facts(PGconn *conn, mig_table_fact *facts, size_t n, int *serve
 	if (!names)
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
 	const char *params[1] = {names};
-	PGresult *res = PQexecParams(conn, facts_sql, 1, NULL, params, NULL, NULL, 0);
+	PGresult *res = facts_query(conn, params);
 	free(names);
 	int rc = MIG_OK;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {

@@ -35,12 +35,18 @@ run_lint_case() {
 		esac
 	done <"$dir/case"
 	[ -n "$want_exit" ] || fail "$dir/case: no exit="
-	for f in "$dir"/*.sql; do
-		cp "$f" .
-		files+=("$(basename "$f")")
-	done
+	# a tree case (config.yaml and migrations/) is linted as a tree: the model reads its
+	# history; otherwise the case's *.sql files are named, as one run
+	if [ -d "$dir/migrations" ]; then
+		cp -R "$dir/config.yaml" "$dir/migrations" .
+	else
+		for f in "$dir"/*.sql; do
+			cp "$f" .
+			files+=("$(basename "$f")")
+		done
+	fi
 	# shellcheck disable=SC2086 # args is a list of words
-	expect_status "$want_exit" lint --format github $args "${files[@]}"
+	expect_status "$want_exit" lint --format github $args ${files[@]+"${files[@]}"}
 	got=$({ grep -oE 'title=[a-z-]+::' "$OUT" || true; } | sed 's/^title=//; s/::$//' | sort -u | tr '\n' ' ')
 	want_rules=$(printf '%s\n' $want_rules | sort -u | tr '\n' ' ')
 	assert_eq "${got% }" "${want_rules% }" "rules raised"
@@ -77,8 +83,8 @@ test_every_rule_has_a_case_both_ways() {
 	rules=$(python3 -c 'import json,sys; print("\n".join(r["id"] for r in json.load(open(sys.argv[1]))["rules"]))' "$OUT")
 	for rule in $rules; do
 		n=$((n + 1))
-		# raised only by --observe, against a server: test_observe_* below
-		case $rule in observed-*) continue ;; esac
+		# raised only by --observe or --data, against a server: test_observe_*, test_data_* below
+		case $rule in observed-* | data-*) continue ;; esac
 		grep -qE "^rules=(.* )?$rule( |$)" "$CASES"/*/case || fail "no case raises $rule"
 		grep -qxF "quiet=$rule" "$CASES"/*/case || fail "no case shows $rule quiet on its safe form (quiet=$rule)"
 	done
@@ -169,6 +175,209 @@ test_pending_files_only() {
 	assert_contains "$OUT" "in 3 files"
 	expect_status 3 lint --all
 	assert_contains "$OUT" "in 4 files"
+}
+
+# The schema model with the database: the applied files are the history, the pending ones
+# the run; what the database has and no migration made is not 'unknown'.
+test_model_pending_history() {
+	new_db
+	write_config 'modules: {}'
+	migration core 001_init.up.sql 'CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email varchar(20) NOT NULL, nick varchar(10));'
+	expect_status 0 up
+	sql "CREATE TABLE made_by_hand (id bigint PRIMARY KEY, note text); ALTER TABLE made_by_hand OWNER TO app" >/dev/null
+	migration core 002_widen.up.sql "SET lock_timeout = '5s';
+ALTER TABLE users ALTER COLUMN email TYPE varchar(80);
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+ALTER TABLE made_by_hand ALTER COLUMN note SET DEFAULT '';"
+	expect_status 0 lint
+	assert_contains "$OUT" "no findings in 1 file"
+	migration core 003_typo.up.sql "SET lock_timeout = '5s';
+-- migrate:lint-ignore renaming-column,destructive-in-expand the app reads both names
+ALTER TABLE users RENAME COLUMN nik TO nickname;"
+	expect_status 3 lint
+	assert_contains "$OUT" '003_typo.up.sql:3:1: error [unknown-object] RENAME COLUMN "nik": table "users" has no column "nik"'
+	expect_status 3 lint --format json
+	python3 - "$OUT" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert [f["rule"] for f in doc["findings"]] == ["unknown-object"], doc
+PY
+}
+
+# up's guard uses the model too: widening a varchar of a large table is no finding.
+test_up_guard_model_widening() {
+	new_db
+	write_config '  lint: error' '  lint_min_rows: 100' 'modules: {}'
+	migration core 001_init.up.sql 'CREATE TABLE accounts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, nick varchar(20));
+INSERT INTO accounts (nick) SELECT g::text FROM generate_series(1, 5000) g;
+ANALYZE accounts;'
+	expect_status 0 up
+	migration core 002_widen.up.sql "SET lock_timeout = '5s'; ALTER TABLE accounts ALTER COLUMN nick TYPE varchar(40);"
+	expect_status 0 up
+	assert_not_contains "$ERR" "lint"
+	[ "$(sql "SELECT character_maximum_length FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'nick'")" = 40 ] ||
+		fail "the column was not widened"
+	migration core 003_narrow.up.sql "SET lock_timeout = '5s'; ALTER TABLE accounts ALTER COLUMN nick TYPE varchar(10);"
+	expect_status 2 up
+	assert_contains "$ERR" "[changing-column-type]"
+	assert_contains "$ERR" "nothing applied"
+}
+
+# ---- lint --data: probes of the rows pending statements meet ----
+
+IGNORE_HEADER='-- migrate:phase contract
+-- migrate:lint-ignore adding-not-nullable-field,disallowed-unique-constraint,adding-foreign-key-constraint,require-concurrent-index-creation only the data probes are under test
+SET lock_timeout = '"'5s'"';'
+
+# data_tree: accounts and orders applied, with rows: NULL emails (ids 2, 4, 6), two
+# duplicated logins, one order (id 7) whose account is gone.
+data_tree() {
+	new_db
+	write_config 'modules: {}'
+	migration core 001_init.up.sql 'CREATE TABLE accounts (id bigint PRIMARY KEY, email text, login text, code text);
+CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint);'
+	expect_status 0 up
+	sql "INSERT INTO accounts SELECT g, CASE WHEN g IN (2, 4, 6) THEN NULL ELSE 'u' || g END,
+	       CASE WHEN g IN (3, 5) THEN 'dup-a' WHEN g IN (8, 9) THEN 'dup-b' ELSE 'login' || g END, 'c' || g
+	     FROM generate_series(1, 50) g;
+	     INSERT INTO orders VALUES (1, 1), (2, 10), (7, 999), (8, NULL)" >/dev/null
+}
+
+test_data_not_null() {
+	data_tree
+	migration core 002_nn.up.sql "$IGNORE_HEADER
+ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;"
+	expect_status 3 lint --data
+	assert_contains "$OUT" '002_nn.up.sql:4:1: error [data-would-fail] would fail: 3 rows of accounts have NULL email (id 2, 4, 6)'
+	sql "UPDATE accounts SET email = 'x' || id WHERE email IS NULL" >/dev/null
+	expect_status 0 lint --data
+	assert_not_contains "$OUT" "data-"
+}
+
+test_data_unique() {
+	data_tree
+	migration core 002_uq.up.sql "$IGNORE_HEADER
+ALTER TABLE accounts ADD CONSTRAINT accounts_login_key UNIQUE (login);
+ALTER TABLE accounts ADD CONSTRAINT accounts_code_key UNIQUE (code);"
+	printf -- '-- migrate:run-in-tx false\nCREATE UNIQUE INDEX CONCURRENTLY accounts_login_idx ON accounts (login);\n' >migrations/postgres/core/003_idx.up.sql
+	expect_status 3 lint --data --format json
+	python3 - "$OUT" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+data = [(f["file"].split("/")[-1], f["line"], f["message"]) for f in doc["findings"] if f["rule"].startswith("data-")]
+assert data == [
+    ("002_uq.up.sql", 4, "would fail: 2 duplicate values of accounts.login ('dup-a', 'dup-b')"),
+    ("003_idx.up.sql", 2, "would fail: 2 duplicate values of accounts.login ('dup-a', 'dup-b')"),
+], data
+f = [f for f in doc["findings"] if f["rule"] == "data-would-fail"][0]
+assert f["severity"] == "error" and f["table"] == "accounts", f
+PY
+	sql "UPDATE accounts SET login = 'login' || id WHERE login LIKE 'dup-%'" >/dev/null
+	expect_status 0 lint --data --format github
+	assert_not_contains "$OUT" "data-"
+}
+
+test_data_foreign_key() {
+	data_tree
+	migration core 002_fk.up.sql "$IGNORE_HEADER
+ALTER TABLE orders ADD CONSTRAINT orders_account_fkey FOREIGN KEY (account_id) REFERENCES accounts (id);"
+	expect_status 3 lint --data --format github
+	assert_contains "$OUT" '::error file=migrations/postgres/core/002_fk.up.sql,line=4,col=1,title=data-would-fail::would fail: 1 row of orders references a missing row of accounts (orders.id 7)'
+	sql "DELETE FROM orders WHERE id = 7" >/dev/null
+	expect_status 0 lint --data
+	assert_not_contains "$OUT" "data-"
+	# NOT VALID checks no row: no probe
+	sql "INSERT INTO orders VALUES (9, 12345)" >/dev/null
+	migration core 002_fk.up.sql "$IGNORE_HEADER
+ALTER TABLE orders ADD CONSTRAINT orders_account_fkey FOREIGN KEY (account_id) REFERENCES accounts (id) NOT VALID;"
+	expect_status 0 lint --data
+	assert_not_contains "$OUT" "data-"
+}
+
+# Tables the run creates need no probe; a column the run adds cannot be probed.
+test_data_run_creates() {
+	data_tree
+	migration core 002_new.up.sql "$IGNORE_HEADER
+CREATE TABLE invoices (id bigint PRIMARY KEY, total numeric);
+ALTER TABLE invoices ALTER COLUMN total SET NOT NULL;
+ALTER TABLE accounts ADD COLUMN plan text;
+ALTER TABLE accounts ALTER COLUMN plan SET NOT NULL;"
+	expect_status 0 lint --data
+	assert_contains "$OUT" '002_new.up.sql:7:1: warning [data-not-checked] not checked: a column it needs is added by this run'
+	assert_not_contains "$OUT" ':5:1'
+}
+
+# A probe that runs out of time is a warning, never a wait.
+test_data_probe_timeout() {
+	data_tree
+	sql "INSERT INTO accounts SELECT g, 'u' || g, 'l' || g, 'c' || g FROM generate_series(100, 400000) g; ANALYZE accounts" >/dev/null
+	write_config '  lint_probe_timeout: 5ms' 'modules: {}'
+	migration core 002_uq.up.sql "$IGNORE_HEADER
+ALTER TABLE accounts ADD CONSTRAINT accounts_code_key UNIQUE (code);"
+	expect_status 0 lint --data
+	assert_contains "$OUT" 'warning [data-not-checked] not checked: the probe timed out after 0.005s on accounts (≈400k rows)'
+}
+
+# The probes take ACCESS SHARE only: a writer is never blocked by them, and a session
+# holding the table makes a probe give up after its lock_timeout, not wait.
+test_data_writer_not_blocked() {
+	data_tree
+	sql "INSERT INTO accounts SELECT g, 'u' || g, 'l' || g, 'c' || g FROM generate_series(100, 1500000) g; ANALYZE accounts" >/dev/null
+	write_config '  lint_probe_timeout: 20s' 'modules: {}'
+	migration core 002_uq.up.sql "$IGNORE_HEADER
+ALTER TABLE accounts ADD CONSTRAINT accounts_code_key UNIQUE (code);"
+	"$MIGRATE_BIN" lint --data >lint.out 2>&1 &
+	local linter=$!
+	wait_until "$DB" "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%HAVING count(*) > 1%' AND state = 'active' AND pid <> pg_backend_pid()"
+	# while the probe runs: its locks, and a writer's time
+	[ "$(sql "SELECT string_agg(DISTINCT l.mode, ',') FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE a.query LIKE '%HAVING count(*) > 1%' AND l.locktype = 'relation' AND a.pid <> pg_backend_pid()")" = AccessShareLock ] ||
+		fail "the probe holds more than ACCESS SHARE"
+	local t0 t1
+	t0=${EPOCHREALTIME/./}
+	pg_admin -d "$DB" -c "SET lock_timeout = '500ms'; INSERT INTO accounts VALUES (-1, 'w', 'w', 'w'); UPDATE accounts SET email = 'w2' WHERE id = 1" >/dev/null ||
+		fail "the writer was blocked by the probe"
+	t1=${EPOCHREALTIME/./}
+	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%HAVING count(*) > 1%' AND state = 'active' AND pid <> pg_backend_pid()")" = 1 ] ||
+		echo "# note: the probe ended before the writer did ($(((t1 - t0) / 1000)) ms)" >&2
+	wait "$linter" || true
+	(((t1 - t0) / 1000 < 500)) || fail "the writer waited $(((t1 - t0) / 1000)) ms"
+	# a session holding ACCESS EXCLUSIVE: the probe gives up after its lock_timeout
+	pg_admin -d "$DB" -c "BEGIN; LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(30); COMMIT" >/dev/null 2>&1 &
+	local holder=$!
+	wait_until "$DB" "SELECT count(*) FROM pg_locks WHERE relation = 'accounts'::regclass AND mode = 'AccessExclusiveLock' AND granted"
+	t0=${EPOCHREALTIME/./}
+	expect_status 0 lint --data
+	t1=${EPOCHREALTIME/./}
+	sql "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid <> pg_backend_pid()" >/dev/null
+	wait "$holder" 2>/dev/null || true
+	assert_contains "$OUT" 'not checked: accounts is locked by another session (waited 500ms'
+	(((t1 - t0) / 1000 < 10000)) || fail "lint --data waited $(((t1 - t0) / 1000)) ms"
+}
+
+# postgres.lint_data: on: up probes first and applies nothing when a statement would fail.
+test_data_up_guard() {
+	data_tree
+	write_config '  lint: off' '  lint_data: on' 'modules: {}'
+	migration core 002_nn.up.sql "$IGNORE_HEADER
+ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;"
+	expect_status 3 up
+	assert_contains "$ERR" 'migrate: lint: migrations/postgres/core/002_nn.up.sql:4:1: error [data-would-fail] would fail: 3 rows of accounts have NULL email (id 2, 4, 6)'
+	assert_contains "$ERR" "1 statement would fail on the rows already there (postgres.lint_data: on): nothing applied"
+	[ "$(sql "SELECT count(*) FROM schema_migrations WHERE version = 2")" = 0 ] || fail "002 was applied"
+	sql "UPDATE accounts SET email = 'x' || id WHERE email IS NULL" >/dev/null
+	expect_status 0 up
+	[ "$(sql "SELECT is_nullable FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'email'")" = NO ] ||
+		fail "SET NOT NULL did not run"
+	write_config '  lint_data: maybe' 'modules: {}'
+	expect_status 2 status
+	assert_contains "$ERR" "'postgres.lint_data' must be off or on, not 'maybe'"
+}
+
+test_data_needs_database() {
+	printf 'modules: {}\n' >config.yaml
+	migration core 001_a.up.sql 'SELECT 1;'
+	expect_status 2 lint --data
+	assert_contains "$ERR" "'lint --data' needs a postgres: section"
 }
 
 populated_users() {

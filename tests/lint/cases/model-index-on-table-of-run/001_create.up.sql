@@ -1,0 +1,1 @@
+CREATE TABLE invoices (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, account_id bigint, total numeric(12,2));

@@ -1,0 +1,2 @@
+SET lock_timeout = '5s';
+ALTER TABLE accounts ALTER COLUMN nick SET NOT NULL;
