@@ -1,3 +1,0 @@
-CREATE TABLE ok (id bigint PRIMARY KEY);
-
-CREATE TABLE g (a bigint PRIMARY KEY, b bigint GENERATED ALWAYS AS (a * 2) STORED);
