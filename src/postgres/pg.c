@@ -497,7 +497,9 @@ static int pg_lock(void *conn, mig_error *err)
 		lease_holder(pc, who, sizeof who);
 	else
 		advisory_holder(pc, who, sizeof who);
-	return mig_error_set(err, MIG_EFAIL,
+	/* MIG_EBUSY: nothing was read or changed yet, so a caller (a Kubernetes Job) may
+	 * simply retry later; exit 4 tells "busy" from "broken" */
+	return mig_error_set(err, MIG_EBUSY,
 			     "another migrate run holds the lock%s%s%s; gave up after %lld ms (postgres.lock_wait)",
 			     who[0] ? " (" : "", who, who[0] ? ")" : "", pc->cfg->lock_wait_ms);
 }
