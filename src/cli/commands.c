@@ -39,6 +39,7 @@ static const mig_option_id roundtrip_options[] = {
 static const mig_option_id lint_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_ALL, MIG_OPT_OBSERVE, MIG_OPT_PG_VERSION, MIG_OPT_FORMAT,
 	COMMON, MIG_OPT_END};
+static const mig_option_id wait_options[] = {MIG_OPT_TIMEOUT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id help_options[] = {MIG_OPT_FORMAT, MIG_OPT_HELP, MIG_OPT_END};
 
 const mig_command mig_commands[] = {
@@ -179,6 +180,15 @@ const mig_command mig_commands[] = {
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES | MIG_NEEDS_MONGO_PLAN,
 	 mig_check_baseline_args,
 	 mig_cmd_baseline},
+	{"wait", "wait until the databases of the config accept connections and answer",
+	 "[--timeout D]",
+	 "Waits until PostgreSQL (postgres.dsn) accepts a connection and answers a query, and\n"
+	 "MongoDB (mongodb.uri) answers a ping, when configured; tries every quarter second.\n"
+	 "Exits 0 as soon as all answer, 1 after --timeout (default 60s) naming the database\n"
+	 "that did not and its last error. For an init container or a CI job that starts\n"
+	 "beside its database.",
+	 "migrate wait --timeout 2m && migrate up", wait_options, 0, MIG_NEEDS_CONFIG, NULL,
+	 mig_cmd_wait},
 	{"help", "show help for migrate or one command", "[COMMAND] [--format json]",
 	 "Shows the list of commands, or one command's options and an example; for lint,\n"
 	 "also its rules (--format json: the rules as JSON, for tools).",

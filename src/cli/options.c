@@ -59,6 +59,8 @@ const mig_option_spec mig_option_specs[] = {
 	 "stop after N migrations failed (default: no limit; the rest are not tested)"},
 	{MIG_OPT_MONGODB, "mongodb", 0, NULL,
 	 "the version of the module's MongoDB files (NNN_name.up.json), not of its SQL files"},
+	{MIG_OPT_TIMEOUT, "timeout", 't', "DURATION",
+	 "give up after this long (default 60s; 0: one attempt)"},
 	{MIG_OPT_HELP, "help", 'h', NULL, "show this help"},
 	{MIG_OPT_END, NULL, 0, NULL, NULL},
 };
@@ -170,6 +172,12 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 		if (mig_parse_duration_ms(value, &args->older_than_ms) < 0)
 			return mig_error_set(err, MIG_EUSAGE,
 					     "--older-than takes a duration such as 30m, 24h or 90s, not '%s'",
+					     value);
+		break;
+	case MIG_OPT_TIMEOUT:
+		if (mig_parse_duration_ms(value, &args->timeout_ms) < 0)
+			return mig_error_set(err, MIG_EUSAGE,
+					     "--timeout takes a duration such as 60s, 2m or 500ms, not '%s'",
 					     value);
 		break;
 	case MIG_OPT_FORCE:
@@ -287,6 +295,7 @@ int mig_args_parse(mig_args *args, const mig_command *cmd, int argc, char **argv
 	memset(args, 0, sizeof *args);
 	args->steps = 1;
 	args->older_than_ms = 24LL * 3600 * 1000;
+	args->timeout_ms = 60 * 1000;
 	for (const mig_option_id *id = cmd->options; *id != MIG_OPT_END; id++) {
 		const mig_option_spec *spec = mig_option_spec_find(*id);
 		/* getopt_long hands back `val`: the short letter, or 256 + id for long-only */

@@ -85,7 +85,7 @@ typedef struct mig_doc_result {
 } mig_doc_result;
 
 /* The table the module exports (src/mongodb/mongo_entry.c). */
-#define MIG_DOC_DRIVER_VERSION 2
+#define MIG_DOC_DRIVER_VERSION 3
 
 typedef struct mig_doc_driver {
 	int version;      /* MIG_DOC_DRIVER_VERSION */
@@ -102,6 +102,8 @@ typedef struct mig_doc_driver {
 		    mig_mongo_mode mode, mig_mongo_report_fn report, void *ctx, mig_error *err);
 	/* MUST: mig_mongo_drop_database (test databases start empty) */
 	int (*drop_database)(mig_mongo *m, mig_error *err);
+	/* MUST: mig_mongo_ping (`migrate wait`: the server answers a command) */
+	int (*ping)(mig_mongo *m, mig_error *err);
 	/* MUST: releases the client library's process-wide state before the module is
 	 * unloaded (mig_mongo_global_cleanup) */
 	void (*unload)(void);
