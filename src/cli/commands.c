@@ -158,7 +158,7 @@ const mig_command mig_commands[] = {
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, mig_check_roundtrip_args,
 	 mig_cmd_roundtrip},
 	{"lint", "find migrations that would lock or rewrite a live table",
-	 "[--module M] [--all] [FILE...] [--observe] [--pg-version V] [--format text|json|github]",
+	 "[--module M] [--all] [FILE...] [--observe] [--pg-version V] [--format text|json|github|sarif]",
 	 "Parses the pending files of the enabled modules (every file with --all, or when no\n"
 	 "database is configured or reachable, or the FILEs named) with PostgreSQL's grammar and\n"
 	 "reports each statement that would lock, rewrite or break an existing table: rule,\n"
@@ -167,7 +167,8 @@ const mig_command mig_commands[] = {
 	 "--observe runs each pending file on a clone of the applied schema (rolled back, then\n"
 	 "applied there for the next file) and reports the locks and rewrites the server saw;\n"
 	 "one that no rule expected is an error. The live database is never changed.\n"
-	 "Exits 3 on a finding of severity error, 2 on a file that does not parse.",
+	 "--format github prints workflow annotations, sarif a SARIF 2.1.0 log for GitHub code\n"
+	 "scanning. Exits 3 on a finding of severity error, 2 on a file that does not parse.",
 	 "migrate lint --all --format github", lint_options, 1000, 0, mig_check_lint_args,
 	 mig_cmd_lint},
 	{"baseline", "record an existing schema's versions as applied without running SQL",

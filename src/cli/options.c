@@ -22,7 +22,7 @@ const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_DRY_RUN, "dry-run", 0, NULL, "print what would run and change nothing"},
 	{MIG_OPT_ALLOW_OUT_OF_ORDER, "allow-out-of-order", 0, NULL,
 	 "apply pending versions below the highest applied one"},
-	{MIG_OPT_FORMAT, "format", 'f', "FMT", "output format: text or json (lint also: github)"},
+	{MIG_OPT_FORMAT, "format", 'f', "FMT", "output format: text or json (lint also: github, sarif)"},
 	{MIG_OPT_VERSION, "version", 0, "V", "the version to resolve"},
 	{MIG_OPT_APPLIED, "applied", 0, NULL, "record the version as applied"},
 	{MIG_OPT_ROLLED_BACK, "rolled-back", 0, NULL, "remove the version's record"},
@@ -136,9 +136,11 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 			args->format = MIG_FORMAT_JSON;
 		else if (!strcmp(value, "github") && !strcmp(cmd, "lint"))
 			args->format = MIG_FORMAT_GITHUB;
+		else if (!strcmp(value, "sarif") && !strcmp(cmd, "lint"))
+			args->format = MIG_FORMAT_SARIF;
 		else
 			return mig_error_set(err, MIG_EUSAGE, "--format takes text or json%s, not '%s'",
-					     strcmp(cmd, "lint") ? "" : " or github", value);
+					     strcmp(cmd, "lint") ? "" : " or github or sarif", value);
 		break;
 	case MIG_OPT_VERSION:
 		if (parse_version(value, &args->version) < 0)
