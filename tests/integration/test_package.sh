@@ -51,8 +51,11 @@ test_1_build_with_dpkg_buildpackage() {
 	local copy=$PKG_WORK/src
 	mkdir -p "$copy"
 	# a copy without build directories: the tracked and new files of a checkout, or the
-	# whole tree of a release tarball
-	if git -C "$MIGRATE_SOURCE_ROOT" rev-parse --show-toplevel >/dev/null 2>&1; then
+	# whole tree of a release tarball (which meson dist unpacks inside the build directory
+	# of a checkout: that checkout's files are not the tarball's)
+	local top
+	top=$(git -C "$MIGRATE_SOURCE_ROOT" rev-parse --show-toplevel 2>/dev/null || true)
+	if [ -n "$top" ] && [ "$(cd "$top" && pwd -P)" = "$(cd "$MIGRATE_SOURCE_ROOT" && pwd -P)" ]; then
 		(cd "$MIGRATE_SOURCE_ROOT" && git ls-files -co --exclude-standard -z |
 			xargs -0 tar -cf - --no-recursion) | tar -xf - -C "$copy"
 	else
