@@ -15,6 +15,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${MIGRATE_SOURCE_ROOT:?MIGRATE_SOURCE_ROOT must name the source tree}"
 : "${MIGRATE_TEST_MONGO_URI:?set MIGRATE_TEST_MONGO_URI (tests/lib/with-servers.sh starts the stand-in)}"
 
+# meson test points LD_LIBRARY_PATH at the build tree's libmigrate.so.0: what is tested
+# here is the installed one, and the package build must not see the outer build either
+unset LD_LIBRARY_PATH
 PKG_WORK=$(mktemp -d "${TMPDIR:-/tmp}/migrate-package.XXXXXX")
 PACKAGES=(migrate libmigrate-dev)
 # The lintian tags kept, and why (README, "Installing"): libmigrate.so.0 ships in
