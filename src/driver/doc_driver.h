@@ -117,7 +117,7 @@ typedef struct mig_doc_driver {
 	bool (*file_transaction)(const mig_doc_file *file);
 	/* MUST: the settings every later call uses (write concern, timeouts, lock) */
 	void (*configure)(mig_mongo *m, const mig_doc_run_config *cfg);
-	/* MUST: takes the lease in schema_migrations_lock, waiting up to lock_wait (MIG_EFAIL
+	/* MUST: takes the lease in schema_migrations_lock, waiting up to lock_wait (MIG_EBUSY
 	 * naming the holder when it is not obtained), and keeps it renewed from a thread;
 	 * unlock gives it back (harmless when not held) */
 	int (*lock)(mig_mongo *m, mig_error *err);
