@@ -123,7 +123,7 @@ test_3_apt_installs_the_packages() {
 	man -w migrate >/dev/null 2>&1 || fail "man -w migrate finds no page"
 	assert_eq "$(bash -c '. /usr/share/bash-completion/completions/migrate && complete -p migrate')" \
 		"complete -F _migrate migrate" "bash completion"
-	ldconfig -p | grep -q 'libmigrate.so.0 ' || fail "libmigrate.so.0 not in the linker cache"
+	ldconfig -p | grep 'libmigrate.so.0 ' >/dev/null || fail "libmigrate.so.0 not in the linker cache"
 	step_done 3
 }
 
@@ -161,8 +161,9 @@ test_5_app_startup_builds_against_the_installed_library() {
 	cp "$MIGRATE_SOURCE_ROOT/examples/app_startup.c" .
 	# shellcheck disable=SC2046 # pkg-config's words
 	cc -o app_startup app_startup.c $(pkg-config --cflags --libs migrate) || fail "cc failed"
-	ldd ./app_startup | grep -qE '=> (/usr)?/lib/x86_64-linux-gnu/libmigrate.so.0 ' ||
-		fail "app_startup does not link the installed libmigrate.so.0: $(ldd ./app_startup)"
+	ldd ./app_startup >ldd.out # to a file: grep -q closing the pipe early would fail it
+	grep -qE '=> (/usr)?/lib/x86_64-linux-gnu/libmigrate.so.0 ' ldd.out ||
+		fail "app_startup does not link the installed libmigrate.so.0: $(cat ldd.out)"
 	./app_startup "$dsn" >app.out 2>app.err || fail "app_startup refused a migrated database: $(cat app.err)"
 	assert_contains app.out "schema is up to date"
 	# and refuses an empty one
@@ -193,7 +194,7 @@ test_6_purge_leaves_nothing() {
 	done <"$PKG_WORK/installed.list"
 	[ ${#left[@]} -eq 0 ] || fail "left behind: ${left[*]}"
 	dpkg-query -W -f='${Status}' migrate 2>/dev/null | grep -q 'ok installed' && fail "migrate still installed"
-	ldconfig -p | grep -q 'libmigrate.so' && fail "libmigrate still in the linker cache"
+	ldconfig -p | grep 'libmigrate.so' >/dev/null && fail "libmigrate still in the linker cache"
 	[ ! -e /usr/bin/migrate ] || fail "/usr/bin/migrate still there"
 	step_done 6
 }
