@@ -14,7 +14,8 @@
 # BENCH_RT_N migrations for the round-trip count (BENCH_N/10: the core module);
 # BENCH_MONGO_COLLECTIONS (100, 5 indexes each); BENCH_ROUNDTRIP=0 skips the whole-history
 # roundtrip figure (bench/roundtrip.sh); BENCH_WORK (a new /tmp directory);
-# BENCH_KEEP=1 keeps it.
+# BENCH_KEEP=1 keeps it; BENCH_MIGRATE=/usr/bin/migrate measures that binary (an
+# installed package, with its own MongoDB module) instead of building one.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -49,13 +50,19 @@ for tool in "$PSQL" strace "$PY" /usr/bin/time meson ninja; do
 done
 
 # ---- build ------------------------------------------------------------------------------
-log "building a release build in $BUILD"
-if [ ! -f "$BUILD/build.ninja" ]; then
-	meson setup "$BUILD" "$src" --buildtype=release >"${TMPDIR:-/tmp}/migrate-bench-setup.log" 2>&1 ||
-		{ cat "${TMPDIR:-/tmp}/migrate-bench-setup.log" >&2; die "meson setup failed"; }
+if [ -n "${BENCH_MIGRATE:-}" ]; then
+	[ -x "$BENCH_MIGRATE" ] || die "BENCH_MIGRATE=$BENCH_MIGRATE is not an executable"
+	log "measuring $BENCH_MIGRATE (not built here)"
+	MIG=$BENCH_MIGRATE
+else
+	log "building a release build in $BUILD"
+	if [ ! -f "$BUILD/build.ninja" ]; then
+		meson setup "$BUILD" "$src" --buildtype=release >"${TMPDIR:-/tmp}/migrate-bench-setup.log" 2>&1 ||
+			{ cat "${TMPDIR:-/tmp}/migrate-bench-setup.log" >&2; die "meson setup failed"; }
+	fi
+	ninja -C "$BUILD" migrate migrate-mongodb.so >/dev/null || die "build failed"
+	MIG=$(cd "$BUILD" && pwd)/migrate
 fi
-ninja -C "$BUILD" migrate migrate-mongodb.so >/dev/null || die "build failed"
-MIG=$(cd "$BUILD" && pwd)/migrate
 # the same release build without object tracking (meson -Dbench_no_tracking, for this
 # figure only): what tracking costs `up`
 NT_BUILD=$BUILD-notrack

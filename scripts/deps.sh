@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Installs the Debian packages migrate needs to build, test and demo, and only those
 # that are missing. Installing needs root; without it, the script names what is missing.
-# usage: scripts/deps.sh [build|test|all]   (default: all)
+# usage: scripts/deps.sh [build|test|all|package]   (default: all)
+#   package: the Debian packaging tools, which only tests/integration/test_package.sh
+#   needs (it asks for them itself, so `all` does not install them)
 set -euo pipefail
 
 build_pkgs=(gcc meson ninja-build pkg-config libpq-dev libyaml-dev libjansson-dev
 	libmongoc-dev libssl-dev libpg-query-dev)
 test_pkgs=(postgresql-15 python3 python3-bson libcmocka-dev pgbouncer clang
-	libclang-rt-14-dev scdoc time procps jq man-db zsh)
+	libclang-rt-14-dev scdoc time procps jq man-db zsh python3-yaml)
+package_pkgs=(dpkg-dev debhelper lintian)
 
 case "${1:-all}" in
 build) wanted=("${build_pkgs[@]}") ;;
 test | all) wanted=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
-*) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+package) wanted=("${build_pkgs[@]}" scdoc libcmocka-dev "${package_pkgs[@]}") ;;
+*) echo "usage: $0 [build|test|all|package]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -191,8 +191,8 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
 export LSAN_OPTIONS=exitcode=99
 export MIGRATE_TEST_TIME_SCALE=3 # the corpus's time limits, for a build several times slower
-# the install suite builds and installs a plain tree of its own: once is enough
-suite "ASan+UBSan build" build-asan --timeout-multiplier 3 --no-suite install
+# the install and package suites build and install a plain tree of their own: once is enough
+suite "ASan+UBSan build" build-asan --timeout-multiplier 3 --no-suite install --no-suite package
 unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS MIGRATE_TEST_TIME_SCALE
 
 log "fuzzing (${FUZZ_SECONDS:=15} s per target; longer: FUZZ_SECONDS=600 tests/fuzz/run.sh)"

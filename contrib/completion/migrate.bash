@@ -7,7 +7,7 @@
 # The commands and options below mirror the command table (src/cli/commands.c) and the
 # option table (src/cli/options.c); keep them in step with those.
 
-_migrate_commands="up down status verify seed check resolve baseline create testdb reset drift roundtrip lint help"
+_migrate_commands="up down status verify seed check resolve baseline create testdb reset drift roundtrip lint wait help"
 
 # _migrate_options COMMAND: the options COMMAND accepts, long and short.
 _migrate_options() {
@@ -28,6 +28,7 @@ _migrate_options() {
 	drift) echo "--module -m --format -f --quiet -q $fleet $common" ;;
 	roundtrip) echo "--module -m --from --to --pending --require-down --max-failures --format -f --quiet -q $common" ;;
 	lint) echo "--module -m --all --observe --data --pg-version --format -f $common" ;;
+	wait) echo "--timeout -t --quiet -q $common" ;;
 	help) echo "--format -f --help -h" ;;
 	esac
 }
@@ -35,7 +36,7 @@ _migrate_options() {
 # _migrate_takes_value COMMAND OPTION: whether OPTION of COMMAND takes a value.
 _migrate_takes_value() {
 	case $2 in
-	--config | -c | --root | -r | --env | --module | -m | --steps | -n | --format | -f | --name | --older-than | --pg-version | --phase) return 0 ;;
+	--config | -c | --root | -r | --env | --module | -m | --steps | -n | --format | -f | --name | --older-than | --pg-version | --phase | --timeout | -t) return 0 ;;
 	--target | --shard | --canary | --parallel | --max-failures | --from | --to) return 0 ;;
 	--version) [ "$1" = resolve ] || [ "$1" = baseline ] ;;
 	*) return 1 ;;
@@ -62,7 +63,7 @@ _migrate_value() {
 	case $opt in
 	--format | -f)
 		if [ "$cmd" = lint ]; then
-			COMPREPLY=($(compgen -W "text json github" -- "$cur"))
+			COMPREPLY=($(compgen -W "text json github sarif" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "text json" -- "$cur"))
 		fi
@@ -103,7 +104,7 @@ _migrate_value() {
 		COMPREPLY=($(compgen -d -- "$cur"))
 		;;
 	*)
-		COMPREPLY=() # --steps N, --version V, --to V: nothing to offer
+		COMPREPLY=() # --steps N, --version V, --to V, --timeout D: nothing to offer
 		;;
 	esac
 }

@@ -23,9 +23,11 @@ extern "C" {
 /* Each failure class maps to one documented exit status of the migrate command. */
 typedef enum mig_status {
 	MIG_OK = 0,
-	MIG_EFAIL = -1,   /* runtime: server unreachable, migration failed, lock wait exceeded */
+	MIG_EFAIL = -1,   /* runtime: server unreachable, migration failed */
 	MIG_EUSAGE = -2,  /* usage, configuration or layout; found before anything changes */
 	MIG_ESCHEMA = -3, /* check/verify found the schema wrong, or seed left a conflict */
+	MIG_EBUSY = -4,   /* the migration lock was not obtained within lock_wait: another run
+			   * holds it and nothing was changed; worth retrying later */
 } mig_status;
 
 #define MIG_ERROR_MAX 1024
@@ -85,7 +87,8 @@ typedef struct mig_up_result {
 
 /* Applies every pending migration of every enabled module, core first, as `migrate up`
  * does (same lock, ledger and transactions), stopping at the first failure. *out (may
- * be NULL) receives what ran, also when the run fails: free it with mig_up_result_free. */
+ * be NULL) receives what ran, also when the run fails: free it with mig_up_result_free.
+ * MIG_EBUSY when another run held the lock for all of postgres.lock_wait (nothing ran). */
 MIG_EXTERN int mig_up(mig_migrator *m, mig_up_result **out, mig_error *err);
 
 /* Accept NULL. */

@@ -55,6 +55,7 @@ typedef enum mig_option_id {
 	MIG_OPT_STOP_AFTER,   /* roundtrip --max-failures N: failed migrations, not targets */
 	MIG_OPT_MONGODB,      /* resolve, baseline: the versioned MongoDB files */
 	MIG_OPT_ENV,          /* --env NAME (every command with a config) */
+	MIG_OPT_TIMEOUT,      /* wait --timeout D */
 	MIG_OPT_COUNT, /* not an option: the number of ids */
 } mig_option_id;
 
@@ -90,6 +91,7 @@ typedef struct mig_args {
 	size_t ntargets;
 	unsigned long shard, shards; /* --shard I/N; shards 0 when absent */
 	unsigned long canary, parallel, max_failures; /* 0 when absent */
+	long long timeout_ms; /* wait --timeout, default 60 s */
 	char **positional; /* borrowed from argv */
 	int npositional;
 } mig_args;
@@ -189,6 +191,7 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err);
 int mig_check_roundtrip_args(const mig_args *args, mig_error *err);
 int mig_check_lint_args(const mig_args *args, mig_error *err);
 int mig_cmd_baseline(mig_context *ctx, mig_error *err);
+int mig_cmd_wait(mig_context *ctx, mig_error *err);
 int mig_check_baseline_args(const mig_args *args, mig_error *err);
 
 #endif

@@ -22,6 +22,27 @@ static bool fleet_options_given(const mig_args *a)
 	return a->ntargets || a->shards || a->canary || a->parallel || a->max_failures;
 }
 
+/* Every target that failed (the control database too) failed only because another run
+ * held its lock: nothing changed there, so the run as a whole is "busy" (exit 4) and a
+ * retry finishes the job. */
+static bool all_busy(const mig_fleet_report *r)
+{
+	bool any = false;
+	if (r->has_control && r->control.state == MIG_TARGET_FAILED) {
+		if (r->control.error.code != MIG_EBUSY)
+			return false;
+		any = true;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		if (r->results[i].state != MIG_TARGET_FAILED)
+			continue;
+		if (r->results[i].error.code != MIG_EBUSY)
+			return false;
+		any = true;
+	}
+	return any;
+}
+
 static int run_fleet(mig_context *ctx, mig_fleet_op op, mig_error *err)
 {
 	const mig_args *a = &ctx->args;
@@ -83,7 +104,8 @@ static int run_fleet(mig_context *ctx, mig_fleet_op op, mig_error *err)
 		size_t failed = report.failed + (report.has_control &&
 						 report.control.state == MIG_TARGET_FAILED);
 		if (failed)
-			rc = mig_error_set(err, MIG_EFAIL, "%zu of %zu target%s failed%s", failed,
+			rc = mig_error_set(err, all_busy(&report) ? MIG_EBUSY : MIG_EFAIL,
+					   "%zu of %zu target%s failed%s", failed,
 					   targets.n + report.has_control,
 					   targets.n + report.has_control == 1 ? "" : "s",
 					   report.skipped ? ", the rest skipped (see above)" : " (see above)");

@@ -417,6 +417,8 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 		rc = mig_lint_report_json(ctx->out, &rep, err);
 	else if (a->format == MIG_FORMAT_GITHUB)
 		mig_lint_report_github(ctx->out, &rep);
+	else if (a->format == MIG_FORMAT_SARIF)
+		rc = mig_lint_report_sarif(ctx->out, &rep, err);
 	else
 		mig_lint_report_text(ctx->out, &rep);
 	if (rc == MIG_OK)

@@ -39,6 +39,7 @@ static const mig_option_id roundtrip_options[] = {
 static const mig_option_id lint_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_ALL, MIG_OPT_OBSERVE, MIG_OPT_DATA, MIG_OPT_PG_VERSION, MIG_OPT_FORMAT,
 	COMMON, MIG_OPT_END};
+static const mig_option_id wait_options[] = {MIG_OPT_TIMEOUT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id help_options[] = {MIG_OPT_FORMAT, MIG_OPT_HELP, MIG_OPT_END};
 
 const mig_command mig_commands[] = {
@@ -160,7 +161,7 @@ const mig_command mig_commands[] = {
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, mig_check_roundtrip_args,
 	 mig_cmd_roundtrip},
 	{"lint", "find migrations that would lock or rewrite a live table",
-	 "[--module M] [--all] [FILE...] [--observe] [--data] [--pg-version V] [--format text|json|github]",
+	 "[--module M] [--all] [FILE...] [--observe] [--data] [--pg-version V] [--format text|json|github|sarif]",
 	 "Parses the pending files of the enabled modules (every file with --all, or when no\n"
 	 "database is configured or reachable, or the FILEs named) with PostgreSQL's grammar and\n"
 	 "reports each statement that would lock, rewrite or break an existing table: rule,\n"
@@ -172,7 +173,8 @@ const mig_command mig_commands[] = {
 	 "--data probes the rows the pending statements will meet (SET NOT NULL over NULLs, a\n"
 	 "unique key over duplicates, a foreign key over orphans): READ ONLY, ACCESS SHARE only,\n"
 	 "bounded by postgres.lint_probe_timeout (5s); a statement that would fail is an error.\n"
-	 "Exits 3 on a finding of severity error, 2 on a file that does not parse.",
+	 "--format github prints workflow annotations, sarif a SARIF 2.1.0 log for GitHub code\n"
+	 "scanning. Exits 3 on a finding of severity error, 2 on a file that does not parse.",
 	 "migrate lint --all --format github", lint_options, 1000, 0, mig_check_lint_args,
 	 mig_cmd_lint},
 	{"baseline", "record an existing schema's versions as applied without running SQL",
@@ -185,6 +187,15 @@ const mig_command mig_commands[] = {
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES | MIG_NEEDS_MONGO_PLAN,
 	 mig_check_baseline_args,
 	 mig_cmd_baseline},
+	{"wait", "wait until the databases of the config accept connections and answer",
+	 "[--timeout D]",
+	 "Waits until PostgreSQL (postgres.dsn) accepts a connection and answers a query, and\n"
+	 "MongoDB (mongodb.uri) answers a ping, when configured; tries every quarter second.\n"
+	 "Exits 0 as soon as all answer, 1 after --timeout (default 60s) naming the database\n"
+	 "that did not and its last error. For an init container or a CI job that starts\n"
+	 "beside its database.",
+	 "migrate wait --timeout 2m && migrate up", wait_options, 0, MIG_NEEDS_CONFIG, NULL,
+	 mig_cmd_wait},
 	{"help", "show help for migrate or one command", "[COMMAND] [--format json]",
 	 "Shows the list of commands, or one command's options and an example; for lint,\n"
 	 "also its rules (--format json: the rules as JSON, for tools).",

@@ -16,7 +16,9 @@ void mig_help_overview(FILE *out)
 	fprintf(out, "\nEvery command takes --config PATH, --root DIR, --env NAME and -h/--help.\n"
 		     "Run 'migrate help <command>' for its options and an example.\n"
 		     "Exit status: 0 success, 1 runtime failure, 2 usage or configuration error,\n"
-		     "3 check/verify found the schema wrong or seed left a conflict.\n");
+		     "3 check/verify/drift/roundtrip/lint found a problem or seed left a conflict,\n"
+		     "4 another run held the migration lock for all of lock_wait (nothing changed;\n"
+		     "retry later).\n");
 }
 
 void mig_help_command(const mig_command *cmd, FILE *out)

@@ -22,7 +22,7 @@ const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_DRY_RUN, "dry-run", 0, NULL, "print what would run and change nothing"},
 	{MIG_OPT_ALLOW_OUT_OF_ORDER, "allow-out-of-order", 0, NULL,
 	 "apply pending versions below the highest applied one"},
-	{MIG_OPT_FORMAT, "format", 'f', "FMT", "output format: text or json (lint also: github)"},
+	{MIG_OPT_FORMAT, "format", 'f', "FMT", "output format: text or json (lint also: github, sarif)"},
 	{MIG_OPT_VERSION, "version", 0, "V", "the version to resolve"},
 	{MIG_OPT_APPLIED, "applied", 0, NULL, "record the version as applied"},
 	{MIG_OPT_ROLLED_BACK, "rolled-back", 0, NULL, "remove the version's record"},
@@ -61,6 +61,8 @@ const mig_option_spec mig_option_specs[] = {
 	 "stop after N migrations failed (default: no limit; the rest are not tested)"},
 	{MIG_OPT_MONGODB, "mongodb", 0, NULL,
 	 "the version of the module's MongoDB files (NNN_name.up.json), not of its SQL files"},
+	{MIG_OPT_TIMEOUT, "timeout", 't', "DURATION",
+	 "give up after this long (default 60s; 0: one attempt)"},
 	{MIG_OPT_HELP, "help", 'h', NULL, "show this help"},
 	{MIG_OPT_END, NULL, 0, NULL, NULL},
 };
@@ -136,9 +138,11 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 			args->format = MIG_FORMAT_JSON;
 		else if (!strcmp(value, "github") && !strcmp(cmd, "lint"))
 			args->format = MIG_FORMAT_GITHUB;
+		else if (!strcmp(value, "sarif") && !strcmp(cmd, "lint"))
+			args->format = MIG_FORMAT_SARIF;
 		else
 			return mig_error_set(err, MIG_EUSAGE, "--format takes text or json%s, not '%s'",
-					     strcmp(cmd, "lint") ? "" : " or github", value);
+					     strcmp(cmd, "lint") ? "" : " or github or sarif", value);
 		break;
 	case MIG_OPT_VERSION:
 		if (parse_version(value, &args->version) < 0)
@@ -172,6 +176,12 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 		if (mig_parse_duration_ms(value, &args->older_than_ms) < 0)
 			return mig_error_set(err, MIG_EUSAGE,
 					     "--older-than takes a duration such as 30m, 24h or 90s, not '%s'",
+					     value);
+		break;
+	case MIG_OPT_TIMEOUT:
+		if (mig_parse_duration_ms(value, &args->timeout_ms) < 0)
+			return mig_error_set(err, MIG_EUSAGE,
+					     "--timeout takes a duration such as 60s, 2m or 500ms, not '%s'",
 					     value);
 		break;
 	case MIG_OPT_FORCE:
@@ -292,6 +302,7 @@ int mig_args_parse(mig_args *args, const mig_command *cmd, int argc, char **argv
 	memset(args, 0, sizeof *args);
 	args->steps = 1;
 	args->older_than_ms = 24LL * 3600 * 1000;
+	args->timeout_ms = 60 * 1000;
 	for (const mig_option_id *id = cmd->options; *id != MIG_OPT_END; id++) {
 		const mig_option_spec *spec = mig_option_spec_find(*id);
 		/* getopt_long hands back `val`: the short letter, or 256 + id for long-only */

@@ -85,7 +85,7 @@ typedef struct mig_doc_result {
 } mig_doc_result;
 
 /* The table the module exports (src/mongodb/mongo_entry.c). */
-#define MIG_DOC_DRIVER_VERSION 2
+#define MIG_DOC_DRIVER_VERSION 3
 
 typedef struct mig_doc_driver {
 	int version;      /* MIG_DOC_DRIVER_VERSION */
@@ -102,6 +102,8 @@ typedef struct mig_doc_driver {
 		    mig_mongo_mode mode, mig_mongo_report_fn report, void *ctx, mig_error *err);
 	/* MUST: mig_mongo_drop_database (test databases start empty) */
 	int (*drop_database)(mig_mongo *m, mig_error *err);
+	/* MUST: mig_mongo_ping (`migrate wait`: the server answers a command) */
+	int (*ping)(mig_mongo *m, mig_error *err);
 	/* MUST: releases the client library's process-wide state before the module is
 	 * unloaded (mig_mongo_global_cleanup) */
 	void (*unload)(void);
@@ -115,7 +117,7 @@ typedef struct mig_doc_driver {
 	bool (*file_transaction)(const mig_doc_file *file);
 	/* MUST: the settings every later call uses (write concern, timeouts, lock) */
 	void (*configure)(mig_mongo *m, const mig_doc_run_config *cfg);
-	/* MUST: takes the lease in schema_migrations_lock, waiting up to lock_wait (MIG_EFAIL
+	/* MUST: takes the lease in schema_migrations_lock, waiting up to lock_wait (MIG_EBUSY
 	 * naming the holder when it is not obtained), and keeps it renewed from a thread;
 	 * unlock gives it back (harmless when not held) */
 	int (*lock)(mig_mongo *m, mig_error *err);

@@ -156,7 +156,8 @@ typedef struct mig_sql_driver {
 	/* MUST: accepts NULL. Releases the lock if still held. */
 	void (*disconnect)(void *conn);
 	/* MUST: takes the one-migrator-per-database lock, waiting at most cfg->lock_wait_ms
-	 * and naming the holder when it gives up (MIG_EFAIL); disconnect releases it. */
+	 * and naming the holder when it gives up (MIG_EBUSY, having changed nothing; any
+	 * other failure is MIG_EFAIL); disconnect releases it. */
 	int (*lock)(void *conn, mig_error *err);
 	/* MUST: creates schema_migrations (and its companions) when missing. */
 	int (*ledger_prepare)(void *conn, mig_error *err);

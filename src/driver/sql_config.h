@@ -30,6 +30,9 @@ typedef struct mig_sql_config {
 	/* the tree has repeatable migrations: the driver may read their ledger together
 	 * with its own (set by up before connecting) */
 	bool read_repeatables;
+	/* seconds libpq may spend on one connection attempt, overriding the DSN's
+	 * connect_timeout; 0 leaves the DSN's (or libpq's: none). Set by `migrate wait`. */
+	int connect_timeout_s;
 } mig_sql_config;
 
 #endif

@@ -1,5 +1,5 @@
-/* The findings of a lint run over many files, and their three printed forms: text for
- * people, GitHub workflow annotations, and JSON (lint_json.c). */
+/* The findings of a lint run over many files, and their printed forms: text for
+ * people, GitHub workflow annotations, JSON (lint_json.c) and SARIF (lint_sarif.c). */
 #ifndef MIGRATE_LINT_REPORT_H
 #define MIGRATE_LINT_REPORT_H
 
@@ -33,5 +33,8 @@ void mig_lint_report_clear(mig_lint_report *rep);
 void mig_lint_report_text(FILE *out, const mig_lint_report *rep);
 void mig_lint_report_github(FILE *out, const mig_lint_report *rep);
 int mig_lint_report_json(FILE *out, const mig_lint_report *rep, mig_error *err);
+/* SARIF 2.1.0 for GitHub code scanning (lint/lint_sarif.c). MIG_EFAIL when it cannot be
+ * written. */
+int mig_lint_report_sarif(FILE *out, const mig_lint_report *rep, mig_error *err);
 
 #endif

@@ -30,6 +30,11 @@ int mig_mongo_drop_database(mig_mongo *m, mig_error *err);
  * when mig_mongo_connect was never called. */
 void mig_mongo_global_cleanup(void);
 
+/* Runs {ping: 1} on the admin database: MIG_OK when the server answered within the
+ * URI's serverSelectionTimeoutMS (default 5 s), else MIG_EFAIL with libmongoc's reason
+ * (never the password). */
+int mig_mongo_ping(mig_mongo *m, mig_error *err);
+
 /* Compares specs[0..nspecs) with the server and, in SEED mode, makes them so: one
  * listCollections for the database, one listIndexes (includeBuildUUIDs) per existing
  * collection, one create per missing collection that has options or no index, one

@@ -182,6 +182,19 @@ int mig_mongo_drop_database(mig_mongo *m, mig_error *err)
 	return rc;
 }
 
+int mig_mongo_ping(mig_mongo *m, mig_error *err)
+{
+	bson_error_t e;
+	bson_t reply;
+	bson_t *cmd = BCON_NEW("ping", BCON_INT32(1));
+	if (!cmd)
+		return oom(err);
+	bool ok = mongoc_client_command_simple(m->client, "admin", cmd, NULL, &reply, &e);
+	bson_destroy(&reply);
+	bson_destroy(cmd);
+	return ok ? MIG_OK : mig_mongo_fail_command(m, err, &e, "ping", NULL);
+}
+
 void mig_mongo_global_cleanup(void)
 {
 	mongoc_cleanup();

@@ -13,6 +13,7 @@ static const mig_doc_driver mongo_driver = {
 	.disconnect = mig_mongo_free,
 	.sync = mig_mongo_sync,
 	.drop_database = mig_mongo_drop_database,
+	.ping = mig_mongo_ping,
 	.unload = mig_mongo_global_cleanup,
 	.file_load = mig_doc_file_load,
 	.file_free = mig_doc_file_free,

@@ -851,7 +851,8 @@ int mig_doc_lock(mig_mongo *m, mig_error *err)
 		if (left <= 0) {
 			char who[300];
 			holder(m, who, sizeof who);
-			return fail(m, err, MIG_EFAIL,
+			/* busy, not broken: taken before anything is applied (exit 4) */
+			return fail(m, err, MIG_EBUSY,
 				    "another migrate run holds the MongoDB lock%s%s%s; gave up after "
 				    "%lld ms (mongodb.lock_wait)",
 				    who[0] ? " (" : "", who, who[0] ? ")" : "", st->lock_wait_ms);

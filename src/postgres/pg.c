@@ -249,16 +249,23 @@ static int pg_connect(void **out, const mig_sql_config *cfg, mig_error *err)
 	*out = NULL;
 	/* UTF8 in the startup packet: error positions count characters, and setting it
 	 * afterwards would cost a round trip */
-	const char *keys[] = {"dbname", "application_name", "client_encoding", NULL, NULL};
-	const char *values[] = {cfg->dsn ? cfg->dsn : "", "migrate", "UTF8", NULL, NULL};
-	char options[128];
+	const char *keys[] = {"dbname", "application_name", "client_encoding", NULL, NULL, NULL};
+	const char *values[] = {cfg->dsn ? cfg->dsn : "", "migrate", "UTF8", NULL, NULL, NULL};
+	size_t nkeys = 3;
+	char options[128], timeout[16];
 	if (cfg->schema) {
 		/* a schema target: its tables, ledger and lock row resolve into the schema */
 		if (!mig_schema_name_valid(cfg->schema))
 			return mig_error_set(err, MIG_EUSAGE, "bad schema name '%.100s'", cfg->schema);
 		snprintf(options, sizeof options, "-c search_path=\"%s\"", cfg->schema);
-		keys[3] = "options";
-		values[3] = options;
+		keys[nkeys] = "options";
+		values[nkeys++] = options;
+	}
+	if (cfg->connect_timeout_s > 0) {
+		/* after dbname, so it overrides the DSN's own */
+		snprintf(timeout, sizeof timeout, "%d", cfg->connect_timeout_s);
+		keys[nkeys] = "connect_timeout";
+		values[nkeys++] = timeout;
 	}
 	pg_conn *pc = calloc(1, sizeof *pc);
 	if (!pc)
@@ -498,7 +505,9 @@ static int pg_lock(void *conn, mig_error *err)
 		lease_holder(pc, who, sizeof who);
 	else
 		advisory_holder(pc, who, sizeof who);
-	return mig_error_set(err, MIG_EFAIL,
+	/* MIG_EBUSY: nothing was read or changed yet, so a caller (a Kubernetes Job) may
+	 * simply retry later; exit 4 tells "busy" from "broken" */
+	return mig_error_set(err, MIG_EBUSY,
 			     "another migrate run holds the lock%s%s%s; gave up after %lld ms (postgres.lock_wait)",
 			     who[0] ? " (" : "", who, who[0] ? ")" : "", pc->cfg->lock_wait_ms);
 }

@@ -9,7 +9,12 @@
 #include "core/engine.h"
 #include "core/mongo_plan.h"
 
-typedef enum mig_format { MIG_FORMAT_TEXT, MIG_FORMAT_JSON, MIG_FORMAT_GITHUB } mig_format;
+typedef enum mig_format {
+	MIG_FORMAT_TEXT,
+	MIG_FORMAT_JSON,
+	MIG_FORMAT_GITHUB, /* lint only */
+	MIG_FORMAT_SARIF, /* lint only */
+} mig_format;
 
 /* What a dry run would do, in order: the SQL migrations, then (mongo_run non-NULL) the
  * versioned MongoDB files, then (mongo non-NULL) the MongoDB collections and indexes seed

@@ -30,6 +30,8 @@ int mig_exit_status(int code)
 		return 2;
 	case MIG_ESCHEMA:
 		return 3;
+	case MIG_EBUSY:
+		return 4;
 	default:
 		return 1;
 	}

@@ -12,7 +12,7 @@
 int mig_error_set(mig_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Exit status for a mig_status: 0, 1, 2 or 3. */
+/* Exit status for a mig_status: 0, 1, 2, 3 or 4 (MIG_EBUSY). */
 int mig_exit_status(int code);
 
 #endif

@@ -222,6 +222,27 @@ test_two_concurrent_fleet_runs_apply_each_version_once() {
 	assert_eq "$(cat run1.out run2.out | grep -o 'applied [0-9]*' | awk '{s+=$2} END {print s}')" "40" "applied in all"
 }
 
+# A fleet run whose every failed target only found its lock held (another run migrates
+# them) exits 4, as one database would: busy, not broken; a retry finishes the job.
+test_fleet_run_that_finds_every_lock_held_exits_4() {
+	new_db
+	migration core 001_slow.up.sql "CREATE TABLE slow (id int); SELECT pg_sleep(4);"
+	schema_fleet 3
+	"$MIGRATE_BIN" up --parallel 3 >run1.out 2>run1.err &
+	local p1=$!
+	for _ in $(seq 100); do
+		[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' AND pid <> pg_backend_pid()")" = 3 ] && break
+		sleep 0.1
+	done
+	sed -i 's/lock_wait: 30s/lock_wait: 300ms/' config.yaml
+	expect_status 4 up --parallel 3 --max-failures 3
+	assert_contains "$OUT" "another migrate run holds the lock"
+	assert_contains "$ERR" "3 of 3 targets failed"
+	wait "$p1" || fail "run 1: $(cat run1.err)"
+	expect_status 0 up
+	assert_contains "$OUT" "up to date"
+}
+
 test_killed_fleet_run_then_rerun_completes_only_what_is_missing() {
 	new_db
 	migration core 001_a.up.sql "CREATE TABLE a (id int); SELECT pg_sleep(0.1);"

@@ -134,9 +134,37 @@ assert doc["errors"] == 1 and doc["warnings"] == 1, doc
 PY
 }
 
+# SARIF 2.1.0 for GitHub code scanning: the fields the schema requires (checked by
+# tests/lib/sarif_check.py), one result per finding and per file that does not parse,
+# each pointing at its rule; a path with a space percent-encoded; the exit status as for
+# the other formats.
+test_sarif_format() {
+	mkdir -p "db dir"
+	printf 'SET lock_timeout = 1000;\nCREATE INDEX users_email_idx ON users (email);\n' >"db dir/001_x.up.sql"
+	printf 'CREATE TABLE (;\n' >002_y.up.sql
+	# --pg-version 15: a file the grammar cannot parse is then a syntax error, not a warning
+	expect_status 2 lint --format sarif --pg-version 15 "db dir/001_x.up.sql" 002_y.up.sql
+	python3 "$MIGRATE_SOURCE_ROOT/tests/lib/sarif_check.py" "$OUT" \
+		require-concurrent-index-creation:2 syntax-error:1 >got ||
+		fail "not valid SARIF: $(head -c 600 "$OUT")"
+	assert_contains got "require-concurrent-index-creation:2:db dir/001_x.up.sql"
+	assert_contains "$OUT" '"uri": "db%20dir/001_x.up.sql"'
+	assert_contains "$OUT" '"level": "error"'
+	assert_contains "$OUT" '"startColumn": 14'
+	# a clean file: a valid log with no results, exit 0
+	printf 'CREATE TABLE t (id bigint PRIMARY KEY);\n' >003_z.up.sql
+	expect_status 0 lint --format sarif 003_z.up.sql
+	python3 "$MIGRATE_SOURCE_ROOT/tests/lib/sarif_check.py" "$OUT" || fail "not valid SARIF"
+	# an error finding alone: exit 3, the tool's version in the driver
+	expect_status 3 lint --format sarif "db dir/001_x.up.sql"
+	python3 "$MIGRATE_SOURCE_ROOT/tests/lib/sarif_check.py" "$OUT" require-concurrent-index-creation:2 >/dev/null ||
+		fail "not valid SARIF"
+	assert_contains "$OUT" "\"version\": \"$("$MIGRATE_BIN" --version | cut -d' ' -f2)\""
+}
+
 test_bad_options() {
 	expect_status 2 lint --format yaml x.sql
-	assert_contains "$ERR" "text or json or github"
+	assert_contains "$ERR" "text or json or github or sarif"
 	expect_status 2 lint --all x.sql
 	expect_status 2 lint --pg-version abc x.sql
 	expect_status 2 status --format github

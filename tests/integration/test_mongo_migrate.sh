@@ -483,7 +483,7 @@ ttl = [i for i in r["cursor"]["firstBatch"] if i["name"] == "expiresAt_1"]; asse
 	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()" >/dev/null
 	sed 's/^  lock_wait: 30s/  lock_wait: 0/' config.yaml >nowait.yaml
 	grep -q '^  lock_wait: 0$' nowait.yaml || fail "nowait.yaml"
-	expect_status 1 up --config nowait.yaml
+	expect_status 4 up --config nowait.yaml
 	assert_one_line "$ERR"
 	assert_contains "$ERR" "another migrate run holds the MongoDB lock (held by "
 	assert_contains "$ERR" ":$pid:"

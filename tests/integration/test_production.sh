@@ -26,7 +26,7 @@ test_lease_outlives_a_long_migration() {
 	# well past the 2 s lease: a second run must still find it held
 	sleep 3
 	sed -i 's/lock_wait: 30s/lock_wait: 1s/' config.yaml
-	expect_status 1 up
+	expect_status 4 up
 	assert_contains "$ERR" "another migrate run holds the lock"
 	assert_eq "$(sql "SELECT count(*) FROM schema_migrations")" "0" "applied while the first ran"
 	wait "$first" || fail "the first run failed: $(cat first.err)"
@@ -112,6 +112,34 @@ test_lock_timeout_is_retried_and_reported() {
 	assert_contains "$OUT" "applied core/003_alter"
 }
 
+# Two migrate processes: the second finds the lock held for all of its lock_wait and
+# exits 4 (busy, nothing changed: a Job may retry), not 1 (broken); its retry after the
+# first has finished applies what is left.
+test_busy_lock_exits_4_and_changes_nothing() {
+	new_db
+	migration core 001_slow.up.sql "CREATE TABLE slow (id int); SELECT pg_sleep(6);"
+	write_config
+	"$MIGRATE_BIN" up -q >first.out 2>first.err &
+	local first=$!
+	wait_for "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(6)%' AND pid <> pg_backend_pid())"
+	migration core 002_after.up.sql "CREATE TABLE after_slow (id int);"
+	sed -i 's/lock_wait: 30s/lock_wait: 500ms/' config.yaml
+	expect_status 4 up
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "another migrate run holds the lock (PID "
+	assert_contains "$ERR" "gave up after 500 ms (postgres.lock_wait)"
+	has_table after_slow && fail "the busy run applied 002"
+	# the same for down, and for the library's status code through `up --format json`
+	expect_status 4 down --module core
+	expect_status 4 up --format json
+	assert_eq "$(json_get '.ok')" "false" "ok"
+	wait "$first" || fail "the first run failed: $(cat first.err)"
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 " "ledger after the first run"
+	# the retry a Job would make
+	expect_status 0 up
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 core/2 " "ledger after the retry"
+}
+
 test_lock_timeout_without_retries_fails_with_55P03() {
 	new_db
 	migration core 001_t.up.sql "CREATE TABLE t (id int);"
@@ -164,7 +192,7 @@ INSERT INTO nowhere VALUES (1);"
 	PGAPPNAME=holder pg_admin -d "$DB" -c "SELECT pg_advisory_lock(7883936066298981), pg_sleep(120)" >/dev/null 2>&1 &
 	HOLDER=$!
 	wait_for "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted)"
-	expect_status 1 up --format json
+	expect_status 4 up --format json
 	release_lock
 	assert_eq "$(json_get '.ok') $(json_get '.migrations | length')" "false 0" "lock failure"
 	assert_contains "$OUT" "another migrate run holds the lock"
