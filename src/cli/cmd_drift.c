@@ -26,47 +26,6 @@ static long long ms_since(const struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) * 1000LL + (t.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-/* The applied versions, in plan order. An applied version without its file cannot be
- * rebuilt: MIG_EFAIL naming it. */
-static int applied_run(mig_run *out, const mig_plan *plan, const mig_ledger *ledger,
-		       mig_error *err)
-{
-	size_t n = ledger->nrows; /* at most one item per applied row */
-	out->up = true;
-	out->items = n ? calloc(n, sizeof *out->items) : NULL;
-	if (n && !out->items)
-		return mig_error_set(err, MIG_EFAIL, "out of memory");
-	out->nitems = 0;
-	for (size_t i = 0; i < plan->nmodules; i++) {
-		const mig_module_plan *mod = &plan->modules[i];
-		for (size_t k = 0; k < mod->nmigrations; k++)
-		{
-			const mig_applied *row =
-				mig_ledger_find(ledger, mod->name, mod->migrations[k].version);
-			/* a version recorded as skipped is replayed as skipped: its SQL never ran */
-			if (row)
-				out->items[out->nitems++] =
-					(mig_run_item){.module = mod,
-						       .migration = &mod->migrations[k],
-						       .skip = row->skipped};
-		}
-	}
-	for (size_t i = 0; i < ledger->nrows; i++) {
-		const mig_applied *row = &ledger->rows[i];
-		const mig_module_plan *mod = mig_plan_module(plan, row->module);
-		if (!mod)
-			continue; /* a module the config no longer runs: not part of the history */
-		bool found = false;
-		for (size_t k = 0; k < mod->nmigrations && !found; k++)
-			found = mod->migrations[k].version == row->version;
-		if (!found)
-			return mig_error_set(err, MIG_EFAIL,
-					     "cannot build the shadow: applied version %s/%lld has no file in '%s'",
-					     row->module, row->version, mod->dir);
-	}
-	return MIG_OK;
-}
-
 /* Who created each object: the expected side's tracking (complete: the history was
  * replayed there), then the live one's for what only the live database has. */
 static int attribute(mig_diff *diff, const mig_object_origin *expected, size_t nexpected,
@@ -164,7 +123,7 @@ int mig_cmd_drift(mig_context *ctx, mig_error *err)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = mig_session_open(&live, ctx->registry, &ctx->cfg->pg, 0, err);
 	if (rc == MIG_OK)
-		rc = applied_run(&run, ctx->plan, &live.ledger, err);
+		rc = mig_engine_plan_applied(&run, ctx->plan, &live.ledger, "build the shadow", err);
 	run.vars = ctx->cfg; /* the envsub spans render as `up` renders them */
 	/* and the repeatables that have applied, after each module's versions */
 	mig_repeatable_ledger reps = {0};
@@ -522,7 +481,7 @@ int mig_drift_fleet_check(void *ctx, const mig_plan *plan, const mig_target *tar
 	/* a schema target's objects live in its schema; the control database's where its
 	 * modules put them */
 	const char *schema = d->schemas && target ? target->name : NULL;
-	int rc = applied_run(&run, plan, &s->ledger, err);
+	int rc = mig_engine_plan_applied(&run, plan, &s->ledger, "build the shadow", err);
 	if (rc == MIG_OK)
 		rc = mig_engine_preflight(&run, err);
 	if (rc == MIG_OK && (rc = expected_get(&e, d, plan, &run, schema != NULL, err)) == MIG_OK) {

@@ -27,25 +27,40 @@ int mig_check_lint_args(const mig_args *args, mig_error *err)
 	return MIG_OK;
 }
 
+/* A migration file's text as `up` would run it: envsub spans rendered, every line where it
+ * was. *sql is the caller's (free). */
+static int read_as_run(char **sql, size_t *len, const char *path, const mig_config *cfg,
+		       mig_error *err)
+{
+	char *rendered = NULL;
+	size_t rendered_len = 0;
+	*sql = NULL;
+	*len = 0;
+	int rc = mig_read_file(sql, len, path, MIG_SQL_MAX_BYTES, "migration file", err);
+	if (rc < 0)
+		return rc;
+	if ((rc = mig_engine_render(&rendered, &rendered_len, path, *sql, *len, cfg, err)) < 0) {
+		free(*sql);
+		*sql = NULL;
+		return rc;
+	}
+	if (rendered) {
+		free(*sql);
+		*sql = rendered;
+		*len = rendered_len;
+	}
+	return MIG_OK;
+}
+
 /* Reads a file of the history into the model (no findings). */
 static int model_file(mig_lint_model *model, const char *path, const mig_config *cfg,
 		      mig_error *err)
 {
-	char *sql = NULL, *rendered = NULL;
-	size_t len = 0, rendered_len = 0;
-	int rc = mig_read_file(&sql, &len, path, MIG_SQL_MAX_BYTES, "migration file", err);
+	char *sql;
+	size_t len;
+	int rc = read_as_run(&sql, &len, path, cfg, err);
 	if (rc < 0)
 		return rc;
-	/* as `up` runs it, like lint_file */
-	if ((rc = mig_engine_render(&rendered, &rendered_len, path, sql, len, cfg, err)) < 0) {
-		free(sql);
-		return rc;
-	}
-	if (rendered) {
-		free(sql);
-		sql = rendered;
-		len = rendered_len;
-	}
 	rc = mig_lint_model_apply_sql(model, sql, len);
 	free(sql);
 	return rc < 0 ? mig_error_set(err, MIG_EFAIL, "out of memory reading '%s'", path) : MIG_OK;
@@ -55,21 +70,11 @@ static int model_file(mig_lint_model *model, const char *path, const mig_config 
 static int lint_file(mig_lint_report *rep, const char *path, const mig_lint_context *base,
 		     const mig_config *cfg, mig_error *err)
 {
-	char *sql = NULL, *rendered = NULL;
-	size_t len = 0, rendered_len = 0;
-	int rc = mig_read_file(&sql, &len, path, MIG_SQL_MAX_BYTES, "migration file", err);
+	char *sql;
+	size_t len;
+	int rc = read_as_run(&sql, &len, path, cfg, err);
 	if (rc < 0)
 		return rc;
-	/* the text as `up` would run it: envsub spans rendered, every line where it was */
-	if ((rc = mig_engine_render(&rendered, &rendered_len, path, sql, len, cfg, err)) < 0) {
-		free(sql);
-		return rc;
-	}
-	if (rendered) {
-		free(sql);
-		sql = rendered;
-		len = rendered_len;
-	}
 	mig_lint_context ctx = *base;
 	mig_directives dirs;
 	mig_directives_scan(&dirs, sql, len);

@@ -13,43 +13,6 @@
 #include "lint/lint.h"
 #include "scratch/scratch.h"
 
-/* The applied versions, in plan order; an applied version without its file is
- * MIG_EFAIL naming it (the clone could not hold it). */
-static int applied_run(mig_run *out, const mig_plan *plan, const mig_ledger *ledger,
-		       mig_error *err)
-{
-	size_t n = ledger->nrows;
-	*out = (mig_run){.up = true};
-	if (n && !(out->items = calloc(n, sizeof *out->items)))
-		return mig_error_set(err, MIG_EFAIL, "out of memory");
-	for (size_t i = 0; i < plan->nmodules; i++) {
-		const mig_module_plan *mod = &plan->modules[i];
-		for (size_t k = 0; k < mod->nmigrations && out->nitems < n; k++)
-		{
-			const mig_applied *row =
-				mig_ledger_find(ledger, mod->name, mod->migrations[k].version);
-			/* a version recorded as skipped is replayed as skipped: its SQL never ran */
-			if (row)
-				out->items[out->nitems++] =
-					(mig_run_item){.module = mod,
-						       .migration = &mod->migrations[k],
-						       .skip = row->skipped};
-		}
-	}
-	for (size_t i = 0; i < ledger->nrows; i++) {
-		const mig_applied *row = &ledger->rows[i];
-		const mig_module_plan *mod = mig_plan_module(plan, row->module);
-		bool found = !mod; /* a module the config no longer runs is not cloned */
-		for (size_t k = 0; mod && k < mod->nmigrations && !found; k++)
-			found = mod->migrations[k].version == row->version;
-		if (!found)
-			return mig_error_set(err, MIG_EFAIL,
-					     "cannot clone the applied schema: applied version %s/%lld has no file in '%s'",
-					     row->module, row->version, mod->dir);
-	}
-	return MIG_OK;
-}
-
 /* Puts "what 'path': " before the message err holds. */
 static int prefixed(mig_error *err, int rc, const char *what, const char *path)
 {
@@ -173,7 +136,8 @@ int mig_lint_observe(mig_lint_report *rep, mig_context *ctx, const mig_session *
 	char tpl[MIG_SCRATCH_NAME_MAX], clone[MIG_SCRATCH_NAME_MAX];
 	char *conninfo = NULL;
 	bool built, cloned = false;
-	int rc = applied_run(&applied, ctx->plan, &live->ledger, err);
+	int rc = mig_engine_plan_applied(&applied, ctx->plan, &live->ledger,
+					 "clone the applied schema", err);
 	applied.vars = ctx->cfg;
 	if (rc == MIG_OK)
 		rc = mig_scratch_open(&sc, ctx->cfg, err);

@@ -74,6 +74,39 @@ static int refuse_dirty(const char *module, const mig_applied *rows, size_t n, m
 	return MIG_OK;
 }
 
+int mig_engine_plan_applied(mig_run *out, const mig_plan *plan, const mig_ledger *ledger,
+			    const char *purpose, mig_error *err)
+{
+	size_t n = ledger->nrows; /* at most one item per applied row */
+	*out = (mig_run){.up = true};
+	if (n && !(out->items = calloc(n, sizeof *out->items)))
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	for (size_t i = 0; i < plan->nmodules; i++) {
+		const mig_module_plan *mod = &plan->modules[i];
+		for (size_t k = 0; k < mod->nmigrations && out->nitems < n; k++) {
+			const mig_applied *row =
+				mig_ledger_find(ledger, mod->name, mod->migrations[k].version);
+			if (row)
+				out->items[out->nitems++] =
+					(mig_run_item){.module = mod,
+						       .migration = &mod->migrations[k],
+						       .skip = row->skipped};
+		}
+	}
+	for (size_t i = 0; i < ledger->nrows; i++) {
+		const mig_applied *row = &ledger->rows[i];
+		const mig_module_plan *mod = mig_plan_module(plan, row->module);
+		bool found = !mod; /* a module the config no longer runs: not part of the history */
+		for (size_t k = 0; mod && k < mod->nmigrations && !found; k++)
+			found = mod->migrations[k].version == row->version;
+		if (!found)
+			return mig_error_set(err, MIG_EFAIL,
+					     "cannot %s: applied version %s/%lld has no file in '%s'",
+					     purpose, row->module, row->version, mod->dir);
+	}
+	return MIG_OK;
+}
+
 int mig_engine_plan_up(mig_run *out, const mig_plan *plan, const mig_ledger *ledger,
 		       const char *only_module, bool allow_out_of_order, mig_error *err)
 {

@@ -44,6 +44,14 @@ void mig_run_clear(mig_run *run);
 int mig_engine_plan_up(mig_run *out, const mig_plan *plan, const mig_ledger *ledger,
 		       const char *only_module, bool allow_out_of_order, mig_error *err);
 
+/* The applied versions of the ledger, in plan order, as a run that rebuilds them (a
+ * version recorded as skipped is replayed as skipped: its SQL never ran). Rows of modules
+ * the config no longer runs are left out. An applied version without its file cannot be
+ * rebuilt: MIG_EFAIL "cannot <purpose>: applied version M/V has no file in 'DIR'".
+ * *out is the caller's: mig_run_clear. */
+int mig_engine_plan_applied(mig_run *out, const mig_plan *plan, const mig_ledger *ledger,
+			    const char *purpose, mig_error *err);
+
 /* `up --module M --to V`: MIG_OK when V is one of module's versions in plan, else
  * MIG_EUSAGE naming the versions it has (checked before anything is changed). */
 int mig_engine_check_to(const mig_plan *plan, const char *module, long long to,
