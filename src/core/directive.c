@@ -4,6 +4,7 @@
 #include "core/directive.h"
 
 #include "core/config.h"
+#include "util/fs.h"
 #include "util/names.h"
 
 #include <errno.h>
@@ -173,22 +174,13 @@ int mig_directives_env_match(const mig_directives *d, const char *environment,
 int mig_directives_read(mig_directives *out, const char *path, mig_error *err)
 {
 	memset(out, 0, sizeof *out);
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return mig_error_set(err, MIG_EUSAGE, "cannot read migration file '%s': %s", path,
-				     strerror(errno));
 	char *buf = malloc(MIG_DIRECTIVE_MAX_BYTES);
-	if (!buf) {
-		fclose(f);
+	if (!buf)
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
-	}
-	size_t n = fread(buf, 1, MIG_DIRECTIVE_MAX_BYTES, f);
-	int failed = ferror(f);
-	fclose(f);
-	if (!failed)
+	size_t n;
+	int rc = mig_read_prefix(buf, MIG_DIRECTIVE_MAX_BYTES, &n, path, "migration file", err);
+	if (rc == MIG_OK)
 		mig_directives_scan(out, buf, n);
 	free(buf);
-	if (failed)
-		return mig_error_set(err, MIG_EUSAGE, "cannot read migration file '%s'", path);
-	return MIG_OK;
+	return rc;
 }

@@ -10,6 +10,55 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Opens path for reading when it is a regular file: a FIFO must not hang the opener
+ * (O_NONBLOCK, which regular files ignore), a directory or device is refused. Returns the
+ * descriptor (the caller's) with *st filled, or MIG_EUSAGE naming "<what> '<path>'". */
+static int open_regular(const char *path, const char *what, struct stat *st, mig_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return mig_error_set(err, MIG_EUSAGE, "cannot read %s '%s': %s", what, path,
+				     strerror(errno));
+	const char *why = NULL;
+	if (fstat(fd, st) < 0)
+		why = strerror(errno);
+	else if (S_ISDIR(st->st_mode))
+		why = "Is a directory";
+	else if (!S_ISREG(st->st_mode))
+		why = "not a regular file";
+	if (why) {
+		close(fd);
+		return mig_error_set(err, MIG_EUSAGE, "cannot read %s '%s': %s", what, path, why);
+	}
+	return fd;
+}
+
+int mig_read_prefix(char *buf, size_t cap, size_t *len, const char *path, const char *what,
+		    mig_error *err)
+{
+	struct stat st;
+	*len = 0;
+	int fd = open_regular(path, what, &st, err);
+	if (fd < 0)
+		return fd;
+	while (*len < cap) {
+		ssize_t n = read(fd, buf + *len, cap - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			close(fd);
+			return mig_error_set(err, MIG_EUSAGE, "cannot read %s '%s': %s", what, path,
+					     strerror(e));
+		}
+		if (n == 0)
+			break;
+		*len += (size_t)n;
+	}
+	close(fd);
+	return MIG_OK;
+}
+
 int mig_read_file(char **out, size_t *len, const char *path, size_t max_bytes,
 		  const char *what, mig_error *err)
 {
@@ -17,27 +66,10 @@ int mig_read_file(char **out, size_t *len, const char *path, size_t max_bytes,
 	char *data = NULL;
 	*out = NULL;
 	*len = 0;
-	/* O_NONBLOCK: opening a FIFO must not hang; regular files ignore it */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return mig_error_set(err, MIG_EUSAGE, "cannot read %s '%s': %s", what, path,
-				     strerror(errno));
 	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		rc = mig_error_set(err, MIG_EUSAGE, "cannot read %s '%s': %s", what, path,
-				   strerror(errno));
-		goto done;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		rc = mig_error_set(err, MIG_EUSAGE, "cannot read %s '%s': Is a directory", what,
-				   path);
-		goto done;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = mig_error_set(err, MIG_EUSAGE, "cannot read %s '%s': not a regular file", what,
-				   path);
-		goto done;
-	}
+	int fd = open_regular(path, what, &st, err);
+	if (fd < 0)
+		return fd;
 	if ((unsigned long long)st.st_size > max_bytes) {
 		rc = mig_error_set(err, MIG_EUSAGE, "%s '%s' is too large (%lld bytes, limit %zu)",
 				   what, path, (long long)st.st_size, max_bytes);

@@ -12,6 +12,12 @@
 int mig_read_file(char **out, size_t *len, const char *path, size_t max_bytes,
 		  const char *what, mig_error *err);
 
+/* Reads at most cap bytes from the start of the regular file path into buf (not
+ * NUL-terminated; *len bytes read). A missing, unreadable or non-regular file (a FIFO is
+ * refused, never waited on) is MIG_EUSAGE naming it as "<what> '<path>'". */
+int mig_read_prefix(char *buf, size_t cap, size_t *len, const char *path, const char *what,
+		    mig_error *err);
+
 /* dir + "/" + name, or NULL when memory runs out; caller frees. */
 char *mig_path_join(const char *dir, const char *name);
 
