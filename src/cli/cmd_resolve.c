@@ -62,8 +62,7 @@ int mig_cmd_resolve(mig_context *ctx, mig_error *err)
 	if (a->mongodb && !mv.plan)
 		rc = mig_error_set(err, MIG_EUSAGE, "--mongodb needs a 'mongodb:' section in the config");
 	if (rc == MIG_OK)
-		rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg,
-				      MIG_SESSION_LOCK | MIG_SESSION_PREPARE, err);
+		rc = mig_session_open(&s, ctx->registry, &ctx->cfg->pg, MIG_SESSION_LOCK, err);
 	/* MongoDB is asked only about a version the SQL side does not know (or --mongodb) */
 	bool sql = rc == MIG_OK && !a->mongodb && sql_knows(ctx->plan, &s.ledger, a->module, a->version);
 	if (rc == MIG_OK && !sql && (a->mongodb || mig_mongo_versions_active(&mv)))
@@ -75,6 +74,10 @@ int mig_cmd_resolve(mig_context *ctx, mig_error *err)
 	} else if (rc == MIG_OK) {
 		mig_resolution r;
 		rc = mig_engine_resolve_prepare(&r, ctx->plan, a->module, a->version, a->applied, err);
+		/* the ledger is created only once the request is known good: a refused one
+		 * changes nothing */
+		if (rc == MIG_OK)
+			rc = mig_session_prepare(&s, err);
 		if (rc == MIG_OK)
 			rc = mig_engine_resolve(&s, &r, err);
 	}
