@@ -763,10 +763,17 @@ class Runner:
             self.psql_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", db="postgres")
 
     def reset(self, history):
-        # public as a new database has it
-        self.psql_admin("DROP SCHEMA public CASCADE; CREATE SCHEMA public AUTHORIZATION pg_database_owner;"
-                        " COMMENT ON SCHEMA public IS 'standard public schema';"
-                        " GRANT USAGE ON SCHEMA public TO PUBLIC")
+        # public as a new database of this server has it: owned by the database's owner
+        # with USAGE for all from PostgreSQL 15, owned by the superuser with every right
+        # for all before (pg_database_owner does not exist before 14)
+        if not getattr(self, "server_num", None):
+            self.server_num = int(self.psql_admin("SHOW server_version_num"))
+        if self.server_num >= 150000:
+            public = "CREATE SCHEMA public AUTHORIZATION pg_database_owner; GRANT USAGE ON SCHEMA public TO PUBLIC"
+        else:
+            public = "CREATE SCHEMA public; GRANT ALL ON SCHEMA public TO PUBLIC"
+        self.psql_admin(f"DROP SCHEMA public CASCADE; {public};"
+                        " COMMENT ON SCHEMA public IS 'standard public schema'")
         self.drop_templates()
         tree = os.path.join(self.dir, "tree")
         shutil.rmtree(tree, ignore_errors=True)
