@@ -231,7 +231,12 @@ static void run_probe(PGconn *conn, mig_data_probe *p, long long timeout_ms)
 		snprintf(p->detail, sizeof p->detail, "out of memory");
 		return;
 	}
+	/* the time limit bounds the probe's own query only: a catalog lookup around it that
+	 * ran out of time would abort the transaction and hide what timed out */
+	char limit[64];
+	snprintf(limit, sizeof limit, "SET LOCAL statement_timeout = %lld", timeout_ms);
 	command(conn, "SAVEPOINT migrate_probe", state, sizeof state, message, sizeof message);
+	command(conn, limit, state, sizeof state, message, sizeof message);
 	PGresult *res = PQexec(conn, b.s);
 	free(b.s);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -283,6 +288,9 @@ static void run_probe(PGconn *conn, mig_data_probe *p, long long timeout_ms)
 				 key, s);
 	}
 	PQclear(res);
+	/* back to before the time limit (a read-only probe has nothing else to keep) */
+	command(conn, "ROLLBACK TO SAVEPOINT migrate_probe", state, sizeof state, message,
+		sizeof message);
 	command(conn, "RELEASE SAVEPOINT migrate_probe", state, sizeof state, message,
 		sizeof message);
 }
@@ -298,8 +306,8 @@ int mig_pg_data_probe(PGconn *conn, mig_data_probe *probes, size_t n, long long 
 	if (*command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", state, sizeof state,
 		     message, sizeof message))
 		return mig_error_set(err, MIG_EFAIL, "cannot start the data probes: %s", message);
-	snprintf(sql, sizeof sql, "SET LOCAL statement_timeout = %lld; SET LOCAL lock_timeout = %lld",
-		 timeout_ms, lock_ms);
+	/* statement_timeout is set around each probe's query (run_probe) */
+	snprintf(sql, sizeof sql, "SET LOCAL lock_timeout = %lld", lock_ms);
 	if (*command(conn, sql, state, sizeof state, message, sizeof message)) {
 		command(conn, "ROLLBACK", state, sizeof state, message, sizeof message);
 		return mig_error_set(err, MIG_EFAIL, "cannot start the data probes: %s", message);
