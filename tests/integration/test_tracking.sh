@@ -216,6 +216,20 @@ test_migration_that_drops_nothing_reads_no_tracked_object() {
 	expect_status 0 verify
 }
 
+# up, then three rounds of down and up of the newest version, verify clean after each
+up_and_round_trips_verify_clean() {
+	expect_status 0 up
+	expect_status 0 verify
+	local round
+	for round in 1 2 3; do
+		expect_status 0 down --module core
+		expect_status 0 verify
+		expect_status 0 up
+		expect_status 0 verify
+		assert_not_contains "$OUT" "missing"
+	done
+}
+
 # Issue 24, first reproduction: an owned sequence and a primary key's index dropped with
 # their column, re-created by the down under new OIDs, dropped again by the re-up.
 serial_history() {
@@ -229,16 +243,7 @@ serial_history() {
 test_serial_column_dropped_then_readded_by_the_down() {
 	new_db
 	serial_history
-	expect_status 0 up
-	expect_status 0 verify
-	local round
-	for round in 1 2 3; do
-		expect_status 0 down --module core
-		expect_status 0 verify
-		expect_status 0 up
-		expect_status 0 verify
-		assert_not_contains "$OUT" "missing"
-	done
+	up_and_round_trips_verify_clean
 }
 
 # the same drops and re-creations by hand, then the migration that drops them again
@@ -299,16 +304,7 @@ if_exists_history() {
 test_table_dropped_if_exists_then_recreated_by_the_down() {
 	new_db
 	if_exists_history
-	expect_status 0 up
-	expect_status 0 verify
-	local round
-	for round in 1 2 3; do
-		expect_status 0 down --module core
-		expect_status 0 verify
-		expect_status 0 up
-		expect_status 0 verify
-		assert_not_contains "$OUT" "missing"
-	done
+	up_and_round_trips_verify_clean
 	expect_status 0 down --steps 2 --module core
 	expect_status 0 verify
 	expect_status 0 up
