@@ -448,9 +448,13 @@ static int settle_extras(mig_mongo *m, mongoc_database_t *db, plan *p, size_t g,
 				return mig_mongo_fail_command(m, err, &e, "dropIndexes",
 							      lead->coll->name);
 			} else {
+				/* the server's message, as every other one, without the URI's
+				 * passwords (it may quote what it was sent) */
+				char msg[MIG_ERROR_MAX];
+				mig_mongo_scrub(m, msg, sizeof msg, e.message);
 				x->state = MIG_MONGO_FAILED;
-				if (set_detail(&x->detail, "dropIndexes failed: %s (code %u)",
-					       e.message, code)) {
+				if (set_detail(&x->detail, "dropIndexes failed: %s (code %u)", msg,
+					       code)) {
 					bson_destroy(&cmd);
 					return oom(err);
 				}

@@ -146,6 +146,25 @@ test_unreachable_server_fails_fast_without_password() {
 	assert_not_contains "$OUT" "Secr3t-Mongo-PW"
 }
 
+# seed --prune: a dropIndexes the server refuses is reported with the server's message, and
+# that message is scrubbed of the URI's passwords as every other one is (a server may quote
+# what it was sent). The stand-in is told the refusal's words; a real mongod's failCommand
+# fail point cannot choose them, so there this test is a (listed) skip.
+test_prune_refusal_detail_hides_the_password() {
+	standin || skip "needs the MongoDB stand-in (a real mongod cannot be made to word a refusal)"
+	new_mongo_db
+	sed -i "s|^  uri: \"\(.*\)\"|  uri: \"\1\&password=Pr4ne-S3cret\"|" config.yaml
+	grep -q 'password=Pr4ne-S3cret' config.yaml || fail "config: $(cat config.yaml)"
+	index_file core '{"collections": [{"name": "c", "indexes": [{"keys": {"a": 1}}]}]}'
+	mongo '{"createIndexes": "c", "indexes": [{"key": {"y": 1}, "name": "old_y"}]}' >/dev/null
+	mongo '{"standinFailNext": "dropIndexes", "code": 13, "errmsg": "not authorized for password=Pr4ne-S3cret"}' >/dev/null
+	expect_status 1 seed --prune
+	assert_contains "$OUT" "failed core: index c.old_y: dropIndexes failed: not authorized for password=*** (code 13)"
+	assert_not_contains "$OUT" "Pr4ne-S3cret"
+	assert_not_contains "$ERR" "Pr4ne-S3cret"
+	mongo '{"listIndexes": "c"}' | check_json 'assert "old_y" in [i["name"] for i in r["cursor"]["firstBatch"]], r'
+}
+
 test_seed_needs_a_mongodb_section() {
 	example
 	printf 'postgres:\n  dsn: ""\n' >config.yaml

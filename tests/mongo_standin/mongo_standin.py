@@ -606,6 +606,7 @@ class Store:
         self.databases = {}
         self.sessions = {}  # lsid id -> the session's transaction
         self.last = {}      # command name -> the last body received (standinLast)
+        self.fail_next = {}  # command name -> (code, errmsg) (standinFailNext)
         self.commands = {}
         self.handshakes = 0
         self.writes = 0
@@ -1334,6 +1335,17 @@ def cmd_standin_last(store, conn, db, body):
     return ok(command=last)
 
 
+def cmd_standin_fail_next(store, conn, db, body):
+    """Test-only: the next command of that name fails with code and errmsg, as a server
+    refusal, before it runs (once)."""
+    name = body.get("standinFailNext")
+    code = body.get("code")
+    if not isinstance(name, str) or not is_number(code) or not isinstance(body.get("errmsg"), str):
+        raise CommandError(2, "standinFailNext takes a command name, code and errmsg")
+    store.fail_next[name] = (int(code), body["errmsg"])
+    return ok()
+
+
 def cmd_standin_reset(store, conn, db, body):
     store.reset()
     return ok()
@@ -1375,10 +1387,11 @@ COMMANDS = {
     "standinStats": cmd_standin_stats,
     "standinReset": cmd_standin_reset,
     "standinLast": cmd_standin_last,
+    "standinFailNext": cmd_standin_fail_next,
 }
 
 # Commands that observe the counters rather than add to them.
-UNCOUNTED = frozenset(("standinStats", "standinReset", "standinLast"))
+UNCOUNTED = frozenset(("standinStats", "standinReset", "standinLast", "standinFailNext"))
 
 
 # ---------------------------------------------------------------------------
@@ -1532,6 +1545,8 @@ class StandinServer(socketserver.ThreadingTCPServer):
                                        "may require an upgrade." % name)
                 if handler is None and name not in ("commitTransaction", "abortTransaction"):
                     raise CommandError(59, "no such command: '%s'" % name)
+                if name in self.store.fail_next:
+                    raise CommandError(*self.store.fail_next.pop(name))
                 reply = self.dispatch(conn, db, body, name, handler)
             except CommandError as e:
                 reply = e.reply()
