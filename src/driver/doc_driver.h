@@ -85,7 +85,7 @@ typedef struct mig_doc_result {
 } mig_doc_result;
 
 /* The table the module exports (src/mongodb/mongo_entry.c). */
-#define MIG_DOC_DRIVER_VERSION 3
+#define MIG_DOC_DRIVER_VERSION 4
 
 typedef struct mig_doc_driver {
 	int version;      /* MIG_DOC_DRIVER_VERSION */
@@ -115,6 +115,8 @@ typedef struct mig_doc_driver {
 	void (*file_free)(mig_doc_file *file);
 	size_t (*file_commands)(const mig_doc_file *file);
 	bool (*file_transaction)(const mig_doc_file *file);
+	/* MUST: whether the file belongs to the contract phase ("phase": "contract") */
+	bool (*file_contract)(const mig_doc_file *file);
 	/* MUST: the settings every later call uses (write concern, timeouts, lock) */
 	void (*configure)(mig_mongo *m, const mig_doc_run_config *cfg);
 	/* MUST: takes the lease in schema_migrations_lock, waiting up to lock_wait (MIG_EBUSY

@@ -19,6 +19,7 @@ static const mig_doc_driver mongo_driver = {
 	.file_free = mig_doc_file_free,
 	.file_commands = mig_doc_file_commands,
 	.file_transaction = mig_doc_file_transaction,
+	.file_contract = mig_doc_file_contract,
 	.configure = mig_doc_configure,
 	.lock = mig_doc_lock,
 	.unlock = mig_doc_unlock,

@@ -46,6 +46,7 @@
 struct mig_doc_file {
 	char *path;
 	bool transaction;
+	bool contract; /* "phase": "contract" */
 	bson_t **commands;
 	unsigned *lines; /* where each command starts */
 	size_t n;
@@ -312,7 +313,8 @@ static int take_command(mig_doc_file *f, size_t i, bson_iter_t *it, mig_error *e
 	return MIG_OK;
 }
 
-/* The top-level object form: {"transaction": bool, "commands": [...]}. */
+/* The top-level object form: {"transaction": bool, "phase": "expand"|"contract",
+ * "commands": [...]}. */
 static int object_form(mig_doc_file *f, const bson_t *root, bson_iter_t *commands,
 		       const char *text, mig_error *err)
 {
@@ -327,6 +329,16 @@ static int object_form(mig_doc_file *f, const bson_t *root, bson_iter_t *command
 						     "'transaction' must be true or false (%s:1)",
 						     f->path);
 			f->transaction = bson_iter_bool(&it);
+		} else if (!strcmp(k, "phase")) {
+			const char *v = BSON_ITER_HOLDS_UTF8(&it) ? bson_iter_utf8(&it, NULL) : NULL;
+			if (!v || (strcmp(v, "expand") && strcmp(v, "contract"))) {
+				const char *at = strstr(text, "\"phase\"");
+				return mig_error_set(err, MIG_EUSAGE,
+						     "'phase' must be \"expand\" or \"contract\" (%s:%u)",
+						     f->path,
+						     at ? line_at(text, (size_t)(at - text)) : 1);
+			}
+			f->contract = !strcmp(v, "contract");
 		} else if (!strcmp(k, "commands")) {
 			if (!BSON_ITER_HOLDS_ARRAY(&it))
 				return mig_error_set(err, MIG_EUSAGE,
@@ -338,7 +350,8 @@ static int object_form(mig_doc_file *f, const bson_t *root, bson_iter_t *command
 			const char *at = strstr(text, k);
 			return mig_error_set(err, MIG_EUSAGE,
 					     "unknown key '%s': a migration file is an array of commands "
-					     "or {\"transaction\": true, \"commands\": [...]} (%s:%u)",
+					     "or {\"transaction\": true, \"phase\": \"contract\", "
+					     "\"commands\": [...]} (%s:%u)",
 					     k, f->path, at ? line_at(text, (size_t)(at - text)) : 1);
 		}
 	}
@@ -479,6 +492,11 @@ size_t mig_doc_file_commands(const mig_doc_file *f)
 bool mig_doc_file_transaction(const mig_doc_file *f)
 {
 	return f->transaction;
+}
+
+bool mig_doc_file_contract(const mig_doc_file *f)
+{
+	return f->contract;
 }
 
 /* ---- settings ---- */

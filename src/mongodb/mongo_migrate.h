@@ -15,6 +15,7 @@ int mig_doc_file_load(mig_doc_file **out, const char *path, mig_error *err);
 void mig_doc_file_free(mig_doc_file *file);
 size_t mig_doc_file_commands(const mig_doc_file *file);
 bool mig_doc_file_transaction(const mig_doc_file *file);
+bool mig_doc_file_contract(const mig_doc_file *file);
 
 void mig_doc_configure(mig_mongo *m, const mig_doc_run_config *cfg);
 int mig_doc_lock(mig_mongo *m, mig_error *err);

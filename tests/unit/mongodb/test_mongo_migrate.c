@@ -100,6 +100,28 @@ static void test_transaction_object(void **state)
 	mig_doc_file_free(f);
 }
 
+/* "phase": "contract" puts a file in the contract phase; any other value is refused
+ * naming its line; no key (or the array form) is the expand phase */
+static void test_phase_key(void **state)
+{
+	(void)state;
+	mig_doc_file *f = load_ok("{\"phase\": \"contract\", \"commands\": [{\"drop\": \"a\"}]}");
+	assert_true(mig_doc_file_contract(f));
+	mig_doc_file_free(f);
+	f = load_ok("{\"phase\": \"expand\", \"commands\": [{\"create\": \"a\"}]}");
+	assert_false(mig_doc_file_contract(f));
+	mig_doc_file_free(f);
+	f = load_ok("[{\"create\": \"a\"}]");
+	assert_false(mig_doc_file_contract(f));
+	mig_doc_file_free(f);
+	mig_error err;
+	const char *msg = load_fails("{\"commands\": [{\"create\": \"a\"}],\n \"phase\": \"later\"}", &err);
+	assert_contains(msg, "'phase' must be \"expand\" or \"contract\"");
+	expect_at(msg, 2);
+	msg = load_fails("{\"commands\": [{\"create\": \"a\"}], \"phase\": true}", &err);
+	assert_contains(msg, "'phase' must be");
+}
+
 static void test_syntax_error_names_its_line(void **state)
 {
 	(void)state;
@@ -169,6 +191,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_array_of_commands),
 		cmocka_unit_test(test_transaction_object),
+		cmocka_unit_test(test_phase_key),
 		cmocka_unit_test(test_syntax_error_names_its_line),
 		cmocka_unit_test(test_bad_extended_json_names_its_element),
 		cmocka_unit_test(test_elements_must_be_commands),
