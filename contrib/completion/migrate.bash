@@ -15,7 +15,7 @@ _migrate_options() {
 	local fleet="--target --shard --canary --parallel --max-failures"
 	case $1 in
 	up) echo "--module -m --to --dry-run --sql --phase --allow-out-of-order --format -f --quiet -q --verbose -v --no-lint $fleet $common" ;;
-	down) echo "--module -m --steps -n --dry-run --format -f --quiet -q --verbose -v $fleet $common" ;;
+	down) echo "--module -m --steps -n --to --dry-run --format -f --quiet -q --verbose -v $fleet $common" ;;
 	baseline) echo "--module -m --version --mongodb --dry-run --quiet -q $common" ;;
 	status) echo "--format -f $fleet $common" ;;
 	verify) echo "--format -f $fleet $common" ;;

@@ -69,12 +69,13 @@ typedef struct mig_args {
 	const char *env;         /* --env: replaces the config's environment: */
 	const char *module;      /* --module */
 	unsigned long steps;     /* --steps, default 1 */
+	bool has_steps;          /* --steps given */
 	long long version;       /* --version (resolve) */
 	bool has_version;
 	bool dry_run, allow_out_of_order, applied, rolled_back, help, quiet, verbose, prune;
 	bool mongodb; /* --mongodb (resolve, baseline) */
 	bool pending, require_down; /* roundtrip */
-	bool has_from, has_to;      /* roundtrip --from V, --to V; up --module M --to V */
+	bool has_from, has_to;      /* roundtrip --from V, --to V; up/down --module M --to V */
 	long long from_version, to_version;
 	unsigned long stop_after;   /* roundtrip --max-failures, 0 when absent (no limit) */
 	mig_format format;

@@ -54,22 +54,24 @@ static int run_fleet(mig_context *ctx, mig_fleet_op op, mig_error *err)
 	    !mig_plan_module(ctx->plan, a->module))
 		return mig_error_set(err, MIG_EUSAGE, "module '%s' is not enabled in the config",
 				     a->module);
-	int rc;
-	if (op == MIG_FLEET_UP && a->has_to &&
-	    (rc = mig_engine_check_to(ctx->plan, a->module, a->to_version, err)) < 0)
+	/* the versioned MongoDB files, read once for every target: --to V may name one */
+	mig_mongo_versions versions = {0};
+	int rc = mig_mongo_versions_plan(&versions, cfg, mig_plan_choose_root(a->root, cfg), err);
+	if (rc == MIG_OK && (op == MIG_FLEET_UP || op == MIG_FLEET_DOWN) && a->has_to)
+		rc = mig_mongo_versions_check_to(ctx->plan, &versions, a->module, a->to_version,
+						 op == MIG_FLEET_DOWN, err);
+	if (rc < 0) {
+		mig_mongo_versions_close(&versions);
 		return rc;
+	}
 	mig_fleet_filter filter = {a->targets, a->ntargets, a->shard, a->shards};
 	mig_fleet_targets targets;
 	rc = mig_fleet_targets_read(&targets, cfg, ctx->registry, &filter, &cfg->secrets, err);
-	if (rc < 0)
-		return rc;
-	mig_plan none = {0};
-	/* the versioned MongoDB files, read once for every target */
-	mig_mongo_versions versions = {0};
-	if ((rc = mig_mongo_versions_plan(&versions, cfg, mig_plan_choose_root(a->root, cfg), err)) < 0) {
-		mig_fleet_targets_clear(&targets);
+	if (rc < 0) {
+		mig_mongo_versions_close(&versions);
 		return rc;
 	}
+	mig_plan none = {0};
 	mig_fleet_options opts = {
 		.op = op,
 		.parallel = a->parallel ? a->parallel : cfg->targets.parallel ? cfg->targets.parallel : 4,
@@ -80,6 +82,7 @@ static int run_fleet(mig_context *ctx, mig_fleet_op op, mig_error *err)
 		.has_to = a->has_to,
 		.to = a->to_version,
 		.allow_out_of_order = a->allow_out_of_order,
+		.phase = a->phase,
 		.dry_run = a->dry_run,
 		.mongo_versions = versions.plan,
 	};
@@ -88,6 +91,7 @@ static int run_fleet(mig_context *ctx, mig_fleet_op op, mig_error *err)
 		if ((rc = mig_drift_fleet_new(&drift, ctx, targets.kind == MIG_TARGET_SCHEMA,
 					      err)) < 0) {
 			mig_fleet_targets_clear(&targets);
+			mig_mongo_versions_close(&versions);
 			return rc;
 		}
 		opts.check = mig_drift_fleet_check;

@@ -41,20 +41,19 @@ static int dry_run(mig_context *ctx, const char *backend, const mig_run *run,
 	return rc;
 }
 
-/* The versioned MongoDB files of the run: read from the tree, the server's ledger read and
- * every pending file parsed and checked, all before anything runs in either database.
- * Nothing is sent when the tree has no such file. */
+/* The versioned MongoDB files of the run (mv planned from the tree): the server's ledger
+ * read and every pending file within --to and --phase parsed and checked, all before
+ * anything runs in either database. Nothing is sent when the tree has no such file. */
 static int mongo_prepare(mig_context *ctx, mig_mongo_versions *mv, bool lock, mig_error *err)
 {
-	int rc = mig_mongo_versions_plan(mv, ctx->cfg, mig_plan_choose_root(ctx->args.root, ctx->cfg),
-					 err);
-	if (rc < 0 || !mig_mongo_versions_active(mv))
-		return rc;
-	rc = mig_mongo_versions_open(mv, ctx->cfg, NULL,
-				     ctx->mongo_plan ? ctx->mongo_plan->backend : NULL, lock, err);
+	if (!mig_mongo_versions_active(mv))
+		return MIG_OK;
+	const mig_args *a = &ctx->args;
+	int rc = mig_mongo_versions_open(mv, ctx->cfg, NULL,
+					 ctx->mongo_plan ? ctx->mongo_plan->backend : NULL, lock, err);
+	mig_up_limit limit = {a->has_to, a->to_version, a->phase};
 	if (rc == MIG_OK)
-		rc = mig_mongo_versions_prepare_up(mv, ctx->args.module, ctx->args.allow_out_of_order,
-						   err);
+		rc = mig_mongo_versions_prepare_up(mv, a->module, a->allow_out_of_order, &limit, err);
 	return rc;
 }
 
@@ -216,7 +215,13 @@ int mig_cmd_up(mig_context *ctx, mig_error *err)
 				   a->module);
 		goto done;
 	}
-	if (a->has_to && (rc = mig_engine_check_to(ctx->plan, a->module, a->to_version, err)) < 0)
+	/* the versioned MongoDB files of the tree (names only): --to V may name one of them */
+	if ((rc = mig_mongo_versions_plan(&mv, ctx->cfg, mig_plan_choose_root(a->root, ctx->cfg),
+					  err)) < 0)
+		goto done;
+	if (a->has_to &&
+	    (rc = mig_mongo_versions_check_to(ctx->plan, &mv, a->module, a->to_version, false,
+					      err)) < 0)
 		goto done;
 	/* postgres.hooks, read before any connection: a missing file changes nothing */
 	if ((rc = mig_hooks_load(&hooks, ctx->cfg, mig_plan_choose_root(a->root, ctx->cfg), err)) < 0)

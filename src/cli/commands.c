@@ -13,7 +13,7 @@ static const mig_option_id up_options[] = {
 	MIG_OPT_QUIET, MIG_OPT_VERBOSE, MIG_OPT_NO_LINT, MIG_OPT_PHASE, MIG_OPT_SQL, FLEET, COMMON,
 	MIG_OPT_END};
 static const mig_option_id down_options[] = {
-	MIG_OPT_MODULE, MIG_OPT_STEPS, MIG_OPT_DRY_RUN, MIG_OPT_FORMAT, MIG_OPT_QUIET,
+	MIG_OPT_MODULE, MIG_OPT_STEPS, MIG_OPT_TO, MIG_OPT_DRY_RUN, MIG_OPT_FORMAT, MIG_OPT_QUIET,
 	MIG_OPT_VERBOSE, FLEET, COMMON, MIG_OPT_END};
 static const mig_option_id baseline_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_VERSION, MIG_OPT_MONGODB, MIG_OPT_DRY_RUN, MIG_OPT_QUIET, COMMON,
@@ -49,9 +49,10 @@ const mig_command mig_commands[] = {
 	 "transaction together with its schema_migrations row; stops at the first failure.\n"
 	 "With mongodb:, module by module: its SQL files, its MongoDB files (NNN_name.up.json),\n"
 	 "then its indexes.json converged as seed does.\n"
-	 "--module M --to V applies M's pending versions up to V only (V must be one of M's\n"
-	 "versions; when M is already at or past V there is nothing to apply).\n"
-	 "--phase expand stops each module before its first `-- migrate:phase contract` file;\n"
+	 "--module M --to V applies M's pending versions up to V only, SQL and MongoDB (V must\n"
+	 "be one of M's versions; when M is already at or past V there is nothing to apply).\n"
+	 "--phase expand stops each module before its first `-- migrate:phase contract` file\n"
+	 "(SQL) and before its first {\"phase\": \"contract\", ...} file (MongoDB);\n"
 	 "--dry-run --sql prints one psql script to review and run instead; --format json\n"
 	 "prints a run report at the end, whatever the outcome. A file tagged\n"
 	 "`-- migrate:env dev,test` runs only in those environments (environment: or --env);\n"
@@ -63,10 +64,12 @@ const mig_command mig_commands[] = {
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES | MIG_NEEDS_MONGO_PLAN,
 	 mig_check_up_args, mig_cmd_up},
 	{"down", "roll back the latest version(s) of one module",
-	 "--module M [--steps N] [--dry-run] [--format json]",
+	 "--module M [--steps N | --to V] [--dry-run] [--format json]",
 	 "Rolls back the highest applied version of M (or N of them) with its .down.sql,\n"
 	 "deleting its schema_migrations row in the same transaction; the newest of M's SQL\n"
-	 "and MongoDB versions (.down.json) first.",
+	 "and MongoDB versions (.down.json) first, by version (on a tie the MongoDB one).\n"
+	 "--to V rolls back every applied version of M above V, of either backend (V is one\n"
+	 "of M's versions, or 0 for all of them).",
 	 "migrate down --module catalog --steps 2", down_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES | MIG_NEEDS_MONGO_PLAN,
 	 mig_check_down_args, mig_cmd_down},

@@ -56,7 +56,7 @@ const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_MAX_FAILURES, "max-failures", 0, "F",
 	 "fleets: start no new target after F failed (default 1)"},
 	{MIG_OPT_FROM, "from", 0, "V", "only versions from V on (each module's)"},
-	{MIG_OPT_TO, "to", 0, "V", "only versions up to V (each module's; up: of --module M)"},
+	{MIG_OPT_TO, "to", 0, "V", "only versions up to V (roundtrip: each module's; up, down: of --module M)"},
 	{MIG_OPT_STOP_AFTER, "max-failures", 0, "N",
 	 "stop after N migrations failed (default: no limit; the rest are not tested)"},
 	{MIG_OPT_MONGODB, "mongodb", 0, NULL,
@@ -121,6 +121,7 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 		if (parse_count(value, &args->steps) < 0)
 			return mig_error_set(err, MIG_EUSAGE,
 					     "--steps takes a whole number from 1 up, not '%s'", value);
+		args->has_steps = true;
 		break;
 	case MIG_OPT_DRY_RUN:
 		args->dry_run = true;

@@ -2,6 +2,7 @@
  * (see mongo_versions.h). */
 #include "core/mongo_versions.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,8 +58,9 @@ int mig_mongo_versions_open(mig_mongo_versions *v, const mig_config *cfg, const 
 }
 
 /* Reads, hashes and parses the file of every run item; refuses a transaction file on a
- * server that has no transactions. */
-static int load_files(mig_mongo_versions *v, mig_error *err)
+ * server that has no transactions. With MIG_PHASE_EXPAND (an up run), a module's first
+ * contract file and every later one of that module leave the run unread. */
+static int load_files(mig_mongo_versions *v, mig_phase phase, mig_error *err)
 {
 	const mig_doc_driver *drv = v->drv;
 	size_t n = v->run.nitems;
@@ -69,23 +71,38 @@ static int load_files(mig_mongo_versions *v, mig_error *err)
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
 	int rc = mig_engine_preflight(&v->run, err);
 	const char *needs_txn = NULL;
+	const mig_module_plan *stopped = NULL; /* the module whose contract phase began */
+	size_t kept = 0;
 	for (size_t i = 0; rc == MIG_OK && i < n; i++) {
-		const mig_migration *m = v->run.items[i].migration;
+		const mig_run_item *it = &v->run.items[i];
+		if (it->module == stopped)
+			continue;
+		const mig_migration *m = it->migration;
 		const char *path = v->run.up ? m->up_path : m->down_path;
 		char *text = NULL;
 		size_t len = 0;
 		rc = mig_read_file(&text, &len, path, MIG_SQL_MAX_BYTES, "migration file", err);
-		if (rc == MIG_OK && v->run.up && mig_sha256_hex(v->checksums[i], text, len) < 0)
+		if (rc == MIG_OK && v->run.up && mig_sha256_hex(v->checksums[kept], text, len) < 0)
 			rc = mig_error_set(err, MIG_EFAIL, "cannot compute the checksum of '%s'", path);
 		free(text);
 		if (rc == MIG_OK)
-			rc = drv->file_load(&v->files[i], path, err);
+			rc = drv->file_load(&v->files[kept], path, err);
+		if (rc == MIG_OK && v->run.up && phase == MIG_PHASE_EXPAND &&
+		    drv->file_contract(v->files[kept])) {
+			drv->file_free(v->files[kept]);
+			v->files[kept] = NULL;
+			stopped = it->module;
+			continue;
+		}
 		if (rc == MIG_OK) {
-			v->commands += drv->file_commands(v->files[i]);
-			if (!needs_txn && drv->file_transaction(v->files[i]))
+			v->commands += drv->file_commands(v->files[kept]);
+			if (!needs_txn && drv->file_transaction(v->files[kept]))
 				needs_txn = path;
+			v->run.items[kept++] = *it;
 		}
 	}
+	if (rc == MIG_OK)
+		v->run.nitems = kept; /* else close frees every file parsed, among n */
 	if (rc == MIG_OK && needs_txn) {
 		bool ok = false;
 		rc = drv->transactions_supported(v->conn, &ok, err);
@@ -100,18 +117,150 @@ static int load_files(mig_mongo_versions *v, mig_error *err)
 }
 
 int mig_mongo_versions_prepare_up(mig_mongo_versions *v, const char *only_module,
-				  bool allow_out_of_order, mig_error *err)
+				  bool allow_out_of_order, const mig_up_limit *limit,
+				  mig_error *err)
 {
 	int rc = mig_engine_plan_up(&v->run, v->plan, &v->ledger, only_module, allow_out_of_order,
 				    err);
-	return rc < 0 ? rc : load_files(v, err);
+	if (rc < 0)
+		return rc;
+	if (limit && limit->has_to)
+		mig_engine_stop_at(&v->run, limit->to);
+	return load_files(v, limit ? limit->phase : MIG_PHASE_ALL, err);
 }
 
 int mig_mongo_versions_prepare_down(mig_mongo_versions *v, const char *module,
 				    unsigned long steps, mig_error *err)
 {
 	int rc = mig_engine_plan_down(&v->run, v->plan, &v->ledger, module, steps, err);
-	return rc < 0 ? rc : load_files(v, err);
+	return rc < 0 ? rc : load_files(v, MIG_PHASE_ALL, err);
+}
+
+/* Whether module has version `version` in plan. */
+static bool plan_has(const mig_plan *plan, const char *module, long long version)
+{
+	const mig_module_plan *mod = plan ? mig_plan_module(plan, module) : NULL;
+	for (size_t j = 0; mod && j < mod->nmigrations; j++)
+		if (mod->migrations[j].version == version)
+			return true;
+	return false;
+}
+
+int mig_mongo_versions_check_to(const mig_plan *sql, const mig_mongo_versions *v,
+				const char *module, long long to, bool zero_ok, mig_error *err)
+{
+	if (!mig_plan_module(sql, module))
+		return mig_error_set(err, MIG_EUSAGE, "module '%s' is not enabled in the config",
+				     module);
+	if ((zero_ok && to == 0) || plan_has(sql, module, to) || plan_has(v->plan, module, to))
+		return MIG_OK;
+	const mig_module_plan *mod = v->plan ? mig_plan_module(v->plan, module) : NULL;
+	if (!mod || !mod->nmigrations)
+		return mig_engine_check_to(sql, module, to, err); /* its message, SQL only */
+	const mig_module_plan *smod = mig_plan_module(sql, module);
+	return mig_error_set(err, MIG_EUSAGE,
+			     "--to %lld: module '%s' has no version %lld, neither in %s nor in %s%s",
+			     to, module, to, smod->dir, mod->dir,
+			     zero_ok ? " (--to 0 rolls back every version)" : "");
+}
+
+/* The applied versions of module in ledger above `above`, highest first, at most max
+ * (caller frees). */
+static size_t applied_desc(long long **out, const mig_ledger *ledger, const char *module,
+			   unsigned long max, long long above)
+{
+	*out = calloc(max ? max : 1, sizeof **out);
+	size_t n = 0;
+	for (size_t i = ledger->nrows; *out && i-- > 0 && n < max;)
+		if (!strcmp(ledger->rows[i].module, module) && ledger->rows[i].version > above)
+			(*out)[n++] = ledger->rows[i].version;
+	return n;
+}
+
+static unsigned long count_above(const mig_ledger *ledger, const char *module, long long above)
+{
+	unsigned long n = 0;
+	for (size_t i = 0; i < ledger->nrows; i++)
+		n += !strcmp(ledger->rows[i].module, module) && ledger->rows[i].version > above;
+	return n;
+}
+
+int mig_down_split(unsigned long *pg, unsigned long *mongo, const mig_ledger *pl,
+		   const mig_ledger *ml, const char *module, const mig_down_limit *limit,
+		   mig_error *err)
+{
+	*pg = *mongo = 0;
+	if (limit->has_to) {
+		*pg = count_above(pl, module, limit->to);
+		*mongo = ml ? count_above(ml, module, limit->to) : 0;
+		return MIG_OK;
+	}
+	if (!ml) {
+		*pg = limit->steps;
+		return MIG_OK;
+	}
+	unsigned long steps = limit->steps;
+	long long *p = NULL, *m = NULL;
+	size_t np = applied_desc(&p, pl, module, steps, LLONG_MIN);
+	size_t nm = applied_desc(&m, ml, module, steps, LLONG_MIN);
+	if (!p || !m) {
+		free(p);
+		free(m);
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	}
+	/* the newest first by version; on a tie MongoDB's, as up ran it after the SQL one */
+	while (*pg + *mongo < steps && (*pg < np || *mongo < nm)) {
+		if (*mongo < nm && (*pg >= np || m[*mongo] >= p[*pg]))
+			(*mongo)++;
+		else
+			(*pg)++;
+	}
+	free(p);
+	free(m);
+	return MIG_OK;
+}
+
+int mig_down_apply(mig_session *s, const mig_run *run, mig_mongo_versions *mv,
+		   const mig_observer *obs, const mig_observer *mobs, FILE *counts_out,
+		   mig_error *err)
+{
+	size_t i = 0, j = 0;
+	int rc = MIG_OK;
+	const mig_run *mrun = &mv->run;
+	if (!mrun->nitems)
+		return mig_engine_apply(s, run, obs, err);
+	while (rc == MIG_OK && (i < run->nitems || j < mrun->nitems)) {
+		bool mongo_next = j < mrun->nitems &&
+				  (i >= run->nitems || mrun->items[j].migration->version >=
+							       run->items[i].migration->version);
+		size_t k = 0;
+		if (mongo_next) {
+			while (j + k < mrun->nitems &&
+			       (i >= run->nitems || mrun->items[j + k].migration->version >=
+							    run->items[i].migration->version))
+				k++;
+			mig_slice_observer so;
+			mig_observer o = mig_observer_for_slice(&so, mobs, mrun, j);
+			mig_mongo_versions sv = *mv; /* the same connection, over the slice */
+			sv.run = (mig_run){.up = false, .items = mrun->items + j, .nitems = k};
+			sv.files = mv->files + j;
+			sv.results = mv->results + j;
+			rc = mig_mongo_versions_apply(&sv, &o, counts_out, err);
+			j += k;
+		} else {
+			while (i + k < run->nitems &&
+			       (j >= mrun->nitems || run->items[i + k].migration->version >
+							     mrun->items[j].migration->version))
+				k++;
+			mig_slice_observer so;
+			mig_observer o = mig_observer_for_slice(&so, obs, run, i);
+			mig_run slice = {.up = false, .items = run->items + i, .nitems = k,
+					 .vars = run->vars};
+			rc = mig_engine_apply(s, &slice, &o, err);
+			i += k;
+		}
+	}
+	return rc;
 }
 
 static void print_counts(FILE *out, const mig_run *run, size_t i, const mig_doc_result *res)

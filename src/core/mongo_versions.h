@@ -10,7 +10,9 @@
 
 #include "core/config.h"
 #include "core/engine.h"
+#include "core/phase.h"
 #include "core/plan.h"
+#include "core/session.h"
 #include "driver/doc_driver.h"
 #include "driver/registry.h"
 #include "util/checksum.h"
@@ -49,15 +51,52 @@ bool mig_mongo_versions_active(const mig_mongo_versions *v);
 int mig_mongo_versions_open(mig_mongo_versions *v, const mig_config *cfg, const char *database,
 			    const mig_doc_backend *backend, bool lock, mig_error *err);
 
-/* Plans the pending versions (as mig_engine_plan_up), then reads and checks every file
- * of the run; a transaction file on a server without transactions is refused naming it.
- * Nothing has run when this fails. */
+/* What `up` limits a run to: --to V (versions up to V), --phase expand (each module
+ * stops before its first contract file). */
+typedef struct mig_up_limit {
+	bool has_to;
+	long long to;
+	mig_phase phase;
+} mig_up_limit;
+
+/* Plans the pending versions (as mig_engine_plan_up) within limit (NULL: none), then
+ * reads and checks every file of the run; a transaction file on a server without
+ * transactions is refused naming it. With --phase expand a module's first pending file
+ * holding "phase": "contract" and every later one of it are left out, unread but for
+ * that first one. Nothing has run when this fails. */
 int mig_mongo_versions_prepare_up(mig_mongo_versions *v, const char *only_module,
-				  bool allow_out_of_order, mig_error *err);
+				  bool allow_out_of_order, const mig_up_limit *limit,
+				  mig_error *err);
+
+/* --to V of up (zero_ok false) or down (zero_ok: 0 means every version): V must be a
+ * version of module in sql or in v's plan (the MongoDB files), else MIG_EUSAGE. */
+int mig_mongo_versions_check_to(const mig_plan *sql, const mig_mongo_versions *v,
+				const char *module, long long to, bool zero_ok, mig_error *err);
 
 /* Plans the `steps` newest applied versions of module (as mig_engine_plan_down). */
 int mig_mongo_versions_prepare_down(mig_mongo_versions *v, const char *module,
 				    unsigned long steps, mig_error *err);
+
+/* What `down` rolls back: the `steps` newest versions, or (has_to) every one above `to`. */
+typedef struct mig_down_limit {
+	unsigned long steps;
+	bool has_to;
+	long long to;
+} mig_down_limit;
+
+/* How many of module's applied versions each backend rolls back: the newest first across
+ * both ledgers by version, MongoDB's first on a tie (up runs a module's SQL versions
+ * before its MongoDB ones); mongo_ledger NULL: PostgreSQL only. */
+int mig_down_split(unsigned long *pg, unsigned long *mongo, const mig_ledger *pg_ledger,
+		   const mig_ledger *mongo_ledger, const char *module,
+		   const mig_down_limit *limit, mig_error *err);
+
+/* Runs a down run of both backends newest first, in stretches of one backend (run on s,
+ * mv's planned run on its connection), telling obs and mobs; MongoDB's command counts to
+ * counts_out when non-NULL. */
+int mig_down_apply(mig_session *s, const mig_run *run, mig_mongo_versions *mv,
+		   const mig_observer *obs, const mig_observer *mobs, FILE *counts_out,
+		   mig_error *err);
 
 /* Runs the planned files in order, telling obs (step_begin / step_end, as for SQL) and
  * printing each file's command counts to counts_out when non-NULL. */

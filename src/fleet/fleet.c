@@ -69,29 +69,22 @@ static void collect_step(void *ctx, const mig_run *run, size_t i, long long ms,
 		run->items[i].migration->name, ms};
 }
 
-static int run_change(mig_session *s, const mig_config *cfg, const mig_plan *plan,
-		      const mig_fleet_options *o, mig_fleet_result *r, mig_error *err)
+/* up on one target's database (its MongoDB files run after, in versions_run) */
+static int run_up(mig_session *s, const mig_config *cfg, const mig_plan *plan,
+		  const mig_fleet_options *o, mig_fleet_result *r, mig_error *err)
 {
 	mig_run run = {0};
-	int rc;
-	if (o->op == MIG_FLEET_UP) {
-		/* --module names a module of some scope; on the others there is nothing to do */
-		if (o->module && !mig_plan_module(plan, o->module))
-			return MIG_OK;
-		rc = mig_engine_plan_up(&run, plan, &s->ledger, o->module, o->allow_out_of_order,
-					err);
-		if (rc == MIG_OK && o->has_to)
-			mig_engine_stop_at(&run, o->to);
-	} else {
-		if (!mig_plan_module(plan, o->module))
-			return MIG_OK;
-		rc = mig_engine_refuse_required(cfg, &s->ledger, o->module, err);
-		if (rc == MIG_OK)
-			rc = mig_engine_plan_down(&run, plan, &s->ledger, o->module, o->steps, err);
-	}
+	/* --module names a module of some scope; on the others there is nothing to do */
+	if (o->module && !mig_plan_module(plan, o->module))
+		return MIG_OK;
+	int rc = mig_engine_plan_up(&run, plan, &s->ledger, o->module, o->allow_out_of_order, err);
+	if (rc == MIG_OK && o->has_to)
+		mig_engine_stop_at(&run, o->to);
+	if (rc == MIG_OK)
+		rc = mig_phase_filter(&run, o->phase, err);
 	if (rc == MIG_OK)
 		rc = mig_env_mark(&run, cfg, err);
-	if (rc == MIG_OK && o->op == MIG_FLEET_UP) {
+	if (rc == MIG_OK) {
 		mig_repeatable_ledger reps = {0};
 		if ((rc = mig_repeatables_read(&reps, s, plan, err)) == MIG_OK)
 			rc = mig_repeatable_plan(&run, plan, &reps, o->module, err);
@@ -101,6 +94,41 @@ static int run_change(mig_session *s, const mig_config *cfg, const mig_plan *pla
 		collector c = {r, false};
 		mig_observer obs = {.ctx = &c, .step_end = collect_step};
 		rc = mig_engine_apply(s, &run, &obs, err);
+		if (rc == MIG_OK && c.oom)
+			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+	}
+	mig_run_clear(&run);
+	return rc;
+}
+
+/* down --module M on one target: the newest of M's versions first across its database's
+ * ledger and its mongodb_database's (mv, open and locked when the target has versioned
+ * MongoDB files), as `down` does on one database. */
+static int run_down(mig_session *s, const mig_config *cfg, const mig_plan *plan,
+		    mig_mongo_versions *mv, const mig_fleet_options *o, mig_fleet_result *r,
+		    mig_error *err)
+{
+	bool sql = mig_plan_module(plan, o->module) != NULL;
+	bool mongo = mv->conn && mig_plan_module(mv->plan, o->module);
+	if (!sql && !mongo)
+		return MIG_OK; /* a module of another scope: nothing to do here */
+	mig_run run = {0};
+	unsigned long pg_steps = 0, mongo_steps = 0;
+	mig_down_limit limit = {o->steps, o->has_to, o->to};
+	int rc = mig_engine_refuse_required(cfg, &s->ledger, o->module, err);
+	if (rc == MIG_OK)
+		rc = mig_down_split(&pg_steps, &mongo_steps, &s->ledger, mongo ? &mv->ledger : NULL,
+				    o->module, &limit, err);
+	if (rc == MIG_OK && sql)
+		rc = mig_engine_plan_down(&run, plan, &s->ledger, o->module, pg_steps, err);
+	if (rc == MIG_OK && mongo)
+		rc = mig_mongo_versions_prepare_down(mv, o->module, mongo_steps, err);
+	if (rc == MIG_OK)
+		rc = mig_env_mark(&run, cfg, err);
+	if (rc == MIG_OK && run.nitems + mv->run.nitems) {
+		collector c = {r, false};
+		mig_observer obs = {.ctx = &c, .step_end = collect_step};
+		rc = mig_down_apply(s, &run, mv, &obs, &obs, NULL, err);
 		if (rc == MIG_OK && c.oom)
 			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 	}
@@ -176,7 +204,8 @@ static int run_mongo(const fleet *f, const char *database, mig_fleet_result *r, 
 }
 
 /* The versioned MongoDB files on a target's mongodb_database: up plans and checks them
- * before its SQL runs (the lease taken), status and verify read the ledger. */
+ * before its SQL runs (the lease taken; --to and --phase as for SQL), down takes the lease
+ * and reads the ledger (run_down plans), status and verify read the ledger. */
 static int versions_open(const fleet *f, const mig_target *target, mig_mongo_versions *mv,
 			 mig_error *err)
 {
@@ -185,14 +214,16 @@ static int versions_open(const fleet *f, const mig_target *target, mig_mongo_ver
 	    !mig_mongo_versions_active(mv))
 		return MIG_OK;
 	mig_fleet_op op = f->opts->op;
-	if (op != MIG_FLEET_UP && op != MIG_FLEET_STATUS && op != MIG_FLEET_VERIFY)
+	if (op != MIG_FLEET_UP && op != MIG_FLEET_DOWN && op != MIG_FLEET_STATUS &&
+	    op != MIG_FLEET_VERIFY)
 		return MIG_OK;
 	int rc = mig_mongo_versions_open(mv, f->cfg, target->mongodb_database,
 					 f->mongo_plan ? f->mongo_plan->backend : NULL,
-					 op == MIG_FLEET_UP, err);
+					 op == MIG_FLEET_UP || op == MIG_FLEET_DOWN, err);
+	mig_up_limit limit = {f->opts->has_to, f->opts->to, f->opts->phase};
 	if (rc == MIG_OK && op == MIG_FLEET_UP)
 		rc = mig_mongo_versions_prepare_up(mv, f->opts->module, f->opts->allow_out_of_order,
-						   err);
+						   &limit, err);
 	return rc;
 }
 
@@ -249,8 +280,10 @@ static void run_one(const fleet *f, const mig_plan *plan, const mig_target *targ
 	if (rc == MIG_OK) {
 		switch (op) {
 		case MIG_FLEET_UP:
+			rc = run_up(&s, f->cfg, plan, f->opts, r, &err);
+			break;
 		case MIG_FLEET_DOWN:
-			rc = run_change(&s, f->cfg, plan, f->opts, r, &err);
+			rc = run_down(&s, f->cfg, plan, &mv, f->opts, r, &err);
 			break;
 		case MIG_FLEET_STATUS:
 			rc = run_status_of(plan, &s.ledger, r, &err);

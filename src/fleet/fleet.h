@@ -13,6 +13,7 @@
 #include "driver/registry.h"
 #include "core/engine.h"
 #include "core/mongo_plan.h"
+#include "core/phase.h"
 #include "core/plan.h"
 #include "core/session.h"
 #include "schema/snapshot.h"
@@ -97,9 +98,11 @@ typedef struct mig_fleet_options {
 	unsigned long max_failures; /* stop starting new targets after this many failed */
 	const char *module;         /* --module (up: only it; down: required) */
 	unsigned long steps;        /* down */
-	bool has_to;                /* up --module M --to V: M's versions up to `to` only */
+	bool has_to;                /* up --module M --to V: M's versions up to `to` only;
+				     * down --to V: every version of M above `to` */
 	long long to;
 	bool allow_out_of_order;
+	mig_phase phase;            /* up --phase (SQL and MongoDB files) */
 	bool dry_run;               /* seed */
 	/* drift: checks one target (NULL: the control database) on its open session s,
 	 * whose config is sql, with plan's modules, filling r (problems, behind, drift).

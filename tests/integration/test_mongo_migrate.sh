@@ -111,6 +111,130 @@ test_down_takes_the_newest_of_either_backend() {
 	assert_contains "$OUT" "would roll back core/001_t1"
 }
 
+# A module whose versions alternate between the backends: SQL 1 and 3, MongoDB 2 and 4,
+# each with its down file.
+alternating_tree() {
+	printf 'CREATE TABLE t1 (id int);\n' >migrations/postgres/core/001_t1.up.sql
+	printf 'DROP TABLE t1;\n' >migrations/postgres/core/001_t1.down.sql
+	printf 'CREATE TABLE t3 (id int);\n' >migrations/postgres/core/003_t3.up.sql
+	printf 'DROP TABLE t3;\n' >migrations/postgres/core/003_t3.down.sql
+	local v
+	for v in 2 4; do
+		mfile "core/00${v}_m$v.up.json" "[{\"insert\": \"m\", \"documents\": [{\"_id\": $v}]}]"
+		mfile "core/00${v}_m$v.down.json" "[{\"delete\": \"m\", \"deletes\": [{\"q\": {\"_id\": $v}, \"limit\": 1}]}]"
+	done
+}
+
+# up --module M --to V counts the MongoDB versions too: V may be a MongoDB version, and
+# no MongoDB version above V runs (the dry run shows the same); a V neither backend has
+# is refused naming both directories, before anything runs
+test_up_to_covers_mongodb_versions() {
+	setup
+	alternating_tree
+	expect_status 0 up --module core --to 2 --dry-run
+	assert_contains "$OUT" "would apply core/001_t1"
+	assert_contains "$OUT" "would apply mongodb core/002_m2"
+	assert_not_contains "$OUT" "core/003_t3"
+	assert_not_contains "$OUT" "core/004_m4"
+	expect_status 0 up --module core --to 2
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 " "SQL ledger at --to 2"
+	assert_eq "$(ledger_docs | tr '\n' ' ')" "core/2 clean " "MongoDB ledger at --to 2"
+	expect_status 0 up --module core --to 3
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 core/3 " "SQL ledger at --to 3"
+	assert_eq "$(ledger_docs | tr '\n' ' ')" "core/2 clean " "MongoDB ledger at --to 3"
+	find_docs m | check_json 'assert r == [{"_id": 2}], r'
+	expect_status 2 up --module core --to 5
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "--to 5: module 'core' has no version 5, neither in"
+	assert_contains "$ERR" "migrations/mongodb/core"
+	expect_status 0 up --module core --to 4
+	assert_eq "$(ledger_docs | tr '\n' ' ')" "core/2 clean core/4 clean " "MongoDB ledger at --to 4"
+}
+
+# down --module M --to V rolls back every applied version of M above V across both
+# backends, newest first; --to 0 rolls back all of them; --to with --steps, or a V that
+# neither backend has, is refused before anything changes
+test_down_to_covers_both_backends() {
+	setup
+	alternating_tree
+	expect_status 0 up
+	expect_status 2 down --module core --to 1 --steps 2
+	assert_contains "$ERR" "--steps N or --to V, not both"
+	expect_status 2 down --module core --to 7
+	assert_contains "$ERR" "module 'core' has no version 7"
+	assert_eq "$(ledger_docs | tr '\n' ' ')" "core/2 clean core/4 clean " "refusals changed MongoDB"
+	expect_status 0 down --module core --to 1
+	assert_eq "$(grep -o 'rolled back [a-z ]*/[0-9]*_[a-z0-9]*' "$OUT" | tr '\n' ' ')" \
+		"rolled back mongodb core/004_m4 rolled back core/003_t3 rolled back mongodb core/002_m2 " "order"
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 " "SQL ledger after --to 1"
+	assert_eq "$(ledger_docs | wc -l)" "0" "MongoDB ledger after --to 1"
+	find_docs m | check_json 'assert r == [], r'
+	expect_status 0 down --module core --to 1
+	assert_contains "$OUT" "nothing to roll back: module 'core' has no applied version above 1"
+	expect_status 0 down --module core --to 0
+	assert_contains "$OUT" "rolled back core/001_t1"
+	assert_eq "$(ledger)" "" "SQL ledger after --to 0"
+}
+
+# down --steps N over a history mixing both backends takes the N newest by version (a
+# tie: the MongoDB one first, as up ran it after the SQL one); a .down.sql between MongoDB
+# files still renders its placeholders; --format json prints only the report
+test_down_steps_over_a_mixed_history() {
+	setup 'placeholders:' '  T3: t3' 'modules:'
+	alternating_tree
+	printf -- '-- migrate:envsub on\nDROP TABLE ${T3};\n' >migrations/postgres/core/003_t3.down.sql
+	mfile core/005_m5.up.json '[{"insert": "m", "documents": [{"_id": 5}]}]'
+	mfile core/005_m5.down.json '[{"delete": "m", "deletes": [{"q": {"_id": 5}, "limit": 1}]}]'
+	printf 'CREATE TABLE t5 (id int);\n' >migrations/postgres/core/005_t5.up.sql
+	printf 'DROP TABLE t5;\n' >migrations/postgres/core/005_t5.down.sql
+	expect_status 0 up
+	# newest first: m5 (a tie with t5: MongoDB first), t5
+	expect_status 0 down --module core --steps 2
+	assert_eq "$(grep -o 'rolled back [a-z ]*/[0-9]*_[a-z0-9]*' "$OUT" | tr '\n' ' ')" \
+		"rolled back mongodb core/005_m5 rolled back core/005_t5 " "order"
+	# then m4 and t3, whose DROP TABLE ${T3} renders from placeholders:; stdout is the report
+	expect_status 0 down --module core --steps 2 --format json
+	check_json '
+got = sorted((x.get("backend", "postgres"), x["version"], x["state"]) for x in r["migrations"])
+assert got == [("mongodb", 4, "rolled_back"), ("postgres", 3, "rolled_back")], got
+assert r["ok"] is True and r["direction"] == "down", r' <"$OUT"
+	has_table t3 && fail "t3 still there"
+	has_table t1 || fail "t1 rolled back"
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 " "SQL ledger"
+	assert_eq "$(ledger_docs | tr '\n' ' ')" "core/2 clean " "MongoDB ledger"
+	expect_status 0 down --module core --steps 5
+	assert_eq "$(grep -o 'rolled back [a-z ]*/[0-9]*_[a-z0-9]*' "$OUT" | tr '\n' ' ')" \
+		"rolled back mongodb core/002_m2 rolled back core/001_t1 " "order"
+}
+
+# up --phase expand stops each module before its first MongoDB file holding
+# "phase": "contract" (as before its first SQL file with `-- migrate:phase contract`);
+# the files after it wait too; up --phase contract runs the rest
+test_phase_applies_to_mongodb_files() {
+	setup
+	printf 'CREATE TABLE e1 (id int);\n' >migrations/postgres/core/001_e1.up.sql
+	printf -- '-- migrate:phase contract\nDROP TABLE e1;\n' >migrations/postgres/core/003_c3.up.sql
+	mfile core/002_m2.up.json '{"phase": "expand", "commands": [{"insert": "m", "documents": [{"_id": 2}]}]}'
+	mfile core/004_m4.up.json '{"phase": "contract", "commands": [{"update": "m", "updates": [{"q": {}, "u": {"$unset": {"old": ""}}, "multi": true}]}]}'
+	mfile core/005_m5.up.json '[{"insert": "m", "documents": [{"_id": 5}]}]'
+	expect_status 0 up --phase expand --dry-run
+	assert_contains "$OUT" "would apply mongodb core/002_m2"
+	assert_not_contains "$OUT" "004_m4"
+	assert_not_contains "$OUT" "005_m5"
+	expect_status 0 up --phase expand
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 " "SQL ledger after expand"
+	assert_eq "$(ledger_docs | tr '\n' ' ')" "core/2 clean " "MongoDB ledger after expand"
+	expect_status 0 up --phase expand
+	assert_contains "$OUT" "nothing to apply"
+	expect_status 0 up --phase contract
+	assert_eq "$(ledger | tr '\n' ' ')" "core/1 core/3 " "SQL ledger after contract"
+	assert_eq "$(ledger_docs | tr '\n' ' ')" "core/2 clean core/4 clean core/5 clean " "MongoDB ledger after contract"
+	mfile core/006_m6.up.json '{"phase": "later", "commands": [{"insert": "m", "documents": [{}]}]}'
+	expect_status 2 up
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "'phase' must be \"expand\" or \"contract\" (migrations/mongodb/core/006_m6.up.json:1)"
+}
+
 # --dry-run lists the pending MongoDB files and sends no write; --module limits the run;
 # a pending version below an applied one is refused unless --allow-out-of-order
 test_dry_run_module_and_out_of_order() {
@@ -629,6 +753,95 @@ YAML
 	expect_status 0 verify
 	printf '\n' >>migrations/mongodb/core/001_fm.up.json
 	expect_status 3 verify
+}
+
+# fleet_targets: two targets a and b (kind database), each with its PostgreSQL database
+# ${DB}_a / ${DB}_b and its mongodb_database ${MDB}_a / ${MDB}_b
+fleet_targets() {
+	local t
+	for t in a b; do
+		pg_admin -d postgres -c "CREATE DATABASE ${DB}_$t OWNER app" >/dev/null
+	done
+	cat >>config.yaml <<YAML
+targets:
+  kind: database
+  list:
+    - { name: a, dsn: "postgres://app:$PG_PASSWORD@127.0.0.1:$MIGRATE_PG_PORT/${DB}_a", mongodb_database: ${MDB}_a }
+    - { name: b, dsn: "postgres://app:$PG_PASSWORD@127.0.0.1:$MIGRATE_PG_PORT/${DB}_b", mongodb_database: ${MDB}_b }
+YAML
+}
+
+# on_target T CMD...: runs CMD (ledger, ledger_docs, find_docs...) against target T's
+# databases
+on_target() {
+	local t=$1
+	shift
+	DB="${DB}_$t" MDB="${MDB}_$t" "$@"
+}
+
+# both_ledgers T: target T's SQL and MongoDB ledgers on one line, "sql: ... mongo: ..."
+both_ledgers() {
+	echo "sql: $(on_target "$1" ledger | tr '\n' ' ')mongo: $(on_target "$1" ledger_docs | tr '\n' ' ')"
+}
+
+# A fleet's down rolls back each target's MongoDB versions in its mongodb_database, not
+# only its SQL ones: the newest of either backend first, as on one database (--steps and
+# --to alike)
+test_fleet_down_rolls_back_mongodb_versions() {
+	setup
+	alternating_tree
+	fleet_targets
+	expect_status 0 up --parallel 2
+	local t
+	for t in a b; do
+		assert_eq "$(both_ledgers $t)" "sql: core/1 core/3 mongo: core/2 clean core/4 clean " "target $t after up"
+	done
+	expect_status 0 down --module core
+	assert_contains "$OUT" "a: rolled back 1 (core/4)"
+	assert_contains "$OUT" "b: rolled back 1 (core/4)"
+	for t in a b; do
+		assert_eq "$(both_ledgers $t)" "sql: core/1 core/3 mongo: core/2 clean " "target $t after down"
+		on_target $t find_docs m | check_json 'assert r == [{"_id": 2}], r'
+	done
+	expect_status 0 down --module core --steps 2 --parallel 2
+	for t in a b; do
+		assert_eq "$(both_ledgers $t)" "sql: core/1 mongo: " "target $t after down --steps 2"
+		on_target $t find_docs m | check_json 'assert r == [], r'
+	done
+	expect_status 0 up
+	expect_status 0 down --module core --to 1
+	assert_contains "$OUT" "a: rolled back 3 (core/4, core/3, core/2)"
+	expect_status 2 down --module core --to 9
+	assert_contains "$ERR" "module 'core' has no version 9"
+	expect_status 0 down --module core --to 0 --target b
+	assert_eq "$(both_ledgers a)" "sql: core/1 mongo: " "target a after down --to 0 on b"
+	assert_eq "$(both_ledgers b)" "sql: mongo: " "target b after down --to 0"
+}
+
+# A fleet's up passes --phase on (to the SQL and the MongoDB files of every target) and
+# --to V limits the MongoDB versions too
+test_fleet_up_passes_phase_and_to() {
+	setup
+	printf 'CREATE TABLE e1 (id int);\n' >migrations/postgres/core/001_e1.up.sql
+	printf -- '-- migrate:phase contract\nDROP TABLE e1;\n' >migrations/postgres/core/003_c3.up.sql
+	mfile core/002_m2.up.json '[{"insert": "m", "documents": [{"_id": 2}]}]'
+	mfile core/004_m4.up.json '{"phase": "contract", "commands": [{"delete": "m", "deletes": [{"q": {}, "limit": 0}]}]}'
+	mfile core/005_m5.up.json '[{"insert": "m", "documents": [{"_id": 5}]}]'
+	fleet_targets
+	expect_status 0 up --phase expand --parallel 2
+	local t
+	for t in a b; do
+		assert_eq "$(both_ledgers $t)" "sql: core/1 mongo: core/2 clean " "target $t after --phase expand"
+	done
+	expect_status 0 up --module core --to 3
+	for t in a b; do
+		assert_eq "$(both_ledgers $t)" "sql: core/1 core/3 mongo: core/2 clean " "target $t after --to 3"
+	done
+	expect_status 0 up --phase contract
+	for t in a b; do
+		assert_eq "$(both_ledgers $t)" "sql: core/1 core/3 mongo: core/2 clean core/4 clean core/5 clean " "target $t after --phase contract"
+		on_target $t find_docs m | check_json 'assert r == [{"_id": 5}], r'
+	done
 }
 
 run_tests
