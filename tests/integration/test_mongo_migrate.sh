@@ -163,6 +163,12 @@ test_down_to_covers_both_backends() {
 	expect_status 2 down --module core --to 7
 	assert_contains "$ERR" "module 'core' has no version 7"
 	assert_eq "$(ledger_docs | tr '\n' ' ')" "core/2 clean core/4 clean " "refusals changed MongoDB"
+	expect_status 0 down --module core --to 1 --dry-run
+	assert_contains "$OUT" "would roll back mongodb core/004_m4"
+	assert_contains "$OUT" "would roll back core/003_t3"
+	assert_contains "$OUT" "would roll back mongodb core/002_m2"
+	assert_not_contains "$OUT" "core/001_t1"
+	assert_eq "$(ledger_docs | tr '\n' ' ')" "core/2 clean core/4 clean " "the dry run changed MongoDB"
 	expect_status 0 down --module core --to 1
 	assert_eq "$(grep -o 'rolled back [a-z ]*/[0-9]*_[a-z0-9]*' "$OUT" | tr '\n' ' ')" \
 		"rolled back mongodb core/004_m4 rolled back core/003_t3 rolled back mongodb core/002_m2 " "order"
