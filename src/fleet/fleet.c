@@ -69,9 +69,60 @@ static void collect_step(void *ctx, const mig_run *run, size_t i, long long ms,
 		run->items[i].migration->name, ms};
 }
 
-/* up on one target's database (its MongoDB files run after, in versions_run) */
+/* The items of run (from at on) that belong to module: contiguous, runs being in plan
+ * order. */
+static size_t module_items(const mig_run *run, size_t at, const char *module)
+{
+	size_t n = 0;
+	while (at + n < run->nitems && !strcmp(run->items[at + n].module->name, module))
+		n++;
+	return n;
+}
+
+/* Module by module in plan order, as `up` on one database: the module's SQL versions
+ * (run, on s), then its MongoDB versions (mv's planned run, on its connection). Every
+ * SQL file is checked before the first one runs. */
+static int apply_by_module(mig_session *s, const mig_plan *plan, const mig_run *run,
+			   mig_mongo_versions *mv, const mig_observer *obs, mig_error *err)
+{
+	int rc = mig_engine_preflight(run, err);
+	size_t i = 0, j = 0;
+	for (size_t m = 0; rc == MIG_OK && m < plan->nmodules; m++) {
+		const char *module = plan->modules[m].name;
+		size_t n = module_items(run, i, module);
+		if (n) {
+			mig_slice_observer so;
+			mig_observer o = mig_observer_for_slice(&so, obs, run, i);
+			mig_run slice = {.up = true, .items = run->items + i, .nitems = n,
+					 .vars = run->vars};
+			rc = mig_engine_apply(s, &slice, &o, err);
+			i += n;
+		}
+		n = rc == MIG_OK ? module_items(&mv->run, j, module) : 0;
+		if (n) {
+			mig_slice_observer so;
+			mig_observer o = mig_observer_for_slice(&so, obs, &mv->run, j);
+			mig_mongo_versions sv = *mv; /* the same connection and lease, over the slice */
+			sv.run = (mig_run){.up = true, .items = mv->run.items + j, .nitems = n};
+			sv.files = mv->files + j;
+			sv.results = mv->results + j;
+			sv.checksums = mv->checksums + j;
+			rc = mig_mongo_versions_apply(&sv, &o, NULL, err);
+			j += n;
+		}
+	}
+	/* both runs follow the plan's module order, so every item was met above */
+	if (rc == MIG_OK && (i < run->nitems || j < mv->run.nitems))
+		rc = mig_error_set(err, MIG_EFAIL, "internal error: a migration outside the plan's "
+						   "module order was not applied");
+	return rc;
+}
+
+/* up on one target: module by module, its SQL versions on the target's database, then its
+ * MongoDB versions on its mongodb_database (mv: planned and checked by versions_open). */
 static int run_up(mig_session *s, const mig_config *cfg, const mig_plan *plan,
-		  const mig_fleet_options *o, mig_fleet_result *r, mig_error *err)
+		  mig_mongo_versions *mv, const mig_fleet_options *o, mig_fleet_result *r,
+		  mig_error *err)
 {
 	mig_run run = {0};
 	/* --module names a module of some scope; on the others there is nothing to do */
@@ -90,10 +141,10 @@ static int run_up(mig_session *s, const mig_config *cfg, const mig_plan *plan,
 			rc = mig_repeatable_plan(&run, plan, &reps, o->module, err);
 		mig_repeatable_ledger_clear(&reps);
 	}
-	if (rc == MIG_OK && run.nitems) {
+	if (rc == MIG_OK && run.nitems + mv->run.nitems) {
 		collector c = {r, false};
 		mig_observer obs = {.ctx = &c, .step_end = collect_step};
-		rc = mig_engine_apply(s, &run, &obs, err);
+		rc = apply_by_module(s, plan, &run, mv, &obs, err);
 		if (rc == MIG_OK && c.oom)
 			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 	}
@@ -227,19 +278,14 @@ static int versions_open(const fleet *f, const mig_target *target, mig_mongo_ver
 	return rc;
 }
 
+/* status and verify of the versioned MongoDB files (up and down run them with the SQL) */
 static int versions_run(mig_mongo_versions *mv, mig_fleet_op op, mig_fleet_result *r,
 			mig_error *err)
 {
 	if (!mv->conn)
 		return MIG_OK;
 	int rc = MIG_OK;
-	if (op == MIG_FLEET_UP && mv->run.nitems) {
-		collector c = {r, false};
-		mig_observer obs = {.ctx = &c, .step_end = collect_step};
-		rc = mig_mongo_versions_apply(mv, &obs, NULL, err);
-		if (rc == MIG_OK && c.oom)
-			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
-	} else if (op == MIG_FLEET_STATUS) {
+	if (op == MIG_FLEET_STATUS) {
 		rc = run_status_of(mv->plan, &mv->ledger, r, err);
 	} else if (op == MIG_FLEET_VERIFY) {
 		mig_problem *problems = NULL;
@@ -280,7 +326,7 @@ static void run_one(const fleet *f, const mig_plan *plan, const mig_target *targ
 	if (rc == MIG_OK) {
 		switch (op) {
 		case MIG_FLEET_UP:
-			rc = run_up(&s, f->cfg, plan, f->opts, r, &err);
+			rc = run_up(&s, f->cfg, plan, &mv, f->opts, r, &err);
 			break;
 		case MIG_FLEET_DOWN:
 			rc = run_down(&s, f->cfg, plan, &mv, f->opts, r, &err);

@@ -824,6 +824,25 @@ test_fleet_down_rolls_back_mongodb_versions() {
 	assert_eq "$(both_ledgers b)" "sql: mongo: " "target b after down --to 0"
 }
 
+# A fleet's up goes module by module on each target, as on one database: a module's SQL
+# versions, then its MongoDB versions, then the next module's
+test_fleet_up_goes_module_by_module() {
+	setup 'modules:' '  shop: { requires: [core] }'
+	mkdir -p migrations/postgres/shop
+	printf 'CREATE TABLE c1 (id int);\n' >migrations/postgres/core/001_c1.up.sql
+	printf 'CREATE TABLE s1 (id int);\n' >migrations/postgres/shop/001_s1.up.sql
+	mfile core/002_cm.up.json '[{"insert": "cm", "documents": [{"_id": 1}]}]'
+	mfile shop/002_sm.up.json '[{"insert": "sm", "documents": [{"_id": 1}]}]'
+	fleet_targets
+	expect_status 0 up --parallel 2
+	assert_contains "$OUT" "a: applied 4 (core/1, core/2, shop/1, shop/2)"
+	assert_contains "$OUT" "b: applied 4 (core/1, core/2, shop/1, shop/2)"
+	local t
+	for t in a b; do
+		assert_eq "$(both_ledgers $t)" "sql: core/1 shop/1 mongo: core/2 clean shop/2 clean " "target $t"
+	done
+}
+
 # A fleet's up passes --phase on (to the SQL and the MongoDB files of every target) and
 # --to V limits the MongoDB versions too
 test_fleet_up_passes_phase_and_to() {
