@@ -23,6 +23,8 @@ static int mongo_versions_status(mig_context *ctx, mig_mongo_versions *mv,
 				     ctx->mongo_plan ? ctx->mongo_plan->backend : NULL, false, err);
 	if (rc == MIG_OK)
 		rc = mig_engine_status(rows, n, mv->plan, &mv->ledger, err);
+	if (rc == MIG_OK)
+		rc = mig_mongo_versions_mark_status(mv, *rows, *n, err);
 	size_t kept = 0;
 	for (size_t i = 0; rc == MIG_OK && i < *n; i++)
 		if ((*rows)[i].latest || (*rows)[i].napplied)

@@ -136,6 +136,33 @@ int mig_mongo_versions_prepare_down(mig_mongo_versions *v, const char *module,
 	return rc < 0 ? rc : load_files(v, MIG_PHASE_ALL, err);
 }
 
+int mig_mongo_versions_mark_status(const mig_mongo_versions *v, mig_module_status *rows,
+				   size_t n, mig_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		mig_module_status *st = &rows[i];
+		st->contract_pending = false;
+		const mig_module_plan *mod = st->enabled ? mig_plan_module(v->plan, st->module)
+							 : NULL;
+		if (!mod || !st->pending)
+			continue;
+		/* the next version to run decides, as for SQL */
+		for (size_t j = 0; j < mod->nmigrations; j++) {
+			const mig_migration *m = &mod->migrations[j];
+			if (mig_ledger_find(&v->ledger, mod->name, m->version))
+				continue;
+			mig_doc_file *file = NULL;
+			int rc = v->drv->file_load(&file, m->up_path, err);
+			if (rc < 0)
+				return rc;
+			st->contract_pending = v->drv->file_contract(file);
+			v->drv->file_free(file);
+			break;
+		}
+	}
+	return MIG_OK;
+}
+
 /* Whether module has version `version` in plan. */
 static bool plan_has(const mig_plan *plan, const char *module, long long version)
 {

@@ -73,6 +73,12 @@ int mig_mongo_versions_prepare_up(mig_mongo_versions *v, const char *only_module
 int mig_mongo_versions_check_to(const mig_plan *sql, const mig_mongo_versions *v,
 				const char *module, long long to, bool zero_ok, mig_error *err);
 
+/* Sets contract_pending on each status row (of v's plan and ledger) whose next pending
+ * MongoDB file says "phase": "contract", as mig_phase_mark_status does for SQL files:
+ * reads that one file of each module with pending versions. */
+int mig_mongo_versions_mark_status(const mig_mongo_versions *v, mig_module_status *rows,
+				   size_t n, mig_error *err);
+
 /* Plans the `steps` newest applied versions of module (as mig_engine_plan_down). */
 int mig_mongo_versions_prepare_down(mig_mongo_versions *v, const char *module,
 				    unsigned long steps, mig_error *err);

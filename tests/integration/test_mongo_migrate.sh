@@ -232,6 +232,11 @@ test_phase_applies_to_mongodb_files() {
 	assert_eq "$(ledger_docs | tr '\n' ' ')" "core/2 clean " "MongoDB ledger after expand"
 	expect_status 0 up --phase expand
 	assert_contains "$OUT" "nothing to apply"
+	# status: the expand phase is done on the MongoDB side too
+	expect_status 0 status --format json
+	check_json 'm = r["mongodb_versions"]["modules"]; assert [(x["module"], x["pending"], x["state"]) for x in m] == [("core", 2, "contract_pending")], r' <"$OUT"
+	expect_status 0 status
+	grep -qE '^core +2 +5 +2 +contract pending' "$OUT" || fail "status: $(cat "$OUT")"
 	expect_status 0 up --phase contract
 	assert_eq "$(ledger | tr '\n' ' ')" "core/1 core/3 " "SQL ledger after contract"
 	assert_eq "$(ledger_docs | tr '\n' ' ')" "core/2 clean core/4 clean core/5 clean " "MongoDB ledger after contract"
