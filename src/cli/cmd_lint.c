@@ -66,6 +66,30 @@ static int model_file(mig_lint_model *model, const char *path, const mig_config 
 	return rc < 0 ? mig_error_set(err, MIG_EFAIL, "out of memory reading '%s'", path) : MIG_OK;
 }
 
+/* The schema model's base from the live database's catalog (the snapshot drift reads),
+ * when the backend can read one: *read says whether it did. A database that cannot be
+ * read leaves the model to the tree's history, with a note. */
+static int model_catalog(mig_lint_model *model, const mig_session *s, const mig_config *cfg,
+			 bool authoritative, bool *read, mig_error *err)
+{
+	*read = false;
+	if (!s->drv->schema_snapshot)
+		return MIG_OK;
+	mig_snapshot snap = {0};
+	mig_error snap_err = {0};
+	if (s->drv->schema_snapshot(s->conn, &snap, &snap_err) < 0) {
+		fprintf(stderr, "migrate: note: %s: lint knows the schema from the migrations alone\n",
+			snap_err.message);
+		return MIG_OK;
+	}
+	int rc = mig_lint_model_apply_snapshot(model, &snap, cfg ? cfg->pg.schema : NULL, authoritative);
+	mig_snapshot_clear(&snap);
+	if (rc < 0)
+		return mig_error_set(err, MIG_EFAIL, "out of memory reading the database's schema");
+	*read = true;
+	return MIG_OK;
+}
+
 /* Lints one file into rep: a file that does not parse is recorded, not an error here. */
 static int lint_file(mig_lint_report *rep, const char *path, const mig_lint_context *base,
 		     const mig_config *cfg, mig_error *err)
@@ -180,6 +204,8 @@ static int run_probes(mig_lint_report *rep, probe_set *ps, const mig_session *s,
 						 .ncolumns = p->ncolumns, .ref_table = p->ref_table,
 						 .ref_columns = p->ref_columns,
 						 .nref_columns = p->nref_columns,
+						 .constraint = p->constraint, .expr = p->expr,
+						 .type = p->type, .cast_type = p->cast_type,
 						 .outcome = MIG_PROBE_NOT_CHECKED};
 			if (p->not_checked)
 				snprintf(dp[k].detail, sizeof dp[k].detail, "%s", p->not_checked);
@@ -378,6 +404,12 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 		}
 		mig_lint_model_want_probes(base.model);
 	}
+	/* connected: the database's catalog is what the pending files meet (the files named,
+	 * or the pending ones); --all judges each file as its own deploy, from the history */
+	bool catalog = false;
+	if (connected && !all &&
+	    (rc = model_catalog(base.model, &s, cfg, !a->npositional, &catalog, err)) < 0)
+		goto done;
 	if (a->npositional) {
 		mig_lint_model_set_run(base.model, true);
 		for (int i = 0; i < a->npositional && rc == MIG_OK; i++)
@@ -398,6 +430,8 @@ int mig_cmd_lint(mig_context *ctx, mig_error *err)
 				const mig_migration *m = &mod->migrations[k];
 				bool applied = !all && mig_ledger_find(&s.ledger, mod->name, m->version);
 				mig_lint_model_set_run(base.model, !all && !applied);
+				if (applied && catalog)
+					continue; /* the catalog has what it made */
 				if (applied || !selected)
 					rc = model_file(base.model, m->up_path, cfg, err);
 				else if ((rc = lint_file(&rep, m->up_path, &base, cfg, err)) == MIG_OK)
@@ -449,15 +483,21 @@ int mig_lint_guard_up(void *vet_ctx, mig_session *s, const mig_run *run, mig_err
 	mig_lint_context base = {.in_transaction = true, .lock_timeout_ms = cfg->pg.lock_timeout_ms};
 	int rc = s->drv->table_facts(s->conn, NULL, 0, &base.pg_major, err);
 	base.server_major = base.pg_major;
-	/* the schema model: the plan's other files are the history, the run's files the run */
+	/* the schema model: the database's catalog (else the plan's applied files) and the
+	 * plan's other files are the history, the run's files the run */
+	bool catalog = false;
 	if (rc == MIG_OK && !(base.model = mig_lint_model_new(ctx->plan != NULL)))
 		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+	if (rc == MIG_OK)
+		rc = model_catalog(base.model, s, cfg, ctx->plan != NULL, &catalog, err);
 	for (size_t i = 0; rc == MIG_OK && ctx->plan && i < ctx->plan->nmodules; i++) {
 		const mig_module_plan *mod = &ctx->plan->modules[i];
 		for (size_t k = 0; rc == MIG_OK && k < mod->nmigrations; k++) {
 			bool in_run = false;
 			for (size_t j = 0; j < run->nitems && !in_run; j++)
 				in_run = run->items[j].migration == &mod->migrations[k];
+			if (catalog && mig_ledger_find(&s->ledger, mod->name, mod->migrations[k].version))
+				continue; /* the catalog has what it made */
 			if (!in_run)
 				rc = model_file(base.model, mod->migrations[k].up_path, cfg, err);
 		}

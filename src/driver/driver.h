@@ -11,11 +11,12 @@
 
 #include "util/checksum.h"
 #include "driver/sql_config.h"
+#include "schema/snapshot.h"
 #include "util/error.h"
 
 /* Bumped whenever a slot is added, removed or changes meaning; the registry refuses a
  * driver built for another version. */
-#define MIG_SQL_DRIVER_VERSION 4
+#define MIG_SQL_DRIVER_VERSION 5
 
 /* One row of schema_migrations. */
 typedef struct mig_applied {
@@ -125,6 +126,9 @@ typedef enum mig_probe_kind {
 	MIG_PROBE_NOT_NULL, /* SET NOT NULL, PRIMARY KEY: rows whose columns[0] is NULL */
 	MIG_PROBE_UNIQUE,   /* UNIQUE, PRIMARY KEY, unique index: duplicate values of columns */
 	MIG_PROBE_FOREIGN,  /* FOREIGN KEY: rows whose columns match no row of ref_table */
+	MIG_PROBE_CHECK,    /* CHECK: rows for which expr is false */
+	MIG_PROBE_CAST,     /* ALTER COLUMN columns[0] TYPE type [USING columns[0]::cast_type]:
+			     * rows whose value does not convert */
 } mig_probe_kind;
 
 typedef enum mig_probe_outcome {
@@ -141,6 +145,10 @@ typedef struct mig_data_probe {
 	const char *ref_table;        /* FOREIGN: the referenced table */
 	char *const *ref_columns;     /* FOREIGN: its columns (none: its primary key) */
 	size_t nref_columns;
+	const char *constraint;       /* CHECK: the constraint's name, for messages (may be NULL) */
+	const char *expr;             /* CHECK: the condition, SQL text */
+	const char *type;             /* CAST: the new type, SQL text ("int4", "varchar(10)") */
+	const char *cast_type;        /* CAST: the type of USING's explicit cast, or NULL */
 	mig_probe_outcome outcome;    /* out */
 	char detail[512];             /* out: `3 rows of users have NULL email (id 17, 42, 99)` */
 } mig_data_probe;
@@ -212,6 +220,10 @@ typedef struct mig_sql_driver {
 	 * error is returned only when the transaction itself cannot be run. */
 	int (*data_probe)(void *conn, mig_data_probe *probes, size_t n, long long timeout_ms,
 			  mig_error *err);
+	/* MAY (NULL when the backend cannot; lint then knows the schema from the tree's
+	 * history alone): the database's schema as drift reads it (schema/snapshot.h), in one
+	 * read-only transaction; *out is the caller's (mig_snapshot_clear). */
+	int (*schema_snapshot)(void *conn, mig_snapshot *out, mig_error *err);
 } mig_sql_driver;
 
 /* The PostgreSQL backend; only src/driver/registry.c names it. */

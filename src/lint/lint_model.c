@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lint/lint_model.h"
+#include "lint/lint_types.h"
 #include "util/error.h"
 #include "util/strlist.h"
 
@@ -15,6 +16,7 @@ typedef struct mcol {
 	mig_pg_type type; /* name owned */
 	bool not_null;
 	bool fresh;       /* added by the run */
+	bool retyped;     /* its type changed by the run */
 } mcol;
 
 typedef struct mtable {
@@ -40,6 +42,11 @@ typedef struct mfk {
 	size_t nref_cols;
 } mfk;
 
+typedef struct mcheck {
+	char *name, *table;
+	char *expr; /* the condition as written */
+} mcheck;
+
 typedef struct mview {
 	char *name;
 	char **tables; /* what it reads */
@@ -60,6 +67,9 @@ struct mig_lint_model {
 	size_t nfks;
 	mview *views;
 	size_t nviews;
+	mcheck *checks;
+	size_t nchecks;
+	bool catalog; /* the base is the database's catalog, not the tree's history */
 };
 
 static const char *bare(const char *name)
@@ -153,6 +163,12 @@ void mig_lint_model_free(mig_lint_model *m)
 	for (size_t i = 0; i < m->nviews; i++)
 		view_clear(&m->views[i]);
 	free(m->views);
+	for (size_t i = 0; i < m->nchecks; i++) {
+		free(m->checks[i].name);
+		free(m->checks[i].table);
+		free(m->checks[i].expr);
+	}
+	free(m->checks);
 	mig_lint_probes_free(m->probes, m->nprobes);
 	free(m);
 }
@@ -302,6 +318,45 @@ static void remove_fks(mig_lint_model *m, const char *table, const char *column,
 	m->nfks = kept;
 }
 
+/* Named CHECK constraints of table (all of them when name is NULL) are gone. */
+static void remove_checks(mig_lint_model *m, const char *table, const char *name)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < m->nchecks; i++) {
+		mcheck *c = &m->checks[i];
+		if (same(c->table, table) && (!name || !strcmp(c->name, name))) {
+			free(c->name);
+			free(c->table);
+			free(c->expr);
+		} else {
+			m->checks[kept++] = *c;
+		}
+	}
+	m->nchecks = kept;
+}
+
+static int add_check(mig_lint_model *m, const char *table, const mig_pg_action *a)
+{
+	if (a->contype != MIG_PG_CON_CHECK || !a->conname || !a->check_expr)
+		return 0;
+	remove_checks(m, table, a->conname);
+	if (grow(&m->checks, &m->nchecks, sizeof *m->checks) < 0)
+		return -1;
+	mcheck *c = &m->checks[m->nchecks - 1];
+	c->name = strdup(a->conname);
+	c->table = strdup(table);
+	c->expr = strdup(a->check_expr);
+	return c->name && c->table && c->expr ? 0 : -1;
+}
+
+static const mcheck *check_of(const mig_lint_model *m, const char *table, const char *name)
+{
+	for (size_t i = 0; i < m->nchecks; i++)
+		if (same(m->checks[i].table, table) && !strcmp(m->checks[i].name, name))
+			return &m->checks[i];
+	return NULL;
+}
+
 /* Views reading table (and, when column is given, using that column): CASCADE drops them. */
 static void remove_views(mig_lint_model *m, const char *table, const char *column)
 {
@@ -337,6 +392,7 @@ static void drop_table(mig_lint_model *m, const char *name)
 	m->nindexes = kept;
 	remove_fks(m, name, NULL, NULL);
 	remove_views(m, name, NULL);
+	remove_checks(m, name, NULL);
 }
 
 static int rename_in(char **list, size_t n, const char *from, const char *to)
@@ -378,6 +434,9 @@ static int rename_table(mig_lint_model *m, const char *from, const char *to)
 	}
 	for (size_t i = 0; i < m->nviews; i++)
 		if (rename_in(m->views[i].tables, m->views[i].ntables, from, to) < 0)
+			return -1;
+	for (size_t i = 0; i < m->nchecks; i++)
+		if (same(m->checks[i].table, from) && replace(&m->checks[i].table, to) < 0)
 			return -1;
 	return 0;
 }
@@ -425,6 +484,8 @@ static int create_table(mig_lint_model *m, const mig_pg_stmt *st)
 			set_not_null(t, a->keys, a->nkeys);
 		if ((a->kind == MIG_PG_ACT_COLUMN || a->kind == MIG_PG_ACT_CONSTRAINT) &&
 		    add_fk(m, st->relation, a) < 0)
+			return -1;
+		if (a->kind == MIG_PG_ACT_CONSTRAINT && add_check(m, st->relation, a) < 0)
 			return -1;
 	}
 	return 0;
@@ -485,6 +546,7 @@ static int alter_table(mig_lint_model *m, const mig_pg_stmt *st)
 				free(c->type.name);
 				c->type = a->type;
 				c->type.name = name;
+				c->retyped = c->retyped || m->in_run;
 			}
 			break;
 		case MIG_PG_ACT_SET_NOT_NULL:
@@ -497,10 +559,14 @@ static int alter_table(mig_lint_model *m, const mig_pg_stmt *st)
 				set_not_null(t, a->keys, a->nkeys);
 			if (a->contype == MIG_PG_CON_FOREIGN && add_fk(m, st->relation, a) < 0)
 				return -1;
+			if (add_check(m, st->relation, a) < 0)
+				return -1;
 			break;
 		case MIG_PG_ACT_DROP_CONSTRAINT:
-			if (a->conname)
+			if (a->conname) {
 				remove_fks(m, st->relation, NULL, a->conname);
+				remove_checks(m, st->relation, a->conname);
+			}
 			break;
 		default:
 			break;
@@ -582,6 +648,187 @@ int mig_lint_model_apply_sql(mig_lint_model *m, const char *sql, size_t len)
 	return rc;
 }
 
+/* ---- the live database's schema ---- */
+
+typedef struct sbuf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+} sbuf;
+
+static void sput(sbuf *b, const char *text, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->cap ? 2 * b->cap : 4096) + n;
+		char *grown = realloc(b->s, cap);
+		if (!grown) {
+			b->oom = true;
+			return;
+		}
+		b->s = grown;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, text, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void sputs(sbuf *b, const char *text)
+{
+	sput(b, text, strlen(text));
+}
+
+/* "ident", doubling quotes */
+static void sput_ident(sbuf *b, const char *ident, size_t n)
+{
+	sputs(b, "\"");
+	for (size_t i = 0; i < n; i++)
+		sput(b, ident[i] == '"' ? "\"\"" : ident + i, ident[i] == '"' ? 2 : 1);
+	sputs(b, "\"");
+}
+
+static const char *snap_attr(const mig_snap_object *o, const char *key)
+{
+	for (size_t i = 0; i < o->nattrs; i++)
+		if (!strcmp(o->attrs[i].key, key))
+			return o->attrs[i].value;
+	return NULL;
+}
+
+/* The relation name of an object of schema as migrations write it: `"table"`, or
+ * `"schema"."table"` outside the default schema. */
+static void sput_rel(sbuf *b, const char *schema, const char *name, size_t n,
+		     const char *default_schema)
+{
+	if (strcmp(schema, "public") && strcmp(schema, default_schema)) {
+		sput_ident(b, schema, strlen(schema));
+		sputs(b, ".");
+	}
+	sput_ident(b, name, n);
+}
+
+/* The table (one of tables[0..ntables), indexes of snap's tables) that a column,
+ * constraint or index named "table.rest" belongs to: its index in tables, or ntables. */
+static size_t owner_table(const mig_snapshot *snap, const size_t *tables, size_t ntables,
+			  const mig_snap_object *o)
+{
+	size_t best = ntables, best_len = 0;
+	for (size_t i = 0; i < ntables; i++) {
+		const mig_snap_object *t = &snap->objects[tables[i]];
+		size_t n = strlen(t->name);
+		if (n > best_len && !strncmp(o->name, t->name, n) && o->name[n] == '.' &&
+		    !strcmp(t->schema, o->schema))
+			best = i, best_len = n;
+	}
+	return best;
+}
+
+int mig_lint_model_apply_snapshot(mig_lint_model *m, const mig_snapshot *snap,
+				  const char *default_schema, bool authoritative)
+{
+	sbuf b = {0};
+	if (!default_schema)
+		default_schema = "public";
+	size_t ntables = 0, *tables = calloc(snap->nobjects + 1, sizeof *tables);
+	size_t *owner = calloc(snap->nobjects + 1, sizeof *owner);
+	if (!tables || !owner) {
+		free(tables);
+		free(owner);
+		return MIG_EFAIL;
+	}
+	for (size_t i = 0; i < snap->nobjects; i++)
+		if (!strcmp(snap->objects[i].type, "table"))
+			tables[ntables++] = i;
+	for (size_t i = 0; i < snap->nobjects; i++) {
+		const char *type = snap->objects[i].type;
+		owner[i] = !strcmp(type, "column") || !strcmp(type, "constraint")
+				   ? owner_table(snap, tables, ntables, &snap->objects[i])
+				   : ntables;
+	}
+	/* tables with their columns */
+	for (size_t i = 0; i < ntables; i++) {
+		const mig_snap_object *t = &snap->objects[tables[i]];
+		size_t n = strlen(t->name), cols = 0;
+		sputs(&b, "CREATE TABLE ");
+		sput_rel(&b, t->schema, t->name, n, default_schema);
+		sputs(&b, " (");
+		for (size_t k = 0; k < snap->nobjects; k++) {
+			const mig_snap_object *c = &snap->objects[k];
+			const char *type = snap_attr(c, "type"), *nn = snap_attr(c, "not_null");
+			if (owner[k] != i || strcmp(c->type, "column") || !type)
+				continue;
+			sputs(&b, cols++ ? ", " : "");
+			sput_ident(&b, c->name + n + 1, strlen(c->name + n + 1));
+			sputs(&b, " ");
+			sputs(&b, type);
+			if (nn && !strcmp(nn, "true"))
+				sputs(&b, " NOT NULL");
+		}
+		sputs(&b, ");\n");
+	}
+	/* constraints, then indexes and views (definitions as the server prints them) */
+	for (size_t i = 0; i < snap->nobjects; i++) {
+		const mig_snap_object *o = &snap->objects[i];
+		const char *def = snap_attr(o, "definition");
+		if (!def)
+			continue;
+		if (!strcmp(o->type, "constraint")) {
+			if (owner[i] == ntables)
+				continue; /* a domain's */
+			size_t n = strlen(snap->objects[tables[owner[i]]].name);
+			sputs(&b, "ALTER TABLE ");
+			sput_rel(&b, o->schema, o->name, n, default_schema);
+			sputs(&b, " ADD CONSTRAINT ");
+			sput_ident(&b, o->name + n + 1, strlen(o->name + n + 1));
+			sputs(&b, " ");
+			sputs(&b, def);
+			sputs(&b, ";\n");
+		} else if (!strcmp(o->type, "index")) {
+			sputs(&b, def);
+			sputs(&b, ";\n");
+		} else if (!strcmp(o->type, "view")) {
+			sputs(&b, "CREATE VIEW ");
+			sput_rel(&b, o->schema, o->name, strlen(o->name), default_schema);
+			sputs(&b, " AS ");
+			size_t len = strlen(def);
+			while (len && (def[len - 1] == ';' || def[len - 1] == ' ' || def[len - 1] == '\n'))
+				len--;
+			sput(&b, def, len);
+			sputs(&b, ";\n");
+		}
+	}
+	free(tables);
+	free(owner);
+	if (b.oom) {
+		free(b.s);
+		return MIG_EFAIL;
+	}
+	int rc = MIG_OK;
+	bool in_run = m->in_run;
+	m->in_run = false;
+	if (b.s) {
+		mig_pg_file *file = NULL;
+		mig_pg_unparsed *unparsed = NULL;
+		size_t nunparsed = 0;
+		mig_pg_syntax_error syntax;
+		rc = mig_pg_parse_lenient(&file, &unparsed, &nunparsed, &syntax, b.s, b.len);
+		free(unparsed);
+		if (rc == MIG_ESCHEMA)
+			rc = MIG_OK; /* nothing read: the history alone */
+		for (size_t i = 0; file && i < file->nstmts && rc == MIG_OK; i++)
+			if (mig_lint_model_apply(m, &file->stmts[i]) < 0)
+				rc = MIG_EFAIL;
+		mig_pg_file_free(file);
+	}
+	free(b.s);
+	m->in_run = in_run;
+	m->authoritative = authoritative;
+	m->catalog = true;
+	return rc;
+}
+
 static bool added_before(const mig_pg_stmt *st, size_t before, const char *column);
 
 /* ---- lint --data: the probes a statement needs ---- */
@@ -606,6 +853,10 @@ void mig_lint_probes_free(mig_lint_probe *probes, size_t n)
 		free(probes[i].ref_table);
 		free_list(probes[i].columns, probes[i].ncolumns);
 		free_list(probes[i].ref_columns, probes[i].nref_columns);
+		free(probes[i].constraint);
+		free(probes[i].expr);
+		free(probes[i].type);
+		free(probes[i].cast_type);
 	}
 	free(probes);
 }
@@ -629,7 +880,7 @@ static int probe(mig_lint_model *m, const mig_pg_stmt *st, mig_probe_kind kind,
 			p->not_checked = "a column it needs is added by this run";
 	}
 	if (ref) {
-		if (!(p->ref_table = strdup(ref->ref_table)) ||
+		if (!(p->ref_table = strdup(bare(ref->ref_table))) ||
 		    copy_list(&p->ref_columns, &p->nref_columns, ref->ref_keys, ref->nref_keys) < 0)
 			return -1;
 		const mtable *rt = table_of(m, ref->ref_table);
@@ -639,8 +890,54 @@ static int probe(mig_lint_model *m, const mig_pg_stmt *st, mig_probe_kind kind,
 	return 0;
 }
 
+/* A type as SQL text ("varchar(10)", "int4[]"); NULL when memory runs out. */
+static char *type_sql(const mig_pg_type *t)
+{
+	char buf[160] = "";
+	bool plain = true;
+	for (const char *c = t->name; *c; c++)
+		plain = plain && ((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_');
+	if (plain)
+		snprintf(buf, sizeof buf, "%s", t->name);
+	else
+		snprintf(buf, sizeof buf, "\"%s\"", t->name);
+	/* interval's modifiers are a field mask, not a number written in SQL */
+	for (int i = 0; i < t->ntypmods && strcmp(t->name, "interval"); i++)
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%ld%s", i ? "," : "(",
+			 t->typmods[i], i + 1 == t->ntypmods ? ")" : "");
+	if (t->array)
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "[]");
+	return strdup(buf);
+}
+
+/* The probe of a type change (action a of st): the rows whose value does not convert. */
+static int probe_cast(mig_lint_model *m, const mig_pg_stmt *st, const mig_pg_action *a)
+{
+	const mcol *c = col_of(table_of(m, st->relation), a->column);
+	const mig_pg_type *old = c && c->type.name ? &c->type : NULL;
+	/* a widening or a change to an unbounded string converts every value */
+	if (!a->type.name || (old && !a->has_using && !c->retyped && !mig_lint_type_change_narrows(old, &a->type)))
+		return 0;
+	char *const cols[1] = {a->column};
+	if (probe(m, st, MIG_PROBE_CAST, cols, 1, NULL) < 0)
+		return -1;
+	mig_lint_probe *p = &m->probes[m->nprobes - 1];
+	if (!(p->type = type_sql(&a->type)))
+		return -1;
+	if (a->has_using && a->using_column && a->using_type.name &&
+	    !strcmp(a->using_column, a->column)) {
+		if (!(p->cast_type = type_sql(&a->using_type)))
+			return -1;
+	} else if (a->has_using && !p->not_checked) {
+		p->not_checked = "its USING expression is not a cast of the column";
+	}
+	if (c && c->retyped && !p->not_checked)
+		p->not_checked = "the column's type is changed earlier in this run";
+	return 0;
+}
+
 /* The probes st needs: the statements that fail on rows already there. Tables the run
- * creates have none. Not probed: CHECK, VALIDATE CONSTRAINT, type changes (casts). */
+ * creates have none. */
 static int plan_probes(mig_lint_model *m, const mig_pg_stmt *st)
 {
 	const mtable *t = table_of(m, st->relation);
@@ -669,6 +966,38 @@ static int plan_probes(mig_lint_model *m, const mig_pg_stmt *st)
 		} else if (a->kind == MIG_PG_ACT_CONSTRAINT && a->contype == MIG_PG_CON_FOREIGN &&
 			   !a->not_valid && a->nkeys && a->ref_table) {
 			if (probe(m, st, MIG_PROBE_FOREIGN, a->keys, a->nkeys, a) < 0)
+				return -1;
+		} else if (a->kind == MIG_PG_ACT_CONSTRAINT && a->contype == MIG_PG_CON_CHECK &&
+			   !a->not_valid && a->check_expr) {
+			if (probe(m, st, MIG_PROBE_CHECK, NULL, 0, NULL) < 0)
+				return -1;
+			mig_lint_probe *p = &m->probes[m->nprobes - 1];
+			if (!(p->expr = strdup(a->check_expr)) ||
+			    (a->conname && !(p->constraint = strdup(a->conname))))
+				return -1;
+		} else if (a->kind == MIG_PG_ACT_VALIDATE && a->conname) {
+			const mcheck *ck = check_of(m, st->relation, a->conname);
+			const mfk *fk = NULL;
+			for (size_t k = 0; !ck && k < m->nfks && !fk; k++)
+				if (same(m->fks[k].table, st->relation) && !strcmp(m->fks[k].name, a->conname))
+					fk = &m->fks[k];
+			if (fk) {
+				mig_pg_action ref = {.ref_table = fk->ref_table, .ref_keys = fk->ref_cols,
+						     .nref_keys = fk->nref_cols};
+				if (probe(m, st, MIG_PROBE_FOREIGN, fk->cols, fk->ncols, &ref) < 0)
+					return -1;
+				continue;
+			}
+			if (probe(m, st, MIG_PROBE_CHECK, NULL, 0, NULL) < 0)
+				return -1;
+			mig_lint_probe *p = &m->probes[m->nprobes - 1];
+			if (!(p->constraint = strdup(a->conname)) || (ck && !(p->expr = strdup(ck->expr))))
+				return -1;
+			if (!ck)
+				p->not_checked = "the constraint is not known (neither the database nor an "
+						 "earlier migration has it)";
+		} else if (a->kind == MIG_PG_ACT_ALTER_TYPE && a->column && !added_before(st, i, a->column)) {
+			if (probe_cast(m, st, a) < 0)
 				return -1;
 		}
 	}
@@ -770,6 +1099,13 @@ static bool added_before(const mig_pg_stmt *st, size_t before, const char *colum
 	return false;
 }
 
+/* Why an object the model lacks does not exist, for messages. */
+static const char *nowhere(const mig_lint_model *m)
+{
+	return m->catalog ? "the database has none and no earlier statement of the run creates it"
+			  : "no earlier migration creates it";
+}
+
 static const char *const action_verbs[] = {
 	[MIG_PG_ACT_DROP_COLUMN] = "DROP COLUMN",   [MIG_PG_ACT_ALTER_TYPE] = "ALTER COLUMN TYPE",
 	[MIG_PG_ACT_SET_NOT_NULL] = "SET NOT NULL", [MIG_PG_ACT_DROP_NOT_NULL] = "DROP NOT NULL",
@@ -789,9 +1125,10 @@ static int check_alter(const mig_lint_model *m, const mig_pg_stmt *st, mig_lint_
 			if (!t->complete || a->missing_ok || added_before(st, i, a->column))
 				continue;
 			if (finding(out, "unknown-object", st, NULL,
-				    "%s \"%s\": table \"%s\" has no column \"%s\" (none of the earlier "
-				    "migrations adds it): the statement fails",
-				    action_verbs[a->kind], a->column, st->relation, a->column) < 0)
+				    "%s \"%s\": table \"%s\" has no column \"%s\" (%s): the statement fails",
+				    action_verbs[a->kind], a->column, st->relation, a->column,
+				    m->catalog ? "not in the database, nor added earlier in the run"
+					       : "none of the earlier migrations adds it") < 0)
 				return -1;
 			continue;
 		}
@@ -818,8 +1155,8 @@ int mig_lint_model_check(mig_lint_model *m, const mig_pg_stmt *st, mig_lint_resu
 		if (!table_of(m, st->relation)) {
 			if (m->authoritative && !st->missing_ok && !st->temp)
 				return finding(out, "unknown-object", st, st->relation,
-					       "ALTER TABLE \"%s\": no earlier migration creates it: the "
-					       "statement fails", st->relation);
+					       "ALTER TABLE \"%s\": %s: the statement fails", st->relation,
+					       nowhere(m));
 			return 0;
 		}
 		return check_alter(m, st, out);
@@ -831,15 +1168,16 @@ int mig_lint_model_check(mig_lint_model *m, const mig_pg_stmt *st, mig_lint_resu
 		if (!t)
 			return m->authoritative
 				       ? finding(out, "unknown-object", st, st->relation,
-						 "RENAME of \"%s\": no earlier migration creates it: the "
-						 "statement fails", st->relation)
+						 "RENAME of \"%s\": %s: the statement fails", st->relation,
+						 nowhere(m))
 				       : 0;
 		const char *col = st->nactions ? st->actions[0].column : NULL;
 		if (st->kind == MIG_PG_RENAME_COLUMN && col && t->complete && !col_of(t, col))
 			return finding(out, "unknown-object", st, NULL,
-				       "RENAME COLUMN \"%s\": table \"%s\" has no column \"%s\" (none of "
-				       "the earlier migrations adds it): the statement fails",
-				       col, st->relation, col);
+				       "RENAME COLUMN \"%s\": table \"%s\" has no column \"%s\" (%s): the "
+				       "statement fails", col, st->relation, col,
+				       m->catalog ? "not in the database, nor added earlier in the run"
+						  : "none of the earlier migrations adds it");
 		return 0;
 	}
 	case MIG_PG_DROP_TABLE:
@@ -851,8 +1189,8 @@ int mig_lint_model_check(mig_lint_model *m, const mig_pg_stmt *st, mig_lint_resu
 			if (!known) {
 				if (m->authoritative && !st->missing_ok &&
 				    finding(out, "unknown-object", st, view ? NULL : name,
-					    "DROP %s \"%s\": no earlier migration creates it: the "
-					    "statement fails", view ? "VIEW" : "TABLE", name) < 0)
+					    "DROP %s \"%s\": %s: the statement fails",
+					    view ? "VIEW" : "TABLE", name, nowhere(m)) < 0)
 					return -1;
 				continue;
 			}

@@ -13,6 +13,7 @@
 #include "driver/driver.h"
 #include "lint/lint.h"
 #include "lint/pg_parse.h"
+#include "schema/snapshot.h"
 
 typedef struct mig_lint_model mig_lint_model;
 
@@ -31,6 +32,15 @@ void mig_lint_model_set_run(mig_lint_model *m, bool in_run);
 /* Applies one file of the history: parsed, every statement applied. A file that does not
  * parse is skipped and makes the model no longer authoritative. MIG_EFAIL on no memory. */
 int mig_lint_model_apply_sql(mig_lint_model *m, const char *sql, size_t len);
+
+/* Applies the schema of a live database (a snapshot read by the backend, the one drift
+ * compares): its tables with their columns, types and NOT NULL, constraints, indexes and
+ * views, as if created by the history. Objects of default_schema (and of "public") are
+ * named without their schema, as migrations write them. The model becomes authoritative
+ * (a table the database lacks does not exist) when authoritative is true. A definition
+ * the parser cannot read is left out. MIG_EFAIL on no memory. */
+int mig_lint_model_apply_snapshot(mig_lint_model *m, const mig_snapshot *snap,
+				  const char *default_schema, bool authoritative);
 
 /* Applies what st does to the schema. -1 when memory runs out. */
 int mig_lint_model_apply(mig_lint_model *m, const mig_pg_stmt *st);
@@ -57,6 +67,10 @@ typedef struct mig_lint_probe {
 	char *table, *ref_table; /* as written */
 	char **columns, **ref_columns;
 	size_t ncolumns, nref_columns;
+	char *constraint;        /* CHECK: its name, or NULL */
+	char *expr;              /* CHECK: the condition as written */
+	char *type;              /* CAST: the new type as SQL */
+	char *cast_type;         /* CAST: USING col::cast_type, or NULL */
 	const char *not_checked; /* static: why no probe can tell (a column the run adds), or NULL */
 } mig_lint_probe;
 

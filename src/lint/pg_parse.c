@@ -232,8 +232,100 @@ static int read_reference(mig_pg_action *a, const json_t *c)
 	return 0;
 }
 
-/* A table constraint: {"Constraint": {...}}. */
-static int read_constraint(mig_pg_action *a, const json_t *c)
+static bool ident_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '$' || (unsigned char)c >= 0x80;
+}
+
+static size_t skip_space_and_comments(const char *sql, size_t len, size_t pos);
+
+/* The end of the quoted token at sql[pos] ('...', E'...', "...", $tag$...$tag$), or pos
+ * when none starts there. */
+static size_t skip_quoted(const char *sql, size_t len, size_t pos)
+{
+	char q = sql[pos];
+	bool backslash = false;
+	if ((q == 'E' || q == 'e') && pos + 1 < len && sql[pos + 1] == '\'' &&
+	    (pos == 0 || !ident_char(sql[pos - 1]))) {
+		backslash = true;
+		q = sql[++pos];
+	}
+	if (q == '\'' || q == '"') {
+		for (pos++; pos < len; pos++) {
+			if (backslash && sql[pos] == '\\' && pos + 1 < len)
+				pos++;
+			else if (sql[pos] == q) {
+				if (pos + 1 < len && sql[pos + 1] == q)
+					pos++;
+				else
+					return pos + 1;
+			}
+		}
+		return len;
+	}
+	if (q == '$' && (pos == 0 || !ident_char(sql[pos - 1]))) {
+		size_t end = pos + 1;
+		while (end < len && ident_char(sql[end]) && sql[end] != '$')
+			end++;
+		if (end >= len || sql[end] != '$')
+			return pos;
+		size_t tag = end + 1 - pos;
+		for (size_t i = end + 1; i + tag <= len; i++)
+			if (!memcmp(sql + i, sql + pos, tag))
+				return i + tag;
+		return len;
+	}
+	return pos;
+}
+
+/* CHECK's condition as written: the text between the parentheses after the CHECK keyword
+ * at or after sql[pos] (quotes, comments and nested parentheses skipped). NULL when it
+ * cannot be found; -1 in *rc when memory runs out. */
+static char *check_condition(const char *sql, size_t len, size_t pos, int *rc)
+{
+	*rc = 0;
+	while (pos < len) {
+		pos = skip_space_and_comments(sql, len, pos);
+		size_t q = skip_quoted(sql, len, pos);
+		if (q != pos) {
+			pos = q;
+			continue;
+		}
+		if (pos + 5 <= len && !strncasecmp(sql + pos, "check", 5) &&
+		    (pos + 5 == len || !ident_char(sql[pos + 5])) && (pos == 0 || !ident_char(sql[pos - 1])))
+			break;
+		pos++;
+	}
+	pos = skip_space_and_comments(sql, len, pos + 5);
+	if (pos >= len || sql[pos] != '(')
+		return NULL;
+	size_t start = ++pos;
+	int depth = 1;
+	while (pos < len && depth) {
+		size_t next = skip_space_and_comments(sql, len, pos);
+		if (next != pos) {
+			pos = next;
+			continue;
+		}
+		size_t q = skip_quoted(sql, len, pos);
+		if (q != pos) {
+			pos = q;
+			continue;
+		}
+		depth += sql[pos] == '(' ? 1 : sql[pos] == ')' ? -1 : 0;
+		pos++;
+	}
+	if (depth)
+		return NULL;
+	char *out = strndup(sql + start, pos - 1 - start);
+	if (!out)
+		*rc = -1;
+	return out;
+}
+
+/* A table constraint: {"Constraint": {...}}; sql[0..len) is the text it was parsed from. */
+static int read_constraint(mig_pg_action *a, const json_t *c, const char *sql, size_t len)
 {
 	a->kind = MIG_PG_ACT_CONSTRAINT;
 	a->contype = constraint_kind(get_str(c, "contype"));
@@ -247,6 +339,14 @@ static int read_constraint(mig_pg_action *a, const json_t *c)
 		const char *col = last_string(json_object_get(
 			as(json_object_get(nt, "arg"), "ColumnRef"), "fields"));
 		if (col && !(a->not_null_check = strdup(col)))
+			return -1;
+	}
+	json_t *loc = json_object_get(c, "location");
+	if (a->contype == MIG_PG_CON_CHECK && sql && json_is_integer(loc) && json_integer_value(loc) >= 0 &&
+	    (size_t)json_integer_value(loc) < len) {
+		int rc;
+		a->check_expr = check_condition(sql, len, (size_t)json_integer_value(loc), &rc);
+		if (rc < 0)
 			return -1;
 	}
 	size_t i;
@@ -314,7 +414,7 @@ static const char *const light_subtypes[] = {
 	"AT_SetStatistics", "AT_SetOptions",  "AT_ResetOptions", "AT_SetRelOptions",
 	"AT_ResetRelOptions", "AT_ClusterOn", "AT_DropCluster", "AT_SetStorage", NULL};
 
-static int read_alter_cmd(mig_pg_action *a, const json_t *cmd)
+static int read_alter_cmd(mig_pg_action *a, const json_t *cmd, const char *sql, size_t len)
 {
 	const char *sub = get_str(cmd, "subtype");
 	const char *name = get_str(cmd, "name");
@@ -324,7 +424,7 @@ static int read_alter_cmd(mig_pg_action *a, const json_t *cmd)
 	if (!strcmp(sub, "AT_AddColumn"))
 		return read_column(a, as(def, "ColumnDef"));
 	if (!strcmp(sub, "AT_AddConstraint"))
-		return read_constraint(a, as(def, "Constraint"));
+		return read_constraint(a, as(def, "Constraint"), sql, len);
 	if (name && !(a->column = strdup(name)))
 		return -1;
 	a->missing_ok = get_bool(cmd, "missing_ok");
@@ -333,7 +433,15 @@ static int read_alter_cmd(mig_pg_action *a, const json_t *cmd)
 	else if (!strcmp(sub, "AT_AlterColumnType")) {
 		a->kind = MIG_PG_ACT_ALTER_TYPE;
 		const json_t *cd = as(def, "ColumnDef");
-		a->has_using = json_object_get(cd, "raw_default") != NULL;
+		const json_t *using = json_object_get(cd, "raw_default");
+		a->has_using = using != NULL;
+		/* USING col::type, or CAST(col AS type): what a probe can test */
+		const json_t *cast = as(using, "TypeCast");
+		const json_t *fields = json_object_get(as(json_object_get(cast, "arg"), "ColumnRef"), "fields");
+		const char *col = json_array_size(fields) == 1 ? last_string(fields) : NULL;
+		if (col && (!(a->using_column = strdup(col)) ||
+			    read_type(&a->using_type, json_object_get(cast, "typeName")) < 0))
+			return -1;
 		return read_type(&a->type, json_object_get(cd, "typeName"));
 	} else if (!strcmp(sub, "AT_SetNotNull"))
 		a->kind = MIG_PG_ACT_SET_NOT_NULL;
@@ -504,7 +612,7 @@ static int read_view_query(mig_pg_stmt *st, const json_t *node)
 }
 
 /* Fills st from one {"<Kind>Stmt": {...}} node. */
-static int read_stmt(mig_pg_stmt *st, const json_t *node)
+static int read_stmt(mig_pg_stmt *st, const json_t *node, const char *sql, size_t len)
 {
 	const char *type = NULL;
 	json_t *n = NULL;
@@ -529,7 +637,7 @@ static int read_stmt(mig_pg_stmt *st, const json_t *node)
 				if (push_action(st, &a) < 0 || read_column(a, as(item, "ColumnDef")) < 0)
 					return -1;
 			} else if (as(item, "Constraint")) {
-				if (push_action(st, &a) < 0 || read_constraint(a, as(item, "Constraint")) < 0)
+				if (push_action(st, &a) < 0 || read_constraint(a, as(item, "Constraint"), sql, len) < 0)
 					return -1;
 			}
 		}
@@ -589,7 +697,7 @@ static int read_stmt(mig_pg_stmt *st, const json_t *node)
 		if (set_relation(st, json_object_get(n, "relation")) < 0)
 			return -1;
 		json_array_foreach(json_object_get(n, "cmds"), i, item)
-			if (push_action(st, &a) < 0 || read_alter_cmd(a, as(item, "AlterTableCmd")) < 0)
+			if (push_action(st, &a) < 0 || read_alter_cmd(a, as(item, "AlterTableCmd"), sql, len) < 0)
 				return -1;
 	} else if (!strcmp(type, "RenameStmt")) {
 		const char *what = get_str(n, "renameType");
@@ -761,6 +869,9 @@ static void stmt_clear(mig_pg_stmt *st)
 		free(a->type.name);
 		free(a->conname);
 		free(a->not_null_check);
+		free(a->check_expr);
+		free(a->using_column);
+		free(a->using_type.name);
 		for (size_t k = 0; k < a->nkeys; k++)
 			free(a->keys[k]);
 		free(a->keys);
@@ -865,7 +976,7 @@ static int read_tree(mig_pg_file **out, mig_pg_syntax_error *syntax, PgQueryPars
 		st->offset = skip_space_and_comments(text, loc + slen, loc);
 		st->length = loc + slen - st->offset;
 		line_column(orig, st->offset, &st->line, &st->column);
-		if (read_stmt(st, json_object_get(raw, "stmt")) < 0)
+		if (read_stmt(st, json_object_get(raw, "stmt"), orig, len) < 0)
 			goto done;
 	}
 	*out = file;

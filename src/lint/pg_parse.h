@@ -72,6 +72,8 @@ typedef struct mig_pg_action {
 	char *column;          /* COLUMN, DROP_COLUMN, ALTER_TYPE, SET_NOT_NULL, SET_DEFAULT */
 	mig_pg_type type;      /* COLUMN, ALTER_TYPE */
 	bool has_using;        /* ALTER_TYPE ... USING expr */
+	char *using_column;    /* ... when expr is `col::type` or CAST(col AS type): col */
+	mig_pg_type using_type; /* ... and that type */
 	/* COLUMN: its inline constraints */
 	bool not_null, has_default, default_volatile, generated_stored, primary_key, unique;
 	bool references;       /* inline REFERENCES */
@@ -81,6 +83,7 @@ typedef struct mig_pg_action {
 	bool not_valid;        /* NOT VALID */
 	bool using_index;      /* UNIQUE/PRIMARY KEY USING INDEX */
 	char *not_null_check;  /* CHECK (col IS NOT NULL): col; else NULL */
+	char *check_expr;      /* CHECK (expr) of a table constraint: expr as written */
 	char **keys;           /* PRIMARY KEY / UNIQUE / FOREIGN KEY columns */
 	size_t nkeys;
 	char *ref_table;       /* FOREIGN KEY (or inline REFERENCES): the table referenced */

@@ -1157,6 +1157,11 @@ static int pg_data_probe(void *conn, mig_data_probe *probes, size_t n, long long
 	return mig_pg_data_probe(((pg_conn *)conn)->conn, probes, n, timeout_ms, err);
 }
 
+static int pg_schema_snapshot(void *conn, mig_snapshot *out, mig_error *err)
+{
+	return mig_pg_lint_schema(((pg_conn *)conn)->conn, out, err);
+}
+
 const mig_sql_driver mig_pg_driver = {
 	.version = MIG_SQL_DRIVER_VERSION,
 	.name = "postgres",
@@ -1174,6 +1179,7 @@ const mig_sql_driver mig_pg_driver = {
 	.run_hook = pg_run_hook,
 	.repeatables_read = pg_repeatables_read,
 	.data_probe = pg_data_probe,
+	.schema_snapshot = pg_schema_snapshot,
 };
 
 const char *const mig_pg_ledger_ddl = ledger_ddl;

@@ -11,9 +11,14 @@
 
 #include "driver/driver.h"
 #include "driver/observe.h"
+#include "schema/snapshot.h"
 
 /* The driver op table_facts on an open connection. */
 int mig_pg_table_facts(PGconn *conn, mig_table_fact *facts, size_t n, int *server_major,
 		       mig_error *err);
+
+/* The driver op schema_snapshot on an open connection: the snapshot drift reads
+ * (pg_snapshot.c), over the session's own connection. */
+int mig_pg_lint_schema(PGconn *conn, mig_snapshot *out, mig_error *err);
 
 #endif

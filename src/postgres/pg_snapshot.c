@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "postgres/pg_error.h"
+#include "postgres/pg_lint.h"
 #include "postgres/pg_snapshot.h"
 
 struct mig_pg_reader {
@@ -334,6 +335,24 @@ int mig_pg_snapshot_receive(mig_snapshot *out, mig_pg_reader *r, mig_error *err)
 	}
 	mig_snapshot_sort(out);
 	return MIG_OK;
+}
+
+int mig_pg_lint_schema(PGconn *conn, mig_snapshot *out, mig_error *err)
+{
+	/* a catalog function that opens a table (a deparsed expression) waits for its lock:
+	 * never longer than the data probes would, whatever the session's lock_timeout */
+	char old[64] = "0";
+	PGresult *res = PQexec(conn, "SHOW lock_timeout");
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		snprintf(old, sizeof old, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	PQclear(PQexec(conn, "SET lock_timeout = 500"));
+	mig_pg_reader r = {.conn = conn, .what = "live"};
+	int rc = mig_pg_snapshot_read(out, &r, err);
+	const char *params[1] = {old};
+	PQclear(PQexecParams(conn, "SELECT set_config('lock_timeout', $1, false)", 1, NULL, params,
+			     NULL, NULL, 0));
+	return rc;
 }
 
 int mig_pg_origins_read(mig_object_origin **out, size_t *n, mig_pg_reader *r, mig_error *err)

@@ -322,6 +322,82 @@ ALTER TABLE orders ADD CONSTRAINT orders_account_fkey FOREIGN KEY (account_id) R
 	assert_not_contains "$OUT" "data-"
 }
 
+# ADD CONSTRAINT ... CHECK validates every row: the rows it would refuse.
+test_data_check() {
+	data_tree
+	migration core 002_ck.up.sql "$IGNORE_HEADER
+-- migrate:lint-ignore constraint-missing-not-valid only the probe is under test
+ALTER TABLE accounts ADD CONSTRAINT accounts_id_check CHECK (id < 48 AND code LIKE 'c%');"
+	expect_status 3 lint --data
+	assert_contains "$OUT" '002_ck.up.sql:5:1: error [data-would-fail] would fail: 3 rows of accounts violate accounts_id_check (id 48, 49, 50)'
+	sql "DELETE FROM accounts WHERE id >= 48" >/dev/null
+	expect_status 0 lint --data
+	assert_not_contains "$OUT" "data-"
+	# NOT VALID checks no row: no probe
+	migration core 002_ck.up.sql "$IGNORE_HEADER
+ALTER TABLE accounts ADD CONSTRAINT accounts_id_check CHECK (id < 10) NOT VALID;"
+	expect_status 0 lint --data
+	assert_not_contains "$OUT" "data-"
+}
+
+# VALIDATE CONSTRAINT checks the rows of a NOT VALID constraint: one the database has
+# (made outside the migrations: known from its catalog), or one the run adds first.
+test_data_validate() {
+	data_tree
+	sql "ALTER TABLE accounts ADD CONSTRAINT accounts_id_small CHECK (id < 48) NOT VALID;
+	     ALTER TABLE orders ADD CONSTRAINT orders_account_fkey FOREIGN KEY (account_id) REFERENCES accounts (id) NOT VALID" >/dev/null
+	migration core 002_validate.up.sql "$IGNORE_HEADER
+ALTER TABLE accounts VALIDATE CONSTRAINT accounts_id_small;
+ALTER TABLE orders VALIDATE CONSTRAINT orders_account_fkey;
+ALTER TABLE accounts ADD CONSTRAINT accounts_login_check CHECK (login NOT LIKE 'dup-%') NOT VALID;
+ALTER TABLE accounts VALIDATE CONSTRAINT accounts_login_check;"
+	expect_status 3 lint --data
+	assert_contains "$OUT" '002_validate.up.sql:4:1: error [data-would-fail] would fail: 3 rows of accounts violate accounts_id_small (id 48, 49, 50)'
+	assert_contains "$OUT" '002_validate.up.sql:5:1: error [data-would-fail] would fail: 1 row of orders references a missing row of accounts (orders.id 7)'
+	assert_contains "$OUT" "002_validate.up.sql:7:1: error [data-would-fail] would fail: 4 rows of accounts violate accounts_login_check (id 3, 5, 8, …)"
+	sql "DELETE FROM orders WHERE id = 7; DELETE FROM accounts WHERE id >= 48;
+	     UPDATE accounts SET login = 'login' || id WHERE login LIKE 'dup-%'" >/dev/null
+	expect_status 0 lint --data
+	assert_not_contains "$OUT" "data-"
+	# a constraint nobody has: said, not guessed
+	migration core 002_validate.up.sql "$IGNORE_HEADER
+ALTER TABLE accounts VALIDATE CONSTRAINT no_such_check;"
+	expect_status 0 lint --data
+	assert_contains "$OUT" 'warning [data-not-checked] not checked: the constraint is not known'
+}
+
+# ALTER COLUMN ... TYPE [USING col::type]: the rows whose value does not convert,
+# tested without converting (no probe raises on a bad row); columns made outside the
+# migrations are known from the database's catalog.
+test_data_cast() {
+	data_tree
+	sql "ALTER TABLE accounts ADD COLUMN age text, ADD COLUMN nick varchar(20);
+	     UPDATE accounts SET age = CASE id WHEN 4 THEN 'abc' WHEN 9 THEN ' 12x' WHEN 11 THEN '99999999999' ELSE ' ' || id || ' ' END,
+	                         nick = CASE id WHEN 6 THEN 'a-very-long-nickname' WHEN 7 THEN 'eight+  ' ELSE 'n' || id END" >/dev/null
+	migration core 002_types.up.sql "${IGNORE_HEADER/require-concurrent-index-creation/require-concurrent-index-creation,changing-column-type}
+ALTER TABLE accounts ALTER COLUMN age TYPE integer USING age::integer;
+ALTER TABLE accounts ALTER COLUMN nick TYPE varchar(6);
+ALTER TABLE accounts ALTER COLUMN code TYPE bigint;"
+	expect_status 3 lint --data
+	assert_contains "$OUT" "002_types.up.sql:4:1: error [data-would-fail] would fail: 3 rows of accounts: age does not convert to integer (id 4 'abc', id 9 ' 12x', id 11 '99999999999')"
+	assert_contains "$OUT" "002_types.up.sql:5:1: error [data-would-fail] would fail: 1 row of accounts: nick does not convert to character varying(6) (id 6 'a-very-long-nickname')"
+	assert_contains "$OUT" '002_types.up.sql:6:1: error [data-would-fail] would fail: accounts.code (text) cannot be cast automatically to bigint: add USING code::int8'
+	sql "UPDATE accounts SET age = '4' WHERE id IN (4, 9, 11); UPDATE accounts SET nick = 'n6' WHERE id = 6" >/dev/null
+	migration core 002_types.up.sql "${IGNORE_HEADER/require-concurrent-index-creation/require-concurrent-index-creation,changing-column-type}
+ALTER TABLE accounts ALTER COLUMN age TYPE integer USING age::integer;
+ALTER TABLE accounts ALTER COLUMN nick TYPE varchar(6);"
+	expect_status 0 lint --data
+	assert_not_contains "$OUT" "data-"
+	# and the deploy agrees: it applies
+	expect_status 0 up
+	[ "$(sql "SELECT sum(age) FROM accounts WHERE id < 4")" = 6 ] || fail "age was not converted"
+	# widening a column the migrations never made is neither flagged nor probed
+	migration core 003_widen.up.sql "SET lock_timeout = '5s';
+ALTER TABLE accounts ALTER COLUMN nick TYPE varchar(40);"
+	expect_status 0 lint --data
+	assert_not_contains "$OUT" "003_widen"
+}
+
 # Tables the run creates need no probe; a column the run adds cannot be probed.
 test_data_run_creates() {
 	data_tree
