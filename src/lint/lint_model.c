@@ -916,7 +916,7 @@ static int probe_cast(mig_lint_model *m, const mig_pg_stmt *st, const mig_pg_act
 	const mcol *c = col_of(table_of(m, st->relation), a->column);
 	const mig_pg_type *old = c && c->type.name ? &c->type : NULL;
 	/* a widening or a change to an unbounded string converts every value */
-	if (!a->type.name || (old && !a->has_using && !c->retyped && !mig_lint_type_change_narrows(old, &a->type)))
+	if (!a->type.name || (old && !a->has_using && !mig_lint_type_change_narrows(old, &a->type)))
 		return 0;
 	char *const cols[1] = {a->column};
 	if (probe(m, st, MIG_PROBE_CAST, cols, 1, NULL) < 0)

@@ -115,7 +115,7 @@ const mig_lint_rule mig_lint_rules[] = {
 			       "drop or change the dependents first, in the same contract migration", false},
 	/* raised by `lint --data` only (src/cli/cmd_lint.c), from probes of the live rows */
 	[R_DATA_FAIL] = {"data-would-fail", E,
-			 "the rows already there make the statement fail: NULLs, duplicates, orphans",
+			 "the rows already there make the statement fail: NULLs, duplicates, orphans, check violations, values that do not convert",
 			 "fix the rows first (backfill, dedupe, delete orphans), in a migration before it",
 			 false},
 	[R_DATA_NOT_CHECKED] = {"data-not-checked", W,

@@ -398,6 +398,24 @@ ALTER TABLE accounts ALTER COLUMN nick TYPE varchar(40);"
 	assert_not_contains "$OUT" "003_widen"
 }
 
+# The probe uses an index on the column when there is one: a table too large to scan
+# within the probe timeout makes the unindexed probe report the timeout (a warning),
+# while with an index the same probe answers in time, through the index.
+test_data_indexed_and_unindexed() {
+	data_tree
+	sql "CREATE TABLE events (id bigint PRIMARY KEY, ref text);
+	     INSERT INTO events SELECT g, 'r' || g FROM generate_series(1, 1000000) g; ANALYZE events; ALTER TABLE events OWNER TO app" >/dev/null
+	write_config '  lint_probe_timeout: 10ms' 'modules: {}'
+	migration core 002_nn.up.sql "$IGNORE_HEADER
+ALTER TABLE events ALTER COLUMN ref SET NOT NULL;"
+	expect_status 0 lint --data
+	assert_contains "$OUT" '002_nn.up.sql:4:1: warning [data-not-checked] not checked: the probe timed out after 0.01s on events (≈1M rows)'
+	sql "CREATE INDEX events_ref_idx ON events (ref); UPDATE events SET ref = NULL WHERE id = 777777; ANALYZE events" >/dev/null
+	expect_status 3 lint --data
+	assert_contains "$OUT" '002_nn.up.sql:4:1: error [data-would-fail] would fail: 1 row of events has NULL ref (id 777777)'
+	wait_until "$DB" "SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'events_ref_idx'"
+}
+
 # Tables the run creates need no probe; a column the run adds cannot be probed.
 test_data_run_creates() {
 	data_tree
