@@ -897,10 +897,19 @@ static char *type_sql(const mig_pg_type *t)
 	bool plain = true;
 	for (const char *c = t->name; *c; c++)
 		plain = plain && ((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_');
-	if (plain)
+	if (plain) {
 		snprintf(buf, sizeof buf, "%s", t->name);
-	else
-		snprintf(buf, sizeof buf, "\"%s\"", t->name);
+	} else { /* quoted, quotes doubled */
+		size_t n = 0;
+		buf[n++] = '"';
+		for (const char *c = t->name; *c && n + 4 < sizeof buf; c++) {
+			if (*c == '"')
+				buf[n++] = '"';
+			buf[n++] = *c;
+		}
+		buf[n++] = '"';
+		buf[n] = '\0';
+	}
 	/* interval's modifiers are a field mask, not a number written in SQL */
 	for (int i = 0; i < t->ntypmods && strcmp(t->name, "interval"); i++)
 		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%ld%s", i ? "," : "(",

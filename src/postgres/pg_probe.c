@@ -212,9 +212,9 @@ static step_result cast_step(buf *b, const char *v, Oid s, int smod, Oid t, int 
 				       : (put(b, "(%s) NOT BETWEEN %s AND %s", v, int_min(t), int_max(t)),
 					  STEP_PREDICATE);
 		if (s == T_NUMERIC) /* rounded half away from zero; NaN sorts above all */
-			put(b, "NOT ((%s) > %s.5 - 1 AND (%s) < %s.5)", v, int_min(t), v, int_max(t));
+			put(b, "NOT ((%s) > %s.5 AND (%s) < %s.5)", v, int_min(t), v, int_max(t));
 		else if (s == T_FLOAT4 || s == T_FLOAT8) /* rounded half to even */
-			put(b, "NOT ((%s) >= %s.5 - 1 AND (%s) < %s.5)", v, int_min(t), v, int_max(t));
+			put(b, "NOT ((%s) >= %s.5 AND (%s) < %s.5)", v, int_min(t), v, int_max(t));
 		else if (is_string(s))
 			put(b, "CASE WHEN (%s) ~ '" RE_INT "' THEN (%s)::numeric NOT BETWEEN %s AND %s"
 			       " ELSE true END", v, v, int_min(t), int_max(t));
@@ -321,7 +321,7 @@ static cast_plan cast_sql(buf *b, PGconn *conn, mig_data_probe *p, const char *k
 	snprintf(source_name, sizeof source_name, "%s", value + used);
 	/* the types as the server reads them (a type that does not exist fails here) */
 	snprintf(sql, sizeof sql, "SELECT NULL::%s, NULL::%s", p->type, p->cast_type ? p->cast_type : p->type);
-	PGresult *res = PQexec(conn, sql);
+	PGresult *res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 		snprintf(p->detail, sizeof p->detail, "%s", m ? m : "the new type cannot be read");
@@ -538,7 +538,8 @@ static void run_probe(PGconn *conn, mig_data_probe *p, long long timeout_ms)
 		return;
 	}
 	command(conn, limit, state, sizeof state, message, sizeof message);
-	PGresult *res = PQexec(conn, b.s);
+	/* the extended protocol: one statement, whatever a condition's text holds */
+	PGresult *res = PQexecParams(conn, b.s, 0, NULL, NULL, NULL, NULL, 0);
 	free(b.s);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		const char *s = PQresultErrorField(res, PG_DIAG_SQLSTATE);

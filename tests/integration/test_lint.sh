@@ -371,14 +371,22 @@ ALTER TABLE accounts VALIDATE CONSTRAINT no_such_check;"
 # migrations are known from the database's catalog.
 test_data_cast() {
 	data_tree
-	sql "ALTER TABLE accounts ADD COLUMN age text, ADD COLUMN nick varchar(20);
+	sql "ALTER TABLE accounts ADD COLUMN age text, ADD COLUMN nick varchar(20), ADD COLUMN amount numeric, ADD COLUMN price text;
 	     UPDATE accounts SET age = CASE id WHEN 4 THEN 'abc' WHEN 9 THEN ' 12x' WHEN 11 THEN '99999999999' ELSE ' ' || id || ' ' END,
-	                         nick = CASE id WHEN 6 THEN 'a-very-long-nickname' WHEN 7 THEN 'eight+  ' ELSE 'n' || id END" >/dev/null
+	                         nick = CASE id WHEN 6 THEN 'a-very-long-nickname' WHEN 7 THEN 'eight+  ' ELSE 'n' || id END,
+	                         amount = CASE id WHEN 10 THEN 2147483647.5 WHEN 12 THEN -2147483648.4 ELSE id * 1.5 END,
+	                         price = CASE id WHEN 12 THEN '1234' WHEN 13 THEN 'x' WHEN 14 THEN ' -999.994 ' ELSE '12.345' END" >/dev/null
 	migration core 002_types.up.sql "${IGNORE_HEADER/require-concurrent-index-creation/require-concurrent-index-creation,changing-column-type}
 ALTER TABLE accounts ALTER COLUMN age TYPE integer USING age::integer;
 ALTER TABLE accounts ALTER COLUMN nick TYPE varchar(6);
-ALTER TABLE accounts ALTER COLUMN code TYPE bigint;"
+ALTER TABLE accounts ALTER COLUMN code TYPE bigint;
+ALTER TABLE accounts ALTER COLUMN amount TYPE integer;
+ALTER TABLE accounts ALTER COLUMN price TYPE numeric(5, 2) USING price::numeric(5, 2);"
 	expect_status 3 lint --data
+	# numeric to integer rounds half away from zero: 2147483647.5 overflows, -2147483648.4 fits
+	assert_contains "$OUT" "002_types.up.sql:7:1: error [data-would-fail] would fail: 1 row of accounts: amount does not convert to integer (id 10 '2147483647.5')"
+	# numeric(5,2) holds below 1000 once rounded to 2 places
+	assert_contains "$OUT" "002_types.up.sql:8:1: error [data-would-fail] would fail: 2 rows of accounts: price does not convert to numeric(5,2) (id 12 '1234', id 13 'x')"
 	assert_contains "$OUT" "002_types.up.sql:4:1: error [data-would-fail] would fail: 3 rows of accounts: age does not convert to integer (id 4 'abc', id 9 ' 12x', id 11 '99999999999')"
 	assert_contains "$OUT" "002_types.up.sql:5:1: error [data-would-fail] would fail: 1 row of accounts: nick does not convert to character varying(6) (id 6 'a-very-long-nickname')"
 	assert_contains "$OUT" '002_types.up.sql:6:1: error [data-would-fail] would fail: accounts.code (text) cannot be cast automatically to bigint: add USING code::int8'
