@@ -483,12 +483,14 @@ int mig_lint_guard_up(void *vet_ctx, mig_session *s, const mig_run *run, mig_err
 	mig_lint_context base = {.in_transaction = true, .lock_timeout_ms = cfg->pg.lock_timeout_ms};
 	int rc = s->drv->table_facts(s->conn, NULL, 0, &base.pg_major, err);
 	base.server_major = base.pg_major;
-	/* the schema model: the database's catalog (else the plan's applied files) and the
-	 * plan's other files are the history, the run's files the run */
+	/* the schema model: the database's catalog with lint_data (else the plan's applied
+	 * files) and the plan's other files are the history, the run's files the run */
 	bool catalog = false;
 	if (rc == MIG_OK && !(base.model = mig_lint_model_new(ctx->plan != NULL)))
 		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
-	if (rc == MIG_OK)
+	/* the catalog only for the data probes: a schema read on every `up` costs more than
+	 * the precision it adds to warnings about large tables */
+	if (rc == MIG_OK && data)
 		rc = model_catalog(base.model, s, cfg, ctx->plan != NULL, &catalog, err);
 	for (size_t i = 0; rc == MIG_OK && ctx->plan && i < ctx->plan->nmodules; i++) {
 		const mig_module_plan *mod = &ctx->plan->modules[i];

@@ -16,6 +16,7 @@
 struct mig_pg_reader {
 	PGconn *conn;
 	char what[16];
+	bool lint; /* lint's read: a short lock_timeout */
 };
 
 #define USER_NS(n)                                                                         \
@@ -55,7 +56,13 @@ struct mig_pg_reader {
 /* The whole batch, with the parts that differ between server versions as arguments;
  * every version returns the same columns, so snapshots of any two compare. */
 #define SNAPSHOT_SQL(function_body)                                                        \
-	"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"                                 \
+	"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;" SNAPSHOT_QUERIES(function_body)
+/* lint's: a catalog function that opens a table (a deparsed expression) waits for its
+ * lock no longer than the data probes would, whatever the session's lock_timeout */
+#define SNAPSHOT_SQL_LINT(function_body)                                                   \
+	"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL lock_timeout = 500;"   \
+	SNAPSHOT_QUERIES(function_body)
+#define SNAPSHOT_QUERIES(function_body)                                                    \
 	"SET LOCAL search_path = pg_catalog;"                                              \
 	/* schemas */                                                                      \
 	"SELECT 'schema', n.nspname, n.nspname AS name,"                                   \
@@ -216,6 +223,8 @@ struct mig_pg_reader {
 
 static const char snapshot_sql_14[] = SNAPSHOT_SQL(FUNCTION_BODY_14);
 static const char snapshot_sql_13[] = SNAPSHOT_SQL(FUNCTION_BODY_13);
+static const char snapshot_sql_lint_14[] = SNAPSHOT_SQL_LINT(FUNCTION_BODY_14);
+static const char snapshot_sql_lint_13[] = SNAPSHOT_SQL_LINT(FUNCTION_BODY_13);
 
 static const char origins_sql[] =
 	"SELECT kind, schema, name, module, version::text FROM schema_migrations_objects"
@@ -294,7 +303,9 @@ static int add_rows(mig_snapshot *snap, const PGresult *res, mig_error *err)
 
 int mig_pg_snapshot_send(mig_pg_reader *r, mig_error *err)
 {
-	const char *sql = PQserverVersion(r->conn) >= 140000 ? snapshot_sql_14 : snapshot_sql_13;
+	bool v14 = PQserverVersion(r->conn) >= 140000;
+	const char *sql = r->lint ? (v14 ? snapshot_sql_lint_14 : snapshot_sql_lint_13)
+				  : (v14 ? snapshot_sql_14 : snapshot_sql_13);
 	if (!PQsendQuery(r->conn, sql)) {
 		char msg[512];
 		first_line(msg, sizeof msg, PQerrorMessage(r->conn));
@@ -339,20 +350,8 @@ int mig_pg_snapshot_receive(mig_snapshot *out, mig_pg_reader *r, mig_error *err)
 
 int mig_pg_lint_schema(PGconn *conn, mig_snapshot *out, mig_error *err)
 {
-	/* a catalog function that opens a table (a deparsed expression) waits for its lock:
-	 * never longer than the data probes would, whatever the session's lock_timeout */
-	char old[64] = "0";
-	PGresult *res = PQexec(conn, "SHOW lock_timeout");
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		snprintf(old, sizeof old, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	PQclear(PQexec(conn, "SET lock_timeout = 500"));
-	mig_pg_reader r = {.conn = conn, .what = "live"};
-	int rc = mig_pg_snapshot_read(out, &r, err);
-	const char *params[1] = {old};
-	PQclear(PQexecParams(conn, "SELECT set_config('lock_timeout', $1, false)", 1, NULL, params,
-			     NULL, NULL, 0));
-	return rc;
+	mig_pg_reader r = {.conn = conn, .what = "live", .lint = true};
+	return mig_pg_snapshot_read(out, &r, err);
 }
 
 int mig_pg_origins_read(mig_object_origin **out, size_t *n, mig_pg_reader *r, mig_error *err)

@@ -355,6 +355,11 @@ ALTER TABLE accounts VALIDATE CONSTRAINT accounts_login_check;"
 	assert_contains "$OUT" '002_validate.up.sql:4:1: error [data-would-fail] would fail: 3 rows of accounts violate accounts_id_small (id 48, 49, 50)'
 	assert_contains "$OUT" '002_validate.up.sql:5:1: error [data-would-fail] would fail: 1 row of orders references a missing row of accounts (orders.id 7)'
 	assert_contains "$OUT" "002_validate.up.sql:7:1: error [data-would-fail] would fail: 4 rows of accounts violate accounts_login_check (id 3, 5, 8, …)"
+	# up's guard (postgres.lint_data: on) knows the database's constraint too
+	write_config '  lint_data: on' 'modules: {}'
+	expect_status 3 up
+	assert_contains "$ERR" 'would fail: 3 rows of accounts violate accounts_id_small (id 48, 49, 50)'
+	[ "$(sql "SELECT count(*) FROM schema_migrations WHERE version = 2")" = 0 ] || fail "002 was applied"
 	sql "DELETE FROM orders WHERE id = 7; DELETE FROM accounts WHERE id >= 48;
 	     UPDATE accounts SET login = 'login' || id WHERE login LIKE 'dup-%'" >/dev/null
 	expect_status 0 lint --data
