@@ -11,27 +11,59 @@
 #include "util/secret.h"
 #include "core/session.h"
 
+/* The rule itself, on what the check read of core's rows. */
+static int core_rule(const mig_ledger_head *head, long long *core_version, mig_error *err)
+{
+	*core_version = head->applied;
+	if (head->dirty)
+		return mig_error_set(err, MIG_ESCHEMA,
+				     "core schema is dirty at version %lld \xe2\x80\x94 repair it and run 'migrate resolve'",
+				     head->dirty_version);
+	if (!head->exists || head->applied < 1)
+		return mig_error_set(err, MIG_ESCHEMA,
+				     "core schema not applied \xe2\x80\x94 run 'migrate up'");
+	return MIG_OK;
+}
+
 int mig_check_core(const mig_ledger *ledger, long long *core_version, mig_error *err)
 {
-	long long core = 0, dirty = 0;
+	mig_ledger_head head = {.exists = ledger->exists};
 	for (size_t i = 0; i < ledger->nrows; i++) {
 		const mig_applied *row = &ledger->rows[i];
 		if (strcmp(row->module, "core") != 0)
 			continue;
-		if (row->dirty)
-			dirty = row->version;
-		else if (row->version > core)
-			core = row->version;
+		if (row->dirty) {
+			if (!head.dirty || row->version > head.dirty_version)
+				head.dirty_version = row->version;
+			head.dirty = true;
+		} else if (row->version > head.applied) {
+			head.applied = row->version;
+		}
 	}
-	*core_version = core;
-	if (dirty)
-		return mig_error_set(err, MIG_ESCHEMA,
-				     "core schema is dirty at version %lld \xe2\x80\x94 repair it and run 'migrate resolve'",
-				     dirty);
-	if (!ledger->exists || core < 1)
-		return mig_error_set(err, MIG_ESCHEMA,
-				     "core schema not applied \xe2\x80\x94 run 'migrate up'");
-	return MIG_OK;
+	return core_rule(&head, core_version, err);
+}
+
+int mig_check_core_session(mig_session *s, long long *core_version, mig_error *err)
+{
+	if (!s->drv->ledger_head) {
+		mig_ledger_clear(&s->ledger);
+		int rc = s->drv->ledger_read(s->conn, &s->ledger, err);
+		return rc < 0 ? rc : mig_check_core(&s->ledger, core_version, err);
+	}
+	mig_ledger_head head;
+	int rc = s->drv->ledger_head(s->conn, "core", &head, err);
+	return rc < 0 ? rc : core_rule(&head, core_version, err);
+}
+
+/* Connects to pg's database and checks core (no lock: a check only reads). */
+static int check_database(const mig_sql_config *pg, long long *core_version, mig_error *err)
+{
+	mig_session s;
+	int rc = mig_session_open(&s, NULL, pg, MIG_SESSION_NO_LEDGER, err);
+	if (rc == MIG_OK)
+		rc = mig_check_core_session(&s, core_version, err);
+	mig_session_close(&s);
+	return rc;
 }
 
 /* Reads the ledger of pg's database once (no lock: a check only reads). */
@@ -55,12 +87,8 @@ int mig_quick_check(const char *conninfo, mig_error *err)
 		.lock_timeout_ms = -1,
 		.statement_timeout_ms = -1,
 	};
-	mig_ledger ledger = {0};
 	long long core;
-	int rc = read_ledger(&pg, &ledger, err);
-	if (rc == MIG_OK)
-		rc = mig_check_core(&ledger, &core, err);
-	mig_ledger_clear(&ledger);
+	int rc = check_database(&pg, &core, err);
 	if (rc < 0 && err) {
 		mig_secrets secrets = {0};
 		mig_secrets_add(&secrets, pg.dsn);

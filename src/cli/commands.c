@@ -192,8 +192,9 @@ const mig_command mig_commands[] = {
 	 mig_cmd_baseline},
 	{"wait", "wait until the databases of the config accept connections and answer",
 	 "[--timeout D]",
-	 "Waits until PostgreSQL (postgres.dsn) accepts a connection and answers a query, and\n"
-	 "MongoDB (mongodb.uri) answers a ping, when configured; tries every quarter second.\n"
+	 "Waits until PostgreSQL (postgres.dsn, then each target database of a fleet)\n"
+	 "accepts a connection and answers a query, and MongoDB (mongodb.uri) answers a\n"
+	 "ping, when configured; tries every quarter second.\n"
 	 "Exits 0 as soon as all answer, 1 after --timeout (default 60s) naming the database\n"
 	 "that did not and its last error. For an init container or a CI job that starts\n"
 	 "beside its database.",

@@ -17,6 +17,8 @@ int mig_session_open(mig_session *s, const mig_registry *reg, const mig_sql_conf
 	/* the lock comes before the ledger is read, so no other run can change it after */
 	if ((flags & MIG_SESSION_LOCK) && (rc = s->drv->lock(s->conn, err)) < 0)
 		goto fail;
+	if (flags & MIG_SESSION_NO_LEDGER)
+		return MIG_OK;
 	if ((rc = s->drv->ledger_read(s->conn, &s->ledger, err)) < 0)
 		goto fail;
 	if ((flags & MIG_SESSION_PREPARE) && (rc = mig_session_prepare(s, err)) < 0)

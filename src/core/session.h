@@ -1,6 +1,6 @@
 /* A database session: connect through the registry's driver, optionally lock and create
- * the ledger, read the ledger once; and the matching close on every path. Every command
- * and the library start from this one consistent snapshot. */
+ * the ledger, read the ledger once (unless MIG_SESSION_NO_LEDGER); and the matching close
+ * on every path. Every command and the library start from this one consistent snapshot. */
 #ifndef MIGRATE_SESSION_H
 #define MIGRATE_SESSION_H
 
@@ -11,6 +11,8 @@
 enum {
 	MIG_SESSION_LOCK = 1 << 0,    /* hold the one-migrator lock until close */
 	MIG_SESSION_PREPARE = 1 << 1, /* create schema_migrations when missing */
+	MIG_SESSION_NO_LEDGER = 1 << 2, /* connect only: the caller asks the driver itself
+					 * for what it needs (the startup check) */
 };
 
 typedef struct mig_session {

@@ -45,6 +45,14 @@ void mig_ledger_clear(mig_ledger *ledger);
 const mig_applied *mig_ledger_find(const mig_ledger *ledger, const char *module,
 				   long long version);
 
+/* What the startup check needs of one module's ledger rows, and no more. */
+typedef struct mig_ledger_head {
+	bool exists;       /* false when schema_migrations has never been created */
+	long long applied; /* the highest version without a dirty mark; 0 when none */
+	bool dirty;        /* some version of the module has a dirty mark */
+	long long dirty_version; /* the highest such version (when dirty) */
+} mig_ledger_head;
+
 /* One row of schema_migrations_repeatable: what a repeatable migration last ran as. */
 typedef struct mig_repeatable_row {
 	char *module;
@@ -171,6 +179,11 @@ typedef struct mig_sql_driver {
 	int (*ledger_prepare)(void *conn, mig_error *err);
 	/* MUST: reads every ledger row in one query; ledger->exists false when there is none. */
 	int (*ledger_read)(void *conn, mig_ledger *ledger, mig_error *err);
+	/* MAY (NULL: the caller reads the whole ledger instead): module's highest clean and
+	 * highest dirty version in one query, for the startup check; head->exists false when
+	 * there is no ledger. Reads nothing else. */
+	int (*ledger_head)(void *conn, const char *module, mig_ledger_head *head,
+			   mig_error *err);
 	/* MUST: runs one step and records it in the ledger (a step->skip only records or
 	 * deletes the row, marked skipped): in one transaction when
 	 * step->in_transaction, else statement by statement between a dirty mark and its

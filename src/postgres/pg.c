@@ -35,6 +35,8 @@ typedef struct pg_conn {
 	char holder[96]; /* "pid:random": who we are in schema_migrations_lock */
 	char host[64];
 	mig_pg_track track; /* what each migration created and dropped (pg_track.c) */
+	bool track_ready; /* track's SQL filled in: at the first migration or objects check, so
+			   * a session that runs none (check, status) does not pay for it */
 	char lock_key[24]; /* the advisory lock key, as SQL text */
 	/* the ledger rows read in the same round trip as the advisory lock (pg_lock), for the
 	 * pg_ledger_read that follows it; NULL once taken */
@@ -91,6 +93,15 @@ static const char ledger_select[] =
 static const char ledger_select_legacy[] =
 	"SELECT module, version, name, checksum, dirty, false, false, ''"
 	" FROM schema_migrations ORDER BY module COLLATE \"C\", version";
+
+/* The startup check's one query: a module's highest clean and highest dirty version, in
+ * one pass over the module's rows through the primary key (module, version) — one short
+ * row back, whatever the size of the ledger. (A dirty mark may sit under a clean head, after
+ * an out-of-order run, so every row of the module is looked at; one aggregate plans
+ * faster on a new connection than two max() subqueries.) */
+static const char ledger_head_select[] =
+	"SELECT max(version) FILTER (WHERE NOT dirty), max(version) FILTER (WHERE dirty)"
+	" FROM schema_migrations WHERE module = $1";
 
 /* A version whose `-- migrate:env` excludes the environment: recorded, never run. */
 static const char ledger_insert_skipped[] =
@@ -279,11 +290,7 @@ static int pg_connect(void **out, const mig_sql_config *cfg, mig_error *err)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(pc->holder, sizeof pc->holder, "%ld:%lx", (long)getpid(),
 		 (unsigned long)ts.tv_nsec ^ (unsigned long)(uintptr_t)pc);
-	int rc = mig_pg_track_init(&pc->track, cfg->schema, err);
-	if (rc < 0) {
-		free(pc);
-		return rc;
-	}
+	int rc;
 	pc->conn = PQconnectdbParams(keys, values, 1);
 	if (!pc->conn) {
 		free_conn(pc);
@@ -301,6 +308,16 @@ static int pg_connect(void **out, const mig_sql_config *cfg, mig_error *err)
 	PQsetNoticeReceiver(pc->conn, on_notice, NULL);
 	*out = pc;
 	return MIG_OK;
+}
+
+/* Fills the object tracking's SQL for this session's schema, once. */
+static int track_ready(pg_conn *pc, mig_error *err)
+{
+	if (pc->track_ready)
+		return MIG_OK;
+	int rc = mig_pg_track_init(&pc->track, pc->cfg->schema, err);
+	pc->track_ready = rc == MIG_OK;
+	return rc;
 }
 
 static int release_lock(void *conn, mig_error *err)
@@ -590,6 +607,34 @@ static int pg_ledger_read(void *conn, mig_ledger *ledger, mig_error *err)
 			mig_ledger_clear(ledger);
 			return mig_error_set(err, MIG_EFAIL, "out of memory");
 		}
+	}
+	PQclear(res);
+	return MIG_OK;
+}
+
+static int pg_ledger_head(void *conn, const char *module, mig_ledger_head *head,
+			  mig_error *err)
+{
+	pg_conn *pc = conn;
+	memset(head, 0, sizeof *head);
+	const char *params[] = {module};
+	PGresult *res = PQexecParams(pc->conn, ledger_head_select, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+		int rc = MIG_OK; /* undefined_table: never migrated */
+		if (!state || strcmp(state, "42P01") != 0)
+			rc = res ? result_error(res, "cannot read schema_migrations", err)
+				 : conn_error(pc, "cannot read schema_migrations", err);
+		PQclear(res);
+		return rc;
+	}
+	head->exists = true;
+	if (PQntuples(res) == 1) {
+		if (!PQgetisnull(res, 0, 0))
+			head->applied = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		head->dirty = !PQgetisnull(res, 0, 1);
+		if (head->dirty)
+			head->dirty_version = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	}
 	PQclear(res);
 	return MIG_OK;
@@ -1001,6 +1046,8 @@ static int pg_apply(void *conn, const mig_step *step, mig_error *err)
 				: exec_params(pc, ledger_delete, 2, params,
 					      "cannot delete the ledger row", err);
 	}
+	if ((rc = track_ready(pc, err)) < 0)
+		return rc;
 	rc = split_step(step, &text, &stmts, &n, err);
 	if (rc < 0)
 		return rc;
@@ -1142,7 +1189,8 @@ static int pg_objects_missing(void *conn, mig_missing_object **out, size_t *coun
 			      mig_error *err)
 {
 	pg_conn *pc = conn;
-	return mig_pg_track_missing(out, count, &pc->track, pc->conn, err);
+	int rc = track_ready(pc, err);
+	return rc < 0 ? rc : mig_pg_track_missing(out, count, &pc->track, pc->conn, err);
 }
 
 static int pg_table_facts(void *conn, mig_table_fact *facts, size_t n, int *server_major,
@@ -1170,6 +1218,7 @@ const mig_sql_driver mig_pg_driver = {
 	.lock = pg_lock,
 	.ledger_prepare = pg_ledger_prepare,
 	.ledger_read = pg_ledger_read,
+	.ledger_head = pg_ledger_head,
 	.apply = pg_apply,
 	.resolve = pg_resolve,
 	.objects_missing = pg_objects_missing,

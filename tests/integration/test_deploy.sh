@@ -112,6 +112,67 @@ test_wait_gives_up_after_the_timeout_naming_the_target_not_the_password() {
 	assert_not_contains "$ERR" "$PG_PASSWORD"
 }
 
+# A fleet: wait covers every target database, listed or read by targets.query on the
+# control database, not postgres.dsn alone; the one that does not answer is named.
+test_wait_covers_every_target_database() {
+	new_db
+	local port
+	port=$(free_port) # nothing listens there
+	sql "CREATE TABLE tenants (name text, dsn text, pos int)" >/dev/null
+	sql "INSERT INTO tenants VALUES ('here', '$DSN', 1), ('gone', 'postgres://app:$PG_PASSWORD@127.0.0.1:$port/app', 2)" >/dev/null
+	sql "ALTER TABLE tenants OWNER TO app" >/dev/null
+	write_config 'targets:' '  kind: database' '  query: "SELECT name, dsn FROM tenants ORDER BY pos"'
+	expect_status 1 wait --timeout 2s
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "migrate: PostgreSQL target 'gone' at 'postgres://app:***@127.0.0.1:$port/app' did not answer within 2s"
+	assert_contains "$ERR" "Connection refused"
+	assert_not_contains "$ERR" "$PG_PASSWORD"
+	sql "DELETE FROM tenants WHERE name = 'gone'" >/dev/null
+	expect_status 0 wait --timeout 10s
+	assert_contains "$OUT" "PostgreSQL (postgres.dsn and 1 database target) answered after"
+	# a query that cannot run is not worth waiting for
+	write_config 'targets:' '  kind: database' '  query: "SELECT nme, dsn FROM tenants"'
+	local start
+	start=$(now_ms)
+	expect_status 2 wait --timeout 30s
+	assert_contains "$ERR" "'targets.query' failed: column \"nme\" does not exist"
+	[ $(($(now_ms) - start)) -lt $((5000 * SCALE)) ] || fail "waited on a bad targets.query"
+	# schema targets live in postgres.dsn: it answering is enough
+	write_config 'targets:' '  kind: schema' '  list:' '    - { name: s1 }' '    - { name: s2 }'
+	expect_status 0 wait --timeout 10s
+	assert_contains "$OUT" "PostgreSQL (postgres.dsn and 2 schema targets) answered after"
+}
+
+# A listed target database whose server starts 2 s after wait began: wait returns only
+# once it answers, though postgres.dsn answered at once.
+test_wait_sees_a_target_that_starts_two_seconds_later() {
+	new_db
+	local port dir=$SCRATCH/late
+	port=$(free_port)
+	chmod 755 "$SCRATCH" # the server runs as postgres
+	mkdir -p "$dir/socket"
+	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$dir"
+	as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+		fail "initdb: $(tail -5 "$dir/initdb.log")"
+	write_config 'targets:' '  kind: database' '  list:' "    - { name: here, dsn: \"$DSN\" }" \
+		"    - { name: late, dsn: \"host=127.0.0.1 port=$port user=postgres dbname=postgres\" }"
+	local start end
+	start=$(now_ms)
+	"$MIGRATE_BIN" wait --timeout 60s >wait.out 2>wait.err &
+	local waiter=$!
+	sleep 2
+	as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
+		-o "-c listen_addresses=127.0.0.1 -p $port -k $dir/socket -c fsync=off" >/dev/null 2>&1 ||
+		fail "pg_ctl start: $(tail -5 "$dir/server.log")"
+	local status=0
+	wait "$waiter" || status=$?
+	end=$(now_ms)
+	as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+	assert_eq "$status" 0 "wait's exit status (stderr: $(cat wait.err))"
+	assert_contains wait.out "PostgreSQL (postgres.dsn and 2 database targets) answered after"
+	[ $((end - start)) -ge 2000 ] || fail "answered after $((end - start)) ms, before the target's server started"
+}
+
 test_wait_refuses_bad_input_at_once() {
 	printf 'modules: {}\n' >config.yaml
 	expect_status 2 wait

@@ -159,6 +159,59 @@ test_check_before_and_after_up() {
 	assert_contains "$ERR" "core schema not applied"
 }
 
+# What `check` reads is core's highest clean and highest dirty version and nothing else:
+# a role allowed to read only (module, version, dirty) of the ledger, and to create
+# nothing, passes the check (so it takes no lock, prepares no table and reads no other
+# column), while every row of core still counts — a dirty version below a clean head
+# fails it, and so does the library's mig_quick_check.
+test_check_reads_only_what_it_decides_on() {
+	new_db
+	migration core 001_a.up.sql "CREATE TABLE a (id int);"
+	migration core 002_b.up.sql "CREATE TABLE b (id int);"
+	migration core 003_c.up.sql "CREATE TABLE c (id int);"
+	migration catalog 001_x.up.sql "CREATE TABLE x (id int);"
+	write_config 'modules:' '  catalog: {}'
+	expect_status 0 up
+	local probe=${DB}_probe app owner_dsn=$DSN
+	app=$(dirname "$MIGRATE_BIN")/app_startup
+	[ -x "$app" ] || fail "example program not built at $app"
+	sql "CREATE ROLE $probe LOGIN PASSWORD '$PG_PASSWORD'" >/dev/null
+	sql "GRANT SELECT (module, version, dirty) ON schema_migrations TO $probe" >/dev/null
+	DSN="postgres://$probe:$PG_PASSWORD@127.0.0.1:$MIGRATE_PG_PORT/$DB"
+	write_config 'modules:' '  catalog: {}'
+	expect_status 0 check
+	assert_contains "$OUT" "core schema applied (version 3)"
+	"$app" "$DSN" >app.out 2>app.err || fail "app refused with three columns readable: $(cat app.err)"
+	# the grant bites: a command that reads the whole ledger is refused for that role
+	expect_status 1 status
+	assert_contains "$ERR" "permission denied"
+	# a dirty version under a clean head is still dirty
+	sql "UPDATE schema_migrations SET dirty = true WHERE module = 'core' AND version = 2" >/dev/null
+	expect_status 3 check
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "migrate: core schema is dirty at version 2 — repair it and run 'migrate resolve'"
+	if "$app" "$DSN" >app.out 2>app.err; then fail "app started on a dirty core"; fi
+	assert_contains app.err "core schema is dirty at version 2"
+	# another module's dirty mark is not core's
+	sql "UPDATE schema_migrations SET dirty = (module = 'catalog')" >/dev/null
+	expect_status 0 check
+	assert_contains "$OUT" "core schema applied (version 3)"
+	# a gap below the head is for status to report: check is the core-applied rule
+	sql "DELETE FROM schema_migrations WHERE module = 'core' AND version = 2" >/dev/null
+	expect_status 0 check
+	assert_contains "$OUT" "core schema applied (version 3)"
+	# another module's rows do not stand in for core's
+	sql "DELETE FROM schema_migrations WHERE module = 'core'" >/dev/null
+	expect_status 3 check
+	assert_contains "$ERR" "migrate: core schema not applied — run 'migrate up'"
+	# and without the ledger at all
+	sql "DROP TABLE schema_migrations" >/dev/null
+	expect_status 3 check
+	assert_contains "$ERR" "migrate: core schema not applied — run 'migrate up'"
+	DSN=$owner_dsn
+	sql "DROP OWNED BY $probe; DROP ROLE $probe" >/dev/null
+}
+
 test_status_shows_applied_latest_pending() {
 	new_db
 	example_tree

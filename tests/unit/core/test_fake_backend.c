@@ -176,6 +176,17 @@ static void test_a_fake_backend_runs_up_status_and_down(void **state)
 	assert_contains(out, "up to date");
 	free(out);
 
+	/* check on a backend without ledger_head reads the whole ledger: the same rule */
+	assert_int_equal(run("check", &ctx, NULL, &out, &err), MIG_OK);
+	assert_contains(out, "core schema applied (version 2)");
+	free(out);
+	db.ledger.rows[1].dirty = true; /* core/1, under the clean core/2 */
+	assert_string_equal(db.ledger.rows[1].module, "core");
+	assert_int_equal(run("check", &ctx, NULL, &out, &err), MIG_ESCHEMA);
+	assert_contains(err.message, "core schema is dirty at version 1");
+	free(out);
+	db.ledger.rows[1].dirty = false;
+
 	assert_int_equal(run("down", &ctx, "catalog", &out, &err), MIG_OK);
 	assert_contains(out, "rolled back catalog/001_items");
 	free(out);
