@@ -16,7 +16,7 @@
 
 /* Bumped whenever a slot is added, removed or changes meaning; the registry refuses a
  * driver built for another version. */
-#define MIG_SQL_DRIVER_VERSION 5
+#define MIG_SQL_DRIVER_VERSION 6
 
 /* One row of schema_migrations. */
 typedef struct mig_applied {

@@ -944,8 +944,13 @@ test_up_to_refuses_what_it_cannot_do_and_changes_nothing() {
 	assert_contains "$ERR" "--to takes a migration version number, not 'three'"
 	expect_status 2 up --module nope --to 1
 	assert_one_line "$ERR"
-	expect_status 2 down --module core --to 1
+	# down --to refuses the same bad targets, and --steps beside it
+	expect_status 2 down --module core --to 2
 	assert_one_line "$ERR"
+	assert_contains "$ERR" "module 'core' has no version 2"
+	expect_status 2 down --module core --to 1 --steps 1
+	assert_one_line "$ERR"
+	assert_contains "$ERR" "takes --steps N or --to V, not both"
 	has_table schema_migrations && fail "the ledger was created"
 	return 0
 }
