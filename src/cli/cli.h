@@ -56,6 +56,8 @@ typedef enum mig_option_id {
 	MIG_OPT_MONGODB,      /* resolve, baseline: the versioned MongoDB files */
 	MIG_OPT_ENV,          /* --env NAME (every command with a config) */
 	MIG_OPT_TIMEOUT,      /* wait --timeout D */
+	MIG_OPT_SEED_DATA,    /* seed --data: the seed files, not indexes.json */
+	MIG_OPT_RESET,        /* seed --data --reset */
 	MIG_OPT_COUNT, /* not an option: the number of ids */
 } mig_option_id;
 
@@ -84,6 +86,7 @@ typedef struct mig_args {
 	bool force;                 /* --force (reset) */
 	bool all, observe, no_lint; /* lint --all, --observe; up --no-lint */
 	bool data;                  /* lint --data */
+	bool seed_data, reset;      /* seed --data [--reset] */
 	int pg_version;             /* lint --pg-version: a major version, 0 when not given */
 	mig_phase phase; /* --phase expand|contract (up) */
 	bool sql;        /* --sql (up --dry-run) */
@@ -194,5 +197,6 @@ int mig_check_lint_args(const mig_args *args, mig_error *err);
 int mig_cmd_baseline(mig_context *ctx, mig_error *err);
 int mig_cmd_wait(mig_context *ctx, mig_error *err);
 int mig_check_baseline_args(const mig_args *args, mig_error *err);
+int mig_check_seed_args(const mig_args *args, mig_error *err);
 
 #endif

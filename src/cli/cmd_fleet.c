@@ -131,6 +131,9 @@ static int run_fleet(mig_context *ctx, mig_fleet_op op, mig_error *err)
 int mig_command_run(mig_context *ctx, const mig_command *cmd, mig_error *err)
 {
 	bool fleet = ctx->cfg && ctx->cfg->targets.present;
+	if (fleet && ctx->args.seed_data)
+		return mig_error_set(err, MIG_EUSAGE,
+				     "seed --data does not run over a fleet ('targets:' in the config): seed data is for one development or test database");
 	for (size_t i = 0; fleet && i < sizeof fleet_ops / sizeof *fleet_ops; i++)
 		if (!strcmp(cmd->name, fleet_ops[i].command))
 			return run_fleet(ctx, fleet_ops[i].op, err);

@@ -24,7 +24,7 @@ static const mig_option_id resolve_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_VERSION, MIG_OPT_APPLIED, MIG_OPT_ROLLED_BACK, MIG_OPT_MONGODB,
 	COMMON, MIG_OPT_END};
 static const mig_option_id seed_options[] = {
-	MIG_OPT_DRY_RUN, MIG_OPT_PRUNE, MIG_OPT_FORMAT, MIG_OPT_QUIET, FLEET, COMMON, MIG_OPT_END};
+	MIG_OPT_SEED_DATA, MIG_OPT_MODULE, MIG_OPT_RESET, MIG_OPT_DRY_RUN, MIG_OPT_PRUNE, MIG_OPT_FORMAT, MIG_OPT_QUIET, FLEET, COMMON, MIG_OPT_END};
 static const mig_option_id verify_options[] = {MIG_OPT_FORMAT, FLEET, COMMON, MIG_OPT_END};
 static const mig_option_id create_options[] = {MIG_OPT_MODULE, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id testdb_options[] = {
@@ -85,16 +85,25 @@ const mig_command mig_commands[] = {
 	 "Exits 3 naming each difference (over a fleet, each under its target).",
 	 "migrate verify --format json", verify_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_MONGO_PLAN, NULL, mig_cmd_verify},
-	{"seed", "create the MongoDB collections and indexes of indexes.json",
-	 "[--dry-run] [--prune] [--format text|json]",
+	{"seed", "create the MongoDB indexes of indexes.json; --data: load seed data",
+	 "[--dry-run] [--prune] [--format text|json] | --data [--module M] [--reset]",
 	 "Creates the missing collections and indexes of every enabled module's indexes.json\n"
 	 "and applies expireAfterSeconds, hidden and validator changes with collMod.\n"
 	 "An index of the same name and spec is skipped; one of the same name and another\n"
 	 "spec is a conflict: reported, left alone, the rest still seeded, exit 3. An index\n"
 	 "the server refuses is reported and the rest still seeded, exit 1. Undeclared\n"
-	 "indexes are listed as extra; --prune drops them.",
-	 "migrate seed --dry-run", seed_options, 0,
-	 MIG_NEEDS_CONFIG | MIG_NEEDS_MONGODB | MIG_NEEDS_MONGO_PLAN, NULL, mig_cmd_seed},
+	 "indexes are listed as extra; --prune drops them.\n"
+	 "--data loads the seed files instead: postgres/<module>/seed/<name>.sql and\n"
+	 "mongodb/<module>/seed/<name>.json ({\"collection\", \"env\", \"documents\"}, upserted\n"
+	 "by _id), modules in plan order, files in name order, each SQL file in its own\n"
+	 "transaction; a file loads again when it changed. Every seed file names its\n"
+	 "environments (`-- migrate:env dev,test`, JSON \"env\"); refused (exit 2) while the\n"
+	 "environment is unset or production. --reset first empties the tables the SQL seeds\n"
+	 "INSERT into and the collections of the JSON seeds, in one transaction, refusing a\n"
+	 "foreign key from a table no seed writes rather than cascading.",
+	 "migrate seed --data --env dev --reset", seed_options, 0,
+	 MIG_NEEDS_CONFIG | MIG_NEEDS_MONGODB | MIG_NEEDS_MONGO_PLAN, mig_check_seed_args,
+	 mig_cmd_seed},
 	{"check", "fail unless the core schema is applied (a startup check)", "",
 	 "Succeeds when schema_migrations exists and core has at least version 1; otherwise\n"
 	 "exits 3 with \"core schema not applied \xe2\x80\x94 run 'migrate up'\".",

@@ -63,6 +63,10 @@ const mig_option_spec mig_option_specs[] = {
 	 "the version of the module's MongoDB files (NNN_name.up.json), not of its SQL files"},
 	{MIG_OPT_TIMEOUT, "timeout", 't', "DURATION",
 	 "give up after this long (default 60s; 0: one attempt)"},
+	{MIG_OPT_SEED_DATA, "data", 0, NULL,
+	 "load the seed/ files of the current environment instead (never unnamed or production)"},
+	{MIG_OPT_RESET, "reset", 0, NULL,
+	 "with --data: first empty what the seed files write (refused over an outside foreign key)"},
 	{MIG_OPT_HELP, "help", 'h', NULL, "show this help"},
 	{MIG_OPT_END, NULL, 0, NULL, NULL},
 };
@@ -202,6 +206,12 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 		break;
 	case MIG_OPT_DATA:
 		args->data = true;
+		break;
+	case MIG_OPT_SEED_DATA:
+		args->seed_data = true;
+		break;
+	case MIG_OPT_RESET:
+		args->reset = true;
 		break;
 	case MIG_OPT_NO_LINT:
 		args->no_lint = true;

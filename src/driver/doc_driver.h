@@ -55,6 +55,10 @@ typedef struct mig_doc_run_config {
 				  * "majority", "votingMembers" or a number */
 } mig_doc_run_config;
 
+/* One seed file (<module>/seed/<name>.json: {"collection", "env", "documents"}), parsed
+ * by the module. */
+typedef struct mig_doc_seed mig_doc_seed;
+
 /* One versioned file (NNN_<name>.up.json / .down.json), parsed by the module. */
 typedef struct mig_doc_file mig_doc_file;
 
@@ -138,6 +142,34 @@ typedef struct mig_doc_driver {
 	 * a dirty mark (resolve, baseline); removing a version not recorded is MIG_EUSAGE */
 	int (*record)(mig_mongo *m, const char *module, long long version, const char *name,
 		      const char *checksum, bool applied, mig_error *err);
+	/* seed data (src/mongodb/mongo_seed.c) ------------------------------------------ */
+	/* MUST: reads and checks one seed file without any server: an object with
+	 * "collection" (a string), "env" (an array of environment names; absent is allowed
+	 * here, the caller refuses it) and "documents" (an array of documents in Extended
+	 * JSON, each with an _id); anything else, or a JSON error, is MIG_EUSAGE with
+	 * path:line */
+	int (*seed_load)(mig_doc_seed **out, const char *path, mig_error *err);
+	void (*seed_free)(mig_doc_seed *seed);
+	/* MUST: the "env" list joined with commas ("dev,test"), or NULL when the file has
+	 * none; the collection. Borrowed from seed. */
+	const char *(*seed_env)(const mig_doc_seed *seed);
+	const char *(*seed_collection)(const mig_doc_seed *seed);
+	/* MUST: the collection schema_migrations_seeds (one document per loaded file:
+	 * _id "<module>/<name>", module, name, checksum, applied_at), sorted by module then
+	 * name */
+	int (*seeds_read)(mig_mongo *m, mig_repeatable_ledger *out, mig_error *err);
+	/* MUST: upserts every document of seed by its _id (the whole document replaced), then
+	 * records the file with checksum; *upserted and *matched count what the server did.
+	 * A failure names the file, the document's index and the server's message */
+	int (*seed_apply)(mig_mongo *m, const mig_doc_seed *seed, const char *module,
+			  const char *name, const char *checksum, long long *upserted,
+			  long long *matched, mig_error *err);
+	/* MUST: `seed --data --reset`: deletes every document of collections[0..n) and the
+	 * schema_migrations_seeds records of (modules[i], names[i]) for i < nfiles; in one
+	 * transaction where the server has them */
+	int (*seed_reset)(mig_mongo *m, const char *const *collections, size_t n,
+			  const char *const *modules, const char *const *names, size_t nfiles,
+			  mig_error *err);
 } mig_doc_driver;
 
 /* The module's one exported symbol (name in MIG_DOC_DRIVER_ENTRY). */

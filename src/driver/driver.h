@@ -16,7 +16,7 @@
 
 /* Bumped whenever a slot is added, removed or changes meaning; the registry refuses a
  * driver built for another version. */
-#define MIG_SQL_DRIVER_VERSION 6
+#define MIG_SQL_DRIVER_VERSION 7
 
 /* One row of schema_migrations. */
 typedef struct mig_applied {
@@ -117,6 +117,9 @@ typedef struct mig_step {
 				  * transaction, recorded in schema_migrations_repeatable
 				  * (upserted), not tracked; a failure records its checksum
 				  * as failed */
+	bool seed;               /* a seed file (seed --data, version 0): in one
+				  * transaction, recorded (upserted) in
+				  * schema_migrations_seeds with its checksums, not tracked */
 	bool skip;               /* only the ledger row: up records it as skipped (its
 				  * `-- migrate:env` excludes the environment), down deletes
 				  * a skipped row; no SQL of the file runs */
@@ -227,6 +230,20 @@ typedef struct mig_sql_driver {
 	 * refused): reads schema_migrations_repeatable in one query (no rows when it does
 	 * not exist). */
 	int (*repeatables_read)(void *conn, mig_repeatable_ledger *out, mig_error *err);
+	/* MAY (NULL when the backend has no seed data; `seed --data` is then refused): reads
+	 * schema_migrations_seeds in one query (no rows when it does not exist), in the
+	 * repeatables' row type (failed always ""). */
+	int (*seeds_read)(void *conn, mig_repeatable_ledger *out, mig_error *err);
+	/* MAY (as seeds_read): `seed --data --reset`, in one transaction: refuses (MIG_EUSAGE,
+	 * nothing changed) when a foreign key of a table not among tables[0..ntables) (as
+	 * written in SQL, resolved with the session's search_path) references one of them,
+	 * naming both and the constraint; a table that does not exist is MIG_EUSAGE naming it;
+	 * else empties them all and deletes the schema_migrations_seeds rows of
+	 * (modules[i], names[i]) for i < nfiles, so that a load that fails afterwards is seen
+	 * as not loaded. */
+	int (*seed_reset)(void *conn, const char *const *tables, size_t ntables,
+			  const char *const *modules, const char *const *names, size_t nfiles,
+			  mig_error *err);
 	/* MAY (NULL when the backend cannot): runs probes[0..n) in one read-only
 	 * transaction that takes no lock stronger than ACCESS SHARE, each bounded by
 	 * timeout_ms and a short lock_timeout; fills each probe's outcome and detail. An

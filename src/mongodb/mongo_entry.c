@@ -3,6 +3,7 @@
 #include "mongodb/mongo.h"
 #include "mongodb/index_spec.h"
 #include "mongodb/mongo_migrate.h"
+#include "mongodb/mongo_seed.h"
 
 static const mig_doc_driver mongo_driver = {
 	.version = MIG_DOC_DRIVER_VERSION,
@@ -28,6 +29,13 @@ static const mig_doc_driver mongo_driver = {
 	.apply = mig_doc_apply,
 	.finish = mig_doc_finish,
 	.record = mig_doc_record,
+	.seed_load = mig_doc_seed_load,
+	.seed_free = mig_doc_seed_free,
+	.seed_env = mig_doc_seed_env,
+	.seed_collection = mig_doc_seed_collection,
+	.seeds_read = mig_doc_seeds_read,
+	.seed_apply = mig_doc_seed_apply,
+	.seed_reset = mig_doc_seed_reset,
 };
 
 __attribute__((visibility("default"))) const mig_doc_driver *mig_doc_driver_entry(void);

@@ -16,6 +16,7 @@
 #include "postgres/pg_error.h"
 #include "postgres/pg_lint.h"
 #include "postgres/pg_probe.h"
+#include "postgres/pg_seed.h"
 #include "postgres/pg_lease.h"
 #include "postgres/pg_script.h"
 #include "postgres/pg_track.h"
@@ -72,6 +73,14 @@ static const char ledger_ddl[] =
 	" failed_checksum text NOT NULL DEFAULT '',"
 	" applied_at timestamptz NOT NULL DEFAULT now(),"
 	" duration_ms bigint,"
+	" PRIMARY KEY (module, name));"
+	"CREATE TABLE IF NOT EXISTS schema_migrations_seeds ("
+	" module text NOT NULL,"
+	" name text NOT NULL,"
+	" checksum text NOT NULL DEFAULT '',"
+	" rendered_checksum text NOT NULL DEFAULT '',"
+	" applied_at timestamptz NOT NULL DEFAULT now(),"
+	" duration_ms bigint,"
 	" PRIMARY KEY (module, name));" MIG_PG_TRACK_DDL;
 
 /* What a migration file may have SET for the rest of the session, undone after it: the
@@ -84,7 +93,8 @@ static const char reset_role[] = "RESET ROLE";
 static const char ledger_select[] =
 	"SELECT module, version, name, checksum, dirty,"
 	" (SELECT to_regclass('" MIG_PG_TRACK_LAST_DDL "') IS NOT NULL"
-	"  AND to_regclass('schema_migrations_repeatable') IS NOT NULL), skipped,"
+	"  AND to_regclass('schema_migrations_repeatable') IS NOT NULL"
+	"  AND to_regclass('schema_migrations_seeds') IS NOT NULL), skipped,"
 	" rendered_checksum"
 	" FROM schema_migrations ORDER BY module COLLATE \"C\", version";
 
@@ -128,6 +138,16 @@ static const char ledger_repeatable[] =
 	" rendered_checksum = EXCLUDED.rendered_checksum, failed_checksum = '',"
 	" applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms";
 
+/* A seed file's row (seed --data): module, name, checksum, rendered checksum. */
+static const char ledger_seed[] =
+	"INSERT INTO schema_migrations_seeds"
+	" (module, name, checksum, rendered_checksum, applied_at, duration_ms)"
+	" VALUES ($1, $2, $3, $4, now(),"
+	" (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint)"
+	" ON CONFLICT (module, name) DO UPDATE SET checksum = EXCLUDED.checksum,"
+	" rendered_checksum = EXCLUDED.rendered_checksum,"
+	" applied_at = EXCLUDED.applied_at, duration_ms = EXCLUDED.duration_ms";
+
 /* After a repeatable failed (and rolled back): module, name, the failed file's checksum. */
 static const char ledger_repeatable_failed[] =
 	"INSERT INTO schema_migrations_repeatable (module, name, failed_checksum)"
@@ -146,7 +166,7 @@ static const char repeatable_select[] =
 
 /* The ledger change each transactional migration ends with, prepared on its first use
  * in a session (pg_cmd.h), as the tracking commands are and under the same rule. */
-enum { LEDGER_INSERT, LEDGER_DELETE, LEDGER_REPEATABLE };
+enum { LEDGER_INSERT, LEDGER_DELETE, LEDGER_REPEATABLE, LEDGER_SEED };
 static const struct {
 	const char *name, *sql;
 	int nparams;
@@ -154,6 +174,7 @@ static const struct {
 	[LEDGER_INSERT] = {"migrate_ledger_insert", ledger_insert, 5},
 	[LEDGER_DELETE] = {"migrate_ledger_delete", ledger_delete, 2},
 	[LEDGER_REPEATABLE] = {"migrate_ledger_repeatable", ledger_repeatable, 4},
+	[LEDGER_SEED] = {"migrate_ledger_seed", ledger_seed, 4},
 };
 
 static const char ledger_mark_dirty[] =
@@ -788,7 +809,8 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 	int rc = mig_pg_track_scan(&ts, step, text, stmts, n, err);
 	if (rc < 0)
 		return rc;
-	if (step->repeatable) /* re-run at will: what it creates belongs to no version */
+	/* re-run at will: what it creates belongs to no version */
+	if (step->repeatable || step->seed)
 		ts.creates = ts.drops = false;
 	if ((rc = mig_pg_track_begin(&pc->track, pc->conn, &ts, err)) < 0) {
 		mig_pg_track_step_clear(&ts);
@@ -865,10 +887,13 @@ static int apply_in_transaction(pg_conn *pc, const mig_step *step, char *text,
 	SEND(reset_role, 0, NULL, -1);
 	ncmds = mig_pg_track_after(cmds, &pc->track, &ts, NULL, may_prepare);
 	SEND_CMDS();
-	int lc = step->repeatable ? LEDGER_REPEATABLE : step->up ? LEDGER_INSERT : LEDGER_DELETE;
+	int lc = step->seed	      ? LEDGER_SEED
+		 : step->repeatable ? LEDGER_REPEATABLE
+		 : step->up	      ? LEDGER_INSERT
+				      : LEDGER_DELETE;
 	ncmds = mig_pg_fixed(cmds, 0, &pc->ledger_prepared, lc, ledger_cmds[lc].name,
 			     ledger_cmds[lc].sql, ledger_cmds[lc].nparams,
-			     step->repeatable ? rparams : params, may_prepare);
+			     step->repeatable || step->seed ? rparams : params, may_prepare);
 	SEND_CMDS();
 	if (!step->up)
 		SEND(repeatables_forget, 1, params, -1);
@@ -1060,7 +1085,7 @@ static int pg_apply(void *conn, const mig_step *step, mig_error *err)
 		return rc;
 	}
 	const split_hook *h = step->after_each && step->after_each->sql ? &hook : NULL;
-	if (step->in_transaction || step->repeatable)
+	if (step->in_transaction || step->repeatable || step->seed)
 		rc = apply_in_transaction(pc, step, text, stmts, n, h, err);
 	else
 		rc = apply_outside_transaction(pc, step, text, stmts, n, h, err);
@@ -1210,6 +1235,22 @@ static int pg_schema_snapshot(void *conn, mig_snapshot *out, mig_error *err)
 	return mig_pg_lint_schema(((pg_conn *)conn)->conn, out, err);
 }
 
+static int pg_seeds_read(void *conn, mig_repeatable_ledger *out, mig_error *err)
+{
+	return mig_pg_seeds_read(((pg_conn *)conn)->conn, out, err);
+}
+
+static int pg_seed_reset(void *conn, const char *const *tables, size_t ntables,
+			 const char *const *modules, const char *const *names, size_t nfiles,
+			 mig_error *err)
+{
+	pg_conn *pc = conn;
+	int rc = renew_lease(pc, err);
+	if (rc < 0)
+		return rc;
+	return mig_pg_seed_reset(pc->conn, tables, ntables, modules, names, nfiles, err);
+}
+
 const mig_sql_driver mig_pg_driver = {
 	.version = MIG_SQL_DRIVER_VERSION,
 	.name = "postgres",
@@ -1229,6 +1270,8 @@ const mig_sql_driver mig_pg_driver = {
 	.repeatables_read = pg_repeatables_read,
 	.data_probe = pg_data_probe,
 	.schema_snapshot = pg_schema_snapshot,
+	.seeds_read = pg_seeds_read,
+	.seed_reset = pg_seed_reset,
 };
 
 const char *const mig_pg_ledger_ddl = ledger_ddl;
