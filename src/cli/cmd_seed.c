@@ -99,7 +99,7 @@ static int seed_data(mig_context *ctx, mig_error *err)
 	if (rc == MIG_OK && a->reset)
 		rc = written_tables(&tables, &ntables, &s, err);
 	if (rc == MIG_OK)
-		rc = mig_seeds_open(&s, ctx->cfg, ctx->registry, err);
+		rc = mig_seeds_open(&s, ctx->cfg, ctx->registry, NULL, err);
 	if (rc == MIG_OK && a->reset)
 		rc = mig_seeds_reset(&s, (const char *const *)tables, ntables, ctx->out, a->quiet,
 				     err);

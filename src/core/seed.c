@@ -264,8 +264,23 @@ static void set_states(mig_seeds *s, bool json, const mig_repeatable_ledger *row
 	}
 }
 
+void mig_seeds_reload_all(mig_seeds *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->files[i].state != MIG_SEED_OTHER_ENV)
+			s->files[i].state = MIG_SEED_NEW;
+}
+
+bool mig_seeds_any(const mig_seeds *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->files[i].state != MIG_SEED_OTHER_ENV)
+			return true;
+	return false;
+}
+
 int mig_seeds_open(mig_seeds *s, const mig_config *cfg, const mig_registry *reg,
-		   mig_error *err)
+		   mig_session *pg, mig_error *err)
 {
 	bool sql = false, json = false;
 	for (size_t i = 0; i < s->n; i++) {
@@ -286,9 +301,13 @@ int mig_seeds_open(mig_seeds *s, const mig_config *cfg, const mig_registry *reg,
 					     f->path);
 	}
 	if (sql) {
-		if (!s->pg_open &&
-		    (rc = mig_session_open(&s->pg, reg, &cfg->pg, MIG_SESSION_LOCK, err)) < 0)
+		if (pg) {
+			s->pg = *pg;
+			s->pg_borrowed = true;
+		} else if (!s->pg_open &&
+			   (rc = mig_session_open(&s->pg, reg, &cfg->pg, MIG_SESSION_LOCK, err)) < 0) {
 			return rc;
+		}
 		s->pg_open = true;
 		if (!s->pg.drv->seeds_read || !s->pg.drv->seed_reset)
 			return mig_error_set(err, MIG_EUSAGE,
@@ -374,9 +393,8 @@ int mig_seeds_reset(mig_seeds *s, const char *const *tables, size_t ntables, FIL
 	free(modules);
 	free(names);
 	free(colls);
-	for (size_t i = 0; rc == MIG_OK && i < s->n; i++)
-		if (s->files[i].state != MIG_SEED_OTHER_ENV)
-			s->files[i].state = MIG_SEED_NEW;
+	if (rc == MIG_OK)
+		mig_seeds_reload_all(s);
 	return rc;
 }
 
@@ -445,7 +463,7 @@ void mig_seeds_clear(mig_seeds *s)
 		s->drv->unlock(s->mongo);
 		s->drv->disconnect(s->mongo);
 	}
-	if (s->pg_open)
+	if (s->pg_open && !s->pg_borrowed)
 		mig_session_close(&s->pg);
 	for (size_t i = 0; i < s->n; i++) {
 		mig_seed_file *f = &s->files[i];

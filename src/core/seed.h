@@ -46,6 +46,7 @@ typedef struct mig_seeds {
 	mig_mongo *mongo;
 	mig_session pg;
 	bool pg_open;
+	bool pg_borrowed; /* pg is the caller's (mig_seeds_open with a session): not closed */
 } mig_seeds;
 
 /* MIG_OK when cfg's environment may receive seed data; MIG_EUSAGE (exit 2) when it is
@@ -62,9 +63,17 @@ int mig_seeds_load(mig_seeds *out, const mig_config *cfg, const char *root,
 
 /* Connects to the databases the loaded files need (postgres: for SQL seeds, mongodb:
  * for JSON ones, else MIG_EUSAGE naming the missing section), takes each one's
- * migration lock and sets each file's state from its ledger. */
+ * migration lock and sets each file's state from its ledger. pg non-NULL: the SQL seeds
+ * use that open session (locked and prepared by the caller, who keeps it). */
 int mig_seeds_open(mig_seeds *s, const mig_config *cfg, const mig_registry *reg,
-		   mig_error *err);
+		   mig_session *pg, mig_error *err);
+
+/* Every file of the current environment loads again, whatever its record says (after
+ * `reset --force` rebuilt the tables they fill). */
+void mig_seeds_reload_all(mig_seeds *s);
+
+/* Whether any seed file names the current environment. */
+bool mig_seeds_any(const mig_seeds *s);
 
 /* --reset: in one transaction per database, empties tables[0..ntables) (the tables the
  * SQL seeds of the current environment insert into) and the collections of its JSON

@@ -222,4 +222,30 @@ test_seed_options_go_with_data() {
 	assert_contains "$ERR" "module 'nope' is not enabled in the config"
 }
 
+# reset --force rebuilds the tables and loads the seed data again where the environment
+# allows seed data; in production (or unnamed) it loads none
+test_seed_reset_force_reloads_seed_data_where_allowed() {
+	new_db
+	seed_tree
+	write_config 'environment: dev'
+	expect_status 0 up
+	expect_status 0 seed --data
+	sql "INSERT INTO users (name) VALUES ('by hand')" >/dev/null
+	expect_status 2 reset
+	assert_contains "$ERR" "and load its seed data, losing the data"
+	expect_status 0 reset --force
+	assert_contains "$OUT" "loaded seed core/10_users"
+	assert_contains "$OUT" "loaded seed core/20_more"
+	assert_eq "$(sql "SELECT string_agg(name, ',' ORDER BY id) FROM users")" "ada,bob,cy" "users after reset"
+	expect_status 0 reset --force --env production
+	assert_not_contains "$OUT" "seed"
+	assert_eq "$(count users)" "0" "users after a reset in production"
+	# an untagged seed file stops the reset before it changes anything
+	seed core 30_untagged.sql "INSERT INTO users (name) VALUES ('x');"
+	sql "INSERT INTO users (name) VALUES ('kept')" >/dev/null
+	expect_status 2 reset --force
+	assert_contains "$ERR" "seed file core/30_untagged has no '-- migrate:env' line"
+	assert_eq "$(sql "SELECT string_agg(name, ',') FROM users")" "kept" "users after the refused reset"
+}
+
 run_tests
