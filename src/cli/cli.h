@@ -58,6 +58,7 @@ typedef enum mig_option_id {
 	MIG_OPT_TIMEOUT,      /* wait --timeout D */
 	MIG_OPT_SEED_DATA,    /* seed --data: the seed files, not indexes.json */
 	MIG_OPT_RESET,        /* seed --data --reset */
+	MIG_OPT_WITH_SEED,    /* testdb create --seed */
 	MIG_OPT_COUNT, /* not an option: the number of ids */
 } mig_option_id;
 
@@ -87,6 +88,7 @@ typedef struct mig_args {
 	bool all, observe, no_lint; /* lint --all, --observe; up --no-lint */
 	bool data;                  /* lint --data */
 	bool seed_data, reset;      /* seed --data [--reset] */
+	bool with_seed;             /* testdb create --seed */
 	int pg_version;             /* lint --pg-version: a major version, 0 when not given */
 	mig_phase phase; /* --phase expand|contract (up) */
 	bool sql;        /* --sql (up --dry-run) */

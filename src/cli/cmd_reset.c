@@ -73,7 +73,7 @@ int mig_cmd_reset(mig_context *ctx, mig_error *err)
 		goto done;
 	if (with_seeds &&
 	    (rc = mig_seeds_load(&seeds, ctx->cfg, mig_plan_choose_root(a->root, ctx->cfg), NULL,
-				 err)) < 0)
+				 NULL, err)) < 0)
 		goto done;
 	with_seeds = mig_seeds_any(&seeds);
 	size_t nrep = 0; /* of up's items, repeatables: counted apart */
@@ -99,7 +99,8 @@ int mig_cmd_reset(mig_context *ctx, mig_error *err)
 	if (rc == MIG_OK)
 		rc = mig_engine_execute(s.drv, s.conn, &up, &obs, err);
 	if (rc == MIG_OK && with_seeds &&
-	    (rc = mig_seeds_open(&seeds, ctx->cfg, ctx->registry, &s, err)) == MIG_OK) {
+	    (rc = mig_seeds_open(&seeds, ctx->cfg, ctx->registry, &s, NULL, MIG_SEEDS_ALL,
+				  err)) == MIG_OK) {
 		mig_seeds_reload_all(&seeds); /* the tables they fill were just rebuilt */
 		rc = mig_seeds_apply(&seeds, ctx->out, a->quiet, err);
 	}

@@ -95,11 +95,12 @@ static int seed_data(mig_context *ctx, mig_error *err)
 	mig_seeds s;
 	char **tables = NULL;
 	size_t ntables = 0;
-	rc = mig_seeds_load(&s, ctx->cfg, mig_plan_choose_root(a->root, ctx->cfg), a->module, err);
+	rc = mig_seeds_load(&s, ctx->cfg, mig_plan_choose_root(a->root, ctx->cfg), a->module, NULL,
+			    err);
 	if (rc == MIG_OK && a->reset)
 		rc = written_tables(&tables, &ntables, &s, err);
 	if (rc == MIG_OK)
-		rc = mig_seeds_open(&s, ctx->cfg, ctx->registry, NULL, err);
+		rc = mig_seeds_open(&s, ctx->cfg, ctx->registry, NULL, NULL, MIG_SEEDS_ALL, err);
 	if (rc == MIG_OK && a->reset)
 		rc = mig_seeds_reset(&s, (const char *const *)tables, ntables, ctx->out, a->quiet,
 				     err);

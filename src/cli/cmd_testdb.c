@@ -29,6 +29,8 @@ int mig_check_testdb_args(const mig_args *args, mig_error *err)
 				     args->positional[1], sub);
 	if (args->name && !create)
 		return mig_error_set(err, MIG_EUSAGE, "--name goes with 'testdb create'");
+	if (args->with_seed && !create)
+		return mig_error_set(err, MIG_EUSAGE, "--seed goes with 'testdb create'");
 	if (args->format == MIG_FORMAT_JSON && !create)
 		return mig_error_set(err, MIG_EUSAGE, "--format json goes with 'testdb create'");
 	return MIG_OK;
@@ -39,7 +41,11 @@ static int create(mig_context *ctx, mig_error *err)
 	const mig_args *a = &ctx->args;
 	mig_testdb *db = NULL;
 	char *dsn = NULL;
-	int rc = mig_testdb_make(&db, &dsn, ctx->cfg, ctx->plan, ctx->mongo_plan, a->name, err);
+	int rc = a->with_seed
+			 ? mig_testdb_make_seeded(&db, &dsn, ctx->cfg, ctx->plan, ctx->mongo_plan,
+						  a->name, mig_plan_choose_root(a->root, ctx->cfg), err)
+			 : mig_testdb_make(&db, &dsn, ctx->cfg, ctx->plan, ctx->mongo_plan, a->name,
+					   err);
 	if (rc < 0)
 		return rc;
 	if (a->format == MIG_FORMAT_JSON) {

@@ -28,7 +28,7 @@ static const mig_option_id seed_options[] = {
 static const mig_option_id verify_options[] = {MIG_OPT_FORMAT, FLEET, COMMON, MIG_OPT_END};
 static const mig_option_id create_options[] = {MIG_OPT_MODULE, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id testdb_options[] = {
-	MIG_OPT_NAME, MIG_OPT_OLDER_THAN, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
+	MIG_OPT_NAME, MIG_OPT_WITH_SEED, MIG_OPT_OLDER_THAN, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id reset_options[] = {
 	MIG_OPT_FORCE, MIG_OPT_QUIET, MIG_OPT_VERBOSE, COMMON, MIG_OPT_END};
 static const mig_option_id drift_options[] = {
@@ -126,11 +126,13 @@ const mig_command mig_commands[] = {
 	 "migrate create --module catalog add_prices", create_options, 1, MIG_NEEDS_CONFIG,
 	 mig_check_create_args, mig_cmd_create},
 	{"testdb", "create, drop or gc test databases cloned from a template of the tree",
-	 "create [--name NAME] [--format text|json] | drop NAME... | gc [--older-than D]",
+	 "create [--name NAME] [--seed] [--format text|json] | drop NAME... | gc [--older-than D]",
 	 "create: prints the connection string of a new database holding the whole tree\n"
 	 "migrated, cloned from migrate_tpl_<hash> (built by the first create for a tree, under\n"
 	 "a lock; later creates clone it in milliseconds). With mongodb:, also seeds a MongoDB\n"
-	 "database of the same name. drop: drops test databases create made (only those).\n"
+	 "database of the same name. --seed: with the environment's seed data too (a template\n"
+	 "of its own, whose name hashes the seed files). drop: drops test databases create\n"
+	 "made (only those).\n"
 	 "gc: drops templates of other trees, test and shadow databases older than\n"
 	 "--older-than (24h), and shadows whose drift or roundtrip process is gone.\n"
 	 "Runs on postgres.scratch_dsn, else the server of postgres.dsn; needs CREATEDB there.",

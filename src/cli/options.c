@@ -67,6 +67,8 @@ const mig_option_spec mig_option_specs[] = {
 	 "load the seed/ files of the current environment instead (never unnamed or production)"},
 	{MIG_OPT_RESET, "reset", 0, NULL,
 	 "with --data: first empty what the seed files write (refused over an outside foreign key)"},
+	{MIG_OPT_WITH_SEED, "seed", 0, NULL,
+	 "also load the seed data of the environment (a template of its own)"},
 	{MIG_OPT_HELP, "help", 'h', NULL, "show this help"},
 	{MIG_OPT_END, NULL, 0, NULL, NULL},
 };
@@ -212,6 +214,9 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 		break;
 	case MIG_OPT_RESET:
 		args->reset = true;
+		break;
+	case MIG_OPT_WITH_SEED:
+		args->with_seed = true;
 		break;
 	case MIG_OPT_NO_LINT:
 		args->no_lint = true;

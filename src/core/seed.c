@@ -215,7 +215,7 @@ static int read_json(mig_seed_file *f, const mig_config *cfg, const mig_doc_driv
 }
 
 int mig_seeds_load(mig_seeds *out, const mig_config *cfg, const char *root,
-		   const char *only_module, mig_error *err)
+		   const char *only_module, const mig_doc_backend *backend, mig_error *err)
 {
 	memset(out, 0, sizeof *out);
 	walk_ctx w = {.s = out, .only = only_module};
@@ -237,8 +237,10 @@ int mig_seeds_load(mig_seeds *out, const mig_config *cfg, const char *root,
 	bool any_json = false;
 	for (size_t i = 0; rc == MIG_OK && i < out->n; i++)
 		any_json |= out->files[i].json;
-	if (rc == MIG_OK && any_json &&
-	    (rc = mig_registry_doc_open(&out->backend, "mongodb", err)) == MIG_OK)
+	if (rc == MIG_OK && any_json && backend)
+		out->drv = backend->drv;
+	else if (rc == MIG_OK && any_json &&
+		 (rc = mig_registry_doc_open(&out->backend, "mongodb", err)) == MIG_OK)
 		out->drv = out->backend->drv;
 	for (size_t i = 0; rc == MIG_OK && i < out->n; i++)
 		rc = out->files[i].json ? read_json(&out->files[i], cfg, out->drv, err)
@@ -279,12 +281,47 @@ bool mig_seeds_any(const mig_seeds *s)
 	return false;
 }
 
+void mig_seeds_release(mig_seeds *s)
+{
+	if (s->pg_borrowed) {
+		memset(&s->pg, 0, sizeof s->pg);
+		s->pg_open = s->pg_borrowed = false;
+	}
+}
+
+int mig_seeds_describe_sql(const mig_seeds *s, char **text, size_t *len, size_t *cap)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const mig_seed_file *f = &s->files[i];
+		if (f->json || f->state == MIG_SEED_OTHER_ENV)
+			continue;
+		char line[1024];
+		int k = snprintf(line, sizeof line, "seed %s %s %s %s\n", f->module, f->name, f->sum,
+				 f->rsum);
+		if (k < 0 || (size_t)k >= sizeof line)
+			return -1;
+		if (*len + (size_t)k + 1 > *cap) {
+			size_t grown_cap = (*cap + (size_t)k + 1) * 2;
+			char *grown = realloc(*text, grown_cap);
+			if (!grown)
+				return -1;
+			*text = grown;
+			*cap = grown_cap;
+		}
+		memcpy(*text + *len, line, (size_t)k + 1);
+		*len += (size_t)k;
+	}
+	return 0;
+}
+
 int mig_seeds_open(mig_seeds *s, const mig_config *cfg, const mig_registry *reg,
-		   mig_session *pg, mig_error *err)
+		   mig_session *pg, const char *mongo_database, unsigned which, mig_error *err)
 {
 	bool sql = false, json = false;
 	for (size_t i = 0; i < s->n; i++) {
-		if (s->files[i].state == MIG_SEED_OTHER_ENV)
+		mig_seed_file *f = &s->files[i];
+		f->off = !(which & (f->json ? MIG_SEEDS_JSON : MIG_SEEDS_SQL));
+		if (f->state == MIG_SEED_OTHER_ENV || f->off)
 			continue;
 		sql |= !s->files[i].json;
 		json |= s->files[i].json;
@@ -293,7 +330,7 @@ int mig_seeds_open(mig_seeds *s, const mig_config *cfg, const mig_registry *reg,
 	mig_repeatable_ledger rows = {0};
 	for (size_t i = 0; i < s->n; i++) {
 		const mig_seed_file *f = &s->files[i];
-		if (f->state != MIG_SEED_OTHER_ENV &&
+		if (f->state != MIG_SEED_OTHER_ENV && !f->off &&
 		    (f->json ? !cfg->has_mongodb : !cfg->has_postgres))
 			return mig_error_set(err, MIG_EUSAGE,
 					     "seed file %s/%s needs a '%s:' section in the config (%s)",
@@ -319,7 +356,8 @@ int mig_seeds_open(mig_seeds *s, const mig_config *cfg, const mig_registry *reg,
 		mig_repeatable_ledger_clear(&rows);
 	}
 	if (json) {
-		if ((rc = s->drv->connect(&s->mongo, cfg->mongo_uri, cfg->mongo_database, err)) < 0)
+		if ((rc = s->drv->connect(&s->mongo, cfg->mongo_uri,
+					  mongo_database ? mongo_database : cfg->mongo_database, err)) < 0)
 			return rc;
 		s->drv->configure(s->mongo, &cfg->mongo_run);
 		if ((rc = s->drv->lock(s->mongo, err)) < 0 ||
@@ -342,7 +380,7 @@ static int file_lists(const mig_seeds *s, bool json, const char ***modules,
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
 	for (size_t i = 0; i < s->n; i++) {
 		const mig_seed_file *f = &s->files[i];
-		if (f->json != json || f->state == MIG_SEED_OTHER_ENV)
+		if (f->json != json || f->state == MIG_SEED_OTHER_ENV || f->off)
 			continue;
 		(*modules)[*n] = f->module;
 		(*names)[(*n)++] = f->name;
@@ -375,7 +413,7 @@ int mig_seeds_reset(mig_seeds *s, const char *const *tables, size_t ntables, FIL
 			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 		for (size_t i = 0; rc == MIG_OK && i < s->n; i++) {
 			const mig_seed_file *f = &s->files[i];
-			if (!f->json || f->state == MIG_SEED_OTHER_ENV)
+			if (!f->json || f->state == MIG_SEED_OTHER_ENV || f->off)
 				continue;
 			const char *c = s->drv->seed_collection(f->doc);
 			bool dup = false;
@@ -421,6 +459,8 @@ int mig_seeds_apply(mig_seeds *s, FILE *out, bool quiet, mig_error *err)
 	size_t loaded = 0, current = 0, other = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		const mig_seed_file *f = &s->files[i];
+		if (f->off)
+			continue;
 		if (f->state == MIG_SEED_OTHER_ENV || f->state == MIG_SEED_CURRENT) {
 			other += f->state == MIG_SEED_OTHER_ENV;
 			current += f->state == MIG_SEED_CURRENT;

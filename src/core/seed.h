@@ -36,6 +36,7 @@ typedef struct mig_seed_file {
 	char sum[MIG_CHECKSUM_HEX];  /* of the file as written */
 	char rsum[MIG_CHECKSUM_HEX]; /* of its rendered text; "" without envsub spans */
 	mig_seed_state state;
+	bool off;     /* not part of this open (mig_seeds_open's which): left alone, unsaid */
 } mig_seed_file;
 
 typedef struct mig_seeds {
@@ -55,18 +56,33 @@ int mig_seed_environment_allowed(const mig_config *cfg, mig_error *err);
 
 /* Finds and reads every seed file of the modules that run (only_module alone when
  * non-NULL: MIG_EUSAGE when it is not enabled), loading the MongoDB module when a JSON
- * seed exists. A file without an environment tag, a malformed one, an unset placeholder
- * or a bad JSON seed is MIG_EUSAGE naming the file: nothing has run. *out is the
- * caller's (mig_seeds_clear), also on failure. */
+ * seed exists (or using backend when non-NULL: one the caller loaded and keeps, as one
+ * process must not load and unload the module twice at once). A file without an
+ * environment tag, a malformed one, an unset placeholder or a bad JSON seed is
+ * MIG_EUSAGE naming the file: nothing has run. *out is the caller's (mig_seeds_clear),
+ * also on failure. */
 int mig_seeds_load(mig_seeds *out, const mig_config *cfg, const char *root,
-		   const char *only_module, mig_error *err);
+		   const char *only_module, const mig_doc_backend *backend, mig_error *err);
 
 /* Connects to the databases the loaded files need (postgres: for SQL seeds, mongodb:
  * for JSON ones, else MIG_EUSAGE naming the missing section), takes each one's
  * migration lock and sets each file's state from its ledger. pg non-NULL: the SQL seeds
- * use that open session (locked and prepared by the caller, who keeps it). */
+ * use that open session (locked and prepared by the caller, who keeps it); mongo_database
+ * non-NULL: the JSON seeds go to that database instead of mongodb.database. which
+ * (MIG_SEEDS_SQL | MIG_SEEDS_JSON) says which files this open covers: the others are
+ * left alone by reset and apply, and not mentioned. */
+enum { MIG_SEEDS_SQL = 1, MIG_SEEDS_JSON = 2, MIG_SEEDS_ALL = 3 };
 int mig_seeds_open(mig_seeds *s, const mig_config *cfg, const mig_registry *reg,
-		   mig_session *pg, mig_error *err);
+		   mig_session *pg, const char *mongo_database, unsigned which, mig_error *err);
+
+/* Forgets a session lent to mig_seeds_open (the caller closes it), so that s can be
+ * opened again. */
+void mig_seeds_release(mig_seeds *s);
+
+/* Appends to *text (of *len, *cap bytes, realloc'd) one line per SQL seed file of the
+ * current environment: module, name, checksums. -1 when memory runs out. What a
+ * template that holds the seed data hashes. */
+int mig_seeds_describe_sql(const mig_seeds *s, char **text, size_t *len, size_t *cap);
 
 /* Every file of the current environment loads again, whatever its record says (after
  * `reset --force` rebuilt the tables they fill). */

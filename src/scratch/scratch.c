@@ -17,6 +17,7 @@
 #include "util/fs.h"
 #include "util/names.h"
 #include "scratch/scratch.h"
+#include "core/seed.h"
 #include "core/session.h"
 
 /* Bump when what a template holds changes for the same files (e.g. the ledger's shape). */
@@ -27,7 +28,13 @@
 struct mig_scratch {
 	const mig_config *cfg;
 	mig_pg_admin *admin;
+	mig_seeds *seeds; /* testdb create --seed: templates hold the SQL seed data too */
 };
+
+void mig_scratch_set_seeds(mig_scratch *sc, mig_seeds *seeds)
+{
+	sc->seeds = seeds;
+}
 
 int mig_scratch_open(mig_scratch **out, const mig_config *cfg, mig_error *err)
 {
@@ -117,6 +124,11 @@ int mig_scratch_template_name(char out[MIG_SCRATCH_NAME_MAX], mig_scratch *sc,
 			 sum, run->items[i].skip ? " skipped" : "");
 		oom = append(&text, &len, &cap, line) < 0;
 	}
+	/* a template with seed data is another template, and so is one whose seed files (or
+	 * the environment choosing them) changed */
+	if (rc == MIG_OK && !oom && sc->seeds)
+		oom = append(&text, &len, &cap, "seed data\n") < 0 ||
+		      mig_seeds_describe_sql(sc->seeds, &text, &len, &cap) < 0;
 	if (rc == MIG_OK && oom)
 		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 	char sum[MIG_CHECKSUM_HEX];
@@ -151,6 +163,13 @@ int mig_scratch_apply(mig_scratch *sc, const char *dbname, const mig_run *run, m
 		rc = mig_session_prepare(&s, err);
 	if (rc == MIG_OK)
 		rc = mig_engine_apply(&s, run, NULL, err);
+	if (rc == MIG_OK && sc->seeds) {
+		rc = mig_seeds_open(sc->seeds, sc->cfg, NULL, &s, NULL, MIG_SEEDS_SQL, err);
+		mig_seeds_reload_all(sc->seeds);
+		if (rc == MIG_OK)
+			rc = mig_seeds_apply(sc->seeds, NULL, true, err);
+		mig_seeds_release(sc->seeds);
+	}
 	mig_session_close(&s);
 	free(conninfo);
 	return rc;

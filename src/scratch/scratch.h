@@ -29,6 +29,12 @@ int mig_scratch_open(mig_scratch **out, const mig_config *cfg, mig_error *err);
 /* Accepts NULL. */
 void mig_scratch_close(mig_scratch *sc);
 
+struct mig_seeds;
+/* testdb create --seed: the templates sc names and builds from now on also hold the SQL
+ * seed data of seeds (core/seed.h, loaded; borrowed, must outlive sc), and their name
+ * hashes those files. */
+void mig_scratch_set_seeds(mig_scratch *sc, struct mig_seeds *seeds);
+
 /* The template name `migrate_tpl_<12 hex>` for applying run (up, in order) to an empty
  * database: the hex starts the SHA-256 over the server's major version, the scratch
  * role (the owner of everything in it), postgres.schema when set (the search_path the

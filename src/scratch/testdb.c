@@ -12,6 +12,7 @@
 #include "core/engine.h"
 #include "core/environment.h"
 #include "core/repeatable.h"
+#include "core/seed.h"
 #include "scratch/scratch.h"
 #include "scratch/testdb.h"
 
@@ -55,9 +56,38 @@ static int seed_mongo(const mig_config *cfg, const mig_mongo_plan *mongo_plan,
 	return rc;
 }
 
+static int make(mig_testdb **out, char **printable, const mig_config *cfg,
+		const mig_plan *plan, const mig_mongo_plan *mongo_plan, const char *name,
+		mig_seeds *seeds, mig_error *err);
+
 int mig_testdb_make(mig_testdb **out, char **printable, const mig_config *cfg,
 		    const mig_plan *plan, const mig_mongo_plan *mongo_plan, const char *name,
 		    mig_error *err)
+{
+	return make(out, printable, cfg, plan, mongo_plan, name, NULL, err);
+}
+
+int mig_testdb_make_seeded(mig_testdb **out, char **printable, const mig_config *cfg,
+			   const mig_plan *plan, const mig_mongo_plan *mongo_plan,
+			   const char *name, const char *root, mig_error *err)
+{
+	*out = NULL;
+	if (printable)
+		*printable = NULL;
+	mig_seeds seeds;
+	int rc = mig_seed_environment_allowed(cfg, err);
+	if (rc < 0)
+		return rc;
+	rc = mig_seeds_load(&seeds, cfg, root, NULL, mongo_plan ? mongo_plan->backend : NULL, err);
+	if (rc == MIG_OK)
+		rc = make(out, printable, cfg, plan, mongo_plan, name, &seeds, err);
+	mig_seeds_clear(&seeds);
+	return rc;
+}
+
+static int make(mig_testdb **out, char **printable, const mig_config *cfg,
+		const mig_plan *plan, const mig_mongo_plan *mongo_plan, const char *name,
+		mig_seeds *seeds, mig_error *err)
 {
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -85,6 +115,8 @@ int mig_testdb_make(mig_testdb **out, char **printable, const mig_config *cfg,
 		rc = mig_repeatable_plan(&run, plan, &(mig_repeatable_ledger){0}, NULL, err);
 	if (rc == MIG_OK)
 		rc = mig_scratch_open(&sc, cfg, err);
+	if (rc == MIG_OK && seeds)
+		mig_scratch_set_seeds(sc, seeds);
 	if (rc == MIG_OK)
 		rc = mig_scratch_template(tpl, &built, sc, plan, &run, err);
 	if (rc < 0)
@@ -109,6 +141,12 @@ int mig_testdb_make(mig_testdb **out, char **printable, const mig_config *cfg,
 			goto done;
 		if (!(db->mongo_database = strdup(dbname)))
 			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+		/* the JSON seed data goes into the new database, after its indexes */
+		if (rc == MIG_OK && seeds &&
+		    (rc = mig_seeds_open(seeds, cfg, NULL, NULL, dbname, MIG_SEEDS_JSON, err)) == MIG_OK) {
+			mig_seeds_reload_all(seeds);
+			rc = mig_seeds_apply(seeds, NULL, true, err);
+		}
 	}
 done:
 	if (rc < 0 && cloned) { /* nothing left behind */

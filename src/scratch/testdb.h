@@ -18,6 +18,14 @@ int mig_testdb_make(mig_testdb **out, char **printable, const mig_config *cfg,
 		    const mig_plan *plan, const mig_mongo_plan *mongo_plan, const char *name,
 		    mig_error *err);
 
+/* The same with the seed data of the tree at root (`testdb create --seed`): refused
+ * (MIG_EUSAGE) where seed --data is (no environment, production); the SQL seeds are in
+ * a template of their own (its name hashes them), the JSON seeds loaded into the new
+ * MongoDB database after its indexes. */
+int mig_testdb_make_seeded(mig_testdb **out, char **printable, const mig_config *cfg,
+			   const mig_plan *plan, const mig_mongo_plan *mongo_plan,
+			   const char *name, const char *root, mig_error *err);
+
 /* Drops the named test databases (and their MongoDB databases), checking every name
  * before dropping any. */
 int mig_testdb_remove(const mig_config *cfg, char *const *names, size_t count, mig_error *err);

@@ -248,4 +248,50 @@ test_seed_reset_force_reloads_seed_data_where_allowed() {
 	assert_eq "$(sql "SELECT string_agg(name, ',') FROM users")" "kept" "users after the refused reset"
 }
 
+json_field() { # FILE KEY
+	/usr/bin/python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(str(v).lower() if isinstance(v, bool) else v)' "$1" "$2"
+}
+
+# testdb create --seed: a template of its own holding the SQL seed data (its name hashes
+# the seed files), the JSON seed data loaded into the new MongoDB database
+test_seed_testdb_create_seed_clones_a_template_with_the_seed_data() {
+	new_db
+	seed_tree
+	migration core 002_marker.up.sql "CREATE TABLE marker (t text); INSERT INTO marker VALUES ('$SCRATCH');"
+	mkdir -p migrations/mongodb/core/seed
+	printf '%s
+' '{"collection": "people", "env": ["dev"], "documents": [{"_id": 1, "name": "ada"}]}' \
+		>migrations/mongodb/core/seed/people.json
+	{
+		printf 'postgres:\n  dsn: "host=%s port=%s user=postgres dbname=%s"\n' \
+			"$MIGRATE_PG_SOCKET" "$MIGRATE_PG_PORT" "$DB"
+		printf 'environment: dev\nmongodb:\n  uri: "%s"\n  database: unused_%s\n' "$URI" "$DB"
+	} >config.yaml
+	expect_status 0 testdb create --format json
+	local plain seeded dsn
+	plain=$(json_field "$OUT" template)
+	assert_eq "$(psql -X -A -t -d "$(json_field "$OUT" dsn)" -c "SELECT count(*) FROM users")" "0" "users without --seed"
+	expect_status 0 testdb create --seed --format json
+	seeded=$(json_field "$OUT" template)
+	dsn=$(json_field "$OUT" dsn)
+	[ "$seeded" != "$plain" ] || fail "--seed reused the template without seed data"
+	assert_eq "$(json_field "$OUT" template_built)" "true" "first --seed builds"
+	assert_eq "$(psql -X -A -t -d "$dsn" -c "SELECT string_agg(name, ',' ORDER BY id) FROM users")" "ada,bob,cy" "users"
+	assert_eq "$(psql -X -A -t -d "$dsn" -c "SELECT string_agg(name, ',' ORDER BY name) FROM schema_migrations_seeds")" \
+		"10_users,20_more" "seed records in the clone"
+	MDB=$(json_field "$OUT" mongodb_database)
+	mongo '{"find": "people"}' | check_json 'assert [d["name"] for d in r["cursor"]["firstBatch"]] == ["ada"], r'
+	expect_status 0 testdb create --seed --format json
+	assert_eq "$(json_field "$OUT" template)" "$seeded" "unchanged seeds: same template"
+	assert_eq "$(json_field "$OUT" template_built)" "false" "unchanged seeds: reused"
+	seed core 20_more.sql "-- migrate:env dev
+INSERT INTO users (name) VALUES ('zed');"
+	expect_status 0 testdb create --seed --format json
+	[ "$(json_field "$OUT" template)" != "$seeded" ] || fail "a changed seed file reused the template"
+	assert_eq "$(psql -X -A -t -d "$(json_field "$OUT" dsn)" -c "SELECT string_agg(name, ',' ORDER BY id) FROM users")" \
+		"ada,bob,zed" "users after the change"
+	expect_status 2 testdb create --seed --env production
+	assert_contains "$ERR" "refused in environment 'production'"
+}
+
 run_tests
