@@ -75,8 +75,11 @@ int mig_read_file(char **out, size_t *len, const char *path, size_t max_bytes,
 				   what, path, (long long)st.st_size, max_bytes);
 		goto done;
 	}
-	/* read to EOF rather than trusting st_size: the file may change under us */
-	size_t cap = (size_t)st.st_size + 1, used = 0;
+	/* read to EOF rather than trusting st_size: the file may change under us. Room for
+	 * one byte more than fstat saw, so that a read returning no more than that size
+	 * (with room left) is the end of the file, without a second read to find it: a
+	 * file that grew fills the room and is read on, one that shrank reads 0 next. */
+	size_t cap = (size_t)st.st_size + 2, used = 0;
 	data = malloc(cap);
 	if (!data) {
 		rc = mig_error_set(err, MIG_EFAIL, "out of memory reading '%s'", path);
@@ -109,6 +112,8 @@ int mig_read_file(char **out, size_t *len, const char *path, size_t max_bytes,
 		if (n == 0)
 			break;
 		used += (size_t)n;
+		if (used >= (size_t)st.st_size && used + 1 < cap)
+			break; /* a short read at (or past) the size fstat saw: the end */
 	}
 	data[used] = '\0';
 	*out = data;
