@@ -98,9 +98,9 @@ const mig_command mig_commands[] = {
 	 "by _id), modules in plan order, files in name order, each SQL file in its own\n"
 	 "transaction; a file loads again when it changed. Every seed file names its\n"
 	 "environments (`-- migrate:env dev,test`, JSON \"env\"); refused (exit 2) while the\n"
-	 "environment is unset or production. --reset first empties the tables the SQL seeds\n"
-	 "INSERT into and the collections of the JSON seeds, in one transaction, refusing a\n"
-	 "foreign key from a table no seed writes rather than cascading.",
+	 "environment is unset or production. --reset first empties, in one transaction, the\n"
+	 "tables the SQL seeds INSERT into, refusing a foreign key from a table no seed\n"
+	 "writes rather than cascading, and the collections of the JSON seeds; then loads.",
 	 "migrate seed --data --env dev --reset", seed_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_MONGODB | MIG_NEEDS_MONGO_PLAN, mig_check_seed_args,
 	 mig_cmd_seed},
@@ -141,7 +141,8 @@ const mig_command mig_commands[] = {
 	 mig_check_testdb_args, mig_cmd_testdb},
 	{"reset", "development: roll every module back, then apply everything again", "--force",
 	 "Rolls back every applied version of every enabled module, in reverse plan order,\n"
-	 "each with its .down.sql, then applies the whole tree. Refuses before changing anything\n"
+	 "each with its .down.sql, then applies the whole tree, then loads the seed data again\n"
+	 "when the environment is named and not production. Refuses before changing anything\n"
 	 "when an applied version has no .down.sql. Without --force, only says what it would do.",
 	 "migrate reset --force", reset_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, NULL, mig_cmd_reset},
