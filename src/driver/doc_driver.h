@@ -89,7 +89,7 @@ typedef struct mig_doc_result {
 } mig_doc_result;
 
 /* The table the module exports (src/mongodb/mongo_entry.c). */
-#define MIG_DOC_DRIVER_VERSION 4
+#define MIG_DOC_DRIVER_VERSION 5
 
 typedef struct mig_doc_driver {
 	int version;      /* MIG_DOC_DRIVER_VERSION */
