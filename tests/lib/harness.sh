@@ -14,6 +14,8 @@
 #    it), so write `if cmd; then fail ...; fi` or use `refute`.
 #  - `local v=$(cmd)` hides cmd's failure: declare first, then assign.
 #  - under CI=true a skip fails the test unless its reason is listed in tests/skip-allowed.
+# MIGRATE_TEST_FAILFAST=1 stops a suite at its first failing test ("Bail out!"), for
+# tests/mutants.sh, where one failure is all a kill needs; a passing run is unchanged.
 set -u
 
 : "${MIGRATE_BIN:?MIGRATE_BIN must name the migrate binary}"
@@ -175,6 +177,10 @@ run_tests() {
 			failed=$((failed + 1))
 		fi
 		[ -n "${MIGRATE_TEST_KEEP:-}" ] || rm -rf "$SCRATCH"
+		if [ "$failed" -gt 0 ] && [ -n "${MIGRATE_TEST_FAILFAST:-}" ]; then
+			echo "Bail out! MIGRATE_TEST_FAILFAST: stopped at the first failure ($name)"
+			break
+		fi
 	done
 	echo "1..$n" # the TAP plan, last: meson test reads these lines
 	echo "$passed $failed $skipped" >>"$MIGRATE_TEST_COUNTS"
