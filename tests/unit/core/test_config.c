@@ -1015,6 +1015,79 @@ static void test_target_name_rules(void **state)
 	assert_false(mig_target_name_valid(MIG_TARGET_DATABASE, ""));
 }
 
+/* The edges of the hand-written checks (the mutation run of tests/mutants.sh found them
+ * untested): each range's first and last character and its neighbours outside, each
+ * number's last good value and the first bad one. */
+static void test_name_and_number_edges(void **state)
+{
+	(void)state;
+	mig_error err;
+	/* placeholder names: [A-Za-z_][A-Za-z0-9_]*, shorter than 256 */
+	mig_config *cfg = parse_ok("placeholders: {A: 1, Z: 2, a: 3, z: 4, _: 5, Az09_: 6, zZ9: 7}\n");
+	assert_int_equal(cfg->nplaceholders, 7);
+	assert_string_equal(mig_config_placeholder(cfg, "Z"), "2");
+	assert_string_equal(mig_config_placeholder(cfg, "z"), "4");
+	assert_string_equal(mig_config_placeholder(cfg, "zZ9"), "7");
+	mig_config_free(cfg);
+	static const char *const bad[] = {"@a", "[a", "`a", "{a", "a@", "a[", "a`", "a{", "a/", "a:",
+					  "a-b", "a.b", "0a"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		char yaml[64];
+		snprintf(yaml, sizeof yaml, "placeholders:\n  '%s': x\n", bad[i]);
+		assert_contains(parse_fails(yaml, &err), "must be a letter or '_'");
+	}
+	char name[300], yaml[400];
+	memset(name, 'p', 255);
+	name[255] = '\0';
+	snprintf(yaml, sizeof yaml, "placeholders: {%s: x}\n", name);
+	cfg = parse_ok(yaml);
+	assert_string_equal(mig_config_placeholder(cfg, name), "x");
+	mig_config_free(cfg);
+	memset(name, 'p', 256);
+	name[256] = '\0';
+	snprintf(yaml, sizeof yaml, "placeholders: {%s: x}\n", name);
+	assert_contains(parse_fails(yaml, &err), "must be a letter or '_'");
+
+	/* postgres.lock_retries: digits only, 0 to 100 */
+	cfg = parse_ok("postgres: {lock_retries: 0}\n");
+	assert_int_equal(cfg->pg.lock_retries, 0);
+	mig_config_free(cfg);
+	cfg = parse_ok("postgres: {lock_retries: 100}\n");
+	assert_int_equal(cfg->pg.lock_retries, 100);
+	mig_config_free(cfg);
+	static const char *const bad_counts[] = {"'+5'", "' 5'", "-1", "101", "5x", "x"};
+	for (size_t i = 0; i < sizeof bad_counts / sizeof *bad_counts; i++) {
+		snprintf(yaml, sizeof yaml, "postgres: {lock_retries: %s}\n", bad_counts[i]);
+		assert_contains(parse_fails(yaml, &err),
+				"'postgres.lock_retries' must be a whole number from 0 to 100");
+	}
+
+	/* targets.parallel: 1 to 1024 */
+	cfg = parse_ok("postgres:\ntargets: {kind: schema, list: [{name: a}], parallel: 1}\n");
+	assert_int_equal(cfg->targets.parallel, 1);
+	mig_config_free(cfg);
+	cfg = parse_ok("postgres:\ntargets: {kind: schema, list: [{name: a}], parallel: 1024}\n");
+	assert_int_equal(cfg->targets.parallel, 1024);
+	mig_config_free(cfg);
+	assert_contains(parse_fails("postgres:\ntargets: {kind: schema, list: [{name: a}], parallel: 0}\n",
+				    &err),
+			"'targets.parallel' must be a whole number from 1 to 1024, not '0'");
+	assert_contains(parse_fails("postgres:\ntargets: {kind: schema, list: [{name: a}], parallel: 1025}\n",
+				    &err),
+			"'targets.parallel' must be a whole number from 1 to 1024, not '1025'");
+
+	/* a database target's name: 1 to 200 bytes, no spaces or controls */
+	memset(name, 'd', 200);
+	name[200] = '\0';
+	assert_true(mig_target_name_valid(MIG_TARGET_DATABASE, name));
+	name[200] = 'd';
+	name[201] = '\0';
+	assert_false(mig_target_name_valid(MIG_TARGET_DATABASE, name));
+	assert_true(mig_target_name_valid(MIG_TARGET_DATABASE, "!~"));
+	assert_false(mig_target_name_valid(MIG_TARGET_DATABASE, "a\x7f"));
+	assert_false(mig_target_name_valid(MIG_TARGET_DATABASE, "a\tb"));
+}
+
 /* environment:, placeholders: and postgres.hooks (issue 28) */
 static void test_environment_placeholders_and_hooks(void **state)
 {
@@ -1120,6 +1193,7 @@ int main(void)
 		cmocka_unit_test(test_target_password_never_in_an_error),
 		cmocka_unit_test(test_target_name_rules),
 		cmocka_unit_test(test_environment_placeholders_and_hooks),
+		cmocka_unit_test(test_name_and_number_edges),
 	};
 	return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
 }
