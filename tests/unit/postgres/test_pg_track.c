@@ -65,6 +65,33 @@ static void test_names(void **state)
 	      "table||aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa;");
 }
 
+/* DROP TABLE "<n times a><tail>": the name it yields ("table||<name>;") */
+static void check_cut(size_t n, const char *tail, size_t keep, const char *kept_tail)
+{
+	char stmt[128], want[128];
+	int len = snprintf(stmt, sizeof stmt, "DROP TABLE \"%.*s%s\"", (int)n,
+			   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", tail);
+	assert_true(len > 0 && (size_t)len < sizeof stmt);
+	snprintf(want, sizeof want, "table||%.*s%s;", (int)keep,
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", kept_tail);
+	check(stmt, want);
+}
+
+/* The 63-byte cut keeps a UTF-8 character that ends at the cut and drops one it splits,
+ * for each length of character (2, 3 and 4 bytes), as PostgreSQL's truncation does. */
+static void test_cut_utf8(void **state)
+{
+	(void)state;
+	check_cut(61, "\xc3\xa9" "b", 61, "\xc3\xa9");         /* é ends at byte 63: kept */
+	check_cut(62, "\xc3\xa9", 62, "");                  /* é split at 63: dropped */
+	check_cut(60, "\xe2\x82\xac" "b", 60, "\xe2\x82\xac"); /* € ends at 63 */
+	check_cut(61, "\xe2\x82\xac", 61, "");              /* € split */
+	check_cut(62, "\xe2\x82\xac", 62, "");              /* € split after its lead byte */
+	check_cut(59, "\xf0\x9f\x98\x80" "b", 59, "\xf0\x9f\x98\x80"); /* a 4-byte one ends at 63 */
+	check_cut(60, "\xf0\x9f\x98\x80", 60, "");          /* split */
+	check_cut(62, "b\xc3\xa9", 62, "b");                 /* ASCII at the cut: kept */
+}
+
 static void test_refused(void **state)
 {
 	(void)state;
@@ -241,6 +268,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_cut_utf8),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_scan),
 		cmocka_unit_test(test_forgets_prepared),
