@@ -1088,6 +1088,45 @@ static void test_name_and_number_edges(void **state)
 	assert_false(mig_target_name_valid(MIG_TARGET_DATABASE, "a\tb"));
 }
 
+/* postgres.lint_data, lint_min_rows, lint_probe_timeout (lint --data) and drift_privileges:
+ * their defaults, each value they take, and the bad ones (no unit test read them before the
+ * mutation run: flipping the check of lint_data: on survived) */
+static void test_lint_and_drift_keys(void **state)
+{
+	(void)state;
+	mig_error err;
+	mig_config *cfg = parse_ok("postgres: {dsn: 'dbname=x'}\n");
+	assert_false(cfg->lint_data);
+	assert_int_equal(cfg->lint_min_rows, 10000);
+	assert_int_equal(cfg->lint_probe_timeout_ms, 5000);
+	assert_true(cfg->drift_privileges);
+	mig_config_free(cfg);
+	cfg = parse_ok("postgres: {lint_data: on, lint_min_rows: 0, lint_probe_timeout: 250ms,"
+		       " drift_privileges: false}\n");
+	assert_true(cfg->lint_data);
+	assert_int_equal(cfg->lint_min_rows, 0);
+	assert_int_equal(cfg->lint_probe_timeout_ms, 250);
+	assert_false(cfg->drift_privileges);
+	mig_config_free(cfg);
+	cfg = parse_ok("postgres: {lint_data: off, lint_min_rows: 123456789012}\n");
+	assert_false(cfg->lint_data);
+	assert_int_equal(cfg->lint_min_rows, 123456789012LL);
+	mig_config_free(cfg);
+	assert_contains(parse_fails("postgres: {lint_data: yes}\n", &err),
+			"'postgres.lint_data' must be off or on, not 'yes' (t.yaml:1)");
+	assert_contains(parse_fails("postgres: {lint_data: ''}\n", &err),
+			"'postgres.lint_data' must be off or on");
+	static const char *const bad_rows[] = {"-1", "1x", "''", "99999999999999999999"};
+	for (size_t i = 0; i < sizeof bad_rows / sizeof *bad_rows; i++) {
+		char yaml[64];
+		snprintf(yaml, sizeof yaml, "postgres: {lint_min_rows: %s}\n", bad_rows[i]);
+		assert_contains(parse_fails(yaml, &err),
+				"'postgres.lint_min_rows' must be a whole number of rows");
+	}
+	assert_contains(parse_fails("postgres: {lint_probe_timeout: soon}\n", &err),
+			"'postgres.lint_probe_timeout' must be a duration");
+}
+
 /* environment:, placeholders: and postgres.hooks (issue 28) */
 static void test_environment_placeholders_and_hooks(void **state)
 {
@@ -1194,6 +1233,7 @@ int main(void)
 		cmocka_unit_test(test_target_name_rules),
 		cmocka_unit_test(test_environment_placeholders_and_hooks),
 		cmocka_unit_test(test_name_and_number_edges),
+		cmocka_unit_test(test_lint_and_drift_keys),
 	};
 	return cmocka_run_group_tests(tests, make_scratch, remove_scratch);
 }
