@@ -16,6 +16,12 @@
 #                        unmutated tree's covering tests took, at least 180)
 #   MUTANTS_RESULTS=F    also append one tab-separated line per mutant to F
 #                        (fate, file, line, col, from, to, killing test, source line)
+#   MUTANTS_ONLY="unit/config unit/plan"   run only these of the covering tests (a kill
+#                        by fewer tests is still a kill; for showing that a new unit test
+#                        kills an earlier survivor without rerunning slow suites)
+#   MUTANTS_SANITIZE=1   build with ASan+UBSan and run as tests/run.sh's sanitizer pass
+#                        does (a leak or an out-of-bounds read then fails a test, as it
+#                        fails the suite in CI): slower, so for rerunning survivors
 # Exit status 0 when at least MUTANTS_MIN_SCORE percent (default 90) were killed.
 #
 # What keeps a mutant's run short without making a kill cheaper than it should be:
@@ -23,7 +29,7 @@
 #    the order of their measured time, each with MIGRATE_TEST_FAILFAST (the harness stops
 #    at its first failing test); a survivor still runs every covering test in full.
 #  - one PostgreSQL and one MongoDB stand-in for the whole run (each test makes its own
-#    database; those are dropped between mutants), not a pair started per suite.
+#    database), not a pair started per suite.
 #  - only what the covering tests execute is rebuilt: the binary, the MongoDB module, the
 #    examples and helpers the suites call, and the covering unit tests.
 #  - the covering tests must pass on the unmutated tree first; their time there sets the
@@ -93,15 +99,9 @@ cleanup() {
 	[ -n "${MUTANTS_KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
-# the databases the tests made (each test makes its own): dropped between mutants
-drop_test_databases() {
-	local db
-	for db in $(psql -X -q -A -t -h "$MIGRATE_PG_SOCKET" -p "$MIGRATE_PG_PORT" -U postgres -d postgres \
-		-c "SELECT datname FROM pg_database WHERE datname NOT IN ('postgres', 'app') AND NOT datistemplate"); do
-		psql -X -q -h "$MIGRATE_PG_SOCKET" -p "$MIGRATE_PG_PORT" -U postgres -d postgres \
-			-c "DROP DATABASE \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
-	done
-}
+# The databases the tests make (each test its own) are left until the servers stop with
+# the run: dropping them between mutants cost more than a minute after each survivor
+# (every DROP DATABASE forces a checkpoint), and no test reads another's database.
 
 tree=$work/tree
 build=$work/build
@@ -110,22 +110,48 @@ mkdir "$tree"
 (cd "$src" && git ls-files -z | xargs -0 cp --parents -t "$tree")
 cd "$tree"
 echo "mutants: building a copy of the tree in $work"
-meson setup "$build" >"$work/setup.log" 2>&1 || { cat "$work/setup.log"; exit 1; }
+setup_args=()
+if [ -n "${MUTANTS_SANITIZE:-}" ]; then # as tests/run.sh's "ASan+UBSan build"
+	setup_args=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug)
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99:halt_on_error=1
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
+	export LSAN_OPTIONS=exitcode=99
+	export MIGRATE_TEST_TIME_SCALE=3
+	echo "mutants: the build has ASan and UBSan"
+fi
+meson setup "${setup_args[@]}" "$build" >"$work/setup.log" 2>&1 || { cat "$work/setup.log"; exit 1; }
 ninja -C "$build" >"$work/ninja.log" 2>&1 || { cat "$work/ninja.log"; exit 1; }
 start_servers
 
-# what a mutant's rebuild must bring up to date: what the suites execute, and the unit
-# tests named in COVER for the files of this run
-targets=(migrate migrate-mongodb.so tests/pg_observe_check app_startup app_migrate testdb_example)
-declare -A seen=()
-for f in "${FILES[@]}"; do
-	for t in ${COVER[$f]}; do
-		case $t in unit/*) [ -n "${seen[$t]:-}" ] || targets+=("tests/test_${t#unit/}") ;; esac
-		seen[$t]=1
+# targets_for FILE: what a mutant of FILE must rebuild, i.e. what its covering tests
+# execute: the binary and the MongoDB module always, pg_observe_check for the lint suite,
+# the examples for the postgres suite, and its unit tests (not the whole build: links
+# are most of a rebuild's time on this machine)
+targets_for() {
+	local t
+	echo migrate migrate-mongodb.so
+	for t in $(cover_of "$1"); do
+		case $t in
+		unit/*) echo "tests/test_${t#unit/}" ;;
+		lint) echo tests/pg_observe_check ;;
+		postgres) echo app_startup app_migrate ;;
+		esac
 	done
-done
-for t in "${targets[@]}"; do
-	[ -e "$build/$t" ] || { echo "mutants: the build has no $t (update targets in $0)" >&2; exit 1; }
+}
+# cover_of FILE: its covering tests, restricted to MUTANTS_ONLY when that is set
+cover_of() {
+	local t
+	for t in ${COVER[$1]}; do
+		if [ -z "${MUTANTS_ONLY:-}" ] || [[ " $MUTANTS_ONLY " == *" $t "* ]]; then
+			echo "$t"
+		fi
+	done
+}
+for f in "${FILES[@]}"; do
+	[ -n "$(cover_of "$f")" ] || { echo "mutants: MUTANTS_ONLY leaves no test for $f" >&2; exit 2; }
+	for t in $(targets_for "$f"); do
+		[ -e "$build/$t" ] || { echo "mutants: the build has no $t (update targets_for in $0)" >&2; exit 1; }
+	done
 done
 
 # run_one TEST SECONDS: runs one covering test against the current build, its output in
@@ -134,7 +160,8 @@ run_one() {
 	local t=$1 secs=$2 status=0
 	case $t in
 	unit/*)
-		timeout -k 10 "$secs" "$build/tests/test_${t#unit/}" >"$work/test.log" 2>&1 || status=$?
+		CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 10 "$secs" "$build/tests/test_${t#unit/}" \
+			>"$work/test.log" 2>&1 || status=$?
 		;;
 	*)
 		MIGRATE_TEST_FAILFAST=1 MIGRATE_BIN="$build/migrate" MIGRATE_SOURCE_ROOT="$tree" \
@@ -153,7 +180,7 @@ run_one() {
 echo "mutants: the covering tests must pass on the unmutated tree first"
 declare -A took=()
 for f in "${FILES[@]}"; do
-	for t in ${COVER[$f]}; do
+	for t in $(cover_of "$f"); do
 		[ -z "${took[$t]:-}" ] || continue
 		t0=$SECONDS
 		run_one "$t" 3600 || { echo "mutants: $t fails without a mutation:"; tail -30 "$work/test.log"; exit 1; }
@@ -161,19 +188,18 @@ for f in "${FILES[@]}"; do
 		echo "  $t passed in ${took[$t]} s ($(grep -cE '^ok ' "$work/test.log" || true) ok lines)"
 	done
 done
-drop_test_databases
 
 # order_for FILE: its covering tests, unit tests first, then by measured time
 order_for() {
 	local t
-	for t in ${COVER[$1]}; do
+	for t in $(cover_of "$1"); do
 		case $t in unit/*) echo "0 $t" ;; *) echo "${took[$t]} $t" ;; esac
 	done | sort -n -s -k1,1 | cut -d' ' -f2
 }
 # budget_for FILE: the per-mutant timeout
 budget_for() {
 	local t sum=0
-	for t in ${COVER[$1]}; do sum=$((sum + took[$t])); done
+	for t in $(cover_of "$1"); do sum=$((sum + took[$t])); done
 	if [ -n "${MUTANTS_TIMEOUT:-}" ]; then
 		echo "$MUTANTS_TIMEOUT"
 	elif [ $((3 * sum)) -gt 180 ]; then
@@ -201,7 +227,7 @@ run_cover() {
 			return 0
 		elif [ "$status" -ne 0 ]; then
 			FATE=killed
-			KILLER="$t: $(grep -m1 -E '^not ok|^\[  FAILED  \]|^Bail out!' "$work/test.log" || echo "exit $status")"
+			KILLER="$t: $(grep -m1 -E '^not ok|^Bail out!' "$work/test.log" || echo "exit $status")"
 			return 0
 		fi
 	done
@@ -210,7 +236,9 @@ run_cover() {
 if [ -n "$LIST" ]; then # rerun given mutants (FILE LINE COL FROM TO, tab-separated)
 	cp "$LIST" "$work/mutants.tsv"
 else
-	python3 "$src/tests/lib/mutate.py" list "$SEED" "$COUNT" "${FILES[@]}" >"$work/mutants.tsv"
+	# in a seeded random order, so a run stopped early has still measured a fair sample
+	python3 "$src/tests/lib/mutate.py" list "$SEED" "$COUNT" "${FILES[@]}" |
+		shuf --random-source=<(yes "$SEED") >"$work/mutants.tsv"
 fi
 total=0 killed=0 stillborn=0 timeouts=0
 survivors=()
@@ -220,7 +248,8 @@ while IFS=$'\t' read -r file line col from to; do
 	what="$file:$line:$col '${from}' -> '${to}'"
 	code=$(sed -n "${line}p" "$file" | sed 's/^[[:space:]]*//')
 	t0=$SECONDS
-	if ! ninja -C "$build" "${targets[@]}" >"$work/ninja.log" 2>&1; then
+	# shellcheck disable=SC2046
+	if ! ninja -C "$build" $(targets_for "$file") >"$work/ninja.log" 2>&1; then
 		stillborn=$((stillborn + 1))
 		FATE=stillborn KILLER=""
 		echo "stillborn  $what"
@@ -243,7 +272,6 @@ while IFS=$'\t' read -r file line col from to; do
 			echo "killed     $what by $KILLER ($((SECONDS - t0)) s)"
 			;;
 		esac
-		drop_test_databases
 	fi
 	if [ -n "$RESULTS" ]; then
 		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$FATE" "$file" "$line" "$col" "$from" "$to" \
