@@ -105,6 +105,10 @@ static void test_refused(void **state)
 	check("DROP SCHEMA a.b", "");
 	check("DROP TABLE \"tab\tname\", ok", "table||ok;");
 	check("DROP TABLE U&\"d\\0061t\"", "");
+	/* ... but the names after it in the list are still read: the scan resumes after
+	 * its closing quote, also when it starts with a doubled quote (the identifier "x) */
+	check("DROP TABLE U&\"\"\"x\", t", "table||t;");
+	check("DROP TABLE u&\"a b\", s.t, U&\"c\"", "table|s|t;");
 	check("DROP TABLE \"unterminated", "");
 	check("DROP FUNCTION f(int", "");
 	check("", "");
