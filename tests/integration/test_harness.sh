@@ -22,7 +22,8 @@ inner() {
 	COUNTS=$SCRATCH/counts
 	: >"$COUNTS"
 	RC=0
-	env -u MIGRATE_TEST_FILTER MIGRATE_TEST_COUNTS="$COUNTS" bash inner.sh >"$TAP" 2>&1 || RC=$?
+	env -u MIGRATE_TEST_FILTER -u MIGRATE_TEST_FAILFAST MIGRATE_TEST_COUNTS="$COUNTS" \
+		bash inner.sh >"$TAP" 2>&1 || RC=$?
 }
 
 # expect_not_ok NAME LINE TEXT: the inner suite failed, NAME is "not ok", its reason
@@ -183,6 +184,28 @@ test_run_tests_under_a_condition_refuses() {
 	MIGRATE_TEST_COUNTS=/dev/null bash cond.sh >tap.out 2>&1 || true
 	grep -qx 'not ok 1 test_x' tap.out || { cat tap.out >&2; fail "test ran with errexit ignored"; }
 	assert_contains tap.out "errexit is ignored"
+}
+
+# MIGRATE_TEST_FAILFAST (tests/mutants.sh): the first failing test ends the suite with a
+# bail-out and a failing status; a suite that passes runs every test as before
+test_failfast_stops_at_the_first_failure_only() {
+	{
+		printf '. "%s/harness.sh"\n' "$LIB"
+		printf 'test_a() { true; }\ntest_b() { false; }\ntest_c() { true; }\n'
+		printf 'run_tests\n'
+	} >ff.sh
+	local rc=0
+	env -u MIGRATE_TEST_FILTER MIGRATE_TEST_FAILFAST=1 MIGRATE_TEST_COUNTS=/dev/null bash ff.sh >tap.out 2>&1 || rc=$?
+	[ "$rc" -ne 0 ] || { cat tap.out >&2; fail "a failfast run with a failing test exited 0"; }
+	assert_contains tap.out "not ok 2 test_b"
+	assert_contains tap.out "Bail out! MIGRATE_TEST_FAILFAST: stopped at the first failure (test_b)"
+	assert_not_contains tap.out "test_c"
+	printf '. "%s/harness.sh"\ntest_a() { true; }\ntest_c() { true; }\nrun_tests\n' "$LIB" >ok.sh
+	rc=0
+	env -u MIGRATE_TEST_FILTER MIGRATE_TEST_FAILFAST=1 MIGRATE_TEST_COUNTS=/dev/null bash ok.sh >tap.out 2>&1 || rc=$?
+	assert_eq "$rc" 0 "status of a passing failfast run"
+	assert_contains tap.out "ok 2 test_c"
+	assert_eq "$(tail -1 tap.out)" "1..2" "plan"
 }
 
 test_a_filter_under_ci_is_refused() {
