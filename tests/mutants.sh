@@ -124,7 +124,7 @@ start_servers
 
 # targets_for FILE: what a mutant of FILE must rebuild, i.e. what its covering tests
 # execute: the binary and the MongoDB module always, pg_observe_check for the lint suite,
-# the examples for the postgres suite, and its unit tests (not the whole build: links
+# the examples for the postgres and production suites, and its unit tests (not the whole build: links
 # are most of a rebuild's time on this machine)
 targets_for() {
 	local t
@@ -133,7 +133,7 @@ targets_for() {
 		case $t in
 		unit/*) echo "tests/test_${t#unit/}" ;;
 		lint) echo tests/pg_observe_check ;;
-		postgres) echo app_startup app_migrate ;;
+		postgres | production) echo app_startup app_migrate ;;
 		esac
 	done
 }
