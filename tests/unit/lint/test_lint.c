@@ -215,6 +215,26 @@ static void test_key_rules_for_a_table_level_primary_key(void **state)
 			    "prefer-bigint-over-int");
 }
 
+/* Only SET lock_timeout (to something other than 0) counts as the file setting it; another
+ * SET does not (the mutation run found no unit case: lint.c:565's name match flipped
+ * survived) */
+static void test_only_set_lock_timeout_counts(void **state)
+{
+	(void)state;
+	char buf[256];
+	const char *alter = "ALTER TABLE t ADD COLUMN x int;";
+	char sql[256];
+	snprintf(sql, sizeof sql, "SET lock_timeout = '1s'; %s", alter);
+	assert_string_equal(rules_of(sql, &in_tx, buf, sizeof buf), "");
+	snprintf(sql, sizeof sql, "SET LOCK_TIMEOUT TO '1s'; %s", alter);
+	assert_string_equal(rules_of(sql, &in_tx, buf, sizeof buf), "");
+	snprintf(sql, sizeof sql, "SET statement_timeout = '5s'; %s", alter);
+	assert_string_equal(rules_of(sql, &in_tx, buf, sizeof buf), "require-lock-timeout");
+	snprintf(sql, sizeof sql, "SET lock_timeout = 0; %s", alter);
+	assert_string_equal(rules_of(sql, &in_tx, buf, sizeof buf), "require-lock-timeout");
+	assert_string_equal(rules_of(alter, &in_tx, buf, sizeof buf), "require-lock-timeout");
+}
+
 static void test_syntax_error(void **state)
 {
 	(void)state;
@@ -313,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_syntax_error),
 		cmocka_unit_test(test_set_not_null_needs_a_validated_check),
 		cmocka_unit_test(test_key_rules_for_a_table_level_primary_key),
+		cmocka_unit_test(test_only_set_lock_timeout_counts),
 		cmocka_unit_test(test_unparsed),
 		cmocka_unit_test(test_claims),
 		cmocka_unit_test(test_destructive_in_expand),
