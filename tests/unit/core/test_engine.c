@@ -325,6 +325,47 @@ static void test_execute_stops_at_first_failure(void **state)
 	rmdir(dir);
 }
 
+/* verify's walk of the ledger against the files: versions whose file is gone are named in
+ * ledger order, each applied version is counted, and an applied version whose file is
+ * listed is read (here it cannot be: an error naming it). No unit test read the problem
+ * list before the mutation run (engine.c:631 returning it as an error, and :591 skipping
+ * the first file, survived the unit tests). */
+static void test_verify_names_gone_files_and_reads_the_first(void **state)
+{
+	(void)state;
+	mig_plan *plan = make_plan();
+	mig_ledger l;
+	const char *gone_mods[] = {"catalog", "catalog", "core"};
+	long long gone_vers[] = {3, 7, 5};
+	make_ledger(&l, 3, gone_mods, gone_vers, NULL);
+	mig_problem *list = NULL;
+	size_t n = 99, checked = 99;
+	mig_error err = {0};
+	assert_int_equal(mig_engine_verify_files(&list, &n, &checked, plan, &l, NULL, &err), MIG_OK);
+	assert_int_equal(checked, 3);
+	assert_int_equal(n, 3);
+	assert_int_equal(list[0].kind, MIG_PROBLEM_FILE_GONE);
+	assert_string_equal(list[0].module, "core"); /* the plan's order: core first */
+	assert_int_equal(list[0].version, 5);
+	assert_string_equal(list[1].module, "catalog");
+	assert_int_equal(list[1].version, 3);
+	assert_int_equal(list[2].version, 7);
+	free(list);
+	mig_ledger_clear(&l);
+
+	/* core/1 is the plan's first file: verify must read it (and cannot) */
+	const char *first_mods[] = {"core"};
+	long long first_vers[] = {1};
+	make_ledger(&l, 1, first_mods, first_vers, NULL);
+	list = NULL;
+	int rc = mig_engine_verify_files(&list, &n, &checked, plan, &l, NULL, &err);
+	assert_true(rc < 0);
+	assert_non_null(strstr(err.message, "/nonexistent/001_a.up.sql"));
+	assert_null(list);
+	mig_ledger_clear(&l);
+	mig_plan_free(plan);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_phase_directive),
 		cmocka_unit_test(test_retry_wait_doubles_with_jitter_and_a_cap),
 		cmocka_unit_test(test_execute_stops_at_first_failure),
+		cmocka_unit_test(test_verify_names_gone_files_and_reads_the_first),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
