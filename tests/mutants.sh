@@ -112,7 +112,7 @@ cd "$tree"
 echo "mutants: building a copy of the tree in $work"
 setup_args=()
 if [ -n "${MUTANTS_SANITIZE:-}" ]; then # as tests/run.sh's "ASan+UBSan build"
-	setup_args=(-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug)
+	setup_args=("-Db_sanitize=address,undefined" -Db_lundef=false -Dbuildtype=debug)
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99:halt_on_error=1
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
 	export LSAN_OPTIONS=exitcode=99
