@@ -73,6 +73,19 @@ for f in "${FILES[@]}"; do
 	done
 done
 
+# cover_of FILE: its covering tests, restricted to MUTANTS_ONLY when that is set
+cover_of() {
+	local t
+	for t in ${COVER[$1]}; do
+		if [ -z "${MUTANTS_ONLY:-}" ] || [[ " $MUTANTS_ONLY " == *" $t "* ]]; then
+			echo "$t"
+		fi
+	done
+}
+for f in "${FILES[@]}"; do
+	[ -n "$(cover_of "$f")" ] || { echo "mutants: MUTANTS_ONLY leaves no test for $f" >&2; exit 2; }
+done
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/migrate-mutants.XXXXXX")
 chmod 755 "$work"
 servers=$work/servers
@@ -137,20 +150,10 @@ targets_for() {
 		esac
 	done
 }
-# cover_of FILE: its covering tests, restricted to MUTANTS_ONLY when that is set
-cover_of() {
-	local t
-	for t in ${COVER[$1]}; do
-		if [ -z "${MUTANTS_ONLY:-}" ] || [[ " $MUTANTS_ONLY " == *" $t "* ]]; then
-			echo "$t"
-		fi
-	done
-}
 # the first build: what the mutants of these files will rebuild, not the whole tree
 mapfile -t all_targets < <(for f in "${FILES[@]}"; do targets_for "$f" | tr ' ' '\n'; done | sort -u)
 ninja -C "$build" "${all_targets[@]}" >"$work/ninja.log" 2>&1 || { cat "$work/ninja.log"; exit 1; }
 for f in "${FILES[@]}"; do
-	[ -n "$(cover_of "$f")" ] || { echo "mutants: MUTANTS_ONLY leaves no test for $f" >&2; exit 2; }
 	for t in $(targets_for "$f"); do
 		[ -e "$build/$t" ] || { echo "mutants: the build has no $t (update targets_for in $0)" >&2; exit 1; }
 	done
