@@ -18,6 +18,7 @@ struct mig_pg_reader {
 	PGconn *conn;
 	char what[16];
 	bool lint; /* lint's read: a short lock_timeout */
+	bool changes_prepared; /* changes_sql, once per session */
 };
 
 #define USER_NS(n)                                                                         \
@@ -415,9 +416,11 @@ int mig_pg_origins_read(mig_object_origin **out, size_t *n, mig_pg_reader *r, mi
  * entry's owner (the tags of OWNER above; 0 for what no owner explains: roles, and the
  * user's collations, operators, operator classes, casts, languages, text-search and
  * foreign-data objects, whose names appear inside other objects' definitions). An
- * owner's fingerprint is the count of its rows and the sum of their xmin: inserting,
+ * owner's fingerprint is the count of its rows and their highest xmin: inserting,
  * updating or deleting any of them changes it (an update or an insert brings a
- * transaction id above every one already there, a delete lowers the count). The
+ * transaction id above every one already there; a delete alone lowers the count).
+ * Only a wraparound of the 32-bit transaction counter between two steps of one run
+ * could hide a change. The
  * fingerprints of the previous state are kept in a temporary table of the reader's
  * session, so only the owners that differ travel. */
 #define R_(id) "((2::bigint << 32) + (" id ")::bigint)"
@@ -506,11 +509,11 @@ int mig_pg_origins_read(mig_object_origin **out, size_t *n, mig_pg_reader *r, mi
 	" UNION ALL SELECT 0," X_("xmin") " FROM pg_conversion WHERE oid >= 16384"
 
 #define FINGERPRINTS                                                                       \
-	"SELECT o, count(*) AS n, sum(x) AS s FROM (" FINGERPRINT_ROWS ") u GROUP BY o"
+	"SELECT o, count(*) AS n, max(x) AS s FROM (" FINGERPRINT_ROWS ") u GROUP BY o"
 
 static const char fingerprint_reset_sql[] =
 	"SET client_min_messages = warning;"
-	"CREATE TEMPORARY TABLE IF NOT EXISTS migrate_fingerprints (o bigint, n bigint, s numeric);"
+	"CREATE TEMPORARY TABLE IF NOT EXISTS migrate_fingerprints (o bigint, n bigint, s bigint);"
 	"DELETE FROM migrate_fingerprints;"
 	"INSERT INTO migrate_fingerprints " FINGERPRINTS;
 
@@ -623,7 +626,16 @@ static int append_owners(mig_pg_changes *c, const PGresult *res, mig_error *err)
 int mig_pg_changes_read(mig_pg_changes *out, mig_pg_reader *r, mig_error *err)
 {
 	memset(out, 0, sizeof *out);
-	PGresult *res = PQexec(r->conn, changes_sql);
+	/* prepared once: planning the union costs more than running it */
+	if (!r->changes_prepared) {
+		PGresult *prep = PQprepare(r->conn, "migrate_changes", changes_sql, 0, NULL);
+		int prc = exec_ok(r, prep, "compare", err);
+		PQclear(prep);
+		if (prc < 0)
+			return prc;
+		r->changes_prepared = true;
+	}
+	PGresult *res = PQexecPrepared(r->conn, "migrate_changes", 0, NULL, NULL, NULL, 0);
 	int rc = exec_ok(r, res, "compare", err);
 	/* the kept owners, as a bigint[] literal for the dependents' query */
 	char *kept = NULL;
@@ -732,6 +744,25 @@ int mig_pg_snapshot_read_owned(mig_snapshot *out, mig_pg_reader *r, const long l
 {
 	const char *sql = PQserverVersion(r->conn) >= 140000 ? snapshot_sql_14 : snapshot_sql_13;
 	char *scoped = scoped_sql(sql, owners, n);
+	/* the few owners drive every join through the catalogs' indexes: never a hash of a
+	 * whole catalog (pg_depend for NOT_EXT, pg_attribute...) for a handful of rows */
+	static const char set[] = "SET LOCAL search_path = pg_catalog;";
+	static const char nested[] = "SET LOCAL search_path = pg_catalog;"
+				     "SET LOCAL enable_hashjoin = off;"
+				     "SET LOCAL enable_mergejoin = off;"
+				     "SET LOCAL enable_seqscan = off;";
+	char *at = scoped ? strstr(scoped, set) : NULL;
+	if (at) {
+		size_t head = (size_t)(at - scoped), rest = strlen(at + sizeof set - 1);
+		char *grown = malloc(head + sizeof nested - 1 + rest + 1);
+		if (grown) {
+			memcpy(grown, scoped, head);
+			memcpy(grown + head, nested, sizeof nested - 1);
+			memcpy(grown + head + sizeof nested - 1, at + sizeof set - 1, rest + 1);
+		}
+		free(scoped);
+		scoped = grown;
+	}
 	if (!scoped)
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
 	int rc = MIG_OK;
