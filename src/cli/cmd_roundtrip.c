@@ -1,6 +1,11 @@
 /* `migrate roundtrip`: on a shadow database, for each selected migration in plan order:
  * snapshot, up, snapshot, down, snapshot (must equal the first), up again, snapshot
- * (must equal the second). Every selected migration is reported, each judged from the
+ * (must equal the second). Only the first snapshot of a run (and after a restart) is
+ * whole; the schema before each migration is then kept in memory, and the state after
+ * each step is read only for the objects whose catalog rows changed since that
+ * schema (src/postgres/pg_snapshot.c: mig_pg_changes_read), every other entry being
+ * the same in all four states — whole again when a schema, a role or a shared
+ * definition changed. Every selected migration is reported, each judged from the
  * state its predecessors' ups leave: the run goes on in the same shadow while round
  * trips succeed, and after a failure restarts from a clone of a second shadow that only
  * ever receives ups (replayed lazily, up to the failed migration). The live database is

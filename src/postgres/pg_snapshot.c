@@ -70,6 +70,8 @@ struct mig_pg_reader {
 	SNAPSHOT_QUERIES(function_body)
 #define SNAPSHOT_QUERIES(function_body)                                                    \
 	"SET LOCAL search_path = pg_catalog;"                                              \
+	/* where a scoped read sets its joins (scoped_sql) */                               \
+	"/*J*/"                                                                            \
 	/* schemas */                                                                      \
 	"SELECT 'schema', n.nspname, n.nspname AS name," OWNER(1, "n.oid")                \
 	PRIVILEGES("n.nspacl", "n", "n.nspowner")                                   \
@@ -436,11 +438,11 @@ int mig_pg_origins_read(mig_object_origin **out, size_t *n, mig_pg_reader *r, mi
 	" JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid >= 16384"                \
 	" UNION ALL SELECT " R_("i.indrelid") "," X_("i.xmin") " FROM pg_index i"            \
 	" WHERE i.indrelid >= 16384"                                                       \
-	/* columns (of composite types: their type's) */                                    \
-	" UNION ALL SELECT CASE c.relkind WHEN 'c' THEN " T_("c.reltype") " ELSE " R_("c.oid") \
-	" END," X_("a.xmin") " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"   \
+	/* columns, on their relation without a join (the largest catalog): an index's or a \
+	 * composite type's relation is no owner, but a change to it reaches what depends   \
+	 * on it (the type, for a composite) by pg_depend (dependents_sql) */               \
+	" UNION ALL SELECT " R_("a.attrelid") "," X_("a.xmin") " FROM pg_attribute a"       \
 	" WHERE a.attrelid >= 16384 AND a.attnum > 0"                                      \
-	" AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'c')"                            \
 	" UNION ALL SELECT " R_("d.adrelid") "," X_("d.xmin") " FROM pg_attrdef d"           \
 	" WHERE d.adrelid >= 16384"                                                        \
 	" UNION ALL SELECT CASE WHEN k.conrelid <> 0 THEN " R_("k.conrelid") " ELSE "       \
@@ -491,7 +493,7 @@ int mig_pg_origins_read(mig_object_origin **out, size_t *n, mig_pg_reader *r, mi
 	" UNION ALL SELECT ((CASE d.classid WHEN 'pg_class'::regclass THEN 2::bigint"        \
 	" WHEN 'pg_type'::regclass THEN 3 WHEN 'pg_proc'::regclass THEN 4 ELSE 1 END) << 32)" \
 	" + d.objid::bigint," X_("d.xmin") " FROM pg_depend d"                              \
-	" WHERE d.objid >= 16384 AND d.deptype IN ('a', 'i', 'e') AND d.classid IN"         \
+	" WHERE d.objid >= 16384 AND d.deptype IN ('a', 'e') AND d.classid IN"         \
 	" ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,"                 \
 	" 'pg_namespace'::regclass)"                                                      \
 	/* what no owner explains: any change asks for a whole snapshot */                 \
@@ -700,8 +702,18 @@ static char *scoped_sql(const char *sql, const long long *owners, size_t n)
 		const char *end = strstr(m, "*/");
 		if (!end)
 			break;
-		/* "R:c.oid" between the comment marks, or "RT" for constraints (a table's or a domain's) */
+		/* between the comment marks: "R:c.oid", "RT" for constraints (a table's or a
+		 * domain's), or "J" for the joins */
 		char tag = m[2];
+		if (tag == 'J') {
+			/* the few owners drive every join through the catalogs' indexes: never
+			 * a hash of a whole catalog (pg_depend for NOT_EXT...) for a few rows */
+			fputs("SET LOCAL enable_hashjoin = off;SET LOCAL enable_mergejoin = off;"
+			      "SET LOCAL enable_seqscan = off;",
+			      f);
+			p = end + 2;
+			continue;
+		}
 		const char *expr = m[3] == ':' ? m + 4 : NULL;
 		int tags[2] = {tag == 'N' ? 1 : tag == 'R' ? 2 : tag == 'T' ? 3 : tag == 'P' ? 4 : 5,
 			       3};
@@ -744,25 +756,6 @@ int mig_pg_snapshot_read_owned(mig_snapshot *out, mig_pg_reader *r, const long l
 {
 	const char *sql = PQserverVersion(r->conn) >= 140000 ? snapshot_sql_14 : snapshot_sql_13;
 	char *scoped = scoped_sql(sql, owners, n);
-	/* the few owners drive every join through the catalogs' indexes: never a hash of a
-	 * whole catalog (pg_depend for NOT_EXT, pg_attribute...) for a handful of rows */
-	static const char set[] = "SET LOCAL search_path = pg_catalog;";
-	static const char nested[] = "SET LOCAL search_path = pg_catalog;"
-				     "SET LOCAL enable_hashjoin = off;"
-				     "SET LOCAL enable_mergejoin = off;"
-				     "SET LOCAL enable_seqscan = off;";
-	char *at = scoped ? strstr(scoped, set) : NULL;
-	if (at) {
-		size_t head = (size_t)(at - scoped), rest = strlen(at + sizeof set - 1);
-		char *grown = malloc(head + sizeof nested - 1 + rest + 1);
-		if (grown) {
-			memcpy(grown, scoped, head);
-			memcpy(grown + head, nested, sizeof nested - 1);
-			memcpy(grown + head + sizeof nested - 1, at + sizeof set - 1, rest + 1);
-		}
-		free(scoped);
-		scoped = grown;
-	}
 	if (!scoped)
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
 	int rc = MIG_OK;

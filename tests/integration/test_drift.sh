@@ -574,8 +574,9 @@ test_roundtrip_reports_every_migration_of_a_history() {
 # touch, by deleting a row no owner's own row records (a comment, a trigger, a policy, a
 # foreign key, a sequence's owner), is still seen; a schema renamed and back, a table
 # renamed and back, and objects that only name a renamed one (a view, a column of a
-# renamed type), are read afresh and do not fail the migrations after them; a schema
-# renamed by an up its down leaves alone is reported with everything in it.
+# renamed type, a composite type whose attribute was renamed), are read afresh and do
+# not fail the migrations after them; a schema renamed by an up its down leaves alone
+# is reported with everything in it.
 scoped_tree() {
 	new_db
 	rich_tree
@@ -597,10 +598,13 @@ scoped_tree() {
 	migration core 012_type.up.sql "ALTER TYPE app.mood RENAME TO feeling;"
 	migration core 013_column.up.sql "ALTER TABLE app.users ADD COLUMN z int;"
 	migration core 013_column.down.sql "ALTER TABLE app.users DROP COLUMN z;"
-	migration core 014_table.up.sql "ALTER TABLE app.users RENAME TO people;"
-	migration core 014_table.down.sql "ALTER TABLE app.people RENAME TO users;"
-	migration core 015_schema_only.up.sql "ALTER SCHEMA app RENAME TO app3;"
-	migration core 015_schema_only.down.sql "SELECT 1;"
+	migration core 014_pair.up.sql "ALTER TYPE app.pair RENAME ATTRIBUTE b TO c;"
+	migration core 015_pair_comment.up.sql "COMMENT ON TYPE app.pair IS 'two';"
+	migration core 015_pair_comment.down.sql "COMMENT ON TYPE app.pair IS NULL;"
+	migration core 016_table.up.sql "ALTER TABLE app.users RENAME TO people;"
+	migration core 016_table.down.sql "ALTER TABLE app.people RENAME TO users;"
+	migration core 017_schema_only.up.sql "ALTER SCHEMA app RENAME TO app3;"
+	migration core 017_schema_only.down.sql "SELECT 1;"
 	write_config
 }
 
@@ -608,13 +612,13 @@ test_roundtrip_scoped_reads_miss_nothing() {
 	scoped_tree
 	expect_status 3 roundtrip --format json
 	assert_eq "$(jq -r '[.results[] | "\(.version) \(.status)"] | join(",")' "$OUT")" \
-		"1 ok,2 ok,3 down does not restore,3 up after down differs,4 down does not restore,4 up after down differs,5 down does not restore,5 up after down differs,6 down does not restore,6 up after down differs,7 down does not restore,7 up after down differs,8 ok,9 ok,10 irreversible,11 ok,12 irreversible,13 ok,14 ok,15 down does not restore,15 up fails after down" \
+		"1 ok,2 ok,3 down does not restore,3 up after down differs,4 down does not restore,4 up after down differs,5 down does not restore,5 up after down differs,6 down does not restore,6 up after down differs,7 down does not restore,7 up after down differs,8 ok,9 ok,10 irreversible,11 ok,12 irreversible,13 ok,14 irreversible,15 ok,16 ok,17 down does not restore,17 up fails after down" \
 		"statuses"
-	assert_eq "$(jq -r '[.results[] | select(.version < 15 and (.status | test("restore|differs"))) | "\(.version) \(.status): " + (.differences | map("\(.kind) \(.object_type) \(.name)" + (if .attribute then " \(.attribute)" else "" end)) | join(";"))] | join(",")' "$OUT")" \
+	assert_eq "$(jq -r '[.results[] | select(.version < 17 and (.status | test("restore|differs"))) | "\(.version) \(.status): " + (.differences | map("\(.kind) \(.object_type) \(.name)" + (if .attribute then " \(.attribute)" else "" end)) | join(";"))] | join(",")' "$OUT")" \
 		"3 down does not restore: changed table users comment,3 up after down differs: changed table users comment,4 down does not restore: missing trigger users.users_touch,4 up after down differs: missing trigger users.users_touch,5 down does not restore: missing policy users.own,5 up after down differs: missing policy users.own,6 down does not restore: missing constraint events.events_user_id_fkey;missing constraint events_2024.events_user_id_fkey,6 up after down differs: missing constraint events.events_user_id_fkey;missing constraint events_2024.events_user_id_fkey,7 down does not restore: changed sequence ticket owned_by,7 up after down differs: changed sequence ticket owned_by" \
 		"differences of the downs that change only what their ups did not touch"
 	# a renamed schema: every object in it, not the schema alone
-	assert_eq "$(jq -r '[.results[] | select(.version == 15 and .status == "down does not restore") | .differences[] | select(.name == "app" or .name == "app3" or .name == "people" or .name == "user_names") | "\(.kind) \(.object_type) \(.schema).\(.name)"] | join(",")' "$OUT")" \
+	assert_eq "$(jq -r '[.results[] | select(.version == 17 and .status == "down does not restore") | .differences[] | select(.name == "app" or .name == "app3" or .name == "people" or .name == "user_names") | "\(.kind) \(.object_type) \(.schema).\(.name)"] | join(",")' "$OUT")" \
 		"missing schema app.app,extra schema app3.app3,missing table app.people,extra table app3.people,missing view app.user_names,extra view app3.user_names" \
 		"a schema renamed"
 	no_shadow_left
