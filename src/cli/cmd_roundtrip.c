@@ -1,6 +1,11 @@
 /* `migrate roundtrip`: on a shadow database, for each selected migration in plan order:
  * snapshot, up, snapshot, down, snapshot (must equal the first), up again, snapshot
- * (must equal the second). Every selected migration is reported, each judged from the
+ * (must equal the second). Only the first snapshot of a run (and after a restart) is
+ * whole; the schema before each migration is then kept in memory, and the state after
+ * each step is read only for the objects whose catalog rows changed since that
+ * schema (src/postgres/pg_snapshot.c: mig_pg_changes_read), every other entry being
+ * the same in all four states — whole again when a schema, a role or a shared
+ * definition changed. Every selected migration is reported, each judged from the
  * state its predecessors' ups leave: the run goes on in the same shadow while round
  * trips succeed, and after a failure restarts from a clone of a second shadow that only
  * ever receives ups (replayed lazily, up to the failed migration). The live database is
@@ -145,28 +150,151 @@ static int compare(trip *t, const mig_module_plan *mod, const mig_migration *m,
 	return rc;
 }
 
+/* The owners in a or b (both sorted, unique) into *out, sorted and unique. */
+static int owners_union(long long **out, size_t *n, const long long *a, size_t na,
+			const long long *b, size_t nb, mig_error *err)
+{
+	long long *v = na + nb ? malloc((na + nb) * sizeof *v) : NULL;
+	if (na + nb && !v)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	size_t i = 0, k = 0, m = 0;
+	while (i < na || k < nb) {
+		if (k == nb || (i < na && a[i] < b[k]))
+			v[m++] = a[i++];
+		else if (i == na || b[k] < a[i])
+			v[m++] = b[k++];
+		else {
+			v[m++] = a[i++];
+			k++;
+		}
+	}
+	free(*out);
+	*out = v;
+	*n = m;
+	return MIG_OK;
+}
+
+/* The owners in a and not in b (both sorted). */
+static int owners_minus(long long **out, size_t *n, const long long *a, size_t na,
+			const long long *b, size_t nb, mig_error *err)
+{
+	long long *v = na ? malloc(na * sizeof *v) : NULL;
+	if (na && !v)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	size_t k = 0, m = 0;
+	for (size_t i = 0; i < na; i++) {
+		while (k < nb && b[k] < a[i])
+			k++;
+		if (k == nb || b[k] != a[i])
+			v[m++] = a[i];
+	}
+	*out = v;
+	*n = m;
+	return MIG_OK;
+}
+
+/* What one step of a round trip changed, added to the trip's scope: the owners whose
+ * catalog rows changed since the state before the migration (*scope), or *full when
+ * only a whole snapshot is exact (a schema, a role... src/postgres/pg_snapshot.c). */
+typedef struct scope {
+	long long *owners;
+	size_t n;
+	bool full;
+} scope;
+
+static int scope_grow(trip *t, scope *sc, mig_error *err)
+{
+	mig_pg_changes c;
+	int rc = mig_pg_changes_read(&c, t->reader, err);
+	if (rc < 0)
+		return rc;
+	sc->full |= c.full;
+	rc = owners_union(&sc->owners, &sc->n, sc->owners, sc->n, c.owners, c.n, err);
+	mig_pg_changes_clear(&c);
+	return rc;
+}
+
+/* The shadow's schema now: whole, or the entries of the scope's owners alone (every
+ * other entry is as in t->before). */
+static int read_state(trip *t, mig_snapshot *out, const scope *sc, mig_error *err)
+{
+	return sc->full ? mig_pg_snapshot_read(out, t->reader, err)
+			: mig_pg_snapshot_read_owned(out, t->reader, sc->owners, sc->n, err);
+}
+
+/* The state after the first up (first: read with scope s1, whole when s1 was full) as
+ * far as now (scope now) needs it: whole when now is full, else the entries of now's
+ * owners (those of s1 from first, the others unchanged since before). A view: strings
+ * are borrowed from first and t->before. */
+static int first_view(trip *t, mig_snapshot *view, const mig_snapshot *first, const scope *s1,
+		      const scope *now, mig_error *err)
+{
+	memset(view, 0, sizeof *view);
+	int rc = mig_snapshot_select(view, first, NULL, 0, false, err);
+	if (rc == MIG_OK && !s1->full) {
+		if (now->full)
+			rc = mig_snapshot_select(view, &t->before, s1->owners, s1->n, false, err);
+		else {
+			long long *rest = NULL;
+			size_t nrest = 0;
+			rc = owners_minus(&rest, &nrest, now->owners, now->n, s1->owners, s1->n, err);
+			if (rc == MIG_OK)
+				rc = mig_snapshot_select(view, &t->before, rest, nrest, true, err);
+			free(rest);
+		}
+	} else if (rc == MIG_OK && !now->full) {
+		/* first is whole but now is not: only now's owners */
+		mig_snapshot_view_free(view);
+		rc = mig_snapshot_select(view, first, now->owners, now->n, true, err);
+	}
+	if (rc < 0)
+		mig_snapshot_view_free(view);
+	else
+		mig_snapshot_sort(view);
+	return rc;
+}
+
+/* The shadow's state becomes t->before: got, read with scope sc. */
+static int advance(trip *t, mig_snapshot *got, const scope *sc, mig_error *err)
+{
+	if (sc->full) {
+		mig_snapshot_clear(&t->before);
+		t->before = *got;
+		*got = (mig_snapshot){0};
+		return MIG_OK;
+	}
+	return mig_snapshot_patch(&t->before, sc->owners, sc->n, got, err);
+}
+
 /* One round trip. A failing first up is returned (the history does not build from the
  * state its predecessors leave); every other failure is a result, and *broken says the
- * shadow no longer holds the history up to m. */
+ * shadow no longer holds the history up to m. t->before is the whole schema before the
+ * migration; the states after each step are read only for the owners whose catalog
+ * rows changed since (and what names them), every other entry being the same in all
+ * four states. */
 static int round_trip(trip *t, const mig_module_plan *mod, const mig_migration *m,
 		      bool *broken, mig_error *err)
 {
-	mig_snapshot first = {0}, undone = {0}, again = {0};
+	mig_snapshot first = {0}, undone = {0}, again = {0}, view = {0};
+	scope s1 = {0}, s2 = {0}, s3 = {0};
 	mig_error step_err = {0};
 	size_t nresults = t->res->n, failures = t->res->failures;
 	int rc;
 	*broken = false;
 	t->res->tested++;
-	if (!t->have_before && (rc = mig_pg_snapshot_read(&t->before, t->reader, err)) < 0)
-		return rc;
-	t->have_before = true;
+	if (!t->have_before) {
+		if ((rc = mig_pg_fingerprints_reset(t->reader, err)) < 0 ||
+		    (rc = mig_pg_snapshot_read(&t->before, t->reader, err)) < 0)
+			return rc;
+		t->have_before = true;
+	}
 	if ((rc = mig_shadow_step(&t->s, mod, m, true, err)) < 0) {
 		/* the history does not build from its predecessors' state: the run ends */
 		if (result_add(t->res, mod, m, "up failed", err->message, true))
 			t->res->failed++;
 		return rc;
 	}
-	if ((rc = mig_pg_snapshot_read(&first, t->reader, err)) < 0)
+	if ((rc = scope_grow(t, &s1, err)) < 0 || (rc = read_state(t, &first, &s1, err)) < 0)
 		goto done;
 	if (!m->down_path) {
 		if (!result_add(t->res, mod, m, "irreversible", "there is no .down.sql",
@@ -179,41 +307,57 @@ static int round_trip(trip *t, const mig_module_plan *mod, const mig_migration *
 			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 		goto done;
 	}
-	if ((rc = mig_pg_snapshot_read(&undone, t->reader, err)) < 0 ||
-	    (rc = compare(t, mod, m, &t->before, &undone, "down does not restore", err)) < 0)
+	/* undone against before: what the up or the down changed */
+	s2.full = s1.full;
+	if ((rc = owners_union(&s2.owners, &s2.n, s1.owners, s1.n, NULL, 0, err)) < 0 ||
+	    (rc = scope_grow(t, &s2, err)) < 0 || (rc = read_state(t, &undone, &s2, err)) < 0)
+		goto done;
+	if (s2.full)
+		rc = compare(t, mod, m, &t->before, &undone, "down does not restore", err);
+	else if ((rc = mig_snapshot_select(&view, &t->before, s2.owners, s2.n, true, err)) ==
+		 MIG_OK)
+		rc = compare(t, mod, m, &view, &undone, "down does not restore", err);
+	mig_snapshot_view_free(&view);
+	if (rc < 0)
 		goto done;
 	if (mig_shadow_step(&t->s, mod, m, true, &step_err) < 0) {
 		if (!result_add(t->res, mod, m, "up fails after down", step_err.message, true))
 			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 		goto done;
 	}
-	if ((rc = mig_pg_snapshot_read(&again, t->reader, err)) < 0 ||
-	    (rc = compare(t, mod, m, &first, &again, "up after down differs", err)) < 0)
+	/* again against first: what anything since the first up changed */
+	s3.full = s2.full;
+	if ((rc = owners_union(&s3.owners, &s3.n, s2.owners, s2.n, NULL, 0, err)) < 0 ||
+	    (rc = scope_grow(t, &s3, err)) < 0 || (rc = read_state(t, &again, &s3, err)) < 0 ||
+	    (rc = first_view(t, &view, &first, &s1, &s3, err)) < 0)
+		goto done;
+	rc = compare(t, mod, m, &view, &again, "up after down differs", err);
+	mig_snapshot_view_free(&view);
+	if (rc < 0)
 		goto done;
 keep:
 	if (rc == MIG_OK && t->res->n == nresults && !result_add(t->res, mod, m, "ok", NULL, false))
 		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
-	if (rc == MIG_OK && (t->res->failures == failures || !m->down_path)) {
+	if (rc == MIG_OK && (t->res->failures == failures || !m->down_path))
 		/* the shadow holds the history up to m: its schema is the next one's before */
-		mig_snapshot *now = m->down_path ? &again : &first;
-		mig_snapshot_clear(&t->before);
-		t->before = *now;
-		*now = (mig_snapshot){0};
-	}
+		rc = m->down_path ? advance(t, &again, &s3, err) : advance(t, &first, &s1, err);
 done:
 	if (t->res->failures > failures) {
 		t->res->failed++;
 		/* an irreversible migration with --require-down left the shadow as the
 		 * history has it; any other failure did not */
 		*broken = m->down_path != NULL;
-		if (*broken) {
-			mig_snapshot_clear(&t->before);
-			t->have_before = false;
-		}
+	}
+	if (*broken || rc < 0) {
+		mig_snapshot_clear(&t->before);
+		t->have_before = false;
 	}
 	mig_snapshot_clear(&first);
 	mig_snapshot_clear(&undone);
 	mig_snapshot_clear(&again);
+	free(s1.owners);
+	free(s2.owners);
+	free(s3.owners);
 	return rc;
 }
 

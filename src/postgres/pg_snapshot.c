@@ -1,7 +1,8 @@
 /* The schema snapshot read from PostgreSQL's catalogs: one query per object class
  * (twelve, sent as one batch in one read-only transaction), never one per object.
- * Each query returns type, schema and name, then one column per attribute, its column
- * name being the attribute's key. search_path is pg_catalog alone while reading, so
+ * Each query returns type, schema and name, the entry's owner (kept beside the entry,
+ * never compared), then one column per attribute, its column name being the
+ * attribute's key. search_path is pg_catalog alone while reading, so
  * every user object in a definition is schema-qualified the same way in any database;
  * no OID is ever returned. */
 #include <libpq-fe.h>
@@ -17,6 +18,7 @@ struct mig_pg_reader {
 	PGconn *conn;
 	char what[16];
 	bool lint; /* lint's read: a short lock_timeout */
+	bool changes_prepared; /* changes_sql, once per session */
 };
 
 #define USER_NS(n)                                                                         \
@@ -53,6 +55,10 @@ struct mig_pg_reader {
 	" THEN pg_get_function_sqlbody(p.oid) ELSE p.prosrc END AS body,"
 #define FUNCTION_BODY_13 " CASE WHEN p.prokind = 'a' THEN NULL ELSE p.prosrc END AS body,"
 
+/* Who an entry belongs to, as a bigint: the owner's kind (1 schema, 2 relation, 3 type,
+ * 4 function, 5 extension) above its OID. The same tags as in FINGERPRINT_SQL below. */
+#define OWNER(tag, id) " ((" #tag "::bigint << 32) + (" id ")::bigint)::text AS owner,"
+
 /* The whole batch, with the parts that differ between server versions as arguments;
  * every version returns the same columns, so snapshots of any two compare. */
 #define SNAPSHOT_SQL(function_body)                                                        \
@@ -64,13 +70,16 @@ struct mig_pg_reader {
 	SNAPSHOT_QUERIES(function_body)
 #define SNAPSHOT_QUERIES(function_body)                                                    \
 	"SET LOCAL search_path = pg_catalog;"                                              \
+	/* where a scoped read sets its joins (scoped_sql) */                               \
+	"/*J*/"                                                                            \
 	/* schemas */                                                                      \
-	"SELECT 'schema', n.nspname, n.nspname AS name,"                                   \
+	"SELECT 'schema', n.nspname, n.nspname AS name," OWNER(1, "n.oid")                \
 	PRIVILEGES("n.nspacl", "n", "n.nspowner")                                   \
 	" obj_description(n.oid, 'pg_namespace') AS comment"                               \
-	" FROM pg_namespace n WHERE" USER_NS("n") " AND" NOT_EXT("pg_namespace", "n.oid") ";" \
+	" FROM pg_namespace n WHERE" USER_NS("n") " AND" NOT_EXT("pg_namespace", "n.oid")    \
+	" /*N:n.oid*/;"                                                                    \
 	/* tables, partitioned and foreign tables */                                       \
-	"SELECT 'table', n.nspname, c.relname,"                                            \
+	"SELECT 'table', n.nspname, c.relname," OWNER(2, "c.oid")                          \
 	" CASE c.relkind WHEN 'p' THEN 'partitioned table' WHEN 'f' THEN 'foreign table'"  \
 	" ELSE 'table' END AS kind,"                                                       \
 	" CASE c.relpersistence WHEN 'u' THEN 'unlogged' END AS persistence,"              \
@@ -84,9 +93,9 @@ struct mig_pg_reader {
 	" array_to_string(c.reloptions, ', ') AS options,"                                 \
 	PRIVILEGES("c.relacl", "r", "c.relowner")                                   \
 	" ds.description AS comment" REL_FROM("c") COMMENT_JOIN("pg_class", "c.oid", "0")  \
-	" WHERE c.relkind IN ('r', 'p', 'f') AND" REL_OK("c") ";"                          \
+	" WHERE c.relkind IN ('r', 'p', 'f') AND" REL_OK("c") " /*R:c.oid*/;"             \
 	/* columns of tables */                                                            \
-	"SELECT 'column', n.nspname, c.relname || '.' || a.attname,"                       \
+	"SELECT 'column', n.nspname, c.relname || '.' || a.attname," OWNER(2, "c.oid")    \
 	" format_type(a.atttypid, a.atttypmod) AS type,"                                   \
 	" a.attnotnull::text AS not_null,"                                                 \
 	" CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS default," \
@@ -104,9 +113,11 @@ struct mig_pg_reader {
 	" LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"      \
 	COMMENT_JOIN("pg_class", "a.attrelid", "a.attnum")                                 \
 	" WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') AND"  \
-	REL_OK("c") ";"                                                                    \
+	REL_OK("c") " /*R:c.oid*/;"                                                                    \
 	/* constraints of tables and domains */                                            \
 	"SELECT 'constraint', n.nspname, coalesce(c.relname, t.typname) || '.' || k.conname," \
+	" CASE WHEN c.oid IS NOT NULL THEN ((2::bigint << 32) + c.oid::bigint)::text"      \
+	" ELSE ((3::bigint << 32) + t.oid::bigint)::text END AS owner,"                    \
 	" CASE k.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique'"               \
 	" WHEN 'f' THEN 'foreign key' WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion' END" \
 	" AS kind,"                                                                        \
@@ -119,26 +130,26 @@ struct mig_pg_reader {
 	" WHERE k.contype IN ('p', 'u', 'f', 'c', 'x') AND" USER_NS("n")                   \
 	" AND (c.oid IS NULL OR (" NOT_LEDGER("c") " AND" NOT_EXT("pg_class", "c.oid") "))" \
 	" AND (t.oid IS NULL OR" NOT_EXT("pg_type", "t.oid") ")"                           \
-	" AND (c.oid IS NOT NULL OR t.oid IS NOT NULL);"                                   \
+	" AND (c.oid IS NOT NULL OR t.oid IS NOT NULL) /*RT*/;"                                   \
 	/* indexes: the definition carries uniqueness, method, columns and predicate */    \
-	"SELECT 'index', n.nspname, c.relname || '.' || i.relname,"                        \
+	"SELECT 'index', n.nspname, c.relname || '.' || i.relname," OWNER(2, "c.oid")     \
 	" pg_get_indexdef(i.oid) AS definition,"                                           \
 	" x.indisvalid::text AS valid,"                                                    \
 	" ds.description AS comment"                                                       \
 	" FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"                         \
 	COMMENT_JOIN("pg_class", "i.oid", "0")                                             \
 	" JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace" \
-	" WHERE" REL_OK("c") ";"                                                           \
+	" WHERE" REL_OK("c") " /*R:c.oid*/;"                                              \
 	/* views and materialized views */                                                 \
 	"SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END,"         \
-	" n.nspname, c.relname,"                                                           \
+	" n.nspname, c.relname," OWNER(2, "c.oid")                                         \
 	" pg_get_viewdef(c.oid) AS definition,"                                            \
 	" array_to_string(c.reloptions, ', ') AS options,"                                 \
 	PRIVILEGES("c.relacl", "r", "c.relowner")                                   \
 	" obj_description(c.oid, 'pg_class') AS comment" REL_FROM("c")                     \
-	" WHERE c.relkind IN ('v', 'm') AND" REL_OK("c") ";"                               \
+	" WHERE c.relkind IN ('v', 'm') AND" REL_OK("c") " /*R:c.oid*/;"                               \
 	/* sequences: their shape, never their current value */                            \
-	"SELECT 'sequence', n.nspname, c.relname,"                                         \
+	"SELECT 'sequence', n.nspname, c.relname," OWNER(2, "c.oid")                       \
 	" format_type(s.seqtypid, NULL) AS data_type,"                                     \
 	" s.seqincrement::text AS increment, s.seqmin::text AS minimum,"                   \
 	" s.seqmax::text AS maximum, s.seqstart::text AS start, s.seqcache::text AS cache," \
@@ -152,11 +163,12 @@ struct mig_pg_reader {
 	PRIVILEGES("c.relacl", "s", "c.relowner")                                   \
 	" obj_description(c.oid, 'pg_class') AS comment"                                   \
 	" FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid"                        \
-	" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE" REL_OK("c") ";"             \
+	" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE" REL_OK("c") " /*R:c.oid*/;" \
 	/* functions, procedures, aggregates */                                            \
 	"SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate'"        \
 	" ELSE 'function' END, n.nspname,"                                                 \
 	" p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',"           \
+	OWNER(4, "p.oid")                                                                  \
 	" pg_get_function_arguments(p.oid) AS arguments,"                                  \
 	" pg_get_function_result(p.oid) AS result,"                                        \
 	" l.lanname AS language,"                                                          \
@@ -170,18 +182,18 @@ struct mig_pg_reader {
 	" obj_description(p.oid, 'pg_proc') AS comment"                                    \
 	" FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"                    \
 	" JOIN pg_language l ON l.oid = p.prolang"                                         \
-	" WHERE" USER_NS("n") " AND" NOT_EXT("pg_proc", "p.oid") ";"                       \
+	" WHERE" USER_NS("n") " AND" NOT_EXT("pg_proc", "p.oid") " /*P:p.oid*/;"                       \
 	/* triggers, with whether they fire */                                             \
-	"SELECT 'trigger', n.nspname, c.relname || '.' || g.tgname,"                       \
+	"SELECT 'trigger', n.nspname, c.relname || '.' || g.tgname," OWNER(2, "c.oid")    \
 	" pg_get_triggerdef(g.oid) AS definition,"                                         \
 	" CASE g.tgenabled WHEN 'O' THEN 'enabled' WHEN 'D' THEN 'disabled'"               \
 	" WHEN 'R' THEN 'replica' WHEN 'A' THEN 'always' END AS enabled,"                  \
 	" obj_description(g.oid, 'pg_trigger') AS comment"                                 \
 	" FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid"                          \
 	" JOIN pg_namespace n ON n.oid = c.relnamespace"                                   \
-	" WHERE NOT g.tgisinternal AND" REL_OK("c") ";"                                    \
+	" WHERE NOT g.tgisinternal AND" REL_OK("c") " /*R:c.oid*/;"                                    \
 	/* enum, domain, composite and range types */                                      \
-	"SELECT 'type', n.nspname, t.typname,"                                             \
+	"SELECT 'type', n.nspname, t.typname," OWNER(3, "t.oid")                           \
 	" CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'c' THEN 'composite'" \
 	" ELSE 'range' END AS kind,"                                                       \
 	" CASE WHEN t.typtype = 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', '" \
@@ -203,12 +215,14 @@ struct mig_pg_reader {
 	" FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"                    \
 	" WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND EXISTS (SELECT 1"    \
 	" FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c')))"                 \
-	" AND" USER_NS("n") " AND" NOT_EXT("pg_type", "t.oid") ";"                         \
+	" AND" USER_NS("n") " AND" NOT_EXT("pg_type", "t.oid") " /*T:t.oid*/;"                         \
 	/* extensions */                                                                   \
-	"SELECT 'extension', n.nspname, e.extname, e.extversion AS version"                \
-	" FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace;"              \
+	"SELECT 'extension', n.nspname, e.extname," OWNER(5, "e.oid")                       \
+	" e.extversion AS version"                                                         \
+	" FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"               \
+	" WHERE true /*E:e.oid*/;"              \
 	/* row-level-security policies */                                                  \
-	"SELECT 'policy', n.nspname, c.relname || '.' || p.polname,"                       \
+	"SELECT 'policy', n.nspname, c.relname || '.' || p.polname," OWNER(2, "c.oid")    \
 	" CASE p.polcmd WHEN 'r' THEN 'select' WHEN 'a' THEN 'insert' WHEN 'w' THEN 'update'" \
 	" WHEN 'd' THEN 'delete' ELSE 'all' END AS command,"                               \
 	" p.polpermissive::text AS permissive,"                                            \
@@ -218,7 +232,7 @@ struct mig_pg_reader {
 	" pg_get_expr(p.polwithcheck, p.polrelid) AS with_check,"                          \
 	" obj_description(p.oid, 'pg_policy') AS comment"                                  \
 	" FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid"                          \
-	" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE" REL_OK("c") ";"             \
+	" JOIN pg_namespace n ON n.oid = c.relnamespace WHERE" REL_OK("c") " /*R:c.oid*/;" \
 	"COMMIT"
 
 static const char snapshot_sql_14[] = SNAPSHOT_SQL(FUNCTION_BODY_14);
@@ -280,23 +294,24 @@ int mig_pg_reader_major(const mig_pg_reader *r)
 static int add_rows(mig_snapshot *snap, const PGresult *res, mig_error *err)
 {
 	int ncols = PQnfields(res);
-	if (ncols < 3)
+	if (ncols < 4)
 		return MIG_OK; /* BEGIN, SET, COMMIT */
-	size_t nattrs = (size_t)ncols - 3;
+	size_t nattrs = (size_t)ncols - 4;
 	const char *keys[32], *values[32];
 	if (nattrs > 32)
 		return mig_error_set(err, MIG_EFAIL, "snapshot query has too many columns");
 	for (size_t k = 0; k < nattrs; k++)
-		keys[k] = PQfname(res, (int)k + 3);
+		keys[k] = PQfname(res, (int)k + 4);
 	for (int row = 0; row < PQntuples(res); row++) {
 		for (size_t k = 0; k < nattrs; k++)
-			values[k] = PQgetisnull(res, row, (int)k + 3)
+			values[k] = PQgetisnull(res, row, (int)k + 4)
 					    ? NULL
-					    : PQgetvalue(res, row, (int)k + 3);
+					    : PQgetvalue(res, row, (int)k + 4);
 		int rc = mig_snapshot_add(snap, PQgetvalue(res, row, 0), PQgetvalue(res, row, 1),
 					  PQgetvalue(res, row, 2), nattrs, keys, values, err);
 		if (rc < 0)
 			return rc;
+		snap->objects[snap->nobjects - 1].owner = strtoll(PQgetvalue(res, row, 3), NULL, 10);
 	}
 	return MIG_OK;
 }
@@ -396,4 +411,360 @@ int mig_pg_origins_read(mig_object_origin **out, size_t *n, mig_pg_reader *r, mi
 	*out = list;
 	*n = rows;
 	return MIG_OK;
+}
+
+/* ---- what changed between two states of one database --------------------------------
+ * Every catalog row an entry of the snapshot is rendered from is attributed to the
+ * entry's owner (the tags of OWNER above; 0 for what no owner explains: roles, and the
+ * user's collations, operators, operator classes, casts, languages, text-search and
+ * foreign-data objects, whose names appear inside other objects' definitions). An
+ * owner's fingerprint is the count of its rows and their highest xmin: inserting,
+ * updating or deleting any of them changes it (an update or an insert brings a
+ * transaction id above every one already there; a delete alone lowers the count).
+ * Only a wraparound of the 32-bit transaction counter between two steps of one run
+ * could hide a change. The
+ * fingerprints of the previous state are kept in a temporary table of the reader's
+ * session, so only the owners that differ travel. */
+#define R_(id) "((2::bigint << 32) + (" id ")::bigint)"
+#define T_(id) "((3::bigint << 32) + (" id ")::bigint)"
+#define X_(x) " " x "::text::bigint"
+#define NOT_TEMP(ns) " " ns " <> pg_my_temp_schema()"
+#define FINGERPRINT_ROWS                                                                   \
+	/* relations (tables, views, sequences), their indexes, composite types */          \
+	"SELECT CASE c.relkind WHEN 'c' THEN " T_("c.reltype") " ELSE " R_("c.oid") " END AS o," \
+	X_("c.xmin") " AS x FROM pg_class c WHERE c.oid >= 16384"                             \
+	" AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'S', 'c') AND" NOT_TEMP("c.relnamespace") \
+	" UNION ALL SELECT " R_("i.indrelid") "," X_("c.xmin") " FROM pg_index i"            \
+	" JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid >= 16384"                \
+	" UNION ALL SELECT " R_("i.indrelid") "," X_("i.xmin") " FROM pg_index i"            \
+	" WHERE i.indrelid >= 16384"                                                       \
+	/* columns, on their relation without a join (the largest catalog): an index's or a \
+	 * composite type's relation is no owner, but a change to it reaches what depends   \
+	 * on it (the type, for a composite) by pg_depend (dependents_sql) */               \
+	" UNION ALL SELECT " R_("a.attrelid") "," X_("a.xmin") " FROM pg_attribute a"       \
+	" WHERE a.attrelid >= 16384 AND a.attnum > 0"                                      \
+	" UNION ALL SELECT " R_("d.adrelid") "," X_("d.xmin") " FROM pg_attrdef d"           \
+	" WHERE d.adrelid >= 16384"                                                        \
+	" UNION ALL SELECT CASE WHEN k.conrelid <> 0 THEN " R_("k.conrelid") " ELSE "       \
+	T_("k.contypid") " END," X_("k.xmin") " FROM pg_constraint k WHERE k.oid >= 16384" \
+	" UNION ALL SELECT " R_("g.tgrelid") "," X_("g.xmin") " FROM pg_trigger g"           \
+	" WHERE g.oid >= 16384"                                                            \
+	" UNION ALL SELECT " R_("p.polrelid") "," X_("p.xmin") " FROM pg_policy p"           \
+	" UNION ALL SELECT " R_("r.ev_class") "," X_("r.xmin") " FROM pg_rewrite r"          \
+	" WHERE r.oid >= 16384"                                                            \
+	" UNION ALL SELECT " R_("h.inhrelid") "," X_("h.xmin") " FROM pg_inherits h"         \
+	" UNION ALL SELECT " R_("s.seqrelid") "," X_("s.xmin") " FROM pg_sequence s"         \
+	" WHERE s.seqrelid >= 16384"                                                       \
+	/* types, their values and ranges */                                               \
+	" UNION ALL SELECT " T_("t.oid") "," X_("t.xmin") " FROM pg_type t"                  \
+	" WHERE t.oid >= 16384 AND t.typtype IN ('e', 'd', 'r', 'c', 'm') AND"              \
+	NOT_TEMP("t.typnamespace")                                                         \
+	" UNION ALL SELECT " T_("e.enumtypid") "," X_("e.xmin") " FROM pg_enum e"            \
+	" WHERE e.enumtypid >= 16384"                                                      \
+	" UNION ALL SELECT " T_("r.rngtypid") "," X_("r.xmin") " FROM pg_range r"            \
+	" WHERE r.rngtypid >= 16384"                                                       \
+	/* functions, schemas (public's OID is below 16384), extensions */                  \
+	" UNION ALL SELECT (4::bigint << 32) + p.oid::bigint," X_("p.xmin")                 \
+	" FROM pg_proc p WHERE p.oid >= 16384"                                             \
+	" UNION ALL SELECT (1::bigint << 32) + n.oid::bigint," X_("n.xmin")                 \
+	" FROM pg_namespace n WHERE" USER_NS("n")                                          \
+	" UNION ALL SELECT (5::bigint << 32) + e.oid::bigint," X_("e.xmin")                 \
+	" FROM pg_extension e"                                                             \
+	/* comments, on the object they describe's owner */                                 \
+	" UNION ALL SELECT CASE WHEN c.relkind = 'c' THEN " T_("c.reltype") " ELSE "        \
+	R_("coalesce(i.indrelid, c.oid)") " END," X_("d.xmin") " FROM pg_description d"      \
+	" JOIN pg_class c ON c.oid = d.objoid LEFT JOIN pg_index i ON i.indexrelid = c.oid"  \
+	" WHERE d.classoid = 'pg_class'::regclass AND d.objoid >= 16384"                    \
+	" UNION ALL SELECT CASE WHEN k.conrelid <> 0 THEN " R_("k.conrelid") " ELSE "       \
+	T_("k.contypid") " END," X_("d.xmin") " FROM pg_description d"                      \
+	" JOIN pg_constraint k ON k.oid = d.objoid"                                        \
+	" WHERE d.classoid = 'pg_constraint'::regclass AND d.objoid >= 16384"               \
+	" UNION ALL SELECT " R_("g.tgrelid") "," X_("d.xmin") " FROM pg_description d"       \
+	" JOIN pg_trigger g ON g.oid = d.objoid WHERE d.classoid = 'pg_trigger'::regclass"  \
+	" UNION ALL SELECT " R_("p.polrelid") "," X_("d.xmin") " FROM pg_description d"      \
+	" JOIN pg_policy p ON p.oid = d.objoid WHERE d.classoid = 'pg_policy'::regclass"    \
+	" UNION ALL SELECT ((CASE d.classoid WHEN 'pg_type'::regclass THEN 3::bigint"        \
+	" WHEN 'pg_proc'::regclass THEN 4 WHEN 'pg_namespace'::regclass THEN 1"              \
+	" ELSE 5 END) << 32) + d.objoid::bigint," X_("d.xmin") " FROM pg_description d"        \
+	" WHERE (d.classoid IN ('pg_type'::regclass, 'pg_proc'::regclass,"                  \
+	" 'pg_extension'::regclass) AND d.objoid >= 16384)"                                \
+	" OR d.classoid = 'pg_namespace'::regclass"                                        \
+	/* owned sequences, extension members */                                           \
+	" UNION ALL SELECT ((CASE d.classid WHEN 'pg_class'::regclass THEN 2::bigint"        \
+	" WHEN 'pg_type'::regclass THEN 3 WHEN 'pg_proc'::regclass THEN 4 ELSE 1 END) << 32)" \
+	" + d.objid::bigint," X_("d.xmin") " FROM pg_depend d"                              \
+	" WHERE d.objid >= 16384 AND d.deptype IN ('a', 'e') AND d.classid IN"         \
+	" ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,"                 \
+	" 'pg_namespace'::regclass)"                                                      \
+	/* what no owner explains: any change asks for a whole snapshot */                 \
+	" UNION ALL SELECT 0, hashtext(r.oid::text || ' ' || r.rolname)::bigint FROM pg_roles r" \
+	" UNION ALL SELECT 0," X_("xmin") " FROM pg_collation WHERE oid >= 16384"           \
+	" UNION ALL SELECT 0," X_("xmin") " FROM pg_operator WHERE oid >= 16384"            \
+	" UNION ALL SELECT 0," X_("xmin") " FROM pg_opclass WHERE oid >= 16384"             \
+	" UNION ALL SELECT 0," X_("xmin") " FROM pg_opfamily WHERE oid >= 16384"            \
+	" UNION ALL SELECT 0," X_("xmin") " FROM pg_cast WHERE oid >= 16384"                \
+	" UNION ALL SELECT 0," X_("xmin") " FROM pg_language WHERE oid >= 16384"            \
+	" UNION ALL SELECT 0," X_("xmin") " FROM pg_ts_config WHERE oid >= 16384"           \
+	" UNION ALL SELECT 0," X_("xmin") " FROM pg_ts_dict WHERE oid >= 16384"             \
+	" UNION ALL SELECT 0," X_("xmin") " FROM pg_foreign_data_wrapper WHERE oid >= 16384" \
+	" UNION ALL SELECT 0," X_("xmin") " FROM pg_foreign_server WHERE oid >= 16384"      \
+	" UNION ALL SELECT 0," X_("xmin") " FROM pg_conversion WHERE oid >= 16384"
+
+#define FINGERPRINTS                                                                       \
+	"SELECT o, count(*) AS n, max(x) AS s FROM (" FINGERPRINT_ROWS ") u GROUP BY o"
+
+static const char fingerprint_reset_sql[] =
+	"SET client_min_messages = warning;"
+	"CREATE TEMPORARY TABLE IF NOT EXISTS migrate_fingerprints (o bigint, n bigint, s bigint);"
+	"DELETE FROM migrate_fingerprints;"
+	"INSERT INTO migrate_fingerprints " FINGERPRINTS;
+
+/* The owners whose fingerprint differs (new, changed or gone), the table brought up to
+ * date in the same statement. */
+static const char changes_sql[] =
+	"WITH cur AS (" FINGERPRINTS "),"
+	" ch AS (SELECT coalesce(c.o, p.o) AS o, p.o IS NOT NULL AND c.o IS NOT NULL AS kept"
+	" FROM cur c FULL JOIN migrate_fingerprints p ON p.o = c.o"
+	" WHERE c.n IS DISTINCT FROM p.n OR c.s IS DISTINCT FROM p.s),"
+	" del AS (DELETE FROM migrate_fingerprints p USING ch WHERE p.o = ch.o),"
+	" ins AS (INSERT INTO migrate_fingerprints SELECT c.* FROM cur c JOIN ch USING (o))"
+	" SELECT o::text, kept::text FROM ch";
+
+/* The owners whose entries name a changed (kept) owner in their own definitions: a
+ * view of a renamed table, a foreign key to it, a column of a renamed type, an array
+ * of it... found by following pg_depend from the changed objects to everything that
+ * depends on them, at any depth. $1: the changed owners. */
+static const char dependents_sql[] =
+	"WITH RECURSIVE seed(classid, objid) AS ("
+	" SELECT 'pg_class'::regclass::oid, (o & 4294967295)::oid FROM unnest($1::bigint[]) o"
+	" WHERE o >> 32 = 2"
+	" UNION ALL SELECT 'pg_type'::regclass, c.reltype FROM unnest($1::bigint[]) o"
+	" JOIN pg_class c ON c.oid = (o & 4294967295)::oid WHERE o >> 32 = 2"
+	" UNION ALL SELECT 'pg_type'::regclass, (o & 4294967295)::oid FROM unnest($1::bigint[]) o"
+	" WHERE o >> 32 = 3"
+	" UNION ALL SELECT 'pg_proc'::regclass, (o & 4294967295)::oid FROM unnest($1::bigint[]) o"
+	" WHERE o >> 32 = 4),"
+	" dep(classid, objid) AS (SELECT classid, objid FROM seed UNION"
+	" SELECT d.classid, d.objid FROM pg_depend d JOIN dep"
+	" ON d.refclassid = dep.classid AND d.refobjid = dep.objid)"
+	" SELECT DISTINCT o::text FROM (SELECT CASE d.classid"
+	" WHEN 'pg_class'::regclass THEN (SELECT CASE WHEN c.relkind = 'c' THEN " T_("c.reltype")
+	" ELSE " R_("coalesce(i.indrelid, c.oid)") " END FROM pg_class c"
+	" LEFT JOIN pg_index i ON i.indexrelid = c.oid WHERE c.oid = d.objid)"
+	" WHEN 'pg_type'::regclass THEN (SELECT CASE WHEN c.relkind IS NULL OR c.relkind = 'c'"
+	" THEN " T_("t.oid") " ELSE " R_("c.oid") " END FROM pg_type t"
+	" LEFT JOIN pg_class c ON c.oid = t.typrelid WHERE t.oid = d.objid)"
+	" WHEN 'pg_proc'::regclass THEN (4::bigint << 32) + d.objid::bigint"
+	" WHEN 'pg_constraint'::regclass THEN (SELECT CASE WHEN k.conrelid <> 0 THEN "
+	R_("k.conrelid") " ELSE " T_("k.contypid") " END FROM pg_constraint k WHERE k.oid = d.objid)"
+	" WHEN 'pg_attrdef'::regclass THEN (SELECT " R_("a.adrelid")
+	" FROM pg_attrdef a WHERE a.oid = d.objid)"
+	" WHEN 'pg_trigger'::regclass THEN (SELECT " R_("g.tgrelid")
+	" FROM pg_trigger g WHERE g.oid = d.objid)"
+	" WHEN 'pg_policy'::regclass THEN (SELECT " R_("p.polrelid")
+	" FROM pg_policy p WHERE p.oid = d.objid)"
+	" WHEN 'pg_rewrite'::regclass THEN (SELECT " R_("r.ev_class")
+	" FROM pg_rewrite r WHERE r.oid = d.objid) END AS o FROM dep d) x WHERE o IS NOT NULL";
+
+static int owner_cmp(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return (x > y) - (x < y);
+}
+
+/* Sorts and removes duplicates. */
+static size_t owners_unique(long long *v, size_t n)
+{
+	if (n < 2)
+		return n;
+	qsort(v, n, sizeof *v, owner_cmp);
+	size_t k = 1;
+	for (size_t i = 1; i < n; i++)
+		if (v[i] != v[k - 1])
+			v[k++] = v[i];
+	return k;
+}
+
+static int exec_ok(mig_pg_reader *r, PGresult *res, const char *doing, mig_error *err)
+{
+	ExecStatusType st = PQresultStatus(res);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return MIG_OK;
+	char msg[512];
+	first_line(msg, sizeof msg, res ? PQresultErrorMessage(res) : PQerrorMessage(r->conn));
+	return mig_error_set(err, MIG_EFAIL, "cannot %s the %s database's schema: %s", doing,
+			     r->what, msg);
+}
+
+int mig_pg_fingerprints_reset(mig_pg_reader *r, mig_error *err)
+{
+	int rc = MIG_OK;
+	if (!PQsendQuery(r->conn, fingerprint_reset_sql))
+		return exec_ok(r, NULL, "fingerprint", err);
+	PGresult *res;
+	while ((res = PQgetResult(r->conn))) {
+		if (rc == MIG_OK)
+			rc = exec_ok(r, res, "fingerprint", err);
+		PQclear(res);
+	}
+	if (rc < 0)
+		PQclear(PQexec(r->conn, "ROLLBACK"));
+	return rc;
+}
+
+/* Appends the first column of every row, as owners. */
+static int append_owners(mig_pg_changes *c, const PGresult *res, mig_error *err)
+{
+	size_t rows = (size_t)PQntuples(res);
+	long long *grown = realloc(c->owners, (c->n + rows + 1) * sizeof *grown);
+	if (!grown)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	c->owners = grown;
+	for (size_t i = 0; i < rows; i++)
+		c->owners[c->n++] = strtoll(PQgetvalue(res, (int)i, 0), NULL, 10);
+	return MIG_OK;
+}
+
+int mig_pg_changes_read(mig_pg_changes *out, mig_pg_reader *r, mig_error *err)
+{
+	memset(out, 0, sizeof *out);
+	/* prepared once: planning the union costs more than running it */
+	if (!r->changes_prepared) {
+		PGresult *prep = PQprepare(r->conn, "migrate_changes", changes_sql, 0, NULL);
+		int prc = exec_ok(r, prep, "compare", err);
+		PQclear(prep);
+		if (prc < 0)
+			return prc;
+		r->changes_prepared = true;
+	}
+	PGresult *res = PQexecPrepared(r->conn, "migrate_changes", 0, NULL, NULL, NULL, 0);
+	int rc = exec_ok(r, res, "compare", err);
+	/* the kept owners, as a bigint[] literal for the dependents' query */
+	char *kept = NULL;
+	size_t klen = 0;
+	FILE *ks = rc == MIG_OK ? open_memstream(&kept, &klen) : NULL;
+	if (rc == MIG_OK && !ks)
+		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
+	size_t nkept = 0;
+	if (rc == MIG_OK) {
+		fputc('{', ks);
+		for (int row = 0; row < PQntuples(res); row++) {
+			long long o = strtoll(PQgetvalue(res, row, 0), NULL, 10);
+			bool was_there = !strcmp(PQgetvalue(res, row, 1), "true");
+			/* roles or a shared definition changed, or a schema was altered
+			 * (renamed: every name in it reads differently) */
+			if (o >> 32 == 0 || (o >> 32 == 1 && was_there))
+				out->full = true;
+			if (was_there)
+				fprintf(ks, "%s%lld", nkept++ ? "," : "", o);
+		}
+		fputc('}', ks);
+		rc = append_owners(out, res, err);
+	}
+	if (ks)
+		fclose(ks);
+	PQclear(res);
+	if (rc == MIG_OK && nkept && !out->full) {
+		const char *params[] = {kept};
+		res = PQexecParams(r->conn, dependents_sql, 1, NULL, params, NULL, NULL, 0);
+		rc = exec_ok(r, res, "follow dependencies in", err);
+		if (rc == MIG_OK)
+			rc = append_owners(out, res, err);
+		PQclear(res);
+	}
+	free(kept);
+	if (rc < 0) {
+		mig_pg_changes_clear(out);
+		return rc;
+	}
+	out->n = owners_unique(out->owners, out->n);
+	return MIG_OK;
+}
+
+void mig_pg_changes_clear(mig_pg_changes *c)
+{
+	free(c->owners);
+	memset(c, 0, sizeof *c);
+}
+
+/* The snapshot SQL with each owner marker (a comment, so the whole snapshot runs the
+ * text as it is) replaced by a filter on the owners of its tag. */
+static char *scoped_sql(const char *sql, const long long *owners, size_t n)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (!f)
+		return NULL;
+	const char *p = sql, *m;
+	while ((m = strstr(p, "/*"))) {
+		fwrite(p, 1, (size_t)(m - p), f);
+		const char *end = strstr(m, "*/");
+		if (!end)
+			break;
+		/* between the comment marks: "R:c.oid", "RT" for constraints (a table's or a
+		 * domain's), or "J" for the joins */
+		char tag = m[2];
+		if (tag == 'J') {
+			/* the few owners drive every join through the catalogs' indexes: never
+			 * a hash of a whole catalog (pg_depend for NOT_EXT...) for a few rows */
+			fputs("SET LOCAL enable_hashjoin = off;SET LOCAL enable_mergejoin = off;"
+			      "SET LOCAL enable_seqscan = off;",
+			      f);
+			p = end + 2;
+			continue;
+		}
+		const char *expr = m[3] == ':' ? m + 4 : NULL;
+		int tags[2] = {tag == 'N' ? 1 : tag == 'R' ? 2 : tag == 'T' ? 3 : tag == 'P' ? 4 : 5,
+			       3};
+		const char *exprs[2] = {NULL, "t.oid"};
+		int nparts = 1;
+		if (!expr) {
+			exprs[0] = "c.oid";
+			nparts = 2;
+		}
+		fputs(" AND (", f);
+		for (int k = 0; k < nparts; k++) {
+			if (k)
+				fputs(" OR ", f);
+			if (expr)
+				fwrite(expr, 1, (size_t)(end - expr), f);
+			else
+				fputs(exprs[k], f);
+			fputs(" = ANY('{", f);
+			bool first = true;
+			for (size_t i = 0; i < n; i++)
+				if (owners[i] >> 32 == tags[k]) {
+					fprintf(f, "%s%lld", first ? "" : ",", owners[i] & 0xffffffffLL);
+					first = false;
+				}
+			fputs("}'::oid[])", f);
+		}
+		fputc(')', f);
+		p = end + 2;
+	}
+	fputs(p, f);
+	if (fclose(f)) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+int mig_pg_snapshot_read_owned(mig_snapshot *out, mig_pg_reader *r, const long long *owners,
+			       size_t n, mig_error *err)
+{
+	const char *sql = PQserverVersion(r->conn) >= 140000 ? snapshot_sql_14 : snapshot_sql_13;
+	char *scoped = scoped_sql(sql, owners, n);
+	if (!scoped)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	int rc = MIG_OK;
+	if (!PQsendQuery(r->conn, scoped)) {
+		char msg[512];
+		first_line(msg, sizeof msg, PQerrorMessage(r->conn));
+		rc = mig_error_set(err, MIG_EFAIL, "cannot read the %s database's schema: %s",
+				   r->what, msg);
+	}
+	free(scoped);
+	return rc < 0 ? rc : mig_pg_snapshot_receive(out, r, err);
 }

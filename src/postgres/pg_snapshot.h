@@ -4,6 +4,8 @@
 #ifndef MIGRATE_PG_SNAPSHOT_H
 #define MIGRATE_PG_SNAPSHOT_H
 
+#include <stdbool.h>
+
 #include "util/error.h"
 #include "schema/snapshot.h"
 
@@ -28,6 +30,29 @@ int mig_pg_snapshot_read(mig_snapshot *out, mig_pg_reader *r, mig_error *err);
  * then receive the snapshot (exactly one receive after each successful send). */
 int mig_pg_snapshot_send(mig_pg_reader *r, mig_error *err);
 int mig_pg_snapshot_receive(mig_snapshot *out, mig_pg_reader *r, mig_error *err);
+
+/* Roundtrip's scoped snapshots. Each entry of a snapshot carries its owner (the
+ * relation of a column, index, constraint, trigger or policy; the schema, relation,
+ * type, function or extension itself). mig_pg_fingerprints_reset records a fingerprint
+ * of every owner's catalog rows in a temporary table of r's session; each
+ * mig_pg_changes_read then lists the owners whose rows changed since the previous call
+ * (created, altered or dropped), plus every owner whose definitions name one that was
+ * altered (pg_depend, followed to any depth), and brings the fingerprints up to date.
+ * full: roles, a schema or a catalog no owner explains changed: only a whole snapshot
+ * is exact then. */
+typedef struct mig_pg_changes {
+	long long *owners; /* sorted, unique */
+	size_t n;
+	bool full;
+} mig_pg_changes;
+
+int mig_pg_fingerprints_reset(mig_pg_reader *r, mig_error *err);
+int mig_pg_changes_read(mig_pg_changes *out, mig_pg_reader *r, mig_error *err);
+void mig_pg_changes_clear(mig_pg_changes *c);
+
+/* The snapshot of the entries of owners (sorted) alone. */
+int mig_pg_snapshot_read_owned(mig_snapshot *out, mig_pg_reader *r, const long long *owners,
+			       size_t n, mig_error *err);
 
 /* The live (not dropped) rows of schema_migrations_objects: who created what. None
  * (n 0) when the table does not exist. *out is the caller's (mig_object_origins_free). */

@@ -81,6 +81,77 @@ void mig_snapshot_sort(mig_snapshot *snap)
 		qsort(snap->objects, snap->nobjects, sizeof *snap->objects, object_qcmp);
 }
 
+static int owner_qcmp(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+	return (x > y) - (x < y);
+}
+
+static bool owned_by(long long owner, const long long *owners, size_t n)
+{
+	return n && bsearch(&owner, owners, n, sizeof *owners, owner_qcmp) != NULL;
+}
+
+static int reserve(mig_snapshot *snap, size_t more, mig_error *err)
+{
+	if (snap->nobjects + more <= snap->cap)
+		return MIG_OK;
+	size_t cap = snap->nobjects + more;
+	mig_snap_object *grown = realloc(snap->objects, cap * sizeof *grown);
+	if (!grown)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	snap->objects = grown;
+	snap->cap = cap;
+	return MIG_OK;
+}
+
+int mig_snapshot_select(mig_snapshot *view, const mig_snapshot *src, const long long *owners,
+			size_t n, bool inside, mig_error *err)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < src->nobjects; i++)
+		count += owned_by(src->objects[i].owner, owners, n) == inside;
+	int rc = reserve(view, count, err);
+	for (size_t i = 0; rc == MIG_OK && i < src->nobjects; i++)
+		if (owned_by(src->objects[i].owner, owners, n) == inside)
+			view->objects[view->nobjects++] = src->objects[i];
+	return rc;
+}
+
+void mig_snapshot_view_free(mig_snapshot *view)
+{
+	free(view->objects);
+	memset(view, 0, sizeof *view);
+}
+
+int mig_snapshot_patch(mig_snapshot *snap, const long long *owners, size_t n,
+		       mig_snapshot *fresh, mig_error *err)
+{
+	int rc = reserve(snap, fresh->nobjects, err);
+	if (rc < 0)
+		return rc;
+	size_t kept = 0;
+	for (size_t i = 0; i < snap->nobjects; i++) {
+		if (owned_by(snap->objects[i].owner, owners, n))
+			object_clear(&snap->objects[i]);
+		else
+			snap->objects[kept++] = snap->objects[i];
+	}
+	/* both sorted: merged from the end, in place (a patch is small, the rest is not) */
+	mig_snapshot_sort(fresh);
+	size_t i = kept, k = fresh->nobjects, to = kept + fresh->nobjects;
+	while (k) {
+		if (i && object_cmp(&snap->objects[i - 1], &fresh->objects[k - 1]) > 0)
+			snap->objects[--to] = snap->objects[--i];
+		else
+			snap->objects[--to] = fresh->objects[--k];
+	}
+	snap->nobjects = kept + fresh->nobjects;
+	free(fresh->objects);
+	memset(fresh, 0, sizeof *fresh);
+	return MIG_OK;
+}
+
 void mig_snapshot_drop_attr(mig_snapshot *snap, const char *key)
 {
 	for (size_t i = 0; i < snap->nobjects; i++) {

@@ -28,6 +28,10 @@ typedef struct mig_snap_object {
 	char *name;
 	mig_snap_attr *attrs;
 	size_t nattrs;
+	/* The catalog object the entry belongs to (its table for a column, index, trigger
+	 * or policy...), as the reader tags it: an identity within one database, never
+	 * compared, printed or saved; 0 when unknown. Scoped reads and patches go by it. */
+	long long owner;
 } mig_snap_object;
 
 typedef struct mig_snapshot {
@@ -46,6 +50,22 @@ void mig_snapshot_sort(mig_snapshot *snap);
 
 /* Releases every object; safe on a zeroed snapshot, which it leaves zeroed. */
 void mig_snapshot_clear(mig_snapshot *snap);
+
+/* Appends to *view shallow copies of src's objects whose owner is (inside) or is not
+ * (!inside) in owners (sorted ascending); the strings stay src's, so the view is freed
+ * with mig_snapshot_view_free and must not outlive src. The view is left unsorted
+ * (mig_snapshot_sort). MIG_EFAIL on out of memory. */
+int mig_snapshot_select(mig_snapshot *view, const mig_snapshot *src, const long long *owners,
+			size_t n, bool inside, mig_error *err);
+
+/* Frees a view's array (not the strings it borrows) and zeroes it. */
+void mig_snapshot_view_free(mig_snapshot *view);
+
+/* Replaces in snap every object whose owner is in owners (sorted ascending) by fresh's
+ * objects, which are moved (fresh is left zeroed); snap stays sorted. MIG_EFAIL on out
+ * of memory, snap and fresh untouched. */
+int mig_snapshot_patch(mig_snapshot *snap, const long long *owners, size_t n,
+		       mig_snapshot *fresh, mig_error *err);
 
 /* Removes the attribute named key from every object (drift with
  * postgres.drift_privileges: false leaves "privileges" out of the comparison). */

@@ -1,7 +1,8 @@
 /* Unit tests of the schema snapshot model and its comparison (src/schema/schema_diff.c):
  * missing, extra and changed objects by name, attributes absent on one side, extras
  * limited to the schemas the history uses, parts of a missing table folded into it,
- * attribution to the creating migration, the module filter, and the JSON shape. */
+ * attribution to the creating migration, the module filter, the JSON shape, and views
+ * and patches by owner. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -323,6 +324,52 @@ static void test_cache_document_round_trips_for_its_key_only(void **state)
 	mig_snapshot_clear(&a);
 }
 
+/* Owners: a view selects by owner and borrows the strings; a patch replaces an owner's
+ * objects by fresh ones, keeps the rest, and stays sorted (roundtrip's scoped reads). */
+static void owned(mig_snapshot *s, const char *type, const char *name, long long owner,
+		  const char *value)
+{
+	add(s, type, "app", name, "definition", value);
+	s->objects[s->nobjects - 1].owner = owner;
+}
+
+static void test_select_and_patch_by_owner(void **state)
+{
+	(void)state;
+	mig_snapshot cur = {0}, fresh = {0}, view = {0};
+	owned(&cur, "table", "a", 10, "a1");
+	owned(&cur, "column", "a.x", 10, "int");
+	owned(&cur, "table", "b", 20, "b1");
+	owned(&cur, "table", "c", 30, "c1");
+	mig_snapshot_sort(&cur);
+	const long long scope[] = {10, 30};
+	assert_int_equal(mig_snapshot_select(&view, &cur, scope, 2, true, NULL), MIG_OK);
+	assert_int_equal(view.nobjects, 3);
+	assert_int_equal(mig_snapshot_select(&view, &cur, scope, 2, false, NULL), MIG_OK);
+	assert_int_equal(view.nobjects, 4);
+	assert_string_equal(view.objects[3].name, "b");
+	assert_ptr_equal(view.objects[3].name, cur.objects[2].name); /* borrowed */
+	mig_snapshot_view_free(&view);
+	assert_null(view.objects);
+	/* a renamed to z (a new name, the same owner), c dropped, d (owner 40) created */
+	owned(&fresh, "table", "z", 10, "a2");
+	owned(&fresh, "table", "d", 40, "d1");
+	const long long changed[] = {10, 30, 40};
+	assert_int_equal(mig_snapshot_patch(&cur, changed, 3, &fresh, NULL), MIG_OK);
+	assert_int_equal(fresh.nobjects, 0);
+	assert_null(fresh.objects);
+	const char *names[] = {"b", "d", "z"};
+	assert_int_equal(cur.nobjects, 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_string_equal(cur.objects[i].name, names[i]);
+	assert_int_equal(cur.objects[2].owner, 10);
+	/* an empty scope selects nothing inside, everything outside */
+	assert_int_equal(mig_snapshot_select(&view, &cur, NULL, 0, true, NULL), MIG_OK);
+	assert_int_equal(view.nobjects, 0);
+	mig_snapshot_view_free(&view);
+	mig_snapshot_clear(&cur);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_attribution_and_module_filter),
 		cmocka_unit_test(test_json_shape),
 		cmocka_unit_test(test_cache_document_round_trips_for_its_key_only),
+		cmocka_unit_test(test_select_and_patch_by_owner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
