@@ -14,7 +14,8 @@
 # BENCH_RT_N migrations for the round-trip count (BENCH_N/10: the core module);
 # BENCH_MONGO_COLLECTIONS (100, 5 indexes each); BENCH_ROUNDTRIP=0 skips the whole-history
 # roundtrip figure (bench/roundtrip.sh); BENCH_SEED=0 skips the seed --data figure
-# (bench/seed.sh); BENCH_WORK (a new /tmp directory);
+# (bench/seed.sh); BENCH_REPEATABLES_FIGURE=0 skips the repeatables figure
+# (bench/repeatables.sh); BENCH_WORK (a new /tmp directory);
 # BENCH_KEEP=1 keeps it; BENCH_MIGRATE=/usr/bin/migrate measures that binary (an
 # installed package, with its own MongoDB module) instead of building one.
 set -euo pipefail
@@ -487,6 +488,10 @@ MIGRATE_PG_PORT=$MIGRATE_PG_PORT MIGRATE_PG_SOCKET=$MIGRATE_PG_SOCKET \
 
 # ---- seed --data of 10,000 rows against psql running the same file (bench/seed.sh) --------
 [ "${BENCH_SEED:-1}" = 0 ] || BENCH_RUNS=$RUNS bash "$here/seed.sh" "$BUILD" || die "bench/seed.sh failed"
+
+# ---- a no-op up over 100 unchanged repeatables against the same tree without them -------
+[ "${BENCH_REPEATABLES_FIGURE:-1}" = 0 ] || BENCH_RUNS=$RUNS bash "$here/repeatables.sh" "$BUILD" ||
+	die "bench/repeatables.sh failed"
 
 # ---- fleets (issue 15): one command over 200 schemas + 20 databases vs a shell loop ------
 [ "${BENCH_FLEET:-1}" = 0 ] || "$here/fleet.sh" "$MIG" "$WORK"
