@@ -115,16 +115,6 @@ static int converge_indexes(mig_context *ctx, const char *module, mig_mongo_resu
 	return rc;
 }
 
-/* The items of run (from *at on) that belong to module: they are contiguous, runs being
- * in plan order. */
-static size_t module_items(const mig_run *run, size_t at, const char *module)
-{
-	size_t n = 0;
-	while (at + n < run->nitems && !strcmp(run->items[at + n].module->name, module))
-		n++;
-	return n;
-}
-
 /* Module by module, in plan order: its SQL versions, then its MongoDB versions, then its
  * indexes.json. Every refusal (preflight, the lint guard) comes first, for the whole run. */
 static int apply_by_module(mig_context *ctx, mig_session *s, const mig_run *run,
@@ -147,7 +137,7 @@ static int apply_by_module(mig_context *ctx, mig_session *s, const mig_run *run,
 	size_t i = 0, j = 0;
 	for (size_t m = 0; rc == MIG_OK && m < ctx->plan->nmodules; m++) {
 		const char *module = ctx->plan->modules[m].name;
-		size_t n = module_items(run, i, module);
+		size_t n = mig_run_module_items(run, i, module);
 		if (n) {
 			mig_slice_observer so;
 			mig_observer o = mig_observer_for_slice(&so, &sql_obs, run, i);
@@ -170,18 +160,9 @@ static int apply_by_module(mig_context *ctx, mig_session *s, const mig_run *run,
 			rc = mig_engine_apply(s, &slice, &o, err);
 			i += n;
 		}
-		n = rc == MIG_OK ? module_items(&mv->run, j, module) : 0;
-		if (n) {
-			mig_slice_observer so;
-			mig_observer o = mig_observer_for_slice(&so, mobs, &mv->run, j);
-			mig_mongo_versions sv = *mv; /* the same connection and lease, over the slice */
-			sv.run = (mig_run){.up = true, .items = mv->run.items + j, .nitems = n};
-			sv.files = mv->files + j;
-			sv.results = mv->results + j;
-			sv.checksums = mv->checksums + j;
-			rc = mig_mongo_versions_apply(&sv, &o, print ? ctx->out : NULL, err);
-			j += n;
-		}
+		if (rc == MIG_OK)
+			rc = mig_mongo_versions_apply_module(mv, &j, module, mobs,
+							     print ? ctx->out : NULL, err);
 		if (rc == MIG_OK)
 			rc = converge_indexes(ctx, module, indexes, print, err);
 	}

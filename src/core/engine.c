@@ -23,6 +23,14 @@ void mig_run_clear(mig_run *run)
 	memset(run, 0, sizeof *run);
 }
 
+size_t mig_run_module_items(const mig_run *run, size_t at, const char *module)
+{
+	size_t n = 0;
+	while (at + n < run->nitems && !strcmp(run->items[at + n].module->name, module))
+		n++;
+	return n;
+}
+
 /* The file of run->items[i]: the up file, or the down file (a skipped version's down
  * step has none: its up file stands in, only to be checked). */
 static const char *item_path(const mig_run *run, size_t i)

@@ -38,6 +38,10 @@ typedef struct mig_run {
 
 void mig_run_clear(mig_run *run);
 
+/* How many items of run, from at on, belong to module: they are contiguous, runs being
+ * in plan order (used to go module by module over SQL and MongoDB versions). */
+size_t mig_run_module_items(const mig_run *run, size_t at, const char *module);
+
 /* Every pending migration of every module in plan order, or of only_module when non-NULL.
  * A dirty module is MIG_EFAIL naming `migrate resolve`; a pending version below the
  * module's highest applied one is MIG_EUSAGE unless allow_out_of_order. */

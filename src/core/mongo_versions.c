@@ -290,6 +290,23 @@ int mig_down_apply(mig_session *s, const mig_run *run, mig_mongo_versions *mv,
 	return rc;
 }
 
+int mig_mongo_versions_apply_module(mig_mongo_versions *v, size_t *at, const char *module,
+				    const mig_observer *obs, FILE *counts_out, mig_error *err)
+{
+	size_t j = *at, n = mig_run_module_items(&v->run, j, module);
+	if (!n)
+		return MIG_OK;
+	mig_slice_observer so;
+	mig_observer o = mig_observer_for_slice(&so, obs, &v->run, j);
+	mig_mongo_versions sv = *v; /* the same connection and lease, over the slice */
+	sv.run = (mig_run){.up = true, .items = v->run.items + j, .nitems = n};
+	sv.files = v->files + j;
+	sv.results = v->results + j;
+	sv.checksums = v->checksums + j;
+	*at = j + n;
+	return mig_mongo_versions_apply(&sv, &o, counts_out, err);
+}
+
 static void print_counts(FILE *out, const mig_run *run, size_t i, const mig_doc_result *res)
 {
 	const mig_module_plan *mod = run->items[i].module;

@@ -109,6 +109,13 @@ int mig_down_apply(mig_session *s, const mig_run *run, mig_mongo_versions *mv,
 int mig_mongo_versions_apply(mig_mongo_versions *v, const mig_observer *obs, FILE *counts_out,
 			     mig_error *err);
 
+/* Applies the items of v's planned up run that belong to module, from *at on (the same
+ * connection and lease, over that slice), telling obs; *at moves past them. The
+ * module-by-module `up` of one database (cli/cmd_up.c) and of a fleet target
+ * (fleet/fleet.c) both call it after the module's SQL versions. */
+int mig_mongo_versions_apply_module(mig_mongo_versions *v, size_t *at, const char *module,
+				    const mig_observer *obs, FILE *counts_out, mig_error *err);
+
 /* Records a version (resolve --applied, baseline) or removes its record (--rolled-back). */
 int mig_mongo_versions_record(mig_mongo_versions *v, const char *module, long long version,
 			      const char *name, const char *checksum, bool applied,

@@ -69,16 +69,6 @@ static void collect_step(void *ctx, const mig_run *run, size_t i, long long ms,
 		run->items[i].migration->name, ms};
 }
 
-/* The items of run (from at on) that belong to module: contiguous, runs being in plan
- * order. */
-static size_t module_items(const mig_run *run, size_t at, const char *module)
-{
-	size_t n = 0;
-	while (at + n < run->nitems && !strcmp(run->items[at + n].module->name, module))
-		n++;
-	return n;
-}
-
 /* Module by module in plan order, as `up` on one database: the module's SQL versions
  * (run, on s), then its MongoDB versions (mv's planned run, on its connection). Every
  * SQL file is checked before the first one runs. */
@@ -89,7 +79,7 @@ static int apply_by_module(mig_session *s, const mig_plan *plan, const mig_run *
 	size_t i = 0, j = 0;
 	for (size_t m = 0; rc == MIG_OK && m < plan->nmodules; m++) {
 		const char *module = plan->modules[m].name;
-		size_t n = module_items(run, i, module);
+		size_t n = mig_run_module_items(run, i, module);
 		if (n) {
 			mig_slice_observer so;
 			mig_observer o = mig_observer_for_slice(&so, obs, run, i);
@@ -98,18 +88,8 @@ static int apply_by_module(mig_session *s, const mig_plan *plan, const mig_run *
 			rc = mig_engine_apply(s, &slice, &o, err);
 			i += n;
 		}
-		n = rc == MIG_OK ? module_items(&mv->run, j, module) : 0;
-		if (n) {
-			mig_slice_observer so;
-			mig_observer o = mig_observer_for_slice(&so, obs, &mv->run, j);
-			mig_mongo_versions sv = *mv; /* the same connection and lease, over the slice */
-			sv.run = (mig_run){.up = true, .items = mv->run.items + j, .nitems = n};
-			sv.files = mv->files + j;
-			sv.results = mv->results + j;
-			sv.checksums = mv->checksums + j;
-			rc = mig_mongo_versions_apply(&sv, &o, NULL, err);
-			j += n;
-		}
+		if (rc == MIG_OK)
+			rc = mig_mongo_versions_apply_module(mv, &j, module, obs, NULL, err);
 	}
 	/* both runs follow the plan's module order, so every item was met above */
 	if (rc == MIG_OK && (i < run->nitems || j < mv->run.nitems))
