@@ -1122,22 +1122,8 @@ static int pg_repeatables_read(void *conn, mig_repeatable_ledger *out, mig_error
 		PQclear(res);
 		return rc;
 	}
-	int n = PQntuples(res);
-	out->rows = calloc(n ? (size_t)n : 1, sizeof *out->rows);
-	int rc = out->rows ? MIG_OK : mig_error_set(err, MIG_EFAIL, "out of memory");
-	for (int i = 0; rc == MIG_OK && i < n; i++) {
-		mig_repeatable_row *row = &out->rows[out->nrows++];
-		row->module = strdup(PQgetvalue(res, i, 0));
-		row->name = strdup(PQgetvalue(res, i, 1));
-		snprintf(row->checksum, sizeof row->checksum, "%s", PQgetvalue(res, i, 2));
-		snprintf(row->rendered, sizeof row->rendered, "%s", PQgetvalue(res, i, 3));
-		snprintf(row->failed, sizeof row->failed, "%s", PQgetvalue(res, i, 4));
-		if (!row->module || !row->name)
-			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
-	}
+	int rc = mig_pg_repeatable_rows(res, out, err);
 	PQclear(res);
-	if (rc < 0)
-		mig_repeatable_ledger_clear(out);
 	return rc;
 }
 

@@ -37,7 +37,15 @@ int mig_pg_seeds_read(PGconn *conn, mig_repeatable_ledger *out, mig_error *err)
 		PQclear(res);
 		return rc;
 	}
+	int rc = mig_pg_repeatable_rows(res, out, err);
+	PQclear(res);
+	return rc;
+}
+
+int mig_pg_repeatable_rows(const PGresult *res, mig_repeatable_ledger *out, mig_error *err)
+{
 	int n = PQntuples(res);
+	bool failed = PQnfields(res) > 4;
 	out->rows = calloc(n ? (size_t)n : 1, sizeof *out->rows);
 	int rc = out->rows ? MIG_OK : mig_error_set(err, MIG_EFAIL, "out of memory");
 	for (int i = 0; rc == MIG_OK && i < n; i++) {
@@ -46,10 +54,11 @@ int mig_pg_seeds_read(PGconn *conn, mig_repeatable_ledger *out, mig_error *err)
 		row->name = strdup(PQgetvalue(res, i, 1));
 		snprintf(row->checksum, sizeof row->checksum, "%s", PQgetvalue(res, i, 2));
 		snprintf(row->rendered, sizeof row->rendered, "%s", PQgetvalue(res, i, 3));
+		if (failed)
+			snprintf(row->failed, sizeof row->failed, "%s", PQgetvalue(res, i, 4));
 		if (!row->module || !row->name)
 			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 	}
-	PQclear(res);
 	if (rc < 0)
 		mig_repeatable_ledger_clear(out);
 	return rc;

@@ -11,6 +11,11 @@
  * table does not exist. *out is the caller's (mig_repeatable_ledger_clear). */
 int mig_pg_seeds_read(PGconn *conn, mig_repeatable_ledger *out, mig_error *err);
 
+/* The rows of a query over schema_migrations_repeatable or _seeds (module, name,
+ * checksum, rendered checksum, and the failed checksum when there is a fifth column) into
+ * *out; NULL checks stay the caller's. Shared by both ledgers' readers (pg.c and here). */
+int mig_pg_repeatable_rows(const PGresult *res, mig_repeatable_ledger *out, mig_error *err);
+
 /* The driver's seed_reset: one transaction that resolves tables, refuses a foreign key
  * from any other table into them, truncates them (RESTART IDENTITY, never CASCADE) and
  * forgets the seed rows of the files. Rolled back on any failure. */
