@@ -19,11 +19,11 @@ _migrate_options() {
 	baseline) echo "--module -m --version --mongodb --dry-run --quiet -q $common" ;;
 	status) echo "--format -f $fleet $common" ;;
 	verify) echo "--format -f $fleet $common" ;;
-	seed) echo "--dry-run --prune --format -f --quiet -q $fleet $common" ;;
+	seed) echo "--data --module -m --reset --dry-run --prune --format -f --quiet -q $fleet $common" ;;
 	check) echo "--quiet -q $common" ;;
 	resolve) echo "--module -m --version --applied --rolled-back --mongodb $common" ;;
 	create) echo "--module -m --quiet -q $common" ;;
-	testdb) echo "--name --older-than --format -f --quiet -q $common" ;;
+	testdb) echo "--name --older-than --seed --format -f --quiet -q $common" ;;
 	reset) echo "--force --quiet -q --verbose -v $common" ;;
 	drift) echo "--module -m --format -f --quiet -q $fleet $common" ;;
 	roundtrip) echo "--module -m --from --to --pending --require-down --max-failures --format -f --quiet -q $common" ;;
