@@ -26,8 +26,8 @@ if [ -z "$cc" ]; then
 	echo "Bail out! clang not found (install clang and libclang-rt-dev, or set CC_FUZZ)"
 	exit 2
 fi
-if ! deps=$(pkg-config --cflags --libs yaml-0.1 jansson libpq 2>&1); then
-	echo "Bail out! pkg-config yaml-0.1 jansson libpq: $deps"
+if ! deps=$(pkg-config --cflags --libs yaml-0.1 jansson libpq libmongoc-1.0 2>&1); then
+	echo "Bail out! pkg-config yaml-0.1 jansson libpq libmongoc-1.0: $deps"
 	exit 2
 fi
 
@@ -45,6 +45,7 @@ all_targets=(
 	"config src/core/config.c src/util/expand.c src/util/names.c src/util/secret.c src/util/fs.c src/util/error.c"
 	"lint src/lint/lint.c src/lint/lint_rules.c src/lint/lint_types.c src/lint/lint_model.c src/lint/pg_parse.c src/util/sql_split.c src/util/error.c"
 	"pg_drop_names src/postgres/pg_track_scan.c src/util/error.c"
+	"mongo_files src/mongodb/mongo_migrate.c src/mongodb/mongo_seed.c src/mongodb/mongo_client.c src/mongodb/ext_json.c src/core/ledger.c src/util/secret.c src/util/fs.c src/util/error.c"
 )
 
 # FUZZ_TARGETS="config filename" runs only those
