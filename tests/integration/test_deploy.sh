@@ -41,18 +41,17 @@ test_wait_returns_at_once_when_both_servers_answer() {
 	[ ! -s "$OUT" ] || fail "-q printed: $(cat "$OUT")"
 }
 
-# A PostgreSQL that is not running when wait starts (a fresh cluster: initdb done, not
-# started) and starts 2 s later, as a database pod beside an init container does.
-test_wait_sees_a_postgres_that_starts_two_seconds_later() {
-	local port dir=$SCRATCH/late
-	port=$(free_port)
+# late_server_wait DIR PORT: a fresh cluster in DIR (initdb done, not started), then
+# `migrate wait --timeout 60s` on ./config.yaml in the background, the server started on
+# PORT 2 s later, and stopped again once wait returned. Sets WAIT_STATUS and WAIT_MS.
+late_server_wait() {
+	local dir=$1 port=$2
 	chmod 755 "$SCRATCH" # the server runs as postgres
 	mkdir -p "$dir/socket"
 	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$dir"
 	as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
 		fail "initdb: $(tail -5 "$dir/initdb.log")"
-	printf 'postgres:\n  dsn: "host=127.0.0.1 port=%s user=postgres dbname=postgres"\n' "$port" >config.yaml
-	local start end
+	local start
 	start=$(now_ms)
 	"$MIGRATE_BIN" wait --timeout 60s >wait.out 2>wait.err &
 	local waiter=$!
@@ -60,14 +59,23 @@ test_wait_sees_a_postgres_that_starts_two_seconds_later() {
 	as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
 		-o "-c listen_addresses=127.0.0.1 -p $port -k $dir/socket -c fsync=off" >/dev/null 2>&1 ||
 		fail "pg_ctl start: $(tail -5 "$dir/server.log")"
-	local status=0
-	wait "$waiter" || status=$?
-	end=$(now_ms)
+	WAIT_STATUS=0
+	wait "$waiter" || WAIT_STATUS=$?
+	WAIT_MS=$(($(now_ms) - start))
 	as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
-	assert_eq "$status" 0 "wait's exit status (stderr: $(cat wait.err))"
+}
+
+# A PostgreSQL that is not running when wait starts (a fresh cluster: initdb done, not
+# started) and starts 2 s later, as a database pod beside an init container does.
+test_wait_sees_a_postgres_that_starts_two_seconds_later() {
+	local port
+	port=$(free_port)
+	printf 'postgres:\n  dsn: "host=127.0.0.1 port=%s user=postgres dbname=postgres"\n' "$port" >config.yaml
+	late_server_wait "$SCRATCH/late" "$port"
+	assert_eq "$WAIT_STATUS" 0 "wait's exit status (stderr: $(cat wait.err))"
 	assert_contains wait.out "PostgreSQL answered after"
-	[ $((end - start)) -ge 2000 ] || fail "answered after $((end - start)) ms, before the server started"
-	[ $((end - start)) -lt 30000 ] || fail "took $((end - start)) ms"
+	[ "$WAIT_MS" -ge 2000 ] || fail "answered after $WAIT_MS ms, before the server started"
+	[ "$WAIT_MS" -lt 30000 ] || fail "took $WAIT_MS ms"
 }
 
 # The MongoDB side the same way: a stand-in that starts listening 2 s after wait began.
@@ -147,30 +155,14 @@ test_wait_covers_every_target_database() {
 # once it answers, though postgres.dsn answered at once.
 test_wait_sees_a_target_that_starts_two_seconds_later() {
 	new_db
-	local port dir=$SCRATCH/late
+	local port
 	port=$(free_port)
-	chmod 755 "$SCRATCH" # the server runs as postgres
-	mkdir -p "$dir/socket"
-	[ "$(id -u)" -eq 0 ] && chown -R postgres: "$dir"
-	as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
-		fail "initdb: $(tail -5 "$dir/initdb.log")"
 	write_config 'targets:' '  kind: database' '  list:' "    - { name: here, dsn: \"$DSN\" }" \
 		"    - { name: late, dsn: \"host=127.0.0.1 port=$port user=postgres dbname=postgres\" }"
-	local start end
-	start=$(now_ms)
-	"$MIGRATE_BIN" wait --timeout 60s >wait.out 2>wait.err &
-	local waiter=$!
-	sleep 2
-	as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-		-o "-c listen_addresses=127.0.0.1 -p $port -k $dir/socket -c fsync=off" >/dev/null 2>&1 ||
-		fail "pg_ctl start: $(tail -5 "$dir/server.log")"
-	local status=0
-	wait "$waiter" || status=$?
-	end=$(now_ms)
-	as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
-	assert_eq "$status" 0 "wait's exit status (stderr: $(cat wait.err))"
+	late_server_wait "$SCRATCH/late" "$port"
+	assert_eq "$WAIT_STATUS" 0 "wait's exit status (stderr: $(cat wait.err))"
 	assert_contains wait.out "PostgreSQL (postgres.dsn and 2 database targets) answered after"
-	[ $((end - start)) -ge 2000 ] || fail "answered after $((end - start)) ms, before the target's server started"
+	[ "$WAIT_MS" -ge 2000 ] || fail "answered after $WAIT_MS ms, before the target's server started"
 }
 
 test_wait_refuses_bad_input_at_once() {
