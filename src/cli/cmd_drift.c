@@ -246,6 +246,8 @@ struct mig_drift_fleet {
 	mig_snapshot live;
 	mig_object_origin *live_origins;
 	size_t nlive_origins;
+	char **keywords; /* the words PostgreSQL prints quoted (mig_pg_reader_keywords) */
+	size_t nkeywords;
 };
 
 int mig_drift_fleet_new(mig_drift_fleet **out, mig_context *ctx, bool schemas, mig_error *err)
@@ -272,6 +274,9 @@ void mig_drift_fleet_free(mig_drift_fleet *d)
 	free(d->entries);
 	mig_snapshot_clear(&d->live);
 	mig_object_origins_free(d->live_origins, d->nlive_origins);
+	for (size_t i = 0; i < d->nkeywords; i++)
+		free(d->keywords[i]);
+	free(d->keywords);
 	pthread_mutex_destroy(&d->mu);
 	free(d);
 }
@@ -301,7 +306,7 @@ static int expected_build(expected_entry *e, const mig_config *cfg, const mig_pl
 		if (!(dsn = malloc(size)))
 			rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 		else if (cfg->pg.schema)
-			snprintf(dsn, size, "%s options='-c search_path=%s'", conninfo,
+			snprintf(dsn, size, "%s options='-c search_path=\"%s\"'", conninfo,
 				 cfg->pg.schema);
 		else
 			snprintf(dsn, size, "%s", conninfo);
@@ -383,22 +388,30 @@ static char *replaced(const char *s, const char *from, const char *to)
 	return out;
 }
 
-/* How a definition names schema name: bare when PostgreSQL prints it bare. */
-static void ident(char *out, size_t size, const char *name)
+static int word_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* How a definition names schema name: bare when PostgreSQL prints it bare (lower case,
+ * and not one of the server's keywords, e.g. "order"). */
+static void ident(char *out, size_t size, const char *name, char **keywords, size_t nkeywords)
 {
 	bool bare = (*name >= 'a' && *name <= 'z') || *name == '_';
 	for (const char *p = name; *p && bare; p++)
 		bare = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+	if (bare && nkeywords)
+		bare = !bsearch(&name, keywords, nkeywords, sizeof *keywords, word_cmp);
 	snprintf(out, size, bare ? "%s" : "\"%s\"", name);
 }
 
 /* The objects of schema `from` in `in`, in schema `to` (every mention of `from` in a
  * name or definition renamed when they differ), sorted, into *out. */
 static int schema_part(mig_snapshot *out, const mig_snapshot *in, const char *from,
-		       const char *to, mig_error *err)
+		       const char *to, const mig_drift_fleet *d, mig_error *err)
 {
 	char qto[160];
-	ident(qto, sizeof qto, to);
+	ident(qto, sizeof qto, to, d->keywords, d->nkeywords);
 	bool rename = strcmp(from, to) != 0;
 	int rc = MIG_OK;
 	for (size_t i = 0; rc == MIG_OK && i < in->nobjects; i++) {
@@ -459,6 +472,9 @@ static int live_shared(mig_drift_fleet *d, mig_error *err)
 		d->live_rc = mig_pg_reader_open(&r, d->ctx->cfg->pg.dsn, "live", &d->live_err);
 		if (d->live_rc == MIG_OK)
 			d->live_rc = mig_pg_snapshot_read(&d->live, r, &d->live_err);
+		if (d->live_rc == MIG_OK)
+			d->live_rc = mig_pg_reader_keywords(&d->keywords, &d->nkeywords, r,
+							    &d->live_err);
 		mig_pg_reader_close(r);
 		d->have_live = true;
 	}
@@ -490,12 +506,15 @@ int mig_drift_fleet_check(void *ctx, const mig_plan *plan, const mig_target *tar
 			*err = e->err;
 			rc = e->rc;
 		} else if (schema) {
-			rc = schema_part(&expected, &e->snap, FLEET_SCHEMA, schema, err);
+			/* the live database first: its keywords say how the names are printed */
+			rc = live_shared(d, err);
+			if (rc == MIG_OK)
+				rc = schema_part(&expected, &e->snap, FLEET_SCHEMA, schema, d, err);
 			if (rc == MIG_OK)
 				rc = origins_part(&origins, &norigins, e->origins, e->norigins,
 						  FLEET_SCHEMA, schema, err);
-			if (rc == MIG_OK && (rc = live_shared(d, err)) == MIG_OK)
-				rc = schema_part(&actual, &d->live, schema, schema, err);
+			if (rc == MIG_OK)
+				rc = schema_part(&actual, &d->live, schema, schema, d, err);
 		} else {
 			/* views of the shared entry: never freed before the run ends */
 			expected = e->snap;

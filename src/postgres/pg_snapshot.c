@@ -290,6 +290,36 @@ int mig_pg_reader_major(const mig_pg_reader *r)
 	return PQserverVersion(r->conn) / 10000;
 }
 
+int mig_pg_reader_keywords(char ***words, size_t *n, mig_pg_reader *r, mig_error *err)
+{
+	*words = NULL;
+	*n = 0;
+	PGresult *res = PQexec(r->conn, "SELECT word FROM pg_get_keywords() WHERE catcode <> 'U'"
+					" ORDER BY word COLLATE \"C\"");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		char msg[512];
+		first_line(msg, sizeof msg, PQresultErrorMessage(res));
+		PQclear(res);
+		return mig_error_set(err, MIG_EFAIL, "cannot read the keywords of the %s database: %s",
+				     r->what, msg);
+	}
+	size_t rows = (size_t)PQntuples(res);
+	char **list = calloc(rows + 1, sizeof *list);
+	bool oom = !list;
+	for (size_t i = 0; !oom && i < rows; i++)
+		oom = !(list[i] = strdup(PQgetvalue(res, (int)i, 0)));
+	PQclear(res);
+	if (oom) {
+		for (size_t i = 0; list && i < rows; i++)
+			free(list[i]);
+		free(list);
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	}
+	*words = list;
+	*n = rows;
+	return MIG_OK;
+}
+
 /* Adds every row of one class's result: type, schema, name, then the attributes. */
 static int add_rows(mig_snapshot *snap, const PGresult *res, mig_error *err)
 {

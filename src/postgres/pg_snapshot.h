@@ -23,6 +23,11 @@ void mig_pg_reader_close(mig_pg_reader *r);
 /* The server's major version (13 ... 18). */
 int mig_pg_reader_major(const mig_pg_reader *r);
 
+/* The words the server's quote_ident quotes although they are lower case (its keywords
+ * but the unreserved ones), sorted bytewise, into *words: the caller frees each and the
+ * array. A name's quoting differs between versions as their keywords do. */
+int mig_pg_reader_keywords(char ***words, size_t *n, mig_pg_reader *r, mig_error *err);
+
 /* Reads the snapshot into *out (zeroed first; sorted) in one read-only transaction. */
 int mig_pg_snapshot_read(mig_snapshot *out, mig_pg_reader *r, mig_error *err);
 

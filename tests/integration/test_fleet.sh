@@ -433,6 +433,25 @@ CREATE TYPE mood AS ENUM ('ok', 'sad'); CREATE FUNCTION hello(m mood) RETURNS te
 		fail "a shadow database was left behind"
 }
 
+# Schema targets named with an SQL keyword or capitals: PostgreSQL prints such names
+# quoted ("order".users), so the expected schema must name them the same way.
+test_drift_over_schema_targets_named_like_keywords() {
+	new_db
+	pg_admin -d postgres -c "ALTER ROLE app CREATEDB" >/dev/null
+	migration core 001_users.up.sql "CREATE TABLE users (id int PRIMARY KEY, name text); CREATE VIEW names AS SELECT name FROM users;
+CREATE FUNCTION n() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM users';"
+	write_config 'targets:' '  kind: schema' '  list:' '    - { name: order }' '    - { name: Tenant }' '    - { name: plain }'
+	expect_status 0 up
+	assert_eq "$(sql "SELECT count(*) FROM pg_views WHERE viewname = 'names' AND schemaname IN ('order', 'Tenant', 'plain')")" "3" "a view per target"
+	expect_status 0 drift --format json
+	assert_eq "$(jq -r '[.targets[] | "\(.name) \(.drift)"] | join(",")' "$OUT")" \
+		"order false,Tenant false,plain false" "no drift where nothing changed"
+	sql 'ALTER TABLE "order".users ADD COLUMN extra int' >/dev/null
+	expect_status 3 drift --format json
+	assert_eq "$(jq -r '[.targets[] | "\(.name) \(.differences | map("\(.kind) \(.name)") | join(";"))"] | join(",")' "$OUT")" \
+		"order extra users.extra,Tenant ,plain " "the one change, in its target"
+}
+
 test_drift_over_a_database_fleet() {
 	new_db
 	pg_admin -d postgres -c "ALTER ROLE app CREATEDB" >/dev/null
