@@ -1,7 +1,8 @@
 /* The lint rule engine: walks a file's statements in order, remembering what the file
  * itself created, validated and set, and records a finding for each statement that would
  * lock, rewrite or break an existing table; then drops what `-- migrate:lint-ignore`
- * comments suppress. The rules themselves are data: src/lint/lint_rules.c. */
+ * comments suppress (read by lint_ignore.c). The rules themselves are data:
+ * src/lint/lint_rules.c. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,42 +11,13 @@
 
 #include "lint/lint.h"
 #include "lint/lint_model.h"
+#include "lint/lint_private.h"
 #include "lint/lint_rules.h"
 #include "lint/lint_types.h"
 #include "lint/pg_parse.h"
 #include "util/strlist.h"
 
-
-
 /* ---- what the file has done so far ---- */
-
-typedef struct check_seen {
-	char *table, *conname, *column;
-	bool validated;
-} check_seen;
-
-typedef struct column_seen {
-	char *table, *column;
-	const mig_pg_type *type; /* borrowed from the parsed file */
-} column_seen;
-
-typedef struct walk {
-	const mig_lint_context *ctx;
-	const char *sql;
-	size_t len;
-	mig_lint_result *out;
-	bool oom;
-	char **created; /* tables (and indexes) this file created */
-	size_t ncreated;
-	check_seen *checks;
-	size_t nchecks;
-	column_seen *columns;
-	size_t ncolumns;
-	char **enum_values; /* values added to an enum in this transaction */
-	size_t nenum_values;
-	bool lock_timeout_set; /* by the file, so far */
-	bool lock_timeout_reported;
-} walk;
 
 /* "public.users" and "users" are the same table for this purpose. */
 static const char *bare(const char *name)
@@ -63,7 +35,7 @@ static bool created(const walk *w, const char *name)
 	return mig_lint_model_fresh(w->ctx->model, name); /* by an earlier file of the run */
 }
 
-static void remember(walk *w, char ***list, size_t *n, const char *s)
+void mig_lint_remember(walk *w, char ***list, size_t *n, const char *s)
 {
 	if (mig_strlist_push(list, n, s) < 0)
 		w->oom = true;
@@ -104,10 +76,8 @@ static const char *blocks(const char *mode)
 }
 
 /* Adds a finding at st for rule on table (NULL when about no table). */
-static void add(walk *w, const mig_pg_stmt *st, int rule, const char *lock_mode, const char *table,
-		const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static void add(walk *w, const mig_pg_stmt *st, int rule, const char *lock_mode, const char *table,
-		const char *fmt, ...)
+void mig_lint_add(walk *w, const mig_pg_stmt *st, int rule, const char *lock_mode, const char *table,
+		  const char *fmt, ...)
 {
 	mig_lint_result *r = w->out;
 	mig_lint_finding *grown = realloc(r->findings, (r->nfindings + 1) * sizeof *grown);
@@ -183,10 +153,10 @@ static bool validated_not_null(const walk *w, const char *table, const char *col
 static void key_column_rules(walk *w, const mig_pg_stmt *st, const mig_pg_action *col)
 {
 	if (mig_lint_type_is_serial(&col->type))
-		add(w, st, R_IDENTITY, NULL, NULL, "key column \"%s\" of \"%s\" is %s", col->column,
+		mig_lint_add(w, st, R_IDENTITY, NULL, NULL, "key column \"%s\" of \"%s\" is %s", col->column,
 		    st->relation, col->type.name);
 	else if (mig_lint_type_is_small_int(&col->type))
-		add(w, st, R_BIGINT, NULL, NULL, "key column \"%s\" of \"%s\" is %s", col->column,
+		mig_lint_add(w, st, R_BIGINT, NULL, NULL, "key column \"%s\" of \"%s\" is %s", col->column,
 		    st->relation, col->type.name);
 }
 
@@ -194,7 +164,7 @@ static void create_table(walk *w, const mig_pg_stmt *st)
 {
 	if (!st->relation)
 		return;
-	remember(w, &w->created, &w->ncreated, st->relation);
+	mig_lint_remember(w, &w->created, &w->ncreated, st->relation);
 	bool has_pk = false;
 	for (size_t i = 0; i < st->nactions; i++) {
 		const mig_pg_action *a = &st->actions[i];
@@ -214,7 +184,7 @@ static void create_table(walk *w, const mig_pg_stmt *st)
 		}
 	}
 	if (!has_pk && !st->temp && !st->full)
-		add(w, st, R_PRIMARY_KEY, NULL, NULL, "table \"%s\" has no primary key", st->relation);
+		mig_lint_add(w, st, R_PRIMARY_KEY, NULL, NULL, "table \"%s\" has no primary key", st->relation);
 }
 
 static void add_column(walk *w, const mig_pg_stmt *st, const mig_pg_action *a)
@@ -223,25 +193,25 @@ static void add_column(walk *w, const mig_pg_stmt *st, const mig_pg_action *a)
 	int major = w->ctx->pg_major;
 	remember_column(w, t, a->column, &a->type);
 	if (a->generated_stored)
-		add(w, st, R_FIELD_DEFAULT, "ACCESS EXCLUSIVE", t,
+		mig_lint_add(w, st, R_FIELD_DEFAULT, "ACCESS EXCLUSIVE", t,
 		    "adding stored generated column \"%s\" rewrites \"%s\"", a->column, t);
 	else if (a->has_default && a->default_volatile)
-		add(w, st, R_FIELD_DEFAULT, "ACCESS EXCLUSIVE", t,
+		mig_lint_add(w, st, R_FIELD_DEFAULT, "ACCESS EXCLUSIVE", t,
 		    "adding column \"%s\" with a volatile default rewrites \"%s\"", a->column, t);
 	else if (a->has_default && major && major < 11)
-		add(w, st, R_FIELD_DEFAULT, "ACCESS EXCLUSIVE", t,
+		mig_lint_add(w, st, R_FIELD_DEFAULT, "ACCESS EXCLUSIVE", t,
 		    "adding column \"%s\" with a default rewrites \"%s\" before PostgreSQL 11",
 		    a->column, t);
 	if (a->not_null && !a->has_default)
-		add(w, st, R_REQUIRED_FIELD, "ACCESS EXCLUSIVE", t,
+		mig_lint_add(w, st, R_REQUIRED_FIELD, "ACCESS EXCLUSIVE", t,
 		    "column \"%s\" is added NOT NULL without a default: fails when \"%s\" has rows",
 		    a->column, t);
 	if (a->primary_key || a->unique)
-		add(w, st, R_UNIQUE, "ACCESS EXCLUSIVE", t,
+		mig_lint_add(w, st, R_UNIQUE, "ACCESS EXCLUSIVE", t,
 		    "adding column \"%s\" %s builds an index on \"%s\" while it is locked", a->column,
 		    a->primary_key ? "PRIMARY KEY" : "UNIQUE", t);
 	if (a->references && !a->not_valid)
-		add(w, st, R_FOREIGN_KEY, "SHARE ROW EXCLUSIVE", t,
+		mig_lint_add(w, st, R_FOREIGN_KEY, "SHARE ROW EXCLUSIVE", t,
 		    "column \"%s\" references another table: its foreign key is validated while \"%s\" is locked",
 		    a->column, t);
 	if (a->primary_key)
@@ -275,18 +245,18 @@ static void add_constraint(walk *w, const mig_pg_stmt *st, const mig_pg_action *
 	switch (a->contype) {
 	case MIG_PG_CON_FOREIGN:
 		if (!a->not_valid)
-			add(w, st, R_FOREIGN_KEY, "SHARE ROW EXCLUSIVE", t,
+			mig_lint_add(w, st, R_FOREIGN_KEY, "SHARE ROW EXCLUSIVE", t,
 			    "foreign key %s on \"%s\" is validated while both tables are locked", name, t);
 		break;
 	case MIG_PG_CON_CHECK:
 		if (!a->not_valid)
-			add(w, st, R_CHECK_NOT_VALID, "ACCESS EXCLUSIVE", t,
+			mig_lint_add(w, st, R_CHECK_NOT_VALID, "ACCESS EXCLUSIVE", t,
 			    "check constraint %s scans all of \"%s\" while it is locked", name, t);
 		break;
 	case MIG_PG_CON_UNIQUE:
 	case MIG_PG_CON_PRIMARY:
 		if (!a->using_index)
-			add(w, st, R_UNIQUE, "ACCESS EXCLUSIVE", t,
+			mig_lint_add(w, st, R_UNIQUE, "ACCESS EXCLUSIVE", t,
 			    "%s constraint %s builds its index while \"%s\" is locked",
 			    a->contype == MIG_PG_CON_UNIQUE ? "UNIQUE" : "PRIMARY KEY", name, t);
 		break;
@@ -310,7 +280,7 @@ static void destructive(walk *w, const mig_pg_stmt *st, const char *table, const
 		w->oom = true;
 		return;
 	}
-	add(w, st, R_DESTRUCTIVE, "ACCESS EXCLUSIVE", table,
+	mig_lint_add(w, st, R_DESTRUCTIVE, "ACCESS EXCLUSIVE", table,
 	    "%s in an expand file: the application still running breaks (no `-- migrate:phase contract`)",
 	    what);
 	free(what);
@@ -340,7 +310,7 @@ static void alter_table(walk *w, const mig_pg_stmt *st)
 			break;
 		case MIG_PG_ACT_DROP_COLUMN:
 			if (!fresh) {
-				add(w, st, R_DROP_COLUMN, "ACCESS EXCLUSIVE", t,
+				mig_lint_add(w, st, R_DROP_COLUMN, "ACCESS EXCLUSIVE", t,
 				    "dropping column \"%s\" of \"%s\" breaks code that still uses it",
 				    a->column, t);
 				destructive(w, st, t, "DROP COLUMN \"%s\" of \"%s\"",
@@ -350,7 +320,7 @@ static void alter_table(walk *w, const mig_pg_stmt *st)
 		case MIG_PG_ACT_ALTER_TYPE: {
 			const mig_pg_type *old = a->column ? column_type(w, t, a->column) : NULL;
 			if (!fresh && mig_lint_type_change_rewrites(old, &a->type, a->has_using))
-				add(w, st, R_COLUMN_TYPE, "ACCESS EXCLUSIVE", t,
+				mig_lint_add(w, st, R_COLUMN_TYPE, "ACCESS EXCLUSIVE", t,
 				    "changing the type of \"%s\" to %s rewrites \"%s\"",
 				    a->column ? a->column : "?", a->type.name ? a->type.name : "?", t);
 			if (!fresh && mig_lint_type_change_narrows(old, &a->type))
@@ -366,12 +336,12 @@ static void alter_table(walk *w, const mig_pg_stmt *st)
 				break; /* new, or NOT NULL already: nothing to scan or break */
 			destructive(w, st, t, "SET NOT NULL on \"%s\" of \"%s\"", a->column, t);
 			if (w->ctx->pg_major && w->ctx->pg_major < 12)
-				add(w, st, R_SET_NOT_NULL, "ACCESS EXCLUSIVE", t,
+				mig_lint_add(w, st, R_SET_NOT_NULL, "ACCESS EXCLUSIVE", t,
 				    "SET NOT NULL on \"%s\" scans all of \"%s\" while it is locked "
 				    "(PostgreSQL before 12 cannot use a CHECK constraint instead)",
 				    a->column, t);
 			else if (!validated_not_null(w, t, a->column))
-				add(w, st, R_SET_NOT_NULL, "ACCESS EXCLUSIVE", t,
+				mig_lint_add(w, st, R_SET_NOT_NULL, "ACCESS EXCLUSIVE", t,
 				    "SET NOT NULL on \"%s\" scans all of \"%s\" while it is locked",
 				    a->column, t);
 			break;
@@ -440,7 +410,7 @@ static void lock_timeout_rule(walk *w, const mig_pg_stmt *st)
 	const char *t = st->relation ? st->relation
 				     : st->nrelations ? st->relations[0] : NULL;
 	w->lock_timeout_reported = true;
-	add(w, st, R_LOCK_TIMEOUT, mode, t,
+	mig_lint_add(w, st, R_LOCK_TIMEOUT, mode, t,
 	    "ACCESS EXCLUSIVE%s%s%s is requested with no lock_timeout: if it waits, every query "
 	    "on the table waits behind it", t ? " on \"" : "", t ? t : "", t ? "\"" : "");
 }
@@ -448,7 +418,7 @@ static void lock_timeout_rule(walk *w, const mig_pg_stmt *st)
 static void concurrently_in_tx(walk *w, const mig_pg_stmt *st, const char *what)
 {
 	if (st->concurrently && w->ctx->in_transaction)
-		add(w, st, R_CONCURRENTLY_IN_TX, NULL, NULL,
+		mig_lint_add(w, st, R_CONCURRENTLY_IN_TX, NULL, NULL,
 		    "%s CONCURRENTLY cannot run inside a transaction block, and this file runs in one",
 		    what);
 }
@@ -469,7 +439,7 @@ static void lint_stmt(walk *w, const mig_pg_stmt *st)
 	const char *value = NULL;
 	lock_timeout_rule(w, st);
 	if (st->kind != MIG_PG_ENUM_ADD_VALUE && uses_enum_value(w, st, &value))
-		add(w, st, R_ENUM_VALUE, NULL, NULL,
+		mig_lint_add(w, st, R_ENUM_VALUE, NULL, NULL,
 		    "enum value '%s' is used in the transaction that added it: PostgreSQL refuses "
 		    "(unsafe use of new value)", value);
 	const char *t = st->relation;
@@ -480,23 +450,23 @@ static void lint_stmt(walk *w, const mig_pg_stmt *st)
 		break;
 	case MIG_PG_CREATE_INDEX:
 		if (st->name)
-			remember(w, &w->created, &w->ncreated, st->name);
+			mig_lint_remember(w, &w->created, &w->ncreated, st->name);
 		concurrently_in_tx(w, st, "CREATE INDEX");
 		if (!st->concurrently && existing)
-			add(w, st, R_INDEX, "SHARE", t,
+			mig_lint_add(w, st, R_INDEX, "SHARE", t,
 			    "index %s is built without CONCURRENTLY: writes to \"%s\" wait until it is done",
 			    st->name ? st->name : "(unnamed)", t);
 		break;
 	case MIG_PG_DROP_INDEX:
 		concurrently_in_tx(w, st, "DROP INDEX");
 		if (!st->concurrently && existing)
-			add(w, st, R_DROP_INDEX, "ACCESS EXCLUSIVE", NULL,
+			mig_lint_add(w, st, R_DROP_INDEX, "ACCESS EXCLUSIVE", NULL,
 			    "dropping index %s without CONCURRENTLY locks its table", st->name);
 		break;
 	case MIG_PG_REINDEX:
 		concurrently_in_tx(w, st, "REINDEX");
 		if (!st->concurrently && existing)
-			add(w, st, R_REINDEX, "ACCESS EXCLUSIVE", t,
+			mig_lint_add(w, st, R_REINDEX, "ACCESS EXCLUSIVE", t,
 			    "REINDEX without CONCURRENTLY blocks reads that use the index%s%s%s",
 			    t ? " and writes to \"" : "", t ? t : "", t ? "\"" : "");
 		break;
@@ -505,16 +475,16 @@ static void lint_stmt(walk *w, const mig_pg_stmt *st)
 		break;
 	case MIG_PG_RENAME_TABLE:
 		if (existing) {
-			add(w, st, R_RENAME_TABLE, "ACCESS EXCLUSIVE", t,
+			mig_lint_add(w, st, R_RENAME_TABLE, "ACCESS EXCLUSIVE", t,
 			    "renaming \"%s\" to \"%s\" breaks code that still uses the old name", t,
 			    st->name ? st->name : "?");
 			destructive(w, st, t, "RENAME of \"%s\"", t);
 		} else if (st->name)
-			remember(w, &w->created, &w->ncreated, st->name);
+			mig_lint_remember(w, &w->created, &w->ncreated, st->name);
 		break;
 	case MIG_PG_RENAME_COLUMN:
 		if (existing) {
-			add(w, st, R_RENAME_COLUMN, "ACCESS EXCLUSIVE", t,
+			mig_lint_add(w, st, R_RENAME_COLUMN, "ACCESS EXCLUSIVE", t,
 			    "renaming column \"%s\" of \"%s\" to \"%s\" breaks code that still uses it",
 			    st->nactions && st->actions[0].column ? st->actions[0].column : "?", t,
 			    st->name ? st->name : "?");
@@ -527,7 +497,7 @@ static void lint_stmt(walk *w, const mig_pg_stmt *st)
 	case MIG_PG_TRUNCATE:
 		for (size_t i = 0; i < st->nrelations; i++)
 			if (!created(w, st->relations[i])) {
-				add(w, st, st->kind == MIG_PG_DROP_TABLE ? R_DROP_TABLE : R_TRUNCATE,
+				mig_lint_add(w, st, st->kind == MIG_PG_DROP_TABLE ? R_DROP_TABLE : R_TRUNCATE,
 				    "ACCESS EXCLUSIVE", st->relations[i], "%s \"%s\" deletes its data",
 				    st->kind == MIG_PG_DROP_TABLE ? "dropping" : "truncating",
 				    st->relations[i]);
@@ -538,26 +508,26 @@ static void lint_stmt(walk *w, const mig_pg_stmt *st)
 		break;
 	case MIG_PG_VACUUM:
 		if (st->full && existing)
-			add(w, st, R_VACUUM_FULL, "ACCESS EXCLUSIVE", t, "VACUUM FULL rewrites %s%s%s",
+			mig_lint_add(w, st, R_VACUUM_FULL, "ACCESS EXCLUSIVE", t, "VACUUM FULL rewrites %s%s%s",
 			    t ? "\"" : "every table", t ? t : "", t ? "\"" : "");
 		break;
 	case MIG_PG_CLUSTER:
 		if (existing)
-			add(w, st, R_CLUSTER, "ACCESS EXCLUSIVE", t, "CLUSTER rewrites %s%s%s",
+			mig_lint_add(w, st, R_CLUSTER, "ACCESS EXCLUSIVE", t, "CLUSTER rewrites %s%s%s",
 			    t ? "\"" : "every clustered table", t ? t : "", t ? "\"" : "");
 		break;
 	case MIG_PG_ENUM_ADD_VALUE:
 		if (w->ctx->in_transaction && w->ctx->pg_major && w->ctx->pg_major < 12)
-			add(w, st, R_ENUM_VALUE, NULL, NULL,
+			mig_lint_add(w, st, R_ENUM_VALUE, NULL, NULL,
 			    "ALTER TYPE %s ADD VALUE cannot run in a transaction before PostgreSQL 12",
 			    st->name ? st->name : "?");
 		else if (w->ctx->in_transaction && st->value)
-			remember(w, &w->enum_values, &w->nenum_values, st->value);
+			mig_lint_remember(w, &w->enum_values, &w->nenum_values, st->value);
 		break;
 	case MIG_PG_UPDATE:
 	case MIG_PG_DELETE:
 		if (!st->has_where && existing)
-			add(w, st, st->kind == MIG_PG_UPDATE ? R_UPDATE_ALL : R_DELETE_ALL, "ROW EXCLUSIVE",
+			mig_lint_add(w, st, st->kind == MIG_PG_UPDATE ? R_UPDATE_ALL : R_DELETE_ALL, "ROW EXCLUSIVE",
 			    t, "%s without WHERE touches every row of \"%s\" in one transaction",
 			    st->kind == MIG_PG_UPDATE ? "UPDATE" : "DELETE", t);
 		break;
@@ -592,113 +562,6 @@ static void claim(walk *w, const mig_pg_stmt *st, size_t first)
 	}
 }
 
-/* ---- suppression ---- */
-
-static unsigned line_of(const char *sql, size_t pos)
-{
-	unsigned line = 1;
-	for (size_t i = 0; i < pos; i++)
-		line += sql[i] == '\n';
-	return line;
-}
-
-typedef struct ignore {
-	unsigned line;       /* of the directive */
-	bool file_wide;
-	char **rules;
-	size_t nrules;
-	size_t stmt;         /* the statement it applies to (unless file_wide) */
-} ignore;
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r';
-}
-
-/* Reads the directives in sql[from..to), the gap before statement `stmt`. */
-static void read_ignores(walk *w, ignore **list, size_t *n, size_t from, size_t to, size_t stmt,
-			 const mig_pg_stmt *st)
-{
-	static const char directive[] = "migrate:lint-ignore";
-	unsigned line = line_of(w->sql, from);
-	for (size_t p = from; p < to; line++) {
-		size_t end = p;
-		while (end < to && w->sql[end] != '\n')
-			end++;
-		size_t q = p;
-		while (q < end && is_space(w->sql[q]))
-			q++;
-		if (end - q >= 2 && w->sql[q] == '-' && w->sql[q + 1] == '-') {
-			q += 2;
-			while (q < end && is_space(w->sql[q]))
-				q++;
-			if ((size_t)(end - q) >= sizeof directive - 1 &&
-			    !memcmp(w->sql + q, directive, sizeof directive - 1) &&
-			    (q + sizeof directive - 1 == end || is_space(w->sql[q + sizeof directive - 1]))) {
-				q += sizeof directive - 1;
-				ignore *grown = realloc(*list, (*n + 1) * sizeof *grown);
-				if (!grown) {
-					w->oom = true;
-					return;
-				}
-				*list = grown;
-				ignore *ig = memset(&grown[(*n)++], 0, sizeof *ig);
-				ig->line = line;
-				ig->file_wide = stmt == 0;
-				ig->stmt = stmt;
-				while (q < end && is_space(w->sql[q]))
-					q++;
-				/* RULE[,RULE]: commas, optionally followed by spaces */
-				for (;;) {
-					size_t s = q;
-					while (q < end && !is_space(w->sql[q]) && w->sql[q] != ',')
-						q++;
-					if (q > s) {
-						char id[96];
-						size_t l = q - s < sizeof id - 1 ? q - s : sizeof id - 1;
-						memcpy(id, w->sql + s, l);
-						id[l] = '\0';
-						remember(w, &ig->rules, &ig->nrules, id);
-						mig_pg_stmt at = {.line = line, .column = 1};
-						if (!mig_lint_rule_find(id))
-							add(w, &at, R_IGNORE_UNKNOWN, NULL, NULL,
-							    "lint-ignore names '%s', which is no rule", id);
-					}
-					if (q < end && w->sql[q] == ',') {
-						q++;
-						while (q < end && is_space(w->sql[q]))
-							q++;
-						continue;
-					}
-					break;
-				}
-				while (q < end && is_space(w->sql[q]))
-					q++;
-				if (q == end) {
-					mig_pg_stmt at = {.line = line, .column = 1};
-					add(w, &at, R_IGNORE_REASON, NULL, NULL,
-					    "lint-ignore without a reason: say why after the rule list");
-				}
-			}
-		}
-		p = end + 1;
-	}
-	(void)st;
-}
-
-static bool suppressed(const ignore *list, size_t n, const mig_lint_finding *f, size_t stmt)
-{
-	if (f->rule == &mig_lint_rules[R_IGNORE_REASON] || f->rule == &mig_lint_rules[R_IGNORE_UNKNOWN])
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (!list[i].file_wide && list[i].stmt != stmt)
-			continue;
-		for (size_t k = 0; k < list[i].nrules; k++)
-			if (!strcmp(list[i].rules[k], f->rule->id))
-				return true;
-	}
-	return false;
-}
 
 static void finding_clear(mig_lint_finding *f)
 {
@@ -753,7 +616,7 @@ int mig_lint_sql(mig_lint_result *out, const char *sql, size_t len, const mig_li
 	size_t prev_end = 0;
 	for (size_t i = 0; i < file->nstmts && !w.oom; i++) {
 		const mig_pg_stmt *st = &file->stmts[i];
-		read_ignores(&w, &ignores, &nignores, prev_end, st->offset, i, st);
+		mig_lint_read_ignores(&w, &ignores, &nignores, prev_end, st->offset, i, st);
 		prev_end = st->offset + st->length;
 		size_t before = out->nfindings;
 		if (ctx->model && mig_lint_model_check(ctx->model, st, out) < 0)
@@ -775,7 +638,7 @@ int mig_lint_sql(mig_lint_result *out, const char *sql, size_t len, const mig_li
 		nowner = out->nfindings;
 	}
 	if (!w.oom && file->nstmts == 0)
-		read_ignores(&w, &ignores, &nignores, 0, len, 0, NULL);
+		mig_lint_read_ignores(&w, &ignores, &nignores, 0, len, 0, NULL);
 	for (size_t i = 0; i < nunparsed && !w.oom; i++) {
 		mig_pg_stmt at = {.line = unparsed[i].line, .column = unparsed[i].column};
 		char server[64] = "";
@@ -783,7 +646,7 @@ int mig_lint_sql(mig_lint_result *out, const char *sql, size_t len, const mig_li
 			snprintf(server, sizeof server, "; the server is PostgreSQL %d", ctx->server_major);
 		else if (ctx->pg_major)
 			snprintf(server, sizeof server, "; linting for PostgreSQL %d", ctx->pg_major);
-		add(&w, &at, R_UNPARSED, NULL, NULL,
+		mig_lint_add(&w, &at, R_UNPARSED, NULL, NULL,
 		    "not linted: the linter's PostgreSQL %d grammar (libpg_query) cannot parse it (%s)%s",
 		    grammar, unparsed[i].message, server);
 	}
@@ -803,7 +666,7 @@ int mig_lint_sql(mig_lint_result *out, const char *sql, size_t len, const mig_li
 	size_t kept = 0;
 	for (size_t k = 0; k < out->nfindings; k++) {
 		size_t stmt = k < nowner ? owner[k] : (size_t)-1;
-		if (!w.oom && suppressed(ignores, nignores, &out->findings[k], stmt))
+		if (!w.oom && mig_lint_suppressed(ignores, nignores, &out->findings[k], stmt))
 			finding_clear(&out->findings[k]);
 		else
 			out->findings[kept++] = out->findings[k];
@@ -812,8 +675,8 @@ int mig_lint_sql(mig_lint_result *out, const char *sql, size_t len, const mig_li
 	for (size_t i = 0; !w.oom && i < out->nclaims; i++) {
 		mig_lint_finding lock = {.rule = &mig_lint_rules[R_OBSERVED_LOCK]};
 		mig_lint_finding rewrite = {.rule = &mig_lint_rules[R_OBSERVED_REWRITE]};
-		out->claims[i].ignore_lock = suppressed(ignores, nignores, &lock, i);
-		out->claims[i].ignore_rewrite = suppressed(ignores, nignores, &rewrite, i);
+		out->claims[i].ignore_lock = mig_lint_suppressed(ignores, nignores, &lock, i);
+		out->claims[i].ignore_rewrite = mig_lint_suppressed(ignores, nignores, &rewrite, i);
 	}
 	if (kept > 1)
 		qsort(out->findings, kept, sizeof *out->findings, by_line);
@@ -866,3 +729,4 @@ void mig_lint_result_clear(mig_lint_result *r)
 	r->claims = NULL;
 	r->nclaims = 0;
 }
+
