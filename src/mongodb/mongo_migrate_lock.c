@@ -8,9 +8,9 @@
 
 #include "mongodb/mongo_migrate_private.h"
 #include "mongodb/mongo_client.h"
+#include "util/lease_keeper.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,13 +40,15 @@ static void lock_doc(bson_t *d, const mig_doc_state *st, long long now)
 	BSON_APPEND_DATE_TIME(d, "expiresAt", now + st->lock_lease_ms);
 }
 
-/* One renewal from the keeper's own client: false with why when the lease is gone. */
-static bool renew(mig_doc_state *st, char *why, size_t size)
+/* One renewal from the keeper's own client, on its thread: false with why when the lease
+ * is gone. */
+static bool renew(void *arg, char *why, size_t size)
 {
+	mig_doc_state *st = arg;
+	long long expires = mig_doc_now_ms() + st->lock_lease_ms;
 	bson_t *cmd = BCON_NEW("update", BCON_UTF8(LOCK_COLL), "updates", "[", "{", "q", "{", "_id",
 			       BCON_UTF8(LOCK_ID), "owner", BCON_UTF8(st->owner), "}", "u", "{",
-			       "$set", "{", "expiresAt", BCON_DATE_TIME(mig_doc_now_ms() + st->lock_lease_ms),
-			       "}", "}", "}", "]");
+			       "$set", "{", "expiresAt", BCON_DATE_TIME(expires), "}", "}", "}", "]");
 	mig_doc_append_write_concern(cmd, st);
 	bson_t reply;
 	long long code;
@@ -65,36 +67,7 @@ static bool renew(mig_doc_state *st, char *why, size_t size)
 	return ok;
 }
 
-static void *keeper_main(void *arg)
-{
-	mig_doc_state *st = arg;
-	keeper *k = &st->keep;
-	long long every = st->lock_lease_ms / 3 > 0 ? st->lock_lease_ms / 3 : 1;
-	pthread_mutex_lock(&k->mu);
-	while (!k->stop) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		long long ns = until.tv_nsec + (every % 1000) * 1000000;
-		until.tv_sec += every / 1000 + ns / 1000000000;
-		until.tv_nsec = ns % 1000000000;
-		while (!k->stop && pthread_cond_timedwait(&k->wake, &k->mu, &until) != ETIMEDOUT)
-			;
-		if (k->stop)
-			break;
-		pthread_mutex_unlock(&k->mu);
-		char why[400];
-		bool ok = renew(st, why, sizeof why);
-		pthread_mutex_lock(&k->mu);
-		if (!ok) {
-			k->lost = true;
-			snprintf(k->why, sizeof k->why, "%s", why);
-			break;
-		}
-	}
-	pthread_mutex_unlock(&k->mu);
-	return NULL;
-}
-
+/* The keeper's own client, and the thread that renews the lease every third of it. */
 static int keeper_start(mig_doc_state *st, mig_error *err)
 {
 	keeper *k = &st->keep;
@@ -105,48 +78,34 @@ static int keeper_start(mig_doc_state *st, mig_error *err)
 				    "cannot open the lease keeper's client: %s", e.message);
 	mongoc_client_set_error_api(k->client, MONGOC_ERROR_API_VERSION_2);
 	mongoc_client_set_appname(k->client, "migrate-lease");
-	pthread_mutex_init(&k->mu, NULL);
-	pthread_cond_init(&k->wake, NULL);
-	k->stop = k->lost = false;
-	if (pthread_create(&k->thread, NULL, keeper_main, st) != 0) {
-		pthread_mutex_destroy(&k->mu);
-		pthread_cond_destroy(&k->wake);
+	int rc = mig_lease_keeper_start(&k->timer, st->lock_lease_ms / 3, renew, NULL, st);
+	if (rc != 0) {
 		mongoc_client_destroy(k->client);
 		k->client = NULL;
 		return mig_doc_fail(st->m, err, MIG_EFAIL, "cannot start the lease keeper: %s",
-				    strerror(errno));
+				    strerror(rc));
 	}
-	k->running = true;
 	return MIG_OK;
 }
 
 static void keeper_stop(keeper *k)
 {
-	if (!k->running)
+	if (!k->timer)
 		return;
-	pthread_mutex_lock(&k->mu);
-	k->stop = true;
-	pthread_cond_signal(&k->wake);
-	pthread_mutex_unlock(&k->mu);
-	pthread_join(k->thread, NULL);
-	pthread_mutex_destroy(&k->mu);
-	pthread_cond_destroy(&k->wake);
+	mig_lease_keeper_stop(k->timer);
+	k->timer = NULL;
 	mongoc_client_destroy(k->client);
 	k->client = NULL;
-	k->running = false;
 }
 
 /* MIG_EFAIL when the keeper lost the lease: the run stops before its next command. */
 int mig_doc_check_lease(mig_doc_state *st, mig_error *err)
 {
-	if (!st->locked || !st->keep.running)
+	char why[512];
+	if (!st->locked || !st->keep.timer ||
+	    !mig_lease_keeper_lost(st->keep.timer, why, sizeof why))
 		return MIG_OK;
-	pthread_mutex_lock(&st->keep.mu);
-	bool lost = st->keep.lost;
-	char why[400];
-	snprintf(why, sizeof why, "%s", st->keep.why);
-	pthread_mutex_unlock(&st->keep.mu);
-	return lost ? mig_doc_fail(st->m, err, MIG_EFAIL, "%s", why) : MIG_OK;
+	return mig_doc_fail(st->m, err, MIG_EFAIL, "%s", why);
 }
 
 /* Who holds the lock, for the message of a run that gave up waiting. */

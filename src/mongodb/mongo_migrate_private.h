@@ -7,7 +7,6 @@
 #define MIGRATE_MONGO_MIGRATE_PRIVATE_H
 
 #include <mongoc/mongoc.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -28,11 +27,7 @@ struct mig_doc_file {
 
 typedef struct keeper {
 	mongoc_client_t *client; /* the keeper's own: a client is not shared between threads */
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t wake;
-	bool running, stop, lost;
-	char why[400];
+	struct mig_lease_keeper *timer; /* util/lease_keeper.h; NULL when not running */
 } keeper;
 
 struct mig_doc_state {
