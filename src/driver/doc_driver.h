@@ -111,7 +111,7 @@ typedef struct mig_doc_driver {
 	/* MUST: releases the client library's process-wide state before the module is
 	 * unloaded (mig_mongo_global_cleanup) */
 	void (*unload)(void);
-	/* versioned migrations (src/mongodb/mongo_migrate.c) -------------------------------- */
+	/* versioned migrations (src/mongodb/mongo_migrate*.c) ------------------------------- */
 	/* MUST: reads and checks one .up.json/.down.json without any server: a JSON error is
 	 * MIG_EUSAGE with path:line, a bad command MIG_EUSAGE with its element index; a
 	 * transaction file holding a command that cannot run in a transaction is refused */

@@ -36,7 +36,7 @@ int mig_mongo_fail_command(const mig_mongo *m, mig_error *err, const bson_error_
 /* Copies msg into out (outsz bytes) with every password of m's URI replaced by "***". */
 void mig_mongo_scrub(const mig_mongo *m, char *out, size_t outsz, const char *msg);
 
-/* For the versioned migrations (mongo_migrate.c): the connection's client (to run commands
+/* For the versioned migrations (mongo_migrate*.c): the connection's client (to run commands
  * in sessions, and to copy its URI for the lease keeper's own client) and the slot of
  * their state (lock, deferred ledger write), which mig_mongo_free releases first. */
 mongoc_client_t *mig_mongo_client(mig_mongo *m);

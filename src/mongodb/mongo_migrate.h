@@ -1,4 +1,4 @@
-/* Versioned MongoDB migrations inside the module (src/mongodb/mongo_migrate.c): the
+/* Versioned MongoDB migrations inside the module (src/mongodb/mongo_migrate*.c): the
  * NNN_<name>.up.json / .down.json reader, the ledger in schema_migrations, the leased lock
  * in schema_migrations_lock and the runner. The rest of migrate reaches them through the
  * mig_doc_driver table (driver/doc_driver.h). */

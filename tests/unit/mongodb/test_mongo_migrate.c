@@ -1,5 +1,5 @@
-/* Unit tests of the versioned MongoDB file reader (src/mongodb/mongo_migrate.c): what a good
- * file turns into, and that each bad one fails with MIG_EUSAGE and one line naming the
+/* Unit tests of the versioned MongoDB file reader (src/mongodb/mongo_migrate_file.c): what a
+ * good file turns into, and that each bad one fails with MIG_EUSAGE and one line naming the
  * element and "(path:line)". No server: reading a file never connects. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 
