@@ -1,7 +1,7 @@
 /* What `lint --observe` learns from the server about one file: per statement, the
  * relation locks it took on tables that existed before the file ran and the tables it
  * rewrote. Backend-neutral types; the observing itself is PostgreSQL's
- * (mig_pg_observe, src/postgres/pg_lint.c, libpq). */
+ * (mig_pg_observe, src/postgres/pg_lint.c, libpq); freeing them is observe.c. */
 #ifndef MIGRATE_OBSERVE_H
 #define MIGRATE_OBSERVE_H
 

@@ -288,14 +288,3 @@ done:
 		mig_observation_clear(out);
 	return rc;
 }
-
-void mig_observation_clear(mig_observation *obs)
-{
-	for (size_t i = 0; i < obs->nstmts; i++) {
-		free_list(obs->stmts[i].locks, obs->stmts[i].nlocks);
-		free_list(obs->stmts[i].rewritten, obs->stmts[i].nrewritten);
-	}
-	free(obs->stmts);
-	obs->stmts = NULL;
-	obs->nstmts = 0;
-}
