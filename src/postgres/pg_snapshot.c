@@ -19,6 +19,7 @@ struct mig_pg_reader {
 	char what[16];
 	bool lint; /* lint's read: a short lock_timeout */
 	bool changes_prepared; /* changes_sql, once per session */
+	int nscoped;           /* the scoped snapshot's queries prepared (scoped_prepare) */
 };
 
 #define USER_NS(n)                                                                         \
@@ -70,7 +71,7 @@ struct mig_pg_reader {
 	SNAPSHOT_QUERIES(function_body)
 #define SNAPSHOT_QUERIES(function_body)                                                    \
 	"SET LOCAL search_path = pg_catalog;"                                              \
-	/* where a scoped read sets its joins (scoped_sql) */                               \
+	/* where a scoped read's queries begin (scoped_prepare) */                        \
 	"/*J*/"                                                                            \
 	/* schemas */                                                                      \
 	"SELECT 'schema', n.nspname, n.nspname AS name," OWNER(1, "n.oid")                \
@@ -717,84 +718,132 @@ void mig_pg_changes_clear(mig_pg_changes *c)
 	memset(c, 0, sizeof *c);
 }
 
-/* The snapshot SQL with each owner marker (a comment, so the whole snapshot runs the
- * text as it is) replaced by a filter on the owners of its tag. */
-static char *scoped_sql(const char *sql, const long long *owners, size_t n)
+/* A scoped read's queries are the snapshot's SELECTs with each owner marker (a
+ * comment, so the whole snapshot runs the text as it is) replaced by a filter on a
+ * parameter: $1 schemas, $2 relations, $3 types, $4 functions, $5 extensions (oid[]).
+ * They are prepared once per reader session and planned once (a generic plan), so a
+ * step costs their execution alone, not their planning. */
+#define SCOPED_PARAMS "(oid[], oid[], oid[], oid[], oid[])"
+#define SCOPED_TAGS 5
+
+/* Writes query q[0 .. len) with its markers turned into parameter filters. */
+static void scoped_query(FILE *f, const char *q, size_t len)
 {
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
-	if (!f)
-		return NULL;
-	const char *p = sql, *m;
-	while ((m = strstr(p, "/*"))) {
+	const char *p = q, *stop = q + len, *m;
+	while ((m = strstr(p, "/*")) && m < stop) {
 		fwrite(p, 1, (size_t)(m - p), f);
 		const char *end = strstr(m, "*/");
-		if (!end)
-			break;
-		/* between the comment marks: "R:c.oid", "RT" for constraints (a table's or a
-		 * domain's), or "J" for the joins */
+		/* between the comment marks: "R:c.oid", or "RT" for constraints (a table's
+		 * or a domain's) */
 		char tag = m[2];
-		if (tag == 'J') {
-			/* the few owners drive every join through the catalogs' indexes: never
-			 * a hash of a whole catalog (pg_depend for NOT_EXT...) for a few rows */
-			fputs("SET LOCAL enable_hashjoin = off;SET LOCAL enable_mergejoin = off;"
-			      "SET LOCAL enable_seqscan = off;",
-			      f);
-			p = end + 2;
-			continue;
-		}
-		const char *expr = m[3] == ':' ? m + 4 : NULL;
-		int tags[2] = {tag == 'N' ? 1 : tag == 'R' ? 2 : tag == 'T' ? 3 : tag == 'P' ? 4 : 5,
-			       3};
-		const char *exprs[2] = {NULL, "t.oid"};
-		int nparts = 1;
-		if (!expr) {
-			exprs[0] = "c.oid";
-			nparts = 2;
-		}
-		fputs(" AND (", f);
-		for (int k = 0; k < nparts; k++) {
-			if (k)
-				fputs(" OR ", f);
-			if (expr)
-				fwrite(expr, 1, (size_t)(end - expr), f);
-			else
-				fputs(exprs[k], f);
-			fputs(" = ANY('{", f);
-			bool first = true;
-			for (size_t i = 0; i < n; i++)
-				if (owners[i] >> 32 == tags[k]) {
-					fprintf(f, "%s%lld", first ? "" : ",", owners[i] & 0xffffffffLL);
-					first = false;
-				}
-			fputs("}'::oid[])", f);
-		}
-		fputc(')', f);
+		int param = tag == 'N' ? 1 : tag == 'R' ? 2 : tag == 'T' ? 3 : tag == 'P' ? 4 : 5;
+		if (m[3] == ':')
+			fprintf(f, " AND (%.*s = ANY($%d))", (int)(end - m - 4), m + 4, param);
+		else
+			fputs(" AND (c.oid = ANY($2) OR t.oid = ANY($3))", f);
 		p = end + 2;
 	}
-	fputs(p, f);
-	if (fclose(f)) {
-		free(out);
-		return NULL;
+	fwrite(p, 1, (size_t)(stop - p), f);
+}
+
+/* PREPARE migrate_scoped_<i> for each SELECT of the snapshot SQL (those after the
+ * joins' marker, each ending at the next ";SELECT " or ";COMMIT"), under the
+ * search_path they run with. */
+static int scoped_prepare(mig_pg_reader *r, const char *sql, mig_error *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	fputs("BEGIN;SET LOCAL search_path = pg_catalog;", f);
+	const char *q = strstr(sql, "/*J*/") + 5;
+	int i = 0;
+	for (; !strncmp(q, "SELECT ", 7); i++) {
+		const char *next = strstr(q, ";SELECT ");
+		const char *commit = strstr(q, ";COMMIT");
+		const char *end = next && next < commit ? next : commit;
+		fprintf(f, "PREPARE migrate_scoped_%d" SCOPED_PARAMS " AS ", i);
+		scoped_query(f, q, (size_t)(end - q));
+		fputc(';', f);
+		q = end + 1;
 	}
-	return out;
+	fputs("COMMIT", f);
+	if (fclose(f)) {
+		free(text);
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	}
+	int rc = MIG_OK;
+	if (!PQsendQuery(r->conn, text))
+		rc = exec_ok(r, NULL, "read", err);
+	free(text);
+	PGresult *res;
+	while ((res = PQgetResult(r->conn))) {
+		if (rc == MIG_OK)
+			rc = exec_ok(r, res, "read", err);
+		PQclear(res);
+	}
+	if (rc < 0)
+		PQclear(PQexec(r->conn, "ROLLBACK"));
+	else
+		r->nscoped = i;
+	return rc;
 }
 
 int mig_pg_snapshot_read_owned(mig_snapshot *out, mig_pg_reader *r, const long long *owners,
 			       size_t n, mig_error *err)
 {
+	memset(out, 0, sizeof *out);
 	const char *sql = PQserverVersion(r->conn) >= 140000 ? snapshot_sql_14 : snapshot_sql_13;
-	char *scoped = scoped_sql(sql, owners, n);
-	if (!scoped)
+	int rc = r->nscoped ? MIG_OK : scoped_prepare(r, sql, err);
+	if (rc < 0)
+		return rc;
+	/* the owners by tag, as the five oid[] arguments */
+	char *args = NULL;
+	size_t alen = 0;
+	FILE *a = open_memstream(&args, &alen);
+	if (!a)
 		return mig_error_set(err, MIG_EFAIL, "out of memory");
-	int rc = MIG_OK;
-	if (!PQsendQuery(r->conn, scoped)) {
+	for (int tag = 1; tag <= SCOPED_TAGS; tag++) {
+		fputs(tag > 1 ? ", '{" : "('{", a);
+		bool first = true;
+		for (size_t i = 0; i < n; i++)
+			if (owners[i] >> 32 == tag) {
+				fprintf(a, "%s%lld", first ? "" : ",", owners[i] & 0xffffffffLL);
+				first = false;
+			}
+		fputs("}'", a);
+	}
+	fputc(')', a);
+	char *batch = NULL;
+	size_t blen = 0;
+	FILE *f = a && !fclose(a) ? open_memstream(&batch, &blen) : NULL;
+	if (!f) {
+		free(args);
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	}
+	/* the few owners drive every join through the catalogs' indexes (never a hash of
+	 * a whole catalog, pg_depend for NOT_EXT..., for a few rows): the plans made under
+	 * these settings at the first read are kept */
+	fputs("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
+	      "SET LOCAL search_path = pg_catalog;SET LOCAL enable_hashjoin = off;"
+	      "SET LOCAL enable_mergejoin = off;SET LOCAL enable_seqscan = off;"
+	      "SET LOCAL plan_cache_mode = force_generic_plan;",
+	      f);
+	for (int i = 0; i < r->nscoped; i++)
+		fprintf(f, "EXECUTE migrate_scoped_%d%s;", i, args);
+	fputs("COMMIT", f);
+	free(args);
+	if (fclose(f)) {
+		free(batch);
+		return mig_error_set(err, MIG_EFAIL, "out of memory");
+	}
+	if (!PQsendQuery(r->conn, batch)) {
 		char msg[512];
 		first_line(msg, sizeof msg, PQerrorMessage(r->conn));
 		rc = mig_error_set(err, MIG_EFAIL, "cannot read the %s database's schema: %s",
 				   r->what, msg);
 	}
-	free(scoped);
+	free(batch);
 	return rc < 0 ? rc : mig_pg_snapshot_receive(out, r, err);
 }
