@@ -21,6 +21,7 @@
 #include "postgres/pg_script.h"
 #include "postgres/pg_track.h"
 #include "postgres/pg_fleet.h"
+#include "util/clock.h"
 #include "util/names.h"
 #include "util/sql_split.h"
 
@@ -370,19 +371,6 @@ static void pg_disconnect(void *conn)
 	free_conn(pc);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-	nanosleep(&ts, NULL);
-}
-
 /* Names who holds the advisory lock ("PID 123"), or "" when unknown. */
 static void advisory_holder(pg_conn *pc, char *out, size_t size)
 {
@@ -515,7 +503,7 @@ static int pg_lock(void *conn, mig_error *err)
 {
 	pg_conn *pc = conn;
 	bool table = pc->cfg->lock_mode == MIG_LOCK_TABLE;
-	long long deadline = now_ms() + pc->cfg->lock_wait_ms;
+	long long deadline = mig_now_ms() + pc->cfg->lock_wait_ms;
 	long long pause = 20;
 	for (int attempt = 0;; attempt++) {
 		bool got = false;
@@ -531,10 +519,10 @@ static int pg_lock(void *conn, mig_error *err)
 				release_lock(pc, NULL);
 			return rc;
 		}
-		long long left = deadline - now_ms();
+		long long left = deadline - mig_now_ms();
 		if (left <= 0)
 			break;
-		sleep_ms(pause < left ? pause : left);
+		mig_sleep_ms(pause < left ? pause : left);
 		if (pause < 500)
 			pause *= 2;
 	}
@@ -977,7 +965,7 @@ static int apply_outside_transaction(pg_conn *pc, const mig_step *step, char *te
 		mig_pg_track_step_clear(&ts);
 		return rc;
 	}
-	long long started = now_ms();
+	long long started = mig_now_ms();
 	rc = run_statements(pc, step, text, stmts, n, err);
 	if (rc == MIG_OK && hook) { /* after_each: after the last statement, before the row */
 		mig_step hs = *step;
@@ -1014,7 +1002,7 @@ static int apply_outside_transaction(pg_conn *pc, const mig_step *step, char *te
 					 "cannot mark the module's repeatables", err);
 		return rc;
 	}
-	snprintf(duration, sizeof duration, "%lld", now_ms() - started);
+	snprintf(duration, sizeof duration, "%lld", mig_now_ms() - started);
 	const char *clean[] = {step->module, version, duration};
 	return exec_params(pc, ledger_mark_clean, 3, clean, "cannot clear the dirty mark", err);
 }
