@@ -36,7 +36,7 @@ MODULES = ["core", "catalog", "billing", "orders", "shipping", "inventory", "pay
 # The ledger tables exactly as migrate creates them: run.sh dumps them (pg_dump
 # --schema-only) to OUT/ledger_ddl.sql before any psql script runs.
 LEDGER_DDL = "\\i {out}/ledger_ddl.sql\nRESET ALL;\n"
-# What migrate sends for each migration's ledger row (src/postgres/pg.c).
+# What migrate sends for each migration's ledger row (src/postgres/pg_ledger.c).
 LEDGER_INSERT = ("INSERT INTO schema_migrations (module, version, name, checksum, duration_ms)"
                  " VALUES ('{m}', {v}, '{n}', '{c}',"
                  " (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint);\n")

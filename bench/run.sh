@@ -162,7 +162,7 @@ G=$WORK/g
 LAST=$(cat "$G/last_module")
 
 # The psql limit uses what migrate itself creates and sends, taken from the running
-# binary rather than copied from src/postgres/pg.c: the ledger tables (pg_dump of a ledger
+# binary rather than copied from src/postgres/pg_ledger.c: the ledger tables (pg_dump of a ledger
 # migrate created) and the ledger query (strace of `migrate status`).
 reset_db
 mig up --config "$G/probe.yaml"

@@ -1,6 +1,6 @@
-/* A command that pg.c pipelines on behalf of another part of the PostgreSQL driver, and
+/* A command that pg_apply.c pipelines on behalf of another part of the PostgreSQL driver, and
  * the fixed statements a session prepares on their first use (the tracking commands of
- * pg_track.c, the ledger change of pg.c): planning them on every migration cost more
+ * pg_track.c, the ledger change of pg_apply.c): planning them on every migration cost more
  * than running them. */
 #ifndef MIGRATE_DRIVER_PG_CMD_H
 #define MIGRATE_DRIVER_PG_CMD_H

@@ -1,6 +1,6 @@
 /* The script a DBA can review and run with `psql -v ON_ERROR_STOP=1 -f`: a guard that
  * stops unless schema_migrations holds exactly the rows the plan was made from, then per
- * migration what pg.c's apply does, ledger row and checksum included. Object tracking
+ * migration what pg_apply.c does, ledger row and checksum included. Object tracking
  * (schema_migrations_objects) is not written: verify checks such migrations' checksums
  * and dirty marks, but cannot name objects they created that are dropped later. */
 #include "postgres/pg_script.h"
@@ -106,7 +106,7 @@ static void body(FILE *out, const mig_step *step)
 	free(stmts);
 }
 
-/* as pg.c's apply: what the file SET for the session is undone before the ledger row */
+/* as pg_apply.c: what the file SET for the session is undone before the ledger row */
 static const char reset_session[] = "RESET search_path;\nRESET ROLE;\n";
 
 static void timeouts(FILE *out, const mig_sql_config *cfg, const char *scope)
@@ -138,7 +138,7 @@ static void hook_body(FILE *out, const mig_hook *hook)
 	body(out, &as_step);
 }
 
-/* before_up / after_up: its own transaction, as pg.c's run_hook */
+/* before_up / after_up: its own transaction, as pg_apply.c's mig_pg_run_hook */
 static void hook_transaction(FILE *out, const mig_sql_config *cfg, const mig_hook *hook)
 {
 	if (!hook || !hook->sql)
@@ -166,7 +166,7 @@ int mig_pg_script(FILE *out, const mig_sql_config *cfg, const mig_ledger *ledger
 	hook_transaction(out, cfg, before_up);
 	for (size_t i = 0; i < n; i++) {
 		const mig_step *s = &steps[i];
-		if (s->skip) { /* as pg.c's apply: the row alone, marked skipped */
+		if (s->skip) { /* as pg_apply.c: the row alone, marked skipped */
 			fprintf(out,
 				"-- %s/%lld_%s (%s): skipped, its -- migrate:env excludes this environment\n"
 				"INSERT INTO schema_migrations (module, version, name, checksum,"
@@ -190,7 +190,7 @@ int mig_pg_script(FILE *out, const mig_sql_config *cfg, const mig_ledger *ledger
 				hook_body(out, s->after_each);
 			}
 			fputs(reset_session, out);
-			if (s->repeatable) { /* as pg.c's ledger_repeatable */
+			if (s->repeatable) { /* as pg_ledger.c's mig_pg_ledger_repeatable */
 				fputs("INSERT INTO schema_migrations_repeatable (module, name, checksum,"
 				      " rendered_checksum, failed_checksum, applied_at, duration_ms)"
 				      " VALUES (", out);

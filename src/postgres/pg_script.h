@@ -6,8 +6,8 @@
 
 #include "driver/driver.h"
 
-/* From pg.c: the ledger tables' DDL and the advisory lock's key, so the script creates
- * and locks exactly what `migrate up` does. */
+/* From pg_ledger.c and pg_lock.c: the ledger tables' DDL and the advisory lock's key, so
+ * the script creates and locks exactly what `migrate up` does. */
 extern const char *const mig_pg_ledger_ddl;
 /* The advisory lock key `up` takes on the database (or schema) of cfg. */
 long long mig_pg_lock_key(const mig_sql_config *cfg);

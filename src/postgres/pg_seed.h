@@ -13,7 +13,7 @@ int mig_pg_seeds_read(PGconn *conn, mig_repeatable_ledger *out, mig_error *err);
 
 /* The rows of a query over schema_migrations_repeatable or _seeds (module, name,
  * checksum, rendered checksum, and the failed checksum when there is a fifth column) into
- * *out; NULL checks stay the caller's. Shared by both ledgers' readers (pg.c and here). */
+ * *out; NULL checks stay the caller's. Shared by both ledgers' readers (pg_ledger.c and here). */
 int mig_pg_repeatable_rows(const PGresult *res, mig_repeatable_ledger *out, mig_error *err);
 
 /* The driver's seed_reset: one transaction that resolves tables, refuses a foreign key

@@ -2,7 +2,7 @@
  * objects each migration created and dropped, kept in schema_migrations_objects so that
  * `verify` can name an object that vanished with no applied migration dropping it. Its
  * cost per migration follows what the migration touches, not the length of the history.
- * pg.c sends the commands described here inside its own pipeline. */
+ * pg_apply.c sends the commands described here inside its own pipeline. */
 #ifndef MIGRATE_DRIVER_PG_TRACK_H
 #define MIGRATE_DRIVER_PG_TRACK_H
 
@@ -70,7 +70,7 @@ typedef struct mig_pg_track_step {
 int mig_pg_track_init(mig_pg_track *t, const char *schema, mig_error *err);
 void mig_pg_track_clear(mig_pg_track *t);
 
-/* Decides what tracking step needs from its statements (text as pg.c splits it: each
+/* Decides what tracking step needs from its statements (text as pg_apply.c splits it: each
  * statement NUL-terminated). Fills *s (clear it with mig_pg_track_step_clear); MIG_OK
  * or MIG_EFAIL when memory runs out. */
 int mig_pg_track_scan(mig_pg_track_step *s, const mig_step *step, const char *text,

@@ -114,7 +114,7 @@ static void test_refused(void **state)
 	check("", "");
 }
 
-/* Scans sql as pg.c would (split, each statement NUL-terminated) into *s; the caller
+/* Scans sql as pg_apply.c would (split, each statement NUL-terminated) into *s; the caller
  * clears it. */
 static void scan_step(const char *sql, bool up, mig_pg_track_step *s)
 {
