@@ -125,8 +125,7 @@ static int query_text(mig_pg_conn *pc, const char *sql, char **out, mig_error *e
 	PGresult *res = PQexec(pc->conn, sql);
 	int rc = MIG_OK;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-		rc = res ? mig_pg_result_error(res, "cannot read the catalog", err)
-			 : mig_pg_conn_error(pc, "cannot read the catalog", err);
+		rc = mig_pg_result_error(pc->conn, res, "cannot read the catalog", err);
 	else if (!(*out = strdup(PQgetvalue(res, 0, 0))))
 		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 	PQclear(res);

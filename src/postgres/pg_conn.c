@@ -11,6 +11,7 @@
 
 #include "postgres/pg_conn.h"
 #include "postgres/pg_error.h"
+#include "postgres/pg_result.h"
 #include "postgres/pg_script.h"
 #include "util/names.h"
 
@@ -21,17 +22,6 @@ int mig_pg_conn_error(mig_pg_conn *pc, const char *what, mig_error *err)
 	return mig_error_set(err, MIG_EFAIL, "%s: %s", what, msg);
 }
 
-int mig_pg_result_error(const PGresult *res, const char *what, mig_error *err)
-{
-	char msg[512];
-	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	mig_pg_first_line(msg, sizeof msg, primary ? primary : PQresultErrorMessage(res));
-	if (state)
-		return mig_error_set(err, MIG_EFAIL, "%s: %s (SQLSTATE %s)", what, msg, state);
-	return mig_error_set(err, MIG_EFAIL, "%s: %s", what, msg);
-}
-
 /* MIG_OK when res is a command's or query's success, else MIG_EFAIL naming what;
  * clears res either way. */
 static int command_result(mig_pg_conn *pc, PGresult *res, const char *what, mig_error *err)
@@ -39,7 +29,7 @@ static int command_result(mig_pg_conn *pc, PGresult *res, const char *what, mig_
 	int status = PQresultStatus(res);
 	int rc = MIG_OK;
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
-		rc = res ? mig_pg_result_error(res, what, err) : mig_pg_conn_error(pc, what, err);
+		rc = mig_pg_result_error(pc->conn, res, what, err);
 	PQclear(res);
 	return rc;
 }

@@ -10,6 +10,7 @@
 
 #include "driver/driver.h"
 #include "postgres/pg_lease.h"
+#include "postgres/pg_result.h"
 #include "postgres/pg_track.h"
 
 typedef struct mig_pg_conn {
@@ -35,7 +36,6 @@ typedef struct mig_pg_conn {
 int mig_pg_connect(void **out, const mig_sql_config *cfg, mig_error *err);
 void mig_pg_disconnect(void *conn);
 int mig_pg_conn_error(mig_pg_conn *pc, const char *what, mig_error *err);
-int mig_pg_result_error(const PGresult *res, const char *what, mig_error *err);
 int mig_pg_exec_simple(mig_pg_conn *pc, const char *sql, const char *what, mig_error *err);
 int mig_pg_exec_params(mig_pg_conn *pc, const char *sql, int n, const char *const *values,
 		       const char *what, mig_error *err);

@@ -171,8 +171,8 @@ int mig_pg_ledger_read(void *conn, mig_ledger *ledger, mig_error *err)
 		if (state && !strcmp(state, "42P01")) /* undefined_table: never migrated */
 			rc = MIG_OK;
 		else
-			rc = res ? mig_pg_result_error(res, "cannot read schema_migrations", err)
-				 : mig_pg_conn_error(pc, "cannot read schema_migrations", err);
+			rc = mig_pg_result_error(pc->conn, res, "cannot read schema_migrations",
+						 err);
 		PQclear(res);
 		return rc;
 	}
@@ -215,8 +215,8 @@ int mig_pg_ledger_head(void *conn, const char *module, mig_ledger_head *head,
 		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 		int rc = MIG_OK; /* undefined_table: never migrated */
 		if (!state || strcmp(state, "42P01") != 0)
-			rc = res ? mig_pg_result_error(res, "cannot read schema_migrations", err)
-				 : mig_pg_conn_error(pc, "cannot read schema_migrations", err);
+			rc = mig_pg_result_error(pc->conn, res, "cannot read schema_migrations",
+						 err);
 		PQclear(res);
 		return rc;
 	}
@@ -241,11 +241,10 @@ int mig_pg_repeatables_read(void *conn, mig_repeatable_ledger *out, mig_error *e
 	pc->repeatables_ahead = NULL;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-		const char *what = "cannot read schema_migrations_repeatable";
 		int rc = state && !strcmp(state, "42P01") /* never created: nothing applied */
 				 ? MIG_OK
-			 : res ? mig_pg_result_error(res, what, err)
-			       : mig_pg_conn_error(pc, what, err);
+				 : mig_pg_result_error(pc->conn, res,
+						       "cannot read schema_migrations_repeatable", err);
 		PQclear(res);
 		return rc;
 	}

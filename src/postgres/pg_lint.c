@@ -6,20 +6,9 @@
 #include <string.h>
 
 #include "postgres/pg_lint.h"
+#include "postgres/pg_result.h"
 #include "util/sql_split.h"
 #include "util/strlist.h"
-
-static int query_error(PGconn *conn, const PGresult *res, const char *what, mig_error *err)
-{
-	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	char line[512];
-	snprintf(line, sizeof line, "%s", msg ? msg : PQerrorMessage(conn));
-	line[strcspn(line, "\n")] = '\0';
-	if (state)
-		return mig_error_set(err, MIG_EFAIL, "%s: %s (SQLSTATE %s)", what, line, state);
-	return mig_error_set(err, MIG_EFAIL, "%s: %s", what, line);
-}
 
 /* A text[] literal of names: {"a","b"} with quotes and backslashes escaped. */
 static char *array_literal(const char *const *names, size_t n, size_t stride)
@@ -102,7 +91,7 @@ int mig_pg_table_facts(PGconn *conn, mig_table_fact *facts, size_t n, int *serve
 	free(names);
 	int rc = MIG_OK;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		rc = query_error(conn, res, "cannot read table sizes", err);
+		rc = mig_pg_result_error(conn, res, "cannot read table sizes", err);
 	} else {
 		for (int r = 0; r < PQntuples(res); r++) {
 			long ord = strtol(PQgetvalue(res, r, 0), NULL, 10);
@@ -151,7 +140,7 @@ static int take_snapshot(PGconn *conn, char **oids, char **nodes, mig_error *err
 {
 	PGresult *res = PQexec(conn, snapshot_sql);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		int rc = query_error(conn, res, "cannot read pg_class", err);
+		int rc = mig_pg_result_error(conn, res, "cannot read pg_class", err);
 		PQclear(res);
 		return rc;
 	}
@@ -183,7 +172,7 @@ static int observe_stmt(PGconn *conn, mig_observed_stmt *st, char ***seen, size_
 	const char *p1[1] = {oids};
 	PGresult *res = PQexecParams(conn, locks_sql, 1, NULL, p1, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		int rc = query_error(conn, res, "cannot read pg_locks", err);
+		int rc = mig_pg_result_error(conn, res, "cannot read pg_locks", err);
 		PQclear(res);
 		return rc;
 	}
@@ -201,7 +190,7 @@ static int observe_stmt(PGconn *conn, mig_observed_stmt *st, char ***seen, size_
 	const char *p2[2] = {oids, nodes};
 	res = PQexecParams(conn, rewritten_sql, 2, NULL, p2, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		int rc = query_error(conn, res, "cannot read pg_class", err);
+		int rc = mig_pg_result_error(conn, res, "cannot read pg_class", err);
 		PQclear(res);
 		return rc;
 	}
@@ -238,14 +227,14 @@ int mig_pg_observe(mig_observation *out, const char *conninfo, const char *sql, 
 	int rc = MIG_OK;
 	PGconn *conn = PQconnectdb(conninfo);
 	if (PQstatus(conn) != CONNECTION_OK) {
-		rc = query_error(conn, NULL, "cannot connect to observe", err);
+		rc = mig_pg_result_error(conn, NULL, "cannot connect to observe", err);
 		goto done;
 	}
 	PGresult *res = PQexec(conn, "BEGIN");
 	bool began = PQresultStatus(res) == PGRES_COMMAND_OK;
 	PQclear(res);
 	if (!began) {
-		rc = query_error(conn, NULL, "cannot begin", err);
+		rc = mig_pg_result_error(conn, NULL, "cannot begin", err);
 		goto done;
 	}
 	if ((rc = take_snapshot(conn, &oids, &nodes, err)) < 0)
@@ -265,7 +254,7 @@ int mig_pg_observe(mig_observation *out, const char *conninfo, const char *sql, 
 		if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
 			char what[64];
 			snprintf(what, sizeof what, "statement at line %u failed", st->line);
-			rc = query_error(conn, res, what, err);
+			rc = mig_pg_result_error(conn, res, what, err);
 			PQclear(res);
 			goto done;
 		}

@@ -86,8 +86,7 @@ static int try_advisory(mig_pg_conn *pc, bool *got, mig_error *err)
 	PGresult *res = PQexec(pc->conn, sql);
 	int rc = MIG_OK;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		rc = res ? mig_pg_result_error(res, "cannot take the migration lock", err)
-			 : mig_pg_conn_error(pc, "cannot take the migration lock", err);
+		rc = mig_pg_result_error(pc->conn, res, "cannot take the migration lock", err);
 	else
 		*got = PQgetvalue(res, 0, 0)[0] == 't';
 	PQclear(res);
@@ -133,9 +132,10 @@ static int try_advisory_reading_ahead(mig_pg_conn *pc, bool *got, mig_error *err
 	PGresult *repeatables = sent && reps ? pipeline_take(pc->conn) : NULL;
 	int rc = MIG_OK;
 	if (!PQexitPipelineMode(pc->conn) || PQresultStatus(lock) != PGRES_TUPLES_OK) {
-		rc = lock && PQresultStatus(lock) == PGRES_FATAL_ERROR
-			     ? mig_pg_result_error(lock, "cannot take the migration lock", err)
-			     : mig_pg_conn_error(pc, "cannot take the migration lock", err);
+		/* the server's error, else the connection's */
+		bool failed = lock && PQresultStatus(lock) == PGRES_FATAL_ERROR;
+		rc = mig_pg_result_error(pc->conn, failed ? lock : NULL,
+					 "cannot take the migration lock", err);
 	} else {
 		*got = PQgetvalue(lock, 0, 0)[0] == 't';
 		if (*got) {
@@ -172,8 +172,8 @@ static int try_lease(mig_pg_conn *pc, bool *got, mig_error *err)
 			PQclear(ddl);
 			*got = false;
 		} else {
-			rc = res ? mig_pg_result_error(res, "cannot take the migration lock", err)
-				 : mig_pg_conn_error(pc, "cannot take the migration lock", err);
+			rc = mig_pg_result_error(pc->conn, res, "cannot take the migration lock",
+						 err);
 		}
 	}
 	PQclear(res);

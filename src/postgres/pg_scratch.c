@@ -6,10 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "postgres/pg_error.h"
+#include "postgres/pg_result.h"
 #include "postgres/pg_scratch.h"
+#include "util/clock.h"
 
 /* Key of the session advisory lock around template builds, held on the maintenance
  * database so every migrate using that server shares it ("migrtpl" in ASCII). */
@@ -28,17 +29,6 @@ static void first_line(char *dst, size_t size, const char *msg)
 		*nl = '\0';
 }
 
-static int result_error(PGconn *conn, const PGresult *res, const char *what, mig_error *err)
-{
-	char msg[512];
-	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	first_line(msg, sizeof msg, primary ? primary : PQerrorMessage(conn));
-	if (state)
-		return mig_error_set(err, MIG_EFAIL, "%s: %s (SQLSTATE %s)", what, msg, state);
-	return mig_error_set(err, MIG_EFAIL, "%s: %s", what, msg);
-}
-
 /* Runs sql with n text parameters; *res (may be NULL) keeps a successful result. */
 static int run(mig_pg_admin *a, const char *sql, int n, const char *const *values,
 	       PGresult **res_out, const char *what, mig_error *err)
@@ -46,7 +36,7 @@ static int run(mig_pg_admin *a, const char *sql, int n, const char *const *value
 	PGresult *res = PQexecParams(a->conn, sql, n, NULL, values, NULL, NULL, 0);
 	int status = PQresultStatus(res);
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-		int rc = result_error(a->conn, res, what, err);
+		int rc = mig_pg_result_error(a->conn, res, what, err);
 		PQclear(res);
 		return rc;
 	}
@@ -285,12 +275,6 @@ int mig_pg_admin_seal(mig_pg_admin *a, const char *from, const char *name, mig_e
 	return run_on(a, "ALTER DATABASE", from, rest, what, err);
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 int mig_pg_admin_clone(mig_pg_admin *a, const char *tpl, const char *name, mig_error *err)
 {
 	char *qt = PQescapeIdentifier(a->conn, tpl, strlen(tpl));
@@ -319,7 +303,7 @@ int mig_pg_admin_clone(mig_pg_admin *a, const char *tpl, const char *name, mig_e
 		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 		if (state && !strcmp(state, "55006") && attempt < 2) {
 			PQclear(res);
-			sleep_ms(500);
+			mig_sleep_ms(500);
 			continue;
 		}
 		if (state && !strcmp(state, "55006"))
@@ -331,7 +315,7 @@ int mig_pg_admin_clone(mig_pg_admin *a, const char *tpl, const char *name, mig_e
 		else {
 			char what[200];
 			snprintf(what, sizeof what, "cannot create database '%s' from '%s'", name, tpl);
-			rc = result_error(a->conn, res, what, err);
+			rc = mig_pg_result_error(a->conn, res, what, err);
 		}
 		PQclear(res);
 		break;

@@ -8,22 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "postgres/pg_error.h"
+#include "postgres/pg_result.h"
 
 static const char seeds_select[] =
 	"SELECT module, name, checksum, rendered_checksum FROM schema_migrations_seeds"
 	" ORDER BY module COLLATE \"C\", name COLLATE \"C\"";
-
-static int result_error(const PGresult *res, PGconn *conn, const char *what, mig_error *err)
-{
-	char msg[512];
-	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	mig_pg_first_line(msg, sizeof msg, primary ? primary : PQerrorMessage(conn));
-	if (state)
-		return mig_error_set(err, MIG_EFAIL, "%s: %s (SQLSTATE %s)", what, msg, state);
-	return mig_error_set(err, MIG_EFAIL, "%s: %s", what, msg);
-}
 
 int mig_pg_seeds_read(PGconn *conn, mig_repeatable_ledger *out, mig_error *err)
 {
@@ -33,7 +22,8 @@ int mig_pg_seeds_read(PGconn *conn, mig_repeatable_ledger *out, mig_error *err)
 		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 		int rc = state && !strcmp(state, "42P01") /* never created: nothing loaded */
 				 ? MIG_OK
-				 : result_error(res, conn, "cannot read schema_migrations_seeds", err);
+				 : mig_pg_result_error(conn, res, "cannot read schema_migrations_seeds",
+						       err);
 		PQclear(res);
 		return rc;
 	}
@@ -71,7 +61,7 @@ static int exec(PGconn *conn, const char *sql, int n, const char *const *params,
 	PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
 	int status = PQresultStatus(res);
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-		int rc = result_error(res, conn, what, err);
+		int rc = mig_pg_result_error(conn, res, what, err);
 		PQclear(res);
 		return rc;
 	}
