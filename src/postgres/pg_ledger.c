@@ -153,13 +153,20 @@ int mig_pg_ledger_prepare(void *conn, mig_error *err)
 	return mig_pg_exec_simple(conn, ledger_ddl, "cannot create schema_migrations", err);
 }
 
+/* The rows pg_lock.c read in the lock's round trip (*ahead, taken: NULL after), else
+ * the result of sql run now. */
+static PGresult *read_ahead_or_now(mig_pg_conn *pc, PGresult **ahead, const char *sql)
+{
+	PGresult *res = *ahead ? *ahead : PQexec(pc->conn, sql);
+	*ahead = NULL;
+	return res;
+}
+
 int mig_pg_ledger_read(void *conn, mig_ledger *ledger, mig_error *err)
 {
 	mig_pg_conn *pc = conn;
 	memset(ledger, 0, sizeof *ledger);
-	PGresult *res = pc->ledger_ahead ? pc->ledger_ahead
-					 : PQexec(pc->conn, mig_pg_ledger_select);
-	pc->ledger_ahead = NULL;
+	PGresult *res = read_ahead_or_now(pc, &pc->ledger_ahead, mig_pg_ledger_select);
 	const char *undefined = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	if (undefined && !strcmp(undefined, "42703")) { /* undefined_column: an older ledger */
 		PQclear(res);
@@ -236,9 +243,7 @@ int mig_pg_repeatables_read(void *conn, mig_repeatable_ledger *out, mig_error *e
 {
 	mig_pg_conn *pc = conn;
 	memset(out, 0, sizeof *out);
-	PGresult *res = pc->repeatables_ahead ? pc->repeatables_ahead
-					      : PQexec(pc->conn, mig_pg_repeatable_select);
-	pc->repeatables_ahead = NULL;
+	PGresult *res = read_ahead_or_now(pc, &pc->repeatables_ahead, mig_pg_repeatable_select);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 		int rc = state && !strcmp(state, "42P01") /* never created: nothing applied */
