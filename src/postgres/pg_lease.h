@@ -12,7 +12,7 @@
 
 typedef struct mig_pg_keeper mig_pg_keeper;
 
-/* The lease statements, shared with pg.c's taking of the lock: $1 holder, $2 host (take
+/* The lease statements, shared with pg_lock.c's taking of the lock: $1 holder, $2 host (take
  * only), and the lease length in milliseconds ($3 take, $2 renew). */
 extern const char mig_pg_lease_take[];
 extern const char mig_pg_lease_renew[];
