@@ -12,23 +12,10 @@
 #include "cli/cli.h"
 #include "core/session.h"
 #include "fleet/fleet.h"
+#include "util/clock.h"
 
 /* between attempts: short, so a server that comes up is seen within a quarter second */
 #define PAUSE_MS 250
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long long ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 /* One attempt on PostgreSQL: connect (bounded by what is left of the wait, so a host
  * that drops packets cannot hold the wait past its end for long) and read the ledger. */
@@ -99,7 +86,7 @@ static int fleet_answers(mig_context *ctx, fleet_wait *fw, long long deadline, m
 		if (fw->ok[i])
 			continue;
 		mig_error e = {0};
-		rc = pg_answers(ctx, fw->targets.items[i].dsn, deadline - now_ms(), &e);
+		rc = pg_answers(ctx, fw->targets.items[i].dsn, deadline - mig_now_ms(), &e);
 		fw->ok[i] = rc == MIG_OK;
 		if (rc < 0 && result == MIG_OK) { /* the first target still failing is named */
 			result = rc;
@@ -125,7 +112,7 @@ int mig_cmd_wait(mig_context *ctx, mig_error *err)
 	 * something waiting can cure */
 	if (cfg->has_mongodb && (rc = mig_registry_doc_open(&mongo, "mongodb", err)) < 0)
 		return rc;
-	long long start = now_ms(), deadline = start + ctx->args.timeout_ms;
+	long long start = mig_now_ms(), deadline = start + ctx->args.timeout_ms;
 	bool fleet = cfg->has_postgres && cfg->targets.present;
 	bool pg_ok = !cfg->has_postgres, fleet_ok = !fleet, mongo_ok = !cfg->has_mongodb;
 	fleet_wait fw = {0};
@@ -133,7 +120,7 @@ int mig_cmd_wait(mig_context *ctx, mig_error *err)
 	const char *waiting_for = NULL;
 	for (;;) {
 		if (!pg_ok) {
-			rc = pg_answers(ctx, NULL, deadline - now_ms(), &last);
+			rc = pg_answers(ctx, NULL, deadline - mig_now_ms(), &last);
 			pg_ok = rc == MIG_OK;
 			waiting_for = "PostgreSQL";
 		}
@@ -153,12 +140,12 @@ int mig_cmd_wait(mig_context *ctx, mig_error *err)
 		}
 		if (rc == MIG_EUSAGE) /* a bad URI, DSN or targets.query: no amount of waiting helps */
 			break;
-		long long left = deadline - now_ms();
+		long long left = deadline - mig_now_ms();
 		if (left <= 0) {
 			rc = MIG_EFAIL;
 			break;
 		}
-		sleep_ms(left < PAUSE_MS ? left : PAUSE_MS);
+		mig_sleep_ms(left < PAUSE_MS ? left : PAUSE_MS);
 	}
 	bool target = waiting_for && !strcmp(waiting_for, "target") && fw.failing < fw.targets.n;
 	const mig_target *t = target ? &fw.targets.items[fw.failing] : NULL;
@@ -170,7 +157,7 @@ int mig_cmd_wait(mig_context *ctx, mig_error *err)
 				 fw.targets.n == 1 ? "" : "s");
 		fprintf(ctx->out, "%s%s%s%s answered after %.1f s\n", cfg->has_postgres ? "PostgreSQL" : "",
 			targets, cfg->has_postgres && cfg->has_mongodb ? " and " : "",
-			cfg->has_mongodb ? "MongoDB" : "", (double)(now_ms() - start) / 1000.0);
+			cfg->has_mongodb ? "MongoDB" : "", (double)(mig_now_ms() - start) / 1000.0);
 	} else if (rc == MIG_EUSAGE && t) {
 		mig_error_set(err, rc, "target '%.100s': %s", t->name, last.message);
 	} else if (rc == MIG_EUSAGE) {

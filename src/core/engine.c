@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "util/checksum.h"
+#include "util/clock.h"
 #include "core/directive.h"
 #include "util/expand.h"
 #include "util/fs.h"
@@ -445,13 +446,6 @@ long long mig_retry_wait_ms(const mig_retry_policy *p, unsigned k, unsigned *see
 	return wait > MIG_RETRY_BACKOFF_CAP_MS ? MIG_RETRY_BACKOFF_CAP_MS : wait;
 }
 
-static void pause_ms(long long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* Runs the before_up or after_up hook through drv, telling obs. */
 static int run_hook(const mig_sql_driver *drv, void *conn, const mig_hook *hook,
 		    const mig_observer *obs, mig_error *err)
@@ -506,7 +500,7 @@ int mig_engine_execute_retrying(const mig_sql_driver *drv, void *conn, const mig
 			long long wait = mig_retry_wait_ms(policy, attempt, &seed);
 			if (obs && obs->step_retry)
 				obs->step_retry(obs->ctx, run, i, attempt + 1, retries + 1, wait, err);
-			pause_ms(wait);
+			mig_sleep_ms(wait);
 		}
 		free(sql);
 		if (obs && obs->step_end)

@@ -366,7 +366,7 @@ static int apply_transaction(mig_doc_state *st, const mig_doc_step *s, const cha
 	if (rc == MIG_OK)
 		rc = run_commands(st, s, &opts, res, err);
 	if (rc == MIG_OK && s->up)
-		rc = mig_doc_ledger_update(st, s, id, false, mig_doc_mono_ms() - start, &opts, err);
+		rc = mig_doc_ledger_update(st, s, id, false, mig_now_ms() - start, &opts, err);
 	if (rc == MIG_OK && !s->up)
 		rc = mig_doc_ledger_delete(st, id, &opts, NULL, err);
 	if (rc == MIG_OK) {
@@ -397,13 +397,13 @@ int mig_doc_apply(mig_mongo *m, const mig_doc_step *s, mig_doc_result *res, mig_
 		return rc;
 	char id[256];
 	mig_doc_ledger_id(id, sizeof id, s->module, s->version);
-	long long start = mig_doc_mono_ms();
+	long long start = mig_now_ms();
 	if (s->file->transaction) {
 		/* the deferred clearing goes first, outside the transaction */
 		if (st->pending && (rc = mig_doc_ledger_update(st, NULL, NULL, false, 0, NULL,
 							       err)) < 0) return rc;
 		rc = apply_transaction(st, s, id, res, start, err);
-		res->ms = mig_doc_mono_ms() - start;
+		res->ms = mig_now_ms() - start;
 		return rc;
 	}
 	/* the dirty mark (with the previous version's clearing) */
@@ -421,7 +421,7 @@ int mig_doc_apply(mig_mongo *m, const mig_doc_step *s, mig_doc_result *res, mig_
 	}
 	if (rc == MIG_OK)
 		rc = run_commands(st, s, NULL, res, err);
-	res->ms = mig_doc_mono_ms() - start;
+	res->ms = mig_now_ms() - start;
 	if (rc < 0)
 		return rc; /* the version stays dirty: `migrate resolve` clears it */
 	if (!s->up)

@@ -129,7 +129,7 @@ static void append_record(bson_t *updates, const char *key, const mig_doc_step *
 				"module", BCON_UTF8(s->module), "version", BCON_INT64(s->version),
 				"name", BCON_UTF8(s->name), "checksum",
 				BCON_UTF8(s->checksum ? s->checksum : ""), "applied_at",
-				BCON_DATE_TIME(mig_doc_now_ms()), "ms", BCON_INT64(ms), "dirty",
+				BCON_DATE_TIME(mig_wall_ms()), "ms", BCON_INT64(ms), "dirty",
 				BCON_BOOL(dirty), "}", "}", "upsert", BCON_BOOL(true));
 	BSON_APPEND_DOCUMENT(updates, key, stmt);
 	bson_destroy(stmt);

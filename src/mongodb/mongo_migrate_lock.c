@@ -24,13 +24,6 @@
 #define CODE_INDEX_OPTIONS_CONFLICT 85
 #define CODE_INDEX_KEY_SPECS_CONFLICT 86
 
-static void sleep_ms(long long ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static void lock_doc(bson_t *d, const mig_doc_state *st, long long now)
 {
 	BSON_APPEND_UTF8(d, "owner", st->owner);
@@ -45,7 +38,7 @@ static void lock_doc(bson_t *d, const mig_doc_state *st, long long now)
 static bool renew(void *arg, char *why, size_t size)
 {
 	mig_doc_state *st = arg;
-	long long expires = mig_doc_now_ms() + st->lock_lease_ms;
+	long long expires = mig_wall_ms() + st->lock_lease_ms;
 	bson_t *cmd = BCON_NEW("update", BCON_UTF8(LOCK_COLL), "updates", "[", "{", "q", "{", "_id",
 			       BCON_UTF8(LOCK_ID), "owner", BCON_UTF8(st->owner), "}", "u", "{",
 			       "$set", "{", "expiresAt", BCON_DATE_TIME(expires), "}", "}", "}", "]");
@@ -135,7 +128,7 @@ static void holder(mig_mongo *m, char *out, size_t size)
 					expires = bson_iter_date_time(&f);
 			}
 			snprintf(out, size, "held by %s, lease ends in %lld ms", owner,
-				 expires - mig_doc_now_ms());
+				 expires - mig_wall_ms());
 		}
 	}
 	bson_destroy(&reply);
@@ -146,7 +139,7 @@ static void holder(mig_mongo *m, char *out, size_t size)
 /* One attempt: insert the lock document, or take over one whose lease has ended. */
 static int try_lock(mig_doc_state *st, bool *got, mig_error *err)
 {
-	long long now = mig_doc_now_ms();
+	long long now = mig_wall_ms();
 	bson_t *cmd = BCON_NEW("insert", BCON_UTF8(LOCK_COLL));
 	bson_t docs, doc;
 	BSON_APPEND_ARRAY_BEGIN(cmd, "documents", &docs);
@@ -193,9 +186,9 @@ int mig_doc_lock(mig_mongo *m, mig_error *err)
 	if (gethostname(st->host, sizeof st->host) < 0)
 		snprintf(st->host, sizeof st->host, "unknown");
 	st->host[sizeof st->host - 1] = '\0';
-	unsigned tag = (unsigned)mig_doc_now_ms() ^ ((unsigned)getpid() << 16);
+	unsigned tag = (unsigned)mig_wall_ms() ^ ((unsigned)getpid() << 16);
 	snprintf(st->owner, sizeof st->owner, "%s:%ld:%08x", st->host, (long)getpid(), tag);
-	long long deadline = mig_doc_mono_ms() + st->lock_wait_ms;
+	long long deadline = mig_now_ms() + st->lock_wait_ms;
 	long long pause = 20;
 	for (;;) {
 		bool got = false;
@@ -204,7 +197,7 @@ int mig_doc_lock(mig_mongo *m, mig_error *err)
 			return rc;
 		if (got)
 			break;
-		long long left = deadline - mig_doc_mono_ms();
+		long long left = deadline - mig_now_ms();
 		if (left <= 0) {
 			char who[300];
 			holder(m, who, sizeof who);
@@ -214,7 +207,7 @@ int mig_doc_lock(mig_mongo *m, mig_error *err)
 					    "%lld ms (mongodb.lock_wait)",
 					    who[0] ? " (" : "", who, who[0] ? ")" : "", st->lock_wait_ms);
 		}
-		sleep_ms(pause < left ? pause : left);
+		mig_sleep_ms(pause < left ? pause : left);
 		if (pause < 500)
 			pause *= 2;
 	}

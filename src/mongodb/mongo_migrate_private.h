@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "mongodb/mongo_migrate.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 #define LEDGER "schema_migrations"
@@ -48,20 +49,6 @@ struct mig_doc_state {
 static inline int mig_doc_oom(mig_error *err)
 {
 	return mig_error_set(err, MIG_EFAIL, "out of memory");
-}
-
-static inline long long mig_doc_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static inline long long mig_doc_mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- mongo_migrate.c ---- */

@@ -45,7 +45,7 @@ all_targets=(
 	"config src/core/config.c src/util/expand.c src/util/names.c src/util/secret.c src/util/fs.c src/util/error.c"
 	"lint src/lint/lint.c src/lint/lint_ignore.c src/lint/lint_rules.c src/lint/lint_types.c src/lint/lint_model.c src/lint/lint_model_catalog.c src/lint/lint_model_check.c src/lint/lint_model_probes.c src/lint/pg_parse.c src/lint/pg_parse_stmt.c src/lint/pg_parse_table.c src/lint/pg_parse_text.c src/lint/pg_parse_tree.c src/util/sql_split.c src/util/error.c"
 	"pg_drop_names src/postgres/pg_track_scan.c src/util/error.c"
-	"mongo_files src/mongodb/mongo_migrate.c src/mongodb/mongo_migrate_file.c src/mongodb/mongo_migrate_lock.c src/mongodb/mongo_migrate_ledger.c src/mongodb/mongo_seed.c src/mongodb/mongo_client.c src/mongodb/ext_json.c src/core/ledger.c src/util/lease_keeper.c src/util/secret.c src/util/fs.c src/util/error.c"
+	"mongo_files src/mongodb/mongo_migrate.c src/mongodb/mongo_migrate_file.c src/mongodb/mongo_migrate_lock.c src/mongodb/mongo_migrate_ledger.c src/mongodb/mongo_seed.c src/mongodb/mongo_client.c src/mongodb/ext_json.c src/core/ledger.c src/util/clock.c src/util/lease_keeper.c src/util/secret.c src/util/fs.c src/util/error.c"
 )
 
 # FUZZ_TARGETS="config filename" runs only those
