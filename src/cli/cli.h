@@ -53,6 +53,7 @@ typedef enum mig_option_id {
 	MIG_OPT_FROM,         /* roundtrip --from V */
 	MIG_OPT_TO,           /* roundtrip --to V */
 	MIG_OPT_STOP_AFTER,   /* roundtrip --max-failures N: failed migrations, not targets */
+	MIG_OPT_WORKERS,      /* roundtrip --parallel N: shadows at once, not targets */
 	MIG_OPT_MONGODB,      /* resolve, baseline: the versioned MongoDB files */
 	MIG_OPT_ENV,          /* --env NAME (every command with a config) */
 	MIG_OPT_TIMEOUT,      /* wait --timeout D */
@@ -81,6 +82,7 @@ typedef struct mig_args {
 	bool has_from, has_to;      /* roundtrip --from V, --to V; up/down --module M --to V */
 	long long from_version, to_version;
 	unsigned long stop_after;   /* roundtrip --max-failures, 0 when absent (no limit) */
+	unsigned long workers;      /* roundtrip --parallel, 0 when absent (automatic) */
 	mig_format format;
 	const char *name;           /* --name (testdb create) */
 	long long older_than_ms;    /* --older-than (testdb gc), default 24 h */

@@ -35,7 +35,7 @@ static const mig_option_id drift_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_FORMAT, MIG_OPT_QUIET, FLEET, COMMON, MIG_OPT_END};
 static const mig_option_id roundtrip_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_FROM, MIG_OPT_TO, MIG_OPT_PENDING, MIG_OPT_REQUIRE_DOWN,
-	MIG_OPT_STOP_AFTER, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
+	MIG_OPT_STOP_AFTER, MIG_OPT_WORKERS, MIG_OPT_FORMAT, MIG_OPT_QUIET, COMMON, MIG_OPT_END};
 static const mig_option_id lint_options[] = {
 	MIG_OPT_MODULE, MIG_OPT_ALL, MIG_OPT_OBSERVE, MIG_OPT_DATA, MIG_OPT_PG_VERSION, MIG_OPT_FORMAT,
 	COMMON, MIG_OPT_END};
@@ -161,7 +161,7 @@ const mig_command mig_commands[] = {
 	 "migrate drift --format json", drift_options, 0,
 	 MIG_NEEDS_CONFIG | MIG_NEEDS_PLAN | MIG_NEEDS_POSTGRES, NULL, mig_cmd_drift},
 	{"roundtrip", "check on a shadow database that each down undoes its up",
-	 "[--module M] [--from V] [--to V] [--pending] [--require-down] [--max-failures N] [--format text|json]",
+	 "[--module M] [--from V] [--to V] [--pending] [--require-down] [--max-failures N] [--parallel N] [--format text|json]",
 	 "For every selected migration in plan order (--module, --from/--to versions, only\n"
 	 "those pending against the live database with --pending; the others are applied on\n"
 	 "the way): snapshot, up, snapshot, down, snapshot == the first?, up again, snapshot\n"
@@ -170,6 +170,10 @@ const mig_command mig_commands[] = {
 	 "warning, a failure with --require-down). After a failure the run goes on from a\n"
 	 "clone of the history's ups up to that migration, so each one is judged from the\n"
 	 "state its predecessors leave. --max-failures N stops after N failed migrations.\n"
+	 "--parallel N splits the history into N stretches tested at once, each in a shadow\n"
+	 "of its own brought up to its first migration by the ups before it (default: one\n"
+	 "per CPU, up to 4, from 64 selected migrations; 1 with --max-failures); the report\n"
+	 "is the same as one shadow's.\n"
 	 "On a terminal, stderr shows a progress line. Exits 0 clean, 3 on a failure, 1 when\n"
 	 "the history's ups do not build. The live database is never changed.",
 	 "migrate roundtrip --pending --require-down", roundtrip_options, 0,

@@ -59,6 +59,8 @@ const mig_option_spec mig_option_specs[] = {
 	{MIG_OPT_TO, "to", 0, "V", "only versions up to V (roundtrip: each module's; up, down: of --module M)"},
 	{MIG_OPT_STOP_AFTER, "max-failures", 0, "N",
 	 "stop after N migrations failed (default: no limit; the rest are not tested)"},
+	{MIG_OPT_WORKERS, "parallel", 0, "N",
+	 "N shadows at once, each testing a stretch of the history (default: up to 4 by CPUs when 64 or more; 1 with --max-failures)"},
 	{MIG_OPT_MONGODB, "mongodb", 0, NULL,
 	 "the version of the module's MongoDB files (NNN_name.up.json), not of its SQL files"},
 	{MIG_OPT_TIMEOUT, "timeout", 't', "DURATION",
@@ -276,6 +278,12 @@ static int apply_option(mig_args *args, const mig_option_spec *spec, const char 
 		if (parse_count(value, &args->max_failures) < 0)
 			return mig_error_set(err, MIG_EUSAGE,
 					     "--max-failures takes a whole number from 1 up, not '%s'",
+					     value);
+		break;
+	case MIG_OPT_WORKERS:
+		if (parse_count(value, &args->workers) < 0 || args->workers > 64)
+			return mig_error_set(err, MIG_EUSAGE,
+					     "--parallel takes a whole number from 1 to 64, not '%s'",
 					     value);
 		break;
 	case MIG_OPT_STOP_AFTER:

@@ -655,6 +655,47 @@ test_roundtrip_up_that_does_not_build_ends_the_run() {
 	no_shadow_left
 }
 
+# --parallel splits the run into stretches, each tested in a shadow of its own that the
+# ups before it bring to its start: the report (results, their order, the summary, the
+# restarts, the exit status) is the one shadow's, whatever the split.
+same_report_in_parallel() { # STATUS: each --parallel N reports as --parallel 1
+	local w
+	expect_status "$1" roundtrip --parallel 1
+	cp "$OUT" one.txt
+	expect_status "$1" roundtrip --parallel 1 --format json
+	cp "$OUT" one.json
+	for w in 2 3 10 64; do
+		expect_status "$1" roundtrip --parallel $w
+		assert_eq "$(cat "$OUT")" "$(cat one.txt)" "text, --parallel $w"
+		expect_status "$1" roundtrip --parallel $w --format json
+		assert_eq "$(cat "$OUT")" "$(cat one.json)" "json, --parallel $w"
+	done
+	no_shadow_left
+}
+
+test_roundtrip_in_parallel_reports_as_one_shadow() {
+	ten_tree
+	same_report_in_parallel 3
+	expect_status 2 roundtrip --parallel 0
+	assert_contains "$ERR" "--parallel takes a whole number from 1 to 64, not '0'"
+	expect_status 2 roundtrip --parallel 65
+}
+
+test_roundtrip_in_parallel_scoped_reads_miss_nothing() {
+	scoped_tree
+	same_report_in_parallel 3
+}
+
+# an up that does not build ends the run there: the stretches after it are not reported
+test_roundtrip_in_parallel_up_that_does_not_build_ends_the_run() {
+	ten_tree
+	migration core 006_seed.up.sql "INSERT INTO app.nowhere VALUES (1);"
+	same_report_in_parallel 1
+	expect_status 1 roundtrip --parallel 4
+	assert_contains "$ERR" "app.nowhere"
+	assert_one_line "$ERR"
+}
+
 test_roundtrip_progress_only_on_a_terminal() {
 	ten_tree
 	# script(1) gives the command a terminal for stdout and stderr
