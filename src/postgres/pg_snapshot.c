@@ -25,9 +25,10 @@ struct mig_pg_reader {
 #define USER_NS(n)                                                                         \
 	" " n ".nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"           \
 	" AND " n ".nspname !~ '^pg_(toast_)?temp_'"
+/* (the marker: see scoped_query) */
 #define NOT_EXT(cls, id)                                                                   \
 	" NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '" cls "'::regclass"       \
-	" AND d.objid = " id " AND d.deptype = 'e')"
+	" AND d.objid = " id " AND d.deptype = 'e' /*X*/)"
 #define NOT_LEDGER(rel) " " rel ".relname !~ '^schema_migrations'"
 #define REL_FROM(c)                                                                        \
 	" FROM pg_class " c " JOIN pg_namespace n ON n.oid = " c ".relnamespace"
@@ -720,7 +721,8 @@ void mig_pg_changes_clear(mig_pg_changes *c)
 
 /* A scoped read's queries are the snapshot's SELECTs with each owner marker (a
  * comment, so the whole snapshot runs the text as it is) replaced by a filter on a
- * parameter: $1 schemas, $2 relations, $3 types, $4 functions, $5 extensions (oid[]).
+ * parameter: $1 schemas, $2 relations, $3 types, $4 functions, $5 extensions (oid[]);
+ * "X" marks the end of a subquery that a scoped read runs row by row.
  * They are prepared once per reader session and planned once (a generic plan), so a
  * step costs their execution alone, not their planning. */
 #define SCOPED_PARAMS "(oid[], oid[], oid[], oid[], oid[])"
@@ -737,10 +739,20 @@ static void scoped_query(FILE *f, const char *q, size_t len)
 		 * or a domain's) */
 		char tag = m[2];
 		int param = tag == 'N' ? 1 : tag == 'R' ? 2 : tag == 'T' ? 3 : tag == 'P' ? 4 : 5;
-		if (m[3] == ':')
+		if (tag == 'X')
+			/* "not an extension's member": looked up for each of the few rows a
+			 * scoped read returns, not hashed over every member at each run (the
+			 * planner hashes an EXISTS it can; OFFSET keeps it from it) */
+			fputs(" OFFSET 0", f);
+		else if (m[3] == ':')
 			fprintf(f, " AND (%.*s = ANY($%d))", (int)(end - m - 4), m + 4, param);
 		else
-			fputs(" AND (c.oid = ANY($2) OR t.oid = ANY($3))", f);
+			/* a constraint's table or domain (c, t), found by the indexes on
+			 * pg_constraint rather than by reading every constraint */
+			fputs(" AND k.oid IN (SELECT x.oid FROM pg_constraint x WHERE x.conrelid ="
+			      " ANY($2) UNION ALL SELECT x.oid FROM pg_constraint x WHERE"
+			      " x.contypid = ANY($3))",
+			      f);
 		p = end + 2;
 	}
 	fwrite(p, 1, (size_t)(stop - p), f);
