@@ -447,9 +447,10 @@ int mig_pg_origins_read(mig_object_origin **out, size_t *n, mig_pg_reader *r, mi
 
 /* ---- what changed between two states of one database --------------------------------
  * Every catalog row an entry of the snapshot is rendered from is attributed to the
- * entry's owner (the tags of OWNER above; 0 for what no owner explains: roles, and the
+ * entry's owner (the tags of OWNER above; 0 for what no owner explains: the
  * user's collations, operators, operator classes, casts, languages, text-search and
- * foreign-data objects, whose names appear inside other objects' definitions). An
+ * foreign-data objects, whose names appear inside other objects' definitions, and 1
+ * for the roles). An
  * owner's fingerprint is the count of its rows and their highest xmin: inserting,
  * updating or deleting any of them changes it (an update or an insert brings a
  * transaction id above every one already there; a delete alone lowers the count).
@@ -459,7 +460,7 @@ int mig_pg_origins_read(mig_object_origin **out, size_t *n, mig_pg_reader *r, mi
  * session, so only the owners that differ travel. */
 #define R_(id) "((2::bigint << 32) + (" id ")::bigint)"
 #define T_(id) "((3::bigint << 32) + (" id ")::bigint)"
-#define X_(x) " " x "::text::bigint"
+#define X_(x) " age(" x ")"
 #define NOT_TEMP(ns) " " ns " <> pg_my_temp_schema()"
 #define FINGERPRINT_ROWS                                                                   \
 	/* relations (tables, views, sequences), their indexes, composite types */          \
@@ -529,7 +530,6 @@ int mig_pg_origins_read(mig_object_origin **out, size_t *n, mig_pg_reader *r, mi
 	" ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,"                 \
 	" 'pg_namespace'::regclass)"                                                      \
 	/* what no owner explains: any change asks for a whole snapshot */                 \
-	" UNION ALL SELECT 0, hashtext(r.oid::text || ' ' || r.rolname)::bigint FROM pg_roles r" \
 	" UNION ALL SELECT 0," X_("xmin") " FROM pg_collation WHERE oid >= 16384"           \
 	" UNION ALL SELECT 0," X_("xmin") " FROM pg_operator WHERE oid >= 16384"            \
 	" UNION ALL SELECT 0," X_("xmin") " FROM pg_opclass WHERE oid >= 16384"             \
@@ -542,8 +542,16 @@ int mig_pg_origins_read(mig_object_origin **out, size_t *n, mig_pg_reader *r, mi
 	" UNION ALL SELECT 0," X_("xmin") " FROM pg_foreign_server WHERE oid >= 16384"      \
 	" UNION ALL SELECT 0," X_("xmin") " FROM pg_conversion WHERE oid >= 16384"
 
+/* The highest xmin is the one of least age (an integer, cheaper to take per row than
+ * the xid's text): age(3) - age(x) + 3 is x again, modulo 2^32, however far the counter
+ * has gone. The roles (shared, with no xmin to read through pg_roles) are one more
+ * owner that no owner explains, whose fingerprint hashes them all. */
 #define FINGERPRINTS                                                                       \
-	"SELECT o, count(*) AS n, max(x) AS s FROM (" FINGERPRINT_ROWS ") u GROUP BY o"
+	"SELECT o, count(*) AS n, CASE WHEN min(x) = 2147483647 THEN 2"                     \
+	" ELSE (age('3'::xid)::bigint + 3 - min(x)) & 4294967295 END AS s"                  \
+	" FROM (" FINGERPRINT_ROWS ") u GROUP BY o"                                        \
+	" UNION ALL SELECT 1, count(*), hashtext(string_agg(r.oid::text || ' ' || r.rolname," \
+	" ',' ORDER BY r.oid))::bigint FROM pg_roles r"
 
 static const char fingerprint_reset_sql[] =
 	"SET client_min_messages = warning;"
