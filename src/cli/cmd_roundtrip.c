@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/roundtrip_split.h"
 #include "cli/shadow_run.h"
 #include "postgres/pg_snapshot.h"
 #include "schema/snapshot_json.h"
@@ -490,65 +491,6 @@ static void *stretch_run(void *arg)
 	return NULL;
 }
 
-/* The cost model that splits the run: a round trip at plan position p costs about
- * ROUND_COST + p (its change queries read every catalog row of the shadow, which grows
- * with the history: on the benchmark's tree 25 ms + 0.12 ms per earlier migration), an
- * up applied on the way or to bring a stretch's shadow to its start UP_COST. */
-enum { ROUND_COST = 200, UP_COST = 30 };
-
-/* The cost of the stretch of sel[a .. b]: the ups of every item before sel[b] that is
- * not tested in it, and its round trips (pre[k]: those of sel[0 .. k)). */
-static unsigned long long stretch_cost(const size_t *sel, const unsigned long long *pre,
-				       size_t a, size_t b)
-{
-	return (unsigned long long)UP_COST * (sel[b] - (b - a)) + pre[b + 1] - pre[a];
-}
-
-/* Whether sel[0 .. m) splits into at most w stretches of cost <= x each; first[] (when
- * not NULL) receives where each begins, *n how many. */
-static bool split_fits(const size_t *sel, const unsigned long long *pre, size_t m, size_t w,
-		       unsigned long long x, size_t *first, size_t *n)
-{
-	size_t k = 0;
-	for (size_t a = 0; a < m; k++) {
-		if (k == w || stretch_cost(sel, pre, a, a) > x)
-			return false;
-		if (first)
-			first[k] = a;
-		size_t b = a;
-		while (b + 1 < m && stretch_cost(sel, pre, a, b + 1) <= x)
-			b++;
-		a = b + 1;
-	}
-	if (n)
-		*n = k;
-	return true;
-}
-
-/* Splits the selected positions sel[0 .. m) into at most w stretches whose largest
- * cost is the least the greedy split reaches: first[0 .. *n) say where each begins. */
-static int split_run(const size_t *sel, size_t m, size_t w, size_t *first, size_t *n,
-		     mig_error *err)
-{
-	unsigned long long *pre = malloc((m + 1) * sizeof *pre);
-	if (!pre)
-		return mig_error_set(err, MIG_EFAIL, "out of memory");
-	pre[0] = 0;
-	for (size_t k = 0; k < m; k++)
-		pre[k + 1] = pre[k] + ROUND_COST + sel[k];
-	unsigned long long lo = 0, hi = stretch_cost(sel, pre, 0, m - 1);
-	while (lo < hi) {
-		unsigned long long mid = lo + (hi - lo) / 2;
-		if (split_fits(sel, pre, m, w, mid, NULL, NULL))
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	split_fits(sel, pre, m, w, hi, first, n);
-	free(pre);
-	return MIG_OK;
-}
-
 /* How many shadows test at once: --parallel, else one per CPU up to 4 on a run of 64
  * selected migrations or more; one with --max-failures (it stops in plan order). */
 static size_t workers_for(const mig_args *a, size_t selected)
@@ -612,7 +554,8 @@ int mig_cmd_roundtrip(mig_context *ctx, mig_error *err)
 		if (to_test(ctx, &live.ledger, plan.items[i].module, plan.items[i].migration))
 			sel[total++] = i;
 	if (rc == MIG_OK && total)
-		rc = split_run(sel, total, workers_for(a, total), first, &nstretches, err);
+		rc = mig_roundtrip_split(sel, total, workers_for(a, total), first, &nstretches,
+					 err);
 	if (rc == MIG_OK && nstretches && !(st = calloc(nstretches, sizeof *st)))
 		rc = mig_error_set(err, MIG_EFAIL, "out of memory");
 	if (rc < 0)
