@@ -4,7 +4,9 @@
 # (up, down, up of every migration on a shadow, each compared by schema snapshots)
 # against what the same work costs without the checks, measured in the same run: `up`
 # of the tree, `down` of every version (module by module, last module first), and `up`
-# again, on a database of the same server. Target: roundtrip <= 3x that.
+# again, on a database of the same server. Target: roundtrip <= 3x that. The roundtrip
+# runs as a user runs it (its stretches at once, a shadow per CPU up to 4), then with
+# --parallel 1 (one shadow), whose report must be the same.
 #
 #   bench/roundtrip.sh MIGRATE_BIN TREES_DIR [RUNS]   (TREES_DIR: bench/gen.py's output)
 # Environment: MIGRATE_PG_PORT, MIGRATE_PG_SOCKET (scripts/pg-server.sh), MIGRATE_PG_PASSWORD.
@@ -48,12 +50,21 @@ for ((r = 1; r <= RUNS; r++)); do
 	t1=$(now_us)
 	echo $(((t1 - t0) / 1000)) >>"$W/rt"
 	grep -q "^roundtrip: $COUNT migrations tested, 0 failed" "$W/rt.out" || die "unexpected summary: $(tail -1 "$W/rt.out")"
+	# the same with one shadow (--parallel 1): what the split into stretches gives
+	t0=$(now_us)
+	"$MIG" roundtrip --parallel 1 --config "$CFG" >"$W/rt1.out" || die "roundtrip --parallel 1 failed: $(tail -3 "$W/rt1.out")"
+	t1=$(now_us)
+	echo $(((t1 - t0) / 1000)) >>"$W/rt1"
+	cmp -s "$W/rt.out" "$W/rt1.out" || die "roundtrip --parallel 1 reported otherwise"
 done
 admin -c "DROP DATABASE $DB WITH (FORCE)" >/dev/null
 [ "$(admin -c "SELECT count(*) FROM pg_database WHERE datname LIKE 'migrate\_shadow\_%'")" = 0 ] ||
 	die "a shadow database was left behind"
-REF=$(median <"$W/ref") RT=$(median <"$W/rt")
+REF=$(median <"$W/ref") RT=$(median <"$W/rt") RT1=$(median <"$W/rt1")
 R=$(awk -v a="$RT" -v b="$REF" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-echo "roundtrip: $COUNT migrations; samples (ms) migrate roundtrip: $(paste -sd' ' "$W/rt") | up + down (all) + up: $(paste -sd' ' "$W/ref")"
-printf '%-44s %12s %8s %16s %5s\n' "roundtrip, $COUNT migrations (whole history)" "$RT ms" "${R}x" "<= 3.00x up+down+up" \
+R1=$(awk -v a="$RT1" -v b="$REF" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+CPUS=$(nproc)
+echo "roundtrip: $COUNT migrations; samples (ms) migrate roundtrip: $(paste -sd' ' "$W/rt") | --parallel 1: $(paste -sd' ' "$W/rt1") | up + down (all) + up: $(paste -sd' ' "$W/ref")"
+printf '%-44s %12s %8s %16s %5s\n' "roundtrip, $COUNT migrations (whole history, $((CPUS < 4 ? CPUS : 4)) shadows)" "$RT ms" "${R}x" "<= 3.00x up+down+up" \
 	"$(awk -v a="$R" 'BEGIN { print (a <= 3.0) ? "yes" : "NO" }')"
+printf '%-44s %12s %8s %16s\n' "roundtrip, $COUNT migrations, --parallel 1" "$RT1 ms" "${R1}x" "(one shadow)"
