@@ -15,7 +15,8 @@
 enum { MIG_ROUNDTRIP_ROUND_COST = 200, MIG_ROUNDTRIP_UP_COST = 30 };
 
 /* The estimated cost of the stretch that tests sel[a .. b] (b included; sel: the
- * selected plan positions, increasing), its shadow starting empty. */
+ * selected plan positions, increasing), its shadow starting empty: the sum itself,
+ * which the split computes from prefix sums and its unit tests check it against. */
 unsigned long long mig_roundtrip_stretch_cost(const size_t *sel, size_t a, size_t b);
 
 /* Cuts sel[0 .. m) (m >= 1) into at most w (>= 1) stretches whose costliest costs the
