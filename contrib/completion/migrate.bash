@@ -26,7 +26,7 @@ _migrate_options() {
 	testdb) echo "--name --older-than --seed --format -f --quiet -q $common" ;;
 	reset) echo "--force --quiet -q --verbose -v $common" ;;
 	drift) echo "--module -m --format -f --quiet -q $fleet $common" ;;
-	roundtrip) echo "--module -m --from --to --pending --require-down --max-failures --format -f --quiet -q $common" ;;
+	roundtrip) echo "--module -m --from --to --pending --require-down --max-failures --parallel --format -f --quiet -q $common" ;;
 	lint) echo "--module -m --all --observe --data --pg-version --format -f $common" ;;
 	wait) echo "--timeout -t --quiet -q $common" ;;
 	help) echo "--format -f --help -h" ;;
