@@ -1,6 +1,7 @@
 /* migrate's entry point: global options, command lookup, and the mapping from a
  * command's result to the exit status. Everything else lives in libmigrate. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -25,6 +26,10 @@ static int finish(int rc, const mig_error *err, const mig_config *cfg)
 
 int main(int argc, char **argv)
 {
+	/* libmongoc keeps counters in /dev/shm/mongoc-<pid>, which a killed process leaves
+	 * behind: when its pid comes back, libmongoc warns on stderr (an extra line before
+	 * ours). migrate reads no counters; the process is still ours alone here. */
+	setenv("MONGOC_DISABLE_SHM", "1", 0);
 	mig_error err = {0};
 	if (argc < 2) {
 		mig_help_overview(stderr);
