@@ -495,16 +495,15 @@ static void *stretch_run(void *arg)
  * selected migrations or more; one with --max-failures (it stops in plan order). */
 static size_t workers_for(const mig_args *a, size_t selected)
 {
-	size_t w = 1;
 	if (a->stop_after)
-		w = 1;
-	else if (a->workers)
-		w = a->workers;
-	else if (selected >= 64) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		return 1;
+	size_t w = a->workers;
+	if (!w) {
+		long cpus = selected >= 64 ? sysconf(_SC_NPROCESSORS_ONLN) : 1;
 		w = cpus < 1 ? 1 : cpus > 4 ? 4 : (size_t)cpus;
 	}
-	return w > selected ? (selected ? selected : 1) : w;
+	/* selected >= 1: called only when something is to be tested */
+	return w > selected ? selected : w;
 }
 
 /* Appends src's results to dst (in plan order: src's stretch comes after dst's). */
